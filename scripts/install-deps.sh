@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of smppd that is missing, quietly and idempotently.
+# Debian 12 (bookworm) packages through apt, and the npm packages used as test peers.
+# Usage: scripts/install-deps.sh [--no-npm]
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Packages needed to build smppd and run all of its tests.
+APT_PACKAGES=(
+  ca-certificates git g++ make cmake ninja-build pkg-config ccache
+  clang libclang-rt-14-dev
+  libboost1.81-dev libyaml-cpp-dev libsqlite3-dev sqlite3 libssl-dev openssl liblua5.4-dev
+  libspdlog-dev libfmt-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  nodejs npm
+)
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  # node/npm installed from elsewhere (e.g. NodeSource) are fine as they are.
+  if [ "$p" = nodejs ] && command -v node >/dev/null 2>&1; then continue; fi
+  if [ "$p" = npm ] && command -v npm >/dev/null 2>&1; then continue; fi
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "install ok installed" ] || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -qq
+  as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "${1:-}" != "--no-npm" ]; then
+  # Test peers from the npm registry, pinned by tests/interop/package-lock.json.
+  if [ ! -d "$here/tests/interop/node_modules/smpp" ] || \
+     [ "$here/tests/interop/package-lock.json" -nt "$here/tests/interop/node_modules/.package-lock.json" ]; then
+    echo "install-deps: installing npm test peers"
+    (cd "$here/tests/interop" && npm ci --silent --no-audit --no-fund >/dev/null)
+  fi
+fi
