@@ -1,0 +1,2 @@
+// Placeholder until the reassembly tests are written.
+#include <gtest/gtest.h>

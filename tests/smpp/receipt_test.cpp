@@ -1,0 +1,2 @@
+// Placeholder until the receipt tests are written.
+#include <gtest/gtest.h>

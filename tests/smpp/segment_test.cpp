@@ -1,0 +1,2 @@
+// Placeholder until the segment tests are written.
+#include <gtest/gtest.h>

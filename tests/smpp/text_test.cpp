@@ -1,0 +1,2 @@
+// Placeholder until the text tests are written.
+#include <gtest/gtest.h>

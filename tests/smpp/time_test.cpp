@@ -1,0 +1,2 @@
+// Placeholder until the time tests are written.
+#include <gtest/gtest.h>

@@ -1,0 +1,2 @@
+// Placeholder until the tlv tests are written.
+#include <gtest/gtest.h>
