@@ -1,0 +1,2 @@
+// Placeholder until the version tests are written.
+#include <gtest/gtest.h>
