@@ -8,8 +8,12 @@ Alphabet alphabet_of(uint8_t dc, bool default_is_latin1) {
     case data_coding::kIa5: return Alphabet::ia5;
     case data_coding::kLatin1: return Alphabet::latin1;
     case data_coding::kUcs2: return Alphabet::ucs2;
+    case data_coding::kCyrillic:
+    case data_coding::kLatinHebrew: return Alphabet::latin1;  // one character per octet
     default: break;
   }
+  // The rest of 0x00-0x0F is SMPP's own table (binary, JIS, Kanji, KS C 5601): opaque octets.
+  if (dc < 0x10) return Alphabet::binary;
   // GSM 03.38 §4 data coding groups: 0000xxxx and 01xxxxxx (general), 1111xxxx (message class):
   // bits 3..2 give the alphabet (00 default, 01 8-bit, 10 UCS2).
   if ((dc & 0xC0) == 0x00 || (dc & 0xC0) == 0x40 || (dc & 0xF0) == 0xF0) {
