@@ -135,12 +135,15 @@ SmppTime SmppTime::relative_seconds(int64_t seconds) {
   t.hour = static_cast<uint8_t>(seconds / 3600 % 24);
   int64_t days = seconds / 86400;
   int64_t months = 0;
+  int64_t years = 0;
+  // Carried with the same units to_duration_seconds() reads (years of 365 days, months of 30),
+  // so the two are exact inverses up to 99 years.
   if (days > 99) {
+    years = days / 365;
+    days %= 365;
     months = days / 30;
     days %= 30;
   }
-  int64_t years = months / 12;
-  months %= 12;
   if (years > 99) years = 99;
   t.day = static_cast<uint8_t>(days);
   t.month = static_cast<uint8_t>(months);

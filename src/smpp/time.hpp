@@ -31,8 +31,9 @@ struct SmppTime {
   int64_t to_duration_seconds() const;
   // An absolute time in UTC (nn = 00, '+') for this Unix instant.
   static SmppTime from_unix_seconds(int64_t unix_seconds, uint8_t tenths = 0);
-  // A relative time of this many seconds (carried into days, hours, minutes, seconds;
-  // days beyond 99 carried into months of 30 days, then years of 12 months).
+  // A relative time of this many seconds (carried into days, hours, minutes, seconds; days
+  // beyond 99 carried into years of 365 days, then months of 30 days, the units of
+  // to_duration_seconds(); saturates at 99 years).
   static SmppTime relative_seconds(int64_t seconds);
 };
 
