@@ -2,68 +2,70 @@
 
 namespace smpp {
 
-std::string_view to_string(Outcome o) {
+std::string_view to_string(ReassemblyOutcome o) {
   switch (o) {
-    case Outcome::stored:
+    case ReassemblyOutcome::stored:
       return "stored";
-    case Outcome::complete:
+    case ReassemblyOutcome::complete:
       return "complete";
-    case Outcome::duplicate:
+    case ReassemblyOutcome::duplicate:
       return "duplicate";
-    case Outcome::rejected:
+    case ReassemblyOutcome::rejected:
       return "rejected";
-    case Outcome::overflow:
+    case ReassemblyOutcome::overflow:
       return "overflow";
   }
   return "unknown";
 }
 
-std::string_view to_string(Reason r) {
+std::string_view to_string(ReassemblyReason r) {
   switch (r) {
-    case Reason::none:
+    case ReassemblyReason::none:
       return "none";
-    case Reason::total_zero:
+    case ReassemblyReason::total_zero:
       return "total parts is 0";
-    case Reason::seq_zero:
+    case ReassemblyReason::seq_zero:
       return "part number is 0";
-    case Reason::seq_beyond_total:
+    case ReassemblyReason::seq_beyond_total:
       return "part number above total";
-    case Reason::too_many_parts:
+    case ReassemblyReason::too_many_parts:
       return "more parts than allowed";
-    case Reason::byte_limit:
+    case ReassemblyReason::byte_limit:
       return "buffered bytes limit reached";
-    case Reason::message_limit:
+    case ReassemblyReason::message_limit:
       return "pending messages limit reached";
-    case Reason::malformed_udh:
+    case ReassemblyReason::malformed_udh:
       return "malformed UDH";
-    case Reason::partial_sar:
+    case ReassemblyReason::partial_sar:
       return "incomplete SAR TLVs";
-    case Reason::udh_and_sar:
+    case ReassemblyReason::udh_and_sar:
       return "both UDH concatenation and SAR TLVs";
   }
   return "unknown";
 }
 
-AcceptResult Reassembler::reject(Reason reason) {
-  const bool overflow = reason == Reason::byte_limit || reason == Reason::message_limit;
+AcceptResult Reassembler::reject(ReassemblyReason reason) {
+  const bool overflow =
+      reason == ReassemblyReason::byte_limit || reason == ReassemblyReason::message_limit;
   if (overflow) {
     ++stats_.overflowed;
   } else {
     ++stats_.rejected;
   }
-  return {overflow ? Outcome::overflow : Outcome::rejected, reason, std::nullopt};
+  return {overflow ? ReassemblyOutcome::overflow : ReassemblyOutcome::rejected, reason,
+          std::nullopt};
 }
 
 AcceptResult Reassembler::add(const ReassemblyKey& key, uint8_t seq,
                               std::span<const uint8_t> payload, TimePoint now) {
-  if (key.total == 0) return reject(Reason::total_zero);
-  if (seq == 0) return reject(Reason::seq_zero);
-  if (seq > key.total) return reject(Reason::seq_beyond_total);
-  if (key.total > limits_.max_parts) return reject(Reason::too_many_parts);
+  if (key.total == 0) return reject(ReassemblyReason::total_zero);
+  if (seq == 0) return reject(ReassemblyReason::seq_zero);
+  if (seq > key.total) return reject(ReassemblyReason::seq_beyond_total);
+  if (key.total > limits_.max_parts) return reject(ReassemblyReason::too_many_parts);
 
   if (key.total == 1) {
     ++stats_.completed;
-    return {Outcome::complete, Reason::none,
+    return {ReassemblyOutcome::complete, ReassemblyReason::none,
             CompleteMessage{key, std::vector<uint8_t>(payload.begin(), payload.end()), 0}};
   }
 
@@ -71,13 +73,14 @@ AcceptResult Reassembler::add(const ReassemblyKey& key, uint8_t seq,
   if (it != pending_.end() && it->second.parts[seq - 1].has_value()) {
     ++it->second.duplicates;
     ++stats_.duplicates;
-    return {Outcome::duplicate, Reason::none, std::nullopt};
+    return {ReassemblyOutcome::duplicate, ReassemblyReason::none, std::nullopt};
   }
   if (payload.size() > limits_.max_buffered_bytes - buffered_bytes_) {
-    return reject(Reason::byte_limit);
+    return reject(ReassemblyReason::byte_limit);
   }
   if (it == pending_.end()) {
-    if (pending_.size() >= limits_.max_pending_messages) return reject(Reason::message_limit);
+    if (pending_.size() >= limits_.max_pending_messages)
+      return reject(ReassemblyReason::message_limit);
     Pending p;
     p.first_seen = now;
     p.parts.resize(key.total);
@@ -90,7 +93,8 @@ AcceptResult Reassembler::add(const ReassemblyKey& key, uint8_t seq,
   p.bytes += payload.size();
   buffered_bytes_ += payload.size();
   ++stats_.stored;
-  if (p.received < p.parts.size()) return {Outcome::stored, Reason::none, std::nullopt};
+  if (p.received < p.parts.size())
+    return {ReassemblyOutcome::stored, ReassemblyReason::none, std::nullopt};
 
   CompleteMessage done{it->first, {}, p.duplicates};
   done.payload.reserve(p.bytes);
@@ -99,7 +103,7 @@ AcceptResult Reassembler::add(const ReassemblyKey& key, uint8_t seq,
   buffered_bytes_ -= p.bytes;
   pending_.erase(it);
   ++stats_.completed;
-  return {Outcome::complete, Reason::none, std::move(done)};
+  return {ReassemblyOutcome::complete, ReassemblyReason::none, std::move(done)};
 }
 
 AcceptResult Reassembler::add_sm(std::string_view scope, const SmFields& sm, TimePoint now) {
@@ -109,14 +113,14 @@ AcceptResult Reassembler::add_sm(std::string_view scope, const SmFields& sm, Tim
   }
   bool partial_sar = false;
   const std::optional<ConcatInfo> sar = sar_concat(sm.tlvs, &partial_sar);
-  if (partial_sar) return reject(Reason::partial_sar);
+  if (partial_sar) return reject(ReassemblyReason::partial_sar);
 
   std::optional<ConcatInfo> concat = sar;
   if (sm.esm_class & esm_class::kUdhi) {
     const Udh udh = parse_udh(data);
-    if (!udh.ok()) return reject(Reason::malformed_udh);
+    if (!udh.ok()) return reject(ReassemblyReason::malformed_udh);
     if (udh.concat) {
-      if (sar) return reject(Reason::udh_and_sar);
+      if (sar) return reject(ReassemblyReason::udh_and_sar);
       concat = udh.concat;
     }
     data = udh.payload;

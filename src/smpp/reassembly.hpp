@@ -44,7 +44,7 @@ struct ReassemblyLimits {
   std::size_t max_pending_messages = 10000;   // incomplete messages held at once
 };
 
-enum class Outcome : uint8_t {
+enum class ReassemblyOutcome : uint8_t {
   stored,     // kept; the message is still incomplete
   complete,   // this part completed the message: see AcceptResult::message
   duplicate,  // a part with this seq is already held; this one is ignored (and counted)
@@ -53,7 +53,7 @@ enum class Outcome : uint8_t {
               // parts stay until they complete or expire
 };
 
-enum class Reason : uint8_t {
+enum class ReassemblyReason : uint8_t {
   none,
   total_zero,        // total parts 0
   seq_zero,          // seq 0
@@ -66,8 +66,8 @@ enum class Reason : uint8_t {
   udh_and_sar,       // add_sm: both a concatenation UDH and SAR TLVs
 };
 
-std::string_view to_string(Outcome o);
-std::string_view to_string(Reason r);
+std::string_view to_string(ReassemblyOutcome o);
+std::string_view to_string(ReassemblyReason r);
 
 struct CompleteMessage {
   ReassemblyKey key;
@@ -76,8 +76,8 @@ struct CompleteMessage {
 };
 
 struct AcceptResult {
-  Outcome outcome = Outcome::stored;
-  Reason reason = Reason::none;
+  ReassemblyOutcome outcome = ReassemblyOutcome::stored;
+  ReassemblyReason reason = ReassemblyReason::none;
   std::optional<CompleteMessage> message;  // set when outcome is complete
 };
 
@@ -137,7 +137,7 @@ class Reassembler {
     std::size_t duplicates = 0;
   };
 
-  AcceptResult reject(Reason reason);
+  AcceptResult reject(ReassemblyReason reason);
   static IncompleteMessage to_incomplete(const ReassemblyKey& key, Pending& p);
 
   ReassemblyLimits limits_;
