@@ -110,7 +110,7 @@ class Reassembler {
   AcceptResult add(const ReassemblyKey& key, uint8_t seq, std::span<const uint8_t> payload,
                    TimePoint now);
 
-  // Adds a received deliver_sm/submit_sm/data_sm-like message: concatenation from its UDH (when
+  // Adds a received deliver_sm or submit_sm: concatenation from its UDH (when
   // esm_class has UDHI) or its SAR TLVs, payload from short_message (or message_payload when
   // short_message is empty). A message that is not a part of a concatenated one is returned
   // complete at once (without its UDH, if it had one). Malformed concatenation is `rejected`.

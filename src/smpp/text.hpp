@@ -66,7 +66,7 @@ EncodedBytes utf8_to_gsm7(std::string_view utf8, OnInvalid on_invalid = OnInvali
 // Unpacked septets to UTF-8. An octet above 0x7F is invalid_septet (or U+FFFD). A 0x1B that does
 // not start a known extension sequence (unknown code, 0x1B 0x1B, or 0x1B at the end) decodes to
 // U+00A0 on its own and the next septet is read normally, as the Unicode GSM0338 table does:
-// nothing is lost and such text round-trips.
+// nothing is dropped. (U+00A0 itself does not encode back: it is not in the alphabet.)
 DecodedText gsm7_to_utf8(std::span<const uint8_t> septets,
                          OnInvalid on_invalid = OnInvalid::reject);
 
