@@ -299,6 +299,19 @@ test('(c) bad fields get their own command_status', async (t) => {
 });
 
 // ---- deviations of the npm package from the specification ----
+//
+// Asserted below: source_telematics_id sent as 2 octets; vendor TLVs dropped when re-encoding;
+// PDUs above 16 KB refused. Found in its source (lib/defs.js, lib/pdu.js) and not asserted,
+// because they do not change the bytes exchanged with our canonical PDUs:
+//  - dest_addr_np_country is typed int32 (5.0 §4.8.4.20: an Integer of 1 to 5 octets),
+//    so a 1-3 octet value is misread;
+//  - a TLV defined once per PDU that a peer repeats keeps only the last value;
+//  - C-Octet Strings are read up to the next NUL wherever it is, ignoring the field's maximum
+//    length and the end of the PDU;
+//  - absolute times are placed in the current century, and relative times ("...R") are added
+//    field by field to the local clock (Date.setMonth...), not interpreted as a duration;
+//  - bind_* default to interface_version 0x50 and responses with a non-zero command_status
+//    are always sent without a body (both allowed; our decoder accepts the latter).
 
 test('DEVIATION: npm sends source_telematics_id as 2 octets (spec: 1)', () => {
   // 3.4 §5.3.2.8 and 5.0 §4.8.4.61: Integer, 1 octet. The npm package types it int16, so our
