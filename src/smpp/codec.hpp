@@ -69,7 +69,9 @@ std::size_t encode(const Pdu& pdu, std::span<uint8_t> out);
 std::size_t encode(const Pdu& pdu, std::vector<uint8_t>& out);
 std::vector<uint8_t> encode(const Pdu& pdu);
 
-// Incremental decoding of a byte stream: any split of the bytes gives the same PDUs.
+// Incremental decoding of a byte stream: any split of the bytes gives the same PDUs. (An invalid
+// command_length is reported as soon as its four octets are in, so the command_id and
+// sequence_number of that error are 0 when the rest of the header had not arrived yet.)
 class StreamDecoder {
  public:
   enum class Event : uint8_t { need_more, pdu, error };
