@@ -32,8 +32,9 @@ void check_segmentation(std::span<const uint8_t> encoded, smpp::Alphabet alphabe
   std::vector<uint8_t> joined;
   for (const auto& part : seg.parts) {
     const smpp::Udh udh = smpp::parse_udh(part.bytes);
-    const std::span<const uint8_t> payload =
-        seg.concatenated ? std::span<const uint8_t>(udh.payload) : std::span<const uint8_t>(part.bytes);
+    const std::span<const uint8_t> payload = seg.concatenated
+                                                 ? std::span<const uint8_t>(udh.payload)
+                                                 : std::span<const uint8_t>(part.bytes);
     if (seg.concatenated && udh.error != smpp::UdhError::ok) fail("a part's UDH does not parse");
     joined.insert(joined.end(), payload.begin(), payload.end());
   }

@@ -48,7 +48,8 @@ class Reader {
   void u32(uint32_t& v) {
     if (!ok()) return;
     if (end_ - p_ < 4) {
-      if (!lenient_end_ || p_ != end_) fail(status::ESME_RINVCMDLEN, "PDU body ends inside a field");
+      if (!lenient_end_ || p_ != end_)
+        fail(status::ESME_RINVCMDLEN, "PDU body ends inside a field");
       return;
     }
     v = load32(p_);
@@ -62,7 +63,8 @@ class Reader {
     const std::size_t scan = std::min(avail, N);
     const auto* nul = static_cast<const uint8_t*>(std::memchr(p_, 0, scan));
     if (nul) {
-      s.assign(std::string_view(reinterpret_cast<const char*>(p_), static_cast<std::size_t>(nul - p_)));
+      s.assign(
+          std::string_view(reinterpret_cast<const char*>(p_), static_cast<std::size_t>(nul - p_)));
       p_ = nul + 1;
       return;
     }
@@ -198,7 +200,7 @@ class Sizer {
     n += 1;
     for (std::size_t i = 0; i < std::min<std::size_t>(d.size(), 255); ++i) {
       n += d[i].dest_flag == DestAddress::kDistributionList ? 2 + d[i].address.size()
-                                                             : 4 + d[i].address.size();
+                                                            : 4 + d[i].address.size();
     }
   }
   void unsuccess_smes(const std::vector<UnsuccessSme>& u) {
@@ -351,7 +353,8 @@ bool decode_as(const uint8_t* body, const uint8_t* end, Pdu& out, DecodeError& e
   }
   err.status = r.error;
   err.reason = r.reason;
-  err.action = (response || !has_response(B::kId)) ? ErrorAction::bad_response : ErrorAction::respond;
+  err.action =
+      (response || !has_response(B::kId)) ? ErrorAction::bad_response : ErrorAction::respond;
   return false;
 }
 
@@ -492,25 +495,44 @@ std::vector<uint8_t> encode(const Pdu& pdu) {
 
 Pdu make_response(CommandId request, uint32_t seq, uint32_t st) {
   switch (request) {
-    case CommandId::bind_transmitter: return empty_response<BindTransmitterResp>(seq, st);
-    case CommandId::bind_receiver: return empty_response<BindReceiverResp>(seq, st);
-    case CommandId::bind_transceiver: return empty_response<BindTransceiverResp>(seq, st);
-    case CommandId::unbind: return empty_response<UnbindResp>(seq, st);
-    case CommandId::enquire_link: return empty_response<EnquireLinkResp>(seq, st);
-    case CommandId::submit_sm: return empty_response<SubmitSmResp>(seq, st);
-    case CommandId::deliver_sm: return empty_response<DeliverSmResp>(seq, st);
-    case CommandId::data_sm: return empty_response<DataSmResp>(seq, st);
-    case CommandId::submit_multi: return empty_response<SubmitMultiResp>(seq, st);
-    case CommandId::query_sm: return empty_response<QuerySmResp>(seq, st);
-    case CommandId::cancel_sm: return empty_response<CancelSmResp>(seq, st);
-    case CommandId::replace_sm: return empty_response<ReplaceSmResp>(seq, st);
-    case CommandId::broadcast_sm: return empty_response<BroadcastSmResp>(seq, st);
-    case CommandId::query_broadcast_sm: return empty_response<QueryBroadcastSmResp>(seq, st);
-    case CommandId::cancel_broadcast_sm: return empty_response<CancelBroadcastSmResp>(seq, st);
-    case CommandId::param_retrieve: return empty_response<ParamRetrieveResp>(seq, st);
-    case CommandId::query_last_msgs: return empty_response<QueryLastMsgsResp>(seq, st);
-    case CommandId::query_msg_details: return empty_response<QueryMsgDetailsResp>(seq, st);
-    default: return empty_response<GenericNack>(seq, st);
+    case CommandId::bind_transmitter:
+      return empty_response<BindTransmitterResp>(seq, st);
+    case CommandId::bind_receiver:
+      return empty_response<BindReceiverResp>(seq, st);
+    case CommandId::bind_transceiver:
+      return empty_response<BindTransceiverResp>(seq, st);
+    case CommandId::unbind:
+      return empty_response<UnbindResp>(seq, st);
+    case CommandId::enquire_link:
+      return empty_response<EnquireLinkResp>(seq, st);
+    case CommandId::submit_sm:
+      return empty_response<SubmitSmResp>(seq, st);
+    case CommandId::deliver_sm:
+      return empty_response<DeliverSmResp>(seq, st);
+    case CommandId::data_sm:
+      return empty_response<DataSmResp>(seq, st);
+    case CommandId::submit_multi:
+      return empty_response<SubmitMultiResp>(seq, st);
+    case CommandId::query_sm:
+      return empty_response<QuerySmResp>(seq, st);
+    case CommandId::cancel_sm:
+      return empty_response<CancelSmResp>(seq, st);
+    case CommandId::replace_sm:
+      return empty_response<ReplaceSmResp>(seq, st);
+    case CommandId::broadcast_sm:
+      return empty_response<BroadcastSmResp>(seq, st);
+    case CommandId::query_broadcast_sm:
+      return empty_response<QueryBroadcastSmResp>(seq, st);
+    case CommandId::cancel_broadcast_sm:
+      return empty_response<CancelBroadcastSmResp>(seq, st);
+    case CommandId::param_retrieve:
+      return empty_response<ParamRetrieveResp>(seq, st);
+    case CommandId::query_last_msgs:
+      return empty_response<QueryLastMsgsResp>(seq, st);
+    case CommandId::query_msg_details:
+      return empty_response<QueryMsgDetailsResp>(seq, st);
+    default:
+      return empty_response<GenericNack>(seq, st);
   }
 }
 
@@ -543,7 +565,8 @@ StreamDecoder::Event StreamDecoder::next(Pdu& out, DecodeError& error) {
   const std::span<const uint8_t> avail(buf_.data() + pos_, buf_.size() - pos_);
   const Frame f = frame_at(avail, options_.max_pdu_size);
   switch (f.state) {
-    case FrameState::need_more: return Event::need_more;
+    case FrameState::need_more:
+      return Event::need_more;
     case FrameState::invalid:
       dead_ = true;
       fatal_ = f.error;
@@ -552,7 +575,8 @@ StreamDecoder::Event StreamDecoder::next(Pdu& out, DecodeError& error) {
       pos_ = 0;
       error = fatal_;
       return Event::error;
-    case FrameState::complete: break;
+    case FrameState::complete:
+      break;
   }
   const bool ok = decode(avail.first(f.length), out, error, options_);
   pos_ += f.length;

@@ -58,7 +58,9 @@ const CommandInfo* find(uint32_t id) {
 }
 }  // namespace
 
-bool is_known_command(uint32_t id) { return find(id) != nullptr; }
+bool is_known_command(uint32_t id) {
+  return find(id) != nullptr;
+}
 
 bool has_response(CommandId id) {
   if (is_response(id)) return false;

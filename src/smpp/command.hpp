@@ -53,7 +53,9 @@ enum class CommandId : uint32_t {
 
 inline constexpr uint32_t kResponseBit = 0x80000000u;
 
-constexpr bool is_response(CommandId id) { return (static_cast<uint32_t>(id) & kResponseBit) != 0; }
+constexpr bool is_response(CommandId id) {
+  return (static_cast<uint32_t>(id) & kResponseBit) != 0;
+}
 
 // The response command id of a request (generic_nack for generic_nack itself).
 constexpr CommandId response_of(CommandId id) {

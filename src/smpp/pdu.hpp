@@ -599,15 +599,15 @@ struct QueryMsgDetailsResp {
 
 // ---- the PDU ----
 
-using Body = std::variant<GenericNack, BindTransmitter, BindTransmitterResp, BindReceiver,
-                          BindReceiverResp, BindTransceiver, BindTransceiverResp, Outbind, Unbind,
-                          UnbindResp, EnquireLink, EnquireLinkResp, SubmitSm, SubmitSmResp,
-                          DeliverSm, DeliverSmResp, DataSm, DataSmResp, SubmitMulti,
-                          SubmitMultiResp, QuerySm, QuerySmResp, CancelSm, CancelSmResp, ReplaceSm,
-                          ReplaceSmResp, AlertNotification, BroadcastSm, BroadcastSmResp,
-                          QueryBroadcastSm, QueryBroadcastSmResp, CancelBroadcastSm,
-                          CancelBroadcastSmResp, ParamRetrieve, ParamRetrieveResp, QueryLastMsgs,
-                          QueryLastMsgsResp, QueryMsgDetails, QueryMsgDetailsResp>;
+using Body =
+    std::variant<GenericNack, BindTransmitter, BindTransmitterResp, BindReceiver, BindReceiverResp,
+                 BindTransceiver, BindTransceiverResp, Outbind, Unbind, UnbindResp, EnquireLink,
+                 EnquireLinkResp, SubmitSm, SubmitSmResp, DeliverSm, DeliverSmResp, DataSm,
+                 DataSmResp, SubmitMulti, SubmitMultiResp, QuerySm, QuerySmResp, CancelSm,
+                 CancelSmResp, ReplaceSm, ReplaceSmResp, AlertNotification, BroadcastSm,
+                 BroadcastSmResp, QueryBroadcastSm, QueryBroadcastSmResp, CancelBroadcastSm,
+                 CancelBroadcastSmResp, ParamRetrieve, ParamRetrieveResp, QueryLastMsgs,
+                 QueryLastMsgsResp, QueryMsgDetails, QueryMsgDetailsResp>;
 
 struct Pdu {
   uint32_t command_status = status::ESME_ROK;

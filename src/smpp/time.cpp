@@ -1,6 +1,5 @@
 #include "smpp/time.hpp"
 
-
 namespace smpp {
 
 namespace {
@@ -11,7 +10,9 @@ bool two_digits(std::string_view s, std::size_t at, uint8_t& out) {
   return true;
 }
 
-bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool leap(int y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 int days_in_month(int y, int m) {
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -69,7 +70,9 @@ std::optional<SmppTime> parse_time(std::string_view s) {
   return t;
 }
 
-bool valid_time_field(std::string_view text) { return text.empty() || parse_time(text).has_value(); }
+bool valid_time_field(std::string_view text) {
+  return text.empty() || parse_time(text).has_value();
+}
 
 std::string format_time(const SmppTime& t) {
   std::string out(16, '0');

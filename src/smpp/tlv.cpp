@@ -10,7 +10,9 @@ namespace smpp {
 namespace {
 constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
-uint16_t read16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+uint16_t read16(const uint8_t* p) {
+  return static_cast<uint16_t>((p[0] << 8) | p[1]);
+}
 
 // Sorted by tag for binary search. Lengths are the value's, in octets; a C-Octet String's
 // bounds include its NUL. Where 3.4 and 5.0 differ the bounds cover both.
@@ -218,7 +220,9 @@ std::size_t TlvList::erase(uint16_t tag) {
   return removed;
 }
 
-void TlvList::set(TlvKey<uint8_t> key, uint8_t v) { set_raw(key.tag, std::span(&v, 1)); }
+void TlvList::set(TlvKey<uint8_t> key, uint8_t v) {
+  set_raw(key.tag, std::span(&v, 1));
+}
 
 void TlvList::set(TlvKey<uint16_t> key, uint16_t v) {
   const uint8_t b[2] = {static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v)};
@@ -245,6 +249,8 @@ void TlvList::set(TlvKey<TlvCString> key, std::string_view v) {
   set_raw(key.tag, std::span<const uint8_t>(buf, v.size() + 1));
 }
 
-void TlvList::set(TlvKey<TlvOctets> key, std::span<const uint8_t> v) { set_raw(key.tag, v); }
+void TlvList::set(TlvKey<TlvOctets> key, std::span<const uint8_t> v) {
+  set_raw(key.tag, v);
+}
 
 }  // namespace smpp

@@ -28,7 +28,7 @@ class CStr {
   CStr(std::string_view s) {  // NOLINT(google-explicit-constructor): fields read like strings
     if (!assign(s)) throw std::length_error("C-Octet String too long or contains NUL");
   }
-  CStr(const char* s) : CStr(std::string_view(s)) {}  // NOLINT
+  CStr(const char* s) : CStr(std::string_view(s)) {}         // NOLINT
   CStr(const std::string& s) : CStr(std::string_view(s)) {}  // NOLINT
 
   // False (and unchanged) when `s` is longer than kMaxLength or contains a NUL.

@@ -10,9 +10,12 @@ Version version_from_interface(uint8_t iv) {
 
 std::string_view version_name(Version v) {
   switch (v) {
-    case Version::v33: return "3.3";
-    case Version::v34: return "3.4";
-    case Version::v50: return "5.0";
+    case Version::v33:
+      return "3.3";
+    case Version::v34:
+      return "3.4";
+    case Version::v50:
+      return "5.0";
   }
   return "?";
 }
@@ -28,15 +31,19 @@ bool command_in_version(CommandId id, Version v) {
   switch (static_cast<CommandId>(static_cast<uint32_t>(id) & ~kResponseBit)) {
     case CommandId::broadcast_sm:
     case CommandId::query_broadcast_sm:
-    case CommandId::cancel_broadcast_sm: return v == Version::v50;
+    case CommandId::cancel_broadcast_sm:
+      return v == Version::v50;
     case CommandId::data_sm:
     case CommandId::alert_notification:
     case CommandId::bind_transceiver:
-    case CommandId::outbind: return v != Version::v33;
+    case CommandId::outbind:
+      return v != Version::v33;
     case CommandId::param_retrieve:
     case CommandId::query_last_msgs:
-    case CommandId::query_msg_details: return v == Version::v33;
-    default: return true;
+    case CommandId::query_msg_details:
+      return v == Version::v33;
+    default:
+      return true;
   }
 }
 

@@ -14,16 +14,22 @@ enum class Version : uint8_t { v33 = 0x33, v34 = 0x34, v50 = 0x50 };
 
 // interface_version 0x00-0x33 is 3.3 or earlier, 0x34-0x4F 3.4, 0x50 and above 5.0.
 Version version_from_interface(uint8_t interface_version);
-constexpr uint8_t interface_version_of(Version v) { return static_cast<uint8_t>(v); }
+constexpr uint8_t interface_version_of(Version v) {
+  return static_cast<uint8_t>(v);
+}
 // "3.3", "3.4", "5.0".
 std::string_view version_name(Version v);
 // Parses "3.3", "3.4", "5.0" (also "33", "34", "50", "0x34").
 std::optional<Version> parse_version(std::string_view s);
 
-constexpr bool supports_tlvs(Version v) { return v != Version::v33; }
+constexpr bool supports_tlvs(Version v) {
+  return v != Version::v33;
+}
 
 // Longest message_id a peer of this version accepts: 8 octets for 3.3, 64 otherwise.
-constexpr std::size_t max_message_id_length(Version v) { return v == Version::v33 ? 8 : 64; }
+constexpr std::size_t max_message_id_length(Version v) {
+  return v == Version::v33 ? 8 : 64;
+}
 
 // Whether the command exists in this version (broadcast_* only in 5.0, data_sm and
 // bind_transceiver from 3.4, param_retrieve / query_last_msgs / query_msg_details only in 3.3).

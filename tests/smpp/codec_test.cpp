@@ -1,3 +1,5 @@
+// Byte vectors are laid out like the spec's field tables, one field per call; keep them so.
+// clang-format off
 #include "smpp/codec.hpp"
 
 #include <gtest/gtest.h>
