@@ -72,6 +72,15 @@ class Map {
       : ctx_(ctx), node_(node), what_(std::move(what)) {
     if (node.IsMap()) {
       valid_ = true;
+      // yaml-cpp keeps both entries of a repeated key; the second would silently be ignored.
+      std::map<std::string, int> first_line;
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        auto [seen, inserted] = first_line.emplace(it->first.Scalar(), it->first.Mark().line + 1);
+        if (!inserted) {
+          ctx.error(it->first, "duplicate key '" + seen->first + "' in " + what_ +
+                                   " (first at line " + std::to_string(seen->second) + ")");
+        }
+      }
     } else if (node.IsDefined() && !node.IsNull()) {
       ctx.error(node, what_ + " must be a mapping of keys to values");
     }
@@ -114,6 +123,9 @@ class Map {
 
   // Accept the key without reading it (read elsewhere from the raw node).
   void allow(const std::string& key) { known_.push_back(key); }
+
+  // Names the mapping in later messages, once its name is known ("upstream 'carrier-a'").
+  void rename(std::string what) { what_ = std::move(what); }
 
   Context& ctx() { return ctx_; }
   const YAML::Node& node() const { return node_; }
@@ -247,7 +259,12 @@ Parsed<E> parse_enum(std::string_view t, Names<E> names) {
     if (name == t) return value;
     allowed += (allowed.empty() ? "" : ", ") + std::string(name);
   }
-  return Invalid{"invalid value '" + std::string(t) + "' (expected one of: " + allowed + ")"};
+  std::vector<std::string> candidates;
+  for (const auto& entry : names) candidates.emplace_back(entry.first);
+  std::string guess;
+  if (auto g = closest_match(t, candidates)) guess = "; did you mean '" + *g + "'?";
+  return Invalid{"invalid value '" + std::string(t) + "' (expected one of: " + allowed + ")" +
+                 guess};
 }
 
 template <class E>
@@ -411,6 +428,7 @@ ListenerConfig read_listener(Context& ctx, const YAML::Node& node, std::size_t i
   l.name = std::string(to_string(l.type)) + "-" + std::to_string(index);
   read(m, "name", l.name);
   names.push_back({l.name, m.has("name") ? m.get("name") : node});
+  if (m.has("name")) m.rename("listener '" + l.name + "'");
   m.require("address");
   read_address(m, "address", l.address, true);
   read_tls(m, l.tls, true);
@@ -509,6 +527,7 @@ UpstreamConfig read_upstream(Context& ctx, const YAML::Node& node, std::size_t i
   if (m.require("name").IsDefined()) read(m, "name", u.name);
   names.push_back({u.name, m.has("name") ? m.get("name") : node});
   const std::string what = u.name.empty() ? m.what() : "upstream '" + u.name + "'";
+  m.rename(what);
   read_enum(
       m, "type", u.type,
       Names<UpstreamType>{{"smpp", UpstreamType::smpp}, {"simulator", UpstreamType::simulator}});
@@ -696,6 +715,7 @@ RouteConfig read_route(Context& ctx, const YAML::Node& node, std::size_t index, 
   r.name = "route-" + std::to_string(index);
   read(m, "name", r.name);
   names.push_back({r.name, m.has("name") ? m.get("name") : node});
+  if (m.has("name")) m.rename("route '" + r.name + "'");
   {
     Map mm(ctx, m.get("match"), "match of " + m.what());
     read(mm, "destination_addr", r.match.destination_addr);
@@ -763,6 +783,7 @@ ClientConfig read_client(Context& ctx, const YAML::Node& node, std::size_t index
   if (m.require("system_id").IsDefined()) read(m, "system_id", c.system_id);
   names.push_back({c.system_id, m.has("system_id") ? m.get("system_id") : node});
   const std::string what = c.system_id.empty() ? m.what() : "client '" + c.system_id + "'";
+  m.rename(what);
   if (c.system_id.size() > 15)
     ctx.error(m.get("system_id"),
               "system_id '" + c.system_id + "' is longer than SMPP's 15 characters");
@@ -1095,7 +1116,7 @@ std::shared_ptr<Config> build(Context& ctx, const YAML::Node& root) {
   References refs;
   std::vector<NamedNode> listener_names, upstream_names, route_names, mo_route_names, client_names;
 
-  YAML::Node listeners = top.require("listeners");
+  const YAML::Node listeners = top.require("listeners");
   for_each_item(ctx, listeners, "listeners", [&](const YAML::Node& n, std::size_t i) {
     c->listeners.push_back(read_listener(ctx, n, i, listener_names));
   });
@@ -1190,7 +1211,13 @@ LoadResult load_config_string(std::string_view yaml, std::string name, const Env
     ctx.error(e.mark, "invalid YAML: " + e.msg);
     return finish(ctx, nullptr);
   }
-  auto config = build(ctx, root);
+  std::shared_ptr<Config> config;
+  try {
+    config = build(ctx, root);
+  } catch (const YAML::Exception& e) {
+    // Not expected: every node is checked before use. Reported rather than thrown at start-up.
+    ctx.error(e.mark, "cannot read the configuration: " + e.msg);
+  }
   return finish(ctx, std::move(config));
 }
 

@@ -310,6 +310,17 @@ upstreams:
   EXPECT_TRUE(has(client_rate.message, "invalid number 'fast'")) << client_rate.message;
 }
 
+TEST(Loader, DuplicateKeyAndEnumSuggestion) {
+  auto dup = only_error("listeners:\n  - type: smpp\n    address: :1\n    address: :2\n");
+  EXPECT_EQ(dup.line, 4);
+  EXPECT_TRUE(has(dup.message, "duplicate key 'address' in listener #1 (first at line 3)"))
+      << dup.message;
+  auto e = only_error(std::string(kBase) + "      type: transciever\n");
+  EXPECT_EQ(e.line, 11);
+  EXPECT_TRUE(has(e.message, "'type' in bind of upstream 'smsc'")) << e.message;
+  EXPECT_TRUE(has(e.message, "did you mean 'transceiver'?")) << e.message;
+}
+
 TEST(Loader, ReportsEveryErrorAtOnce) {
   auto r = load(R"(listeners:
   - type: smpp
