@@ -8,6 +8,7 @@
 #include <initializer_list>
 #include <set>
 #include <sstream>
+#include <tuple>
 #include <utility>
 
 namespace smppd::config {
@@ -566,6 +567,16 @@ UpstreamConfig read_upstream(Context& ctx, const YAML::Node& node, std::size_t i
     read_u8(b, "addr_ton", u.bind.addr_ton);
     read_u8(b, "addr_npi", u.bind.addr_npi);
     read(b, "address_range", u.bind.address_range);
+    // The bind PDU's C-Octet String limits (SMPP 3.4 §4.1), without the NUL.
+    for (auto [key, value, max] : {std::tuple{"system_id", &u.bind.system_id, 15u},
+                                   std::tuple{"password", &u.bind.password, 8u},
+                                   std::tuple{"system_type", &u.bind.system_type, 12u},
+                                   std::tuple{"address_range", &u.bind.address_range, 40u}}) {
+      if (value->size() > max) {
+        ctx.error(b.get(key), "bind " + std::string(key) + " of " + what +
+                                  " is longer than SMPP's " + std::to_string(max) + " characters");
+      }
+    }
     if (u.type == UpstreamType::smpp && m.valid() && u.bind.system_id.empty()) {
       ctx.error(b.valid() ? b.node() : node, what + " needs bind.system_id");
     }

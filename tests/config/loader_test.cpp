@@ -321,6 +321,21 @@ TEST(Loader, DuplicateKeyAndEnumSuggestion) {
   EXPECT_TRUE(has(e.message, "did you mean 'transceiver'?")) << e.message;
 }
 
+TEST(Loader, SmppFieldLengths) {
+  auto r = load(R"(listeners: [{ type: smpp, address: ":1" }]
+upstreams:
+  - name: u
+    hosts: [{ address: "h:1" }]
+    bind: { system_id: a_very_long_system_id, password: toolongpassword }
+clients:
+  - { system_id: c, password: ninechars }
+)");
+  ASSERT_EQ(r.errors.size(), 3u) << dump(r);
+  EXPECT_TRUE(has(r.errors[0].message, "system_id of upstream 'u' is longer than SMPP's 15"));
+  EXPECT_TRUE(has(r.errors[1].message, "password of upstream 'u' is longer than SMPP's 8"));
+  EXPECT_TRUE(has(r.errors[2].message, "password of client 'c' is longer than SMPP's 8"));
+}
+
 TEST(Loader, ReportsEveryErrorAtOnce) {
   auto r = load(R"(listeners:
   - type: smpp
