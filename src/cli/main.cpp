@@ -3,6 +3,34 @@
 #include <cstdio>
 #include <string>
 
+#include "config/loader.hpp"
+
+namespace {
+
+// Prints every error as "FILE:LINE:COLUMN: error: message" to stderr.
+void print_errors(const smppd::config::LoadResult& result) {
+  for (const auto& e : result.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+  std::fprintf(stderr, "%zu error%s\n", result.errors.size(), result.errors.size() == 1 ? "" : "s");
+}
+
+void print_summary(const std::string& path, const smppd::config::Config& c) {
+  std::printf("%s: configuration is valid\n", path.c_str());
+  std::printf("  %zu listener(s), %zu upstream(s), %zu route(s), %zu mo_route(s), %zu client(s)\n",
+              c.listeners.size(), c.upstreams.size(), c.routes.size(), c.mo_routes.size(),
+              c.clients.size());
+  for (const auto& l : c.listeners) {
+    std::printf("  listener %s: %s on %s%s\n", l.name.c_str(),
+                std::string(smppd::config::to_string(l.type)).c_str(),
+                l.address.to_string().c_str(), l.tls.enabled ? " (TLS)" : "");
+  }
+  for (const auto& u : c.upstreams) {
+    std::printf("  upstream %s: %s, %zu host(s)\n", u.name.c_str(),
+                std::string(smppd::config::to_string(u.type)).c_str(), u.hosts.size());
+  }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"smppd: SMPP gateway, router, load balancer and proxy"};
   app.set_version_flag("--version", std::string("smppd 0.1.0"));
@@ -14,11 +42,20 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
 
-  // The daemon, its configuration loader and its subcommands arrive with the issue
-  // "SMPP sessions and the daemon"; until then smppd says so instead of pretending to run.
+  auto result = smppd::config::load_config_file(config_path);
+  if (!result.ok()) {
+    print_errors(result);
+    return 1;
+  }
+  if (validate->parsed()) {
+    print_summary(config_path, *result.config);
+    return 0;
+  }
+
+  // The daemon arrives with the issue "SMPP sessions and the daemon"; until then smppd checks
+  // the configuration and says so instead of pretending to run.
   std::fprintf(stderr,
-               "smppd: the SMPP protocol library is built; the daemon (listeners, sessions, "
-               "config loading of %s) is not implemented yet\n",
+               "smppd: %s is valid; the daemon (listeners, sessions) is not implemented yet\n",
                config_path.c_str());
   return 3;
 }

@@ -1,0 +1,511 @@
+// The daemon's configuration as typed, immutable values: built once by the loader (loader.hpp)
+// from YAML, validated whole, then shared as std::shared_ptr<const Config>. A reload builds a new
+// snapshot. Every default below is the value used when the key is absent.
+//
+// Sections with an `enabled` key (tls, failover, auth.*, storage, metrics, tracing, cluster,
+// management, mnp, ...) are enabled when the section is present, unless it says `enabled: false`.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/values.hpp"
+#include "smpp/version.hpp"
+
+namespace smppd::config {
+
+using Duration = std::chrono::milliseconds;
+using namespace std::chrono_literals;
+
+constexpr uint64_t kKiB = 1024;
+constexpr uint64_t kMiB = 1024 * kKiB;
+
+// ---- shared pieces ----
+
+enum class ClientAuth { none, request, require };
+enum class BindType { transmitter, receiver, transceiver };
+
+struct TlsConfig {
+  bool enabled = false;  // true when a `tls:` section is present (unless enabled: false)
+  std::string cert;
+  std::string key;
+  std::string ca;
+  ClientAuth client_auth = ClientAuth::none;  // listeners only
+  std::string min_version = "1.2";            // "1.0" ... "1.3"
+  std::string max_version = "1.3";
+  std::vector<std::string> cipher_suites;  // empty: the OpenSSL defaults
+  bool skip_verify = false;                // upstreams only
+  std::string server_name;                 // upstreams only (SNI); empty: the host name
+};
+
+// ---- listeners ----
+
+enum class ListenerType { smpp, http, grpc };
+
+struct ListenerTimeouts {
+  Duration read = 60s;
+  Duration write = 30s;
+  Duration idle = 5min;
+  Duration bind = 30s;      // a session that does not bind within this is closed
+  Duration response = 30s;  // for requests smppd sends to the peer
+};
+
+struct ListenerSmpp {
+  std::vector<smpp::Version> versions = {smpp::Version::v33, smpp::Version::v34,
+                                         smpp::Version::v50};
+  bool auto_negotiate = true;
+  Duration enquire_link_interval = 30s;
+  Duration enquire_link_timeout = 10s;
+  uint32_t window_size = 100;
+};
+
+// 0 means unlimited.
+struct ListenerRateLimit {
+  double connections_per_second = 0;  // smpp
+  double binds_per_second = 0;        // smpp
+  double requests_per_second = 0;     // http, grpc
+  uint32_t burst = 0;                 // 0: equal to the rate
+};
+
+struct HttpSettings {
+  Duration read_timeout = 30s;
+  Duration write_timeout = 30s;
+  Duration idle_timeout = 120s;
+  uint64_t max_header_bytes = 1 * kMiB;
+  uint64_t max_body_bytes = 10 * kMiB;
+};
+
+struct CorsConfig {
+  bool enabled = false;
+  std::vector<std::string> allowed_origins;
+  std::vector<std::string> allowed_methods;
+  std::vector<std::string> allowed_headers;
+};
+
+struct GrpcSettings {
+  uint64_t max_recv_msg_size = 4 * kMiB;
+  uint64_t max_send_msg_size = 4 * kMiB;
+  Duration keepalive_time = 30s;
+  Duration keepalive_timeout = 10s;
+};
+
+struct ListenerConfig {
+  std::string name;  // default: "<type>-<index>"
+  ListenerType type = ListenerType::smpp;
+  HostPort address;  // port 0 lets the system pick (tests)
+  TlsConfig tls;
+  uint32_t max_connections = 10000;
+  uint32_t max_connections_per_ip = 0;      // 0: unlimited
+  uint32_t max_connections_per_client = 0;  // 0: unlimited
+  ListenerTimeouts timeouts;
+  ListenerSmpp smpp;  // type smpp
+  ListenerRateLimit rate_limit;
+  std::vector<Cidr> allowed_ips;  // empty: every address
+  std::vector<Cidr> blocked_ips;  // checked before allowed_ips
+  HttpSettings http;              // type http
+  CorsConfig cors;                // type http
+  GrpcSettings grpc;              // type grpc
+};
+
+// ---- upstreams ----
+
+enum class UpstreamType { smpp, simulator };
+enum class HealthCheckType { tcp, enquire_link, submit };
+enum class LoadBalancing {
+  round_robin,
+  least_connections,
+  weighted_round_robin,
+  random,
+  ip_hash,
+  latency,
+  cost_based
+};
+enum class Backoff { fixed, exponential, linear };
+enum class Encoding { gsm7, ucs2, latin1, ascii, binary };
+
+struct HostConfig {
+  HostPort address;
+  uint32_t weight = 100;
+  uint32_t priority = 1;  // lower is preferred; higher priorities are backups
+  // Destination prefix -> price per message; "*" is the fallback price (cost_based balancing).
+  std::map<std::string, double> cost;
+};
+
+struct UpstreamBind {
+  std::string system_id;
+  std::string password;
+  std::string system_type;
+  BindType type = BindType::transceiver;
+  smpp::Version version = smpp::Version::v34;
+  std::optional<uint8_t> interface_version;  // default: that of `version`
+  uint8_t addr_ton = 0;
+  uint8_t addr_npi = 0;
+  std::string address_range;
+};
+
+struct PoolConfig {
+  uint32_t min_connections = 1;
+  uint32_t max_connections = 10;
+  Duration idle_timeout = 5min;
+  Duration max_lifetime = 1h;
+};
+
+struct UpstreamTimeouts {
+  Duration connect = 10s;
+  Duration bind = 30s;
+  Duration submit = 30s;
+  Duration response = 30s;
+  Duration enquire_link = 60s;
+  Duration read = 60s;
+  Duration write = 30s;
+};
+
+struct HealthConfig {
+  bool enabled = true;
+  HealthCheckType type = HealthCheckType::enquire_link;
+  Duration interval = 30s;
+  Duration timeout = 10s;
+  uint32_t threshold = 3;           // failures before unhealthy
+  uint32_t recovery_threshold = 2;  // successes before healthy again
+};
+
+struct RetryConfig {
+  bool enabled = true;
+  uint32_t max_attempts = 3;
+  Duration delay = 1s;
+  Duration max_delay = 30s;
+  Backoff backoff = Backoff::exponential;
+  double backoff_factor = 2;
+  std::vector<uint32_t> retryable_errors = {0x08, 0x58};  // ESME_RSYSERR, ESME_RTHROTTLED
+};
+
+struct UpstreamRateLimit {
+  double messages_per_second = 0;  // 0: unlimited
+  uint32_t burst = 0;              // 0: equal to the rate
+};
+
+struct WindowConfig {
+  uint32_t size = 100;
+  Duration timeout = 60s;
+};
+
+struct EnquireLinkConfig {
+  Duration interval = 30s;
+  Duration timeout = 10s;
+};
+
+struct ProtocolConfig {
+  smpp::Version version = smpp::Version::v34;
+  bool auto_respond_enquire = true;
+  bool auto_respond_unbind = true;
+};
+
+struct MessageConfig {
+  uint32_t max_length = 160;
+  Encoding default_encoding = Encoding::gsm7;
+  uint8_t default_registered_delivery = 0;
+  std::string default_service_type;
+  uint8_t default_source_addr_ton = 0;
+  uint8_t default_source_addr_npi = 0;
+};
+
+struct UpstreamFailover {
+  bool enabled = false;
+  uint32_t threshold = 3;  // consecutive failures
+  Duration recovery_time = 60s;
+  std::string fallback;  // an upstream name; empty: none
+};
+
+// The built-in SMSC simulator (upstream `type: simulator`). Percentages are 0-100.
+struct SimulatorConfig {
+  Duration receipt_delay = 1s;
+  uint32_t delivered = 100;  // outcomes: sum to 100
+  uint32_t undeliverable = 0;
+  uint32_t expired = 0;
+  double throttle_rate = 0;    // % of submits answered ESME_RTHROTTLED
+  double error_rate = 0;       // % of submits answered ESME_RSYSERR
+  Duration mo_interval = 0ms;  // 0: no spontaneous MO messages
+};
+
+struct UpstreamConfig {
+  std::string name;
+  UpstreamType type = UpstreamType::smpp;
+  std::vector<HostConfig> hosts;  // required for type smpp
+  UpstreamBind bind;
+  TlsConfig tls;
+  PoolConfig pool;
+  UpstreamTimeouts timeouts;
+  HealthConfig health;
+  LoadBalancing load_balancing = LoadBalancing::round_robin;
+  RetryConfig retry;
+  UpstreamRateLimit rate_limit;
+  WindowConfig window;
+  EnquireLinkConfig enquire_link;
+  ProtocolConfig protocol;
+  MessageConfig message;
+  UpstreamFailover failover;
+  std::map<std::string, std::string> tags;
+  SimulatorConfig simulator;  // type simulator
+};
+
+// ---- routes ----
+
+struct Schedule {
+  std::string timezone = "UTC";
+  std::string hours;          // "HH:MM-HH:MM" as written; may wrap midnight
+  uint16_t start_minute = 0;  // minutes after midnight
+  uint16_t end_minute = 0;
+};
+
+// Every present condition must hold (AND). Address patterns: a prefix with a trailing '*', or
+// "*" for any.
+struct RouteMatch {
+  std::optional<std::string> destination_addr;
+  std::optional<std::string> source_addr;
+  std::optional<std::string> service_type;
+  std::optional<std::string> client;
+  std::optional<uint8_t> source_addr_ton;
+  std::optional<Schedule> schedule;
+  std::optional<std::string> mnc;
+  std::optional<bool> is_ported;
+};
+
+struct RouteConfig {
+  std::string name;  // default: "route-<index>"
+  RouteMatch match;
+  std::string upstream;  // an upstream name, or empty when `script` decides
+  std::string failover;  // an upstream name; empty: none
+  std::string script;    // a Lua file
+};
+
+// Mobile-originated traffic (deliver_sm from an upstream) to a client.
+struct MoRouteMatch {
+  std::optional<std::string> destination_addr;
+  std::optional<std::string> source_addr;
+  std::optional<std::string> upstream;
+};
+
+struct MoRouteConfig {
+  std::string name;  // default: "mo-route-<index>"
+  MoRouteMatch match;
+  std::string client;  // a client system_id
+};
+
+// ---- clients ----
+
+struct ClientRateLimit {
+  double messages_per_second = 0;  // 0: unlimited
+  uint32_t window_size = 0;        // max in flight; 0: the listener's window
+};
+
+struct AddressRule {
+  std::vector<std::string> allowed;  // empty: every address
+  std::vector<std::string> blocked;
+};
+
+struct ClientConfig {
+  std::string system_id;
+  std::string password;
+  std::vector<Cidr> allowed_ips;  // empty: every address
+  std::vector<BindType> bind_types = {BindType::transmitter, BindType::receiver,
+                                      BindType::transceiver};
+  uint32_t max_connections = 0;  // 0: unlimited
+  ClientRateLimit rate_limit;    // `rate_limit: 1000` is messages_per_second
+  AddressRule source_addresses;
+  AddressRule destination_addresses;
+  std::string upstream;  // forces this upstream; empty: routes decide
+  std::string tier;
+  std::map<std::string, std::string> tags;
+};
+
+// ---- auth ----
+
+struct LdapAuth {
+  bool enabled = false;
+  std::string url;
+  std::string bind_dn;
+  std::string bind_password;
+  std::string base_dn;
+};
+
+struct RadiusAuth {
+  bool enabled = false;
+  HostPort server;
+  std::string secret;
+};
+
+struct HttpAuth {
+  bool enabled = false;
+  std::string url;
+  Duration timeout = 5s;
+  Duration cache_ttl = 5min;
+};
+
+struct AuthConfig {
+  LdapAuth ldap;
+  RadiusAuth radius;
+  HttpAuth http;
+};
+
+// ---- middleware ----
+
+enum class MiddlewareType {
+  logger,
+  auth,
+  rate_limit,
+  address_filter,
+  transform,
+  protocol,
+  metrics
+};
+enum class LogLevel { debug, info, warn, error };
+
+// Field names of a message as used by transform rules (destination_addr, short_message, ...).
+struct TransformRule {
+  std::map<std::string, std::string> match;
+  std::map<std::string, std::string> set;        // literal values
+  std::map<std::string, std::string> transform;  // templates with ${field} placeholders
+};
+
+struct MiddlewareConfig {
+  MiddlewareType type = MiddlewareType::logger;
+  LogLevel level = LogLevel::info;                                       // logger
+  std::vector<TransformRule> rules;                                      // transform
+  std::vector<std::pair<smpp::Version, smpp::Version>> version_mapping;  // protocol: from -> to
+  bool prometheus = true;                                                // metrics
+};
+
+// ---- multipart, storage, observability, cluster, management, mnp ----
+
+enum class SegmentationMethod { udh, sar_tlv };
+enum class ReferenceMode { preserve, regenerate, sequential };
+
+struct MultipartConfig {
+  bool reassembly_enabled = true;
+  Duration reassembly_timeout = 5min;
+  uint32_t reassembly_max_parts = 20;
+  uint64_t reassembly_buffer_size = 100000;  // bytes held across all partial messages
+  bool segmentation_enabled = true;
+  SegmentationMethod segmentation_method = SegmentationMethod::udh;
+  uint32_t segmentation_max_parts = 10;
+  ReferenceMode reference_mode = ReferenceMode::regenerate;
+};
+
+enum class StorageBackend { sqlite, badger };
+enum class CdrFormat { json, csv };
+
+struct StoreSection {
+  bool enabled = true;
+  Duration retention;
+};
+
+struct StorageConfig {
+  bool enabled = false;
+  StorageBackend backend = StorageBackend::sqlite;
+  std::string sqlite_path = "/var/lib/smppd/messages.db";
+  std::string sqlite_journal_mode = "wal";
+  StoreSection deliver_sm{true, 30 * 24h};
+  StoreSection submit_sm{true, 7 * 24h};
+  bool cdr_enabled = false;
+  std::string cdr_path = "/var/log/smppd/cdr";
+  CdrFormat cdr_format = CdrFormat::json;
+  uint64_t cdr_rotation_size = 100 * kMiB;
+  Duration cdr_rotation_time = 1h;
+};
+
+struct MetricsConfig {
+  bool enabled = false;
+  bool prometheus_enabled = true;
+  std::string prometheus_path = "/metrics";
+  uint16_t prometheus_port = 9100;
+};
+
+enum class LogFormat { json, text };
+enum class LogOutput { stdout_, stderr_, file };
+
+struct LoggingConfig {
+  LogLevel level = LogLevel::info;
+  LogFormat format = LogFormat::text;
+  LogOutput output = LogOutput::stdout_;
+  std::string file_path;
+  uint64_t rotation_size = 100 * kMiB;
+  uint32_t rotation_max_files = 10;
+};
+
+struct TracingConfig {
+  bool enabled = false;
+  std::string otlp_endpoint;
+  std::string jaeger_endpoint;
+};
+
+enum class DiscoveryMethod { kubernetes, consul, static_ };
+
+struct ClusterConfig {
+  bool enabled = false;
+  std::string node_id;
+  DiscoveryMethod discovery = DiscoveryMethod::static_;
+  std::string kubernetes_namespace;
+  std::string kubernetes_service;
+  std::string consul_address;
+  std::string consul_service;
+  std::vector<HostPort> static_peers;
+  bool sync_sessions = false;
+  bool sync_messages = false;
+  bool sync_config = false;
+};
+
+enum class ManagementAuthType { none, basic, bearer };
+
+struct ManagementConfig {
+  bool enabled = false;
+  HostPort address{"127.0.0.1", 8081};
+  ManagementAuthType auth_type = ManagementAuthType::none;
+  std::string username;
+  std::string password;
+  std::string token;
+};
+
+enum class MnpProvider { xconnect, hlr_lookup, custom };
+
+struct MnpConfig {
+  bool enabled = false;
+  MnpProvider provider = MnpProvider::xconnect;
+  std::string url;  // of the provider's section
+  std::string api_key;
+  bool cache_enabled = true;
+  Duration cache_ttl = 24h;
+  uint64_t cache_max_size = 1000000;  // entries
+};
+
+// ---- the whole ----
+
+struct Config {
+  std::string source;  // the file (or name) it was loaded from
+  std::vector<ListenerConfig> listeners;
+  std::vector<UpstreamConfig> upstreams;
+  std::vector<RouteConfig> routes;
+  std::vector<MoRouteConfig> mo_routes;
+  std::vector<ClientConfig> clients;
+  AuthConfig auth;
+  std::vector<MiddlewareConfig> middleware;
+  MultipartConfig multipart;
+  StorageConfig storage;
+  MetricsConfig metrics;
+  LoggingConfig logging;
+  TracingConfig tracing;
+  ClusterConfig cluster;
+  ManagementConfig management;
+  MnpConfig mnp;
+
+  const UpstreamConfig* find_upstream(std::string_view name) const;
+  const ClientConfig* find_client(std::string_view system_id) const;
+};
+
+std::string_view to_string(ListenerType t);
+std::string_view to_string(UpstreamType t);
+
+}  // namespace smppd::config

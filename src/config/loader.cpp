@@ -1,0 +1,1247 @@
+#include "config/loader.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <initializer_list>
+#include <set>
+#include <sstream>
+#include <tuple>
+#include <utility>
+
+namespace smppd::config {
+
+std::string ConfigError::to_string() const {
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": error: " + message;
+}
+
+const UpstreamConfig* Config::find_upstream(std::string_view name) const {
+  for (const auto& u : upstreams) {
+    if (u.name == name) return &u;
+  }
+  return nullptr;
+}
+
+const ClientConfig* Config::find_client(std::string_view system_id) const {
+  for (const auto& c : clients) {
+    if (c.system_id == system_id) return &c;
+  }
+  return nullptr;
+}
+
+std::string_view to_string(ListenerType t) {
+  switch (t) {
+    case ListenerType::smpp:
+      return "smpp";
+    case ListenerType::http:
+      return "http";
+    case ListenerType::grpc:
+      return "grpc";
+  }
+  return "?";
+}
+
+std::string_view to_string(UpstreamType t) {
+  return t == UpstreamType::simulator ? "simulator" : "smpp";
+}
+
+namespace {
+
+// Collects errors for one load.
+struct Context {
+  std::string file;
+  const EnvLookup* env = nullptr;
+  std::vector<ConfigError> errors;
+
+  void error(const YAML::Mark& mark, std::string message) {
+    int line = mark.is_null() ? 0 : mark.line + 1;
+    int column = mark.is_null() ? 0 : mark.column + 1;
+    errors.push_back({file, line, column, std::move(message)});
+  }
+  void error(const YAML::Node& node, std::string message) {
+    error(node.Mark(), std::move(message));
+  }
+};
+
+// A YAML mapping whose keys are taken one by one; whatever is left untaken when it goes out of
+// scope is an unknown key.
+class Map {
+ public:
+  Map(Context& ctx, const YAML::Node& node, std::string what)
+      : ctx_(ctx), node_(node), what_(std::move(what)) {
+    if (node.IsMap()) {
+      valid_ = true;
+      // yaml-cpp keeps both entries of a repeated key; the second would silently be ignored.
+      std::map<std::string, int> first_line;
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        auto [seen, inserted] = first_line.emplace(it->first.Scalar(), it->first.Mark().line + 1);
+        if (!inserted) {
+          ctx.error(it->first, "duplicate key '" + seen->first + "' in " + what_ +
+                                   " (first at line " + std::to_string(seen->second) + ")");
+        }
+      }
+    } else if (node.IsDefined() && !node.IsNull()) {
+      ctx.error(node, what_ + " must be a mapping of keys to values");
+    }
+  }
+  Map(const Map&) = delete;
+  Map& operator=(const Map&) = delete;
+
+  ~Map() {
+    if (!valid_) return;
+    for (auto it = node_.begin(); it != node_.end(); ++it) {
+      std::string key = it->first.Scalar();
+      if (std::find(known_.begin(), known_.end(), key) != known_.end()) continue;
+      std::string message = "unknown key '" + key + "' in " + what_;
+      if (auto guess = closest_match(key, known_)) message += "; did you mean '" + *guess + "'?";
+      ctx_.error(it->first, message);
+    }
+  }
+
+  // The value of `key`, or an undefined node when absent. Marks the key as known.
+  YAML::Node get(const std::string& key) {
+    known_.push_back(key);
+    if (!valid_) return YAML::Node(YAML::NodeType::Undefined);
+    for (auto it = node_.begin(); it != node_.end(); ++it) {
+      if (it->first.Scalar() == key) return it->second;
+    }
+    return YAML::Node(YAML::NodeType::Undefined);
+  }
+
+  bool has(const std::string& key) {
+    YAML::Node n = get(key);
+    return n.IsDefined();
+  }
+
+  YAML::Node require(const std::string& key) {
+    YAML::Node n = get(key);
+    if (valid_ && !n.IsDefined())
+      ctx_.error(node_, what_ + " is missing the required key '" + key + "'");
+    return n;
+  }
+
+  // Accept the key without reading it (read elsewhere from the raw node).
+  void allow(const std::string& key) { known_.push_back(key); }
+
+  // Names the mapping in later messages, once its name is known ("upstream 'carrier-a'").
+  void rename(std::string what) { what_ = std::move(what); }
+
+  Context& ctx() { return ctx_; }
+  const YAML::Node& node() const { return node_; }
+  const std::string& what() const { return what_; }
+  bool valid() const { return valid_; }
+
+ private:
+  Context& ctx_;
+  YAML::Node node_;
+  std::string what_;
+  bool valid_ = false;
+  std::vector<std::string> known_;
+};
+
+// ---- scalars ----
+
+// The scalar's text, ${VAR}-expanded unless `raw`. Null reads as "".
+std::optional<std::string> scalar(Context& ctx, const YAML::Node& n, const std::string& what,
+                                  bool raw = false) {
+  if (n.IsNull()) return std::string();
+  if (!n.IsScalar()) {
+    ctx.error(n, what + " must be a single value, not a " + (n.IsMap() ? "mapping" : "list"));
+    return std::nullopt;
+  }
+  if (raw) return n.Scalar();
+  auto expanded = expand_env(n.Scalar(), *ctx.env);
+  if (auto* e = std::get_if<Invalid>(&expanded)) {
+    ctx.error(n, what + ": " + e->reason);
+    return std::nullopt;
+  }
+  return std::get<0>(expanded);
+}
+
+std::string key_what(Map& m, const std::string& key) {
+  return "'" + key + "' in " + m.what();
+}
+
+template <class T, class F>
+void read_with(Map& m, const std::string& key, T& out, F parse) {
+  YAML::Node n = m.get(key);
+  if (!n.IsDefined()) return;
+  auto text = scalar(m.ctx(), n, key_what(m, key));
+  if (!text) return;
+  auto v = parse(*text);
+  if (v.index() == 1) {
+    m.ctx().error(n, key_what(m, key) + ": " + std::get<1>(v).reason);
+    return;
+  }
+  out = static_cast<T>(std::get<0>(v));
+}
+
+void read(Map& m, const std::string& key, std::string& out, bool raw = false) {
+  YAML::Node n = m.get(key);
+  if (!n.IsDefined()) return;
+  if (auto t = scalar(m.ctx(), n, key_what(m, key), raw)) out = *t;
+}
+
+void read(Map& m, const std::string& key, std::optional<std::string>& out) {
+  YAML::Node n = m.get(key);
+  if (!n.IsDefined()) return;
+  if (auto t = scalar(m.ctx(), n, key_what(m, key))) out = *t;
+}
+
+Parsed<bool> parse_bool(std::string_view t) {
+  if (t == "true" || t == "yes" || t == "on" || t == "True" || t == "TRUE") return true;
+  if (t == "false" || t == "no" || t == "off" || t == "False" || t == "FALSE") return false;
+  return Invalid{"invalid boolean '" + std::string(t) + "' (expected true or false)"};
+}
+
+void read(Map& m, const std::string& key, bool& out) {
+  read_with(m, key, out, parse_bool);
+}
+
+template <class I>
+void read_int(Map& m, const std::string& key, I& out, int64_t min, int64_t max) {
+  read_with(m, key, out, [&](std::string_view t) { return parse_integer(t, min, max); });
+}
+
+void read_u32(Map& m, const std::string& key, uint32_t& out, int64_t min = 0) {
+  read_int(m, key, out, min, UINT32_MAX);
+}
+void read_u8(Map& m, const std::string& key, uint8_t& out) {
+  read_int(m, key, out, 0, 255);
+}
+
+Parsed<double> parse_number(std::string_view t, double min, double max) {
+  double v = 0;
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (t.empty() || ec != std::errc{} || p != t.data() + t.size()) {
+    return Invalid{"invalid number '" + std::string(t) + "'"};
+  }
+  if (v < min || v > max) {
+    std::ostringstream s;
+    s << "number " << t << " is out of range [" << min << ", " << max << "]";
+    return Invalid{s.str()};
+  }
+  return v;
+}
+
+void read_number(Map& m, const std::string& key, double& out, double min = 0, double max = 1e12) {
+  read_with(m, key, out, [&](std::string_view t) { return parse_number(t, min, max); });
+}
+
+void read(Map& m, const std::string& key, Duration& out) {
+  read_with(m, key, out, parse_duration);
+}
+void read_size(Map& m, const std::string& key, uint64_t& out) {
+  read_with(m, key, out, parse_size);
+}
+
+Parsed<smpp::Version> parse_smpp_version(std::string_view t) {
+  if (auto v = smpp::parse_version(t)) return *v;
+  return Invalid{"invalid SMPP version '" + std::string(t) + "' (expected 3.3, 3.4 or 5.0)"};
+}
+
+void read(Map& m, const std::string& key, smpp::Version& out) {
+  read_with(m, key, out, parse_smpp_version);
+}
+
+void read_address(Map& m, const std::string& key, HostPort& out, bool allow_port_zero) {
+  read_with(m, key, out, [&](std::string_view t) { return parse_host_port(t, allow_port_zero); });
+}
+
+template <class E>
+using Names = std::initializer_list<std::pair<std::string_view, E>>;
+
+template <class E>
+Parsed<E> parse_enum(std::string_view t, Names<E> names) {
+  std::string allowed;
+  for (const auto& [name, value] : names) {
+    if (name == t) return value;
+    allowed += (allowed.empty() ? "" : ", ") + std::string(name);
+  }
+  std::vector<std::string> candidates;
+  for (const auto& entry : names) candidates.emplace_back(entry.first);
+  std::string guess;
+  if (auto g = closest_match(t, candidates)) guess = "; did you mean '" + *g + "'?";
+  return Invalid{"invalid value '" + std::string(t) + "' (expected one of: " + allowed + ")" +
+                 guess};
+}
+
+template <class E>
+void read_enum(Map& m, const std::string& key, E& out, Names<E> names) {
+  read_with(m, key, out, [&](std::string_view t) { return parse_enum(t, names); });
+}
+
+// A list of scalars, each parsed by `parse`.
+template <class T, class F>
+void read_list(Map& m, const std::string& key, std::vector<T>& out, F parse) {
+  YAML::Node n = m.get(key);
+  if (!n.IsDefined() || n.IsNull()) return;
+  if (!n.IsSequence()) {
+    m.ctx().error(n, key_what(m, key) + " must be a list");
+    return;
+  }
+  out.clear();
+  for (const auto& item : n) {
+    auto text = scalar(m.ctx(), item, "an item of " + key_what(m, key));
+    if (!text) continue;
+    auto v = parse(*text);
+    if (v.index() == 1) {
+      m.ctx().error(item, key_what(m, key) + ": " + std::get<1>(v).reason);
+      continue;
+    }
+    out.push_back(static_cast<T>(std::get<0>(v)));
+  }
+}
+
+void read_strings(Map& m, const std::string& key, std::vector<std::string>& out) {
+  read_list(m, key, out, [](std::string_view t) -> Parsed<std::string> { return std::string(t); });
+}
+
+void read_cidrs(Map& m, const std::string& key, std::vector<Cidr>& out) {
+  read_list(m, key, out, [](std::string_view t) { return Cidr::parse(t); });
+}
+
+// A mapping of names to scalars (tags, cost maps, transform fields).
+template <class T, class F>
+void read_string_map(Map& m, const std::string& key, std::map<std::string, T>& out, F parse,
+                     bool raw = false) {
+  YAML::Node n = m.get(key);
+  if (!n.IsDefined() || n.IsNull()) return;
+  if (!n.IsMap()) {
+    m.ctx().error(n, key_what(m, key) + " must be a mapping");
+    return;
+  }
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    std::string name = it->first.Scalar();
+    auto text = scalar(m.ctx(), it->second, "'" + name + "' in " + key_what(m, key), raw);
+    if (!text) continue;
+    auto v = parse(*text);
+    if (v.index() == 1) {
+      m.ctx().error(it->second,
+                    "'" + name + "' in " + key_what(m, key) + ": " + std::get<1>(v).reason);
+      continue;
+    }
+    out[name] = std::get<0>(v);
+  }
+}
+
+Parsed<std::string> as_is(std::string_view t) {
+  return std::string(t);
+}
+
+// Sections with `enabled`: present means enabled unless it says otherwise.
+void read_enabled(Map& m, bool& enabled) {
+  enabled = m.valid();
+  read(m, "enabled", enabled);
+}
+
+// Iterates a list of mappings, calling f(node, index).
+template <class F>
+void for_each_item(Context& ctx, const YAML::Node& n, const std::string& what, F f) {
+  if (!n.IsDefined() || n.IsNull()) return;
+  if (!n.IsSequence()) {
+    ctx.error(n, "'" + what + "' must be a list");
+    return;
+  }
+  std::size_t index = 0;
+  for (const auto& item : n) f(item, index++);
+}
+
+// ---- sections ----
+
+const Names<BindType> kBindTypes = {{"transmitter", BindType::transmitter},
+                                    {"receiver", BindType::receiver},
+                                    {"transceiver", BindType::transceiver}};
+
+void read_tls(Map& parent, TlsConfig& tls, bool listener) {
+  Map m(parent.ctx(), parent.get("tls"), "tls of " + parent.what());
+  read_enabled(m, tls.enabled);
+  read(m, "cert", tls.cert);
+  read(m, "key", tls.key);
+  read(m, "ca", tls.ca);
+  const Names<std::string> versions = {
+      {"1.0", "1.0"}, {"1.1", "1.1"}, {"1.2", "1.2"}, {"1.3", "1.3"}};
+  read_enum(m, "min_version", tls.min_version, versions);
+  read_enum(m, "max_version", tls.max_version, versions);
+  read_strings(m, "cipher_suites", tls.cipher_suites);
+  if (listener) {
+    read_enum(m, "client_auth", tls.client_auth,
+              Names<ClientAuth>{{"none", ClientAuth::none},
+                                {"request", ClientAuth::request},
+                                {"require", ClientAuth::require}});
+    if (tls.enabled && (tls.cert.empty() || tls.key.empty())) {
+      parent.ctx().error(m.node(), "a TLS listener needs both 'cert' and 'key'");
+    }
+    if (tls.client_auth != ClientAuth::none && tls.ca.empty()) {
+      parent.ctx().error(
+          m.node(),
+          "client_auth '" +
+              std::string(tls.client_auth == ClientAuth::require ? "require" : "request") +
+              "' needs 'ca' (the CA that signs client certificates)");
+    }
+  } else {
+    read(m, "skip_verify", tls.skip_verify);
+    read(m, "server_name", tls.server_name);
+    if (tls.cert.empty() != tls.key.empty()) {
+      parent.ctx().error(m.node(), "a client certificate needs both 'cert' and 'key'");
+    }
+  }
+  if (tls.min_version > tls.max_version) {
+    parent.ctx().error(
+        m.node(), "min_version " + tls.min_version + " is above max_version " + tls.max_version);
+  }
+}
+
+struct NamedNode {
+  std::string name;
+  YAML::Node where;
+};
+
+// References checked once every name is known.
+struct References {
+  std::vector<NamedNode> upstreams;
+  std::vector<NamedNode> clients;
+};
+
+void check_unique(Context& ctx, const std::vector<NamedNode>& items, const std::string& what) {
+  std::map<std::string, const YAML::Node*> seen;
+  for (const auto& item : items) {
+    auto [it, inserted] = seen.emplace(item.name, &item.where);
+    if (!inserted) {
+      const auto mark = it->second->Mark();
+      ctx.error(item.where, "duplicate " + what + " '" + item.name + "' (first defined at line " +
+                                std::to_string(mark.line + 1) + ")");
+    }
+  }
+}
+
+ListenerConfig read_listener(Context& ctx, const YAML::Node& node, std::size_t index,
+                             std::vector<NamedNode>& names) {
+  ListenerConfig l;
+  Map m(ctx, node, "listener #" + std::to_string(index + 1));
+  read_enum(m, "type", l.type,
+            Names<ListenerType>{{"smpp", ListenerType::smpp},
+                                {"http", ListenerType::http},
+                                {"grpc", ListenerType::grpc}});
+  m.require("type");
+  l.name = std::string(to_string(l.type)) + "-" + std::to_string(index);
+  read(m, "name", l.name);
+  names.push_back({l.name, m.has("name") ? m.get("name") : node});
+  if (m.has("name")) m.rename("listener '" + l.name + "'");
+  m.require("address");
+  read_address(m, "address", l.address, true);
+  read_tls(m, l.tls, true);
+  read_u32(m, "max_connections", l.max_connections, 1);
+  read_u32(m, "max_connections_per_ip", l.max_connections_per_ip);
+  read_u32(m, "max_connections_per_client", l.max_connections_per_client);
+  {
+    Map t(ctx, m.get("timeouts"), "timeouts of " + m.what());
+    read(t, "read", l.timeouts.read);
+    read(t, "write", l.timeouts.write);
+    read(t, "idle", l.timeouts.idle);
+    read(t, "bind", l.timeouts.bind);
+    read(t, "response", l.timeouts.response);
+  }
+  auto only_for = [&](const std::string& key, ListenerType type) {
+    YAML::Node n = m.get(key);
+    if (n.IsDefined() && l.type != type) {
+      ctx.error(n, "'" + key + "' applies only to " + std::string(to_string(type)) +
+                       " listeners, and " + m.what() + " is " + std::string(to_string(l.type)));
+    }
+  };
+  only_for("smpp", ListenerType::smpp);
+  only_for("http", ListenerType::http);
+  only_for("cors", ListenerType::http);
+  only_for("grpc", ListenerType::grpc);
+  {
+    Map s(ctx, m.get("smpp"), "smpp settings of " + m.what());
+    read_list(s, "versions", l.smpp.versions, parse_smpp_version);
+    if (s.has("versions") && l.smpp.versions.empty())
+      ctx.error(s.get("versions"), "'versions' must not be empty");
+    read(s, "auto_negotiate", l.smpp.auto_negotiate);
+    read(s, "enquire_link_interval", l.smpp.enquire_link_interval);
+    read(s, "enquire_link_timeout", l.smpp.enquire_link_timeout);
+    read_u32(s, "window_size", l.smpp.window_size, 1);
+  }
+  {
+    Map r(ctx, m.get("rate_limit"), "rate_limit of " + m.what());
+    read_number(r, "connections_per_second", l.rate_limit.connections_per_second);
+    read_number(r, "binds_per_second", l.rate_limit.binds_per_second);
+    read_number(r, "requests_per_second", l.rate_limit.requests_per_second);
+    read_u32(r, "burst", l.rate_limit.burst);
+  }
+  read_cidrs(m, "allowed_ips", l.allowed_ips);
+  read_cidrs(m, "blocked_ips", l.blocked_ips);
+  {
+    Map h(ctx, m.get("http"), "http settings of " + m.what());
+    read(h, "read_timeout", l.http.read_timeout);
+    read(h, "write_timeout", l.http.write_timeout);
+    read(h, "idle_timeout", l.http.idle_timeout);
+    read_size(h, "max_header_bytes", l.http.max_header_bytes);
+    read_size(h, "max_body_bytes", l.http.max_body_bytes);
+  }
+  {
+    Map c(ctx, m.get("cors"), "cors of " + m.what());
+    read_enabled(c, l.cors.enabled);
+    read_strings(c, "allowed_origins", l.cors.allowed_origins);
+    read_strings(c, "allowed_methods", l.cors.allowed_methods);
+    read_strings(c, "allowed_headers", l.cors.allowed_headers);
+  }
+  {
+    Map g(ctx, m.get("grpc"), "grpc settings of " + m.what());
+    read_size(g, "max_recv_msg_size", l.grpc.max_recv_msg_size);
+    read_size(g, "max_send_msg_size", l.grpc.max_send_msg_size);
+    Map k(ctx, g.get("keepalive"), "keepalive of " + g.what());
+    read(k, "time", l.grpc.keepalive_time);
+    read(k, "timeout", l.grpc.keepalive_timeout);
+  }
+  return l;
+}
+
+void read_simulator(Map& parent, SimulatorConfig& sim) {
+  Map m(parent.ctx(), parent.get("simulator"), "simulator of " + parent.what());
+  read(m, "receipt_delay", sim.receipt_delay);
+  YAML::Node outcomes = m.get("outcomes");
+  if (outcomes.IsDefined()) {
+    Map o(parent.ctx(), outcomes, "outcomes of " + m.what());
+    sim.delivered = 0;
+    read_u32(o, "delivered", sim.delivered);
+    read_u32(o, "undeliverable", sim.undeliverable);
+    read_u32(o, "expired", sim.expired);
+    uint64_t sum = uint64_t{sim.delivered} + sim.undeliverable + sim.expired;
+    if (o.valid() && sum != 100) {
+      parent.ctx().error(
+          outcomes, "simulator outcomes must add up to 100 (percent), not " + std::to_string(sum));
+    }
+  }
+  read_number(m, "throttle_rate", sim.throttle_rate, 0, 100);
+  read_number(m, "error_rate", sim.error_rate, 0, 100);
+  read(m, "mo_interval", sim.mo_interval);
+}
+
+UpstreamConfig read_upstream(Context& ctx, const YAML::Node& node, std::size_t index,
+                             References& refs, std::vector<NamedNode>& names) {
+  UpstreamConfig u;
+  Map m(ctx, node, "upstream #" + std::to_string(index + 1));
+  if (m.require("name").IsDefined()) read(m, "name", u.name);
+  names.push_back({u.name, m.has("name") ? m.get("name") : node});
+  const std::string what = u.name.empty() ? m.what() : "upstream '" + u.name + "'";
+  m.rename(what);
+  read_enum(
+      m, "type", u.type,
+      Names<UpstreamType>{{"smpp", UpstreamType::smpp}, {"simulator", UpstreamType::simulator}});
+
+  YAML::Node hosts = m.get("hosts");
+  for_each_item(ctx, hosts, "hosts", [&](const YAML::Node& item, std::size_t i) {
+    HostConfig h;
+    Map hm(ctx, item, "host #" + std::to_string(i + 1) + " of " + what);
+    hm.require("address");
+    read_address(hm, "address", h.address, false);
+    read_u32(hm, "weight", h.weight);
+    read_u32(hm, "priority", h.priority);
+    read_string_map(hm, "cost", h.cost, [](std::string_view t) { return parse_number(t, 0, 1e9); });
+    u.hosts.push_back(std::move(h));
+  });
+  if (u.type == UpstreamType::smpp && u.hosts.empty() && m.valid()) {
+    ctx.error(hosts.IsDefined() ? hosts : node,
+              what + " needs at least one host in 'hosts' (or type: simulator)");
+  }
+  if (u.type == UpstreamType::simulator && hosts.IsDefined()) {
+    ctx.error(hosts, what + " is a simulator and takes no 'hosts'");
+  }
+  {
+    Map b(ctx, m.get("bind"), "bind of " + what);
+    read(b, "system_id", u.bind.system_id);
+    read(b, "password", u.bind.password);
+    read(b, "system_type", u.bind.system_type);
+    read_enum(b, "type", u.bind.type, kBindTypes);
+    read(b, "version", u.bind.version);
+    u.protocol.version = u.bind.version;
+    if (b.has("interface_version")) {
+      uint8_t v = 0;
+      read_u8(b, "interface_version", v);
+      u.bind.interface_version = v;
+    }
+    read_u8(b, "addr_ton", u.bind.addr_ton);
+    read_u8(b, "addr_npi", u.bind.addr_npi);
+    read(b, "address_range", u.bind.address_range);
+    // The bind PDU's C-Octet String limits (SMPP 3.4 §4.1), without the NUL.
+    for (auto [key, value, max] : {std::tuple{"system_id", &u.bind.system_id, 15u},
+                                   std::tuple{"password", &u.bind.password, 8u},
+                                   std::tuple{"system_type", &u.bind.system_type, 12u},
+                                   std::tuple{"address_range", &u.bind.address_range, 40u}}) {
+      if (value->size() > max) {
+        ctx.error(b.get(key), "bind " + std::string(key) + " of " + what +
+                                  " is longer than SMPP's " + std::to_string(max) + " characters");
+      }
+    }
+    if (u.type == UpstreamType::smpp && m.valid() && u.bind.system_id.empty()) {
+      ctx.error(b.valid() ? b.node() : node, what + " needs bind.system_id");
+    }
+  }
+  read_tls(m, u.tls, false);
+  {
+    Map p(ctx, m.get("pool"), "pool of " + what);
+    read_u32(p, "min_connections", u.pool.min_connections);
+    read_u32(p, "max_connections", u.pool.max_connections, 1);
+    read(p, "idle_timeout", u.pool.idle_timeout);
+    read(p, "max_lifetime", u.pool.max_lifetime);
+    if (u.pool.min_connections > u.pool.max_connections) {
+      ctx.error(p.node(), "min_connections (" + std::to_string(u.pool.min_connections) +
+                              ") is above max_connections (" +
+                              std::to_string(u.pool.max_connections) + ")");
+    }
+  }
+  {
+    Map t(ctx, m.get("timeouts"), "timeouts of " + what);
+    read(t, "connect", u.timeouts.connect);
+    read(t, "bind", u.timeouts.bind);
+    read(t, "submit", u.timeouts.submit);
+    read(t, "response", u.timeouts.response);
+    read(t, "enquire_link", u.timeouts.enquire_link);
+    read(t, "read", u.timeouts.read);
+    read(t, "write", u.timeouts.write);
+  }
+  {
+    Map h(ctx, m.get("health"), "health of " + what);
+    read(h, "enabled", u.health.enabled);
+    read_enum(h, "type", u.health.type,
+              Names<HealthCheckType>{{"tcp", HealthCheckType::tcp},
+                                     {"enquire_link", HealthCheckType::enquire_link},
+                                     {"submit", HealthCheckType::submit}});
+    read(h, "interval", u.health.interval);
+    read(h, "timeout", u.health.timeout);
+    read_u32(h, "threshold", u.health.threshold, 1);
+    read_u32(h, "recovery_threshold", u.health.recovery_threshold, 1);
+  }
+  {
+    Map lb(ctx, m.get("load_balancing"), "load_balancing of " + what);
+    read_enum(lb, "algorithm", u.load_balancing,
+              Names<LoadBalancing>{{"round_robin", LoadBalancing::round_robin},
+                                   {"least_connections", LoadBalancing::least_connections},
+                                   {"weighted_round_robin", LoadBalancing::weighted_round_robin},
+                                   {"random", LoadBalancing::random},
+                                   {"ip_hash", LoadBalancing::ip_hash},
+                                   {"latency", LoadBalancing::latency},
+                                   {"cost_based", LoadBalancing::cost_based}});
+  }
+  {
+    Map r(ctx, m.get("retry"), "retry of " + what);
+    read(r, "enabled", u.retry.enabled);
+    read_u32(r, "max_attempts", u.retry.max_attempts, 1);
+    read(r, "delay", u.retry.delay);
+    read(r, "max_delay", u.retry.max_delay);
+    read_enum(r, "backoff", u.retry.backoff,
+              Names<Backoff>{{"fixed", Backoff::fixed},
+                             {"exponential", Backoff::exponential},
+                             {"linear", Backoff::linear}});
+    read_number(r, "backoff_factor", u.retry.backoff_factor, 1, 100);
+    read_list(r, "retryable_errors", u.retry.retryable_errors,
+              [](std::string_view t) { return parse_integer(t, 0, UINT32_MAX); });
+  }
+  {
+    Map r(ctx, m.get("rate_limit"), "rate_limit of " + what);
+    read_number(r, "messages_per_second", u.rate_limit.messages_per_second);
+    read_u32(r, "burst", u.rate_limit.burst);
+  }
+  {
+    Map w(ctx, m.get("window"), "window of " + what);
+    read_u32(w, "size", u.window.size, 1);
+    read(w, "timeout", u.window.timeout);
+  }
+  {
+    Map e(ctx, m.get("enquire_link"), "enquire_link of " + what);
+    read(e, "interval", u.enquire_link.interval);
+    read(e, "timeout", u.enquire_link.timeout);
+  }
+  {
+    Map p(ctx, m.get("protocol"), "protocol of " + what);
+    read(p, "version", u.protocol.version);
+    read(p, "auto_respond_enquire", u.protocol.auto_respond_enquire);
+    read(p, "auto_respond_unbind", u.protocol.auto_respond_unbind);
+  }
+  {
+    Map g(ctx, m.get("message"), "message options of " + what);
+    read_u32(g, "max_length", u.message.max_length, 1);
+    read_enum(g, "default_encoding", u.message.default_encoding,
+              Names<Encoding>{{"gsm7", Encoding::gsm7},
+                              {"ucs2", Encoding::ucs2},
+                              {"latin1", Encoding::latin1},
+                              {"ascii", Encoding::ascii},
+                              {"binary", Encoding::binary}});
+    read_u8(g, "default_registered_delivery", u.message.default_registered_delivery);
+    read(g, "default_service_type", u.message.default_service_type);
+    read_u8(g, "default_source_addr_ton", u.message.default_source_addr_ton);
+    read_u8(g, "default_source_addr_npi", u.message.default_source_addr_npi);
+  }
+  {
+    Map f(ctx, m.get("failover"), "failover of " + what);
+    read_enabled(f, u.failover.enabled);
+    read_u32(f, "threshold", u.failover.threshold, 1);
+    read(f, "recovery_time", u.failover.recovery_time);
+    read(f, "fallback", u.failover.fallback);
+    if (!u.failover.fallback.empty()) {
+      refs.upstreams.push_back({u.failover.fallback, f.get("fallback")});
+      if (u.failover.fallback == u.name)
+        ctx.error(f.get("fallback"), what + " cannot fail over to itself");
+    }
+  }
+  read_string_map(m, "tags", u.tags, as_is);
+  if (m.has("simulator") && u.type != UpstreamType::simulator) {
+    ctx.error(m.get("simulator"), "'simulator' applies only to upstreams with type: simulator");
+  }
+  read_simulator(m, u.simulator);
+  return u;
+}
+
+Parsed<Schedule> parse_hours(std::string_view t) {
+  auto bad = "invalid hours '" + std::string(t) + "' (expected HH:MM-HH:MM, e.g. 22:00-06:00)";
+  auto minute_of = [](std::string_view hm) -> std::optional<uint16_t> {
+    if (hm.size() != 5 || hm[2] != ':') return std::nullopt;
+    auto h = parse_integer(hm.substr(0, 2), 0, 24);
+    auto m = parse_integer(hm.substr(3, 2), 0, 59);
+    if (h.index() == 1 || m.index() == 1) return std::nullopt;
+    auto total = std::get<0>(h) * 60 + std::get<0>(m);
+    if (total > 24 * 60) return std::nullopt;
+    return static_cast<uint16_t>(total);
+  };
+  auto dash = t.find('-');
+  if (dash == std::string_view::npos) return Invalid{bad};
+  auto start = minute_of(t.substr(0, dash));
+  auto end = minute_of(t.substr(dash + 1));
+  if (!start || !end) return Invalid{bad};
+  Schedule s;
+  s.hours = std::string(t);
+  s.start_minute = *start;
+  s.end_minute = *end;
+  return s;
+}
+
+RouteConfig read_route(Context& ctx, const YAML::Node& node, std::size_t index, References& refs,
+                       std::vector<NamedNode>& names) {
+  RouteConfig r;
+  Map m(ctx, node, "route #" + std::to_string(index + 1));
+  r.name = "route-" + std::to_string(index);
+  read(m, "name", r.name);
+  names.push_back({r.name, m.has("name") ? m.get("name") : node});
+  if (m.has("name")) m.rename("route '" + r.name + "'");
+  {
+    Map mm(ctx, m.get("match"), "match of " + m.what());
+    read(mm, "destination_addr", r.match.destination_addr);
+    read(mm, "source_addr", r.match.source_addr);
+    read(mm, "service_type", r.match.service_type);
+    read(mm, "client", r.match.client);
+    if (r.match.client) refs.clients.push_back({*r.match.client, mm.get("client")});
+    if (mm.has("source_addr_ton")) {
+      uint8_t ton = 0;
+      read_u8(mm, "source_addr_ton", ton);
+      r.match.source_addr_ton = ton;
+    }
+    YAML::Node sched = mm.get("schedule");
+    if (sched.IsDefined()) {
+      Map s(ctx, sched, "schedule of " + m.what());
+      Schedule value;
+      s.require("hours");
+      read_with(s, "hours", value, parse_hours);
+      read(s, "timezone", value.timezone);
+      r.match.schedule = value;
+    }
+    read(mm, "mnc", r.match.mnc);
+    if (mm.has("is_ported")) {
+      bool ported = false;
+      read(mm, "is_ported", ported);
+      r.match.is_ported = ported;
+    }
+  }
+  read(m, "upstream", r.upstream);
+  read(m, "failover", r.failover);
+  read(m, "script", r.script);
+  if (!r.upstream.empty()) refs.upstreams.push_back({r.upstream, m.get("upstream")});
+  if (!r.failover.empty()) refs.upstreams.push_back({r.failover, m.get("failover")});
+  if (m.valid() && r.upstream.empty() && r.script.empty()) {
+    ctx.error(node, m.what() + " needs 'upstream' or 'script'");
+  }
+  return r;
+}
+
+MoRouteConfig read_mo_route(Context& ctx, const YAML::Node& node, std::size_t index,
+                            References& refs, std::vector<NamedNode>& names) {
+  MoRouteConfig r;
+  Map m(ctx, node, "mo_route #" + std::to_string(index + 1));
+  r.name = "mo-route-" + std::to_string(index);
+  read(m, "name", r.name);
+  names.push_back({r.name, m.has("name") ? m.get("name") : node});
+  {
+    Map mm(ctx, m.get("match"), "match of " + m.what());
+    read(mm, "destination_addr", r.match.destination_addr);
+    read(mm, "source_addr", r.match.source_addr);
+    read(mm, "upstream", r.match.upstream);
+    if (r.match.upstream) refs.upstreams.push_back({*r.match.upstream, mm.get("upstream")});
+  }
+  if (m.require("client").IsDefined()) {
+    read(m, "client", r.client);
+    refs.clients.push_back({r.client, m.get("client")});
+  }
+  return r;
+}
+
+ClientConfig read_client(Context& ctx, const YAML::Node& node, std::size_t index, References& refs,
+                         std::vector<NamedNode>& names) {
+  ClientConfig c;
+  Map m(ctx, node, "client #" + std::to_string(index + 1));
+  if (m.require("system_id").IsDefined()) read(m, "system_id", c.system_id);
+  names.push_back({c.system_id, m.has("system_id") ? m.get("system_id") : node});
+  const std::string what = c.system_id.empty() ? m.what() : "client '" + c.system_id + "'";
+  m.rename(what);
+  if (c.system_id.size() > 15)
+    ctx.error(m.get("system_id"),
+              "system_id '" + c.system_id + "' is longer than SMPP's 15 characters");
+  m.require("password");
+  read(m, "password", c.password);
+  if (c.password.size() > 8)
+    ctx.error(m.get("password"), "the password of " + what + " is longer than SMPP's 8 characters");
+  read_cidrs(m, "allowed_ips", c.allowed_ips);
+  read_list(m, "bind_types", c.bind_types,
+            [](std::string_view t) { return parse_enum(t, kBindTypes); });
+  read_u32(m, "max_connections", c.max_connections);
+  YAML::Node rl = m.get("rate_limit");
+  if (rl.IsScalar()) {
+    auto text = scalar(ctx, rl, "'rate_limit' in " + what);
+    if (text) {
+      auto v = parse_number(*text, 0, 1e12);
+      if (v.index() == 1)
+        ctx.error(rl, "'rate_limit' in " + what + ": " + std::get<1>(v).reason +
+                          " (expected messages per second, or a mapping)");
+      else
+        c.rate_limit.messages_per_second = std::get<0>(v);
+    }
+  } else {
+    Map r(ctx, rl, "rate_limit of " + what);
+    read_number(r, "messages_per_second", c.rate_limit.messages_per_second);
+    read_u32(r, "window_size", c.rate_limit.window_size);
+  }
+  {
+    Map a(ctx, m.get("addresses"), "addresses of " + what);
+    Map s(ctx, a.get("source"), "source addresses of " + what);
+    read_strings(s, "allowed", c.source_addresses.allowed);
+    read_strings(s, "blocked", c.source_addresses.blocked);
+    Map d(ctx, a.get("destination"), "destination addresses of " + what);
+    read_strings(d, "allowed", c.destination_addresses.allowed);
+    read_strings(d, "blocked", c.destination_addresses.blocked);
+  }
+  read(m, "upstream", c.upstream);
+  if (!c.upstream.empty()) refs.upstreams.push_back({c.upstream, m.get("upstream")});
+  read(m, "tier", c.tier);
+  read_string_map(m, "tags", c.tags, as_is);
+  return c;
+}
+
+void read_auth(Context& ctx, const YAML::Node& node, AuthConfig& a) {
+  Map m(ctx, node, "auth");
+  {
+    Map l(ctx, m.get("ldap"), "auth.ldap");
+    read_enabled(l, a.ldap.enabled);
+    read(l, "url", a.ldap.url);
+    read(l, "bind_dn", a.ldap.bind_dn);
+    read(l, "bind_password", a.ldap.bind_password);
+    read(l, "base_dn", a.ldap.base_dn);
+    if (a.ldap.enabled && a.ldap.url.empty()) ctx.error(l.node(), "auth.ldap needs 'url'");
+  }
+  {
+    Map r(ctx, m.get("radius"), "auth.radius");
+    read_enabled(r, a.radius.enabled);
+    read_address(r, "server", a.radius.server, false);
+    read(r, "secret", a.radius.secret);
+    if (a.radius.enabled && !r.has("server")) ctx.error(r.node(), "auth.radius needs 'server'");
+  }
+  {
+    Map h(ctx, m.get("http"), "auth.http");
+    read_enabled(h, a.http.enabled);
+    read(h, "url", a.http.url);
+    read(h, "timeout", a.http.timeout);
+    read(h, "cache_ttl", a.http.cache_ttl);
+    if (a.http.enabled && a.http.url.empty()) ctx.error(h.node(), "auth.http needs 'url'");
+  }
+}
+
+const Names<LogLevel> kLogLevels = {{"debug", LogLevel::debug},
+                                    {"info", LogLevel::info},
+                                    {"warn", LogLevel::warn},
+                                    {"error", LogLevel::error}};
+
+// Message fields a transform rule may match on or write.
+const std::vector<std::string> kMessageFields = {
+    "client",          "destination_addr", "source_addr",   "service_type",  "source_addr_ton",
+    "source_addr_npi", "dest_addr_ton",    "dest_addr_npi", "short_message", "registered_delivery",
+    "data_coding",     "esm_class",        "priority_flag", "protocol_id"};
+
+void read_fields(Map& parent, const std::string& key, std::map<std::string, std::string>& out) {
+  // Values are kept raw: ${destination_addr} in a transform is a message field, not a variable.
+  read_string_map(parent, key, out, as_is, true);
+  for (const auto& [name, value] : out) {
+    if (std::find(kMessageFields.begin(), kMessageFields.end(), name) != kMessageFields.end())
+      continue;
+    std::string message = "unknown message field '" + name + "' in " + key_what(parent, key);
+    if (auto guess = closest_match(name, kMessageFields))
+      message += "; did you mean '" + *guess + "'?";
+    parent.ctx().error(parent.get(key), message);
+  }
+}
+
+MiddlewareConfig read_middleware(Context& ctx, const YAML::Node& node, std::size_t index) {
+  MiddlewareConfig mw;
+  Map m(ctx, node, "middleware #" + std::to_string(index + 1));
+  m.require("type");
+  read_enum(m, "type", mw.type,
+            Names<MiddlewareType>{{"logger", MiddlewareType::logger},
+                                  {"auth", MiddlewareType::auth},
+                                  {"rate_limit", MiddlewareType::rate_limit},
+                                  {"address_filter", MiddlewareType::address_filter},
+                                  {"transform", MiddlewareType::transform},
+                                  {"protocol", MiddlewareType::protocol},
+                                  {"metrics", MiddlewareType::metrics}});
+  // Each type knows only its own keys.
+  switch (mw.type) {
+    case MiddlewareType::logger:
+      read_enum(m, "level", mw.level, kLogLevels);
+      break;
+    case MiddlewareType::transform:
+      for_each_item(ctx, m.get("rules"), "rules", [&](const YAML::Node& item, std::size_t i) {
+        TransformRule rule;
+        Map r(ctx, item, "transform rule #" + std::to_string(i + 1));
+        read_fields(r, "match", rule.match);
+        read_fields(r, "set", rule.set);
+        read_fields(r, "transform", rule.transform);
+        mw.rules.push_back(std::move(rule));
+      });
+      break;
+    case MiddlewareType::protocol: {
+      std::map<std::string, smpp::Version> mapping;
+      read_string_map(m, "version_mapping", mapping, parse_smpp_version);
+      for (const auto& [from, to] : mapping) {
+        if (auto v = smpp::parse_version(from)) {
+          mw.version_mapping.emplace_back(*v, to);
+        } else {
+          ctx.error(
+              m.get("version_mapping"),
+              "invalid SMPP version '" + from + "' in version_mapping (expected 3.3, 3.4 or 5.0)");
+        }
+      }
+      break;
+    }
+    case MiddlewareType::metrics:
+      read(m, "prometheus", mw.prometheus);
+      break;
+    default:
+      break;
+  }
+  return mw;
+}
+
+void read_multipart(Context& ctx, const YAML::Node& node, MultipartConfig& mp) {
+  Map m(ctx, node, "multipart");
+  {
+    Map r(ctx, m.get("reassembly"), "multipart.reassembly");
+    read(r, "enabled", mp.reassembly_enabled);
+    read(r, "timeout", mp.reassembly_timeout);
+    read_u32(r, "max_parts", mp.reassembly_max_parts, 1);
+    read_size(r, "buffer_size", mp.reassembly_buffer_size);
+  }
+  {
+    Map s(ctx, m.get("segmentation"), "multipart.segmentation");
+    read(s, "enabled", mp.segmentation_enabled);
+    read_enum(s, "method", mp.segmentation_method,
+              Names<SegmentationMethod>{{"udh", SegmentationMethod::udh},
+                                        {"sar_tlv", SegmentationMethod::sar_tlv}});
+    read_u32(s, "max_parts", mp.segmentation_max_parts, 1);
+    if (mp.segmentation_max_parts > 255)
+      ctx.error(s.get("max_parts"), "max_parts cannot exceed 255");
+  }
+  {
+    Map r(ctx, m.get("reference"), "multipart.reference");
+    read_enum(r, "mode", mp.reference_mode,
+              Names<ReferenceMode>{{"preserve", ReferenceMode::preserve},
+                                   {"regenerate", ReferenceMode::regenerate},
+                                   {"sequential", ReferenceMode::sequential}});
+  }
+}
+
+void read_storage(Context& ctx, const YAML::Node& node, StorageConfig& s) {
+  Map m(ctx, node, "storage");
+  read_enabled(m, s.enabled);
+  read_enum(m, "backend", s.backend,
+            Names<StorageBackend>{{"sqlite", StorageBackend::sqlite},
+                                  {"badger", StorageBackend::badger}});
+  {
+    Map q(ctx, m.get("sqlite"), "storage.sqlite");
+    read(q, "path", s.sqlite_path);
+    read_enum(q, "journal_mode", s.sqlite_journal_mode,
+              Names<std::string>{{"wal", "wal"},
+                                 {"delete", "delete"},
+                                 {"truncate", "truncate"},
+                                 {"persist", "persist"},
+                                 {"memory", "memory"},
+                                 {"off", "off"}});
+  }
+  for (auto [key, section] :
+       {std::pair{"deliver_sm", &s.deliver_sm}, std::pair{"submit_sm", &s.submit_sm}}) {
+    Map d(ctx, m.get(key), std::string("storage.") + key);
+    read(d, "enabled", section->enabled);
+    read(d, "retention", section->retention);
+  }
+  {
+    Map c(ctx, m.get("cdr"), "storage.cdr");
+    read_enabled(c, s.cdr_enabled);
+    read(c, "path", s.cdr_path);
+    read_enum(c, "format", s.cdr_format,
+              Names<CdrFormat>{{"json", CdrFormat::json}, {"csv", CdrFormat::csv}});
+    Map r(ctx, c.get("rotation"), "storage.cdr.rotation");
+    read_size(r, "size", s.cdr_rotation_size);
+    read(r, "time", s.cdr_rotation_time);
+  }
+}
+
+void read_observability(Context& ctx, Map& top, Config& c) {
+  {
+    Map m(ctx, top.get("metrics"), "metrics");
+    read_enabled(m, c.metrics.enabled);
+    Map p(ctx, m.get("prometheus"), "metrics.prometheus");
+    read(p, "enabled", c.metrics.prometheus_enabled);
+    read(p, "path", c.metrics.prometheus_path);
+    read_int(p, "port", c.metrics.prometheus_port, 1, 65535);
+  }
+  {
+    Map m(ctx, top.get("logging"), "logging");
+    read_enum(m, "level", c.logging.level, kLogLevels);
+    read_enum(m, "format", c.logging.format,
+              Names<LogFormat>{{"json", LogFormat::json}, {"text", LogFormat::text}});
+    read_enum(m, "output", c.logging.output,
+              Names<LogOutput>{{"stdout", LogOutput::stdout_},
+                               {"stderr", LogOutput::stderr_},
+                               {"file", LogOutput::file}});
+    Map f(ctx, m.get("file"), "logging.file");
+    read(f, "path", c.logging.file_path);
+    Map r(ctx, f.get("rotation"), "logging.file.rotation");
+    read_size(r, "size", c.logging.rotation_size);
+    read_u32(r, "max_files", c.logging.rotation_max_files, 1);
+    if (c.logging.output == LogOutput::file && c.logging.file_path.empty()) {
+      ctx.error(m.node(), "logging output 'file' needs file.path");
+    }
+  }
+  {
+    Map m(ctx, top.get("tracing"), "tracing");
+    read_enabled(m, c.tracing.enabled);
+    Map o(ctx, m.get("otlp"), "tracing.otlp");
+    read(o, "endpoint", c.tracing.otlp_endpoint);
+    Map j(ctx, m.get("jaeger"), "tracing.jaeger");
+    read(j, "endpoint", c.tracing.jaeger_endpoint);
+  }
+}
+
+void read_cluster(Context& ctx, const YAML::Node& node, ClusterConfig& c) {
+  Map m(ctx, node, "cluster");
+  read_enabled(m, c.enabled);
+  read(m, "node_id", c.node_id);
+  {
+    Map d(ctx, m.get("discovery"), "cluster.discovery");
+    read_enum(d, "method", c.discovery,
+              Names<DiscoveryMethod>{{"kubernetes", DiscoveryMethod::kubernetes},
+                                     {"consul", DiscoveryMethod::consul},
+                                     {"static", DiscoveryMethod::static_}});
+    Map k(ctx, d.get("kubernetes"), "cluster.discovery.kubernetes");
+    read(k, "namespace", c.kubernetes_namespace);
+    read(k, "service", c.kubernetes_service);
+    Map cs(ctx, d.get("consul"), "cluster.discovery.consul");
+    read(cs, "address", c.consul_address);
+    read(cs, "service", c.consul_service);
+    Map st(ctx, d.get("static"), "cluster.discovery.static");
+    read_list(st, "peers", c.static_peers,
+              [](std::string_view t) { return parse_host_port(t, false); });
+  }
+  {
+    Map s(ctx, m.get("sync"), "cluster.sync");
+    read(s, "sessions", c.sync_sessions);
+    read(s, "messages", c.sync_messages);
+    read(s, "config", c.sync_config);
+  }
+}
+
+void read_management(Context& ctx, const YAML::Node& node, ManagementConfig& mg) {
+  Map m(ctx, node, "management");
+  read_enabled(m, mg.enabled);
+  read_address(m, "address", mg.address, true);
+  Map a(ctx, m.get("auth"), "management.auth");
+  read_enum(a, "type", mg.auth_type,
+            Names<ManagementAuthType>{{"none", ManagementAuthType::none},
+                                      {"basic", ManagementAuthType::basic},
+                                      {"bearer", ManagementAuthType::bearer}});
+  read(a, "username", mg.username);
+  read(a, "password", mg.password);
+  read(a, "token", mg.token);
+  if (mg.auth_type == ManagementAuthType::basic && (mg.username.empty() || mg.password.empty())) {
+    ctx.error(a.node(), "management auth 'basic' needs username and password");
+  }
+}
+
+void read_mnp(Context& ctx, const YAML::Node& node, MnpConfig& mnp) {
+  Map m(ctx, node, "mnp");
+  read_enabled(m, mnp.enabled);
+  read_enum(m, "provider", mnp.provider,
+            Names<MnpProvider>{{"xconnect", MnpProvider::xconnect},
+                               {"hlr_lookup", MnpProvider::hlr_lookup},
+                               {"custom", MnpProvider::custom}});
+  for (const char* key : {"xconnect", "hlr_lookup", "custom"}) {
+    Map p(ctx, m.get(key), std::string("mnp.") + key);
+    std::string url;
+    std::string api_key;
+    read(p, "url", url);
+    read(p, "api_key", api_key);
+    bool selected =
+        (std::string_view(key) == "xconnect" && mnp.provider == MnpProvider::xconnect) ||
+        (std::string_view(key) == "hlr_lookup" && mnp.provider == MnpProvider::hlr_lookup) ||
+        (std::string_view(key) == "custom" && mnp.provider == MnpProvider::custom);
+    if (selected) {
+      mnp.url = url;
+      mnp.api_key = api_key;
+    }
+  }
+  Map c(ctx, m.get("cache"), "mnp.cache");
+  read(c, "enabled", mnp.cache_enabled);
+  read(c, "ttl", mnp.cache_ttl);
+  read_int(c, "max_size", mnp.cache_max_size, 0, INT64_MAX);
+  if (mnp.enabled && mnp.url.empty())
+    ctx.error(m.node(), "mnp needs the url of its provider's section");
+}
+
+std::shared_ptr<Config> build(Context& ctx, const YAML::Node& root) {
+  auto c = std::make_shared<Config>();
+  c->source = ctx.file;
+  if (!root.IsDefined() || root.IsNull()) {
+    ctx.error(YAML::Mark(), "the configuration is empty (it needs at least 'listeners')");
+    return c;
+  }
+  Map top(ctx, root, "the configuration");
+  if (!top.valid()) return c;
+  References refs;
+  std::vector<NamedNode> listener_names, upstream_names, route_names, mo_route_names, client_names;
+
+  const YAML::Node listeners = top.require("listeners");
+  for_each_item(ctx, listeners, "listeners", [&](const YAML::Node& n, std::size_t i) {
+    c->listeners.push_back(read_listener(ctx, n, i, listener_names));
+  });
+  if (listeners.IsSequence() && listeners.size() == 0) ctx.error(listeners, "'listeners' is empty");
+  for_each_item(ctx, top.get("upstreams"), "upstreams", [&](const YAML::Node& n, std::size_t i) {
+    c->upstreams.push_back(read_upstream(ctx, n, i, refs, upstream_names));
+  });
+  for_each_item(ctx, top.get("routes"), "routes", [&](const YAML::Node& n, std::size_t i) {
+    c->routes.push_back(read_route(ctx, n, i, refs, route_names));
+  });
+  for_each_item(ctx, top.get("mo_routes"), "mo_routes", [&](const YAML::Node& n, std::size_t i) {
+    c->mo_routes.push_back(read_mo_route(ctx, n, i, refs, mo_route_names));
+  });
+  for_each_item(ctx, top.get("clients"), "clients", [&](const YAML::Node& n, std::size_t i) {
+    c->clients.push_back(read_client(ctx, n, i, refs, client_names));
+  });
+  read_auth(ctx, top.get("auth"), c->auth);
+  for_each_item(ctx, top.get("middleware"), "middleware", [&](const YAML::Node& n, std::size_t i) {
+    c->middleware.push_back(read_middleware(ctx, n, i));
+  });
+  read_multipart(ctx, top.get("multipart"), c->multipart);
+  read_storage(ctx, top.get("storage"), c->storage);
+  read_observability(ctx, top, *c);
+  read_cluster(ctx, top.get("cluster"), c->cluster);
+  read_management(ctx, top.get("management"), c->management);
+  read_mnp(ctx, top.get("mnp"), c->mnp);
+
+  check_unique(ctx, listener_names, "listener name");
+  check_unique(ctx, upstream_names, "upstream name");
+  check_unique(ctx, route_names, "route name");
+  check_unique(ctx, mo_route_names, "mo_route name");
+  check_unique(ctx, client_names, "client system_id");
+
+  auto names_of = [](const std::vector<NamedNode>& items) {
+    std::vector<std::string> out;
+    for (const auto& i : items) out.push_back(i.name);
+    return out;
+  };
+  auto check_refs = [&](const std::vector<NamedNode>& refs_of_kind,
+                        const std::vector<NamedNode>& defined, const std::string& kind) {
+    auto known = names_of(defined);
+    for (const auto& ref : refs_of_kind) {
+      if (std::find(known.begin(), known.end(), ref.name) != known.end()) continue;
+      std::string message = "unknown " + kind + " '" + ref.name + "'";
+      if (auto guess = closest_match(ref.name, known))
+        message += "; did you mean '" + *guess + "'?";
+      else if (known.empty())
+        message += " (no " + kind + "s are defined)";
+      ctx.error(ref.where, message);
+    }
+  };
+  check_refs(refs.upstreams, upstream_names, "upstream");
+  check_refs(refs.clients, client_names, "client");
+
+  // Two listeners cannot share a port on overlapping addresses.
+  for (std::size_t i = 0; i < c->listeners.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      const auto& a = c->listeners[i].address;
+      const auto& b = c->listeners[j].address;
+      if (a.port != 0 && a.port == b.port &&
+          (a.host == b.host || a.host.empty() || b.host.empty())) {
+        ctx.error(listeners[i]["address"], "listener '" + c->listeners[i].name + "' uses port " +
+                                               std::to_string(a.port) + " of listener '" +
+                                               c->listeners[j].name + "'");
+      }
+    }
+  }
+  return c;
+}
+
+LoadResult finish(Context& ctx, std::shared_ptr<Config> config) {
+  LoadResult result;
+  std::stable_sort(ctx.errors.begin(), ctx.errors.end(),
+                   [](const ConfigError& a, const ConfigError& b) {
+                     return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+                   });
+  result.errors = std::move(ctx.errors);
+  if (result.errors.empty()) result.config = std::move(config);
+  return result;
+}
+
+}  // namespace
+
+LoadResult load_config_string(std::string_view yaml, std::string name, const EnvLookup& env) {
+  Context ctx;
+  ctx.file = std::move(name);
+  ctx.env = &env;
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    ctx.error(e.mark, "invalid YAML: " + e.msg);
+    return finish(ctx, nullptr);
+  }
+  std::shared_ptr<Config> config;
+  try {
+    config = build(ctx, root);
+  } catch (const YAML::Exception& e) {
+    // Not expected: every node is checked before use. Reported rather than thrown at start-up.
+    ctx.error(e.mark, "cannot read the configuration: " + e.msg);
+  }
+  return finish(ctx, std::move(config));
+}
+
+LoadResult load_config_file(const std::filesystem::path& path, const EnvLookup& env) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    LoadResult r;
+    r.errors.push_back({path.string(), 0, 0, "cannot open the configuration file"});
+    return r;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return load_config_string(text.str(), path.string(), env);
+}
+
+}  // namespace smppd::config

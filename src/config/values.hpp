@@ -1,0 +1,87 @@
+// Parsers for the scalar forms the configuration accepts: durations, sizes, integers (decimal or
+// 0x hex), host:port addresses, CIDR blocks, ${VAR} expansion, and "did you mean" suggestions.
+// Pure functions over text: no YAML, no sockets. Each returns the value or a reason it is invalid.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace smppd::config {
+
+// Why a text is not a valid value: a sentence fragment fit for "error: <reason>".
+struct Invalid {
+  std::string reason;
+};
+// A value, or the reason the text is not one.
+template <class T>
+using Parsed = std::variant<T, Invalid>;
+
+// "500ms", "30s", "5m", "1h", "30d" and sums of them ("1h30m"); "0" alone is zero. Units: ms, s,
+// m, h, d. Integers only.
+Parsed<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+// "100MB", "10KB", "1GB", "512B", or a plain number of bytes. Units are binary (KB = 1024 bytes,
+// also spelt KiB) and case-insensitive.
+Parsed<uint64_t> parse_size(std::string_view text);
+
+// A decimal or 0x-prefixed hexadecimal integer within [min, max].
+Parsed<int64_t> parse_integer(std::string_view text, int64_t min, int64_t max);
+
+// host:port. ":2775" means every interface (empty host); "[::1]:2775" an IPv6 literal.
+struct HostPort {
+  std::string host;  // empty: all interfaces; an IPv6 literal is kept without brackets
+  uint16_t port = 0;
+  std::string to_string() const;
+  bool operator==(const HostPort&) const = default;
+};
+Parsed<HostPort> parse_host_port(std::string_view text, bool allow_port_zero);
+
+// An IPv4 (4 bytes) or IPv6 (16 bytes) address in network byte order.
+struct IpAddress {
+  std::array<uint8_t, 16> bytes{};
+  uint8_t size = 0;  // 4 or 16
+  std::span<const uint8_t> view() const { return {bytes.data(), size}; }
+};
+std::optional<IpAddress> parse_ip(std::string_view text);
+
+// An address block: "10.0.0.0/8", "2001:db8::/32"; a bare address is /32 or /128.
+class Cidr {
+ public:
+  // Rejects a prefix longer than the address and host bits set below the prefix.
+  static Parsed<Cidr> parse(std::string_view text);
+
+  // Whether the address (4 or 16 bytes, network order) lies in the block. An IPv4-mapped IPv6
+  // address (::ffff:a.b.c.d) matches IPv4 blocks, as a dual-stack socket reports IPv4 peers so.
+  bool contains(std::span<const uint8_t> address) const;
+  bool is_v6() const { return network_.size == 16; }
+  unsigned prefix_length() const { return prefix_; }
+  const std::string& text() const { return text_; }
+
+ private:
+  IpAddress network_;
+  unsigned prefix_ = 0;
+  std::string text_;
+};
+
+// Looks a variable up; std::nullopt when it is not set.
+using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
+// The process environment.
+std::optional<std::string> process_env(std::string_view name);
+
+// Replaces every ${NAME} with the variable's value; "$$" is a literal "$". Fails naming the first
+// variable that is not set, or on an unterminated "${".
+Parsed<std::string> expand_env(std::string_view text, const EnvLookup& env);
+
+// The candidate closest to `word` by edit distance, if close enough to be a likely typo.
+std::optional<std::string> closest_match(std::string_view word,
+                                         const std::vector<std::string>& candidates);
+
+}  // namespace smppd::config

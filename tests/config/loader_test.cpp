@@ -1,0 +1,368 @@
+#include "config/loader.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+
+using namespace smppd::config;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The variables the example configurations use.
+const std::map<std::string, std::string, std::less<>> kEnv = {
+    {"CARRIER_A_USER", "carra"}, {"CARRIER_A_PASS", "pa"}, {"CARRIER_B_USER", "carrb"},
+    {"CARRIER_B_PASS", "pb"},    {"AGG_USER", "agg"},      {"AGG_PASS", "pg"},
+    {"BACKUP_USER", "bk"},       {"BACKUP_PASS", "pk"},    {"CLIENT_A_PASS", "ca"},
+    {"CLIENT_B_PASS", "cb"},     {"LDAP_PASS", "ldap"},    {"RADIUS_SECRET", "rad"},
+    {"XCONNECT_API_KEY", "key"}, {"HOSTNAME", "node-1"},   {"ADMIN_PASS", "admin"},
+};
+
+std::optional<std::string> test_env(std::string_view name) {
+  auto it = kEnv.find(name);
+  if (it == kEnv.end()) return std::nullopt;
+  return it->second;
+}
+
+LoadResult load(std::string_view yaml) {
+  return load_config_string(yaml, "test.yaml", test_env);
+}
+
+std::string dump(const LoadResult& r) {
+  std::string out;
+  for (const auto& e : r.errors) out += e.to_string() + "\n";
+  return out;
+}
+
+// Loads and expects exactly one error, returned.
+ConfigError only_error(std::string_view yaml) {
+  auto r = load(yaml);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.errors.size(), 1u) << dump(r);
+  return r.errors.empty() ? ConfigError{} : r.errors.front();
+}
+
+bool has(const std::string& text, std::string_view part) {
+  return text.find(part) != std::string::npos;
+}
+
+constexpr std::string_view kBase = R"(listeners:
+  - type: smpp
+    address: :2775
+upstreams:
+  - name: smsc
+    hosts:
+      - address: smsc.example.com:2775
+    bind:
+      system_id: user
+      password: pass
+)";
+
+}  // namespace
+
+TEST(Loader, EveryExampleConfigurationLoads) {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(SMPPD_CONFIGS_DIR)) {
+    if (entry.path().extension() != ".yaml") continue;
+    ++count;
+    auto r = load_config_file(entry.path(), test_env);
+    EXPECT_TRUE(r.ok()) << entry.path() << "\n" << dump(r);
+  }
+  EXPECT_GE(count, 6);
+}
+
+TEST(Loader, FullConfigurationValues) {
+  auto r = load_config_file(std::filesystem::path(SMPPD_CONFIGS_DIR) / "full.yaml", test_env);
+  ASSERT_TRUE(r.ok()) << dump(r);
+  const Config& c = *r.config;
+  ASSERT_EQ(c.listeners.size(), 4u);
+  EXPECT_EQ(c.listeners[1].tls.client_auth, ClientAuth::require);
+  EXPECT_TRUE(c.listeners[1].tls.enabled);
+  EXPECT_TRUE(c.listeners[3].tls.enabled);  // present without `enabled`
+  EXPECT_EQ(c.listeners[2].http.max_body_bytes, 10u * 1024 * 1024);
+  EXPECT_EQ(c.listeners[0].blocked_ips.size(), 1u);
+  const auto* a = c.find_upstream("carrier-a");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->bind.system_id, "carra");
+  EXPECT_EQ(a->bind.interface_version, 0x34);
+  EXPECT_EQ(a->hosts.size(), 3u);
+  EXPECT_EQ(a->hosts[2].priority, 2u);
+  EXPECT_EQ(a->retry.retryable_errors, (std::vector<uint32_t>{8, 0x58}));
+  EXPECT_EQ(a->failover.fallback, "backup");
+  EXPECT_EQ(a->tags.at("cost_per_sms"), "0.01");
+  EXPECT_EQ(a->message.default_source_addr_ton, 5);
+  const auto* cost = c.find_upstream("cost-pool");
+  ASSERT_NE(cost, nullptr);
+  EXPECT_EQ(cost->load_balancing, LoadBalancing::cost_based);
+  EXPECT_DOUBLE_EQ(cost->hosts[1].cost.at("+27"), 0.010);
+  const auto* sim = c.find_upstream("simulator");
+  ASSERT_NE(sim, nullptr);
+  EXPECT_EQ(sim->type, UpstreamType::simulator);
+  EXPECT_EQ(sim->simulator.delivered, 90u);
+  EXPECT_EQ(sim->simulator.receipt_delay, 500ms);
+  const auto* client_b = c.find_client("client-b");
+  ASSERT_NE(client_b, nullptr);
+  EXPECT_DOUBLE_EQ(client_b->rate_limit.messages_per_second, 100);  // `rate_limit: 100`
+  const auto* client_a = c.find_client("client-a");
+  ASSERT_NE(client_a, nullptr);
+  EXPECT_EQ(client_a->bind_types.size(), 2u);
+  EXPECT_EQ(client_a->destination_addresses.blocked.size(), 2u);
+  EXPECT_EQ(c.routes[5].match.schedule->start_minute, 22 * 60);
+  EXPECT_EQ(c.routes[5].match.schedule->end_minute, 6 * 60);
+  EXPECT_EQ(c.routes[10].script, "/etc/smppd/routing.lua");
+  ASSERT_EQ(c.mo_routes.size(), 2u);
+  EXPECT_EQ(c.mo_routes[0].match.upstream, "carrier-a");
+  // Transform templates keep ${field} placeholders: they are message fields, not variables.
+  ASSERT_EQ(c.middleware.size(), 7u);
+  EXPECT_EQ(c.middleware[4].rules[1].transform.at("destination_addr"), "+258${destination_addr}");
+  EXPECT_EQ(c.middleware[5].version_mapping.size(), 1u);
+  EXPECT_EQ(c.storage.deliver_sm.retention, 30 * 24h);
+  EXPECT_EQ(c.storage.cdr_rotation_size, 100u * 1024 * 1024);
+  EXPECT_EQ(c.cluster.node_id, "node-1");
+  EXPECT_EQ(c.management.address.port, 8081);
+  EXPECT_EQ(c.mnp.api_key, "key");
+  EXPECT_EQ(c.mnp.cache_ttl, 24h);
+}
+
+TEST(Loader, DefaultsApplied) {
+  auto r = load(kBase);
+  ASSERT_TRUE(r.ok()) << dump(r);
+  const auto& l = r.config->listeners.at(0);
+  EXPECT_EQ(l.name, "smpp-0");
+  EXPECT_EQ(l.address.port, 2775);
+  EXPECT_TRUE(l.address.host.empty());
+  EXPECT_FALSE(l.tls.enabled);
+  EXPECT_EQ(l.smpp.window_size, 100u);
+  EXPECT_EQ(l.smpp.enquire_link_interval, 30s);
+  EXPECT_EQ(l.smpp.versions.size(), 3u);
+  EXPECT_EQ(l.timeouts.bind, 30s);
+  EXPECT_EQ(l.timeouts.response, 30s);
+  const auto& u = r.config->upstreams.at(0);
+  EXPECT_EQ(u.type, UpstreamType::smpp);
+  EXPECT_EQ(u.pool.min_connections, 1u);
+  EXPECT_EQ(u.pool.max_connections, 10u);
+  EXPECT_EQ(u.bind.type, BindType::transceiver);
+  EXPECT_EQ(u.bind.version, smpp::Version::v34);
+  EXPECT_EQ(u.hosts.at(0).weight, 100u);
+  EXPECT_EQ(u.load_balancing, LoadBalancing::round_robin);
+  EXPECT_FALSE(u.failover.enabled);
+  EXPECT_FALSE(r.config->storage.enabled);
+  EXPECT_EQ(r.config->logging.level, LogLevel::info);
+  EXPECT_EQ(r.config->multipart.reassembly_max_parts, 20u);
+}
+
+TEST(Loader, UnknownKeyWithLineColumnAndSuggestion) {
+  auto e = only_error(R"(listeners:
+  - type: smpp
+    address: :2775
+    max_conections: 10
+)");
+  EXPECT_EQ(e.file, "test.yaml");
+  EXPECT_EQ(e.line, 4);
+  EXPECT_EQ(e.column, 5);
+  EXPECT_TRUE(has(e.message, "unknown key 'max_conections'")) << e.message;
+  EXPECT_TRUE(has(e.message, "did you mean 'max_connections'?")) << e.message;
+  EXPECT_EQ(e.to_string().rfind("test.yaml:4:5: error: ", 0), 0u);
+
+  auto far = only_error(std::string(kBase) + "zzz_unrelated: 1\n");
+  EXPECT_EQ(far.line, 11);
+  EXPECT_EQ(far.column, 1);
+  EXPECT_FALSE(has(far.message, "did you mean")) << far.message;
+}
+
+TEST(Loader, UnknownKeyInDeepSections) {
+  auto e = only_error(std::string(kBase) + R"(storage:
+  cdr:
+    rotation:
+      sise: 10MB
+)");
+  EXPECT_EQ(e.line, 14);
+  EXPECT_TRUE(has(e.message, "did you mean 'size'?")) << e.message;
+  auto m = only_error(std::string(kBase) + R"(middleware:
+  - type: logger
+    levle: debug
+)");
+  EXPECT_EQ(m.line, 13);
+  EXPECT_TRUE(has(m.message, "did you mean 'level'?")) << m.message;
+}
+
+TEST(Loader, MissingEnvironmentVariableNamed) {
+  auto e = only_error(R"(listeners:
+  - type: smpp
+    address: :2775
+clients:
+  - system_id: a
+    password: ${NOT_SET_ANYWHERE}
+)");
+  EXPECT_EQ(e.line, 6);
+  EXPECT_EQ(e.column, 15);
+  EXPECT_TRUE(has(e.message, "'NOT_SET_ANYWHERE'")) << e.message;
+}
+
+TEST(Loader, BadValuesAtTheirLine) {
+  struct Case {
+    std::string yaml_tail;
+    int line;
+    std::string_view expect;
+  };
+  const std::vector<Case> cases = {
+      {"logging: { level: loud }\n", 11, "expected one of: debug, info, warn, error"},
+      {"multipart:\n  reassembly:\n    timeout: 5 minutes\n", 13, "invalid duration"},
+      {"storage:\n  cdr:\n    rotation:\n      size: 100XB\n", 14, "invalid size"},
+      {"management:\n  address: localhost\n", 12, "invalid address 'localhost'"},
+      {"management:\n  address: :70000\n", 12, "invalid port '70000'"},
+  };
+  for (const auto& c : cases) {
+    auto e = only_error(std::string(kBase) + c.yaml_tail);
+    EXPECT_EQ(e.line, c.line) << c.yaml_tail;
+    EXPECT_TRUE(has(e.message, c.expect)) << e.message;
+  }
+  auto cidr = only_error(R"(listeners:
+  - type: smpp
+    address: :2775
+    allowed_ips:
+      - 10.0.0.0/8
+      - 10.0.0.300
+)");
+  EXPECT_EQ(cidr.line, 6);
+  EXPECT_EQ(cidr.column, 9);
+  EXPECT_TRUE(has(cidr.message, "invalid IP address or CIDR '10.0.0.300'")) << cidr.message;
+  auto lb = only_error(std::string(kBase) + "    load_balancing: { algorithm: fastest }\n");
+  EXPECT_TRUE(has(lb.message, "cost_based")) << lb.message;
+  auto type = only_error("listeners:\n  - type: ftp\n    address: :21\n");
+  EXPECT_EQ(type.line, 2);
+  EXPECT_TRUE(has(type.message, "expected one of: smpp, http, grpc")) << type.message;
+  auto version = only_error(
+      "listeners:\n  - type: smpp\n    address: :1\n    smpp: { versions: [3.4, 4.0] }\n");
+  EXPECT_TRUE(has(version.message, "invalid SMPP version '4.0'")) << version.message;
+}
+
+TEST(Loader, CrossReferences) {
+  auto r = load(std::string(kBase) + R"(    failover: { fallback: nowhere }
+routes:
+  - match: { destination_addr: "*" }
+    upstream: smcs
+    failover: smsc
+mo_routes:
+  - match: { upstream: smsc }
+    client: ghost
+clients:
+  - system_id: a
+    password: b
+    upstream: other
+)");
+  ASSERT_EQ(r.errors.size(), 4u) << dump(r);
+  EXPECT_EQ(r.errors[0].line, 11);
+  EXPECT_TRUE(has(r.errors[0].message, "unknown upstream 'nowhere'"));
+  EXPECT_EQ(r.errors[1].line, 14);
+  EXPECT_TRUE(has(r.errors[1].message, "unknown upstream 'smcs'; did you mean 'smsc'?"));
+  EXPECT_EQ(r.errors[2].line, 18);
+  EXPECT_TRUE(has(r.errors[2].message, "unknown client 'ghost'"));
+  EXPECT_EQ(r.errors[3].line, 22);
+  EXPECT_TRUE(has(r.errors[3].message, "unknown upstream 'other'"));
+}
+
+TEST(Loader, StructuralRules) {
+  auto dup = load(std::string(kBase) + R"(  - name: smsc
+    type: simulator
+)");
+  ASSERT_EQ(dup.errors.size(), 1u) << dump(dup);
+  EXPECT_TRUE(
+      has(dup.errors[0].message, "duplicate upstream name 'smsc' (first defined at line 5)"));
+
+  auto pool =
+      only_error(std::string(kBase) + "    pool: { min_connections: 20, max_connections: 5 }\n");
+  EXPECT_TRUE(has(pool.message, "min_connections (20) is above max_connections (5)"))
+      << pool.message;
+
+  auto sim = only_error(R"(listeners: [{ type: smpp, address: ":2775" }]
+upstreams:
+  - name: sim
+    type: simulator
+    simulator:
+      outcomes: { delivered: 90, undeliverable: 5 }
+)");
+  EXPECT_EQ(sim.line, 6);
+  EXPECT_TRUE(has(sim.message, "add up to 100")) << sim.message;
+
+  auto no_hosts = only_error(
+      "listeners: [{ type: smpp, address: \":1\" }]\nupstreams:\n  - name: x\n    bind: { "
+      "system_id: u }\n");
+  EXPECT_TRUE(has(no_hosts.message, "needs at least one host")) << no_hosts.message;
+
+  auto port = only_error(
+      "listeners:\n  - { type: smpp, address: \":2775\" }\n  - { type: http, address: "
+      "\"127.0.0.1:2775\" }\n");
+  EXPECT_TRUE(has(port.message, "uses port 2775")) << port.message;
+
+  auto wrong_section =
+      only_error("listeners:\n  - type: http\n    address: :80\n    smpp: { window_size: 5 }\n");
+  EXPECT_TRUE(has(wrong_section.message, "applies only to smpp listeners"))
+      << wrong_section.message;
+
+  auto no_target =
+      only_error(std::string(kBase) + "routes:\n  - match: { destination_addr: \"*\" }\n");
+  EXPECT_TRUE(has(no_target.message, "needs 'upstream' or 'script'")) << no_target.message;
+
+  auto client_rate = only_error(std::string(kBase) +
+                                "clients:\n  - { system_id: a, password: b, rate_limit: fast }\n");
+  EXPECT_TRUE(has(client_rate.message, "invalid number 'fast'")) << client_rate.message;
+}
+
+TEST(Loader, DuplicateKeyAndEnumSuggestion) {
+  auto dup = only_error("listeners:\n  - type: smpp\n    address: :1\n    address: :2\n");
+  EXPECT_EQ(dup.line, 4);
+  EXPECT_TRUE(has(dup.message, "duplicate key 'address' in listener #1 (first at line 3)"))
+      << dup.message;
+  auto e = only_error(std::string(kBase) + "      type: transciever\n");
+  EXPECT_EQ(e.line, 11);
+  EXPECT_TRUE(has(e.message, "'type' in bind of upstream 'smsc'")) << e.message;
+  EXPECT_TRUE(has(e.message, "did you mean 'transceiver'?")) << e.message;
+}
+
+TEST(Loader, SmppFieldLengths) {
+  auto r = load(R"(listeners: [{ type: smpp, address: ":1" }]
+upstreams:
+  - name: u
+    hosts: [{ address: "h:1" }]
+    bind: { system_id: a_very_long_system_id, password: toolongpassword }
+clients:
+  - { system_id: c, password: ninechars }
+)");
+  ASSERT_EQ(r.errors.size(), 3u) << dump(r);
+  EXPECT_TRUE(has(r.errors[0].message, "system_id of upstream 'u' is longer than SMPP's 15"));
+  EXPECT_TRUE(has(r.errors[1].message, "password of upstream 'u' is longer than SMPP's 8"));
+  EXPECT_TRUE(has(r.errors[2].message, "password of client 'c' is longer than SMPP's 8"));
+}
+
+TEST(Loader, ReportsEveryErrorAtOnce) {
+  auto r = load(R"(listeners:
+  - type: smpp
+    address: :2775
+    timeouts: { bind: soon }
+    max_conections: 1
+upstreams:
+  - name: u
+    hosts: [{ address: "h:0" }]
+    bind: { system_id: s, type: sender }
+routes:
+  - { upstream: missing }
+bogus: true
+)");
+  ASSERT_EQ(r.errors.size(), 6u) << dump(r);
+  for (std::size_t i = 1; i < r.errors.size(); ++i) {
+    EXPECT_LE(r.errors[i - 1].line, r.errors[i].line);  // sorted
+  }
+}
+
+TEST(Loader, InvalidYamlAndMissingFile) {
+  auto bad = only_error("listeners:\n  - type: smpp\n   address: [\n");
+  EXPECT_TRUE(has(bad.message, "invalid YAML")) << bad.message;
+  EXPECT_GT(bad.line, 0);
+  auto empty = only_error("");
+  EXPECT_TRUE(has(empty.message, "empty")) << empty.message;
+  auto missing = load_config_file("/nonexistent/smppd.yaml", test_env);
+  ASSERT_EQ(missing.errors.size(), 1u);
+  EXPECT_TRUE(has(missing.errors[0].message, "cannot open"));
+}
