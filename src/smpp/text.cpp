@@ -140,9 +140,11 @@ void append_utf8(std::string& out, char32_t cp) {
   }
 }
 
-// Encodes UTF-8 into one octet per character, with `map` giving the octet or -1.
+// Encodes UTF-8 into one octet per character, with `map` giving the octet or -1. With
+// `gsm_extension`, a value above 0x7F is a GSM extension character: 0x1B, then its code.
 template <class Map>
-EncodedBytes encode_octets(std::string_view utf8, OnInvalid on_invalid, Map map) {
+EncodedBytes encode_octets(std::string_view utf8, OnInvalid on_invalid, Map map,
+                           bool gsm_extension = false) {
   EncodedBytes r;
   r.bytes.reserve(utf8.size());
   std::size_t i = 0;
@@ -162,6 +164,11 @@ EncodedBytes encode_octets(std::string_view utf8, OnInvalid on_invalid, Map map)
         return r;
       }
       r.bytes.push_back('?');
+      continue;
+    }
+    if (gsm_extension && v > 0x7F) {
+      r.bytes.push_back(kGsmEscape);
+      r.bytes.push_back(static_cast<uint8_t>(v & 0x7F));
       continue;
     }
     r.bytes.push_back(static_cast<uint8_t>(v));
@@ -249,33 +256,8 @@ std::string_view to_string(TextError e) {
 // ---- GSM 03.38 ----
 
 EncodedBytes utf8_to_gsm7(std::string_view utf8, OnInvalid on_invalid) {
-  EncodedBytes r;
-  r.bytes.reserve(utf8.size());
-  std::size_t i = 0;
-  while (i < utf8.size()) {
-    const std::size_t at = i;
-    const auto cp = next_code_point(utf8, i);
-    if (!cp) {
-      r.error = TextError::invalid_utf8;
-      r.error_offset = at;
-      return r;
-    }
-    const int code = gsm_code(*cp);
-    if (code == kNotGsm) {
-      if (on_invalid == OnInvalid::reject) {
-        r.error = TextError::unmappable;
-        r.error_offset = at;
-        return r;
-      }
-      r.bytes.push_back('?');  // '?' is 0x3F in the default alphabet too
-    } else if (code > 0x7F) {
-      r.bytes.push_back(kGsmEscape);
-      r.bytes.push_back(static_cast<uint8_t>(code & 0x7F));
-    } else {
-      r.bytes.push_back(static_cast<uint8_t>(code));
-    }
-  }
-  return r;
+  // '?' (the replacement) is 0x3F in the default alphabet too.
+  return encode_octets(utf8, on_invalid, gsm_code, /*gsm_extension=*/true);
 }
 
 DecodedText gsm7_to_utf8(std::span<const uint8_t> septets, OnInvalid on_invalid) {
