@@ -1,0 +1,732 @@
+#include "session/session.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <algorithm>
+#include <atomic>
+
+#include "core/log.hpp"
+#include "smpp/status.hpp"
+
+namespace smppd::session {
+
+namespace {
+
+constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+
+std::atomic<uint64_t> next_session_id{1};
+
+// Buffers above this are given back once drained: a burst may grow them, an idle session
+// keeps nothing.
+constexpr std::size_t kKeepBuffer = 16 * 1024;
+constexpr std::size_t kMaxRead = 64 * 1024;
+constexpr std::size_t kTlsRead = 16 * 1024;  // one TLS record
+
+void release_if_large(std::vector<uint8_t>& v) {
+  if (v.empty() && v.capacity() > kKeepBuffer) std::vector<uint8_t>().swap(v);
+}
+
+// The decoded PDU the reader hands to the handler; reused so decoding allocates nothing.
+// Sessions of one thread take turns: nothing holds it across a suspension.
+thread_local smpp::Pdu rx_pdu;
+
+template <class T>
+void copy_bind(const T& b, BindRequest& out) {
+  out.system_id.assign(b.system_id.view());
+  out.password.assign(b.password.view());
+  out.system_type.assign(b.system_type.view());
+  out.interface_version = b.interface_version;
+  out.addr_ton = b.addr_ton;
+  out.addr_npi = b.addr_npi;
+  out.address_range.assign(b.address_range.view());
+}
+
+template <class Resp>
+smpp::Pdu bind_response(uint32_t seq, std::string_view system_id, smpp::Version version) {
+  Resp r;
+  r.system_id.assign(system_id.substr(0, 15));
+  // sc_interface_version tells a 3.4+ ESME that we take TLVs (3.4 §5.3.2.25).
+  if (smpp::supports_tlvs(version)) {
+    r.tlvs.set(smpp::tlv::sc_interface_version, smpp::interface_version_of(version));
+  }
+  return smpp::make_pdu(seq, std::move(r));
+}
+
+}  // namespace
+
+asio::awaitable<uint32_t> SessionHandler::on_bind(Session&, const BindRequest&) {
+  co_return smpp::status::ESME_RBINDFAIL;
+}
+
+void SessionList::add(Session* s) {
+  s->prev_ = nullptr;
+  s->next_ = head_;
+  if (head_ != nullptr) head_->prev_ = s;
+  head_ = s;
+  ++size_;
+}
+
+void SessionList::remove(Session* s) {
+  if (s->prev_ != nullptr) {
+    s->prev_->next_ = s->next_;
+  } else if (head_ == s) {
+    head_ = s->next_;
+  } else {
+    return;  // not in this list
+  }
+  if (s->next_ != nullptr) s->next_->prev_ = s->prev_;
+  s->prev_ = s->next_ = nullptr;
+  --size_;
+}
+
+Session::Session(Transport transport, std::shared_ptr<const SessionSettings> settings,
+                 std::unique_ptr<SessionHandler> handler, SessionList* list)
+    : transport_(std::move(transport)),
+      settings_(std::move(settings)),
+      handler_(std::move(handler)),
+      list_(list),
+      wake_(transport_.socket().get_executor(), Clock::time_point::max()),
+      deadline_(transport_.socket().get_executor()),
+      resume_(transport_.socket().get_executor(), Clock::time_point::max()),
+      window_(settings_->window_size),
+      id_(next_session_id.fetch_add(1, std::memory_order_relaxed)) {
+  version_ = settings_->versions.empty()
+                 ? smpp::Version::v34
+                 : *std::max_element(settings_->versions.begin(), settings_->versions.end());
+  boost::system::error_code ec;
+  remote_ = transport_.socket().remote_endpoint(ec);
+  if (list_ != nullptr) list_->add(this);
+}
+
+Session::~Session() {
+  if (list_ != nullptr) list_->remove(this);
+}
+
+asio::any_io_executor Session::executor() {
+  return transport_.socket().get_executor();
+}
+
+void Session::start() {
+  const auto now = Clock::now();
+  started_ = last_read_ = last_activity_ = now;
+  bind_deadline_ = now + settings_->bind_timeout;
+  auto self = shared_from_this();
+  asio::co_spawn(executor(), self->read_loop(), asio::detached);
+  asio::co_spawn(executor(), self->write_loop(), asio::detached);
+  asio::co_spawn(executor(), self->clock_loop(), asio::detached);
+}
+
+// ---------------------------------------------------------------- reader
+
+asio::awaitable<void> Session::read_loop() {
+  auto self = shared_from_this();
+  if (transport_.is_tls()) {
+    const auto type = role() == Role::smsc ? TlsStream::server : TlsStream::client;
+    auto [ec] = co_await transport_.tls().async_handshake(type, nothrow);
+    if (ec) {
+      close(std::string("TLS handshake failed: ") + ec.message());
+      co_return;
+    }
+  }
+  handshake_done_ = true;
+  wake_writer();
+
+  auto& socket = transport_.socket();
+  boost::system::error_code ec;
+  socket.non_blocking(true, ec);
+  while (!closed_ && !closing_) {
+    process_input();
+    if (closed_ || closing_) break;
+    if (bind_pending_) {
+      co_await serve_bind();
+      continue;
+    }
+    if (inbound_ >= settings_->window_size) {
+      // The handler holds a full window: read nothing more until it answers.
+      reader_paused_ = true;
+      co_await resume_.async_wait(nothrow);
+      reader_paused_ = false;
+      continue;
+    }
+    std::size_t n = 0;
+    if (transport_.is_tls()) {
+      const std::size_t at = rx_.size();
+      rx_.resize(at + kTlsRead);
+      auto [rec, got] = co_await transport_.tls().async_read_some(
+          asio::buffer(rx_.data() + at, kTlsRead), nothrow);
+      rx_.resize(at + got);
+      ec = rec;
+      n = got;
+    } else {
+      // Wait for readability without a buffer, then read what is there: an idle session keeps
+      // no read buffer at all.
+      auto [wec] = co_await socket.async_wait(tcp::socket::wait_read, nothrow);
+      if (wec) {
+        ec = wec;
+      } else {
+        const std::size_t available = std::clamp<std::size_t>(socket.available(ec), 512, kMaxRead);
+        const std::size_t at = rx_.size();
+        rx_.resize(at + available);
+        n = socket.read_some(asio::buffer(rx_.data() + at, available), ec);
+        rx_.resize(at + n);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) {
+          ec.clear();
+          continue;
+        }
+      }
+    }
+    if (ec) {
+      if (closed_) break;
+      close(ec == asio::error::eof ? "peer closed the connection" : "read failed: " + ec.message());
+      break;
+    }
+    if (n > 0) last_read_ = Clock::now();
+  }
+}
+
+void Session::process_input() {
+  const smpp::DecodeOptions options{settings_->max_pdu_size, true};
+  while (!closed_ && !closing_ && !bind_pending_ && inbound_ < settings_->window_size) {
+    const std::span<const uint8_t> rest(rx_.data() + rx_pos_, rx_.size() - rx_pos_);
+    const smpp::Frame frame = smpp::frame_at(rest, settings_->max_pdu_size);
+    if (frame.state == smpp::FrameState::need_more) break;
+    if (frame.state == smpp::FrameState::invalid) {
+      // A bad command_length leaves no way to find the next PDU: nack, then close.
+      ++stats_.decode_errors;
+      smpp::Pdu nack = smpp::error_response(frame.error);
+      write_pdu(nack);
+      log::debug("session {}: {}", id_, frame.error.reason);
+      close_after_flush(std::string("invalid command_length: ") + std::string(frame.error.reason));
+      break;
+    }
+    const auto bytes = rest.first(frame.length);
+    rx_pos_ += frame.length;
+    smpp::DecodeError error;
+    if (!smpp::decode(bytes, rx_pdu, error, options)) {
+      on_decode_error(error);
+      continue;
+    }
+    dispatch(rx_pdu);
+  }
+  if (rx_pos_ == rx_.size()) {
+    rx_.clear();
+    rx_pos_ = 0;
+    release_if_large(rx_);
+  } else if (rx_pos_ > 0 && (rx_pos_ >= rx_.size() / 2 || rx_.size() - rx_pos_ < 4096)) {
+    rx_.erase(rx_.begin(), rx_.begin() + static_cast<std::ptrdiff_t>(rx_pos_));
+    rx_pos_ = 0;
+  }
+}
+
+void Session::on_decode_error(const smpp::DecodeError& error) {
+  ++stats_.decode_errors;
+  log::debug("session {}: cannot decode {:#010x} seq {}: {}", id_, error.command_id,
+             error.sequence_number, error.reason);
+  switch (error.action) {
+    case smpp::ErrorAction::respond:
+    case smpp::ErrorAction::generic_nack: {
+      smpp::Pdu answer_pdu = smpp::error_response(error);
+      write_pdu(answer_pdu);
+      break;
+    }
+    case smpp::ErrorAction::nack_and_close: {
+      smpp::Pdu nack = smpp::error_response(error);
+      write_pdu(nack);
+      close_after_flush(std::string("undecodable stream: ") + std::string(error.reason));
+      break;
+    }
+    case smpp::ErrorAction::bad_response: {
+      // A response we cannot read still answers its request: fail that request, if any.
+      if (auto entry = window_.take(error.sequence_number)) {
+        handler_->on_response(*this, entry->cookie, Outcome::malformed_response, nullptr);
+        if (window_wanted_ && !window_.full()) {
+          window_wanted_ = false;
+          handler_->on_window_open(*this);
+        }
+        maybe_finish_shutdown();
+      }
+      break;
+    }
+  }
+}
+
+void Session::answer(smpp::CommandId request, uint32_t seq, uint32_t status) {
+  smpp::Pdu r = smpp::make_response(request, seq, status);
+  write_pdu(r);
+}
+
+void Session::dispatch(smpp::Pdu& pdu) {
+  using smpp::CommandId;
+  namespace st = smpp::status;
+  const CommandId cmd = pdu.command_id();
+  const uint32_t seq = pdu.sequence_number;
+  if (smpp::is_response(cmd)) {
+    ++stats_.responses_received;
+    on_response_pdu(pdu);
+    return;
+  }
+  ++stats_.requests_received;
+  if (cmd == CommandId::enquire_link) {
+    if (state_ == BindState::closed) return;
+    answer(cmd, seq, st::ESME_ROK);
+    return;
+  }
+  last_activity_ = Clock::now();
+  if (is_bind(cmd)) {
+    if (role() == Role::smsc && state_ == BindState::open && !shutting_down_) {
+      bind_request_ = BindRequest{};
+      bind_request_.command = cmd;
+      std::visit(
+          [this](const auto& body) {
+            using B = std::decay_t<decltype(body)>;
+            if constexpr (std::is_base_of_v<smpp::BindFields, B>) copy_bind(body, bind_request_);
+          },
+          pdu.body);
+      bind_request_seq_ = seq;
+      bind_pending_ = true;
+      return;
+    }
+    ++stats_.rejected_state;
+    answer(cmd, seq, is_bound(state_) ? st::ESME_RALYBND : st::ESME_RINVBNDSTS);
+    return;
+  }
+  if (cmd == CommandId::unbind) {
+    if (is_bound(state_) || state_ == BindState::unbinding) {
+      answer(cmd, seq, st::ESME_ROK);
+      state_ = BindState::unbinding;
+      close_after_flush("unbound by the peer");
+      return;
+    }
+    ++stats_.rejected_state;
+    answer(cmd, seq, st::ESME_RINVBNDSTS);
+    return;
+  }
+  if (cmd == CommandId::outbind || cmd == CommandId::alert_notification) {
+    // Neither has a response. We do not take outbinds; alert_notification goes to the handler.
+    if (cmd == CommandId::alert_notification && peer_may_send(role(), state_, cmd)) {
+      handler_->on_request(*this, pdu);
+    } else {
+      ++stats_.rejected_state;
+      log::debug("session {}: ignored {} in state {}", id_, smpp::command_name(cmd),
+                 state_name(state_));
+    }
+    return;
+  }
+  if (!peer_may_send(role(), state_, cmd)) {
+    ++stats_.rejected_state;
+    answer(cmd, seq, st::ESME_RINVBNDSTS);
+    return;
+  }
+  if (!smpp::command_in_version(cmd, version_)) {
+    // The command does not exist in the version this session speaks (data_sm from a 3.3
+    // ESME, broadcast_sm before 5.0): the peer sent an id it should not know.
+    ++stats_.decode_errors;
+    smpp::Pdu nack = smpp::make_pdu(seq, smpp::GenericNack{}, st::ESME_RINVCMDID);
+    write_pdu(nack);
+    return;
+  }
+  ++inbound_;
+  handler_->on_request(*this, pdu);
+}
+
+asio::awaitable<void> Session::serve_bind() {
+  namespace st = smpp::status;
+  auto self = shared_from_this();
+  bind_pending_ = false;
+  BindRequest& req = bind_request_;
+  const uint32_t seq = bind_request_seq_;
+  const smpp::Version asked = smpp::version_from_interface(req.interface_version);
+  const auto& served = settings_->versions;
+  std::optional<smpp::Version> version;
+  if (std::find(served.begin(), served.end(), asked) != served.end()) {
+    version = asked;
+  } else if (settings_->auto_negotiate) {
+    for (smpp::Version v : served) {
+      if (v <= asked && (!version || v > *version)) version = v;
+    }
+  }
+  uint32_t status = st::ESME_RBINDFAIL;
+  if (version) {
+    req.version = *version;
+    status = co_await handler_->on_bind(*this, req);
+  } else {
+    log::info("session {} from {}: bind refused: version {:#04x} not served", id_,
+              remote_.address().to_string(), req.interface_version);
+  }
+  if (closed_ || closing_) co_return;
+  const smpp::CommandId resp_id = smpp::response_of(req.command);
+  if (status != st::ESME_ROK) {
+    // A failed bind's response has no body (3.4 §4.1); the connection is closed after it.
+    write_header_only(resp_id, status, seq);
+    close_after_flush("bind refused");
+    co_return;
+  }
+  version_ = *version;
+  system_id_ = req.system_id;
+  state_ = state_after_bind(req.command);
+  last_activity_ = last_read_ = Clock::now();
+  smpp::Pdu resp;
+  switch (req.command) {
+    case smpp::CommandId::bind_transmitter:
+      resp = bind_response<smpp::BindTransmitterResp>(seq, settings_->system_id, version_);
+      break;
+    case smpp::CommandId::bind_receiver:
+      resp = bind_response<smpp::BindReceiverResp>(seq, settings_->system_id, version_);
+      break;
+    default:
+      resp = bind_response<smpp::BindTransceiverResp>(seq, settings_->system_id, version_);
+      break;
+  }
+  write_pdu(resp);
+  // The password is not kept past the bind.
+  std::fill(req.password.begin(), req.password.end(), '\0');
+  req.password.clear();
+  rearm(Clock::now());
+  handler_->on_bound(*this);
+}
+
+void Session::on_response_pdu(smpp::Pdu& pdu) {
+  const uint32_t seq = pdu.sequence_number;
+  if (seq != 0 && seq == enquire_seq_) {
+    enquire_seq_ = 0;
+    return;
+  }
+  if (seq != 0 && seq == unbind_seq_) {
+    unbind_seq_ = 0;
+    maybe_finish_shutdown();
+    return;
+  }
+  if (seq != 0 && seq == bind_seq_) {
+    bind_seq_ = 0;
+    if (pdu.command_status == smpp::status::ESME_ROK && smpp::is_response(pdu.command_id()) &&
+        pdu.command_id() != smpp::CommandId::generic_nack) {
+      // Without sc_interface_version the SMSC must be taken to accept no TLVs (3.4 §5.3.2.25).
+      bool has_version = false;
+      std::visit(
+          [&](const auto& body) {
+            using B = std::decay_t<decltype(body)>;
+            if constexpr (std::is_base_of_v<smpp::BindRespFields, B>) {
+              if (auto v = body.tlvs.get(smpp::tlv::sc_interface_version)) {
+                has_version = true;
+                const smpp::Version theirs = smpp::version_from_interface(*v);
+                version_ = std::min(version_, theirs);
+              }
+              state_ =
+                  state_after_bind(smpp::CommandId(static_cast<uint32_t>(B::kId) & 0x7FFFFFFFu));
+            }
+          },
+          pdu.body);
+      if (!has_version) version_ = smpp::Version::v33;
+      last_activity_ = last_read_ = Clock::now();
+      rearm(Clock::now());
+      handler_->on_bind_response(*this, pdu);
+      if (is_bound(state_)) handler_->on_bound(*this);
+    } else {
+      handler_->on_bind_response(*this, pdu);
+      close_after_flush("bind refused by the peer");
+    }
+    return;
+  }
+  auto entry = window_.take(seq);
+  if (!entry) {
+    ++stats_.unknown_responses;
+    log::debug("session {}: {} for no request in flight (seq {})", id_,
+               smpp::command_name(pdu.command_id()), seq);
+    return;
+  }
+  handler_->on_response(*this, entry->cookie, Outcome::response, &pdu);
+  if (window_wanted_ && !window_.full() && !closed_) {
+    window_wanted_ = false;
+    handler_->on_window_open(*this);
+  }
+  window_.release_if_empty();
+  maybe_finish_shutdown();
+}
+
+// ---------------------------------------------------------------- sending
+
+uint32_t Session::take_sequence() {
+  last_seq_ = next_sequence(last_seq_);
+  return last_seq_;
+}
+
+void Session::write_pdu(smpp::Pdu& pdu) {
+  if (closed_) return;
+  if (version_ == smpp::Version::v33)
+    stats_.tlvs_stripped += smpp::adapt_for_version(pdu, version_);
+  smpp::encode(pdu, tx_);
+  wake_writer();
+}
+
+void Session::write_header_only(smpp::CommandId id, uint32_t status, uint32_t seq) {
+  if (closed_) return;
+  const uint32_t words[4] = {smpp::kHeaderSize, static_cast<uint32_t>(id), status, seq};
+  for (uint32_t w : words) {
+    tx_.push_back(static_cast<uint8_t>(w >> 24));
+    tx_.push_back(static_cast<uint8_t>(w >> 16));
+    tx_.push_back(static_cast<uint8_t>(w >> 8));
+    tx_.push_back(static_cast<uint8_t>(w));
+  }
+  wake_writer();
+}
+
+bool Session::respond(smpp::Pdu& response) {
+  if (closed_ || closing_) return false;
+  if (inbound_ > 0) --inbound_;
+  write_pdu(response);
+  if (reader_paused_ && inbound_ < settings_->window_size) resume_.cancel();
+  maybe_finish_shutdown();
+  return true;
+}
+
+SendResult Session::send_request(smpp::Pdu& request, uint64_t cookie) {
+  if (closed_ || closing_) return SendResult::closed;
+  const smpp::CommandId cmd = request.command_id();
+  if (!we_may_send(role(), state_, cmd) || is_bind(cmd)) return SendResult::not_allowed;
+  if (window_.full()) {
+    window_wanted_ = true;
+    return SendResult::window_full;
+  }
+  const auto now = Clock::now();
+  request.sequence_number = take_sequence();
+  const auto deadline = now + settings_->response_timeout;
+  window_.push(request.sequence_number, cmd, cookie, deadline);
+  last_activity_ = now;
+  write_pdu(request);
+  rearm(deadline);
+  return SendResult::sent;
+}
+
+uint32_t Session::send_control(smpp::Pdu& request, Duration timeout, Clock::time_point& deadline) {
+  request.sequence_number = take_sequence();
+  deadline = Clock::now() + timeout;
+  write_pdu(request);
+  rearm(deadline);
+  return request.sequence_number;
+}
+
+void Session::bind(smpp::Pdu& bind_request, smpp::Version version) {
+  if (closed_ || state_ != BindState::open || bind_seq_ != 0) return;
+  version_ = version;
+  bind_seq_ = send_control(bind_request, settings_->bind_timeout, bind_deadline_);
+}
+
+void Session::wake_writer() {
+  if (writer_idle_) wake_.cancel();
+}
+
+void Session::rearm(Clock::time_point deadline) {
+  if (clock_checking_) {
+    // The clock is computing its next deadline right now: make it take this one too.
+    rearm_during_check_ = std::min(rearm_during_check_, deadline);
+    return;
+  }
+  if (deadline < armed_) {
+    armed_ = deadline;
+    deadline_.cancel();
+  }
+}
+
+asio::awaitable<void> Session::write_loop() {
+  auto self = shared_from_this();
+  while (!closed_) {
+    if (tx_.empty() || !handshake_done_) {
+      if (closing_ && handshake_done_) break;  // flushed: finish closing
+      writer_idle_ = true;
+      co_await wake_.async_wait(nothrow);
+      writer_idle_ = false;
+      continue;
+    }
+    tx_.swap(tx_writing_);
+    writing_ = true;
+    write_started_ = Clock::now();
+    rearm(write_started_ + settings_->write_timeout);
+    boost::system::error_code ec;
+    if (transport_.is_tls()) {
+      auto [wec, n] =
+          co_await asio::async_write(transport_.tls(), asio::buffer(tx_writing_), nothrow);
+      ec = wec;
+    } else {
+      auto [wec, n] =
+          co_await asio::async_write(transport_.socket(), asio::buffer(tx_writing_), nothrow);
+      ec = wec;
+    }
+    writing_ = false;
+    tx_writing_.clear();
+    release_if_large(tx_writing_);
+    if (ec) {
+      if (!closed_) close("write failed: " + ec.message());
+      break;
+    }
+  }
+  if (closing_ && !closed_) close(close_reason_);
+}
+
+// ---------------------------------------------------------------- closing
+
+void Session::close_after_flush(std::string_view reason) {
+  if (closing_ || closed_) return;
+  closing_ = true;
+  close_reason_ = reason;
+  resume_.cancel();
+  // The writer closes once everything queued is written (bounded by the write timeout).
+  if (writer_idle_) wake_.cancel();
+  if (!handshake_done_) close(reason);
+}
+
+void Session::close(std::string_view reason) {
+  if (closed_) return;
+  closed_ = true;
+  state_ = BindState::closed;
+  const std::string why(reason);
+  transport_.close();
+  wake_.cancel();
+  deadline_.cancel();
+  resume_.cancel();
+  while (auto entry = window_.pop_oldest()) {
+    handler_->on_response(*this, entry->cookie, Outcome::closed, nullptr);
+  }
+  if (list_ != nullptr) {
+    list_->remove(this);
+    list_ = nullptr;
+  }
+  handler_->on_closed(*this, why);
+}
+
+void Session::shutdown(Duration grace, std::string_view reason) {
+  if (closed_ || closing_ || shutting_down_) return;
+  shutting_down_ = true;
+  close_reason_ = reason;
+  shutdown_deadline_ = Clock::now() + grace;
+  rearm(shutdown_deadline_);
+  if (is_bound(state_)) {
+    state_ = BindState::unbinding;
+    smpp::Pdu unbind = smpp::make_pdu(0, smpp::Unbind{});
+    unbind_seq_ =
+        send_control(unbind, std::min(grace, settings_->response_timeout), unbind_deadline_);
+    maybe_finish_shutdown();
+  } else if (state_ == BindState::open) {
+    close_after_flush(reason);
+  }
+}
+
+void Session::maybe_finish_shutdown() {
+  if (shutting_down_ && !closing_ && !closed_ && unbind_seq_ == 0 && inbound_ == 0 &&
+      window_.empty()) {
+    close_after_flush(close_reason_);
+  }
+}
+
+// ---------------------------------------------------------------- clock
+
+asio::awaitable<void> Session::clock_loop() {
+  auto self = shared_from_this();
+  while (!closed_) {
+    clock_checking_ = true;
+    rearm_during_check_ = Clock::time_point::max();
+    const Clock::time_point next = std::min(check_deadlines(Clock::now()), rearm_during_check_);
+    clock_checking_ = false;
+    if (closed_) break;
+    armed_ = next;
+    deadline_.expires_at(next);
+    co_await deadline_.async_wait(nothrow);
+  }
+}
+
+Clock::time_point Session::check_deadlines(Clock::time_point now) {
+  const SessionSettings& s = *settings_;
+  Clock::time_point next = Clock::time_point::max();
+  auto consider = [&](Clock::time_point t) { next = std::min(next, t); };
+
+  if (role() == Role::smsc && state_ == BindState::open && !closing_) {
+    if (now >= bind_deadline_) {
+      close("no bind within the bind timeout");
+      return next;
+    }
+    consider(bind_deadline_);
+  }
+  if (bind_seq_ != 0) {
+    if (now >= bind_deadline_) {
+      close("no bind response within the bind timeout");
+      return next;
+    }
+    consider(bind_deadline_);
+  }
+  if (s.read_timeout > 0ms) {
+    const auto t = last_read_ + s.read_timeout;
+    if (now >= t) {
+      close("nothing received within the read timeout");
+      return next;
+    }
+    consider(t);
+  }
+  if (writing_) {
+    const auto t = write_started_ + s.write_timeout;
+    if (now >= t) {
+      close("write timeout (the peer does not read)");
+      return next;
+    }
+    consider(t);
+  }
+  if (is_bound(state_) && s.enquire_link_interval > 0ms && !closing_) {
+    if (enquire_seq_ != 0) {
+      if (now >= enquire_deadline_) {
+        close("no enquire_link_resp within the enquire_link timeout");
+        return next;
+      }
+      consider(enquire_deadline_);
+    } else {
+      const auto t = last_read_ + s.enquire_link_interval;
+      if (now >= t) {
+        smpp::Pdu enquire = smpp::make_pdu(0, smpp::EnquireLink{});
+        enquire_seq_ = send_control(enquire, s.enquire_link_timeout, enquire_deadline_);
+        consider(enquire_deadline_);
+      } else {
+        consider(t);
+      }
+    }
+  }
+  if (is_bound(state_) && s.idle_timeout > 0ms && !shutting_down_) {
+    const auto t = last_activity_ + s.idle_timeout;
+    if (now >= t) {
+      shutdown(s.response_timeout, "idle timeout");
+    } else {
+      consider(t);
+    }
+  }
+  while (const OutboundWindow::Entry* oldest = window_.oldest()) {
+    if (oldest->deadline > now) {
+      consider(oldest->deadline);
+      break;
+    }
+    const auto entry = window_.pop_oldest();
+    handler_->on_response(*this, entry->cookie, Outcome::timeout, nullptr);
+    if (closed_) return next;
+    if (window_wanted_ && !window_.full()) {
+      window_wanted_ = false;
+      handler_->on_window_open(*this);
+    }
+  }
+  if (unbind_seq_ != 0) {
+    if (now >= unbind_deadline_) {
+      unbind_seq_ = 0;  // no unbind_resp: go on closing
+      maybe_finish_shutdown();
+    } else {
+      consider(unbind_deadline_);
+    }
+  }
+  if (shutting_down_) {
+    if (now >= shutdown_deadline_) {
+      close(close_reason_ + " (grace period over)");
+      return next;
+    }
+    consider(shutdown_deadline_);
+  }
+  return next;
+}
+
+}  // namespace smppd::session

@@ -1,0 +1,253 @@
+// One SMPP session over TCP or TLS, in either role: a reader, a single writer and a clock, all
+// coroutines on the session's executor (one thread), so the session needs no lock and no
+// session ever waits for another.
+//
+//  reader  reads what the socket has (many PDUs per read), decodes, applies the bind state
+//          machine, answers what the protocol answers itself (enquire_link, unbind, binds,
+//          errors) and hands other requests and responses to the handler. When the handler
+//          holds `window_size` requests unanswered, the reader stops reading: back-pressure
+//          goes to the peer's TCP window instead of our memory.
+//  writer  drains one byte buffer that every response and request is encoded into, so a
+//          burst of PDUs is one write.
+//  clock   one timer for every deadline: bind, read, write, idle, enquire_link, each request's
+//          response timeout, shutdown. A timeout is an outcome handed to the handler, never a
+//          forgotten request.
+//
+// Memory: an idle session holds no buffers (they grow with a burst and are given back after
+// it), no window table, three coroutine frames and three timers.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "session/bind_state.hpp"
+#include "session/transport.hpp"
+#include "session/window.hpp"
+#include "smpp/codec.hpp"
+#include "smpp/version.hpp"
+
+namespace smppd::session {
+
+using Duration = std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// Fixed for the life of a session, shared by every session of a listener or upstream.
+struct SessionSettings {
+  Role role = Role::smsc;
+  std::string system_id = "smppd";  // smsc role: the system_id in bind responses
+  // smsc role: the versions served. A bind asking for another version is served with the
+  // highest listed one below it when auto_negotiate is on, and refused otherwise.
+  std::vector<smpp::Version> versions = {smpp::Version::v33, smpp::Version::v34,
+                                         smpp::Version::v50};
+  bool auto_negotiate = true;
+  Duration bind_timeout = 30s;  // smsc: from connect to bind; esme: for the bind response
+  Duration response_timeout = 30s;
+  Duration enquire_link_interval = 30s;  // silence before we send enquire_link; 0: never
+  Duration enquire_link_timeout = 10s;
+  Duration read_timeout = 0ms;   // nothing received for this long: close; 0: no limit
+  Duration write_timeout = 30s;  // one write taking longer: close
+  Duration idle_timeout = 0ms;   // no request either way for this long: unbind; 0: no limit
+  uint32_t window_size = 100;    // requests in flight, in each direction
+  uint32_t max_pdu_size = smpp::kDefaultMaxPduSize;
+};
+
+enum class Outcome : uint8_t {
+  response,            // the peer answered (any command_status, generic_nack included)
+  malformed_response,  // the peer answered with a PDU we could not decode
+  timeout,             // no answer within the response timeout
+  closed,              // the session closed first
+};
+
+struct BindRequest {
+  smpp::CommandId command{};
+  std::string system_id;
+  std::string password;
+  std::string system_type;
+  uint8_t interface_version = 0;
+  smpp::Version version{};  // the version the session will be served with
+  uint8_t addr_ton = 0;
+  uint8_t addr_npi = 0;
+  std::string address_range;
+};
+
+// Counted by the session, read by the handler when it closes.
+struct SessionStats {
+  uint64_t requests_received = 0;
+  uint64_t responses_received = 0;
+  uint64_t rejected_state = 0;  // answered ESME_RINVBNDSTS / ESME_RALYBND
+  uint64_t decode_errors = 0;   // answered with an error response or generic_nack
+  uint64_t unknown_responses = 0;
+  uint64_t tlvs_stripped = 0;  // towards a 3.3 peer
+};
+
+enum class SendResult : uint8_t { sent, window_full, not_allowed, closed };
+
+class Session;
+
+// What a session asks of its owner. Called on the session's executor only.
+class SessionHandler {
+ public:
+  virtual ~SessionHandler() = default;
+  // smsc role: a bind arrived in OPEN (its version already accepted). Returns the
+  // command_status for the bind response: 0 binds, anything else refuses and closes.
+  virtual asio::awaitable<uint32_t> on_bind(Session& session, const BindRequest& bind);
+  virtual void on_bound(Session&) {}
+  // esme role: the response to our bind; the session is bound when its status is 0.
+  virtual void on_bind_response(Session&, const smpp::Pdu&) {}
+  // A request the state allows, other than those the session answers itself (binds, unbind,
+  // enquire_link). The handler answers it with Session::respond(), now or later; until then
+  // it counts against the window. The PDU may be moved from.
+  virtual void on_request(Session& session, smpp::Pdu& request) = 0;
+  // The outcome of a request sent with send_request(). `response` is set for Outcome::response.
+  virtual void on_response(Session&, uint64_t /*cookie*/, Outcome, smpp::Pdu* /*response*/) {}
+  // send_request() refused with window_full earlier, and a slot is free now.
+  virtual void on_window_open(Session&) {}
+  // Once, when the session is closed. Every waiting request had its outcome before.
+  virtual void on_closed(Session&, std::string_view /*reason*/) {}
+};
+
+// Sessions of one executor, for shutdown. Not thread safe: used on that executor only.
+class SessionList {
+ public:
+  void add(Session* s);
+  void remove(Session* s);
+  template <class F>
+  void for_each(F f);
+  std::size_t size() const { return size_; }
+
+ private:
+  Session* head_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(Transport transport, std::shared_ptr<const SessionSettings> settings,
+          std::unique_ptr<SessionHandler> handler, SessionList* list = nullptr);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Starts the reader, writer and clock (after the TLS handshake, for TLS).
+  void start();
+
+  // esme role: sends this bind request; the handler hears on_bind_response.
+  void bind(smpp::Pdu& bind_request, smpp::Version version);
+
+  // Answers a request handed to on_request (same sequence_number). False when closed.
+  bool respond(smpp::Pdu& response);
+
+  // Sends a request; its outcome reaches on_response with `cookie`. The sequence number is
+  // assigned here.
+  SendResult send_request(smpp::Pdu& request, uint64_t cookie);
+  bool window_full() const { return window_.full(); }
+
+  // Graceful end: unbind if bound, wait for the unbind_resp and every outstanding response in
+  // both directions, at most `grace`, then close.
+  void shutdown(Duration grace, std::string_view reason = "shutdown");
+  // Closes now: every waiting request gets Outcome::closed, then the handler hears on_closed.
+  void close(std::string_view reason);
+
+  uint64_t id() const { return id_; }
+  Role role() const { return settings_->role; }
+  BindState state() const { return state_; }
+  smpp::Version version() const { return version_; }
+  const std::string& system_id() const { return system_id_; }  // the bound peer's
+  const tcp::endpoint& remote() const { return remote_; }
+  const SessionStats& stats() const { return stats_; }
+  const SessionSettings& settings() const { return *settings_; }
+  uint32_t requests_in_flight_from_peer() const { return inbound_; }
+  uint32_t requests_in_flight_to_peer() const { return window_.size(); }
+  SessionHandler& handler() { return *handler_; }
+  asio::any_io_executor executor();
+
+ private:
+  friend class SessionList;
+
+  asio::awaitable<void> read_loop();
+  asio::awaitable<void> write_loop();
+  asio::awaitable<void> clock_loop();
+  asio::awaitable<void> serve_bind();
+
+  void process_input();
+  void dispatch(smpp::Pdu& pdu);
+  void on_response_pdu(smpp::Pdu& pdu);
+  void on_decode_error(const smpp::DecodeError& error);
+  Clock::time_point check_deadlines(Clock::time_point now);
+
+  void write_pdu(smpp::Pdu& pdu);
+  void write_header_only(smpp::CommandId id, uint32_t status, uint32_t seq);
+  void answer(smpp::CommandId request, uint32_t seq, uint32_t status);
+  uint32_t send_control(smpp::Pdu& request, Duration timeout, Clock::time_point& deadline);
+  uint32_t take_sequence();
+  void close_after_flush(std::string_view reason);
+  void maybe_finish_shutdown();
+  void rearm(Clock::time_point deadline);
+  void wake_writer();
+
+  Transport transport_;
+  std::shared_ptr<const SessionSettings> settings_;
+  std::unique_ptr<SessionHandler> handler_;
+  SessionList* list_;
+  Session* prev_ = nullptr;
+  Session* next_ = nullptr;
+
+  asio::steady_timer wake_;      // the writer waits here for output
+  asio::steady_timer deadline_;  // the clock
+  asio::steady_timer resume_;    // the reader waits here while the window is full
+
+  std::vector<uint8_t> rx_;  // received, not yet decoded
+  std::size_t rx_pos_ = 0;
+  std::vector<uint8_t> tx_;          // encoded, waiting for the writer
+  std::vector<uint8_t> tx_writing_;  // being written
+  OutboundWindow window_;
+  SessionStats stats_;
+
+  uint64_t id_;
+  tcp::endpoint remote_;
+  std::string system_id_;
+  std::string close_reason_;
+  smpp::Version version_;
+  BindState state_ = BindState::open;
+
+  uint32_t last_seq_ = 0;
+  uint32_t inbound_ = 0;  // requests handed to the handler and not answered
+  uint32_t enquire_seq_ = 0, unbind_seq_ = 0, bind_seq_ = 0;
+  Clock::time_point started_, last_read_, last_activity_, write_started_;
+  Clock::time_point enquire_deadline_, unbind_deadline_, bind_deadline_, shutdown_deadline_;
+  Clock::time_point armed_ = Clock::time_point::max();
+  Clock::time_point rearm_during_check_ = Clock::time_point::max();
+  bool clock_checking_ = false;
+
+  bool handshake_done_ = false;
+  bool writing_ = false;
+  bool writer_idle_ = false;
+  bool reader_paused_ = false;
+  bool closing_ = false;  // flushing, then closing
+  bool closed_ = false;
+  bool shutting_down_ = false;
+  bool window_wanted_ = false;  // a send was refused for a full window
+  bool bind_pending_ = false;   // smsc role: a bind is buffered in bind_request_
+  BindRequest bind_request_;
+  uint32_t bind_request_seq_ = 0;
+};
+
+template <class F>
+void SessionList::for_each(F f) {
+  for (Session* s = head_; s != nullptr;) {
+    Session* next = s->next_;
+    f(*s);
+    s = next;
+  }
+}
+
+}  // namespace smppd::session

@@ -1,0 +1,38 @@
+// The byte stream under a session: a TCP socket, or TLS over one. One Session type serves both;
+// only the read path differs (see Session::read_loop).
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+
+#include <memory>
+
+namespace smppd::session {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using TlsStream = asio::ssl::stream<tcp::socket>;
+
+class Transport {
+ public:
+  explicit Transport(tcp::socket socket) : socket_(std::move(socket)) {}
+  Transport(tcp::socket socket, asio::ssl::context& tls)
+      : socket_(socket.get_executor()), tls_(std::make_unique<TlsStream>(std::move(socket), tls)) {}
+
+  bool is_tls() const { return tls_ != nullptr; }
+  TlsStream& tls() { return *tls_; }
+  tcp::socket& socket() { return tls_ ? tls_->next_layer() : socket_; }
+
+  void close() {
+    boost::system::error_code ignored;
+    socket().shutdown(tcp::socket::shutdown_both, ignored);
+    socket().close(ignored);
+  }
+
+ private:
+  tcp::socket socket_;  // unused (not open) when tls_ is set
+  std::unique_ptr<TlsStream> tls_;
+};
+
+}  // namespace smppd::session
