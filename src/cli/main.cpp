@@ -1,9 +1,13 @@
 // smppd command line: the daemon and its subcommands. Only parses arguments and hands over.
+#include <sys/resource.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
 
 #include "config/loader.hpp"
+#include "core/log.hpp"
+#include "server/server.hpp"
 
 namespace {
 
@@ -29,6 +33,43 @@ void print_summary(const std::string& path, const smppd::config::Config& c) {
   }
 }
 
+smppd::log::Settings log_settings(const smppd::config::LoggingConfig& c) {
+  using smppd::config::LogFormat;
+  using smppd::config::LogLevel;
+  using smppd::config::LogOutput;
+  smppd::log::Settings s;
+  switch (c.level) {
+    case LogLevel::debug:
+      s.level = smppd::log::Level::debug;
+      break;
+    case LogLevel::info:
+      s.level = smppd::log::Level::info;
+      break;
+    case LogLevel::warn:
+      s.level = smppd::log::Level::warn;
+      break;
+    case LogLevel::error:
+      s.level = smppd::log::Level::error;
+      break;
+  }
+  s.format = c.format == LogFormat::json ? smppd::log::Format::json : smppd::log::Format::text;
+  switch (c.output) {
+    case LogOutput::stdout_:
+      s.output = smppd::log::Output::stdout_;
+      break;
+    case LogOutput::stderr_:
+      s.output = smppd::log::Output::stderr_;
+      break;
+    case LogOutput::file:
+      s.output = smppd::log::Output::file;
+      break;
+  }
+  s.file_path = c.file_path;
+  s.rotation_size = c.rotation_size;
+  s.rotation_max_files = c.rotation_max_files;
+  return s;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -52,10 +93,18 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  // The daemon arrives with the issue "SMPP sessions and the daemon"; until then smppd checks
-  // the configuration and says so instead of pretending to run.
-  std::fprintf(stderr,
-               "smppd: %s is valid; the daemon (listeners, sessions) is not implemented yet\n",
-               config_path.c_str());
-  return 3;
+  try {
+    smppd::log::setup(log_settings(result.config->logging));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "smppd: cannot set up logging: %s\n", e.what());
+    return 1;
+  }
+  // Every session is a descriptor: take all the system allows (the hard limit).
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+  smppd::server::Server server(result.config);
+  return server.run();
 }

@@ -1,0 +1,132 @@
+#include "server/server.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "auth/clients.hpp"
+#include "auth/throttle.hpp"
+#include "core/log.hpp"
+#include "server/smpp_listener.hpp"
+#include "server/workers.hpp"
+
+namespace smppd::server {
+
+struct Server::State {
+  std::shared_ptr<const config::Config> config;
+  ServerOptions options;
+  std::unique_ptr<WorkerPool> workers;
+  std::vector<std::shared_ptr<SmppListener>> listeners;
+  std::unique_ptr<asio::signal_set> signals;
+  mutable std::mutex mutex;
+  std::vector<std::pair<std::string, asio::ip::tcp::endpoint>> endpoints;
+  std::once_flag stopping;
+  std::condition_variable stop_requested_cv;
+  bool stop_requested = false;
+  std::shared_ptr<std::atomic<bool>> stopping_flag = std::make_shared<std::atomic<bool>>(false);
+};
+
+Server::Server(std::shared_ptr<const config::Config> config, ServerOptions options)
+    : state_(std::make_unique<State>()) {
+  state_->config = std::move(config);
+  state_->options = options;
+  std::size_t threads = options.threads;
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  state_->workers = std::make_unique<WorkerPool>(threads);
+}
+
+Server::~Server() = default;
+
+std::vector<std::pair<std::string, asio::ip::tcp::endpoint>> Server::endpoints() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->endpoints;
+}
+
+int Server::run() {
+  State& st = *state_;
+  const config::Config& cfg = *st.config;
+  ListenerContext shared{*st.workers,
+                         counters_,
+                         std::make_shared<const auth::ClientDirectory>(cfg.clients),
+                         std::make_shared<auth::AuthFailureThrottle>(),
+                         std::make_shared<limits::ClientSessionCounter>(),
+                         st.stopping_flag};
+  try {
+    for (const auto& l : cfg.listeners) {
+      if (l.type != config::ListenerType::smpp) {
+        log::warn("listener {}: type {} is not built yet; it is not started", l.name,
+                  config::to_string(l.type));
+        continue;
+      }
+      auto listener = std::make_shared<SmppListener>(l, shared);
+      const auto bound = listener->start();
+      {
+        std::lock_guard lock(st.mutex);
+        st.endpoints.emplace_back(l.name, bound);
+      }
+      log::info("listener {} listening on {}:{}{}", l.name, bound.address().to_string(),
+                bound.port(), l.tls.enabled ? " (TLS)" : "");
+      st.listeners.push_back(std::move(listener));
+    }
+  } catch (const std::exception& e) {
+    log::error("{}", e.what());
+    return 1;
+  }
+  for (const auto& u : cfg.upstreams) {
+    log::warn("upstream {}: upstream connections are not built yet; it is not started", u.name);
+  }
+
+  if (st.options.handle_signals) {
+    st.signals = std::make_unique<asio::signal_set>(st.workers->context(0), SIGTERM, SIGINT);
+    st.signals->async_wait([this](const boost::system::error_code& ec, int signal) {
+      if (ec) return;
+      log::info("signal {} received: shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+      shutdown();
+    });
+  }
+  log::info("smppd running: {} listener(s), {} worker thread(s)", st.listeners.size(),
+            st.workers->size());
+  st.workers->start();
+
+  {
+    std::unique_lock lock(st.mutex);
+    st.stop_requested_cv.wait(lock, [&st] { return st.stop_requested; });
+  }
+  // Sessions end within the grace period (each has its own deadline); whatever is left after
+  // it is stopped.
+  const bool clean = st.workers->join(st.options.shutdown_grace + std::chrono::seconds(2));
+  for (const auto& [key, value] : counters_.snapshot()) log::info("counter {} {}", key, value);
+  log::info("smppd stopped{}", clean ? "" : " (forced)");
+  return 0;
+}
+
+void Server::shutdown() {
+  State& st = *state_;
+  std::call_once(st.stopping, [&] {
+    st.stopping_flag->store(true);
+    for (auto& l : st.listeners) l->stop_accepting();
+    if (st.signals) {
+      asio::post(st.workers->context(0), [&st] {
+        boost::system::error_code ignored;
+        st.signals->cancel(ignored);
+      });
+    }
+    const auto grace = st.options.shutdown_grace;
+    for (std::size_t i = 0; i < st.workers->size(); ++i) {
+      asio::post(st.workers->context(i), [&st, i, grace] {
+        auto& list = st.workers->sessions(i);
+        if (list.size() > 0) log::info("unbinding {} session(s) on worker {}", list.size(), i);
+        list.for_each([grace](session::Session& s) { s.shutdown(grace); });
+      });
+    }
+    st.workers->release();
+    std::lock_guard lock(st.mutex);
+    st.stop_requested = true;
+    st.stop_requested_cv.notify_all();
+  });
+}
+
+}  // namespace smppd::server

@@ -1,0 +1,309 @@
+#include "server/smpp_listener.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <array>
+#include <stdexcept>
+
+#include "core/log.hpp"
+#include "net/tls.hpp"
+#include "smpp/status.hpp"
+
+namespace smppd::server {
+
+namespace {
+
+using tcp = asio::ip::tcp;
+constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+
+// The address as 4 or 16 octets in network order.
+struct AddressBytes {
+  std::array<uint8_t, 16> bytes{};
+  std::size_t size = 0;
+  std::span<const uint8_t> view() const { return {bytes.data(), size}; }
+};
+
+AddressBytes address_bytes(const asio::ip::address& a) {
+  AddressBytes out;
+  if (a.is_v4()) {
+    const auto b = a.to_v4().to_bytes();
+    std::copy(b.begin(), b.end(), out.bytes.begin());
+    out.size = 4;
+  } else {
+    const auto b = a.to_v6().to_bytes();
+    std::copy(b.begin(), b.end(), out.bytes.begin());
+    out.size = 16;
+  }
+  return out;
+}
+
+std::string endpoint_text(const tcp::endpoint& e) {
+  const auto a = e.address();
+  if (a.is_v6()) return "[" + a.to_string() + "]:" + std::to_string(e.port());
+  return a.to_string() + ":" + std::to_string(e.port());
+}
+
+std::string_view bind_mode(smpp::CommandId id) {
+  switch (id) {
+    case smpp::CommandId::bind_transmitter:
+      return "transmitter";
+    case smpp::CommandId::bind_receiver:
+      return "receiver";
+    default:
+      return "transceiver";
+  }
+}
+
+config::BindType bind_type(smpp::CommandId id) {
+  switch (id) {
+    case smpp::CommandId::bind_transmitter:
+      return config::BindType::transmitter;
+    case smpp::CommandId::bind_receiver:
+      return config::BindType::receiver;
+    default:
+      return config::BindType::transceiver;
+  }
+}
+
+// The handler of one ESME session: authenticates its bind and answers its requests.
+class ClientHandler final : public session::SessionHandler {
+ public:
+  ClientHandler(std::shared_ptr<SmppListener> listener, limits::ConnectionLease lease)
+      : listener_(std::move(listener)), lease_(std::move(lease)) {}
+
+  asio::awaitable<uint32_t> on_bind(session::Session& s,
+                                    const session::BindRequest& bind) override {
+    namespace st = smpp::status;
+    auto& ctx = listener_->context();
+    const auto peer = address_bytes(s.remote().address());
+    const auto now = std::chrono::steady_clock::now();
+    std::string_view reason;
+    uint32_t status = st::ESME_ROK;
+    const config::ClientConfig* client = nullptr;
+    if (!listener_->bind_rate().try_take(now)) {
+      status = st::ESME_RTHROTTLED;
+      reason = "bind_rate";
+    } else {
+      const auth::AuthResult result = ctx.clients->authenticate(
+          bind.system_id, bind.password, peer.view(), bind_type(bind.command));
+      if (!result.ok()) {
+        status = result.command_status;
+        reason = result.reason;
+        // Slow down whoever guesses passwords: the reply waits longer after each failure.
+        const auto delay = ctx.auth_failures->delay_before_reply(peer.view(), now);
+        ctx.auth_failures->record_failure(peer.view(), now);
+        if (delay.count() > 0) {
+          asio::steady_timer timer(s.executor(), delay);
+          co_await timer.async_wait(nothrow);
+        }
+      } else {
+        ctx.auth_failures->record_success(peer.view());
+        client = result.client;
+        if (auto refused = lease_.attach_client(client->system_id, client->max_connections)) {
+          status = st::ESME_RBINDFAIL;
+          reason = *refused;
+        }
+      }
+    }
+    if (status != st::ESME_ROK) {
+      log::info("listener {}: session {} from {}: bind_{} as '{}' refused: {} ({:#x})",
+                listener_->name(), s.id(), endpoint_text(s.remote()), bind_mode(bind.command),
+                bind.system_id, reason, status);
+      ctx.counters.add("smppd_binds_rejected_total",
+                       {{"listener", listener_->name()}, {"reason", reason}});
+      co_return status;
+    }
+    log::info("listener {}: session {} from {}: bound as '{}' ({}, SMPP {})", listener_->name(),
+              s.id(), endpoint_text(s.remote()), bind.system_id, bind_mode(bind.command),
+              smpp::version_name(bind.version));
+    ctx.counters.add("smppd_binds_total", {{"listener", listener_->name()},
+                                           {"client", client->system_id},
+                                           {"mode", bind_mode(bind.command)}});
+    co_return status;
+  }
+
+  void on_request(session::Session& s, smpp::Pdu& request) override {
+    // The message path (routing to upstreams) is not built yet: say so instead of accepting
+    // a message that would go nowhere.
+    if (!warned_) {
+      warned_ = true;
+      log::warn("listener {}: session {}: {} refused: the message path is not built yet",
+                listener_->name(), s.id(), smpp::command_name(request.command_id()));
+    }
+    smpp::Pdu resp = smpp::make_response(request.command_id(), request.sequence_number,
+                                         smpp::status::ESME_RSYSERR);
+    s.respond(resp);
+  }
+
+  void on_closed(session::Session& s, std::string_view reason) override {
+    auto& ctx = listener_->context();
+    const auto& st = s.stats();
+    log::info("listener {}: session {} from {}{}{}: closed: {}", listener_->name(), s.id(),
+              endpoint_text(s.remote()), s.system_id().empty() ? "" : " as ",
+              s.system_id().empty() ? "" : s.system_id(), reason);
+    ctx.counters.add("smppd_sessions_closed_total", {{"listener", listener_->name()}});
+    if (st.decode_errors > 0) {
+      ctx.counters.add("smppd_protocol_errors_total",
+                       {{"listener", listener_->name()}, {"kind", "undecodable"}},
+                       st.decode_errors);
+    }
+    if (st.rejected_state > 0) {
+      ctx.counters.add("smppd_protocol_errors_total",
+                       {{"listener", listener_->name()}, {"kind", "wrong_state"}},
+                       st.rejected_state);
+    }
+    lease_.release();
+  }
+
+ private:
+  std::shared_ptr<SmppListener> listener_;
+  limits::ConnectionLease lease_;
+  bool warned_ = false;
+};
+
+}  // namespace
+
+session::SessionSettings listener_session_settings(const config::ListenerConfig& c) {
+  session::SessionSettings s;
+  s.role = session::Role::smsc;
+  s.system_id = "smppd";
+  s.versions = c.smpp.versions;
+  s.auto_negotiate = c.smpp.auto_negotiate;
+  s.bind_timeout = c.timeouts.bind;
+  s.response_timeout = c.timeouts.response;
+  s.enquire_link_interval = c.smpp.enquire_link_interval;
+  s.enquire_link_timeout = c.smpp.enquire_link_timeout;
+  s.read_timeout = c.timeouts.read;
+  s.write_timeout = c.timeouts.write;
+  s.idle_timeout = c.timeouts.idle;
+  s.window_size = c.smpp.window_size;
+  return s;
+}
+
+SmppListener::SmppListener(const config::ListenerConfig& config, ListenerContext context)
+    : config_(config),
+      context_(std::move(context)),
+      settings_(
+          std::make_shared<const session::SessionSettings>(listener_session_settings(config))),
+      filter_(config),
+      connection_rate_(limits::TokenBucket::connections(config.rate_limit)),
+      bind_rate_(limits::TokenBucket::binds(config.rate_limit)),
+      limits_(limits::ConnectionLimits::Limits::of(config), context_.client_sessions),
+      acceptor_(context_.workers.context(0)) {
+  if (config.tls.enabled) {
+    auto result = net::make_server_tls_context(config.tls);
+    if (!result.context) {
+      throw std::runtime_error("listener " + config.name + ": " + result.error);
+    }
+    tls_ = std::move(result.context);
+  }
+}
+
+tcp::endpoint SmppListener::start() {
+  boost::system::error_code ec;
+  const std::string& host = config_.address.host;
+  asio::ip::address address = host.empty() ? asio::ip::address(asio::ip::address_v6::any())
+                                           : asio::ip::make_address(host, ec);
+  if (ec) {
+    // A host name: resolve it once at start-up.
+    tcp::resolver resolver(context_.workers.context(0));
+    auto results = resolver.resolve(host, std::to_string(config_.address.port), ec);
+    if (ec || results.empty()) {
+      throw std::runtime_error("listener " + config_.name + ": cannot resolve '" + host +
+                               "': " + ec.message());
+    }
+    address = results.begin()->endpoint().address();
+  }
+  const tcp::endpoint endpoint(address, config_.address.port);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec && address.is_v6() && host.empty()) {
+    acceptor_.set_option(asio::ip::v6_only(false), ec);  // ":2775" takes IPv4 and IPv6
+    ec.clear();
+  }
+  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    throw std::runtime_error("listener " + config_.name + ": cannot listen on " +
+                             config_.address.to_string() + ": " + ec.message());
+  }
+  const tcp::endpoint bound = acceptor_.local_endpoint();
+  asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached);
+  return bound;
+}
+
+void SmppListener::stop_accepting() {
+  asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+    boost::system::error_code ignored;
+    self->acceptor_.close(ignored);
+  });
+}
+
+asio::awaitable<void> SmppListener::accept_loop() {
+  auto self = shared_from_this();
+  while (acceptor_.is_open()) {
+    const std::size_t worker = context_.workers.pick();
+    auto [ec, socket] = co_await acceptor_.async_accept(context_.workers.context(worker), nothrow);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
+      // Out of descriptors or memory: say so, breathe, go on.
+      log::warn("listener {}: accept failed: {}", config_.name, ec.message());
+      context_.counters.add("smppd_accept_errors_total", {{"listener", config_.name}});
+      asio::steady_timer pause(acceptor_.get_executor(), std::chrono::milliseconds(100));
+      co_await pause.async_wait(nothrow);
+      continue;
+    }
+    admit(std::move(socket), worker);
+  }
+}
+
+void SmppListener::refuse(tcp::socket& socket, const std::string& peer, std::string_view reason) {
+  log::info("listener {}: connection from {} refused: {}", config_.name, peer, reason);
+  context_.counters.add("smppd_connections_rejected_total",
+                        {{"listener", config_.name}, {"reason", reason}});
+  boost::system::error_code ignored;
+  socket.close(ignored);
+}
+
+void SmppListener::admit(tcp::socket socket, std::size_t worker) {
+  boost::system::error_code ec;
+  const tcp::endpoint remote = socket.remote_endpoint(ec);
+  if (ec) return;  // already gone
+  const std::string peer = endpoint_text(remote);
+  const auto address = address_bytes(remote.address());
+  if (auto reason = filter_.reject_reason(address.view())) {
+    refuse(socket, peer, *reason);
+    return;
+  }
+  if (!connection_rate_.try_take(std::chrono::steady_clock::now())) {
+    refuse(socket, peer, "connection_rate");
+    return;
+  }
+  limits::Admission admission = limits_.acquire_connection(address.view());
+  if (!admission) {
+    refuse(socket, peer, admission.reason);
+    return;
+  }
+  socket.set_option(tcp::no_delay(true), ec);
+  context_.counters.add("smppd_connections_total", {{"listener", config_.name}});
+  log::debug("listener {}: connection from {}", config_.name, peer);
+  asio::post(context_.workers.context(worker), [self = shared_from_this(), worker,
+                                                socket = std::move(socket),
+                                                lease = std::move(admission.lease)]() mutable {
+    if (self->context_.stopping->load()) return;  // shutting down: the socket closes
+    auto handler = std::make_unique<ClientHandler>(self, std::move(lease));
+    session::Transport transport = self->tls_ ? session::Transport(std::move(socket), *self->tls_)
+                                              : session::Transport(std::move(socket));
+    auto s = std::make_shared<session::Session>(std::move(transport), self->settings_,
+                                                std::move(handler),
+                                                &self->context_.workers.sessions(worker));
+    s->start();
+  });
+}
+
+}  // namespace smppd::server

@@ -1,0 +1,74 @@
+// An SMPP listener: accepts connections, applies the listener's admission rules (blocked and
+// allowed addresses, connection rate, connection limits) before a session exists, then runs
+// each accepted connection as a Session on a worker thread with a ClientHandler that
+// authenticates its bind. Every refusal is logged with its reason and counted.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "auth/clients.hpp"
+#include "auth/throttle.hpp"
+#include "config/config.hpp"
+#include "core/counters.hpp"
+#include "limits/connection_limits.hpp"
+#include "limits/ip_filter.hpp"
+#include "limits/token_bucket.hpp"
+#include "server/workers.hpp"
+#include "session/session.hpp"
+
+namespace smppd::server {
+
+// What every listener shares with the others.
+struct ListenerContext {
+  WorkerPool& workers;
+  Counters& counters;
+  std::shared_ptr<const auth::ClientDirectory> clients;
+  std::shared_ptr<auth::AuthFailureThrottle> auth_failures;
+  std::shared_ptr<limits::ClientSessionCounter> client_sessions;  // across listeners
+  std::shared_ptr<std::atomic<bool>> stopping;                    // set once shutdown begins
+};
+
+class SmppListener : public std::enable_shared_from_this<SmppListener> {
+ public:
+  // Throws std::runtime_error when the TLS set-up or the address is unusable (start-up).
+  SmppListener(const config::ListenerConfig& config, ListenerContext context);
+
+  // Binds and starts accepting on worker 0. Returns the bound endpoint.
+  asio::ip::tcp::endpoint start();
+  // Stops accepting (existing sessions go on).
+  void stop_accepting();
+
+  const std::string& name() const { return config_.name; }
+  const config::ListenerConfig& config() const { return config_; }
+  ListenerContext& context() { return context_; }
+  const std::shared_ptr<const session::SessionSettings>& session_settings() const {
+    return settings_;
+  }
+  limits::SharedTokenBucket& bind_rate() { return bind_rate_; }
+
+ private:
+  asio::awaitable<void> accept_loop();
+  void admit(asio::ip::tcp::socket socket, std::size_t worker);
+  void refuse(asio::ip::tcp::socket& socket, const std::string& peer, std::string_view reason);
+
+  config::ListenerConfig config_;
+  ListenerContext context_;
+  std::shared_ptr<const session::SessionSettings> settings_;
+  std::shared_ptr<asio::ssl::context> tls_;
+  limits::IpFilter filter_;
+  limits::SharedTokenBucket connection_rate_;
+  limits::SharedTokenBucket bind_rate_;
+  limits::ConnectionLimits limits_;
+  asio::ip::tcp::acceptor acceptor_;
+};
+
+// Builds the session settings of a listener from its configuration.
+session::SessionSettings listener_session_settings(const config::ListenerConfig& config);
+
+}  // namespace smppd::server
