@@ -95,8 +95,7 @@ class ClientHandler final : public session::SessionHandler {
         status = result.command_status;
         reason = result.reason;
         // Slow down whoever guesses passwords: the reply waits longer after each failure.
-        const auto delay = ctx.auth_failures->delay_before_reply(peer.view(), now);
-        ctx.auth_failures->record_failure(peer.view(), now);
+        const auto delay = ctx.auth_failures->record_failure(peer.view(), now);
         if (delay.count() > 0) {
           asio::steady_timer timer(s.executor(), delay);
           co_await timer.async_wait(nothrow);

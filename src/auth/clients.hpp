@@ -1,0 +1,79 @@
+// The configured SMPP clients, and the decision whether a bind may proceed.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.hpp"
+
+namespace smppd::auth {
+
+// Stable reasons (logs, metric labels).
+namespace reason {
+inline constexpr std::string_view kUnknownSystemId = "unknown_system_id";
+inline constexpr std::string_view kWrongPassword = "wrong_password";
+inline constexpr std::string_view kClientIpNotAllowed = "client_ip_not_allowed";
+inline constexpr std::string_view kBindTypeNotAllowed = "bind_type_not_allowed";
+}  // namespace reason
+
+struct AuthResult {
+  uint32_t command_status = 0;  // for the bind_resp; ESME_ROK when the bind may proceed
+  std::string_view reason;      // empty when it may; otherwise one of auth::reason
+  // The client when the bind may proceed, otherwise null. Points into the ClientDirectory.
+  const config::ClientConfig* client = nullptr;
+
+  bool ok() const { return client != nullptr; }
+};
+
+// An immutable snapshot of the `clients` section: built once per configuration, then shared
+// (std::shared_ptr<const ClientDirectory>) and read from every thread without a lock.
+class ClientDirectory {
+ public:
+  // Throws std::invalid_argument on a duplicate system_id (the loader rejects those already).
+  explicit ClientDirectory(std::vector<config::ClientConfig> clients);
+  ClientDirectory(const ClientDirectory&) = delete;
+  ClientDirectory& operator=(const ClientDirectory&) = delete;
+
+  // Decides a bind from `system_id` (exact, case-sensitive) with `password`, from `peer`
+  // (4 or 16 bytes, network order), for `bind_type`, checked in this order:
+  //   unknown system_id              -> ESME_RINVSYSID, "unknown_system_id"
+  //   peer not in its allowed_ips    -> ESME_RBINDFAIL, "client_ip_not_allowed"
+  //   wrong password                 -> ESME_RINVPASWD, "wrong_password"
+  //   bind type not in bind_types    -> ESME_RBINDFAIL, "bind_type_not_allowed"
+  // The address is checked before the password so that a peer outside allowed_ips learns nothing
+  // about the password; the bind type after it, so that only the password's holder learns which
+  // binds are allowed.
+  //
+  // The password is compared in constant time, through SHA-256 digests of fixed size, so the time
+  // depends neither on its content nor on its length; an unknown system_id is compared against a
+  // dummy all the same, so the time does not tell which system_ids exist.
+  AuthResult authenticate(std::string_view system_id, std::string_view password,
+                          std::span<const uint8_t> peer, config::BindType bind_type) const;
+
+  const config::ClientConfig* find(std::string_view system_id) const;
+  size_t size() const { return entries_.size(); }
+
+ private:
+  using Digest = std::array<uint8_t, 32>;
+  struct Entry {
+    config::ClientConfig config;
+    Digest password_digest;
+  };
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
+  const Entry* entry(std::string_view system_id) const;
+
+  std::vector<Entry> entries_;
+  std::unordered_map<std::string, size_t, StringHash, std::equal_to<>> index_;
+  Digest dummy_digest_;
+};
+
+}  // namespace smppd::auth
