@@ -67,7 +67,9 @@ int Server::run() {
         std::lock_guard lock(st.mutex);
         st.endpoints.emplace_back(l.name, bound);
       }
-      log::info("listener {} listening on {}:{}{}", l.name, bound.address().to_string(),
+      const auto address = bound.address();
+      log::info("listener {} listening on {}:{}{}", l.name,
+                address.is_v6() ? "[" + address.to_string() + "]" : address.to_string(),
                 bound.port(), l.tls.enabled ? " (TLS)" : "");
       st.listeners.push_back(std::move(listener));
     }

@@ -3,6 +3,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -43,7 +44,11 @@ AddressBytes address_bytes(const asio::ip::address& a) {
 }
 
 std::string endpoint_text(const tcp::endpoint& e) {
-  const auto a = e.address();
+  auto a = e.address();
+  // A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d; show them as IPv4.
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+    a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+  }
   if (a.is_v6()) return "[" + a.to_string() + "]:" + std::to_string(e.port());
   return a.to_string() + ":" + std::to_string(e.port());
 }
