@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
   raise_fd_limit();
   rlimit limit{};
   getrlimit(RLIMIT_NOFILE, &limit);
-  if (limit.rlim_cur < sessions * 2 + 64) {
+  if (limit.rlim_cur < sessions + 64) {
     std::fprintf(stderr, "warning: file-descriptor limit %llu is below what %zu sessions need\n",
                  static_cast<unsigned long long>(limit.rlim_cur), sessions);
   }
