@@ -263,6 +263,7 @@ TEST_F(SessionTest, ReceiverCannotSubmit) {
   send(submit(2));
   smpp::Pdu resp = receive();
   EXPECT_EQ(resp.command_status, st::ESME_RINVBNDSTS);
+  std::lock_guard lock(events->mutex);
   EXPECT_TRUE(events->requests.empty());
 }
 
@@ -289,8 +290,12 @@ TEST_F(SessionTest, SendsEnquireLinkAfterSilenceAndClosesWithoutAnswer) {
   ASSERT_EQ(e2.command_id(), CommandId::enquire_link);
   EXPECT_NE(e2.sequence_number, e.sequence_number);
   // Not answered this time: the session closes.
-  EXPECT_TRUE(events->wait([&] { return events->closed; }));
-  EXPECT_NE(events->closed_reason.find("enquire_link"), std::string::npos) << events->closed_reason;
+  ASSERT_TRUE(events->wait([&] { return events->closed; }));
+  {
+    std::lock_guard lock(events->mutex);
+    EXPECT_NE(events->closed_reason.find("enquire_link"), std::string::npos)
+        << events->closed_reason;
+  }
   EXPECT_TRUE(peer_closed());
 }
 
@@ -298,6 +303,8 @@ TEST_F(SessionTest, NoBindWithinTheBindTimeoutCloses) {
   settings.bind_timeout = 100ms;
   start();
   EXPECT_TRUE(peer_closed());
+  ASSERT_TRUE(events->wait([&] { return events->closed; }));
+  std::lock_guard lock(events->mutex);
   EXPECT_NE(events->closed_reason.find("bind timeout"), std::string::npos);
 }
 
@@ -352,7 +359,7 @@ TEST_F(SessionTest, FullInboundWindowStopsReading) {
   bind_trx(1);
   for (uint32_t seq = 10; seq < 20; ++seq) send(submit(seq));
   ASSERT_TRUE(events->wait([&] { return events->requests.size() == 3; }));
-  std::this_thread::sleep_for(100ms);
+  std::this_thread::sleep_for(100ms);  // time for more to arrive, if the window leaked
   {
     std::lock_guard lock(events->mutex);
     EXPECT_EQ(events->requests.size(), 3u);  // the other 7 wait in the socket
