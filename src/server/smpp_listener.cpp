@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <array>
+#include <optional>
 #include <stdexcept>
 
 #include "core/log.hpp"
@@ -102,8 +103,9 @@ class ClientHandler final : public session::SessionHandler {
         // Slow down whoever guesses passwords: the reply waits longer after each failure.
         const auto delay = ctx.auth_failures->record_failure(peer.view(), now);
         if (delay.count() > 0) {
-          asio::steady_timer timer(s.executor(), delay);
-          co_await timer.async_wait(nothrow);
+          bind_delay_.emplace(s.executor(), delay);
+          co_await bind_delay_->async_wait(nothrow);
+          bind_delay_.reset();
         }
       } else {
         ctx.auth_failures->record_success(peer.view());
@@ -162,11 +164,14 @@ class ClientHandler final : public session::SessionHandler {
                        st.rejected_state);
     }
     lease_.release();
+    // A closed session's bind reply is moot: do not keep the worker (and shutdown) waiting.
+    if (bind_delay_) bind_delay_->cancel();
   }
 
  private:
   std::shared_ptr<SmppListener> listener_;
   limits::ConnectionLease lease_;
+  std::optional<asio::steady_timer> bind_delay_;  // while a failed bind's reply is held
   bool warned_ = false;
 };
 

@@ -1,0 +1,421 @@
+'use strict';
+// What the daemon tests share: start an smppd child with a generated configuration, read its
+// log, stop it; drive it with the npm package `smpp` (an independent ESME) or with raw bytes
+// over a `net` socket; generate TLS certificates with the openssl CLI.
+//
+// Only plain Node APIs (Debian 12's Node 18 must run it).
+
+const assert = require('node:assert');
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const smpp = require('smpp');
+
+const binary = process.env.SMPPD ||
+  path.join(__dirname, '..', '..', 'build', 'debug', 'src', 'cli', 'smppd');
+
+// ---- time ----
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const now = () => Number(process.hrtime.bigint() / 1000000n);
+
+// Rejects with `what` when `promise` has not settled within `ms`.
+function within(ms, promise, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+// ---- the daemon ----
+
+// Temporary directories, removed when the test process exits.
+const tempDirs = [];
+process.on('exit', () => {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smppd-it-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
+// A listener with the defaults the tests build on: loopback, port 0, short timeouts.
+function listener(name, extra = {}) {
+  return { name, type: 'smpp', address: '127.0.0.1:0', ...extra };
+}
+
+// Daemons still running when the test process exits (a test that threw) are killed.
+const children = new Set();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+const LISTEN_RE = /listener (\S+) listening on (\[[^\]]+\]|[^\s:]+):(\d+)/;
+
+// Starts smppd with `config` (an object; written as JSON, which is YAML) and waits until every
+// listener logs its address. Returns a handle: ports by listener name, the log, stop().
+async function startSmppd(config, { dir = tempDir() } = {}) {
+  const file = path.join(dir, 'smppd.yaml');
+  fs.writeFileSync(file, JSON.stringify(config, null, 2) + '\n');
+  const child = spawn(binary, ['--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  const d = new Daemon(child, dir);
+  const names = (config.listeners || []).map((l) => l.name);
+  try {
+    await within(10000, d.waitFor(/smppd running/), 'smppd to start');
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw new Error(`${e.message}\n--- smppd log ---\n${d.text()}`);
+  }
+  for (const name of names) {
+    const line = d.lines.find((l) => { const m = LISTEN_RE.exec(l); return m && m[1] === name; });
+    assert.ok(line, `no 'listening' line for listener ${name}:\n${d.text()}`);
+    const m = LISTEN_RE.exec(line);
+    d.ports[name] = Number(m[3]);
+    d.hosts[name] = m[2].replace(/^\[|\]$/g, '');
+  }
+  return d;
+}
+
+class Daemon {
+  constructor(child, dir) {
+    this.child = child;
+    this.dir = dir;
+    this.lines = [];
+    this.ports = {};
+    this.hosts = {};
+    this.waiters = [];
+    this.exited = new Promise((resolve) => {
+      child.on('exit', (code, signal) => resolve({ code, signal }));
+    });
+    for (const stream of [child.stdout, child.stderr]) {
+      let pending = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk) => {
+        pending += chunk;
+        const parts = pending.split('\n');
+        pending = parts.pop();
+        for (const line of parts) this.addLine(line);
+      });
+    }
+  }
+
+  addLine(line) {
+    this.lines.push(line);
+    this.waiters = this.waiters.filter((w) => {
+      if (!w.re.test(line)) return true;
+      w.resolve(line);
+      return false;
+    });
+  }
+
+  get port() {
+    return Object.values(this.ports)[0];
+  }
+
+  text() {
+    return this.lines.join('\n');
+  }
+
+  // The first log line (past or future) matching `re`.
+  waitFor(re, ms = 5000) {
+    const seen = this.lines.find((l) => re.test(l));
+    if (seen) return Promise.resolve(seen);
+    return within(ms, new Promise((resolve) => this.waiters.push({ re, resolve })),
+      `a log line matching ${re}\n--- smppd log ---\n${this.text()}`);
+  }
+
+  // Log lines matching `re`.
+  grep(re) {
+    return this.lines.filter((l) => re.test(l));
+  }
+
+  // SIGTERM, then the exit. Returns { code, signal, ms, counters }. Kills with SIGKILL when it
+  // has not exited within `ms` and fails.
+  async stop(ms = 15000) {
+    const started = now();
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    let result;
+    try {
+      result = await within(ms, this.exited, 'smppd to exit after SIGTERM');
+    } catch (e) {
+      this.child.kill('SIGKILL');
+      await this.exited;
+      throw new Error(`${e.message}\n--- smppd log ---\n${this.text()}`);
+    }
+    await sleep(20);  // the last lines of the pipes
+    if (process.env.SMPPD_IT_LOG) process.stderr.write(`--- smppd log ---\n${this.text()}\n`);
+    return { ...result, ms: now() - started, counters: this.counters() };
+  }
+
+  // Stops and asserts a clean exit (code 0).
+  async stopClean(ms) {
+    const r = await this.stop(ms);
+    assert.strictEqual(r.code, 0, `smppd exit code ${r.code} (signal ${r.signal})\n${this.text()}`);
+    return r;
+  }
+
+  // `counter NAME{labels} VALUE` lines logged at exit, as { 'NAME{labels}': VALUE }.
+  counters() {
+    const out = {};
+    for (const line of this.lines) {
+      const m = /counter (\S+) (\d+)\s*$/.exec(line);
+      if (m) out[m[1]] = Number(m[2]);
+    }
+    return out;
+  }
+
+  kill() {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+}
+
+// Runs `body(daemon)` against an smppd started with `config`; the daemon is stopped afterwards
+// and must exit with code 0. If the body fails, the daemon is killed and its log is added to the
+// error.
+async function withSmppd(config, body) {
+  const d = await startSmppd(config);
+  try {
+    await body(d);
+  } catch (e) {
+    d.kill();
+    await d.exited;
+    if (e instanceof Error) e.message += `\n--- smppd log ---\n${d.text()}`;
+    throw e;
+  }
+  await d.stopClean();
+}
+
+// ---- the npm smpp ESME ----
+
+// Connects with the npm package; resolves with the session once connected (after the TLS
+// handshake for ssmpp). Errors after that are kept in session.errors rather than thrown.
+function connect(port, options = {}) {
+  const host = options.host || '127.0.0.1';
+  const bracketed = host.includes(':') ? `[${host}]` : host;
+  const url = `${options.tls ? 'ssmpp' : 'smpp'}://${bracketed}:${port}`;
+  const { tls: _tls, host: _host, ...rest } = options;
+  return new Promise((resolve, reject) => {
+    const session = smpp.connect({ url, ...rest });
+    session.errors = [];
+    let connected = false;
+    session.on('error', (e) => {
+      session.errors.push(e);
+      if (!connected) reject(e);
+    });
+    session.closedPromise = new Promise((r) => session.on('close', r));
+    session.on(options.tls ? 'secureConnect' : 'connect', () => {
+      connected = true;
+      resolve(session);
+    });
+  });
+}
+
+// Sends a request and resolves with its response PDU.
+function request(session, command, params = {}, ms = 5000) {
+  return within(ms, new Promise((resolve, reject) => {
+    const sent = session[command](params, resolve, undefined, (pdu, err) => {
+      reject(err || new Error(`${command} could not be sent`));
+    });
+    if (!sent) reject(new Error(`${command}: socket not writable`));
+  }), `the response to ${command}`);
+}
+
+function closed(session, ms = 3000) {
+  return within(ms, session.closedPromise, 'the connection to close');
+}
+
+// A session bound with `bind` ('bind_transceiver', ...) as system_id / password.
+async function bound(port, bind, system_id, password, options = {}) {
+  const session = await connect(port, options);
+  const resp = await request(session, bind, { system_id, password });
+  assert.strictEqual(resp.command_status, 0,
+    `${bind} as ${system_id}: status ${resp.command_status}`);
+  return session;
+}
+
+// ---- raw bytes ----
+
+function header(commandLength, commandId, status, seq) {
+  const b = Buffer.alloc(16);
+  b.writeUInt32BE(commandLength, 0);
+  b.writeUInt32BE(commandId >>> 0, 4);
+  b.writeUInt32BE(status >>> 0, 8);
+  b.writeUInt32BE(seq >>> 0, 12);
+  return b;
+}
+
+// The bytes of a PDU built with the npm package.
+function pduBytes(command, params = {}, seq = 1) {
+  return new smpp.PDU(command, { sequence_number: seq, ...params }).toBuffer();
+}
+
+// A plain socket that frames what it receives into PDU headers { length, id, status, seq, body }.
+class RawClient {
+  static connect(port, { host = '127.0.0.1', localAddress } = {}) {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host, port, localAddress });
+      socket.once('error', reject);
+      socket.once('connect', () => {
+        socket.removeListener('error', reject);
+        resolve(new RawClient(socket));
+      });
+    });
+  }
+
+  constructor(socket) {
+    this.socket = socket;
+    this.buffer = Buffer.alloc(0);
+    this.pdus = [];
+    this.waiters = [];
+    this.isClosed = false;
+    this.errors = [];
+    this.closedPromise = new Promise((resolve) => socket.on('close', () => {
+      this.isClosed = true;
+      resolve();
+      this.wake();
+    }));
+    socket.on('error', (e) => this.errors.push(e));
+    socket.on('data', (chunk) => {
+      this.buffer = Buffer.concat([this.buffer, chunk]);
+      while (this.buffer.length >= 16) {
+        const length = this.buffer.readUInt32BE(0);
+        if (length < 16 || this.buffer.length < length) break;
+        this.pdus.push({
+          length,
+          id: this.buffer.readUInt32BE(4),
+          status: this.buffer.readUInt32BE(8),
+          seq: this.buffer.readUInt32BE(12),
+          body: this.buffer.subarray(16, length),
+        });
+        this.buffer = this.buffer.subarray(length);
+      }
+      this.wake();
+    });
+  }
+
+  wake() {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  write(bytes) {
+    this.socket.write(bytes);
+  }
+
+  // The next PDU received; rejects if none arrives within `ms` or the connection closes first.
+  async next(ms = 3000) {
+    const deadline = now() + ms;
+    for (;;) {
+      if (this.pdus.length > 0) return this.pdus.shift();
+      if (this.isClosed) throw new Error('connection closed before a PDU arrived');
+      const left = deadline - now();
+      if (left <= 0) throw new Error(`no PDU within ${ms} ms`);
+      let timer;
+      await new Promise((resolve) => {
+        this.waiters.push(resolve);
+        timer = setTimeout(resolve, left);
+      });
+      clearTimeout(timer);
+    }
+  }
+
+  closed(ms = 3000) {
+    return within(ms, this.closedPromise, 'the raw connection to close');
+  }
+
+  destroy() {
+    this.socket.destroy();
+  }
+}
+
+// ---- TLS material ----
+
+// A CA, a server certificate for localhost / 127.0.0.1 / ::1 and a client certificate, all
+// signed by the CA, plus a client certificate from another CA. Paths in the returned object.
+function makeCertificates(dir = tempDir()) {
+  const p = (name) => path.join(dir, name);
+  const openssl = (...args) => execFileSync('openssl', args, { stdio: 'pipe' });
+  const ca = (name) => {
+    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', p(`${name}.key`),
+      '-out', p(`${name}.crt`), '-days', '2', '-subj', `/CN=smppd test ${name}`,
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
+  };
+  const leaf = (name, issuer, cn, ext) => {
+    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', p(`${name}.key`),
+      '-out', p(`${name}.csr`), '-subj', `/CN=${cn}`);
+    fs.writeFileSync(p(`${name}.ext`), ext);
+    openssl('x509', '-req', '-in', p(`${name}.csr`), '-CA', p(`${issuer}.crt`),
+      '-CAkey', p(`${issuer}.key`), '-CAcreateserial', '-out', p(`${name}.crt`), '-days', '2',
+      '-extfile', p(`${name}.ext`));
+  };
+  ca('ca');
+  ca('other-ca');
+  leaf('server', 'ca', 'localhost',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth\n');
+  leaf('client', 'ca', 'esme-client', 'extendedKeyUsage=clientAuth\n');
+  leaf('stranger', 'other-ca', 'esme-stranger', 'extendedKeyUsage=clientAuth\n');
+  const files = {};
+  for (const name of ['ca', 'server', 'client', 'stranger']) {
+    files[name] = { cert: p(`${name}.crt`), key: p(`${name}.key`) };
+  }
+  return files;
+}
+
+// ---- the machine ----
+
+// Whether ::1 can be listened on and connected to here.
+function hasIpv6Loopback() {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(0, '::1', () => server.close(() => resolve(true)));
+  });
+}
+
+// Whether 127.0.0.2 can be used as a local address (Linux routes all of 127/8 to lo).
+function hasSecondLoopbackAddress() {
+  return new Promise((resolve) => {
+    const server = net.createServer((s) => s.destroy());
+    server.listen(0, '127.0.0.1', () => {
+      const socket = net.connect({ port: server.address().port, host: '127.0.0.1',
+        localAddress: '127.0.0.2' });
+      socket.once('connect', () => { socket.destroy(); server.close(() => resolve(true)); });
+      socket.once('error', () => server.close(() => resolve(false)));
+    });
+  });
+}
+
+// SMPP command ids and statuses the tests assert (numbers, so a failure prints them).
+const ids = {
+  generic_nack: 0x80000000,
+  enquire_link: 0x00000015,
+  enquire_link_resp: 0x80000015,
+  bind_transceiver_resp: 0x80000009,
+  submit_sm_resp: 0x80000004,
+};
+const status = {
+  ESME_ROK: 0x00,
+  ESME_RINVCMDLEN: 0x02,
+  ESME_RINVCMDID: 0x03,
+  ESME_RINVBNDSTS: 0x04,
+  ESME_RALYBND: 0x05,
+  ESME_RSYSERR: 0x08,
+  ESME_RBINDFAIL: 0x0d,
+  ESME_RINVPASWD: 0x0e,
+  ESME_RINVSYSID: 0x0f,
+  ESME_RTHROTTLED: 0x58,
+};
+
+module.exports = {
+  binary, sleep, now, within, tempDir, listener, startSmppd, withSmppd, connect, request, closed,
+  bound, header, pduBytes, RawClient, makeCertificates, hasIpv6Loopback, hasSecondLoopbackAddress,
+  ids, status, smpp,
+};
