@@ -226,6 +226,16 @@ void Session::on_decode_error(const smpp::DecodeError& error) {
   ++stats_.decode_errors;
   log::debug("session {}: cannot decode {:#010x} seq {}: {}", id_, error.command_id,
              error.sequence_number, error.reason);
+  if (error.action == smpp::ErrorAction::respond &&
+      is_bind(static_cast<smpp::CommandId>(error.command_id))) {
+    // A bind with a bad field (a system_id or password too long) is a refused bind: a response
+    // without body (3.4 §4.1), then the connection closes, as for any other refused bind.
+    write_header_only(smpp::response_of(static_cast<smpp::CommandId>(error.command_id)),
+                      error.status, error.sequence_number);
+    close_after_flush(std::string("bind refused: malformed bind (") +
+                      std::string(error.reason) + ")");
+    return;
+  }
   switch (error.action) {
     case smpp::ErrorAction::respond:
     case smpp::ErrorAction::generic_nack: {

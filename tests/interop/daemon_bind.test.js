@@ -120,17 +120,20 @@ test('repeated failed binds from one address are slowed down, logged and counted
     JSON.stringify(counters));
 });
 
-test('a bind with an over-long system_id or password is refused by the decoder', async () => {
+test('a bind with an over-long system_id or password is refused like any failed bind', async () => {
   await h.withSmppd(config(), async (d) => {
-    // system_id is at most 15 characters, password 8 (3.4 §4.1.1).
+    // system_id is at most 15 characters, password 8 (3.4 §4.1.1): refused, then closed.
     const s = await h.connect(d.port);
     const longId = await h.request(s, 'bind_transceiver',
       { system_id: 'a'.repeat(20), password: 'x' });
     assert.strictEqual(longId.command_status, st.ESME_RINVSYSID);
-    const longPassword = await h.request(s, 'bind_transceiver',
+    await h.closed(s);
+    const s2 = await h.connect(d.port);
+    const longPassword = await h.request(s2, 'bind_transceiver',
       { system_id: 'alice', password: 'p'.repeat(12) });
     assert.strictEqual(longPassword.command_status, st.ESME_RINVPASWD);
-    s.destroy();
+    await h.closed(s2);
+    await d.waitFor(/closed: bind refused: malformed bind/);
   });
 });
 
