@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 
+#include "cli/sim_command.hpp"
 #include "config/loader.hpp"
 #include "core/log.hpp"
 #include "server/server.hpp"
@@ -80,8 +81,10 @@ int main(int argc, char** argv) {
 
   auto* validate = app.add_subcommand("validate", "Check a configuration file and exit");
   validate->add_option("-c,--config", config_path, "Configuration file (YAML)");
+  smppd::cli::add_sim_command(app);
 
   CLI11_PARSE(app, argc, argv);
+  if (auto code = smppd::cli::run_sim_command(app)) return *code;
 
   auto result = smppd::config::load_config_file(config_path);
   if (!result.ok()) {

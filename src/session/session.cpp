@@ -114,16 +114,14 @@ void Session::start() {
   const auto now = Clock::now();
   started_ = last_read_ = last_activity_ = now;
   bind_deadline_ = now + settings_->bind_timeout;
-  auto self = shared_from_this();
-  asio::co_spawn(executor(), self->read_loop(), asio::detached);
-  asio::co_spawn(executor(), self->write_loop(), asio::detached);
-  asio::co_spawn(executor(), self->clock_loop(), asio::detached);
+  asio::co_spawn(executor(), read_loop(shared_from_this()), asio::detached);
+  asio::co_spawn(executor(), write_loop(shared_from_this()), asio::detached);
+  asio::co_spawn(executor(), clock_loop(shared_from_this()), asio::detached);
 }
 
 // ---------------------------------------------------------------- reader
 
-asio::awaitable<void> Session::read_loop() {
-  auto self = shared_from_this();
+asio::awaitable<void> Session::read_loop(std::shared_ptr<Session> /*self*/) {
   if (transport_.is_tls()) {
     const auto type = role() == Role::smsc ? TlsStream::server : TlsStream::client;
     auto [ec] = co_await transport_.tls().async_handshake(type, nothrow);
@@ -541,8 +539,7 @@ void Session::rearm(Clock::time_point deadline) {
   }
 }
 
-asio::awaitable<void> Session::write_loop() {
-  auto self = shared_from_this();
+asio::awaitable<void> Session::write_loop(std::shared_ptr<Session> /*self*/) {
   while (!closed_) {
     if (tx_.empty() || !handshake_done_) {
       if (closing_ && handshake_done_) break;  // flushed: finish closing
@@ -633,8 +630,7 @@ void Session::maybe_finish_shutdown() {
 
 // ---------------------------------------------------------------- clock
 
-asio::awaitable<void> Session::clock_loop() {
-  auto self = shared_from_this();
+asio::awaitable<void> Session::clock_loop(std::shared_ptr<Session> /*self*/) {
   while (!closed_) {
     clock_checking_ = true;
     rearm_during_check_ = Clock::time_point::max();

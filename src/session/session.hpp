@@ -173,9 +173,12 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   friend class SessionList;
 
-  asio::awaitable<void> read_loop();
-  asio::awaitable<void> write_loop();
-  asio::awaitable<void> clock_loop();
+  // Each loop owns the session through its parameter, which lives in the coroutine frame from
+  // the moment start() creates it: an owner that lets go of a started session (even one closed
+  // before its loops first ran) never leaves them with a destroyed session.
+  asio::awaitable<void> read_loop(std::shared_ptr<Session> self);
+  asio::awaitable<void> write_loop(std::shared_ptr<Session> self);
+  asio::awaitable<void> clock_loop(std::shared_ptr<Session> self);
   asio::awaitable<void> serve_bind();
 
   void process_input();
