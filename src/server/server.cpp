@@ -12,6 +12,7 @@
 #include "core/log.hpp"
 #include "server/smpp_listener.hpp"
 #include "server/workers.hpp"
+#include "sim/simulator.hpp"
 
 namespace smppd::server {
 
@@ -20,6 +21,8 @@ struct Server::State {
   ServerOptions options;
   std::unique_ptr<WorkerPool> workers;
   std::vector<std::shared_ptr<SmppListener>> listeners;
+  // Built-in SMSC simulators (upstreams of type simulator), each on one worker.
+  std::vector<std::pair<std::size_t, std::unique_ptr<sim::Simulator>>> simulators;
   std::unique_ptr<asio::signal_set> signals;
   mutable std::mutex mutex;
   std::vector<std::pair<std::string, asio::ip::tcp::endpoint>> endpoints;
@@ -77,8 +80,29 @@ int Server::run() {
     log::error("{}", e.what());
     return 1;
   }
-  for (const auto& u : cfg.upstreams) {
-    log::warn("upstream {}: upstream connections are not built yet; it is not started", u.name);
+  try {
+    for (const auto& u : cfg.upstreams) {
+      if (u.type != config::UpstreamType::simulator) {
+        log::warn("upstream {}: upstream connections are not built yet; it is not started", u.name);
+        continue;
+      }
+      // The simulator runs inside smppd on a loopback port of its own, so the upstream
+      // connections (when built) reach it exactly as they reach a real SMSC.
+      const std::size_t worker = st.simulators.size() % st.workers->size();
+      auto simulator = std::make_unique<sim::Simulator>(st.workers->context(worker), u.simulator);
+      const auto bound =
+          simulator->listen(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+      log::info("upstream {}: built-in SMSC simulator listening on 127.0.0.1:{}", u.name,
+                bound.port());
+      {
+        std::lock_guard lock(st.mutex);
+        st.endpoints.emplace_back("upstream:" + u.name, bound);
+      }
+      st.simulators.emplace_back(worker, std::move(simulator));
+    }
+  } catch (const std::exception& e) {
+    log::error("{}", e.what());
+    return 1;
   }
 
   if (st.options.handle_signals) {
@@ -117,6 +141,9 @@ void Server::shutdown() {
       });
     }
     const auto grace = st.options.shutdown_grace;
+    for (auto& [worker, simulator] : st.simulators) {
+      asio::post(st.workers->context(worker), [sim = simulator.get(), grace] { sim->stop(grace); });
+    }
     for (std::size_t i = 0; i < st.workers->size(); ++i) {
       asio::post(st.workers->context(i), [&st, i, grace] {
         auto& list = st.workers->sessions(i);
