@@ -146,7 +146,7 @@ void Connection::send(Pool::Waiting request) {
 
 void Connection::send_now(Pool::Waiting request) {
   if (!session_ || !up_ || closed_) {
-    pool_->throttled(slot_, std::move(request));  // back to the queue: this one is down
+    pool_->bounced(slot_, std::move(request));  // back to the queue: this one is down
     return;
   }
   uint64_t cookie;
@@ -158,42 +158,40 @@ void Connection::send_now(Pool::Waiting request) {
     in_flight_.emplace_back();
   }
   InFlight& f = in_flight_[cookie];
-  f.pdu = std::move(request.pdu);
-  f.done = std::move(request.done);
+  f.request = std::move(request);
   f.sent = Clock::now();
-  f.key = request.key;
   f.used = true;
-  const auto sent = session_->send_request(f.pdu, cookie);
+  const auto sent = session_->send_request(f.request.pdu, cookie);
   if (sent != session::SendResult::sent) {
-    Pool::Waiting back{std::move(f.pdu), std::move(f.done), {}, f.key};
     f.used = false;
     free_.push_back(cookie);
-    pool_->throttled(slot_, std::move(back));
+    pool_->bounced(slot_, std::move(f.request));
   }
 }
 
 void Connection::on_response(uint64_t cookie, session::Outcome outcome, smpp::Pdu* response) {
   if (cookie >= in_flight_.size() || !in_flight_[cookie].used) return;
-  InFlight& f = in_flight_[cookie];
-  f.used = false;
+  // Out of the slot before anything else runs: the pool may send the next request at once
+  // (inline, on this executor) into the freed slot.
+  InFlight f = std::move(in_flight_[cookie]);
+  in_flight_[cookie].used = false;
   free_.push_back(cookie);
   const double latency_ms =
       std::chrono::duration<double, std::milli>(Clock::now() - f.sent).count();
-  if (outcome == session::Outcome::response && response != nullptr &&
-      (response->command_status == smpp::status::ESME_RTHROTTLED ||
-       response->command_status == smpp::status::ESME_RMSGQFUL)) {
+  const uint32_t status =
+      outcome == session::Outcome::response && response != nullptr ? response->command_status : 0;
+  if (status == smpp::status::ESME_RTHROTTLED || status == smpp::status::ESME_RMSGQFUL) {
     // The SMSC did not take it: slow this connection down and send it again later.
-    pool_->throttled(slot_, Pool::Waiting{std::move(f.pdu), std::move(f.done), {}, f.key});
+    pool_->throttled(slot_, std::move(f.request), status);
     return;
   }
-  Completion done = std::move(f.done);
-  if (outcome == session::Outcome::response) {
-    const uint32_t status = response != nullptr ? response->command_status : 0;
-    pool_->request_done(slot_, Result::response, status, latency_ms);
+  const Result result = outcome == session::Outcome::response ? Result::response : Result::timeout;
+  if (pool_->request_done(slot_, result, f.request, status, latency_ms)) return;  // retried
+  Completion done = std::move(f.request.done);
+  if (result == Result::response) {
     done(Result::response, response, host_text_);
   } else {
     // Timed out, or the connection closed after it was sent: the SMSC may have it.
-    pool_->request_done(slot_, Result::timeout, 0, latency_ms);
     done(Result::timeout, nullptr, host_text_);
   }
 }

@@ -28,10 +28,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   class Handler;
   struct InFlight {
-    smpp::Pdu pdu;  // kept to send again after ESME_RTHROTTLED
-    Completion done;
+    Pool::Waiting request;  // kept whole: sent again after ESME_RTHROTTLED or a retryable error
     Clock::time_point sent;
-    uint64_t key = 0;
     bool used = false;
   };
 

@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "config/config.hpp"
@@ -64,7 +65,14 @@ class Pool : public std::enable_shared_from_this<Pool> {
   void start();
   void stop(Duration grace);
 
-  void submit(smpp::Pdu request, Completion done, uint64_t balance_key = 0);
+  // `balance_key` feeds ip_hash; `sticky_key` (non-zero) keeps requests with the same key on
+  // one connection while it is up (the parts of a long message).
+  void submit(smpp::Pdu request, Completion done, uint64_t balance_key = 0,
+              uint64_t sticky_key = 0);
+
+  // Up, not suspended, and not tripped by `failover.threshold` consecutive failures (for
+  // `failover.recovery_time`). The gateway sends to the failover upstream otherwise.
+  bool healthy() const;
 
   void suspend();
   void resume();
@@ -81,8 +89,12 @@ class Pool : public std::enable_shared_from_this<Pool> {
   struct Waiting {
     smpp::Pdu pdu;
     Completion done;
-    Clock::time_point deadline;
+    Clock::time_point deadline;  // fails (or answers last_status) when still waiting then
     uint64_t key = 0;
+    uint64_t sticky = 0;
+    uint32_t attempt = 0;            // retries done under the retry policy
+    uint32_t last_status = 0;        // the SMSC's last refusal, answered if the wait runs out
+    Clock::time_point not_before{};  // a retry waits for its back-off
   };
   struct Slot {
     std::shared_ptr<Connection> connection;
@@ -95,11 +107,22 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // Called by connections (on their executors).
   void connection_up(std::size_t slot, uint32_t window);
   void connection_down(std::size_t slot);
-  void request_done(std::size_t slot, Result result, uint32_t status, double latency_ms);
-  void throttled(std::size_t slot, Waiting retry);
+  // A response or timeout. Returns true when the pool took the request back to retry it
+  // (a retryable status under the retry policy); the connection then does not complete it.
+  bool request_done(std::size_t slot, Result result, Waiting& request, uint32_t status,
+                    double latency_ms);
+  // ESME_RTHROTTLED / ESME_RMSGQFUL: pause the connection, queue the request again in front.
+  void throttled(std::size_t slot, Waiting retry, uint32_t status);
+  // The connection could not send it (down, window full): queue it again in front.
+  void bounced(std::size_t slot, Waiting retry);
 
   // With mutex_ held: the next slot for a request, taking a rate token.
-  std::optional<std::size_t> pick_locked(Clock::time_point now, uint64_t key);
+  std::optional<std::size_t> pick_locked(Clock::time_point now, const Waiting& w);
+  // With mutex_ held: a new connection when every one of the best hosts is busy (up to
+  // pool.max_connections per host). The caller starts it after unlocking.
+  std::shared_ptr<Connection> maybe_grow_locked(Clock::time_point now);
+  void note_failure_locked(Clock::time_point now);
+  Duration retry_delay(uint32_t attempt) const;
   void refresh_locked(Clock::time_point now);
   void drain();
   void arm_drain(Clock::time_point when);
@@ -118,6 +141,15 @@ class Pool : public std::enable_shared_from_this<Pool> {
   Balancer balancer_;
   limits::TokenBucket rate_;
   std::deque<Waiting> waiting_;
+  std::vector<Waiting> delayed_;  // retries waiting for their back-off
+  struct Sticky {
+    std::size_t slot;
+    Clock::time_point until;
+  };
+  std::unordered_map<uint64_t, Sticky> sticky_;
+  uint32_t consecutive_failures_ = 0;
+  Clock::time_point tripped_until_{};
+  Clock::time_point last_growth_{};
   std::size_t max_waiting_;
   bool suspended_ = false;
   bool stopped_ = false;
