@@ -272,6 +272,9 @@ void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& reques
           }
           out = smpp::make_response(cmd, seq, st::ESME_RSYSERR);
         }
+        counters_.add("smppd_messages_total", {{"client", client},
+                                               {"upstream", upstream},
+                                               {"status", smpp::status_name(out.command_status)}});
         respond_on(ws, ex, std::move(out));
       },
       ip_key(s.remote()), sticky);

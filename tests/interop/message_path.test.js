@@ -92,6 +92,16 @@ async function upstreamsBound(d, n = 1) {
   await waitUntil(() => d.grep(/upstream \S+: \S+: bound/).length >= n, 5000, 'upstream binds');
 }
 
+// A session bound with its deliver_sm handler in place before the bind: what waits for the
+// client is sent right after the bind response, possibly in the same read.
+async function boundReceiving(port, bind, id = alice.system_id, password = alice.password) {
+  const session = await h.connect(port);
+  const got = receipts(session);
+  const resp = await h.request(session, bind, { system_id: id, password });
+  assert.strictEqual(resp.command_status, 0);
+  return { session, got };
+}
+
 function receipts(session) {
   const got = [];
   session.on('deliver_sm', (pdu) => {
@@ -181,8 +191,7 @@ test('a receipt waits for a client that binds a receiver later', async () => {
         { destination_addr: '1', short_message: 'x', registered_delivery: 1 });
       assert.strictEqual(resp.command_status, 0);
       await h.sleep(200);  // the receipt arrives at smppd with no receiver bound
-      const rx = await h.bound(d.ports.smpp, 'bind_receiver', alice.system_id, alice.password);
-      const got = receipts(rx);
+      const { session: rx, got } = await boundReceiving(d.ports.smpp, 'bind_receiver');
       await waitUntil(() => got.length === 1, 3000, 'the held receipt');
       assert.match(got[0].short_message.message.toString(), new RegExp(`id:${resp.message_id} `));
       tx.destroy();
