@@ -492,8 +492,7 @@ class Worker {
     progress_.done_sending.store(true, std::memory_order_relaxed);
   }
 
-  // Every millisecond: the end of the run, and in rate mode the messages now due, sent round
-  // robin to sessions with room in their window.
+  // Every millisecond: the end of the run, and in rate mode the messages now due.
   asio::awaitable<void> tick_loop() {
     const uint64_t start = shared_.start_ns.load();
     const uint64_t end = start + static_cast<uint64_t>(o_.duration.count()) * 1'000'000;
@@ -516,17 +515,15 @@ class Worker {
         tally_.behind += static_cast<uint64_t>(tokens_ - cap);
         tokens_ = cap;
       }
+      // A tick's messages go to one session (the next one each tick), spilling over to the
+      // following ones only when its window is full: one write a tick rather than one per
+      // session, which keeps the generator's system time (and the peer's) low at fixed rates.
       const std::size_t n = senders_.size();
-      std::size_t tried = 0;
-      while (tokens_ >= 1 && sending_ && tried < n) {
-        LoadHandler& h = *senders_[rr_++ % n];
-        if (h.session->window_full() || !send_one(h)) {
-          ++tried;
-          continue;
-        }
-        tried = 0;
-        tokens_ -= 1;
+      for (std::size_t k = 0; k < n && tokens_ >= 1 && sending_; ++k) {
+        LoadHandler& h = *senders_[(rr_ + k) % n];
+        while (tokens_ >= 1 && !h.session->window_full() && send_one(h)) tokens_ -= 1;
       }
+      ++rr_;
       if (Clock::now() > next + milliseconds(5)) next = Clock::now();  // we were late: skip
     }
   }
