@@ -18,6 +18,7 @@
 // The summary is one line per record, "<record> key=value ...", stable for grep and scripts
 // (or one JSON object with --json); the exit status is 0 when every submit was answered with
 // ESME_ROK and every receipt arrived, 1 otherwise, 2 when nothing could bind.
+#include <malloc.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <boost/asio/as_tuple.hpp>
@@ -757,6 +758,14 @@ double seconds(const timeval& t) {
   return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
 }
 
+// A session gives back its buffers above 16 KiB once drained, so under load every burst frees
+// and re-allocates them; with glibc's default trim threshold that returns the memory to the
+// kernel and faults it in again (30,000 page faults in 3 s in the sink). Keep it instead.
+void keep_freed_memory() {
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  mallopt(M_MMAP_THRESHOLD, 4 << 20);
+}
+
 void raise_fd_limit() {
   rlimit r{};
   if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
@@ -843,6 +852,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   raise_fd_limit();
+  keep_freed_memory();
   signal(SIGPIPE, SIG_IGN);
 
   // The receipt table holds the messages between their response and their receipt: about a

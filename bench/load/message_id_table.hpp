@@ -33,7 +33,7 @@ inline uint64_t message_id_hash(std::string_view id) {
 
 class MessageIdTable {
  public:
-  explicit MessageIdTable(std::size_t expected = 1 << 16) {
+  explicit MessageIdTable(std::size_t expected = 8) {
     std::size_t cap = 16;
     while (cap < expected * 2) cap <<= 1;
     slots_.assign(cap, Slot{});
