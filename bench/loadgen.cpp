@@ -18,9 +18,7 @@
 // The summary is one line per record, "<record> key=value ...", stable for grep and scripts
 // (or one JSON object with --json); the exit status is 0 when every submit was answered with
 // ESME_ROK and every receipt arrived, 1 otherwise, 2 when nothing could bind.
-#include <malloc.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -47,6 +45,7 @@
 #include "load/args.hpp"
 #include "load/latency_histogram.hpp"
 #include "load/message_id_table.hpp"
+#include "load/process.hpp"
 #include "session/session.hpp"
 #include "smpp/receipt.hpp"
 #include "smpp/status.hpp"
@@ -754,26 +753,6 @@ void print_json(const Summary& s) {
   std::printf("  \"result\": \"%s\"\n}\n", s.all_ok() ? "ok" : "incomplete");
 }
 
-double seconds(const timeval& t) {
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-}
-
-// A session gives back its buffers above 16 KiB once drained, so under load every burst frees
-// and re-allocates them; with glibc's default trim threshold that returns the memory to the
-// kernel and faults it in again (30,000 page faults in 3 s in the sink). Keep it instead.
-void keep_freed_memory() {
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
-  mallopt(M_MMAP_THRESHOLD, 4 << 20);
-}
-
-void raise_fd_limit() {
-  rlimit r{};
-  if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
-    r.rlim_cur = r.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &r);
-  }
-}
-
 // `total` split over `parts` as evenly as possible; part `i`'s share.
 uint64_t share(uint64_t total, unsigned parts, unsigned i) {
   return total / parts + (i < total % parts ? 1 : 0);
@@ -851,8 +830,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "smpp_loadgen: --receipts with --bind transmitter needs --receivers N\n");
     return 2;
   }
-  raise_fd_limit();
-  keep_freed_memory();
+  smppd::bench::raise_fd_limit();
+  smppd::bench::keep_freed_memory();
   signal(SIGPIPE, SIG_IGN);
 
   // The receipt table holds the messages between their response and their receipt: about a
@@ -1017,10 +996,9 @@ int main(int argc, char** argv) {
     summary.matched = sum(&Progress::matched);
     summary.unmatched = shared.matcher.unmatched_receipts();
   }
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  summary.cpu_user = seconds(usage.ru_utime);
-  summary.cpu_sys = seconds(usage.ru_stime);
+  const auto cpu = smppd::bench::cpu_seconds();
+  summary.cpu_user = cpu.user;
+  summary.cpu_sys = cpu.system;
   summary.wall = std::chrono::duration<double>(Clock::now() - process_started).count();
   if (o.json) {
     print_json(summary);

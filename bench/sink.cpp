@@ -16,9 +16,7 @@
 // One thread: it serves well over a million submit_sm a second without receipts and half a
 // million with (bench/README.md), far above what it is meant to stand behind; one thread also
 // lets a receipt go to any session of its system_id without a hand-off between threads.
-#include <malloc.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -40,6 +38,7 @@
 
 #include "load/args.hpp"
 #include "load/fifo.hpp"
+#include "load/process.hpp"
 #include "session/session.hpp"
 #include "smpp/receipt.hpp"
 #include "smpp/status.hpp"
@@ -453,26 +452,6 @@ bool receipt_builder_matches_fill_receipt() {
   return *ours.as<smpp::DeliverSm>() == expected;
 }
 
-double seconds(const timeval& t) {
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-}
-
-// A session gives back its buffers above 16 KiB once drained, so under load every burst frees
-// and re-allocates them; with glibc's default trim threshold that returns the memory to the
-// kernel and faults it in again (30,000 page faults in 3 s in the sink). Keep it instead.
-void keep_freed_memory() {
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
-  mallopt(M_MMAP_THRESHOLD, 4 << 20);
-}
-
-void raise_fd_limit() {
-  rlimit r{};
-  if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
-    r.rlim_cur = r.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &r);
-  }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -505,8 +484,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "smpp_sink: internal error: receipts differ from smpp::fill_receipt\n");
     return 3;
   }
-  raise_fd_limit();
-  keep_freed_memory();
+  smppd::bench::raise_fd_limit();
+  smppd::bench::keep_freed_memory();
 
   SessionSettings settings;
   settings.role = Role::smsc;
@@ -559,8 +538,7 @@ int main(int argc, char** argv) {
 
   SinkStats& total = worker.stats();
   total.receipts_queued = worker.queued();
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
+  const auto cpu = smppd::bench::cpu_seconds();
   std::printf(
       "sink stats sessions=%llu binds=%llu submits=%llu other_requests=%llu receipts_sent=%llu "
       "receipts_acked=%llu receipts_failed=%llu receipts_dropped=%llu receipts_queued=%llu "
@@ -572,7 +550,6 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(total.receipts_acked),
       static_cast<unsigned long long>(total.receipts_failed),
       static_cast<unsigned long long>(total.receipts_dropped),
-      static_cast<unsigned long long>(total.receipts_queued), seconds(usage.ru_utime),
-      seconds(usage.ru_stime));
+      static_cast<unsigned long long>(total.receipts_queued), cpu.user, cpu.system);
   return 0;
 }
