@@ -13,6 +13,7 @@ APT_PACKAGES=(
   libboost1.81-dev libyaml-cpp-dev libsqlite3-dev sqlite3 libssl-dev openssl liblua5.4-dev
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  tzdata
   nodejs npm
 )
 

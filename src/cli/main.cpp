@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 
+#include "cli/route_command.hpp"
 #include "cli/sim_command.hpp"
 #include "config/loader.hpp"
 #include "core/log.hpp"
@@ -82,9 +83,11 @@ int main(int argc, char** argv) {
   auto* validate = app.add_subcommand("validate", "Check a configuration file and exit");
   validate->add_option("-c,--config", config_path, "Configuration file (YAML)");
   smppd::cli::add_sim_command(app);
+  smppd::cli::add_route_command(app, config_path);
 
   CLI11_PARSE(app, argc, argv);
   if (auto code = smppd::cli::run_sim_command(app)) return *code;
+  if (auto code = smppd::cli::run_route_command(app)) return *code;
 
   auto result = smppd::config::load_config_file(config_path);
   if (!result.ok()) {
@@ -93,6 +96,7 @@ int main(int argc, char** argv) {
   }
   if (validate->parsed()) {
     print_summary(config_path, *result.config);
+    smppd::cli::print_route_warnings(*result.config);
     return 0;
   }
 

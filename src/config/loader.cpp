@@ -11,6 +11,8 @@
 #include <tuple>
 #include <utility>
 
+#include "core/timezone.hpp"
+
 namespace smppd::config {
 
 std::string ConfigError::to_string() const {
@@ -54,6 +56,7 @@ struct Context {
   std::string file;
   const EnvLookup* env = nullptr;
   std::vector<ConfigError> errors;
+  std::map<std::string, std::string> timezones;  // checked zone names -> error ("" when valid)
 
   void error(const YAML::Mark& mark, std::string message) {
     int line = mark.is_null() ? 0 : mark.line + 1;
@@ -188,6 +191,20 @@ void read(Map& m, const std::string& key, std::optional<std::string>& out) {
   YAML::Node n = m.get(key);
   if (!n.IsDefined()) return;
   if (auto t = scalar(m.ctx(), n, key_what(m, key))) out = *t;
+}
+
+// An address pattern (values.hpp), kept as written.
+void read_pattern(Map& m, const std::string& key, std::optional<std::string>& out) {
+  YAML::Node n = m.get(key);
+  if (!n.IsDefined()) return;
+  auto t = scalar(m.ctx(), n, key_what(m, key));
+  if (!t) return;
+  auto pattern = parse_address_pattern(*t);
+  if (auto* e = std::get_if<Invalid>(&pattern)) {
+    m.ctx().error(n, key_what(m, key) + ": " + e->reason);
+    return;
+  }
+  out = *t;
 }
 
 Parsed<bool> parse_bool(std::string_view t) {
@@ -729,8 +746,8 @@ RouteConfig read_route(Context& ctx, const YAML::Node& node, std::size_t index, 
   if (m.has("name")) m.rename("route '" + r.name + "'");
   {
     Map mm(ctx, m.get("match"), "match of " + m.what());
-    read(mm, "destination_addr", r.match.destination_addr);
-    read(mm, "source_addr", r.match.source_addr);
+    read_pattern(mm, "destination_addr", r.match.destination_addr);
+    read_pattern(mm, "source_addr", r.match.source_addr);
     read(mm, "service_type", r.match.service_type);
     read(mm, "client", r.match.client);
     if (r.match.client) refs.clients.push_back({*r.match.client, mm.get("client")});
@@ -746,6 +763,15 @@ RouteConfig read_route(Context& ctx, const YAML::Node& node, std::size_t index, 
       s.require("hours");
       read_with(s, "hours", value, parse_hours);
       read(s, "timezone", value.timezone);
+      if (s.has("timezone")) {
+        // Each zone is read once per load, however many routes name it.
+        auto [known, first] = ctx.timezones.try_emplace(value.timezone);
+        if (first && !TimeZone::load(value.timezone, &known->second) && known->second.empty())
+          known->second = "unknown time zone";
+        if (!known->second.empty())
+          ctx.error(s.get("timezone"), "timezone of " + m.what() + ": " + known->second +
+                                           "; expected an IANA name such as Africa/Maputo");
+      }
       r.match.schedule = value;
     }
     read(mm, "mnc", r.match.mnc);
@@ -775,8 +801,8 @@ MoRouteConfig read_mo_route(Context& ctx, const YAML::Node& node, std::size_t in
   names.push_back({r.name, m.has("name") ? m.get("name") : node});
   {
     Map mm(ctx, m.get("match"), "match of " + m.what());
-    read(mm, "destination_addr", r.match.destination_addr);
-    read(mm, "source_addr", r.match.source_addr);
+    read_pattern(mm, "destination_addr", r.match.destination_addr);
+    read_pattern(mm, "source_addr", r.match.source_addr);
     read(mm, "upstream", r.match.upstream);
     if (r.match.upstream) refs.upstreams.push_back({*r.match.upstream, mm.get("upstream")});
   }

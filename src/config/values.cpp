@@ -297,6 +297,30 @@ bool Cidr::contains(std::span<const uint8_t> address) const {
   return (address[full] & mask) == network_.bytes[full];
 }
 
+Parsed<AddressPattern> parse_address_pattern(std::string_view text) {
+  const std::string quoted = "'" + std::string(text) + "'";
+  if (text.empty()) return Invalid{"an empty address pattern (\"*\" matches any address)"};
+  AddressPattern p;
+  if (text == "*") return p;
+  if (text.front() == '+') {
+    p.international = true;
+    text.remove_prefix(1);
+  }
+  if (!text.empty() && text.back() == '*') {
+    p.kind = AddressPattern::Kind::prefix;
+    text.remove_suffix(1);
+  } else {
+    p.kind = AddressPattern::Kind::exact;
+    if (text.empty()) return Invalid{"address pattern " + quoted + " has nothing after the '+'"};
+  }
+  if (text.find('*') != std::string_view::npos)
+    return Invalid{"address pattern " + quoted + ": '*' may only end a pattern"};
+  if (text.find('+') != std::string_view::npos)
+    return Invalid{"address pattern " + quoted + ": '+' may only start a pattern"};
+  p.text = std::string(text);
+  return p;
+}
+
 std::optional<std::string> process_env(std::string_view name) {
   const char* v = std::getenv(std::string(name).c_str());
   if (v == nullptr) return std::nullopt;

@@ -71,6 +71,17 @@ class Cidr {
   std::string text_;
 };
 
+// An address pattern of a route or mo_route: "*" (any address), "258*" (a prefix),
+// "258841234567" (exactly that address). A leading '+' ("+258*") restricts it to international
+// numbers; router/pattern.hpp has the matching rules. '*' may only end a pattern.
+struct AddressPattern {
+  enum class Kind { any, prefix, exact };
+  Kind kind = Kind::any;
+  bool international = false;  // written with a leading '+'
+  std::string text;            // without the leading '+' and the trailing '*'
+};
+Parsed<AddressPattern> parse_address_pattern(std::string_view text);
+
 // Looks a variable up; std::nullopt when it is not set.
 using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
 // The process environment.

@@ -4,12 +4,14 @@
 #include <boost/asio/signal_set.hpp>
 
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <thread>
 
 #include "auth/clients.hpp"
 #include "auth/throttle.hpp"
 #include "core/log.hpp"
+#include "gateway/gateway.hpp"
 #include "server/smpp_listener.hpp"
 #include "server/workers.hpp"
 #include "sim/simulator.hpp"
@@ -23,6 +25,7 @@ struct Server::State {
   std::vector<std::shared_ptr<SmppListener>> listeners;
   // Built-in SMSC simulators (upstreams of type simulator), each on one worker.
   std::vector<std::pair<std::size_t, std::unique_ptr<sim::Simulator>>> simulators;
+  std::unique_ptr<gateway::Gateway> gateway;
   std::unique_ptr<asio::signal_set> signals;
   mutable std::mutex mutex;
   std::vector<std::pair<std::string, asio::ip::tcp::endpoint>> endpoints;
@@ -51,12 +54,44 @@ std::vector<std::pair<std::string, asio::ip::tcp::endpoint>> Server::endpoints()
 int Server::run() {
   State& st = *state_;
   const config::Config& cfg = *st.config;
+  // In order: simulators (upstreams of type simulator), the message path with its upstream
+  // pools, then the listeners that feed it.
+  std::map<std::string, config::HostPort> simulator_addresses;
+  try {
+    for (const auto& u : cfg.upstreams) {
+      if (u.type != config::UpstreamType::simulator) continue;
+      // The simulator runs inside smppd on a loopback port of its own; its upstream pool
+      // reaches it exactly as it reaches a real SMSC.
+      const std::size_t worker = st.simulators.size() % st.workers->size();
+      auto simulator = std::make_unique<sim::Simulator>(st.workers->context(worker), u.simulator);
+      const auto bound =
+          simulator->listen(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+      log::info("upstream {}: built-in SMSC simulator listening on 127.0.0.1:{}", u.name,
+                bound.port());
+      simulator_addresses[u.name] = config::HostPort{"127.0.0.1", bound.port()};
+      {
+        std::lock_guard lock(st.mutex);
+        st.endpoints.emplace_back("upstream:" + u.name, bound);
+      }
+      st.simulators.emplace_back(worker, std::move(simulator));
+    }
+    st.gateway = std::make_unique<gateway::Gateway>(st.config, counters_);
+    std::vector<asio::any_io_executor> executors;
+    for (std::size_t i = 0; i < st.workers->size(); ++i) {
+      executors.push_back(st.workers->context(i).get_executor());
+    }
+    st.gateway->start(executors, simulator_addresses);
+  } catch (const std::exception& e) {
+    log::error("{}", e.what());
+    return 1;
+  }
   ListenerContext shared{*st.workers,
                          counters_,
                          std::make_shared<const auth::ClientDirectory>(cfg.clients),
                          std::make_shared<auth::AuthFailureThrottle>(),
                          std::make_shared<limits::ClientSessionCounter>(),
-                         st.stopping_flag};
+                         st.stopping_flag,
+                         st.gateway.get()};
   try {
     for (const auto& l : cfg.listeners) {
       if (l.type != config::ListenerType::smpp) {
@@ -75,30 +110,6 @@ int Server::run() {
                 address.is_v6() ? "[" + address.to_string() + "]" : address.to_string(),
                 bound.port(), l.tls.enabled ? " (TLS)" : "");
       st.listeners.push_back(std::move(listener));
-    }
-  } catch (const std::exception& e) {
-    log::error("{}", e.what());
-    return 1;
-  }
-  try {
-    for (const auto& u : cfg.upstreams) {
-      if (u.type != config::UpstreamType::simulator) {
-        log::warn("upstream {}: upstream connections are not built yet; it is not started", u.name);
-        continue;
-      }
-      // The simulator runs inside smppd on a loopback port of its own, so the upstream
-      // connections (when built) reach it exactly as they reach a real SMSC.
-      const std::size_t worker = st.simulators.size() % st.workers->size();
-      auto simulator = std::make_unique<sim::Simulator>(st.workers->context(worker), u.simulator);
-      const auto bound =
-          simulator->listen(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-      log::info("upstream {}: built-in SMSC simulator listening on 127.0.0.1:{}", u.name,
-                bound.port());
-      {
-        std::lock_guard lock(st.mutex);
-        st.endpoints.emplace_back("upstream:" + u.name, bound);
-      }
-      st.simulators.emplace_back(worker, std::move(simulator));
     }
   } catch (const std::exception& e) {
     log::error("{}", e.what());
@@ -141,6 +152,7 @@ void Server::shutdown() {
       });
     }
     const auto grace = st.options.shutdown_grace;
+    if (st.gateway) st.gateway->stop(grace);
     for (auto& [worker, simulator] : st.simulators) {
       asio::post(st.workers->context(worker), [sim = simulator.get(), grace] { sim->stop(grace); });
     }

@@ -133,17 +133,21 @@ class ClientHandler final : public session::SessionHandler {
     co_return status;
   }
 
+  void on_bound(session::Session& s) override {
+    listener_->context().gateway->client_bound(s, state_);
+  }
+
   void on_request(session::Session& s, smpp::Pdu& request) override {
-    // The message path (routing to upstreams) is not built yet: say so instead of accepting
-    // a message that would go nowhere.
-    if (!warned_) {
-      warned_ = true;
-      log::warn("listener {}: session {}: {} refused: the message path is not built yet",
-                listener_->name(), s.id(), smpp::command_name(request.command_id()));
-    }
-    smpp::Pdu resp = smpp::make_response(request.command_id(), request.sequence_number,
-                                         smpp::status::ESME_RSYSERR);
-    s.respond(resp);
+    listener_->context().gateway->client_request(s, state_, request);
+  }
+
+  void on_response(session::Session& s, uint64_t cookie, session::Outcome outcome,
+                   smpp::Pdu* response) override {
+    listener_->context().gateway->client_response(s, state_, cookie, outcome, response);
+  }
+
+  void on_window_open(session::Session&) override {
+    listener_->context().gateway->client_window_open(state_);
   }
 
   void on_closed(session::Session& s, std::string_view reason) override {
@@ -163,6 +167,7 @@ class ClientHandler final : public session::SessionHandler {
                        {{"listener", listener_->name()}, {"kind", "wrong_state"}},
                        st.rejected_state);
     }
+    ctx.gateway->client_closed(s, state_);
     lease_.release();
     // A closed session's bind reply is moot: do not keep the worker (and shutdown) waiting.
     if (bind_delay_) bind_delay_->cancel();
@@ -172,7 +177,7 @@ class ClientHandler final : public session::SessionHandler {
   std::shared_ptr<SmppListener> listener_;
   limits::ConnectionLease lease_;
   std::optional<asio::steady_timer> bind_delay_;  // while a failed bind's reply is held
-  bool warned_ = false;
+  gateway::ClientState state_;
 };
 
 }  // namespace

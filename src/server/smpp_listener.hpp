@@ -16,6 +16,7 @@
 #include "auth/throttle.hpp"
 #include "config/config.hpp"
 #include "core/counters.hpp"
+#include "gateway/gateway.hpp"
 #include "limits/connection_limits.hpp"
 #include "limits/ip_filter.hpp"
 #include "limits/token_bucket.hpp"
@@ -32,6 +33,7 @@ struct ListenerContext {
   std::shared_ptr<auth::AuthFailureThrottle> auth_failures;
   std::shared_ptr<limits::ClientSessionCounter> client_sessions;  // across listeners
   std::shared_ptr<std::atomic<bool>> stopping;                    // set once shutdown begins
+  gateway::Gateway* gateway = nullptr;                            // the message path
 };
 
 class SmppListener : public std::enable_shared_from_this<SmppListener> {

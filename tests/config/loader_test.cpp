@@ -310,6 +310,71 @@ upstreams:
   EXPECT_TRUE(has(client_rate.message, "invalid number 'fast'")) << client_rate.message;
 }
 
+TEST(Loader, ScheduleTimezoneMustBeKnown) {
+  auto e = only_error(std::string(kBase) + R"(routes:
+  - name: night
+    match:
+      schedule:
+        timezone: Africa/Maputu
+        hours: "22:00-06:00"
+    upstream: smsc
+)");
+  EXPECT_EQ(e.file, "test.yaml");
+  EXPECT_EQ(e.line, 15);
+  EXPECT_EQ(e.column, 19);
+  EXPECT_TRUE(has(e.message, "timezone of route 'night': unknown time zone 'Africa/Maputu'"))
+      << e.message;
+  EXPECT_TRUE(has(e.message, "expected an IANA name")) << e.message;
+  auto escape = only_error(std::string(kBase) +
+                           "routes:\n  - match: { schedule: { timezone: ../../etc/passwd, hours: "
+                           "\"22:00-06:00\" } }\n    upstream: smsc\n");
+  EXPECT_TRUE(has(escape.message, "is not a time zone name")) << escape.message;
+  // Every route naming the zone is reported, though the zone is looked up once.
+  auto twice = load(std::string(kBase) + R"(routes:
+  - match: { schedule: { timezone: Europe/Lisbn, hours: "09:00-17:00" } }
+    upstream: smsc
+  - match: { schedule: { timezone: Europe/Lisbn, hours: "18:00-20:00" } }
+    upstream: smsc
+)");
+  ASSERT_EQ(twice.errors.size(), 2u) << dump(twice);
+  EXPECT_EQ(twice.errors[0].line, 12);
+  EXPECT_EQ(twice.errors[1].line, 14);
+  EXPECT_TRUE(has(twice.errors[1].message, "unknown time zone 'Europe/Lisbn'"))
+      << twice.errors[1].message;
+  // Known zones, and the default (UTC), load.
+  auto good = load(std::string(kBase) + R"(routes:
+  - match: { schedule: { timezone: America/New_York, hours: "09:00-17:00" } }
+    upstream: smsc
+  - match: { schedule: { hours: "09:00-17:00" } }
+    upstream: smsc
+)");
+  EXPECT_TRUE(good.ok()) << dump(good);
+}
+
+TEST(Loader, AddressPatternsChecked) {
+  auto r = load(std::string(kBase) + R"(routes:
+  - match: { destination_addr: "25*8" }
+    upstream: smsc
+  - match: { source_addr: "" }
+    upstream: smsc
+mo_routes:
+  - match: { destination_addr: "+" }
+    client: a
+clients:
+  - { system_id: a, password: b }
+)");
+  ASSERT_EQ(r.errors.size(), 3u) << dump(r);
+  EXPECT_EQ(r.errors[0].line, 12);
+  EXPECT_TRUE(has(r.errors[0].message,
+                  "'destination_addr' in match of route #1: address pattern "
+                  "'25*8': '*' may only end a pattern"))
+      << r.errors[0].message;
+  EXPECT_EQ(r.errors[1].line, 14);
+  EXPECT_TRUE(has(r.errors[1].message, "empty address pattern")) << r.errors[1].message;
+  EXPECT_EQ(r.errors[2].line, 17);
+  EXPECT_TRUE(has(r.errors[2].message, "nothing after the '+'")) << r.errors[2].message;
+}
+
 TEST(Loader, DuplicateKeyAndEnumSuggestion) {
   auto dup = only_error("listeners:\n  - type: smpp\n    address: :1\n    address: :2\n");
   EXPECT_EQ(dup.line, 4);

@@ -175,3 +175,32 @@ TEST(Suggestion, PicksCloseKeysOnly) {
   EXPECT_EQ(closest_match("tsl", keys), "tls");
   EXPECT_FALSE(closest_match("completely_different", keys));
 }
+
+TEST(AddressPatternParsing, Kinds) {
+  auto any = ok(parse_address_pattern("*"));
+  EXPECT_EQ(any.kind, AddressPattern::Kind::any);
+  EXPECT_FALSE(any.international);
+  auto prefix = ok(parse_address_pattern("+258*"));
+  EXPECT_EQ(prefix.kind, AddressPattern::Kind::prefix);
+  EXPECT_TRUE(prefix.international);
+  EXPECT_EQ(prefix.text, "258");
+  auto any_international = ok(parse_address_pattern("+*"));
+  EXPECT_EQ(any_international.kind, AddressPattern::Kind::prefix);
+  EXPECT_TRUE(any_international.international);
+  EXPECT_EQ(any_international.text, "");
+  auto exact = ok(parse_address_pattern("PREMIUM"));
+  EXPECT_EQ(exact.kind, AddressPattern::Kind::exact);
+  EXPECT_FALSE(exact.international);
+  EXPECT_EQ(exact.text, "PREMIUM");
+  EXPECT_EQ(ok(parse_address_pattern("258*")).text, "258");
+}
+
+TEST(AddressPatternParsing, Rejects) {
+  EXPECT_NE(reason(parse_address_pattern("")).find("empty address pattern"), std::string::npos);
+  EXPECT_NE(reason(parse_address_pattern("25*8")).find("'*' may only end a pattern"),
+            std::string::npos);
+  EXPECT_NE(reason(parse_address_pattern("**")).find("'*' may only end"), std::string::npos);
+  EXPECT_NE(reason(parse_address_pattern("+")).find("nothing after the '+'"), std::string::npos);
+  EXPECT_NE(reason(parse_address_pattern("25+8*")).find("'+' may only start"), std::string::npos);
+  EXPECT_NE(reason(parse_address_pattern("++258*")).find("'+' may only start"), std::string::npos);
+}

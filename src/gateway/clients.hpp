@@ -1,0 +1,77 @@
+// Bound client sessions by system_id, for what goes to clients: delivery receipts and MO
+// messages. Thread safe (a lock per client, and one for the table when a client first binds).
+//
+// A delivery goes to a receiver or transceiver session of the client, round robin; when the
+// client has none, or its sessions' windows are full, it waits in the client's bounded queue
+// and goes out when one binds or a window opens. A delivery whose deliver_sm_resp never comes
+// (timeout, session closed) is queued again: at least once, never silently lost. When the
+// queue is full, deliver() says so and the upstream's deliver_sm is answered with an error, so
+// the SMSC keeps it and retries.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "session/session.hpp"
+
+namespace smppd::gateway {
+
+namespace asio = boost::asio;
+
+// What the gateway keeps per client session (owned by the session's handler; touched on the
+// session's executor only).
+struct ClientState {
+  std::string system_id;
+  bool receives = false;                            // bound as receiver or transceiver
+  std::vector<std::optional<smpp::Pdu>> in_flight;  // deliveries sent, by cookie
+  std::vector<uint64_t> free_cookies;
+};
+
+class ClientRegistry {
+ public:
+  explicit ClientRegistry(std::size_t max_waiting_per_client = 100'000)
+      : max_waiting_(max_waiting_per_client) {}
+
+  // On the session's executor.
+  void add_receiver(const std::shared_ptr<session::Session>& s, ClientState& state);
+  void remove_receiver(session::Session& s, ClientState& state);
+  // The session's window opened: deliveries waiting for this client may go.
+  void window_open(const std::string& system_id);
+  // A delivery's outcome on the session (from its handler's on_response).
+  void delivery_outcome(session::Session& s, ClientState& state, uint64_t cookie,
+                        session::Outcome outcome, const smpp::Pdu* response);
+
+  // Any thread. False when the client's queue is full (nothing was taken).
+  bool deliver(const std::string& system_id, smpp::Pdu pdu);
+  std::size_t waiting(const std::string& system_id);
+
+ private:
+  struct Receiver {
+    std::weak_ptr<session::Session> session;
+    ClientState* state;
+    asio::any_io_executor executor;
+  };
+  struct Client {
+    std::mutex mutex;
+    std::vector<Receiver> receivers;
+    std::deque<smpp::Pdu> waiting;
+    std::size_t next = 0;
+  };
+  Client& client(const std::string& system_id);
+  void pump(Client& c);
+  void send_on(Receiver r, smpp::Pdu pdu, const std::string& system_id);
+  void requeue_front(const std::string& system_id, smpp::Pdu pdu);
+
+  std::size_t max_waiting_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::unique_ptr<Client>> clients_;
+};
+
+}  // namespace smppd::gateway

@@ -1,0 +1,348 @@
+#include "gateway/gateway.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include "core/log.hpp"
+#include "smpp/receipt.hpp"
+#include "smpp/segment.hpp"
+#include "smpp/status.hpp"
+
+namespace smppd::gateway {
+
+namespace st = smpp::status;
+using smpp::CommandId;
+
+namespace {
+
+// The routing facts of a message from a client.
+bool facts_of(const smpp::Pdu& pdu, router::MessageFacts& f) {
+  if (const auto* m = pdu.as<smpp::SubmitSm>()) {
+    f.destination_addr = m->destination_addr.view();
+    f.dest_addr_ton = m->dest_addr_ton;
+    f.source_addr = m->source_addr.view();
+    f.source_addr_ton = m->source_addr_ton;
+    f.service_type = m->service_type.view();
+    return true;
+  }
+  if (const auto* m = pdu.as<smpp::DataSm>()) {
+    f.destination_addr = m->destination_addr.view();
+    f.dest_addr_ton = m->dest_addr_ton;
+    f.source_addr = m->source_addr.view();
+    f.source_addr_ton = m->source_addr_ton;
+    f.service_type = m->service_type.view();
+    return true;
+  }
+  if (const auto* m = pdu.as<smpp::SubmitMulti>()) {
+    // One route for the whole submit_multi: the first SME destination decides.
+    for (const auto& d : m->destinations) {
+      if (d.dest_flag == smpp::DestAddress::kSmeAddress) {
+        f.destination_addr = d.address.view();
+        f.dest_addr_ton = d.dest_addr_ton;
+        break;
+      }
+    }
+    f.source_addr = m->source_addr.view();
+    f.source_addr_ton = m->source_addr_ton;
+    f.service_type = m->service_type.view();
+    return true;
+  }
+  return false;
+}
+
+std::string_view response_message_id(const smpp::Pdu& resp) {
+  if (const auto* r = resp.as<smpp::SubmitSmResp>()) return r->message_id.view();
+  if (const auto* r = resp.as<smpp::DataSmResp>()) return r->message_id.view();
+  if (const auto* r = resp.as<smpp::SubmitMultiResp>()) return r->message_id.view();
+  return {};
+}
+
+void set_response_message_id(smpp::Pdu& out, std::string_view id) {
+  if (auto* r = out.as<smpp::SubmitSmResp>()) r->message_id.assign(id);
+  if (auto* r = out.as<smpp::DataSmResp>()) r->message_id.assign(id);
+  if (auto* r = out.as<smpp::SubmitMultiResp>()) r->message_id.assign(id);
+}
+
+// The message id a query_sm / cancel_sm / replace_sm names, as a mutable field.
+smpp::MessageId* named_message_id(smpp::Pdu& pdu) {
+  if (auto* m = pdu.as<smpp::QuerySm>()) return &m->message_id;
+  if (auto* m = pdu.as<smpp::CancelSm>()) return &m->message_id;
+  if (auto* m = pdu.as<smpp::ReplaceSm>()) return &m->message_id;
+  return nullptr;
+}
+
+// A key shared by the parts of one long message (UDH concatenation or SAR TLVs) of one client
+// to one destination, so that they go out on the same upstream connection; 0 for a message
+// in one part.
+uint64_t parts_key(const smpp::Pdu& pdu, std::string_view client) {
+  std::optional<smpp::ConcatInfo> concat;
+  std::string_view destination;
+  if (const auto* m = pdu.as<smpp::SubmitSm>()) {
+    destination = m->destination_addr.view();
+    if (m->esm_class & 0x40) concat = smpp::parse_udh(m->short_message.bytes()).concat;
+    if (!concat) concat = smpp::sar_concat(m->tlvs);
+  } else if (const auto* d = pdu.as<smpp::DataSm>()) {
+    destination = d->destination_addr.view();
+    concat = smpp::sar_concat(d->tlvs);
+  }
+  if (!concat || concat->total < 2) return 0;
+  uint64_t h = std::hash<std::string_view>{}(client);
+  h = h * 31 + std::hash<std::string_view>{}(destination);
+  h = h * 31 + concat->reference;
+  h = h * 31 + concat->total;
+  return h == 0 ? 1 : h;
+}
+
+// The client's address, for ip_hash balancing.
+uint64_t ip_key(const session::tcp::endpoint& remote) {
+  const auto a = remote.address();
+  if (a.is_v4()) return a.to_v4().to_uint();
+  uint64_t h = 0;
+  for (uint8_t b : a.to_v6().to_bytes()) h = h * 131 + b;
+  return h;
+}
+
+void respond_on(const std::weak_ptr<session::Session>& ws, asio::any_io_executor ex,
+                smpp::Pdu out) {
+  asio::post(ex, [ws, out = std::move(out)]() mutable {
+    if (auto s = ws.lock()) s->respond(out);
+  });
+}
+
+}  // namespace
+
+Gateway::Gateway(std::shared_ptr<const config::Config> config, Counters& counters)
+    : config_(std::move(config)), counters_(counters), router_(*config_), mo_router_(*config_) {}
+
+Gateway::~Gateway() = default;
+
+void Gateway::start(std::vector<asio::any_io_executor> executors,
+                    const std::map<std::string, config::HostPort>& simulators) {
+  for (const auto& u : config_->upstreams) {
+    std::vector<config::HostConfig> hosts;
+    if (u.type == config::UpstreamType::simulator) {
+      auto it = simulators.find(u.name);
+      if (it == simulators.end()) continue;
+      config::HostConfig h;
+      h.address = it->second;
+      hosts.push_back(h);
+    }
+    auto pool = std::make_shared<upstream::Pool>(u, executors, *this, counters_, hosts);
+    pool->start();
+    pools_.emplace(u.name, std::move(pool));
+  }
+}
+
+void Gateway::stop(session::Duration grace) {
+  for (auto& [name, pool] : pools_) pool->stop(grace);
+}
+
+upstream::Pool* Gateway::pool(std::string_view name) {
+  auto it = pools_.find(name);
+  return it == pools_.end() ? nullptr : it->second.get();
+}
+
+void Gateway::client_bound(session::Session& s, ClientState& state) {
+  state.system_id = s.system_id();
+  state.receives =
+      s.state() == session::BindState::bound_rx || s.state() == session::BindState::bound_trx;
+  if (state.receives) clients_.add_receiver(s.shared_from_this(), state);
+}
+
+void Gateway::client_closed(session::Session& s, ClientState& state) {
+  if (state.receives) clients_.remove_receiver(s, state);
+}
+
+void Gateway::client_window_open(ClientState& state) {
+  if (state.receives) clients_.window_open(state.system_id);
+}
+
+void Gateway::client_response(session::Session& s, ClientState& state, uint64_t cookie,
+                              session::Outcome outcome, const smpp::Pdu* response) {
+  clients_.delivery_outcome(s, state, cookie, outcome, response);
+}
+
+void Gateway::client_request(session::Session& s, ClientState& state, smpp::Pdu& request) {
+  const CommandId cmd = request.command_id();
+  switch (cmd) {
+    case CommandId::submit_sm:
+    case CommandId::data_sm:
+    case CommandId::submit_multi:
+      forward(s, state, request);
+      return;
+    case CommandId::query_sm:
+    case CommandId::cancel_sm:
+    case CommandId::replace_sm:
+      break;
+    default: {
+      smpp::Pdu r = smpp::make_response(cmd, request.sequence_number, st::ESME_RINVCMDID);
+      s.respond(r);
+      return;
+    }
+  }
+  // query_sm, cancel_sm, replace_sm: to the upstream that took the message, with its id; a
+  // client reaches only its own messages.
+  smpp::MessageId* field = named_message_id(request);
+  const uint32_t not_found = cmd == CommandId::query_sm    ? st::ESME_RQUERYFAIL
+                             : cmd == CommandId::cancel_sm ? st::ESME_RCANCELFAIL
+                                                           : st::ESME_RREPLACEFAIL;
+  std::optional<MessageRecord> record;
+  if (auto id = parse_message_id(field->view(), s.version())) record = messages_.find_by_id(*id);
+  upstream::Pool* target = record ? pool(record->upstream) : nullptr;
+  if (!record || record->client != state.system_id || target == nullptr) {
+    smpp::Pdu r =
+        smpp::make_response(cmd, request.sequence_number, record ? not_found : st::ESME_RINVMSGID);
+    s.respond(r);
+    return;
+  }
+  const std::string client_id(field->view());
+  field->assign(record->smsc_id);
+  const uint32_t seq = request.sequence_number;
+  target->submit(std::move(request),
+                 [ws = s.weak_from_this(), ex = s.executor(), seq, cmd, client_id](
+                     upstream::Result r, smpp::Pdu* resp, std::string_view) {
+                   smpp::Pdu out;
+                   if (r == upstream::Result::response && resp != nullptr) {
+                     out = std::move(*resp);
+                     out.sequence_number = seq;
+                     if (auto* q = out.as<smpp::QuerySmResp>()) q->message_id.assign(client_id);
+                   } else {
+                     out = smpp::make_response(cmd, seq, st::ESME_RSYSERR);
+                   }
+                   respond_on(ws, ex, std::move(out));
+                 });
+}
+
+void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& request) {
+  const CommandId cmd = request.command_id();
+  const uint32_t seq = request.sequence_number;
+  router::MessageFacts facts;
+  facts_of(request, facts);
+  facts.client = state.system_id;
+  const router::Decision decision = router_.route(facts, std::chrono::system_clock::now());
+  upstream::Pool* target = decision.matched() ? pool(decision.upstream) : nullptr;
+  if (target != nullptr && !target->healthy()) {
+    // Down, suspended or tripped: the route's failover, else the upstream's own fallback.
+    std::string_view alternative = decision.failover;
+    if (alternative.empty() && target->config().failover.enabled) {
+      alternative = target->config().failover.fallback;
+    }
+    upstream::Pool* other = alternative.empty() ? nullptr : pool(alternative);
+    if (other != nullptr && other->healthy()) target = other;
+  }
+  if (target == nullptr) {
+    if (decision.matched()) {
+      log::warn("client {}: upstream '{}' of route {} is not running", state.system_id,
+                decision.upstream, decision.route_name);
+    } else {
+      log::info("client {}: no route for {} to '{}': ESME_RINVDSTADR", state.system_id,
+                smpp::command_name(cmd), facts.destination_addr);
+    }
+    counters_.add("smppd_messages_rejected_total",
+                  {{"client", state.system_id},
+                   {"reason", decision.matched() ? "upstream_down" : "no_route"}});
+    smpp::Pdu r =
+        smpp::make_response(cmd, seq, decision.matched() ? st::ESME_RSYSERR : st::ESME_RINVDSTADR);
+    s.respond(r);
+    return;
+  }
+  const uint64_t id = ids_.next();
+  const smpp::Version version = s.version();
+  const uint64_t sticky = parts_key(request, state.system_id);
+  target->submit(
+      std::move(request),
+      [this, ws = s.weak_from_this(), ex = s.executor(), seq, cmd, id, version,
+       client = state.system_id,
+       upstream = target->name()](upstream::Result r, smpp::Pdu* resp, std::string_view host) {
+        smpp::Pdu out;
+        if (r == upstream::Result::response && resp != nullptr) {
+          const uint32_t status = resp->command_status;
+          out = smpp::make_response(cmd, seq, status);
+          if (auto* multi = resp->as<smpp::SubmitMultiResp>()) {
+            out.as<smpp::SubmitMultiResp>()->unsuccess_smes = std::move(multi->unsuccess_smes);
+          }
+          if (status == st::ESME_ROK) {
+            messages_.add(MessageRecord{id, client, upstream,
+                                        std::string(response_message_id(*resp)), version});
+            set_response_message_id(out, render_message_id(id, version));
+          }
+        } else {
+          if (r == upstream::Result::timeout) {
+            log::warn("upstream {} ({}): no response for a message of {}: its outcome is unknown",
+                      upstream, host, client);
+          }
+          out = smpp::make_response(cmd, seq, st::ESME_RSYSERR);
+        }
+        counters_.add("smppd_messages_total", {{"client", client},
+                                               {"upstream", upstream},
+                                               {"status", smpp::status_name(out.command_status)}});
+        respond_on(ws, ex, std::move(out));
+      },
+      ip_key(s.remote()), sticky);
+}
+
+uint32_t Gateway::on_delivery(upstream::Pool& pool, smpp::Pdu& pdu) {
+  uint8_t esm_class = 0;
+  if (const auto* d = pdu.as<smpp::DeliverSm>()) esm_class = d->esm_class;
+  if (const auto* d = pdu.as<smpp::DataSm>()) esm_class = d->esm_class;
+  return smpp::is_receipt(esm_class) ? deliver_receipt(pool, pdu) : deliver_mo(pool, pdu);
+}
+
+uint32_t Gateway::deliver_receipt(upstream::Pool& pool, smpp::Pdu& pdu) {
+  std::optional<smpp::Receipt> receipt;
+  if (const auto* d = pdu.as<smpp::DeliverSm>()) receipt = smpp::parse_receipt(*d);
+  if (const auto* d = pdu.as<smpp::DataSm>()) receipt = smpp::parse_receipt(*d);
+  std::optional<MessageRecord> record;
+  if (receipt) record = messages_.find_by_smsc_id(pool.name(), receipt->id);
+  if (!record) {
+    log::warn("upstream {}: a delivery receipt for id '{}' matches no message", pool.name(),
+              receipt ? receipt->id : std::string("?"));
+    counters_.add("smppd_receipts_unmatched_total", {{"upstream", pool.name()}});
+    return st::ESME_ROK;  // answered: the SMSC need not retry what nobody waits for
+  }
+  const std::string our_id = render_message_id(record->id, record->client_version);
+  smpp::Pdu out = pdu;
+  if (auto* d = out.as<smpp::DeliverSm>()) {
+    smpp::rewrite_receipt_id(*d, our_id);
+  } else if (auto* ds = out.as<smpp::DataSm>()) {
+    ds->tlvs.set(smpp::tlv::receipted_message_id, our_id);
+  }
+  if (!clients_.deliver(record->client, std::move(out))) {
+    log::warn("client {}: receipt queue full; upstream {} will retry", record->client, pool.name());
+    counters_.add("smppd_deliveries_refused_total",
+                  {{"client", record->client}, {"reason", "queue_full"}});
+    return st::ESME_RMSGQFUL;
+  }
+  counters_.add("smppd_receipts_total", {{"upstream", pool.name()}, {"client", record->client}});
+  return st::ESME_ROK;
+}
+
+uint32_t Gateway::deliver_mo(upstream::Pool& pool, smpp::Pdu& pdu) {
+  router::MoFacts facts;
+  facts.upstream = pool.name();
+  if (const auto* d = pdu.as<smpp::DeliverSm>()) {
+    facts.destination_addr = d->destination_addr.view();
+    facts.dest_addr_ton = d->dest_addr_ton;
+    facts.source_addr = d->source_addr.view();
+    facts.source_addr_ton = d->source_addr_ton;
+  } else if (const auto* ds = pdu.as<smpp::DataSm>()) {
+    facts.destination_addr = ds->destination_addr.view();
+    facts.dest_addr_ton = ds->dest_addr_ton;
+    facts.source_addr = ds->source_addr.view();
+    facts.source_addr_ton = ds->source_addr_ton;
+  }
+  const router::MoDecision decision = mo_router_.route(facts);
+  if (!decision.matched()) {
+    log::warn("upstream {}: MO to '{}' matches no mo_route", pool.name(), facts.destination_addr);
+    counters_.add("smppd_mo_unrouted_total", {{"upstream", pool.name()}});
+    return st::ESME_RINVDSTADR;
+  }
+  const std::string client(decision.client);
+  if (!clients_.deliver(client, pdu)) {
+    counters_.add("smppd_deliveries_refused_total", {{"client", client}, {"reason", "queue_full"}});
+    return st::ESME_RMSGQFUL;
+  }
+  counters_.add("smppd_mo_total", {{"upstream", pool.name()}, {"client", client}});
+  return st::ESME_ROK;
+}
+
+}  // namespace smppd::gateway

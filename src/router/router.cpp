@@ -1,0 +1,267 @@
+#include "router/router.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <stdexcept>
+#include <variant>
+
+namespace smppd::router {
+
+namespace {
+
+using namespace std::chrono;
+
+constexpr uint32_t kNoIndex = std::numeric_limits<uint32_t>::max();
+
+config::AddressPattern pattern_of(const std::string& text, const std::string& route,
+                                  const char* field) {
+  auto parsed = config::parse_address_pattern(text);
+  if (auto* e = std::get_if<config::Invalid>(&parsed))
+    throw std::invalid_argument("route '" + route + "': " + field + ": " + e->reason);
+  return std::get<config::AddressPattern>(std::move(parsed));
+}
+
+std::string hh_mm(int minute) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%02d:%02d", (minute / 60) % 100, minute % 60);
+  return text;
+}
+
+std::string in_quotes(std::string_view s) {
+  return "'" + std::string(s) + "'";
+}
+
+}  // namespace
+
+int local_minute(const TimeZone& zone, sys_seconds now) {
+  const sys_seconds local = now + zone.offset_at(now);
+  return static_cast<int>(duration_cast<minutes>(local - floor<days>(local)).count());
+}
+
+bool in_window(int minute, int start_minute, int end_minute) {
+  if (start_minute == end_minute) return true;
+  if (start_minute < end_minute) return minute >= start_minute && minute < end_minute;
+  return minute >= start_minute || minute < end_minute;
+}
+
+std::string describe(const config::RouteMatch& m) {
+  std::string out;
+  auto add = [&out](std::string_view key, std::string_view value) {
+    if (!out.empty()) out += ' ';
+    out += key;
+    out += '=';
+    out += value;
+  };
+  if (m.destination_addr) add("destination_addr", *m.destination_addr);
+  if (m.source_addr) add("source_addr", *m.source_addr);
+  if (m.source_addr_ton) add("source_addr_ton", std::to_string(*m.source_addr_ton));
+  if (m.service_type) add("service_type", *m.service_type);
+  if (m.client) add("client", *m.client);
+  if (m.schedule) add("schedule", m.schedule->hours + " " + m.schedule->timezone);
+  if (m.mnc) add("mnc", *m.mnc);
+  if (m.is_ported) add("is_ported", *m.is_ported ? "true" : "false");
+  return out.empty() ? "(every message)" : out;
+}
+
+std::optional<std::string> unavailable_condition(const config::RouteConfig& route) {
+  std::string needs;
+  if (route.match.mnc) needs = "'mnc'";
+  if (route.match.is_ported) needs += needs.empty() ? "'is_ported'" : " and 'is_ported'";
+  std::string why;
+  if (!needs.empty())
+    why = needs + " needs number portability (MNP) lookups, which smppd does not do yet";
+  if (!route.script.empty())
+    why += std::string(why.empty() ? "" : "; ") + "'script' (Lua routing) is not built yet";
+  if (why.empty()) return std::nullopt;
+  return "never matches: " + why;
+}
+
+Router::Router(const config::Config& config) : Router(config.routes, config.clients) {}
+
+Router::Router(std::span<const config::RouteConfig> routes,
+               std::span<const config::ClientConfig> clients)
+    : configs_(routes.begin(), routes.end()) {
+  if (routes.size() >= (1u << 31)) throw std::invalid_argument("too many routes");
+  routes_.reserve(routes.size());
+  std::vector<PrefixTable::Entry> entries;
+  entries.reserve(routes.size());
+  std::map<std::string, std::shared_ptr<const TimeZone>, std::less<>> zones;  // each loaded once
+  for (std::size_t i = 0; i < routes.size(); ++i) {
+    const config::RouteConfig& rc = routes[i];
+    CompiledRoute r;
+    r.name = rc.name;
+    r.upstream = rc.upstream;
+    r.failover = rc.failover;
+    if (rc.match.destination_addr)
+      r.destination = pattern_of(*rc.match.destination_addr, rc.name, "destination_addr");
+    if (rc.match.source_addr) r.source = pattern_of(*rc.match.source_addr, rc.name, "source_addr");
+    r.service_type = rc.match.service_type;
+    r.client = rc.match.client;
+    r.source_ton = rc.match.source_addr_ton;
+    if (rc.match.schedule) {
+      const config::Schedule& s = *rc.match.schedule;
+      auto zone = zones.find(s.timezone);
+      if (zone == zones.end()) {
+        std::string why;
+        auto loaded = TimeZone::load(s.timezone, &why);
+        if (!loaded) throw std::invalid_argument("route '" + rc.name + "': " + why);
+        zone =
+            zones.emplace(s.timezone, std::make_shared<const TimeZone>(std::move(*loaded))).first;
+      }
+      r.schedule = Schedule{zone->second, s.start_minute, s.end_minute, s.hours + " " + s.timezone};
+    }
+    r.unavailable = unavailable_condition(rc);
+    r.only_destination = !r.source && !r.service_type && !r.client && !r.source_ton && !r.schedule;
+    // A route that can never match is left out of the table: route() never looks at it.
+    if (!r.unavailable) {
+      entries.push_back({r.destination.value_or(config::AddressPattern{}), static_cast<uint32_t>(i),
+                         r.only_destination});
+    }
+    routes_.push_back(std::move(r));
+  }
+  table_ = PrefixTable(entries);
+  for (const auto& c : clients) {
+    if (!c.upstream.empty()) forced_.emplace_back(c.system_id, c.upstream);
+  }
+  std::sort(forced_.begin(), forced_.end());
+}
+
+const std::string* Router::forced_upstream(std::string_view client) const {
+  if (forced_.empty() || client.empty()) return nullptr;
+  auto it =
+      std::lower_bound(forced_.begin(), forced_.end(), client,
+                       [](const auto& entry, std::string_view key) { return entry.first < key; });
+  return it != forced_.end() && it->first == client ? &it->second : nullptr;
+}
+
+Decision Router::decision_for(std::size_t index) const {
+  const CompiledRoute& r = routes_[index];
+  Decision d;
+  d.route_index = index;
+  d.route_name = r.name;
+  d.upstream = r.upstream;
+  d.failover = r.failover;
+  return d;
+}
+
+bool Router::rest_holds(const CompiledRoute& r, const MessageFacts& m, Address source,
+                        sys_seconds now) const {
+  if (r.source_ton && *r.source_ton != m.source_addr_ton) return false;
+  if (r.service_type && *r.service_type != m.service_type) return false;
+  if (r.client && *r.client != m.client) return false;
+  if (r.source && !matches(*r.source, source)) return false;
+  if (r.schedule && !in_window(local_minute(*r.schedule->zone, now), r.schedule->start_minute,
+                               r.schedule->end_minute))
+    return false;
+  return true;
+}
+
+Decision Router::route(const MessageFacts& m, system_clock::time_point now) const {
+  if (const std::string* upstream = forced_upstream(m.client)) {
+    Decision d;
+    d.upstream = *upstream;
+    d.forced_by_client = true;
+    return d;
+  }
+  const sys_seconds t = floor<seconds>(now);
+  const Address source = Address::of(m.source_addr, m.source_addr_ton);
+  uint32_t best = kNoIndex;
+  // Each list is ascending: its first entry whose other conditions hold is its candidate, and
+  // nothing at or after the best so far needs a look.
+  table_.candidates(
+      Address::of(m.destination_addr, m.dest_addr_ton), [&](std::span<const uint32_t> list) {
+        for (uint32_t stored : list) {
+          const uint32_t i = PrefixTable::index_of(stored);
+          if (i >= best) return;
+          if (PrefixTable::is_unconditional(stored) || rest_holds(routes_[i], m, source, t)) {
+            best = i;
+            return;
+          }
+        }
+      });
+  return best == kNoIndex ? Decision{} : decision_for(best);
+}
+
+bool Router::check(const CompiledRoute& r, const config::RouteConfig& rc, const MessageFacts& m,
+                   sys_seconds now, std::string& reason) const {
+  if (r.unavailable) {
+    reason = *r.unavailable;
+    return false;
+  }
+  std::string held;
+  auto hold = [&held](const std::string& text) {
+    held += held.empty() ? "" : "; ";
+    held += text;
+  };
+  auto fail = [&reason](std::string text) {
+    reason = std::move(text);
+    return false;
+  };
+  if (r.destination) {
+    std::string text = match_text("destination_addr", *rc.match.destination_addr, *r.destination,
+                                  m.destination_addr, m.dest_addr_ton);
+    if (!matches(*r.destination, Address::of(m.destination_addr, m.dest_addr_ton)))
+      return fail(text);
+    hold(text);
+  }
+  if (r.source) {
+    std::string text = match_text("source_addr", *rc.match.source_addr, *r.source, m.source_addr,
+                                  m.source_addr_ton);
+    if (!matches(*r.source, Address::of(m.source_addr, m.source_addr_ton))) return fail(text);
+    hold(text);
+  }
+  if (r.source_ton) {
+    const std::string ton = std::to_string(m.source_addr_ton);
+    if (*r.source_ton != m.source_addr_ton)
+      return fail("source_addr_ton " + ton + " is not " + std::to_string(*r.source_ton));
+    hold("source_addr_ton " + ton);
+  }
+  if (r.service_type) {
+    if (*r.service_type != m.service_type)
+      return fail("service_type " + in_quotes(m.service_type) + " is not " +
+                  in_quotes(*r.service_type));
+    hold("service_type " + in_quotes(m.service_type));
+  }
+  if (r.client) {
+    if (*r.client != m.client)
+      return fail("client " + (m.client.empty() ? std::string("(none)") : in_quotes(m.client)) +
+                  " is not " + in_quotes(*r.client));
+    hold("client " + in_quotes(m.client));
+  }
+  if (r.schedule) {
+    const int minute = local_minute(*r.schedule->zone, now);
+    std::string text = "schedule " + r.schedule->text + ": local time " + hh_mm(minute) + " is ";
+    if (!in_window(minute, r.schedule->start_minute, r.schedule->end_minute))
+      return fail(text + "outside");
+    hold(text + "inside");
+  }
+  reason = held.empty() ? "no conditions: matches every message" : held;
+  return true;
+}
+
+Explanation Router::explain(const MessageFacts& m, system_clock::time_point now) const {
+  Explanation e;
+  if (const std::string* upstream = forced_upstream(m.client)) {
+    e.decision.upstream = *upstream;
+    e.decision.forced_by_client = true;
+    e.forced = "client " + in_quotes(m.client) + " has upstream " + in_quotes(*upstream) +
+               " (clients[].upstream), which wins over every route";
+    return e;
+  }
+  const sys_seconds t = floor<seconds>(now);
+  for (std::size_t i = 0; i < routes_.size(); ++i) {
+    RouteCheck c;
+    c.index = i;
+    c.name = routes_[i].name;
+    c.matched = check(routes_[i], configs_[i], m, t, c.reason);
+    e.checks.push_back(std::move(c));
+    if (e.checks.back().matched) {
+      e.decision = decision_for(i);
+      break;
+    }
+  }
+  return e;
+}
+
+}  // namespace smppd::router

@@ -1,0 +1,139 @@
+// Which upstream a message goes to: the `routes` of the configuration and the clients' forced
+// `upstream`, compiled once into an immutable Router. Pure: no I/O and no allocation per decision.
+//
+// The rules:
+//  - a client's forced `upstream` (clients[].upstream) wins over every route;
+//  - otherwise routes are tried in configuration order and the first whose conditions all hold
+//    (AND) wins; a condition that is absent holds;
+//  - destination_addr and source_addr are address patterns: "*", "258*", "258841234567", with a
+//    leading '+' for international numbers only (router/pattern.hpp has the '+' and TON rules);
+//    service_type and client (the bound system_id) compare exactly; source_addr_ton is a number;
+//  - schedule holds when the local time of its IANA zone at the decision's instant lies in its
+//    hours "HH:MM-HH:MM": from the start (inclusive) to the end (exclusive); a start after the
+//    end crosses midnight ("22:00-06:00"); equal start and end mean the whole day;
+//  - mnc, is_ported (MNP lookups) and script (Lua) are not built yet: a route that uses any of
+//    them never matches (it is not treated as if the condition were absent); explain() says so
+//    and unavailable_condition() lets `smppd validate` and `smppd route list` flag it.
+//
+// A message no route matches has no upstream: the gateway rejects it with ESME_RINVDSTADR.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "config/config.hpp"
+#include "core/timezone.hpp"
+#include "router/prefix_table.hpp"
+
+namespace smppd::router {
+
+// What routing looks at in a message. Views into the caller's PDU, read during route() only.
+struct MessageFacts {
+  std::string_view destination_addr;
+  uint8_t dest_addr_ton = 0;
+  std::string_view source_addr;
+  uint8_t source_addr_ton = 0;
+  std::string_view service_type;
+  std::string_view client;  // the system_id of the bound client; empty when there is none
+};
+
+// The views point into the Router, valid as long as it lives.
+struct Decision {
+  static constexpr std::size_t kNoRoute = std::numeric_limits<std::size_t>::max();
+
+  std::size_t route_index = kNoRoute;  // into the routes, in configuration order
+  std::string_view route_name;
+  std::string_view upstream;
+  std::string_view failover;      // empty: none
+  bool forced_by_client = false;  // the client's `upstream` decided; route_index is kNoRoute
+
+  // False: no upstream, the message is rejected (ESME_RINVDSTADR).
+  bool matched() const { return forced_by_client || route_index != kNoRoute; }
+};
+
+// One route as explain() saw it.
+struct RouteCheck {
+  std::size_t index = 0;
+  std::string_view name;
+  bool matched = false;
+  std::string reason;  // the condition that failed, or every condition that held
+};
+
+struct Explanation {
+  Decision decision;               // the same as route() gives
+  std::string forced;              // when a client's forced upstream decided: why
+  std::vector<RouteCheck> checks;  // the routes tried, in order, up to the one that matched
+};
+
+class Router {
+ public:
+  // Throws std::invalid_argument for what the configuration loader rejects (a bad pattern, an
+  // unknown time zone), which a loaded configuration does not contain. Loads each time zone once.
+  explicit Router(const config::Config& config);
+  Router(std::span<const config::RouteConfig> routes,
+         std::span<const config::ClientConfig> clients);
+
+  Decision route(const MessageFacts& m, std::chrono::system_clock::time_point now) const;
+
+  // The same decision, with the reason of each route tried. For the CLI and logs, not per message.
+  Explanation explain(const MessageFacts& m, std::chrono::system_clock::time_point now) const;
+
+  std::size_t size() const { return routes_.size(); }
+
+ private:
+  struct Schedule {
+    std::shared_ptr<const TimeZone> zone;  // one per zone name, shared by its routes
+    uint16_t start_minute = 0;
+    uint16_t end_minute = 0;
+    std::string text;  // "22:00-06:00 Africa/Maputo"
+  };
+  struct CompiledRoute {
+    std::string name;
+    std::string upstream;
+    std::string failover;
+    std::optional<config::AddressPattern> destination;
+    std::optional<config::AddressPattern> source;
+    std::optional<std::string> service_type;
+    std::optional<std::string> client;
+    std::optional<uint8_t> source_ton;
+    std::optional<Schedule> schedule;
+    std::optional<std::string> unavailable;  // why it never matches
+    bool only_destination = false;           // no condition beside destination_addr
+  };
+
+  // The conditions other than destination_addr.
+  bool rest_holds(const CompiledRoute& r, const MessageFacts& m, Address source,
+                  std::chrono::sys_seconds now) const;
+  // Every condition, with the reason; for explain().
+  bool check(const CompiledRoute& r, const config::RouteConfig& rc, const MessageFacts& m,
+             std::chrono::sys_seconds now, std::string& reason) const;
+  const std::string* forced_upstream(std::string_view client) const;
+  Decision decision_for(std::size_t index) const;
+
+  std::vector<CompiledRoute> routes_;
+  std::vector<config::RouteConfig> configs_;  // as written, for explanations
+  PrefixTable table_;
+  std::vector<std::pair<std::string, std::string>> forced_;  // system_id -> upstream, sorted
+};
+
+// Local minute of the day (0-1439) of `now` in `zone`.
+int local_minute(const TimeZone& zone, std::chrono::sys_seconds now);
+// Whether the minute of the day lies in [start, end), crossing midnight when start > end; the
+// whole day when start == end.
+bool in_window(int minute, int start_minute, int end_minute);
+
+// The conditions of a route as one line: "destination_addr=+258* client=client-a"; "(every
+// message)" when it has none.
+std::string describe(const config::RouteMatch& match);
+// Why a route can never match (it needs a feature not built yet), or nothing.
+std::optional<std::string> unavailable_condition(const config::RouteConfig& route);
+
+}  // namespace smppd::router

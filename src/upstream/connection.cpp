@@ -1,0 +1,274 @@
+#include "upstream/connection.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <random>
+
+#include "core/log.hpp"
+#include "net/tls.hpp"
+#include "smpp/status.hpp"
+
+namespace smppd::upstream {
+
+namespace {
+
+constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+using tcp = asio::ip::tcp;
+
+session::SessionSettings connection_settings(const config::UpstreamConfig& c) {
+  session::SessionSettings s;
+  s.role = session::Role::esme;
+  s.system_id = c.bind.system_id;
+  s.versions = {c.bind.version};
+  s.bind_timeout = c.timeouts.bind;
+  s.response_timeout = c.timeouts.response;
+  s.enquire_link_interval = c.enquire_link.interval;
+  s.enquire_link_timeout = c.enquire_link.timeout;
+  s.read_timeout = c.timeouts.read;
+  s.write_timeout = c.timeouts.write;
+  s.idle_timeout = Duration(0);
+  s.window_size = c.window.size;
+  return s;
+}
+
+template <class B>
+smpp::Pdu bind_pdu(const config::UpstreamBind& b) {
+  B body;
+  body.system_id.assign(b.system_id);
+  body.password.assign(b.password);
+  body.system_type.assign(b.system_type);
+  body.interface_version = b.interface_version.value_or(smpp::interface_version_of(b.version));
+  body.addr_ton = b.addr_ton;
+  body.addr_npi = b.addr_npi;
+  body.address_range.assign(b.address_range);
+  return smpp::make_pdu(0, std::move(body));
+}
+
+smpp::Pdu make_bind(const config::UpstreamBind& b) {
+  switch (b.type) {
+    case config::BindType::transmitter:
+      return bind_pdu<smpp::BindTransmitter>(b);
+    case config::BindType::receiver:
+      return bind_pdu<smpp::BindReceiver>(b);
+    case config::BindType::transceiver:
+      break;
+  }
+  return bind_pdu<smpp::BindTransceiver>(b);
+}
+
+Duration jittered(Duration d) {
+  thread_local std::minstd_rand rng{std::random_device{}()};
+  // 50-100 % of the delay: reconnecting peers spread out instead of arriving together.
+  std::uniform_int_distribution<int64_t> dist(d.count() / 2, std::max<int64_t>(d.count(), 1));
+  return Duration(dist(rng));
+}
+
+}  // namespace
+
+class Connection::Handler final : public session::SessionHandler {
+ public:
+  explicit Handler(std::shared_ptr<Connection> c) : c_(std::move(c)) {}
+  void on_bind_response(session::Session& s, const smpp::Pdu& r) override {
+    c_->last_bind_status_ = r.command_status;
+    if (r.command_status != smpp::status::ESME_ROK) {
+      log::warn("upstream {}: {}: bind refused: {} ({:#x})", c_->pool_->name(), c_->host_text_,
+                smpp::status_name(r.command_status), r.command_status);
+      return;
+    }
+    log::info("upstream {}: {}: bound (SMPP {})", c_->pool_->name(), c_->host_text_,
+              smpp::version_name(s.version()));
+    c_->up_ = true;
+    c_->pool_->connection_up(c_->slot_, s.settings().window_size);
+  }
+  void on_request(session::Session& s, smpp::Pdu& request) override {
+    const auto id = request.command_id();
+    if (id == smpp::CommandId::alert_notification) return;  // has no response
+    const uint32_t status = c_->pool_->events_.on_delivery(*c_->pool_, request);
+    smpp::Pdu resp = smpp::make_response(id, request.sequence_number, status);
+    s.respond(resp);
+  }
+  void on_response(session::Session&, uint64_t cookie, session::Outcome outcome,
+                   smpp::Pdu* response) override {
+    c_->on_response(cookie, outcome, response);
+  }
+  void on_closed(session::Session&, std::string_view reason) override {
+    if (c_->up_)
+      log::warn("upstream {}: {}: connection closed: {}", c_->pool_->name(), c_->host_text_,
+                reason);
+    c_->on_closed();
+  }
+
+ private:
+  std::shared_ptr<Connection> c_;
+};
+
+Connection::Connection(std::shared_ptr<Pool> pool, std::size_t slot, std::size_t host,
+                       asio::any_io_executor executor)
+    : pool_(std::move(pool)),
+      slot_(slot),
+      host_(host),
+      executor_(std::move(executor)),
+      settings_(
+          std::make_shared<const session::SessionSettings>(connection_settings(pool_->config()))),
+      wake_(executor_, Clock::time_point::max()) {
+  const auto& h = pool_->hosts_[host_].address;
+  host_text_ = (h.host.find(':') != std::string::npos ? "[" + h.host + "]" : h.host) + ":" +
+               std::to_string(h.port);
+}
+
+void Connection::start() {
+  asio::co_spawn(executor_, run(shared_from_this()), asio::detached);
+}
+
+void Connection::stop(Duration grace) {
+  asio::dispatch(executor_, [self = shared_from_this(), grace] {
+    self->stopping_ = true;
+    self->grace_ = grace;
+    if (self->session_) {
+      self->session_->shutdown(grace, "upstream stopping");
+    }
+    self->wake_.cancel();
+  });
+}
+
+void Connection::send(Pool::Waiting request) {
+  asio::dispatch(executor_, [self = shared_from_this(), r = std::move(request)]() mutable {
+    self->send_now(std::move(r));
+  });
+}
+
+void Connection::send_now(Pool::Waiting request) {
+  if (!session_ || !up_ || closed_) {
+    pool_->bounced(slot_, std::move(request));  // back to the queue: this one is down
+    return;
+  }
+  uint64_t cookie;
+  if (!free_.empty()) {
+    cookie = free_.back();
+    free_.pop_back();
+  } else {
+    cookie = in_flight_.size();
+    in_flight_.emplace_back();
+  }
+  InFlight& f = in_flight_[cookie];
+  f.request = std::move(request);
+  f.sent = Clock::now();
+  f.used = true;
+  const auto sent = session_->send_request(f.request.pdu, cookie);
+  if (sent != session::SendResult::sent) {
+    f.used = false;
+    free_.push_back(cookie);
+    pool_->bounced(slot_, std::move(f.request));
+  }
+}
+
+void Connection::on_response(uint64_t cookie, session::Outcome outcome, smpp::Pdu* response) {
+  if (cookie >= in_flight_.size() || !in_flight_[cookie].used) return;
+  // Out of the slot before anything else runs: the pool may send the next request at once
+  // (inline, on this executor) into the freed slot.
+  InFlight f = std::move(in_flight_[cookie]);
+  in_flight_[cookie].used = false;
+  free_.push_back(cookie);
+  const double latency_ms =
+      std::chrono::duration<double, std::milli>(Clock::now() - f.sent).count();
+  const uint32_t status =
+      outcome == session::Outcome::response && response != nullptr ? response->command_status : 0;
+  if (status == smpp::status::ESME_RTHROTTLED || status == smpp::status::ESME_RMSGQFUL) {
+    // The SMSC did not take it: slow this connection down and send it again later.
+    pool_->throttled(slot_, std::move(f.request), status);
+    return;
+  }
+  const Result result = outcome == session::Outcome::response ? Result::response : Result::timeout;
+  if (pool_->request_done(slot_, result, f.request, status, latency_ms)) return;  // retried
+  Completion done = std::move(f.request.done);
+  if (result == Result::response) {
+    done(Result::response, response, host_text_);
+  } else {
+    // Timed out, or the connection closed after it was sent: the SMSC may have it.
+    done(Result::timeout, nullptr, host_text_);
+  }
+}
+
+void Connection::on_closed() {
+  closed_ = true;
+  wake_.cancel();
+}
+
+asio::awaitable<void> Connection::run(std::shared_ptr<Connection> self) {
+  const config::UpstreamConfig& cfg = pool_->config();
+  const auto& address = pool_->hosts_[host_].address;
+  const Duration initial = std::chrono::milliseconds(500);
+  const Duration max_backoff = std::max<Duration>(cfg.retry.max_delay, initial);
+  Duration backoff = initial;
+  asio::steady_timer timer(executor_);
+  while (!stopping_) {
+    tcp::resolver resolver(executor_);
+    tcp::socket socket(executor_);
+    bool timed_out = false;
+    timer.expires_after(cfg.timeouts.connect);
+    timer.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      timed_out = true;
+      resolver.cancel();
+      boost::system::error_code ignored;
+      socket.close(ignored);
+    });
+    auto [rec, results] =
+        co_await resolver.async_resolve(address.host, std::to_string(address.port), nothrow);
+    boost::system::error_code ec = rec;
+    if (!ec) {
+      auto [cec, endpoint] = co_await asio::async_connect(socket, results, nothrow);
+      ec = cec;
+    }
+    timer.cancel();
+    if (stopping_) break;
+    if (ec) {
+      log::warn("upstream {}: {}: cannot connect: {}", pool_->name(), host_text_,
+                timed_out ? "timeout" : ec.message());
+    } else {
+      socket.set_option(tcp::no_delay(true), ec);
+      std::unique_ptr<session::Transport> transport;
+      if (pool_->tls_) {
+        transport = std::make_unique<session::Transport>(std::move(socket), *pool_->tls_);
+        net::prepare_client_stream(transport->tls(), cfg.tls, address.host);
+      } else {
+        transport = std::make_unique<session::Transport>(std::move(socket));
+      }
+      closed_ = false;
+      up_ = false;
+      last_bind_status_ = 0;
+      session_ = std::make_shared<session::Session>(std::move(*transport), settings_,
+                                                    std::make_unique<Handler>(self));
+      session_->start();
+      smpp::Pdu bind = make_bind(cfg.bind);
+      session_->bind(bind, cfg.bind.version);
+      while (!closed_) co_await wake_.async_wait(nothrow);
+      const bool was_up = up_;
+      up_ = false;
+      session_.reset();
+      if (was_up) {
+        pool_->connection_down(slot_);
+        backoff = initial;
+      }
+      if (last_bind_status_ == smpp::status::ESME_RALYBND) {
+        log::info("upstream {}: {}: the SMSC still holds a bind; retrying after a pause",
+                  pool_->name(), host_text_);
+      }
+      // Requests still waiting here were failed by the session (Outcome::closed).
+    }
+    if (stopping_) break;
+    wake_.expires_after(jittered(backoff));  // stop() cancels it
+    co_await wake_.async_wait(nothrow);
+    wake_.expires_at(Clock::time_point::max());
+    backoff = std::min<Duration>(backoff * 2, max_backoff);
+  }
+}
+
+}  // namespace smppd::upstream

@@ -1,0 +1,58 @@
+// One SMPP connection of a pool to one host, in the ESME role: connect (with a timeout), TLS
+// if configured, bind, carry requests, and reconnect with exponential back-off and jitter
+// whenever the session ends — so an SMSC that is down sees a trickle of attempts, not a storm,
+// and a bind refused with ESME_RALYBND (the SMSC still holds the old bind) waits and retries.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <memory>
+#include <vector>
+
+#include "upstream/pool.hpp"
+
+namespace smppd::upstream {
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(std::shared_ptr<Pool> pool, std::size_t slot, std::size_t host,
+             asio::any_io_executor executor);
+
+  void start();
+  void stop(Duration grace);
+  // From any thread: sends the request on this connection.
+  void send(Pool::Waiting request);
+  const std::string& host_text() const { return host_text_; }
+
+ private:
+  class Handler;
+  struct InFlight {
+    Pool::Waiting request;  // kept whole: sent again after ESME_RTHROTTLED or a retryable error
+    Clock::time_point sent;
+    bool used = false;
+  };
+
+  asio::awaitable<void> run(std::shared_ptr<Connection> self);
+  void send_now(Pool::Waiting request);
+  void on_response(uint64_t cookie, session::Outcome outcome, smpp::Pdu* response);
+  void on_closed();
+
+  std::shared_ptr<Pool> pool_;
+  std::size_t slot_;
+  std::size_t host_;
+  std::string host_text_;
+  asio::any_io_executor executor_;
+  std::shared_ptr<const session::SessionSettings> settings_;
+  std::shared_ptr<session::Session> session_;
+  asio::steady_timer wake_;
+  bool up_ = false;
+  bool closed_ = false;
+  bool stopping_ = false;
+  Duration grace_{0};
+  uint32_t last_bind_status_ = 0;
+  std::vector<InFlight> in_flight_;
+  std::vector<uint64_t> free_;
+};
+
+}  // namespace smppd::upstream

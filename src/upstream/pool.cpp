@@ -1,0 +1,397 @@
+#include "upstream/pool.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "core/log.hpp"
+#include "net/tls.hpp"
+#include "smpp/status.hpp"
+#include "upstream/connection.hpp"
+
+namespace smppd::upstream {
+
+namespace {
+constexpr Duration kTick{5};          // how often waiting requests are looked at
+constexpr Duration kFirstPause{100};  // after ESME_RTHROTTLED / ESME_RMSGQFUL
+constexpr Duration kMaxPause{5000};
+constexpr Duration kGrowthInterval{200};  // at most one new connection this often
+constexpr Duration kStickyFor{std::chrono::minutes(2)};
+constexpr std::size_t kMaxSticky = 100000;
+}  // namespace
+
+Pool::Pool(const config::UpstreamConfig& config, std::vector<asio::any_io_executor> executors,
+           PoolEvents& events, Counters& counters, std::vector<config::HostConfig> hosts_override)
+    : config_(config),
+      hosts_(hosts_override.empty() ? config.hosts : std::move(hosts_override)),
+      executors_(std::move(executors)),
+      events_(events),
+      counters_(counters),
+      balancer_(config.load_balancing, hosts_),
+      rate_(config.rate_limit.messages_per_second, config.rate_limit.burst),
+      drain_timer_(executors_.at(0)) {
+  if (config_.tls.enabled) {
+    auto result = net::make_client_tls_context(config_.tls);
+    if (!result.context) throw std::runtime_error("upstream " + config_.name + ": " + result.error);
+    tls_ = std::move(result.context);
+  }
+  // Requests that may wait: a few windows' worth per connection, at least 10,000.
+  max_waiting_ = std::max<std::size_t>(
+      10000, std::size_t(config_.window.size) * config_.pool.max_connections * 4);
+}
+
+Pool::~Pool() = default;
+
+void Pool::start() {
+  // Each host gets pool.min_connections connections (at least one): backups are bound and
+  // ready when the primaries go down. More are opened under load (maybe_grow_locked).
+  const std::size_t per_host = std::max<uint32_t>(1, config_.pool.min_connections);
+  std::unique_lock lock(mutex_);
+  for (std::size_t h = 0; h < hosts_.size(); ++h) {
+    for (std::size_t k = 0; k < per_host; ++k) {
+      const std::size_t index = slots_.size();
+      Slot slot;
+      slot.state.host = h;
+      slot.connection = std::make_shared<Connection>(shared_from_this(), index, h,
+                                                     executors_[index % executors_.size()]);
+      slots_.push_back(std::move(slot));
+    }
+  }
+  slots_.reserve(hosts_.size() * std::max<uint32_t>(1, config_.pool.max_connections));
+  candidates_.resize(slots_.size());
+  std::vector<std::shared_ptr<Connection>> connections;
+  for (auto& s : slots_) connections.push_back(s.connection);
+  lock.unlock();
+  for (auto& c : connections) c->start();
+  // The queue's clock: deadlines, retries, the rate limit and throttling pauses.
+  asio::co_spawn(
+      executors_[0],
+      [self = shared_from_this()]() -> asio::awaitable<void> {
+        while (true) {
+          self->drain_timer_.expires_after(kTick);
+          co_await self->drain_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+          {
+            std::lock_guard guard(self->mutex_);
+            if (self->stopped_ && self->waiting_.empty() && self->delayed_.empty()) break;
+          }
+          self->drain();
+        }
+      },
+      asio::detached);
+}
+
+void Pool::stop(Duration grace) {
+  std::vector<std::shared_ptr<Connection>> connections;
+  std::deque<Waiting> left;
+  std::vector<Waiting> delayed;
+  {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+    // The pool lets go of its connections (each holds the pool until its loop ends), so the
+    // two do not keep each other alive.
+    for (auto& s : slots_) connections.push_back(std::move(s.connection));
+    left.swap(waiting_);
+    delayed.swap(delayed_);
+  }
+  for (auto& w : left) fail(w, "upstream stopping");
+  for (auto& w : delayed) fail(w, "upstream stopping");
+  for (auto& c : connections) c->stop(grace);
+}
+
+void Pool::suspend() {
+  std::lock_guard lock(mutex_);
+  suspended_ = true;
+  log::info("upstream {}: suspended", config_.name);
+}
+
+void Pool::resume() {
+  {
+    std::lock_guard lock(mutex_);
+    suspended_ = false;
+    log::info("upstream {}: resumed", config_.name);
+  }
+  drain();
+}
+
+bool Pool::suspended() const {
+  std::lock_guard lock(mutex_);
+  return suspended_;
+}
+
+bool Pool::healthy() const {
+  std::lock_guard lock(mutex_);
+  if (suspended_ || stopped_ || Clock::now() < tripped_until_) return false;
+  for (const auto& s : slots_) {
+    if (s.state.up) return true;
+  }
+  return false;
+}
+
+std::size_t Pool::connections_up() const {
+  std::lock_guard lock(mutex_);
+  std::size_t n = 0;
+  for (const auto& s : slots_) n += s.state.up ? 1 : 0;
+  return n;
+}
+
+std::size_t Pool::queued() const {
+  std::lock_guard lock(mutex_);
+  return waiting_.size() + delayed_.size();
+}
+
+void Pool::fail(Waiting& w, std::string_view why) {
+  if (!w.done) return;
+  if (w.last_status != 0) {
+    // It waited because the SMSC kept refusing it: that refusal is the honest answer.
+    smpp::Pdu refusal = smpp::make_response(w.pdu.command_id(), 0, w.last_status);
+    w.done(Result::response, &refusal, {});
+    return;
+  }
+  counters_.add("smppd_upstream_failed_total", {{"upstream", config_.name}, {"reason", why}});
+  w.done(Result::failed, nullptr, {});
+}
+
+std::optional<std::size_t> Pool::pick_locked(Clock::time_point now, const Waiting& w) {
+  if (suspended_ || stopped_) return std::nullopt;
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    Slot& s = slots_[i];
+    s.state.available = s.state.up && now >= s.paused_until && s.state.in_flight < s.window;
+    candidates_[i] = s.state;
+  }
+  std::optional<std::size_t> chosen;
+  if (w.sticky != 0) {
+    auto it = sticky_.find(w.sticky);
+    if (it != sticky_.end() && it->second.slot < slots_.size() &&
+        slots_[it->second.slot].state.up) {
+      // Same connection as the other parts, or wait for it.
+      if (!candidates_[it->second.slot].available) return std::nullopt;
+      chosen = it->second.slot;
+    }
+  }
+  if (!chosen) chosen = balancer_.pick(candidates_, w.key);
+  if (!chosen) return std::nullopt;
+  if (!rate_.try_take(now)) return std::nullopt;
+  ++slots_[*chosen].state.in_flight;
+  if (w.sticky != 0) {
+    if (sticky_.size() >= kMaxSticky) {
+      std::erase_if(sticky_, [now](const auto& e) { return e.second.until < now; });
+      if (sticky_.size() >= kMaxSticky) sticky_.clear();
+    }
+    sticky_[w.sticky] = Sticky{*chosen, now + kStickyFor};
+  }
+  return chosen;
+}
+
+std::shared_ptr<Connection> Pool::maybe_grow_locked(Clock::time_point now) {
+  if (stopped_ || now - last_growth_ < kGrowthInterval) return nullptr;
+  // Grow only when every up connection of the best priority is full and none is on its way.
+  std::vector<std::size_t> per_host(hosts_.size(), 0);
+  uint32_t best = UINT32_MAX;
+  for (const auto& s : slots_) {
+    ++per_host[s.state.host];
+    if (!s.state.up) return nullptr;  // one is connecting (or down): wait for it
+    best = std::min(best, hosts_[s.state.host].priority);
+    if (s.state.in_flight < s.window) return nullptr;
+  }
+  std::optional<std::size_t> host;
+  for (std::size_t h = 0; h < hosts_.size(); ++h) {
+    if (hosts_[h].priority != best || per_host[h] >= config_.pool.max_connections) continue;
+    if (!host || per_host[h] < per_host[*host]) host = h;
+  }
+  if (!host) return nullptr;
+  last_growth_ = now;
+  const std::size_t index = slots_.size();
+  Slot slot;
+  slot.state.host = *host;
+  slot.connection = std::make_shared<Connection>(shared_from_this(), index, *host,
+                                                 executors_[index % executors_.size()]);
+  slots_.push_back(slot);
+  candidates_.resize(slots_.size());
+  log::info("upstream {}: opening connection {} (every window is full)", config_.name,
+            slots_.size());
+  return slot.connection;
+}
+
+void Pool::submit(smpp::Pdu request, Completion done, uint64_t key, uint64_t sticky) {
+  const auto now = Clock::now();
+  Waiting w{std::move(request), std::move(done), now + config_.timeouts.response, key, sticky};
+  std::unique_lock lock(mutex_);
+  if (stopped_) {
+    lock.unlock();
+    fail(w, "stopped");
+    return;
+  }
+  if (waiting_.empty()) {
+    if (auto slot = pick_locked(now, w)) {
+      auto connection = slots_[*slot].connection;
+      lock.unlock();
+      connection->send(std::move(w));
+      return;
+    }
+  }
+  if (waiting_.size() >= max_waiting_) {
+    lock.unlock();
+    fail(w, "queue_full");
+    return;
+  }
+  waiting_.push_back(std::move(w));
+  auto grown = maybe_grow_locked(now);
+  lock.unlock();
+  if (grown) grown->start();
+}
+
+void Pool::drain() {
+  std::vector<Waiting> expired;
+  std::shared_ptr<Connection> grown;
+  while (true) {
+    std::unique_lock lock(mutex_);
+    const auto now = Clock::now();
+    // Retries whose back-off is over go first in line.
+    for (auto it = delayed_.begin(); it != delayed_.end();) {
+      if (it->not_before <= now) {
+        waiting_.push_front(std::move(*it));
+        it = delayed_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    while (!waiting_.empty() && waiting_.front().deadline <= now) {
+      expired.push_back(std::move(waiting_.front()));
+      waiting_.pop_front();
+    }
+    if (waiting_.empty()) break;
+    auto slot = pick_locked(now, waiting_.front());
+    if (!slot) {
+      if (!grown) grown = maybe_grow_locked(now);
+      break;
+    }
+    Waiting w = std::move(waiting_.front());
+    waiting_.pop_front();
+    auto connection = slots_[*slot].connection;
+    lock.unlock();
+    connection->send(std::move(w));
+  }
+  if (grown) grown->start();
+  for (auto& w : expired) fail(w, "no_connection_in_time");
+}
+
+void Pool::connection_up(std::size_t slot, uint32_t window) {
+  {
+    std::lock_guard lock(mutex_);
+    Slot& s = slots_.at(slot);
+    s.state.up = true;
+    s.state.in_flight = 0;
+    s.window = std::max<uint32_t>(1, window);
+    s.pause = Duration(0);
+    s.paused_until = {};
+  }
+  drain();
+}
+
+void Pool::connection_down(std::size_t slot) {
+  std::lock_guard lock(mutex_);
+  Slot& s = slots_.at(slot);
+  s.state.up = false;
+  s.state.in_flight = 0;
+  note_failure_locked(Clock::now());
+}
+
+void Pool::note_failure_locked(Clock::time_point now) {
+  ++consecutive_failures_;
+  if (config_.failover.enabled && consecutive_failures_ >= config_.failover.threshold &&
+      now >= tripped_until_) {
+    tripped_until_ = now + config_.failover.recovery_time;
+    log::warn(
+        "upstream {}: {} consecutive failures: traffic goes to its failover for {} s", config_.name,
+        consecutive_failures_,
+        std::chrono::duration_cast<std::chrono::seconds>(config_.failover.recovery_time).count());
+    consecutive_failures_ = 0;
+  }
+}
+
+Duration Pool::retry_delay(uint32_t attempt) const {
+  const auto& r = config_.retry;
+  double ms = static_cast<double>(r.delay.count());
+  switch (r.backoff) {
+    case config::Backoff::fixed:
+      break;
+    case config::Backoff::linear:
+      ms *= attempt + 1;
+      break;
+    case config::Backoff::exponential:
+      ms *= std::pow(r.backoff_factor, attempt);
+      break;
+  }
+  return std::min(Duration(static_cast<int64_t>(ms)), r.max_delay);
+}
+
+bool Pool::request_done(std::size_t slot, Result result, Waiting& request, uint32_t status,
+                        double latency_ms) {
+  bool retry = false;
+  {
+    std::lock_guard lock(mutex_);
+    const auto now = Clock::now();
+    Slot& s = slots_.at(slot);
+    if (s.state.in_flight > 0) --s.state.in_flight;
+    s.pause = Duration(0);
+    balancer_.observe_latency(s.state.host, latency_ms);
+    if (result == Result::response) {
+      consecutive_failures_ = 0;
+      const auto& r = config_.retry;
+      // A refusal the policy calls retryable is sent again after its back-off. A timeout is
+      // never retried here: the SMSC may have accepted the message.
+      if (status != smpp::status::ESME_ROK && r.enabled && !stopped_ &&
+          request.attempt + 1 < r.max_attempts &&
+          std::find(r.retryable_errors.begin(), r.retryable_errors.end(), status) !=
+              r.retryable_errors.end()) {
+        ++request.attempt;
+        request.last_status = status;
+        request.not_before = now + retry_delay(request.attempt - 1);
+        request.deadline =
+            std::max(request.deadline, request.not_before + config_.timeouts.response);
+        delayed_.push_back(std::move(request));
+        retry = true;
+      }
+    } else {
+      note_failure_locked(now);
+    }
+    if (!retry && waiting_.empty()) return false;
+  }
+  drain();
+  return retry;
+}
+
+void Pool::throttled(std::size_t slot, Waiting retry, uint32_t status) {
+  {
+    std::lock_guard lock(mutex_);
+    Slot& s = slots_.at(slot);
+    if (s.state.in_flight > 0) --s.state.in_flight;
+    if (s.state.up) {
+      s.pause = s.pause.count() == 0 ? kFirstPause : std::min(s.pause * 2, kMaxPause);
+      s.paused_until = Clock::now() + s.pause;
+    }
+    // First in line again, with its original deadline: if the SMSC keeps refusing it until
+    // then, the client gets the SMSC's status.
+    retry.last_status = status;
+    waiting_.push_front(std::move(retry));
+  }
+  counters_.add("smppd_upstream_throttled_total", {{"upstream", config_.name}});
+  drain();
+}
+
+void Pool::bounced(std::size_t slot, Waiting retry) {
+  {
+    std::lock_guard lock(mutex_);
+    Slot& s = slots_.at(slot);
+    if (s.state.in_flight > 0) --s.state.in_flight;
+    waiting_.push_front(std::move(retry));
+  }
+  drain();
+}
+
+}  // namespace smppd::upstream

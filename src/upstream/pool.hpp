@@ -1,0 +1,160 @@
+// An upstream: a pool of SMPP connections (ESME role) to the hosts of one SMSC, with load
+// balancing, a rate limit, throttling back-off and reconnection. Thread safe: requests come
+// from client sessions on any worker; each connection lives on one worker.
+//
+// A request is sent on a connection chosen by the Balancer; when none can take it (windows
+// full, rate limit, throttled, every host down, suspended) it waits in a bounded queue, in
+// order, and goes out as soon as one can. It is never dropped silently: a full queue or a
+// wait longer than the response timeout completes it with Result::failed.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.hpp"
+#include "core/counters.hpp"
+#include "limits/token_bucket.hpp"
+#include "session/session.hpp"
+#include "upstream/balancer.hpp"
+
+namespace smppd::upstream {
+
+namespace asio = boost::asio;
+using session::Clock;
+using session::Duration;
+
+enum class Result : uint8_t {
+  response,  // the SMSC answered (any command_status)
+  timeout,   // sent, no answer in time: the SMSC may have accepted it (never resent blindly)
+  failed,    // never sent: queue full, waited too long, pool stopped
+};
+
+// Runs once, on the executor of the connection that answered (or of the pool for `failed`).
+using Completion = std::function<void(Result, smpp::Pdu* response, std::string_view host)>;
+
+class Pool;
+
+// What the pool hands to its owner. Called on a connection's executor.
+class PoolEvents {
+ public:
+  virtual ~PoolEvents() = default;
+  // A deliver_sm or data_sm from the SMSC (receipt or MO). Returns the command_status of its
+  // response: 0 once taken in charge; an error makes the SMSC keep it and retry.
+  virtual uint32_t on_delivery(Pool& pool, smpp::Pdu& pdu) = 0;
+};
+
+class Connection;
+
+class Pool : public std::enable_shared_from_this<Pool> {
+ public:
+  // `executors`: where connections may live (connection k on executors[k % n]).
+  // `hosts_override`: for the built-in simulator, the address it listens on.
+  Pool(const config::UpstreamConfig& config, std::vector<asio::any_io_executor> executors,
+       PoolEvents& events, Counters& counters, std::vector<config::HostConfig> hosts_override = {});
+  ~Pool();
+
+  void start();
+  void stop(Duration grace);
+
+  // `balance_key` feeds ip_hash; `sticky_key` (non-zero) keeps requests with the same key on
+  // one connection while it is up (the parts of a long message).
+  void submit(smpp::Pdu request, Completion done, uint64_t balance_key = 0,
+              uint64_t sticky_key = 0);
+
+  // Up, not suspended, and not tripped by `failover.threshold` consecutive failures (for
+  // `failover.recovery_time`). The gateway sends to the failover upstream otherwise.
+  bool healthy() const;
+
+  void suspend();
+  void resume();
+  bool suspended() const;
+
+  const std::string& name() const { return config_.name; }
+  const config::UpstreamConfig& config() const { return config_; }
+  // Connections bound right now.
+  std::size_t connections_up() const;
+  std::size_t queued() const;
+
+ private:
+  friend class Connection;
+  struct Waiting {
+    smpp::Pdu pdu;
+    Completion done;
+    Clock::time_point deadline;  // fails (or answers last_status) when still waiting then
+    uint64_t key = 0;
+    uint64_t sticky = 0;
+    uint32_t attempt = 0;            // retries done under the retry policy
+    uint32_t last_status = 0;        // the SMSC's last refusal, answered if the wait runs out
+    Clock::time_point not_before{};  // a retry waits for its back-off
+  };
+  struct Slot {
+    std::shared_ptr<Connection> connection;
+    Candidate state;
+    uint32_t window = 1;
+    Clock::time_point paused_until{};
+    Duration pause{0};
+  };
+
+  // Called by connections (on their executors).
+  void connection_up(std::size_t slot, uint32_t window);
+  void connection_down(std::size_t slot);
+  // A response or timeout. Returns true when the pool took the request back to retry it
+  // (a retryable status under the retry policy); the connection then does not complete it.
+  bool request_done(std::size_t slot, Result result, Waiting& request, uint32_t status,
+                    double latency_ms);
+  // ESME_RTHROTTLED / ESME_RMSGQFUL: pause the connection, queue the request again in front.
+  void throttled(std::size_t slot, Waiting retry, uint32_t status);
+  // The connection could not send it (down, window full): queue it again in front.
+  void bounced(std::size_t slot, Waiting retry);
+
+  // With mutex_ held: the next slot for a request, taking a rate token.
+  std::optional<std::size_t> pick_locked(Clock::time_point now, const Waiting& w);
+  // With mutex_ held: a new connection when every one of the best hosts is busy (up to
+  // pool.max_connections per host). The caller starts it after unlocking.
+  std::shared_ptr<Connection> maybe_grow_locked(Clock::time_point now);
+  void note_failure_locked(Clock::time_point now);
+  Duration retry_delay(uint32_t attempt) const;
+  void refresh_locked(Clock::time_point now);
+  void drain();
+  void arm_drain(Clock::time_point when);
+  void fail(Waiting& w, std::string_view why);
+
+  config::UpstreamConfig config_;
+  std::vector<config::HostConfig> hosts_;
+  std::vector<asio::any_io_executor> executors_;
+  PoolEvents& events_;
+  Counters& counters_;
+  std::shared_ptr<asio::ssl::context> tls_;
+
+  mutable std::mutex mutex_;
+  std::vector<Slot> slots_;
+  std::vector<Candidate> candidates_;  // scratch for the balancer
+  Balancer balancer_;
+  limits::TokenBucket rate_;
+  std::deque<Waiting> waiting_;
+  std::vector<Waiting> delayed_;  // retries waiting for their back-off
+  struct Sticky {
+    std::size_t slot;
+    Clock::time_point until;
+  };
+  std::unordered_map<uint64_t, Sticky> sticky_;
+  uint32_t consecutive_failures_ = 0;
+  Clock::time_point tripped_until_{};
+  Clock::time_point last_growth_{};
+  std::size_t max_waiting_;
+  bool suspended_ = false;
+  bool stopped_ = false;
+  asio::steady_timer drain_timer_;
+  Clock::time_point drain_at_ = Clock::time_point::max();
+};
+
+}  // namespace smppd::upstream

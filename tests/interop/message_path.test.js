@@ -1,0 +1,371 @@
+// The message path end to end: the npm `smpp` package as the client (ESME) and as the SMSC,
+// smppd in between. Each test starts its own SMSC(s) and smppd on loopback port 0.
+'use strict';
+
+const { test } = require('node:test');
+const assert = require('node:assert');
+const h = require('./daemon_harness');
+
+const { smpp, status: st } = h;
+const alice = { system_id: 'alice', password: 'secret1' };
+
+// An SMSC made with the npm package. `onSubmit(pdu)` may return { status } to refuse, or
+// { id } to choose the message id. Receipts follow accepted submits that ask for one.
+function startSmsc({ onSubmit, receiptDelay = 20, hexReceiptIds = false } = {}) {
+  const smsc = { received: [], sessions: [], nextId: 1000 };
+  const server = smpp.createServer((session) => {
+    smsc.sessions.push(session);
+    session.on('error', () => {});
+    for (const bind of ['bind_transceiver', 'bind_transmitter', 'bind_receiver']) {
+      session.on(bind, (pdu) => session.send(pdu.response({ sc_interface_version: 0x34 })));
+    }
+    session.on('enquire_link', (pdu) => session.send(pdu.response()));
+    session.on('unbind', (pdu) => {
+      session.send(pdu.response());
+      session.close();
+    });
+    session.on('submit_sm', (pdu) => {
+      smsc.received.push(pdu);
+      const r = (onSubmit && onSubmit(pdu, smsc)) || {};
+      if (r.status) {
+        session.send(pdu.response({ command_status: r.status }));
+        return;
+      }
+      const id = r.id || String(smsc.nextId++);
+      session.send(pdu.response({ message_id: id }));
+      if (pdu.registered_delivery & 1) {
+        // The receipt text gives the id in decimal; the TLV (when sent) as given.
+        const textId = hexReceiptIds ? parseInt(id, 16).toString(10) : id;
+        setTimeout(() => session.deliver_sm({
+          source_addr: pdu.destination_addr,
+          destination_addr: pdu.source_addr,
+          esm_class: 4,
+          short_message: `id:${textId} sub:001 dlvrd:001 submit date:2611271200 ` +
+            'done date:2611271201 stat:DELIVRD err:000 text:hello',
+        }), receiptDelay);
+      }
+    });
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      smsc.port = server.address().port;
+      smsc.close = () => {
+        for (const s of smsc.sessions) s.destroy();
+        server.close();
+      };
+      smsc.mo = (fields) => smsc.sessions[0].deliver_sm(fields);
+      resolve(smsc);
+    });
+  });
+}
+
+function config(upstreams, extra = {}) {
+  return {
+    listeners: [h.listener('smpp')],
+    clients: [alice],
+    upstreams,
+    routes: [{ name: 'all', match: { destination_addr: '*' }, upstream: upstreams[0].name }],
+    mo_routes: [{ name: 'shortcode', match: { destination_addr: '12345' }, client: 'alice' }],
+    ...extra,
+  };
+}
+
+function upstream(name, smscs, extra = {}) {
+  return {
+    name,
+    hosts: smscs.map((s) => ({ address: `127.0.0.1:${s.port}`, ...(s.host || {}) })),
+    bind: { system_id: 'smppd', password: 'pw' },
+    ...extra,
+  };
+}
+
+async function waitUntil(pred, ms = 5000, what = 'condition') {
+  const until = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await h.sleep(10);
+  }
+}
+
+// smppd logs "upstream NAME: HOST: bound" once a pool connection is up.
+async function upstreamsBound(d, n = 1) {
+  await waitUntil(() => d.grep(/upstream \S+: \S+: bound/).length >= n, 5000, 'upstream binds');
+}
+
+// A session bound with its deliver_sm handler in place before the bind: what waits for the
+// client is sent right after the bind response, possibly in the same read.
+async function boundReceiving(port, bind, id = alice.system_id, password = alice.password) {
+  const session = await h.connect(port);
+  const got = receipts(session);
+  const resp = await h.request(session, bind, { system_id: id, password });
+  assert.strictEqual(resp.command_status, 0);
+  return { session, got };
+}
+
+function receipts(session) {
+  const got = [];
+  session.on('deliver_sm', (pdu) => {
+    got.push(pdu);
+    session.send(pdu.response());
+  });
+  return got;
+}
+
+test('a submit reaches the SMSC as sent; the client gets smppd\'s id and the receipt with it', async () => {
+  const smsc = await startSmsc();
+  try {
+    await h.withSmppd(config([upstream('carrier', [smsc])]), async (d) => {
+      await upstreamsBound(d);
+      const s = await h.bound(d.ports.smpp, 'bind_transceiver', alice.system_id, alice.password);
+      const got = receipts(s);
+      const resp = await h.request(s, 'submit_sm', {
+        source_addr: 'ACME', destination_addr: '258841234567', dest_addr_ton: 1,
+        short_message: 'hello', registered_delivery: 1,
+      });
+      assert.strictEqual(resp.command_status, 0);
+      assert.match(resp.message_id, /^[0-9a-f]{12}$/);
+      assert.strictEqual(smsc.received.length, 1);
+      const sent = smsc.received[0];
+      assert.strictEqual(sent.destination_addr, '258841234567');
+      assert.strictEqual(sent.dest_addr_ton, 1);
+      assert.strictEqual(sent.source_addr, 'ACME');
+      assert.strictEqual(sent.short_message.message.toString(), 'hello');
+      await waitUntil(() => got.length === 1, 3000, 'the receipt');
+      const text = got[0].short_message.message.toString();
+      assert.match(text, new RegExp(`^id:${resp.message_id} `), text);
+      assert.ok(!text.includes('id:1000 '), 'the SMSC id must be replaced');
+      s.destroy();
+    });
+  } finally {
+    smsc.close();
+  }
+});
+
+test('an SMSC error status is passed back to the client', async () => {
+  const smsc = await startSmsc({ onSubmit: (pdu) =>
+    (pdu.destination_addr === '999' ? { status: st.ESME_RINVDSTADR } : {}) });
+  try {
+    await h.withSmppd(config([upstream('carrier', [smsc])]), async (d) => {
+      await upstreamsBound(d);
+      const s = await h.bound(d.ports.smpp, 'bind_transmitter', alice.system_id, alice.password);
+      const bad = await h.request(s, 'submit_sm', { destination_addr: '999', short_message: 'x' });
+      assert.strictEqual(bad.command_status, st.ESME_RINVDSTADR);
+      const good = await h.request(s, 'submit_sm', { destination_addr: '1', short_message: 'x' });
+      assert.strictEqual(good.command_status, 0);
+      s.destroy();
+    });
+  } finally {
+    smsc.close();
+  }
+});
+
+test('no matching route is ESME_RINVDSTADR and nothing reaches the SMSC', async () => {
+  const smsc = await startSmsc();
+  try {
+    const cfg = config([upstream('carrier', [smsc])]);
+    cfg.routes = [{ name: 'mz', match: { destination_addr: '+258*' }, upstream: 'carrier' }];
+    await h.withSmppd(cfg, async (d) => {
+      await upstreamsBound(d);
+      const s = await h.bound(d.ports.smpp, 'bind_transmitter', alice.system_id, alice.password);
+      const r = await h.request(s, 'submit_sm', { destination_addr: '4477001', short_message: 'x' });
+      assert.strictEqual(r.command_status, st.ESME_RINVDSTADR);
+      // A '+' pattern matches an international number sent without '+'.
+      const ok = await h.request(s, 'submit_sm',
+        { destination_addr: '258841234567', dest_addr_ton: 1, short_message: 'x' });
+      assert.strictEqual(ok.command_status, 0);
+      assert.strictEqual(smsc.received.length, 1);
+      s.destroy();
+    });
+  } finally {
+    smsc.close();
+  }
+});
+
+test('a receipt waits for a client that binds a receiver later', async () => {
+  const smsc = await startSmsc({ receiptDelay: 10 });
+  try {
+    await h.withSmppd(config([upstream('carrier', [smsc])]), async (d) => {
+      await upstreamsBound(d);
+      const tx = await h.bound(d.ports.smpp, 'bind_transmitter', alice.system_id, alice.password);
+      const resp = await h.request(tx, 'submit_sm',
+        { destination_addr: '1', short_message: 'x', registered_delivery: 1 });
+      assert.strictEqual(resp.command_status, 0);
+      await h.sleep(200);  // the receipt arrives at smppd with no receiver bound
+      const { session: rx, got } = await boundReceiving(d.ports.smpp, 'bind_receiver');
+      await waitUntil(() => got.length === 1, 3000, 'the held receipt');
+      assert.match(got[0].short_message.message.toString(), new RegExp(`id:${resp.message_id} `));
+      tx.destroy();
+      rx.destroy();
+    });
+  } finally {
+    smsc.close();
+  }
+});
+
+test('receipts match when the SMSC gives hex in the response and decimal in the receipt', async () => {
+  const smsc = await startSmsc({ onSubmit: () => ({ id: '0A1B2C3D' }), hexReceiptIds: true });
+  try {
+    await h.withSmppd(config([upstream('carrier', [smsc])]), async (d) => {
+      await upstreamsBound(d);
+      const s = await h.bound(d.ports.smpp, 'bind_transceiver', alice.system_id, alice.password);
+      const got = receipts(s);
+      const resp = await h.request(s, 'submit_sm',
+        { destination_addr: '1', short_message: 'x', registered_delivery: 1 });
+      await waitUntil(() => got.length === 1, 3000, 'the receipt');
+      assert.match(got[0].short_message.message.toString(), new RegExp(`id:${resp.message_id} `));
+      s.destroy();
+    });
+  } finally {
+    smsc.close();
+  }
+});
+
+test('an MO reaches the client named by mo_routes', async () => {
+  const smsc = await startSmsc();
+  try {
+    await h.withSmppd(config([upstream('carrier', [smsc])]), async (d) => {
+      await upstreamsBound(d);
+      const s = await h.bound(d.ports.smpp, 'bind_receiver', alice.system_id, alice.password);
+      const got = receipts(s);
+      smsc.mo({ source_addr: '258841234567', destination_addr: '12345', short_message: 'STOP' });
+      await waitUntil(() => got.length === 1, 3000, 'the MO');
+      assert.strictEqual(got[0].short_message.message.toString(), 'STOP');
+      assert.strictEqual(got[0].source_addr, '258841234567');
+      s.destroy();
+    });
+  } finally {
+    smsc.close();
+  }
+});
+
+test('a 3.3 client gets an 8-character id', async () => {
+  const smsc = await startSmsc();
+  try {
+    await h.withSmppd(config([upstream('carrier', [smsc])]), async (d) => {
+      await upstreamsBound(d);
+      const s = await h.connect(d.ports.smpp);
+      const b = await h.request(s, 'bind_transmitter', { ...alice, interface_version: 0x33 });
+      assert.strictEqual(b.command_status, 0);
+      const r = await h.request(s, 'submit_sm', { destination_addr: '1', short_message: 'x' });
+      assert.strictEqual(r.command_status, 0);
+      assert.ok(r.message_id.length <= 8, r.message_id);
+      s.destroy();
+    });
+  } finally {
+    smsc.close();
+  }
+});
+
+test('a long message keeps its UDH byte for byte', async () => {
+  const smsc = await startSmsc();
+  try {
+    await h.withSmppd(config([upstream('carrier', [smsc])]), async (d) => {
+      await upstreamsBound(d);
+      const s = await h.bound(d.ports.smpp, 'bind_transmitter', alice.system_id, alice.password);
+      const udh = Buffer.from([0x05, 0x00, 0x03, 0x2a, 0x02, 0x01]);
+      const r = await h.request(s, 'submit_sm', {
+        destination_addr: '1', esm_class: 0x40,
+        short_message: { udh, message: 'part one' },
+      });
+      assert.strictEqual(r.command_status, 0);
+      const sent = smsc.received[0];
+      assert.strictEqual(sent.esm_class & 0x40, 0x40);
+      // npm smpp decodes the UDH into its elements (without the length octet).
+      assert.deepStrictEqual(Buffer.from(sent.short_message.udh[0]), udh.subarray(1));
+      assert.strictEqual(sent.short_message.message.toString(), 'part one');
+      s.destroy();
+    });
+  } finally {
+    smsc.close();
+  }
+});
+
+test('throttling from the SMSC is honoured without loss or duplicates', async () => {
+  let throttles = 3;
+  const smsc = await startSmsc({ onSubmit: () =>
+    (throttles-- > 0 ? { status: st.ESME_RTHROTTLED } : {}) });
+  try {
+    await h.withSmppd(config([upstream('carrier', [smsc])]), async (d) => {
+      await upstreamsBound(d);
+      const s = await h.bound(d.ports.smpp, 'bind_transmitter', alice.system_id, alice.password);
+      const r = await h.request(s, 'submit_sm', { destination_addr: '1', short_message: 'once' });
+      assert.strictEqual(r.command_status, 0);
+      // Three throttled attempts and one accepted: exactly one accepted copy.
+      assert.strictEqual(smsc.received.length, 4);
+      s.destroy();
+    });
+  } finally {
+    smsc.close();
+  }
+});
+
+test('a priority-2 host takes traffic only while the priority-1 host is down', async () => {
+  const primary = await startSmsc();
+  const backup = await startSmsc();
+  primary.host = { priority: 1 };
+  backup.host = { priority: 2 };
+  try {
+    await h.withSmppd(config([upstream('carrier', [primary, backup])]), async (d) => {
+      await upstreamsBound(d, 2);
+      const s = await h.bound(d.ports.smpp, 'bind_transmitter', alice.system_id, alice.password);
+      for (let i = 0; i < 5; i++) {
+        assert.strictEqual((await h.request(s, 'submit_sm', { destination_addr: '1', short_message: 'p' })).command_status, 0);
+      }
+      assert.strictEqual(primary.received.length, 5);
+      assert.strictEqual(backup.received.length, 0);
+      primary.close();  // the primary SMSC dies
+      await waitUntil(() => d.grep(/upstream carrier: \S+: connection closed/).length >= 1, 5000, 'the drop');
+      for (let i = 0; i < 5; i++) {
+        assert.strictEqual((await h.request(s, 'submit_sm', { destination_addr: '1', short_message: 'b' })).command_status, 0);
+      }
+      assert.strictEqual(backup.received.length, 5);
+      s.destroy();
+    });
+  } finally {
+    backup.close();
+  }
+});
+
+test('weighted hosts share the traffic by weight', async () => {
+  const a = await startSmsc();
+  const b = await startSmsc();
+  a.host = { weight: 300 };
+  b.host = { weight: 100 };
+  try {
+    const up = upstream('carrier', [a, b], { load_balancing: { algorithm: 'weighted_round_robin' } });
+    await h.withSmppd(config([up]), async (d) => {
+      await upstreamsBound(d, 2);
+      const s = await h.bound(d.ports.smpp, 'bind_transmitter', alice.system_id, alice.password);
+      for (let i = 0; i < 40; i++) {
+        await h.request(s, 'submit_sm', { destination_addr: '1', short_message: 'w' });
+      }
+      assert.strictEqual(a.received.length, 30);
+      assert.strictEqual(b.received.length, 10);
+      s.destroy();
+    });
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+test('the demo configuration: a message reaches the built-in simulator and its receipt returns', async () => {
+  const cfg = {
+    listeners: [h.listener('smpp')],
+    clients: [{ system_id: 'demo', password: 'demo' }],
+    upstreams: [{ name: 'simulator', type: 'simulator',
+      simulator: { receipt_delay: '50ms', outcomes: { delivered: 100 } } }],
+    routes: [{ name: 'default', match: { destination_addr: '*' }, upstream: 'simulator' }],
+  };
+  await h.withSmppd(cfg, async (d) => {
+    await upstreamsBound(d);
+    const s = await h.bound(d.ports.smpp, 'bind_transceiver', 'demo', 'demo');
+    const got = receipts(s);
+    const r = await h.request(s, 'submit_sm',
+      { destination_addr: '258841234567', short_message: 'hi', registered_delivery: 1 });
+    assert.strictEqual(r.command_status, 0);
+    await waitUntil(() => got.length === 1, 3000, 'the receipt');
+    assert.match(got[0].short_message.message.toString(), new RegExp(`id:${r.message_id} .*stat:DELIVRD`));
+    s.destroy();
+  });
+});

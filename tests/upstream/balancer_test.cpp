@@ -1,0 +1,98 @@
+#include "upstream/balancer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace smppd::upstream {
+namespace {
+
+std::vector<config::HostConfig> hosts(std::vector<std::pair<uint32_t, uint32_t>> weight_priority) {
+  std::vector<config::HostConfig> out;
+  for (auto [w, p] : weight_priority) {
+    config::HostConfig h;
+    h.weight = w;
+    h.priority = p;
+    out.push_back(h);
+  }
+  return out;
+}
+
+Candidate up(std::size_t host, uint32_t in_flight = 0) {
+  return Candidate{host, true, true, in_flight};
+}
+
+TEST(Balancer, RoundRobinTakesTurns) {
+  Balancer b(config::LoadBalancing::round_robin, hosts({{1, 1}, {1, 1}, {1, 1}}));
+  std::vector<Candidate> c = {up(0), up(1), up(2)};
+  std::vector<std::size_t> picks;
+  for (int i = 0; i < 6; ++i) picks.push_back(*b.pick(c));
+  EXPECT_EQ(picks, (std::vector<std::size_t>{0, 1, 2, 0, 1, 2}));
+}
+
+TEST(Balancer, SmoothWeightedRoundRobinFollowsWeightsAndInterleaves) {
+  Balancer b(config::LoadBalancing::weighted_round_robin, hosts({{5, 1}, {1, 1}, {1, 1}}));
+  std::vector<Candidate> c = {up(0), up(1), up(2)};
+  std::map<std::size_t, int> count;
+  std::string order;
+  for (int i = 0; i < 7; ++i) {
+    const auto p = *b.pick(c);
+    ++count[p];
+    order += char('a' + p);
+  }
+  EXPECT_EQ(count[0], 5);
+  EXPECT_EQ(count[1], 1);
+  EXPECT_EQ(count[2], 1);
+  EXPECT_EQ(order, "aabacaa");  // nginx's smooth sequence for 5,1,1
+  // Over many picks the split is exact.
+  count.clear();
+  for (int i = 0; i < 7000; ++i) ++count[*b.pick(c)];
+  EXPECT_EQ(count[0], 5000);
+  EXPECT_EQ(count[1], 1000);
+}
+
+TEST(Balancer, BackupPriorityOnlyWhenEveryPrimaryIsDown) {
+  Balancer b(config::LoadBalancing::round_robin, hosts({{1, 1}, {1, 2}}));
+  std::vector<Candidate> c = {up(0), up(1)};
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(*b.pick(c), 0u);
+  // The primary is up but busy: requests wait rather than spill to the backup.
+  c[0].available = false;
+  EXPECT_FALSE(b.pick(c));
+  // The primary is down: the backup takes over.
+  c[0].up = false;
+  EXPECT_EQ(*b.pick(c), 1u);
+}
+
+TEST(Balancer, LeastConnectionsPicksTheLeastBusy) {
+  Balancer b(config::LoadBalancing::least_connections, hosts({{1, 1}, {1, 1}}));
+  std::vector<Candidate> c = {up(0, 5), up(1, 2)};
+  EXPECT_EQ(*b.pick(c), 1u);
+  c[1].in_flight = 9;
+  EXPECT_EQ(*b.pick(c), 0u);
+}
+
+TEST(Balancer, IpHashIsStablePerKey) {
+  Balancer b(config::LoadBalancing::ip_hash, hosts({{1, 1}, {1, 1}, {1, 1}}));
+  std::vector<Candidate> c = {up(0), up(1), up(2)};
+  for (uint64_t key : {1ull, 77ull, 123456ull}) {
+    const auto first = *b.pick(c, key);
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(*b.pick(c, key), first);
+  }
+}
+
+TEST(Balancer, LatencyPrefersTheFastestHost) {
+  Balancer b(config::LoadBalancing::latency, hosts({{1, 1}, {1, 1}}));
+  b.observe_latency(0, 20);
+  b.observe_latency(1, 2);
+  std::vector<Candidate> c = {up(0), up(1)};
+  EXPECT_EQ(*b.pick(c), 1u);
+}
+
+TEST(Balancer, NothingUpIsNothingPicked) {
+  Balancer b(config::LoadBalancing::random, hosts({{1, 1}}));
+  std::vector<Candidate> c = {Candidate{0, false, false, 0}};
+  EXPECT_FALSE(b.pick(c));
+}
+
+}  // namespace
+}  // namespace smppd::upstream
