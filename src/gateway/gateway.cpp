@@ -130,6 +130,7 @@ void Gateway::start(std::vector<asio::any_io_executor> executors,
       h.address = it->second;
       hosts.push_back(h);
     }
+    id_modes_.emplace(u.name, std::make_unique<std::atomic<int>>(0));
     auto pool = std::make_shared<upstream::Pool>(u, executors, *this, counters_, hosts);
     pool->start();
     pools_.emplace(u.name, std::move(pool));
@@ -266,6 +267,7 @@ void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& reques
        client = state.system_id,
        upstream = target->name()](upstream::Result r, smpp::Pdu* resp, std::string_view host) {
         smpp::Pdu out;
+        std::string smsc_id;
         if (r == upstream::Result::response && resp != nullptr) {
           const uint32_t status = resp->command_status;
           out = smpp::make_response(cmd, seq, status);
@@ -273,9 +275,8 @@ void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& reques
             out.as<smpp::SubmitMultiResp>()->unsuccess_smes = std::move(multi->unsuccess_smes);
           }
           if (status == st::ESME_ROK) {
-            messages_.add(MessageRecord{id, client, upstream,
-                                        std::string(response_message_id(*resp)), version});
             set_response_message_id(out, render_message_id(id, version));
+            smsc_id.assign(response_message_id(*resp));
           }
         } else {
           if (r == upstream::Result::timeout) {
@@ -287,7 +288,19 @@ void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& reques
         counters_.add("smppd_messages_total", {{"client", client},
                                                {"upstream", upstream},
                                                {"status", smpp::status_name(out.command_status)}});
-        respond_on(ws, ex, std::move(out));
+        if (smsc_id.empty()) {
+          respond_on(ws, ex, std::move(out));
+          return;
+        }
+        // The message becomes known to receipts only once its response is queued for the
+        // client, on the client's thread: a receipt that finds it is then queued after the
+        // response, never before it; one that races in earlier waits (hold_receipt).
+        asio::post(ex, [this, ws, out = std::move(out),
+                        record = MessageRecord{id, client, upstream, std::move(smsc_id),
+                                               version}]() mutable {
+          if (auto session = ws.lock()) session->respond(out);
+          messages_.add(record);
+        });
       },
       ip_key(s.remote()), sticky);
 }
@@ -308,17 +321,33 @@ uint32_t Gateway::deliver_receipt(upstream::Pool& pool, smpp::Pdu& pdu) {
     counters_.add("smppd_receipts_unmatched_total", {{"upstream", pool.name()}});
     return st::ESME_ROK;
   }
-  if (auto status = forward_receipt(pool.name(), receipt->id, pdu)) return *status;
+  if (auto status = forward_receipt(pool.name(), receipt->id, receipt->state, pdu, 0))
+    return *status;
   // Not known yet: the response to its submit may still be on its way on another connection
   // of the upstream. Hold it a little and look again.
-  hold_receipt(std::string(pool.name()), receipt->id, pdu, 0);
+  hold_receipt(std::string(pool.name()), receipt->id, receipt->state, pdu, 0);
   return st::ESME_ROK;
 }
 
 std::optional<uint32_t> Gateway::forward_receipt(std::string_view upstream, std::string_view id,
-                                                 const smpp::Pdu& pdu) {
-  std::optional<MessageRecord> record = messages_.find_by_smsc_id(upstream, id);
+                                                 smpp::MessageState state, const smpp::Pdu& pdu,
+                                                 int attempt) {
+  // attempt 0: as it arrives; 1-5: after each wait (hold_receipt); 5 is the last.
+  auto mode_it = id_modes_.find(upstream);
+  std::atomic<int>* mode = mode_it == id_modes_.end() ? nullptr : mode_it->second.get();
+  std::optional<MessageRecord> record = messages_.find_by_smsc_id(upstream, id, IdMatch::exact);
+  if (record) {
+    if (mode != nullptr && mode->load() == 0) mode->store(1);
+  } else if (attempt >= 5 || (mode != nullptr && mode->load() == 2) ||
+             (mode != nullptr && mode->load() == 0 && attempt >= 2)) {
+    // Conversions: for an upstream known to need them; for one not known yet, once a first
+    // wait has given the response time to arrive (so a race is not taken for a conversion).
+    bool converted = false;
+    record = messages_.find_by_smsc_id(upstream, id, IdMatch::tolerant, &converted);
+    if (record && converted && mode != nullptr) mode->store(2);
+  }
   if (!record) return std::nullopt;
+  if (smpp::is_final(state)) messages_.mark_final_receipt(*record);
   const std::string our_id = render_message_id(record->id, record->client_version);
   smpp::Pdu out = pdu;
   if (auto* d = out.as<smpp::DeliverSm>()) {
@@ -336,10 +365,11 @@ std::optional<uint32_t> Gateway::forward_receipt(std::string_view upstream, std:
   return st::ESME_ROK;
 }
 
-void Gateway::hold_receipt(std::string upstream, std::string id, smpp::Pdu pdu, int attempt) {
-  static constexpr std::array<std::chrono::milliseconds, 4> kDelays = {
-      std::chrono::milliseconds(50), std::chrono::milliseconds(250), std::chrono::seconds(1),
-      std::chrono::seconds(3)};
+void Gateway::hold_receipt(std::string upstream, std::string id, smpp::MessageState state,
+                           smpp::Pdu pdu, int attempt) {
+  static constexpr std::array<std::chrono::milliseconds, 5> kDelays = {
+      std::chrono::milliseconds(5), std::chrono::milliseconds(50), std::chrono::milliseconds(250),
+      std::chrono::seconds(1), std::chrono::seconds(3)};
   if (attempt >= static_cast<int>(kDelays.size()) || stopping_.load() || executors_.empty()) {
     log::warn("upstream {}: a delivery receipt for id '{}' matches no message", upstream, id);
     counters_.add("smppd_receipts_unmatched_total", {{"upstream", upstream}});
@@ -351,12 +381,12 @@ void Gateway::hold_receipt(std::string upstream, std::string id, smpp::Pdu pdu, 
     std::erase_if(held_, [](const auto& w) { return w.expired(); });
     held_.push_back(timer);
   }
-  timer->async_wait([this, timer, upstream = std::move(upstream), id = std::move(id),
+  timer->async_wait([this, timer, upstream = std::move(upstream), id = std::move(id), state,
                      pdu = std::move(pdu), attempt](const boost::system::error_code& ec) mutable {
     if (ec) return;  // stopping
-    const auto status = forward_receipt(upstream, id, pdu);
+    const auto status = forward_receipt(upstream, id, state, pdu, attempt + 1);
     if (!status) {
-      hold_receipt(std::move(upstream), std::move(id), std::move(pdu), attempt + 1);
+      hold_receipt(std::move(upstream), std::move(id), state, std::move(pdu), attempt + 1);
     } else if (*status != st::ESME_ROK) {
       log::warn("upstream {}: receipt for '{}' dropped: its client's queue is full", upstream, id);
       counters_.add("smppd_receipts_dropped_total", {{"upstream", upstream}});

@@ -25,6 +25,7 @@
 #include "router/mo_router.hpp"
 #include "router/router.hpp"
 #include "session/session.hpp"
+#include "smpp/receipt.hpp"
 #include "upstream/pool.hpp"
 
 namespace smppd::gateway {
@@ -62,8 +63,10 @@ class Gateway final : public upstream::PoolEvents {
   uint32_t deliver_receipt(upstream::Pool& pool, smpp::Pdu& pdu);
   // nullopt when no message matches (yet); else the status for the SMSC.
   std::optional<uint32_t> forward_receipt(std::string_view upstream, std::string_view id,
-                                          const smpp::Pdu& pdu);
-  void hold_receipt(std::string upstream, std::string id, smpp::Pdu pdu, int attempt);
+                                          smpp::MessageState state, const smpp::Pdu& pdu,
+                                          int attempt);
+  void hold_receipt(std::string upstream, std::string id, smpp::MessageState state, smpp::Pdu pdu,
+                    int attempt);
   uint32_t deliver_mo(upstream::Pool& pool, smpp::Pdu& pdu);
 
   std::shared_ptr<const config::Config> config_;
@@ -75,6 +78,10 @@ class Gateway final : public upstream::PoolEvents {
   ClientRegistry clients_;
   std::map<std::string, std::shared_ptr<upstream::Pool>, std::less<>> pools_;
   std::vector<asio::any_io_executor> executors_;
+  // Per upstream, what its receipt ids have shown: 0 not known yet, 1 the same ids as its
+  // responses, 2 hex/decimal conversions. An upstream seen to match exactly is never matched
+  // by conversion (but after the last wait), as sequential decimal ids convert into each other.
+  std::map<std::string, std::unique_ptr<std::atomic<int>>, std::less<>> id_modes_;
   std::atomic<bool> stopping_{false};
   std::mutex held_mutex_;
   std::vector<std::weak_ptr<asio::steady_timer>> held_;  // receipts waiting for their message

@@ -55,15 +55,29 @@ void MessageMap::add(const MessageRecord& record) {
 }
 
 std::optional<MessageRecord> MessageMap::find_by_smsc_id(std::string_view upstream,
-                                                         std::string_view smsc_id) const {
-  for (const std::string& k : smpp::message_id_keys(smsc_id)) {
-    const std::string key = key_of(upstream, k);
+                                                         std::string_view smsc_id, IdMatch match,
+                                                         bool* converted) const {
+  const smpp::MessageIdKeys keys = smpp::message_id_keys(smsc_id);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (i > 0 && match == IdMatch::exact) break;
+    const std::string key = key_of(upstream, keys[i]);
     const Shard& shard = shards_[shard_of(key, kShards)];
     std::lock_guard lock(shard.mutex);
     auto it = shard.by_smsc.find(key);
-    if (it != shard.by_smsc.end()) return it->second;
+    if (it == shard.by_smsc.end()) continue;
+    if (i > 0 && it->second.final_receipt) continue;
+    if (converted != nullptr) *converted = i > 0;
+    return it->second;
   }
   return std::nullopt;
+}
+
+void MessageMap::mark_final_receipt(const MessageRecord& record) {
+  const std::string key = key_of(record.upstream, smpp::canonical_message_id(record.smsc_id));
+  Shard& shard = shards_[shard_of(key, kShards)];
+  std::lock_guard lock(shard.mutex);
+  auto it = shard.by_smsc.find(key);
+  if (it != shard.by_smsc.end()) it->second.final_receipt = true;
 }
 
 std::optional<MessageRecord> MessageMap::find_by_id(uint64_t id) const {

@@ -25,6 +25,14 @@ struct MessageRecord {
   std::string upstream;  // the upstream that took it
   std::string smsc_id;   // the upstream's id, as given in its response
   smpp::Version client_version = smpp::Version::v34;
+  bool final_receipt = false;  // a receipt with a final state was matched to it
+};
+
+// How a receipt's id may be compared with the ids of responses.
+enum class IdMatch : uint8_t {
+  exact,     // the same id (after trimming, case and leading zeros)
+  tolerant,  // also its hex/decimal conversions — never to a message that already had its
+             // final receipt, where a conversion would most likely name another message
 };
 
 class MessageMap {
@@ -34,8 +42,12 @@ class MessageMap {
   void add(const MessageRecord& record);
   // By the id an upstream gives in a receipt, tolerant of hex/decimal, case and leading zeros
   // (smpp::message_id_keys).
-  std::optional<MessageRecord> find_by_smsc_id(std::string_view upstream,
-                                               std::string_view smsc_id) const;
+  // `converted` (when given) says whether a hex/decimal conversion matched.
+  std::optional<MessageRecord> find_by_smsc_id(std::string_view upstream, std::string_view smsc_id,
+                                               IdMatch match = IdMatch::tolerant,
+                                               bool* converted = nullptr) const;
+  // Notes that the message had its final receipt.
+  void mark_final_receipt(const MessageRecord& record);
   std::optional<MessageRecord> find_by_id(uint64_t id) const;
   std::size_t size() const;
 
