@@ -49,6 +49,23 @@ TEST(MessageMap, FindsByTheSmscIdInAnyOfItsForms) {
   EXPECT_EQ(map.find_by_id(42)->smsc_id, "0A1B2C3D");
 }
 
+TEST(MessageMap, ExactMatchesComeFirstAndConversionsSkipFinishedMessages) {
+  MessageMap map(1000);
+  // Sequential decimal ids: "16" is also what "10" reads as in hex.
+  map.add(MessageRecord{1, "c", "u", "16", smpp::Version::v34});
+  bool converted = true;
+  EXPECT_FALSE(map.find_by_smsc_id("u", "10", IdMatch::exact));
+  auto hit = map.find_by_smsc_id("u", "10", IdMatch::tolerant, &converted);
+  ASSERT_TRUE(hit);
+  EXPECT_TRUE(converted);
+  // Once "16" had its final receipt, a receipt for "10" is not taken for it.
+  map.mark_final_receipt(*hit);
+  EXPECT_FALSE(map.find_by_smsc_id("u", "10", IdMatch::tolerant));
+  // The exact id still finds it (a second receipt for the same message).
+  EXPECT_TRUE(map.find_by_smsc_id("u", "16", IdMatch::exact, &converted));
+  EXPECT_FALSE(converted);
+}
+
 TEST(MessageMap, ForgetsTheOldestBeyondItsBound) {
   MessageMap map(16);  // one entry per shard
   for (uint64_t i = 0; i < 1000; ++i) {
