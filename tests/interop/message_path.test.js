@@ -25,7 +25,9 @@ function startSmsc({ onSubmit, receiptDelay = 20, hexReceiptIds = false, port = 
       session.send(pdu.response());
       session.close();
     });
+    const sessionIndex = smsc.sessions.length - 1;
     session.on('submit_sm', (pdu) => {
+      pdu.via = sessionIndex;
       smsc.received.push(pdu);
       const r = (onSubmit && onSubmit(pdu, smsc)) || {};
       if (r.status) {
@@ -276,6 +278,36 @@ test('a long message keeps its UDH byte for byte', async () => {
       // npm smpp decodes the UDH into its elements (without the length octet).
       assert.deepStrictEqual(Buffer.from(sent.short_message.udh[0]), udh.subarray(1));
       assert.strictEqual(sent.short_message.message.toString(), 'part one');
+      s.destroy();
+    });
+  } finally {
+    smsc.close();
+  }
+});
+
+test('a long message in SAR TLVs keeps them, and its parts share one connection', async () => {
+  const smsc = await startSmsc();
+  try {
+    const up = upstream('carrier', [smsc], { pool: { min_connections: 3, max_connections: 3 } });
+    await h.withSmppd(config([up]), async (d) => {
+      await upstreamsBound(d, 3);
+      const s = await h.bound(d.ports.smpp, 'bind_transmitter', alice.system_id, alice.password);
+      for (let part = 1; part <= 3; part++) {
+        const r = await h.request(s, 'submit_sm', {
+          destination_addr: '1', short_message: `part ${part}`,
+          sar_msg_ref_num: 0x1234, sar_total_segments: 3, sar_segment_seqnum: part,
+        });
+        assert.strictEqual(r.command_status, 0);
+      }
+      assert.strictEqual(smsc.received.length, 3);
+      smsc.received.forEach((pdu, i) => {
+        assert.strictEqual(pdu.sar_msg_ref_num, 0x1234);
+        assert.strictEqual(pdu.sar_total_segments, 3);
+        assert.strictEqual(pdu.sar_segment_seqnum, i + 1);
+      });
+      // All three parts came over one of the three upstream connections.
+      const sessions = new Set(smsc.received.map((pdu) => pdu.via));
+      assert.strictEqual(sessions.size, 1);
       s.destroy();
     });
   } finally {
