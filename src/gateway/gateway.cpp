@@ -1,5 +1,6 @@
 #include "gateway/gateway.hpp"
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -104,9 +105,11 @@ uint64_t ip_key(const session::tcp::endpoint& remote) {
   return h;
 }
 
+// On the client session's thread: at once when already there (the upstream connection runs on
+// the same worker), else posted.
 void respond_on(const std::weak_ptr<session::Session>& ws, asio::any_io_executor ex,
                 smpp::Pdu out) {
-  asio::post(ex, [ws, out = std::move(out)]() mutable {
+  asio::dispatch(ex, [ws, out = std::move(out)]() mutable {
     if (auto s = ws.lock()) s->respond(out);
   });
 }
@@ -261,6 +264,7 @@ void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& reques
   const uint64_t id = ids_.next();
   const smpp::Version version = s.version();
   const uint64_t sticky = parts_key(request, state.system_id);
+  const asio::any_io_executor client_executor = s.executor();
   target->submit(
       std::move(request),
       [this, ws = s.weak_from_this(), ex = s.executor(), seq, cmd, id, version,
@@ -295,14 +299,14 @@ void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& reques
         // The message becomes known to receipts only once its response is queued for the
         // client, on the client's thread: a receipt that finds it is then queued after the
         // response, never before it; one that races in earlier waits (hold_receipt).
-        asio::post(ex, [this, ws, out = std::move(out),
-                        record = MessageRecord{id, client, upstream, std::move(smsc_id),
-                                               version}]() mutable {
+        asio::dispatch(ex, [this, ws, out = std::move(out),
+                            record = MessageRecord{id, client, upstream, std::move(smsc_id),
+                                                   version}]() mutable {
           if (auto session = ws.lock()) session->respond(out);
           messages_.add(record);
         });
       },
-      ip_key(s.remote()), sticky);
+      ip_key(s.remote()), sticky, &client_executor);
 }
 
 uint32_t Gateway::on_delivery(upstream::Pool& pool, smpp::Pdu& pdu) {

@@ -26,6 +26,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // From any thread: sends the request on this connection.
   void send(Pool::Waiting request);
   const std::string& host_text() const { return host_text_; }
+  const asio::any_io_executor& executor() const { return executor_; }
 
  private:
   class Handler;

@@ -175,7 +175,21 @@ std::optional<std::size_t> Pool::pick_locked(Clock::time_point now, const Waitin
       chosen = it->second.slot;
     }
   }
-  if (!chosen) chosen = balancer_.pick(candidates_, w.key);
+  if (!chosen) {
+    chosen = balancer_.pick(candidates_, w.key);
+    if (chosen && w.near && slots_[*chosen].connection &&
+        slots_[*chosen].connection->executor() != w.near) {
+      // Same host, but a connection on the caller's thread if one is free.
+      const std::size_t host = slots_[*chosen].state.host;
+      for (std::size_t i = 0; i < slots_.size(); ++i) {
+        if (candidates_[i].available && slots_[i].state.host == host && slots_[i].connection &&
+            slots_[i].connection->executor() == w.near) {
+          chosen = i;
+          break;
+        }
+      }
+    }
+  }
   if (!chosen) return std::nullopt;
   if (!rate_.try_take(now)) return std::nullopt;
   ++slots_[*chosen].state.in_flight;
@@ -270,9 +284,16 @@ void Pool::housekeeping() {
   }
 }
 
-void Pool::submit(smpp::Pdu request, Completion done, uint64_t key, uint64_t sticky) {
+void Pool::submit(smpp::Pdu request, Completion done, uint64_t key, uint64_t sticky,
+                  const asio::any_io_executor* near) {
   const auto now = Clock::now();
-  Waiting w{std::move(request), std::move(done), now + config_.timeouts.response, key, sticky};
+  Waiting w;
+  w.pdu = std::move(request);
+  w.done = std::move(done);
+  w.deadline = now + config_.timeouts.response;
+  w.key = key;
+  w.sticky = sticky;
+  if (near != nullptr) w.near = *near;
   std::unique_lock lock(mutex_);
   if (stopped_) {
     lock.unlock();

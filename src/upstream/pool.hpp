@@ -67,8 +67,11 @@ class Pool : public std::enable_shared_from_this<Pool> {
 
   // `balance_key` feeds ip_hash; `sticky_key` (non-zero) keeps requests with the same key on
   // one connection while it is up (the parts of a long message).
-  void submit(smpp::Pdu request, Completion done, uint64_t balance_key = 0,
-              uint64_t sticky_key = 0);
+  // `near` (optional): the caller's executor. Among the connections to the host the balancer
+  // chose, one on that executor is preferred, so that the request and its response stay on
+  // the caller's thread (no hand-off between threads).
+  void submit(smpp::Pdu request, Completion done, uint64_t balance_key = 0, uint64_t sticky_key = 0,
+              const asio::any_io_executor* near = nullptr);
 
   // Up, not suspended, and not tripped by `failover.threshold` consecutive failures (for
   // `failover.recovery_time`). The gateway sends to the failover upstream otherwise.
@@ -95,6 +98,7 @@ class Pool : public std::enable_shared_from_this<Pool> {
     uint32_t attempt = 0;            // retries done under the retry policy
     uint32_t last_status = 0;        // the SMSC's last refusal, answered if the wait runs out
     Clock::time_point not_before{};  // a retry waits for its back-off
+    asio::any_io_executor near;      // the caller's executor, if it gave one
   };
   struct Slot {
     std::shared_ptr<Connection> connection;  // null once retired
