@@ -1,6 +1,9 @@
 #include "gateway/gateway.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <array>
 
 #include "core/log.hpp"
 #include "smpp/receipt.hpp"
@@ -117,6 +120,7 @@ Gateway::~Gateway() = default;
 
 void Gateway::start(std::vector<asio::any_io_executor> executors,
                     const std::map<std::string, config::HostPort>& simulators) {
+  executors_ = executors;
   for (const auto& u : config_->upstreams) {
     std::vector<config::HostConfig> hosts;
     if (u.type == config::UpstreamType::simulator) {
@@ -133,6 +137,14 @@ void Gateway::start(std::vector<asio::any_io_executor> executors,
 }
 
 void Gateway::stop(session::Duration grace) {
+  stopping_.store(true);
+  {
+    std::lock_guard lock(held_mutex_);
+    for (auto& w : held_) {
+      if (auto t = w.lock()) t->cancel();
+    }
+    held_.clear();
+  }
   for (auto& [name, pool] : pools_) pool->stop(grace);
 }
 
@@ -291,14 +303,22 @@ uint32_t Gateway::deliver_receipt(upstream::Pool& pool, smpp::Pdu& pdu) {
   std::optional<smpp::Receipt> receipt;
   if (const auto* d = pdu.as<smpp::DeliverSm>()) receipt = smpp::parse_receipt(*d);
   if (const auto* d = pdu.as<smpp::DataSm>()) receipt = smpp::parse_receipt(*d);
-  std::optional<MessageRecord> record;
-  if (receipt) record = messages_.find_by_smsc_id(pool.name(), receipt->id);
-  if (!record) {
-    log::warn("upstream {}: a delivery receipt for id '{}' matches no message", pool.name(),
-              receipt ? receipt->id : std::string("?"));
+  if (!receipt) {
+    log::warn("upstream {}: a delivery receipt without a message id", pool.name());
     counters_.add("smppd_receipts_unmatched_total", {{"upstream", pool.name()}});
-    return st::ESME_ROK;  // answered: the SMSC need not retry what nobody waits for
+    return st::ESME_ROK;
   }
+  if (auto status = forward_receipt(pool.name(), receipt->id, pdu)) return *status;
+  // Not known yet: the response to its submit may still be on its way on another connection
+  // of the upstream. Hold it a little and look again.
+  hold_receipt(std::string(pool.name()), receipt->id, pdu, 0);
+  return st::ESME_ROK;
+}
+
+std::optional<uint32_t> Gateway::forward_receipt(std::string_view upstream, std::string_view id,
+                                                 const smpp::Pdu& pdu) {
+  std::optional<MessageRecord> record = messages_.find_by_smsc_id(upstream, id);
+  if (!record) return std::nullopt;
   const std::string our_id = render_message_id(record->id, record->client_version);
   smpp::Pdu out = pdu;
   if (auto* d = out.as<smpp::DeliverSm>()) {
@@ -307,13 +327,41 @@ uint32_t Gateway::deliver_receipt(upstream::Pool& pool, smpp::Pdu& pdu) {
     ds->tlvs.set(smpp::tlv::receipted_message_id, our_id);
   }
   if (!clients_.deliver(record->client, std::move(out))) {
-    log::warn("client {}: receipt queue full; upstream {} will retry", record->client, pool.name());
+    log::warn("client {}: receipt queue full; upstream {} will retry", record->client, upstream);
     counters_.add("smppd_deliveries_refused_total",
                   {{"client", record->client}, {"reason", "queue_full"}});
     return st::ESME_RMSGQFUL;
   }
-  counters_.add("smppd_receipts_total", {{"upstream", pool.name()}, {"client", record->client}});
+  counters_.add("smppd_receipts_total", {{"upstream", upstream}, {"client", record->client}});
   return st::ESME_ROK;
+}
+
+void Gateway::hold_receipt(std::string upstream, std::string id, smpp::Pdu pdu, int attempt) {
+  static constexpr std::array<std::chrono::milliseconds, 4> kDelays = {
+      std::chrono::milliseconds(50), std::chrono::milliseconds(250), std::chrono::seconds(1),
+      std::chrono::seconds(3)};
+  if (attempt >= static_cast<int>(kDelays.size()) || stopping_.load() || executors_.empty()) {
+    log::warn("upstream {}: a delivery receipt for id '{}' matches no message", upstream, id);
+    counters_.add("smppd_receipts_unmatched_total", {{"upstream", upstream}});
+    return;
+  }
+  auto timer = std::make_shared<asio::steady_timer>(executors_[0], kDelays[attempt]);
+  {
+    std::lock_guard lock(held_mutex_);
+    std::erase_if(held_, [](const auto& w) { return w.expired(); });
+    held_.push_back(timer);
+  }
+  timer->async_wait([this, timer, upstream = std::move(upstream), id = std::move(id),
+                     pdu = std::move(pdu), attempt](const boost::system::error_code& ec) mutable {
+    if (ec) return;  // stopping
+    const auto status = forward_receipt(upstream, id, pdu);
+    if (!status) {
+      hold_receipt(std::move(upstream), std::move(id), std::move(pdu), attempt + 1);
+    } else if (*status != st::ESME_ROK) {
+      log::warn("upstream {}: receipt for '{}' dropped: its client's queue is full", upstream, id);
+      counters_.add("smppd_receipts_dropped_total", {{"upstream", upstream}});
+    }
+  });
 }
 
 uint32_t Gateway::deliver_mo(upstream::Pool& pool, smpp::Pdu& pdu) {

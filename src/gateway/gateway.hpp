@@ -8,9 +8,12 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -57,6 +60,10 @@ class Gateway final : public upstream::PoolEvents {
  private:
   void forward(session::Session& s, ClientState& state, smpp::Pdu& request);
   uint32_t deliver_receipt(upstream::Pool& pool, smpp::Pdu& pdu);
+  // nullopt when no message matches (yet); else the status for the SMSC.
+  std::optional<uint32_t> forward_receipt(std::string_view upstream, std::string_view id,
+                                          const smpp::Pdu& pdu);
+  void hold_receipt(std::string upstream, std::string id, smpp::Pdu pdu, int attempt);
   uint32_t deliver_mo(upstream::Pool& pool, smpp::Pdu& pdu);
 
   std::shared_ptr<const config::Config> config_;
@@ -67,6 +74,10 @@ class Gateway final : public upstream::PoolEvents {
   MessageMap messages_;
   ClientRegistry clients_;
   std::map<std::string, std::shared_ptr<upstream::Pool>, std::less<>> pools_;
+  std::vector<asio::any_io_executor> executors_;
+  std::atomic<bool> stopping_{false};
+  std::mutex held_mutex_;
+  std::vector<std::weak_ptr<asio::steady_timer>> held_;  // receipts waiting for their message
 };
 
 }  // namespace smppd::gateway

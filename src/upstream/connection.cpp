@@ -85,7 +85,7 @@ class Connection::Handler final : public session::SessionHandler {
     log::info("upstream {}: {}: bound (SMPP {})", c_->pool_->name(), c_->host_text_,
               smpp::version_name(s.version()));
     c_->up_ = true;
-    c_->pool_->connection_up(c_->slot_, s.settings().window_size);
+    c_->pool_->connection_up(c_.get(), c_->slot_, s.settings().window_size);
   }
   void on_request(session::Session& s, smpp::Pdu& request) override {
     const auto id = request.command_id();
@@ -138,6 +138,14 @@ void Connection::stop(Duration grace) {
   });
 }
 
+void Connection::recycle(Duration grace) {
+  asio::dispatch(executor_, [self = shared_from_this(), grace] {
+    if (self->stopping_ || !self->session_) return;
+    self->reconnect_now_ = true;
+    self->session_->shutdown(grace, "recycled after max_lifetime");
+  });
+}
+
 void Connection::send(Pool::Waiting request) {
   asio::dispatch(executor_, [self = shared_from_this(), r = std::move(request)]() mutable {
     self->send_now(std::move(r));
@@ -146,7 +154,7 @@ void Connection::send(Pool::Waiting request) {
 
 void Connection::send_now(Pool::Waiting request) {
   if (!session_ || !up_ || closed_) {
-    pool_->bounced(slot_, std::move(request));  // back to the queue: this one is down
+    pool_->bounced(this, slot_, std::move(request));  // back to the queue: this one is down
     return;
   }
   uint64_t cookie;
@@ -165,7 +173,7 @@ void Connection::send_now(Pool::Waiting request) {
   if (sent != session::SendResult::sent) {
     f.used = false;
     free_.push_back(cookie);
-    pool_->bounced(slot_, std::move(f.request));
+    pool_->bounced(this, slot_, std::move(f.request));
   }
 }
 
@@ -182,11 +190,11 @@ void Connection::on_response(uint64_t cookie, session::Outcome outcome, smpp::Pd
       outcome == session::Outcome::response && response != nullptr ? response->command_status : 0;
   if (status == smpp::status::ESME_RTHROTTLED || status == smpp::status::ESME_RMSGQFUL) {
     // The SMSC did not take it: slow this connection down and send it again later.
-    pool_->throttled(slot_, std::move(f.request), status);
+    pool_->throttled(this, slot_, std::move(f.request), status);
     return;
   }
   const Result result = outcome == session::Outcome::response ? Result::response : Result::timeout;
-  if (pool_->request_done(slot_, result, f.request, status, latency_ms)) return;  // retried
+  if (pool_->request_done(this, slot_, result, f.request, status, latency_ms)) return;  // retried
   Completion done = std::move(f.request.done);
   if (result == Result::response) {
     done(Result::response, response, host_text_);
@@ -254,7 +262,7 @@ asio::awaitable<void> Connection::run(std::shared_ptr<Connection> self) {
       up_ = false;
       session_.reset();
       if (was_up) {
-        pool_->connection_down(slot_);
+        pool_->connection_down(this, slot_);
         backoff = initial;
       }
       if (last_bind_status_ == smpp::status::ESME_RALYBND) {
@@ -264,6 +272,10 @@ asio::awaitable<void> Connection::run(std::shared_ptr<Connection> self) {
       // Requests still waiting here were failed by the session (Outcome::closed).
     }
     if (stopping_) break;
+    if (reconnect_now_) {
+      reconnect_now_ = false;
+      continue;
+    }
     wake_.expires_after(jittered(backoff));  // stop() cancels it
     co_await wake_.async_wait(nothrow);
     wake_.expires_at(Clock::time_point::max());

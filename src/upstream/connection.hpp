@@ -21,6 +21,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void start();
   void stop(Duration grace);
+  // Ends the session gracefully (unbind after in-flight responses) and connects again at once.
+  void recycle(Duration grace);
   // From any thread: sends the request on this connection.
   void send(Pool::Waiting request);
   const std::string& host_text() const { return host_text_; }
@@ -49,6 +51,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool up_ = false;
   bool closed_ = false;
   bool stopping_ = false;
+  bool reconnect_now_ = false;
   Duration grace_{0};
   uint32_t last_bind_status_ = 0;
   std::vector<InFlight> in_flight_;

@@ -80,6 +80,7 @@ void Pool::start() {
             if (self->stopped_ && self->waiting_.empty() && self->delayed_.empty()) break;
           }
           self->drain();
+          self->housekeeping();
         }
       },
       asio::detached);
@@ -160,7 +161,8 @@ std::optional<std::size_t> Pool::pick_locked(Clock::time_point now, const Waitin
   if (suspended_ || stopped_) return std::nullopt;
   for (std::size_t i = 0; i < slots_.size(); ++i) {
     Slot& s = slots_[i];
-    s.state.available = s.state.up && now >= s.paused_until && s.state.in_flight < s.window;
+    s.state.available =
+        s.state.up && !s.recycling && now >= s.paused_until && s.state.in_flight < s.window;
     candidates_[i] = s.state;
   }
   std::optional<std::size_t> chosen;
@@ -177,6 +179,7 @@ std::optional<std::size_t> Pool::pick_locked(Clock::time_point now, const Waitin
   if (!chosen) return std::nullopt;
   if (!rate_.try_take(now)) return std::nullopt;
   ++slots_[*chosen].state.in_flight;
+  slots_[*chosen].last_used = now;
   if (w.sticky != 0) {
     if (sticky_.size() >= kMaxSticky) {
       std::erase_if(sticky_, [now](const auto& e) { return e.second.until < now; });
@@ -189,14 +192,15 @@ std::optional<std::size_t> Pool::pick_locked(Clock::time_point now, const Waitin
 
 std::shared_ptr<Connection> Pool::maybe_grow_locked(Clock::time_point now) {
   if (stopped_ || now - last_growth_ < kGrowthInterval) return nullptr;
-  // Grow only when every up connection of the best priority is full and none is on its way.
+  // Grow only when every live connection of the best priority is full and none is on its way.
   std::vector<std::size_t> per_host(hosts_.size(), 0);
   uint32_t best = UINT32_MAX;
   for (const auto& s : slots_) {
+    if (s.retired) continue;
     ++per_host[s.state.host];
     if (!s.state.up) return nullptr;  // one is connecting (or down): wait for it
     best = std::min(best, hosts_[s.state.host].priority);
-    if (s.state.in_flight < s.window) return nullptr;
+    if (s.state.in_flight < s.window && !s.recycling) return nullptr;
   }
   std::optional<std::size_t> host;
   for (std::size_t h = 0; h < hosts_.size(); ++h) {
@@ -205,16 +209,65 @@ std::shared_ptr<Connection> Pool::maybe_grow_locked(Clock::time_point now) {
   }
   if (!host) return nullptr;
   last_growth_ = now;
-  const std::size_t index = slots_.size();
-  Slot slot;
+  // A retired slot of that host is reused; otherwise a new one.
+  std::size_t index = slots_.size();
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    if (slots_[i].retired && slots_[i].state.host == *host) {
+      index = i;
+      break;
+    }
+  }
+  if (index == slots_.size()) {
+    slots_.emplace_back();
+    candidates_.resize(slots_.size());
+  }
+  Slot& slot = slots_[index];
+  slot = Slot{};
   slot.state.host = *host;
+  slot.last_used = now;
   slot.connection = std::make_shared<Connection>(shared_from_this(), index, *host,
                                                  executors_[index % executors_.size()]);
-  slots_.push_back(slot);
-  candidates_.resize(slots_.size());
-  log::info("upstream {}: opening connection {} (every window is full)", config_.name,
-            slots_.size());
+  log::info("upstream {}: opening another connection to {} (every window is full)", config_.name,
+            slot.connection->host_text());
   return slot.connection;
+}
+
+void Pool::housekeeping() {
+  std::vector<std::shared_ptr<Connection>> to_stop, to_recycle;
+  {
+    std::lock_guard lock(mutex_);
+    const auto now = Clock::now();
+    if (stopped_ || now - last_housekeeping_ < std::chrono::seconds(1)) return;
+    last_housekeeping_ = now;
+    std::vector<std::size_t> live(hosts_.size(), 0);
+    for (const auto& s : slots_) live[s.state.host] += s.retired ? 0 : 1;
+    const std::size_t keep = std::max<uint32_t>(1, config_.pool.min_connections);
+    for (auto& s : slots_) {
+      if (s.retired || !s.connection) continue;
+      if (s.state.up && s.state.in_flight == 0 && live[s.state.host] > keep &&
+          config_.pool.idle_timeout.count() > 0 && now - s.last_used >= config_.pool.idle_timeout) {
+        s.retired = true;
+        s.state.up = false;
+        --live[s.state.host];
+        to_stop.push_back(std::move(s.connection));
+        continue;
+      }
+      if (s.state.up && !s.recycling && config_.pool.max_lifetime.count() > 0 &&
+          now - s.up_since >= config_.pool.max_lifetime) {
+        s.recycling = true;
+        to_recycle.push_back(s.connection);
+      }
+    }
+  }
+  for (auto& c : to_stop) {
+    log::info("upstream {}: closing an idle connection to {}", config_.name, c->host_text());
+    c->stop(config_.timeouts.response);
+  }
+  for (auto& c : to_recycle) {
+    log::info("upstream {}: recycling the connection to {} (max_lifetime)", config_.name,
+              c->host_text());
+    c->recycle(config_.timeouts.response);
+  }
 }
 
 void Pool::submit(smpp::Pdu request, Completion done, uint64_t key, uint64_t sticky) {
@@ -280,25 +333,31 @@ void Pool::drain() {
   for (auto& w : expired) fail(w, "no_connection_in_time");
 }
 
-void Pool::connection_up(std::size_t slot, uint32_t window) {
+void Pool::connection_up(const Connection* who, std::size_t slot, uint32_t window) {
   {
     std::lock_guard lock(mutex_);
-    Slot& s = slots_.at(slot);
+    Slot* found = slot_of_locked(who, slot);
+    if (found == nullptr) return;
+    Slot& s = *found;
     s.state.up = true;
     s.state.in_flight = 0;
     s.window = std::max<uint32_t>(1, window);
     s.pause = Duration(0);
     s.paused_until = {};
+    s.up_since = s.last_used = Clock::now();
+    s.recycling = false;
   }
   drain();
 }
 
-void Pool::connection_down(std::size_t slot) {
+void Pool::connection_down(const Connection* who, std::size_t slot) {
   std::lock_guard lock(mutex_);
-  Slot& s = slots_.at(slot);
+  Slot* found = slot_of_locked(who, slot);
+  if (found == nullptr) return;
+  Slot& s = *found;
   s.state.up = false;
   s.state.in_flight = 0;
-  note_failure_locked(Clock::now());
+  if (!s.retired && !s.recycling && !stopped_) note_failure_locked(Clock::now());
 }
 
 void Pool::note_failure_locked(Clock::time_point now) {
@@ -330,16 +389,17 @@ Duration Pool::retry_delay(uint32_t attempt) const {
   return std::min(Duration(static_cast<int64_t>(ms)), r.max_delay);
 }
 
-bool Pool::request_done(std::size_t slot, Result result, Waiting& request, uint32_t status,
-                        double latency_ms) {
+bool Pool::request_done(const Connection* who, std::size_t slot, Result result, Waiting& request,
+                        uint32_t status, double latency_ms) {
   bool retry = false;
   {
     std::lock_guard lock(mutex_);
     const auto now = Clock::now();
-    Slot& s = slots_.at(slot);
-    if (s.state.in_flight > 0) --s.state.in_flight;
-    s.pause = Duration(0);
-    balancer_.observe_latency(s.state.host, latency_ms);
+    if (Slot* s = slot_of_locked(who, slot)) {
+      if (s->state.in_flight > 0) --s->state.in_flight;
+      s->pause = Duration(0);
+      balancer_.observe_latency(s->state.host, latency_ms);
+    }
     if (result == Result::response) {
       consecutive_failures_ = 0;
       const auto& r = config_.retry;
@@ -366,14 +426,15 @@ bool Pool::request_done(std::size_t slot, Result result, Waiting& request, uint3
   return retry;
 }
 
-void Pool::throttled(std::size_t slot, Waiting retry, uint32_t status) {
+void Pool::throttled(const Connection* who, std::size_t slot, Waiting retry, uint32_t status) {
   {
     std::lock_guard lock(mutex_);
-    Slot& s = slots_.at(slot);
-    if (s.state.in_flight > 0) --s.state.in_flight;
-    if (s.state.up) {
-      s.pause = s.pause.count() == 0 ? kFirstPause : std::min(s.pause * 2, kMaxPause);
-      s.paused_until = Clock::now() + s.pause;
+    if (Slot* s = slot_of_locked(who, slot)) {
+      if (s->state.in_flight > 0) --s->state.in_flight;
+      if (s->state.up) {
+        s->pause = s->pause.count() == 0 ? kFirstPause : std::min(s->pause * 2, kMaxPause);
+        s->paused_until = Clock::now() + s->pause;
+      }
     }
     // First in line again, with its original deadline: if the SMSC keeps refusing it until
     // then, the client gets the SMSC's status.
@@ -384,11 +445,20 @@ void Pool::throttled(std::size_t slot, Waiting retry, uint32_t status) {
   drain();
 }
 
-void Pool::bounced(std::size_t slot, Waiting retry) {
+Pool::Slot* Pool::slot_of_locked(const Connection* who, std::size_t slot) {
+  if (slot >= slots_.size()) return nullptr;
+  Slot& s = slots_[slot];
+  // A retired slot has no connection; a reused one has another. Stopped pools keep counting.
+  if (s.connection.get() != who && !(stopped_ && s.connection == nullptr)) return nullptr;
+  return &s;
+}
+
+void Pool::bounced(const Connection* who, std::size_t slot, Waiting retry) {
   {
     std::lock_guard lock(mutex_);
-    Slot& s = slots_.at(slot);
-    if (s.state.in_flight > 0) --s.state.in_flight;
+    if (Slot* s = slot_of_locked(who, slot)) {
+      if (s->state.in_flight > 0) --s->state.in_flight;
+    }
     waiting_.push_front(std::move(retry));
   }
   drain();

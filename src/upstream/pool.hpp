@@ -97,24 +97,31 @@ class Pool : public std::enable_shared_from_this<Pool> {
     Clock::time_point not_before{};  // a retry waits for its back-off
   };
   struct Slot {
-    std::shared_ptr<Connection> connection;
+    std::shared_ptr<Connection> connection;  // null once retired
     Candidate state;
     uint32_t window = 1;
     Clock::time_point paused_until{};
     Duration pause{0};
+    Clock::time_point up_since{};
+    Clock::time_point last_used{};
+    bool retired = false;    // closed for being idle beyond pool.min_connections
+    bool recycling = false;  // past pool.max_lifetime: takes no new requests, then reconnects
   };
 
   // Called by connections (on their executors).
-  void connection_up(std::size_t slot, uint32_t window);
-  void connection_down(std::size_t slot);
+  // Each names its connection: a slot may have been given to a new one since.
+  void connection_up(const Connection* who, std::size_t slot, uint32_t window);
+  void connection_down(const Connection* who, std::size_t slot);
   // A response or timeout. Returns true when the pool took the request back to retry it
   // (a retryable status under the retry policy); the connection then does not complete it.
-  bool request_done(std::size_t slot, Result result, Waiting& request, uint32_t status,
-                    double latency_ms);
+  bool request_done(const Connection* who, std::size_t slot, Result result, Waiting& request,
+                    uint32_t status, double latency_ms);
   // ESME_RTHROTTLED / ESME_RMSGQFUL: pause the connection, queue the request again in front.
-  void throttled(std::size_t slot, Waiting retry, uint32_t status);
+  void throttled(const Connection* who, std::size_t slot, Waiting retry, uint32_t status);
   // The connection could not send it (down, window full): queue it again in front.
-  void bounced(std::size_t slot, Waiting retry);
+  void bounced(const Connection* who, std::size_t slot, Waiting retry);
+  // With mutex_ held: the slot if it still belongs to `who`.
+  Slot* slot_of_locked(const Connection* who, std::size_t slot);
 
   // With mutex_ held: the next slot for a request, taking a rate token.
   std::optional<std::size_t> pick_locked(Clock::time_point now, const Waiting& w);
@@ -122,6 +129,9 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // pool.max_connections per host). The caller starts it after unlocking.
   std::shared_ptr<Connection> maybe_grow_locked(Clock::time_point now);
   void note_failure_locked(Clock::time_point now);
+  // Once a second: close connections idle beyond idle_timeout (above min_connections), and
+  // recycle those older than max_lifetime.
+  void housekeeping();
   Duration retry_delay(uint32_t attempt) const;
   void refresh_locked(Clock::time_point now);
   void drain();
@@ -150,6 +160,7 @@ class Pool : public std::enable_shared_from_this<Pool> {
   uint32_t consecutive_failures_ = 0;
   Clock::time_point tripped_until_{};
   Clock::time_point last_growth_{};
+  Clock::time_point last_housekeeping_{};
   std::size_t max_waiting_;
   bool suspended_ = false;
   bool stopped_ = false;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <thread>
 
 #include "gateway/message_map.hpp"
 
@@ -28,7 +29,10 @@ TEST(MessageIds, UniqueAndAboveThoseOfAnEarlierStart) {
     last = first.next();
     EXPECT_TRUE(seen.insert(last).second);
   }
-  MessageIdSource restarted;  // a later start begins above what the first handed out
+  // A later start begins above what the first handed out, as long as that averaged under one
+  // id per microsecond (1,000 ids above may take less than a millisecond: wait for the clock).
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  MessageIdSource restarted;
   EXPECT_GT(restarted.next(), last);
 }
 

@@ -11,7 +11,8 @@ const alice = { system_id: 'alice', password: 'secret1' };
 
 // An SMSC made with the npm package. `onSubmit(pdu)` may return { status } to refuse, or
 // { id } to choose the message id. Receipts follow accepted submits that ask for one.
-function startSmsc({ onSubmit, receiptDelay = 20, hexReceiptIds = false } = {}) {
+function startSmsc({ onSubmit, receiptDelay = 20, hexReceiptIds = false, port = 0,
+  receiptFirst = false } = {}) {
   const smsc = { received: [], sessions: [], nextId: 1000 };
   const server = smpp.createServer((session) => {
     smsc.sessions.push(session);
@@ -32,7 +33,9 @@ function startSmsc({ onSubmit, receiptDelay = 20, hexReceiptIds = false } = {}) 
         return;
       }
       const id = r.id || String(smsc.nextId++);
-      session.send(pdu.response({ message_id: id }));
+      const respond = () => session.send(pdu.response({ message_id: id }));
+      // receiptFirst: the receipt overtakes the response (as on a separate receiver bind).
+      if (receiptFirst) setTimeout(respond, 30); else respond();
       if (pdu.registered_delivery & 1) {
         // The receipt text gives the id in decimal; the TLV (when sent) as given.
         const textId = hexReceiptIds ? parseInt(id, 16).toString(10) : id;
@@ -42,12 +45,12 @@ function startSmsc({ onSubmit, receiptDelay = 20, hexReceiptIds = false } = {}) 
           esm_class: 4,
           short_message: `id:${textId} sub:001 dlvrd:001 submit date:2611271200 ` +
             'done date:2611271201 stat:DELIVRD err:000 text:hello',
-        }), receiptDelay);
+        }), receiptFirst ? 0 : receiptDelay);
       }
     });
   });
   return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(port, '127.0.0.1', () => {
       smsc.port = server.address().port;
       smsc.close = () => {
         for (const s of smsc.sessions) s.destroy();
@@ -368,4 +371,71 @@ test('the demo configuration: a message reaches the built-in simulator and its r
     assert.match(got[0].short_message.message.toString(), new RegExp(`id:${r.message_id} .*stat:DELIVRD`));
     s.destroy();
   });
+});
+
+test('a receipt that overtakes its submit_sm_resp is held until the message is known', async () => {
+  const smsc = await startSmsc({ receiptFirst: true });
+  try {
+    await h.withSmppd(config([upstream('carrier', [smsc])]), async (d) => {
+      await upstreamsBound(d);
+      const s = await h.bound(d.ports.smpp, 'bind_transceiver', alice.system_id, alice.password);
+      const got = receipts(s);
+      const resp = await h.request(s, 'submit_sm',
+        { destination_addr: '1', short_message: 'x', registered_delivery: 1 });
+      assert.strictEqual(resp.command_status, 0);
+      await waitUntil(() => got.length === 1, 3000, 'the held receipt');
+      assert.match(got[0].short_message.message.toString(), new RegExp(`id:${resp.message_id} `));
+      assert.strictEqual(d.grep(/matches no message/).length, 0);
+      s.destroy();
+    });
+  } finally {
+    smsc.close();
+  }
+});
+
+test('a route\'s failover upstream takes the traffic when its SMSC is killed', async () => {
+  const main = await startSmsc();
+  const spare = await startSmsc();
+  try {
+    const cfg = config([upstream('carrier', [main]), upstream('spare', [spare])]);
+    cfg.routes = [{ name: 'all', match: { destination_addr: '*' }, upstream: 'carrier',
+      failover: 'spare' }];
+    await h.withSmppd(cfg, async (d) => {
+      await upstreamsBound(d, 2);
+      const s = await h.bound(d.ports.smpp, 'bind_transmitter', alice.system_id, alice.password);
+      assert.strictEqual((await h.request(s, 'submit_sm', { destination_addr: '1', short_message: 'a' })).command_status, 0);
+      assert.strictEqual(main.received.length, 1);
+      main.close();
+      await waitUntil(() => d.grep(/upstream carrier: \S+: connection closed/).length >= 1, 5000, 'the drop');
+      for (let i = 0; i < 3; i++) {
+        assert.strictEqual((await h.request(s, 'submit_sm', { destination_addr: '1', short_message: 'b' })).command_status, 0);
+      }
+      assert.strictEqual(spare.received.length, 3);
+      s.destroy();
+    });
+  } finally {
+    spare.close();
+  }
+});
+
+test('smppd reconnects when the SMSC comes back', async () => {
+  const first = await startSmsc();
+  const port = first.port;
+  let second;
+  try {
+    await h.withSmppd(config([upstream('carrier', [first])]), async (d) => {
+      await upstreamsBound(d);
+      first.close();
+      await waitUntil(() => d.grep(/connection closed/).length >= 1, 5000, 'the drop');
+      second = await startSmsc({ port });
+      await waitUntil(() => d.grep(/upstream carrier: \S+: bound/).length >= 2, 10000, 'the rebind');
+      const s = await h.bound(d.ports.smpp, 'bind_transmitter', alice.system_id, alice.password);
+      const r = await h.request(s, 'submit_sm', { destination_addr: '1', short_message: 'again' });
+      assert.strictEqual(r.command_status, 0);
+      assert.strictEqual(second.received.length, 1);
+      s.destroy();
+    });
+  } finally {
+    if (second) second.close();
+  }
 });

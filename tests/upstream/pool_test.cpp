@@ -241,5 +241,30 @@ TEST_F(PoolTest, SuspendHoldsMessagesAndResumeSendsThem) {
   wait_for([&] { return done.load() == 1; });
 }
 
+TEST_F(PoolTest, GrowsUnderLoadAndShrinksWhenIdle) {
+  config::UpstreamConfig c;
+  c.hosts = {host(start_sim())};
+  c.window.size = 1;  // one request per connection: a burst needs more connections
+  c.pool.min_connections = 1;
+  c.pool.max_connections = 3;
+  c.pool.idle_timeout = 1s;
+  start_pool(c);
+  for (uint32_t s : submit(200)) EXPECT_EQ(s, 0u);
+  EXPECT_GT(stats(0).binds, 1u);  // more connections were opened for the burst
+  // Idle: back to min_connections.
+  wait_for([&] { return pool->connections_up() == 1; }, 5s);
+  for (uint32_t s : submit(3)) EXPECT_EQ(s, 0u);
+}
+
+TEST_F(PoolTest, RecyclesConnectionsAfterMaxLifetime) {
+  config::UpstreamConfig c;
+  c.hosts = {host(start_sim())};
+  c.pool.max_lifetime = 1s;
+  start_pool(c);
+  wait_for([&] { return stats(0).binds >= 2; }, 5s);  // unbound and bound again
+  wait_for([&] { return pool->connections_up() == 1; });
+  for (uint32_t s : submit(5)) EXPECT_EQ(s, 0u);
+}
+
 }  // namespace
 }  // namespace smppd::upstream
