@@ -165,8 +165,9 @@ struct Tally {
 // Message id -> submit time (or, for a receipt that came first, its arrival time with the top
 // bit set), shared by every thread: a receipt may arrive on any session of the system_id.
 // Sharded so that threads seldom meet on a lock; with one thread the locks are skipped.
-// The ids matched last (kRecent per shard) are remembered, so that a second receipt for a
-// message is counted as a duplicate rather than as a receipt for an unknown message.
+// The ids matched last (kRecent per shard, 131,072 in all: seconds of traffic) are remembered,
+// so that a second receipt for a message is counted as a duplicate rather than as a receipt for
+// an unknown message; one that comes later still counts as unmatched.
 class ReceiptMatcher {
  public:
   static constexpr uint64_t kEarly = uint64_t{1} << 63;
@@ -230,7 +231,7 @@ class ReceiptMatcher {
 
  private:
   static constexpr std::size_t kShards = 16;
-  static constexpr std::size_t kRecent = 1024;
+  static constexpr std::size_t kRecent = 8192;
   struct Shard {
     std::mutex mutex;
     MessageIdTable table;
