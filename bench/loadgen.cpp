@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "load/args.hpp"
+#include "load/fifo.hpp"
 #include "load/latency_histogram.hpp"
 #include "load/message_id_table.hpp"
 #include "load/process.hpp"
@@ -120,7 +121,7 @@ struct Tally {
   uint64_t receipts = 0;          // deliver_sm / data_sm receipts received
   uint64_t receipts_no_id = 0;    // a receipt with no usable id
   uint64_t receipts_early = 0;    // arrived before their submit_sm_resp (matched later)
-  uint64_t receipt_dups = 0;      // a second receipt for an id waiting for its response
+  uint64_t receipt_dups = 0;      // a second receipt for a message (recently matched or waiting)
   uint64_t duplicate_ids = 0;     // a message id given twice by the SMSC
   uint64_t other_deliveries = 0;  // deliver_sm that are not receipts (MO)
   std::array<uint64_t, 10> receipt_states{};
@@ -164,6 +165,9 @@ struct Tally {
 // Message id -> submit time (or, for a receipt that came first, its arrival time with the top
 // bit set), shared by every thread: a receipt may arrive on any session of the system_id.
 // Sharded so that threads seldom meet on a lock; with one thread the locks are skipped.
+// The ids matched last (kRecent per shard, 131,072 in all: seconds of traffic) are remembered,
+// so that a second receipt for a message is counted as a duplicate rather than as a receipt for
+// an unknown message; one that comes later still counts as unmatched.
 class ReceiptMatcher {
  public:
   static constexpr uint64_t kEarly = uint64_t{1} << 63;
@@ -180,7 +184,10 @@ class ReceiptMatcher {
     Guard g(s, locking_);
     uint64_t v = 0;
     if (s.table.take(key, v)) {
-      if ((v & kEarly) != 0) return v & ~kEarly;
+      if ((v & kEarly) != 0) {
+        s.remember(key);
+        return v & ~kEarly;
+      }
       ++tally.duplicate_ids;
     }
     s.table.put(key, submit_ns);
@@ -195,9 +202,16 @@ class ReceiptMatcher {
     Guard g(s, locking_);
     uint64_t v = 0;
     if (s.table.take(key, v)) {
-      if ((v & kEarly) == 0) return v;
-      ++tally.receipt_dups;
+      if ((v & kEarly) == 0) {
+        s.remember(key);
+        return v;
+      }
+      ++tally.receipt_dups;  // a second receipt, both ahead of the response
       s.table.put(key, v);
+      return 0;
+    }
+    if (s.recent.contains(key)) {
+      ++tally.receipt_dups;
       return 0;
     }
     ++tally.receipts_early;
@@ -217,9 +231,21 @@ class ReceiptMatcher {
 
  private:
   static constexpr std::size_t kShards = 16;
+  static constexpr std::size_t kRecent = 8192;
   struct Shard {
     std::mutex mutex;
     MessageIdTable table;
+    MessageIdTable recent{kRecent};
+    smppd::bench::Fifo<uint64_t> recent_order{kRecent + 1};
+    void remember(uint64_t key) {
+      recent.put(key, 0);
+      recent_order.push(key);
+      if (recent_order.size() > kRecent) {
+        uint64_t ignored = 0;
+        recent.take(recent_order.front(), ignored);
+        recent_order.pop();
+      }
+    }
   };
   struct Guard {
     Guard(Shard& s, bool locking) : s_(locking ? &s : nullptr) {
@@ -620,7 +646,8 @@ struct Summary {
   uint64_t missing() const { return receipts_expected - std::min(receipts_expected, matched); }
   bool all_ok() const {
     return bound == sessions_wanted && sent > 0 && ok == sent && unanswered == 0 &&
-           (!o->receipts || (missing() == 0 && unmatched == 0));
+           (!o->receipts ||
+            (missing() == 0 && unmatched == 0 && t.receipt_dups == 0 && t.receipts_no_id == 0));
   }
 };
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ctest bench.loadgen_sink: smpp_sink and smpp_loadgen against each other on loopback for about
 # a second each way, with receipts: every submit_sm answered, every receipt matched.
-#   1. transceivers, receipts right after the response;
+#   1. transceivers, receipts right after the response on the session that submitted (so none
+#      overtakes its response: early=0);
 #   2. transmitters plus receivers on two loadgen threads, at 20,000 msg/s, receipts 100 ms
 #      later (the sink's delayed queue; receipts that reach another session, on another thread,
 #      than the one that submitted).
@@ -41,10 +42,11 @@ check() {
   grep -Eq '^sent count=[1-9]' "$work/loadgen.out" || { echo "FAIL: nothing sent"; exit 1; }
 }
 
-start_sink
+start_sink --receipt-session same
 "$loadgen" "127.0.0.1:$port" --sessions 2 --window 50 --duration 1s --receipts \
   --receipt-wait 3s >"$work/loadgen.out" 2>&1 || true
 check
+grep -Eq '^receipts .* early=0 ' "$work/loadgen.out" || { echo "FAIL: receipts overtook"; exit 1; }
 stop_sink
 
 start_sink --receipt-delay 100ms

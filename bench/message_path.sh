@@ -6,8 +6,10 @@
 #   3. at a fixed 10,000 msg/s, with receipts: latency (target: p99 added by smppd <= 2 ms)
 # smppd gets a generated configuration: a listener on a free loopback port, one client, one
 # upstream whose host is the sink, and a "*" route. Whether smppd has a message path at all is
-# found out by a short probe (100 messages with receipts); when it does not, the smppd column
-# says so and only the direct figures are given.
+# found out by a short probe (100 submit_sm); when it does not, the smppd column says so and
+# only the direct figures are given. A second probe (100 with receipts) says whether receipts
+# come back whole; the runs go ahead either way, and a run that lost or duplicated receipts is
+# flagged under the table.
 #
 #   bench/message_path.sh [BUILD_DIR]          (default build/hr; needs smpp_loadgen, smpp_sink,
 #                                               and src/cli/smppd for the smppd column)
@@ -16,6 +18,10 @@
 #   SESSIONS [4]   loadgen sessions         WINDOW [200]   loadgen window per session
 #   RATE [10000]   the fixed-rate run       UPSTREAM_CONNECTIONS [4]  smppd -> sink sessions
 #   SMPPD [BUILD_DIR/src/cli/smppd]         KEEP [empty]   a directory to keep every output in
+#   RECEIPT_DELAY [0ms]  the sink's --receipt-delay (0: right behind the submit_sm_resp)
+#   RECEIPT_SESSION [same]  the sink's --receipt-session in the runs: same (the session that
+#                  submitted) or any (round robin over the sessions of the system_id; the probe
+#                  checks this case for smppd anyway)
 #   RT [0]         1: run the fixed-rate scenario under SCHED_FIFO (chrt -f 1): generator, sink
 #                  and smppd, for that run only (they use well under a core at 10,000 msg/s)
 #
@@ -39,6 +45,8 @@ window=${WINDOW:-200}
 rate=${RATE:-10000}
 upstream_connections=${UPSTREAM_CONNECTIONS:-4}
 rt=${RT:-0}
+receipt_delay=${RECEIPT_DELAY:-0ms}
+receipt_session=${RECEIPT_SESSION:-same}
 if [ "$rt" = 1 ] && ! chrt -f 1 true 2>/dev/null; then
   echo "RT=1: cannot use SCHED_FIFO here (chrt -f 1 failed): normal scheduling" >&2
   rt=0
@@ -54,6 +62,7 @@ done
 work=$(mktemp -d /tmp/smppd-message-path-XXXXXX)
 pids=()
 cleanup() {
+  local p
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && cp -r "$work"/. "$KEEP"/; fi
@@ -101,10 +110,11 @@ wait_listening() {
   return 1
 }
 
-# start_sink NAME: starts a sink, sets sink_pid and sink_port.
+# start_sink NAME [RECEIPT_SESSION]: starts a sink, sets sink_pid and sink_port.
 start_sink() {
   local out=$work/sink-$1.out
-  "$sink" --listen 127.0.0.1:0 --window 1000 >"$out" 2>&1 &
+  "$sink" --listen 127.0.0.1:0 --window 1000 --receipt-delay "$receipt_delay" \
+    --receipt-session "${2:-$receipt_session}" >"$out" 2>&1 &
   sink_pid=$!
   pids+=("$sink_pid")
   local i
@@ -118,9 +128,15 @@ start_sink() {
   exit 1
 }
 
+# stop PID: ends a process this script started, and forgets it (so that the exit trap never
+# signals a pid the system may have given to another process since).
 stop() {
+  [ -n "$1" ] || return 0
   kill -TERM "$1" 2>/dev/null || true
   wait "$1" 2>/dev/null || true
+  local kept=() p
+  for p in "${pids[@]}"; do [ "$p" = "$1" ] || kept+=("$p"); done
+  pids=("${kept[@]}")
 }
 
 # realtime on|off PID...: every thread of these processes to SCHED_FIFO 1, or back.
@@ -186,11 +202,14 @@ direct_sink_stats=$(grep '^sink stats' "$work/sink-direct.out" || true)
 smppd_sink_stats=
 
 # ---- through smppd
-smppd_state="smppd not built ($smppd)"
-if [ -x "$smppd" ]; then
-  start_sink smppd
+# start_smppd NAME RECEIPT_SESSION: a sink and smppd in front of it (sink_pid, smppd_pid,
+# listen_port); false, with smppd_state saying why, when smppd does not come up.
+start_smppd() {
+  local name=$1
+  start_sink "$name" "$2"
   listen_port=$(free_port)
-  cat >"$work/smppd.yaml" <<EOF
+  local config=$work/smppd-$name.yaml
+  cat >"$config" <<EOF
 listeners:
   - name: bench
     type: smpp
@@ -211,33 +230,56 @@ routes:
     upstream: sink
 logging: { level: warn }
 EOF
-  if ! "$smppd" validate --config "$work/smppd.yaml" >"$work/smppd-validate.out" 2>&1; then
+  smppd_pid=
+  if ! "$smppd" validate --config "$config" >"$work/smppd-validate.out" 2>&1; then
     smppd_state="smppd rejects the generated configuration:
 $(cat "$work/smppd-validate.out")"
-  else
-    "$smppd" --config "$work/smppd.yaml" >"$work/smppd.log" 2>&1 &
-    smppd_pid=$!
-    pids+=("$smppd_pid")
-    if ! wait_listening "$listen_port"; then
-      smppd_state="smppd did not start listening: $(tail -n 3 "$work/smppd.log" | tr '\n' ' ')"
-    else
-      sleep 0.5  # the upstream sessions bind
-      "$loadgen" "127.0.0.1:$listen_port" --count 100 --receipts --timeout 5s --receipt-wait 5s \
-        >"$work/probe.out" 2>&1 || true
-      if grep -q '^result=ok' "$work/probe.out"; then
-        smppd_state=ok
-        echo "== through smppd: loadgen -> smppd -> sink" >&2
-        run_all smppd "$listen_port" "$sink_pid" "$smppd_pid"
-      else
-        smppd_state="smppd's message path does not work yet; 100 submit_sm with receipts got:
-$(grep -E '^(bind|answered|status|receipts|result)' "$work/probe.out" |
-          sed 's/^/  /')"
-      fi
-    fi
-    stop "$smppd_pid"
+    return 1
   fi
+  "$smppd" --config "$config" >"$work/smppd-$name.log" 2>&1 &
+  smppd_pid=$!
+  pids+=("$smppd_pid")
+  if ! wait_listening "$listen_port"; then
+    smppd_state="smppd did not start listening: $(tail -n 3 "$work/smppd-$name.log")"
+    return 1
+  fi
+  sleep 0.5  # the upstream sessions bind
+}
+stop_smppd() {
+  stop "$smppd_pid"
   stop "$sink_pid"
-  smppd_sink_stats=$(grep '^sink stats' "$work/sink-smppd.out" || true)
+  smppd_pid=
+  sink_pid=
+}
+
+smppd_state="smppd not built ($smppd)"
+receipts_state=
+if [ -x "$smppd" ]; then
+  # The probes: does smppd answer submit_sm at all; and do receipts come back whole when the
+  # SMSC sends each one at once, on any of smppd's connections (the harsh case).
+  if start_smppd probe any; then
+    "$loadgen" "127.0.0.1:$listen_port" --count 100 --timeout 5s >"$work/probe.out" 2>&1 || true
+    "$loadgen" "127.0.0.1:$listen_port" --count 100 --receipts --timeout 5s --receipt-wait 5s \
+      >"$work/probe-receipts.out" 2>&1 || true
+    if grep -q '^result=ok' "$work/probe.out"; then
+      smppd_state=ok
+      if ! grep -q '^result=ok' "$work/probe-receipts.out"; then
+        receipts_state="receipts through smppd are not whole when the SMSC sends them at once on any
+of smppd's connections (sink --receipt-session any): 100 submit_sm with receipts got
+$(grep -E '^(answered|receipts)' "$work/probe-receipts.out" | sed 's/^/  /')"
+      fi
+    else
+      smppd_state="smppd's message path does not work yet; 100 submit_sm got:
+$(grep -E '^(bind|answered|status|result)' "$work/probe.out" | sed 's/^/  /')"
+    fi
+  fi
+  stop_smppd
+  if [ "$smppd_state" = ok ] && start_smppd runs "$receipt_session"; then
+    echo "== through smppd: loadgen -> smppd -> sink" >&2
+    run_all smppd "$listen_port" "$sink_pid" "$smppd_pid"
+  fi
+  stop_smppd
+  smppd_sink_stats=$(grep '^sink stats' "$work/sink-runs.out" 2>/dev/null || true)
 fi
 
 # ---- the table
@@ -254,7 +296,8 @@ col() {  # col SCENARIO RECORD KEY [WHAT]: n/a for smppd when it has no message 
 echo
 sched=$([ "$rt" = 1 ] && echo "SCHED_FIFO" || echo "normal scheduling")
 echo "message path: sessions=$sessions window=$window duration=$duration repeat=$repeat" \
-  "(median (min-max) over the runs); the $rate msg/s runs under $sched"
+  "receipt_delay=$receipt_delay receipt_session=$receipt_session (median (min-max) over the" \
+  "runs); the $rate msg/s runs under $sched"
 printf '%-44s %-28s %-28s\n' "" "loadgen -> sink" "loadgen -> smppd -> sink"
 row "max, no receipts: answered msg/s" max answered rate
 row "max, receipts: answered msg/s" max-receipts answered rate
@@ -268,10 +311,12 @@ echo
 for prefix in direct smppd; do
   [ "$prefix" = smppd ] && [ "$smppd_state" != ok ] && continue
   for s in max max-receipts rate; do
-    all_ok "$prefix-$s" || echo "warning: a $prefix-$s run did not end with result=ok" \
-      "(answers or receipts missing): see KEEP=dir"
+    all_ok "$prefix-$s" && continue
+    echo "warning: $prefix-$s: not every run ended with result=ok:"
+    grep -hE '^(answered|receipts)' "$work/$prefix-$s".run*.out | sed 's/^/  /'
   done
 done
+if [ -n "$receipts_state" ]; then echo "$receipts_state"; fi
 echo "sink (direct runs): ${direct_sink_stats:-?}"
 [ "$smppd_state" = ok ] && echo "sink (smppd runs): ${smppd_sink_stats:-?}"
 if [ "$smppd_state" = ok ]; then

@@ -2,15 +2,19 @@
 // answers submit_sm and data_sm at once with sequential message ids, and when
 // registered_delivery asks for it sends a delivery receipt (deliver_sm, esm_class 0x04,
 // receipted_message_id and message_state TLVs, Appendix B text) to a receiver or transceiver
-// session of the same system_id, at once or after --receipt-delay.
+// session of the same system_id (round robin, or with --receipt-session same the one that
+// submitted), at once or after --receipt-delay. Round robin is what many SMSCs do, and with no
+// delay it is the harsh case for a proxy: the receipt may come in on another connection before
+// the submit_sm_resp has been handled on its own.
 //
-//   smpp_sink [--listen 127.0.0.1:2775] [--receipt-delay 0ms] [--window 1000]
+//   smpp_sink [--listen 127.0.0.1:2775] [--receipt-delay 0ms] [--receipt-session any|same]
+//             [--window 1000]
 //
 // It prints "sink listening on HOST:PORT" once it accepts connections (port 0 picks a free
 // one), and its counts when SIGINT or SIGTERM stops it. src/sim is the full simulator (outcomes,
 // query_sm, MO traffic, throttling); the sink does only what a throughput test needs, with no
 // allocation per message: the response and receipt PDUs are reused, delayed receipts wait in
-// one ring per thread and go out in batches from one timer (at most one wake-up a millisecond),
+// one ring and go out in batches from one timer (at most one wake-up a millisecond),
 // and receipts for a receiver whose window is full wait in a ring of its system_id.
 //
 // One thread: it serves well over a million submit_sm a second without receipts and half a
@@ -57,6 +61,9 @@ struct SinkOptions {
   std::chrono::milliseconds receipt_delay{0};
   uint32_t window = 1000;
   std::size_t max_queued = 1'000'000;  // receipts waiting for a receiver, per system_id
+  // Receipts go back on the session that submitted when it can take them (a transceiver with
+  // room in its window); otherwise, and by default, round robin over the system_id's receivers.
+  bool same_session = false;
 };
 
 struct SinkStats {
@@ -79,8 +86,9 @@ struct PendingReceipt {
   uint64_t id = 0;
   int64_t submit_unix = 0;
   Group* group = nullptr;
-  smpp::Address from;  // the original destination (the handset)
-  smpp::Address to;    // the original source
+  uint64_t origin = 0;  // Session::id() of the session that submitted
+  smpp::Address from;   // the original destination (the handset)
+  smpp::Address to;     // the original source
   uint8_t from_ton = 0, from_npi = 0, to_ton = 0, to_npi = 0;
   uint8_t text_len = 0;
   char text[20] = {};
@@ -235,16 +243,16 @@ class Worker {
   }
 
   template <class Sm>
-  void receipt_for(Group& g, uint64_t id, const Sm& sm) {
+  void receipt_for(Group& g, const Session& origin, uint64_t id, const Sm& sm) {
     if (options_.receipt_delay.count() == 0) {
       PendingReceipt& r = scratch_;
-      fill(r, g, id, sm);
+      fill(r, g, origin, id, sm);
       deliver(r);
       return;
     }
     const bool was_empty = delayed_.empty();
     PendingReceipt& r = delayed_.push();
-    fill(r, g, id, sm);
+    fill(r, g, origin, id, sm);
     r.due = Clock::now() + options_.receipt_delay;
     if (was_empty) timer_.cancel();  // the timer sleeps without a deadline while nothing waits
   }
@@ -276,9 +284,10 @@ class Worker {
 
  private:
   template <class Sm>
-  void fill(PendingReceipt& r, Group& g, uint64_t id, const Sm& sm) {
+  void fill(PendingReceipt& r, Group& g, const Session& origin, uint64_t id, const Sm& sm) {
     r.id = id;
     r.group = &g;
+    r.origin = origin.id();
     r.submit_unix = unix_now();
     copy_for_receipt(sm, r);
   }
@@ -294,13 +303,21 @@ class Worker {
     Group& g = *r.group;
     const std::size_t n = g.receivers.size();
     if (n == 0) return false;
-    smpp::Pdu* pdu = nullptr;
+    smpp::Pdu& pdu = builder_.build(r, unix_now());
+    if (options_.same_session) {
+      for (Session* s : g.receivers) {
+        if (s->id() != r.origin) continue;
+        if (s->send_request(pdu, 0) == SendResult::sent) {
+          ++stats_.receipts_sent;
+          return true;
+        }
+        break;  // its window is full: any other session will do
+      }
+    }
     for (std::size_t k = 0; k < n; ++k) {
       const std::size_t i = (g.next + k) % n;
-      Session* s = g.receivers[i];
       // A refused send (window full) is what makes the session call on_window_open later.
-      if (pdu == nullptr) pdu = &builder_.build(r, unix_now());
-      if (s->send_request(*pdu, 0) == SendResult::sent) {
+      if (g.receivers[i]->send_request(pdu, 0) == SendResult::sent) {
         g.next = i + 1;
         ++stats_.receipts_sent;
         return true;
@@ -401,7 +418,7 @@ class SinkHandler final : public SessionHandler {
     ++worker_.stats().submits;
     const uint64_t id = worker_.next_message_id();
     s.respond(worker_.submit_resp(seq, id, data_sm));
-    if (wants_success_receipt(sm.registered_delivery)) worker_.receipt_for(*group_, id, sm);
+    if (wants_success_receipt(sm.registered_delivery)) worker_.receipt_for(*group_, s, id, sm);
   }
 
   Worker& worker_;
@@ -467,11 +484,18 @@ int main(int argc, char** argv) {
   app.add_option("--window", o.window, "Requests in flight per session, each way")
       ->capture_default_str()
       ->check(CLI::Range(1u, 1'000'000u));
+  std::string receipt_session = "any";
+  app.add_option("--receipt-session", receipt_session,
+                 "Which session of the system_id a receipt goes to: any (round robin over its "
+                 "receivers and transceivers) or same (the one that submitted, when it can)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"any", "same"}));
   app.add_option("--max-queued", o.max_queued,
                  "Receipts waiting for a receiver, per system_id; more are dropped and counted")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
+  o.same_session = receipt_session == "same";
   tcp::endpoint listen_at;
   try {
     o.receipt_delay = smppd::bench::parse_duration_arg(receipt_delay, "--receipt-delay");

@@ -78,8 +78,9 @@ TEST(MessageIdTable, MatchesAModelThroughGrowthAndDeletion) {
       model[key] = static_cast<uint64_t>(step);
     } else {
       uint64_t v = 0;
-      const bool found = t.take(key, v);
       const auto it = model.find(key);
+      ASSERT_EQ(t.contains(key), it != model.end()) << step;
+      const bool found = t.take(key, v);
       ASSERT_EQ(found, it != model.end()) << step;
       if (found) {
         ASSERT_EQ(v, it->second);

@@ -54,6 +54,14 @@ class MessageIdTable {
     }
   }
 
+  bool contains(uint64_t key) const {
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = key & mask;; i = (i + 1) & mask) {
+      if (slots_[i].key == 0) return false;
+      if (slots_[i].key == key) return true;
+    }
+  }
+
   // Stores `value` under `key` (replacing an equal key's value).
   void put(uint64_t key, uint64_t value) {
     if ((size_ + 1) * 2 > slots_.size()) grow();
