@@ -10,7 +10,10 @@ namespace smppd::gateway {
 ClientRegistry::Client& ClientRegistry::client(const std::string& system_id) {
   std::lock_guard lock(mutex_);
   auto& c = clients_[system_id];
-  if (!c) c = std::make_unique<Client>();
+  if (!c) {
+    c = std::make_unique<Client>();
+    c->system_id = system_id;
+  }
   return *c;
 }
 
@@ -25,11 +28,14 @@ void ClientRegistry::add_receiver(const std::shared_ptr<session::Session>& s, Cl
 
 void ClientRegistry::remove_receiver(session::Session& s, ClientState& state) {
   Client& c = client(state.system_id);
-  std::lock_guard lock(c.mutex);
-  std::erase_if(c.receivers, [&](const Receiver& r) {
-    auto locked = r.session.lock();
-    return !locked || locked.get() == &s;
-  });
+  {
+    std::lock_guard lock(c.mutex);
+    std::erase_if(c.receivers, [&](const Receiver& r) {
+      auto locked = r.session.lock();
+      return !locked || locked.get() == &s;
+    });
+  }
+  pump(c);  // what came back from this session goes to another one, if any
 }
 
 void ClientRegistry::window_open(const std::string& system_id) {
@@ -77,17 +83,17 @@ void ClientRegistry::pump(Client& c) {
       c.waiting.pop_front();
     }
   }
-  for (auto& [r, pdu] : out) {
-    const std::string system_id = r.state->system_id;
-    send_on(r, std::move(pdu), system_id);
-  }
+  // r.state belongs to the session's thread: the client's name comes from the registry.
+  for (auto& [r, pdu] : out) send_on(r, std::move(pdu), c.system_id);
 }
 
 void ClientRegistry::send_on(Receiver r, smpp::Pdu pdu, const std::string& system_id) {
   asio::post(r.executor, [this, r, pdu = std::move(pdu), system_id]() mutable {
     auto s = r.session.lock();
     if (!s || s->state() == session::BindState::closed) {
+      // That receiver is gone (and already out of the list): another one may take it.
       requeue_front(system_id, std::move(pdu));
+      pump(client(system_id));
       return;
     }
     ClientState& st = *r.state;

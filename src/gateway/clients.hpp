@@ -59,6 +59,7 @@ class ClientRegistry {
     asio::any_io_executor executor;
   };
   struct Client {
+    std::string system_id;
     std::mutex mutex;
     std::vector<Receiver> receivers;
     std::deque<smpp::Pdu> waiting;

@@ -28,11 +28,21 @@ void MessageMap::add(const MessageRecord& record) {
   std::string evicted_key;
   uint64_t evicted_id = 0;
   bool evicted = false;
+  uint64_t replaced_id = 0;
+  bool replaced = false;
   {
     Shard& shard = shards_[shard_of(key, kShards)];
     std::lock_guard lock(shard.mutex);
-    auto [it, inserted] = shard.by_smsc.insert_or_assign(key, record);
-    if (inserted) shard.order.push_back(key);
+    auto found = shard.by_smsc.find(key);
+    if (found != shard.by_smsc.end()) {
+      // The SMSC gave an id again: the newer message takes it; the older one's id goes.
+      replaced_id = found->second.id;
+      replaced = found->second.id != record.id;
+      found->second = record;
+    } else {
+      shard.by_smsc.emplace(key, record);
+      shard.order.push_back(key);
+    }
     if (shard.order.size() > per_shard_) {
       evicted_key = std::move(shard.order.front());
       shard.order.pop_front();
@@ -48,6 +58,11 @@ void MessageMap::add(const MessageRecord& record) {
     IdShard& ids = ids_[evicted_id % kShards];
     std::lock_guard lock(ids.mutex);
     ids.keys.erase(evicted_id);
+  }
+  if (replaced) {
+    IdShard& ids = ids_[replaced_id % kShards];
+    std::lock_guard lock(ids.mutex);
+    ids.keys.erase(replaced_id);
   }
   IdShard& ids = ids_[record.id % kShards];
   std::lock_guard lock(ids.mutex);

@@ -154,7 +154,7 @@ void Connection::send(Pool::Waiting request) {
 
 void Connection::send_now(Pool::Waiting request) {
   if (!session_ || !up_ || closed_) {
-    pool_->bounced(this, slot_, std::move(request));  // back to the queue: this one is down
+    pool_->bounced(this, slot_, std::move(request), true);  // back to the queue: this one is down
     return;
   }
   uint64_t cookie;
@@ -173,7 +173,7 @@ void Connection::send_now(Pool::Waiting request) {
   if (sent != session::SendResult::sent) {
     f.used = false;
     free_.push_back(cookie);
-    pool_->bounced(this, slot_, std::move(f.request));
+    pool_->bounced(this, slot_, std::move(f.request), sent != session::SendResult::window_full);
   }
 }
 
@@ -194,7 +194,10 @@ void Connection::on_response(uint64_t cookie, session::Outcome outcome, smpp::Pd
     return;
   }
   const Result result = outcome == session::Outcome::response ? Result::response : Result::timeout;
-  if (pool_->request_done(this, slot_, result, f.request, status, latency_ms)) return;  // retried
+  const bool count_failure = outcome != session::Outcome::closed;  // a drop counts once
+  if (pool_->request_done(this, slot_, result, f.request, status, latency_ms, count_failure)) {
+    return;  // retried
+  }
   Completion done = std::move(f.request.done);
   if (result == Result::response) {
     done(Result::response, response, host_text_);

@@ -95,7 +95,9 @@ void Pool::stop(Duration grace) {
     stopped_ = true;
     // The pool lets go of its connections (each holds the pool until its loop ends), so the
     // two do not keep each other alive.
-    for (auto& s : slots_) connections.push_back(std::move(s.connection));
+    for (auto& s : slots_) {
+      if (s.connection) connections.push_back(std::move(s.connection));
+    }
     left.swap(waiting_);
     delayed.swap(delayed_);
   }
@@ -411,7 +413,7 @@ Duration Pool::retry_delay(uint32_t attempt) const {
 }
 
 bool Pool::request_done(const Connection* who, std::size_t slot, Result result, Waiting& request,
-                        uint32_t status, double latency_ms) {
+                        uint32_t status, double latency_ms, bool count_failure) {
   bool retry = false;
   {
     std::lock_guard lock(mutex_);
@@ -438,7 +440,7 @@ bool Pool::request_done(const Connection* who, std::size_t slot, Result result, 
         delayed_.push_back(std::move(request));
         retry = true;
       }
-    } else {
+    } else if (count_failure) {
       note_failure_locked(now);
     }
     if (!retry && waiting_.empty()) return false;
@@ -448,6 +450,7 @@ bool Pool::request_done(const Connection* who, std::size_t slot, Result result, 
 }
 
 void Pool::throttled(const Connection* who, std::size_t slot, Waiting retry, uint32_t status) {
+  bool stopped = false;
   {
     std::lock_guard lock(mutex_);
     if (Slot* s = slot_of_locked(who, slot)) {
@@ -460,10 +463,18 @@ void Pool::throttled(const Connection* who, std::size_t slot, Waiting retry, uin
     // First in line again, with its original deadline: if the SMSC keeps refusing it until
     // then, the client gets the SMSC's status.
     retry.last_status = status;
-    waiting_.push_front(std::move(retry));
+    if (!stopped_) {
+      waiting_.push_front(std::move(retry));
+    } else {
+      stopped = true;
+    }
   }
   counters_.add("smppd_upstream_throttled_total", {{"upstream", config_.name}});
-  drain();
+  if (stopped) {
+    fail(retry, "upstream stopping");
+    return;
+  }
+  asio::post(executors_[0], [self = shared_from_this()] { self->drain(); });
 }
 
 Pool::Slot* Pool::slot_of_locked(const Connection* who, std::size_t slot) {
@@ -474,15 +485,25 @@ Pool::Slot* Pool::slot_of_locked(const Connection* who, std::size_t slot) {
   return &s;
 }
 
-void Pool::bounced(const Connection* who, std::size_t slot, Waiting retry) {
+void Pool::bounced(const Connection* who, std::size_t slot, Waiting retry, bool down) {
+  bool stopped;
   {
     std::lock_guard lock(mutex_);
     if (Slot* s = slot_of_locked(who, slot)) {
       if (s->state.in_flight > 0) --s->state.in_flight;
+      // The connection is closing or not bound: it takes nothing more until it is up again
+      // (connection_up), so the queue does not bounce off it again and again.
+      if (down) s->state.up = false;
     }
-    waiting_.push_front(std::move(retry));
+    stopped = stopped_;
+    if (!stopped) waiting_.push_front(std::move(retry));
   }
-  drain();
+  if (stopped) {
+    fail(retry, "upstream stopping");
+    return;
+  }
+  // Not inline: this runs inside a connection's send, and draining may send on it again.
+  asio::post(executors_[0], [self = shared_from_this()] { self->drain(); });
 }
 
 }  // namespace smppd::upstream

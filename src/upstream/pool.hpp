@@ -118,12 +118,15 @@ class Pool : public std::enable_shared_from_this<Pool> {
   void connection_down(const Connection* who, std::size_t slot);
   // A response or timeout. Returns true when the pool took the request back to retry it
   // (a retryable status under the retry policy); the connection then does not complete it.
+  // `count_failure`: a timeout counts towards failover; a request failed by its connection
+  // closing does not (the drop is counted once, by connection_down).
   bool request_done(const Connection* who, std::size_t slot, Result result, Waiting& request,
-                    uint32_t status, double latency_ms);
+                    uint32_t status, double latency_ms, bool count_failure);
   // ESME_RTHROTTLED / ESME_RMSGQFUL: pause the connection, queue the request again in front.
   void throttled(const Connection* who, std::size_t slot, Waiting retry, uint32_t status);
   // The connection could not send it (down, window full): queue it again in front.
-  void bounced(const Connection* who, std::size_t slot, Waiting retry);
+  // `down`: the connection cannot send at all (closing, not bound), not merely a full window.
+  void bounced(const Connection* who, std::size_t slot, Waiting retry, bool down);
   // With mutex_ held: the slot if it still belongs to `who`.
   Slot* slot_of_locked(const Connection* who, std::size_t slot);
 

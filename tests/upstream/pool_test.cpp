@@ -241,6 +241,22 @@ TEST_F(PoolTest, SuspendHoldsMessagesAndResumeSendsThem) {
   wait_for([&] { return done.load() == 1; });
 }
 
+TEST_F(PoolTest, AnSmscGoingAwayMidStreamCompletesEveryRequest) {
+  config::UpstreamConfig c;
+  c.hosts = {host(start_sim())};
+  c.timeouts.response = 2s;
+  start_pool(c);
+  std::atomic<int> done{0};
+  for (int i = 0; i < 500; ++i) {
+    smpp::SubmitSm s;
+    s.destination_addr.assign("1");
+    pool->submit(smpp::make_pdu(0, s), [&](Result, smpp::Pdu*, std::string_view) { ++done; });
+    if (i == 100) on_io([&] { sims[0]->stop(0ms); });  // the SMSC drops everything
+  }
+  // Each request ends: answered, failed by the drop, or failed after waiting for a connection.
+  wait_for([&] { return done.load() == 500; }, 10s);
+}
+
 TEST_F(PoolTest, GrowsUnderLoadAndShrinksWhenIdle) {
   config::UpstreamConfig c;
   c.hosts = {host(start_sim())};
