@@ -1,6 +1,7 @@
 #include "gateway/clients.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "core/log.hpp"
 #include "smpp/status.hpp"
@@ -114,17 +115,28 @@ void ClientRegistry::send_on(Receiver r, smpp::Pdu pdu, const std::string& syste
   });
 }
 
-void ClientRegistry::delivery_outcome(session::Session&, ClientState& st, uint64_t cookie,
+void ClientRegistry::delivery_outcome(session::Session& s, ClientState& st, uint64_t cookie,
                                       session::Outcome outcome, const smpp::Pdu* response) {
   if (cookie >= st.in_flight.size() || !st.in_flight[cookie]) return;
   smpp::Pdu pdu = std::move(*st.in_flight[cookie]);
   st.in_flight[cookie].reset();
   st.free_cookies.push_back(cookie);
   if (outcome == session::Outcome::response && response != nullptr) {
-    if (response->command_status != smpp::status::ESME_ROK) {
-      log::warn("client {}: delivery refused with {} ({:#x}); not retried", st.system_id,
-                smpp::status_name(response->command_status), response->command_status);
+    const uint32_t status = response->command_status;
+    if (status == smpp::status::ESME_ROK) return;
+    if (status == smpp::status::ESME_RX_T_APPN || status == smpp::status::ESME_RMSGQFUL ||
+        status == smpp::status::ESME_RTHROTTLED) {
+      // "Not now": the client keeps it for later. Offered again after a pause.
+      auto timer = std::make_shared<asio::steady_timer>(s.executor(), std::chrono::seconds(1));
+      timer->async_wait([this, timer, system_id = st.system_id,
+                         pdu = std::move(pdu)](const boost::system::error_code&) mutable {
+        requeue_front(system_id, std::move(pdu));
+        pump(client(system_id));
+      });
+      return;
     }
+    log::warn("client {}: delivery refused with {} ({:#x}); not retried", st.system_id,
+              smpp::status_name(status), status);
     return;
   }
   // No answer: the client may not have it. Send it again (at least once).

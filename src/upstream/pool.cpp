@@ -148,14 +148,15 @@ std::size_t Pool::queued() const {
 }
 
 void Pool::fail(Waiting& w, std::string_view why) {
+  counters_.add("smppd_upstream_failed_total", {{"upstream", config_.name}, {"reason", why}});
   if (!w.done) return;
   if (w.last_status != 0) {
-    // It waited because the SMSC kept refusing it: that refusal is the honest answer.
+    // It waited because the SMSC kept refusing it (or the queue was full): that refusal is the
+    // honest answer.
     smpp::Pdu refusal = smpp::make_response(w.pdu.command_id(), 0, w.last_status);
     w.done(Result::response, &refusal, {});
     return;
   }
-  counters_.add("smppd_upstream_failed_total", {{"upstream", config_.name}, {"reason", why}});
   w.done(Result::failed, nullptr, {});
 }
 
@@ -312,6 +313,7 @@ void Pool::submit(smpp::Pdu request, Completion done, uint64_t key, uint64_t sti
   }
   if (waiting_.size() >= max_waiting_) {
     lock.unlock();
+    w.last_status = smpp::status::ESME_RMSGQFUL;  // the client is told to come back later
     fail(w, "queue_full");
     return;
   }

@@ -471,3 +471,30 @@ test('smppd reconnects when the SMSC comes back', async () => {
     if (second) second.close();
   }
 });
+
+test('a receipt the client refuses for now (ESME_RX_T_APPN) is offered again', async () => {
+  const smsc = await startSmsc();
+  try {
+    await h.withSmppd(config([upstream('carrier', [smsc])]), async (d) => {
+      await upstreamsBound(d);
+      const s = await h.bound(d.ports.smpp, 'bind_transceiver', alice.system_id, alice.password);
+      const offers = [];
+      s.on('deliver_sm', (pdu) => {
+        offers.push(pdu);
+        // The first offer is refused as "temporary application error"; the next one taken.
+        s.send(pdu.response(offers.length === 1 ? { command_status: 0x64 } : {}));
+      });
+      const resp = await h.request(s, 'submit_sm',
+        { destination_addr: '1', short_message: 'x', registered_delivery: 1 });
+      await waitUntil(() => offers.length === 2, 5000, 'the second offer');
+      for (const o of offers) {
+        assert.match(o.short_message.message.toString(), new RegExp(`id:${resp.message_id} `));
+      }
+      await h.sleep(1500);
+      assert.strictEqual(offers.length, 2, 'taken once: not offered again');
+      s.destroy();
+    });
+  } finally {
+    smsc.close();
+  }
+});
