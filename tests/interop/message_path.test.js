@@ -107,6 +107,20 @@ async function boundReceiving(port, bind, id = alice.system_id, password = alice
   return { session, got };
 }
 
+// One SMSC (startSmsc options), smppd with it as the upstream `carrier` and the default routes,
+// once that upstream is bound.
+async function withCarrier(smscOptions, body) {
+  const smsc = await startSmsc(smscOptions);
+  try {
+    await h.withSmppd(config([upstream('carrier', [smsc])]), async (d) => {
+      await upstreamsBound(d);
+      await body(d, smsc);
+    });
+  } finally {
+    smsc.close();
+  }
+}
+
 function receipts(session) {
   const got = [];
   session.on('deliver_sm', (pdu) => {
@@ -117,33 +131,27 @@ function receipts(session) {
 }
 
 test('a submit reaches the SMSC as sent; the client gets smppd\'s id and the receipt with it', async () => {
-  const smsc = await startSmsc();
-  try {
-    await h.withSmppd(config([upstream('carrier', [smsc])]), async (d) => {
-      await upstreamsBound(d);
-      const s = await h.bound(d.ports.smpp, 'bind_transceiver', alice.system_id, alice.password);
-      const got = receipts(s);
-      const resp = await h.request(s, 'submit_sm', {
-        source_addr: 'ACME', destination_addr: '258841234567', dest_addr_ton: 1,
-        short_message: 'hello', registered_delivery: 1,
-      });
-      assert.strictEqual(resp.command_status, 0);
-      assert.match(resp.message_id, /^[0-9a-f]{12}$/);
-      assert.strictEqual(smsc.received.length, 1);
-      const sent = smsc.received[0];
-      assert.strictEqual(sent.destination_addr, '258841234567');
-      assert.strictEqual(sent.dest_addr_ton, 1);
-      assert.strictEqual(sent.source_addr, 'ACME');
-      assert.strictEqual(sent.short_message.message.toString(), 'hello');
-      await waitUntil(() => got.length === 1, 3000, 'the receipt');
-      const text = got[0].short_message.message.toString();
-      assert.match(text, new RegExp(`^id:${resp.message_id} `), text);
-      assert.ok(!text.includes('id:1000 '), 'the SMSC id must be replaced');
-      s.destroy();
+  await withCarrier({}, async (d, smsc) => {
+    const s = await h.bound(d.ports.smpp, 'bind_transceiver', alice.system_id, alice.password);
+    const got = receipts(s);
+    const resp = await h.request(s, 'submit_sm', {
+      source_addr: 'ACME', destination_addr: '258841234567', dest_addr_ton: 1,
+      short_message: 'hello', registered_delivery: 1,
     });
-  } finally {
-    smsc.close();
-  }
+    assert.strictEqual(resp.command_status, 0);
+    assert.match(resp.message_id, /^[0-9a-f]{12}$/);
+    assert.strictEqual(smsc.received.length, 1);
+    const sent = smsc.received[0];
+    assert.strictEqual(sent.destination_addr, '258841234567');
+    assert.strictEqual(sent.dest_addr_ton, 1);
+    assert.strictEqual(sent.source_addr, 'ACME');
+    assert.strictEqual(sent.short_message.message.toString(), 'hello');
+    await waitUntil(() => got.length === 1, 3000, 'the receipt');
+    const text = got[0].short_message.message.toString();
+    assert.match(text, new RegExp(`^id:${resp.message_id} `), text);
+    assert.ok(!text.includes('id:1000 '), 'the SMSC id must be replaced');
+    s.destroy();
+  });
 });
 
 test('an SMSC error status is passed back to the client', async () => {
@@ -187,102 +195,72 @@ test('no matching route is ESME_RINVDSTADR and nothing reaches the SMSC', async 
 });
 
 test('a receipt waits for a client that binds a receiver later', async () => {
-  const smsc = await startSmsc({ receiptDelay: 10 });
-  try {
-    await h.withSmppd(config([upstream('carrier', [smsc])]), async (d) => {
-      await upstreamsBound(d);
-      const tx = await h.bound(d.ports.smpp, 'bind_transmitter', alice.system_id, alice.password);
-      const resp = await h.request(tx, 'submit_sm',
-        { destination_addr: '1', short_message: 'x', registered_delivery: 1 });
-      assert.strictEqual(resp.command_status, 0);
-      await h.sleep(200);  // the receipt arrives at smppd with no receiver bound
-      const { session: rx, got } = await boundReceiving(d.ports.smpp, 'bind_receiver');
-      await waitUntil(() => got.length === 1, 3000, 'the held receipt');
-      assert.match(got[0].short_message.message.toString(), new RegExp(`id:${resp.message_id} `));
-      tx.destroy();
-      rx.destroy();
-    });
-  } finally {
-    smsc.close();
-  }
+  await withCarrier({ receiptDelay: 10 }, async (d, smsc) => {
+    const tx = await h.bound(d.ports.smpp, 'bind_transmitter', alice.system_id, alice.password);
+    const resp = await h.request(tx, 'submit_sm',
+      { destination_addr: '1', short_message: 'x', registered_delivery: 1 });
+    assert.strictEqual(resp.command_status, 0);
+    await h.sleep(200);  // the receipt arrives at smppd with no receiver bound
+    const { session: rx, got } = await boundReceiving(d.ports.smpp, 'bind_receiver');
+    await waitUntil(() => got.length === 1, 3000, 'the held receipt');
+    assert.match(got[0].short_message.message.toString(), new RegExp(`id:${resp.message_id} `));
+    tx.destroy();
+    rx.destroy();
+  });
 });
 
 test('receipts match when the SMSC gives hex in the response and decimal in the receipt', async () => {
-  const smsc = await startSmsc({ onSubmit: () => ({ id: '0A1B2C3D' }), hexReceiptIds: true });
-  try {
-    await h.withSmppd(config([upstream('carrier', [smsc])]), async (d) => {
-      await upstreamsBound(d);
-      const s = await h.bound(d.ports.smpp, 'bind_transceiver', alice.system_id, alice.password);
-      const got = receipts(s);
-      const resp = await h.request(s, 'submit_sm',
-        { destination_addr: '1', short_message: 'x', registered_delivery: 1 });
-      await waitUntil(() => got.length === 1, 3000, 'the receipt');
-      assert.match(got[0].short_message.message.toString(), new RegExp(`id:${resp.message_id} `));
-      s.destroy();
-    });
-  } finally {
-    smsc.close();
-  }
+  await withCarrier({ onSubmit: () => ({ id: '0A1B2C3D' }), hexReceiptIds: true }, async (d, smsc) => {
+    const s = await h.bound(d.ports.smpp, 'bind_transceiver', alice.system_id, alice.password);
+    const got = receipts(s);
+    const resp = await h.request(s, 'submit_sm',
+      { destination_addr: '1', short_message: 'x', registered_delivery: 1 });
+    await waitUntil(() => got.length === 1, 3000, 'the receipt');
+    assert.match(got[0].short_message.message.toString(), new RegExp(`id:${resp.message_id} `));
+    s.destroy();
+  });
 });
 
 test('an MO reaches the client named by mo_routes', async () => {
-  const smsc = await startSmsc();
-  try {
-    await h.withSmppd(config([upstream('carrier', [smsc])]), async (d) => {
-      await upstreamsBound(d);
-      const s = await h.bound(d.ports.smpp, 'bind_receiver', alice.system_id, alice.password);
-      const got = receipts(s);
-      smsc.mo({ source_addr: '258841234567', destination_addr: '12345', short_message: 'STOP' });
-      await waitUntil(() => got.length === 1, 3000, 'the MO');
-      assert.strictEqual(got[0].short_message.message.toString(), 'STOP');
-      assert.strictEqual(got[0].source_addr, '258841234567');
-      s.destroy();
-    });
-  } finally {
-    smsc.close();
-  }
+  await withCarrier({}, async (d, smsc) => {
+    const s = await h.bound(d.ports.smpp, 'bind_receiver', alice.system_id, alice.password);
+    const got = receipts(s);
+    smsc.mo({ source_addr: '258841234567', destination_addr: '12345', short_message: 'STOP' });
+    await waitUntil(() => got.length === 1, 3000, 'the MO');
+    assert.strictEqual(got[0].short_message.message.toString(), 'STOP');
+    assert.strictEqual(got[0].source_addr, '258841234567');
+    s.destroy();
+  });
 });
 
 test('a 3.3 client gets an 8-character id', async () => {
-  const smsc = await startSmsc();
-  try {
-    await h.withSmppd(config([upstream('carrier', [smsc])]), async (d) => {
-      await upstreamsBound(d);
-      const s = await h.connect(d.ports.smpp);
-      const b = await h.request(s, 'bind_transmitter', { ...alice, interface_version: 0x33 });
-      assert.strictEqual(b.command_status, 0);
-      const r = await h.request(s, 'submit_sm', { destination_addr: '1', short_message: 'x' });
-      assert.strictEqual(r.command_status, 0);
-      assert.ok(r.message_id.length <= 8, r.message_id);
-      s.destroy();
-    });
-  } finally {
-    smsc.close();
-  }
+  await withCarrier({}, async (d, smsc) => {
+    const s = await h.connect(d.ports.smpp);
+    const b = await h.request(s, 'bind_transmitter', { ...alice, interface_version: 0x33 });
+    assert.strictEqual(b.command_status, 0);
+    const r = await h.request(s, 'submit_sm', { destination_addr: '1', short_message: 'x' });
+    assert.strictEqual(r.command_status, 0);
+    assert.ok(r.message_id.length <= 8, r.message_id);
+    s.destroy();
+  });
 });
 
 test('a long message keeps its UDH byte for byte', async () => {
-  const smsc = await startSmsc();
-  try {
-    await h.withSmppd(config([upstream('carrier', [smsc])]), async (d) => {
-      await upstreamsBound(d);
-      const s = await h.bound(d.ports.smpp, 'bind_transmitter', alice.system_id, alice.password);
-      const udh = Buffer.from([0x05, 0x00, 0x03, 0x2a, 0x02, 0x01]);
-      const r = await h.request(s, 'submit_sm', {
-        destination_addr: '1', esm_class: 0x40,
-        short_message: { udh, message: 'part one' },
-      });
-      assert.strictEqual(r.command_status, 0);
-      const sent = smsc.received[0];
-      assert.strictEqual(sent.esm_class & 0x40, 0x40);
-      // npm smpp decodes the UDH into its elements (without the length octet).
-      assert.deepStrictEqual(Buffer.from(sent.short_message.udh[0]), udh.subarray(1));
-      assert.strictEqual(sent.short_message.message.toString(), 'part one');
-      s.destroy();
+  await withCarrier({}, async (d, smsc) => {
+    const s = await h.bound(d.ports.smpp, 'bind_transmitter', alice.system_id, alice.password);
+    const udh = Buffer.from([0x05, 0x00, 0x03, 0x2a, 0x02, 0x01]);
+    const r = await h.request(s, 'submit_sm', {
+      destination_addr: '1', esm_class: 0x40,
+      short_message: { udh, message: 'part one' },
     });
-  } finally {
-    smsc.close();
-  }
+    assert.strictEqual(r.command_status, 0);
+    const sent = smsc.received[0];
+    assert.strictEqual(sent.esm_class & 0x40, 0x40);
+    // npm smpp decodes the UDH into its elements (without the length octet).
+    assert.deepStrictEqual(Buffer.from(sent.short_message.udh[0]), udh.subarray(1));
+    assert.strictEqual(sent.short_message.message.toString(), 'part one');
+    s.destroy();
+  });
 });
 
 test('a long message in SAR TLVs keeps them, and its parts share one connection', async () => {
@@ -406,23 +384,17 @@ test('the demo configuration: a message reaches the built-in simulator and its r
 });
 
 test('a receipt that overtakes its submit_sm_resp is held until the message is known', async () => {
-  const smsc = await startSmsc({ receiptFirst: true });
-  try {
-    await h.withSmppd(config([upstream('carrier', [smsc])]), async (d) => {
-      await upstreamsBound(d);
-      const s = await h.bound(d.ports.smpp, 'bind_transceiver', alice.system_id, alice.password);
-      const got = receipts(s);
-      const resp = await h.request(s, 'submit_sm',
-        { destination_addr: '1', short_message: 'x', registered_delivery: 1 });
-      assert.strictEqual(resp.command_status, 0);
-      await waitUntil(() => got.length === 1, 3000, 'the held receipt');
-      assert.match(got[0].short_message.message.toString(), new RegExp(`id:${resp.message_id} `));
-      assert.strictEqual(d.grep(/matches no message/).length, 0);
-      s.destroy();
-    });
-  } finally {
-    smsc.close();
-  }
+  await withCarrier({ receiptFirst: true }, async (d, smsc) => {
+    const s = await h.bound(d.ports.smpp, 'bind_transceiver', alice.system_id, alice.password);
+    const got = receipts(s);
+    const resp = await h.request(s, 'submit_sm',
+      { destination_addr: '1', short_message: 'x', registered_delivery: 1 });
+    assert.strictEqual(resp.command_status, 0);
+    await waitUntil(() => got.length === 1, 3000, 'the held receipt');
+    assert.match(got[0].short_message.message.toString(), new RegExp(`id:${resp.message_id} `));
+    assert.strictEqual(d.grep(/matches no message/).length, 0);
+    s.destroy();
+  });
 });
 
 test('a route\'s failover upstream takes the traffic when its SMSC is killed', async () => {
@@ -473,28 +445,22 @@ test('smppd reconnects when the SMSC comes back', async () => {
 });
 
 test('a receipt the client refuses for now (ESME_RX_T_APPN) is offered again', async () => {
-  const smsc = await startSmsc();
-  try {
-    await h.withSmppd(config([upstream('carrier', [smsc])]), async (d) => {
-      await upstreamsBound(d);
-      const s = await h.bound(d.ports.smpp, 'bind_transceiver', alice.system_id, alice.password);
-      const offers = [];
-      s.on('deliver_sm', (pdu) => {
-        offers.push(pdu);
-        // The first offer is refused as "temporary application error"; the next one taken.
-        s.send(pdu.response(offers.length === 1 ? { command_status: 0x64 } : {}));
-      });
-      const resp = await h.request(s, 'submit_sm',
-        { destination_addr: '1', short_message: 'x', registered_delivery: 1 });
-      await waitUntil(() => offers.length === 2, 5000, 'the second offer');
-      for (const o of offers) {
-        assert.match(o.short_message.message.toString(), new RegExp(`id:${resp.message_id} `));
-      }
-      await h.sleep(1500);
-      assert.strictEqual(offers.length, 2, 'taken once: not offered again');
-      s.destroy();
+  await withCarrier({}, async (d, smsc) => {
+    const s = await h.bound(d.ports.smpp, 'bind_transceiver', alice.system_id, alice.password);
+    const offers = [];
+    s.on('deliver_sm', (pdu) => {
+      offers.push(pdu);
+      // The first offer is refused as "temporary application error"; the next one taken.
+      s.send(pdu.response(offers.length === 1 ? { command_status: 0x64 } : {}));
     });
-  } finally {
-    smsc.close();
-  }
+    const resp = await h.request(s, 'submit_sm',
+      { destination_addr: '1', short_message: 'x', registered_delivery: 1 });
+    await waitUntil(() => offers.length === 2, 5000, 'the second offer');
+    for (const o of offers) {
+      assert.match(o.short_message.message.toString(), new RegExp(`id:${resp.message_id} `));
+    }
+    await h.sleep(1500);
+    assert.strictEqual(offers.length, 2, 'taken once: not offered again');
+    s.destroy();
+  });
 });
