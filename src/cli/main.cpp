@@ -79,6 +79,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("smppd 0.1.0"));
   std::string config_path = "/etc/smppd/smppd.yaml";
   app.add_option("-c,--config", config_path, "Configuration file (YAML)");
+  std::size_t threads = 0;
+  app.add_option("-t,--threads", threads, "Worker threads (0: one per core)")
+      ->check(CLI::Range(0, 1024));
 
   auto* validate = app.add_subcommand("validate", "Check a configuration file and exit");
   validate->add_option("-c,--config", config_path, "Configuration file (YAML)");
@@ -112,6 +115,8 @@ int main(int argc, char** argv) {
     files.rlim_cur = files.rlim_max;
     setrlimit(RLIMIT_NOFILE, &files);
   }
-  smppd::server::Server server(result.config);
+  smppd::server::ServerOptions options;
+  options.threads = threads;
+  smppd::server::Server server(result.config, options);
   return server.run();
 }

@@ -1,12 +1,13 @@
 // Bound client sessions by system_id, for what goes to clients: delivery receipts and MO
 // messages. Thread safe (a lock per client, and one for the table when a client first binds).
 //
-// A delivery goes to a receiver or transceiver session of the client, round robin; when the
-// client has none, or its sessions' windows are full, it waits in the client's bounded queue
-// and goes out when one binds or a window opens. A delivery whose deliver_sm_resp never comes
-// (timeout, session closed) is queued again: at least once, never silently lost. When the
-// queue is full, deliver() says so and the upstream's deliver_sm is answered with an error, so
-// the SMSC keeps it and retries.
+// A delivery goes to a receiver or transceiver session of the client with room in its window,
+// preferring one on the calling thread (no hand-off between threads), round robin; when the
+// client has none, or every window is full, it waits in the client's bounded queue, in order,
+// and goes out when one binds or a delivery is answered. A delivery whose deliver_sm_resp never
+// comes (timeout, session closed) is queued again: at least once, never silently lost. When
+// the queue is full, deliver() says so and the upstream's deliver_sm is answered with an
+// error, so the SMSC keeps it and retries.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -30,6 +31,7 @@ namespace asio = boost::asio;
 struct ClientState {
   std::string system_id;
   bool receives = false;                            // bound as receiver or transceiver
+  void* registered = nullptr;                       // its ClientRegistry entry, once bound
   std::vector<std::optional<smpp::Pdu>> in_flight;  // deliveries sent, by cookie
   std::vector<uint64_t> free_cookies;
 };
@@ -43,7 +45,7 @@ class ClientRegistry {
   void add_receiver(const std::shared_ptr<session::Session>& s, ClientState& state);
   void remove_receiver(session::Session& s, ClientState& state);
   // The session's window opened: deliveries waiting for this client may go.
-  void window_open(const std::string& system_id);
+  void window_open(ClientState& state);
   // A delivery's outcome on the session (from its handler's on_response).
   void delivery_outcome(session::Session& s, ClientState& state, uint64_t cookie,
                         session::Outcome outcome, const smpp::Pdu* response);
@@ -55,8 +57,11 @@ class ClientRegistry {
  private:
   struct Receiver {
     std::weak_ptr<session::Session> session;
+    const session::Session* id;  // for finding it again; never dereferenced off its thread
     ClientState* state;
     asio::any_io_executor executor;
+    uint32_t window = 1;     // the session's window
+    uint32_t in_flight = 0;  // deliveries handed to it and not answered yet
   };
   struct Client {
     std::string system_id;
@@ -66,9 +71,11 @@ class ClientRegistry {
     std::size_t next = 0;
   };
   Client& client(const std::string& system_id);
+  static Client& client_of(ClientState& state) { return *static_cast<Client*>(state.registered); }
   void pump(Client& c);
-  void send_on(Receiver r, smpp::Pdu pdu, const std::string& system_id);
-  void requeue_front(const std::string& system_id, smpp::Pdu pdu);
+  void send_on(Client& c, Receiver r, smpp::Pdu pdu);
+  // Under c.mutex: the receiver's delivery is over (answered, failed, or never sent).
+  static void release_locked(Client& c, const session::Session* id);
 
   std::size_t max_waiting_;
   std::mutex mutex_;

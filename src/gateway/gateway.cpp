@@ -169,7 +169,7 @@ void Gateway::client_closed(session::Session& s, ClientState& state) {
 }
 
 void Gateway::client_window_open(ClientState& state) {
-  if (state.receives) clients_.window_open(state.system_id);
+  if (state.receives) clients_.window_open(state);
 }
 
 void Gateway::client_response(session::Session& s, ClientState& state, uint64_t cookie,
