@@ -60,11 +60,11 @@ std::size_t ClientRegistry::waiting(const std::string& system_id) {
   return c.waiting.size();
 }
 
-bool ClientRegistry::deliver(const std::string& system_id, smpp::Pdu pdu) {
+bool ClientRegistry::deliver(const std::string& system_id, smpp::Pdu pdu, bool accepted) {
   Client& c = client(system_id);
   {
     std::lock_guard lock(c.mutex);
-    if (c.waiting.size() >= max_waiting_) return false;
+    if (c.waiting.size() >= max_waiting_ && !accepted) return false;
     c.waiting.push_back(std::move(pdu));
   }
   pump(c);

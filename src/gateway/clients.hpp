@@ -50,8 +50,10 @@ class ClientRegistry {
   void delivery_outcome(session::Session& s, ClientState& state, uint64_t cookie,
                         session::Outcome outcome, const smpp::Pdu* response);
 
-  // Any thread. False when the client's queue is full (nothing was taken).
-  bool deliver(const std::string& system_id, smpp::Pdu pdu);
+  // Any thread. False when the client's queue is full (nothing was taken). `accepted`: the
+  // SMSC was already told it is taken (a receipt held until its message was known): queued
+  // even beyond the bound, never dropped.
+  bool deliver(const std::string& system_id, smpp::Pdu pdu, bool accepted = false);
   std::size_t waiting(const std::string& system_id);
 
  private:

@@ -328,7 +328,14 @@ uint32_t Gateway::deliver_receipt(upstream::Pool& pool, smpp::Pdu& pdu) {
   if (auto status = forward_receipt(pool.name(), receipt->id, receipt->state, pdu, 0))
     return *status;
   // Not known yet: the response to its submit may still be on its way on another connection
-  // of the upstream. Hold it a little and look again.
+  // of the upstream. Hold it a little and look again. Held receipts are bounded: beyond that,
+  // the SMSC is asked to send it again later (by then its message may be known).
+  if (held_count_.load(std::memory_order_relaxed) >= kMaxHeldReceipts) {
+    counters_.add("smppd_deliveries_refused_total",
+                  {{"upstream", pool.name()}, {"reason", "too_many_held_receipts"}});
+    return st::ESME_RMSGQFUL;
+  }
+  held_count_.fetch_add(1, std::memory_order_relaxed);
   hold_receipt(std::string(pool.name()), receipt->id, receipt->state, pdu, 0);
   return st::ESME_ROK;
 }
@@ -359,7 +366,9 @@ std::optional<uint32_t> Gateway::forward_receipt(std::string_view upstream, std:
   } else if (auto* ds = out.as<smpp::DataSm>()) {
     ds->tlvs.set(smpp::tlv::receipted_message_id, our_id);
   }
-  if (!clients_.deliver(record->client, std::move(out))) {
+  // A held receipt (attempt > 0) was answered ESME_ROK already: it is queued whatever the
+  // queue holds, never dropped.
+  if (!clients_.deliver(record->client, std::move(out), attempt > 0)) {
     log::warn("client {}: receipt queue full; upstream {} will retry", record->client, upstream);
     counters_.add("smppd_deliveries_refused_total",
                   {{"client", record->client}, {"reason", "queue_full"}});
@@ -375,6 +384,7 @@ void Gateway::hold_receipt(std::string upstream, std::string id, smpp::MessageSt
       std::chrono::milliseconds(5), std::chrono::milliseconds(50), std::chrono::milliseconds(250),
       std::chrono::seconds(1), std::chrono::seconds(3)};
   if (attempt >= static_cast<int>(kDelays.size()) || stopping_.load() || executors_.empty()) {
+    held_count_.fetch_sub(1, std::memory_order_relaxed);
     log::warn("upstream {}: a delivery receipt for id '{}' matches no message", upstream, id);
     counters_.add("smppd_receipts_unmatched_total", {{"upstream", upstream}});
     return;
@@ -382,18 +392,24 @@ void Gateway::hold_receipt(std::string upstream, std::string id, smpp::MessageSt
   auto timer = std::make_shared<asio::steady_timer>(executors_[0], kDelays[attempt]);
   {
     std::lock_guard lock(held_mutex_);
-    std::erase_if(held_, [](const auto& w) { return w.expired(); });
+    // Expired entries are pruned when the list has doubled since the last pruning: amortised
+    // constant time per hold.
+    if (held_.size() >= held_prune_at_) {
+      std::erase_if(held_, [](const auto& w) { return w.expired(); });
+      held_prune_at_ = std::max<std::size_t>(1024, held_.size() * 2);
+    }
     held_.push_back(timer);
   }
   timer->async_wait([this, timer, upstream = std::move(upstream), id = std::move(id), state,
                      pdu = std::move(pdu), attempt](const boost::system::error_code& ec) mutable {
-    if (ec) return;  // stopping
-    const auto status = forward_receipt(upstream, id, state, pdu, attempt + 1);
-    if (!status) {
+    if (ec) {  // stopping
+      held_count_.fetch_sub(1, std::memory_order_relaxed);
+      return;
+    }
+    if (forward_receipt(upstream, id, state, pdu, attempt + 1)) {
+      held_count_.fetch_sub(1, std::memory_order_relaxed);  // queued for its client
+    } else {
       hold_receipt(std::move(upstream), std::move(id), state, std::move(pdu), attempt + 1);
-    } else if (*status != st::ESME_ROK) {
-      log::warn("upstream {}: receipt for '{}' dropped: its client's queue is full", upstream, id);
-      counters_.add("smppd_receipts_dropped_total", {{"upstream", upstream}});
     }
   });
 }

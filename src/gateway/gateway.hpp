@@ -83,8 +83,12 @@ class Gateway final : public upstream::PoolEvents {
   // by conversion (but after the last wait), as sequential decimal ids convert into each other.
   std::map<std::string, std::unique_ptr<std::atomic<int>>, std::less<>> id_modes_;
   std::atomic<bool> stopping_{false};
+  // Receipts waiting for their message: at most kMaxHeldReceipts at a time.
+  static constexpr std::size_t kMaxHeldReceipts = 100'000;
+  std::atomic<std::size_t> held_count_{0};
   std::mutex held_mutex_;
-  std::vector<std::weak_ptr<asio::steady_timer>> held_;  // receipts waiting for their message
+  std::vector<std::weak_ptr<asio::steady_timer>> held_;  // their timers, for stop()
+  std::size_t held_prune_at_ = 1024;
 };
 
 }  // namespace smppd::gateway

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 #include <stdexcept>
 
 #include "core/log.hpp"
@@ -23,6 +24,7 @@ constexpr Duration kMaxPause{5000};
 constexpr Duration kGrowthInterval{200};  // at most one new connection this often
 constexpr Duration kStickyFor{std::chrono::minutes(2)};
 constexpr std::size_t kMaxSticky = 100000;
+constexpr std::size_t kMaxSkip = 64;  // waiting requests looked past for a busy sticky connection
 }  // namespace
 
 Pool::Pool(const config::UpstreamConfig& config, std::vector<asio::any_io_executor> executors,
@@ -160,7 +162,9 @@ void Pool::fail(Waiting& w, std::string_view why) {
   w.done(Result::failed, nullptr, {});
 }
 
-std::optional<std::size_t> Pool::pick_locked(Clock::time_point now, const Waiting& w) {
+std::optional<std::size_t> Pool::pick_locked(Clock::time_point now, const Waiting& w,
+                                             bool* sticky_busy) {
+  if (sticky_busy != nullptr) *sticky_busy = false;
   if (suspended_ || stopped_) return std::nullopt;
   for (std::size_t i = 0; i < slots_.size(); ++i) {
     Slot& s = slots_[i];
@@ -174,7 +178,10 @@ std::optional<std::size_t> Pool::pick_locked(Clock::time_point now, const Waitin
     if (it != sticky_.end() && it->second.slot < slots_.size() &&
         slots_[it->second.slot].state.up) {
       // Same connection as the other parts, or wait for it.
-      if (!candidates_[it->second.slot].available) return std::nullopt;
+      if (!candidates_[it->second.slot].available) {
+        if (sticky_busy != nullptr) *sticky_busy = true;
+        return std::nullopt;
+      }
       chosen = it->second.slot;
     }
   }
@@ -269,8 +276,8 @@ void Pool::housekeeping() {
         to_stop.push_back(std::move(s.connection));
         continue;
       }
-      if (s.state.up && !s.recycling && config_.pool.max_lifetime.count() > 0 &&
-          now - s.up_since >= config_.pool.max_lifetime) {
+      if (s.state.up && !s.recycling && s.lifetime.count() > 0 &&
+          now - s.up_since >= s.lifetime) {
         s.recycling = true;
         to_recycle.push_back(s.connection);
       }
@@ -325,6 +332,7 @@ void Pool::submit(smpp::Pdu request, Completion done, uint64_t key, uint64_t sti
 
 void Pool::drain() {
   std::vector<Waiting> expired;
+  std::vector<uint64_t> skipped_keys;
   std::shared_ptr<Connection> grown;
   while (true) {
     std::unique_lock lock(mutex_);
@@ -343,13 +351,28 @@ void Pool::drain() {
       waiting_.pop_front();
     }
     if (waiting_.empty()) break;
-    auto slot = pick_locked(now, waiting_.front());
+    // The first request that can go now. One waiting for its sticky connection (a part of a
+    // long message whose connection is busy) does not hold up those behind it, except the
+    // other parts with the same key, which keep their order.
+    std::optional<std::size_t> slot;
+    std::size_t at = 0;
+    skipped_keys.clear();
+    for (; at < waiting_.size() && at < kMaxSkip; ++at) {
+      const Waiting& w = waiting_[at];
+      if (w.sticky != 0 &&
+          std::find(skipped_keys.begin(), skipped_keys.end(), w.sticky) != skipped_keys.end())
+        continue;
+      bool sticky_busy = false;
+      slot = pick_locked(now, w, &sticky_busy);
+      if (slot || !sticky_busy) break;
+      skipped_keys.push_back(w.sticky);
+    }
     if (!slot) {
       if (!grown) grown = maybe_grow_locked(now);
       break;
     }
-    Waiting w = std::move(waiting_.front());
-    waiting_.pop_front();
+    Waiting w = std::move(waiting_[at]);
+    waiting_.erase(waiting_.begin() + static_cast<std::ptrdiff_t>(at));
     auto connection = slots_[*slot].connection;
     lock.unlock();
     connection->send(std::move(w));
@@ -371,6 +394,12 @@ void Pool::connection_up(const Connection* who, std::size_t slot, uint32_t windo
     s.paused_until = {};
     s.up_since = s.last_used = Clock::now();
     s.recycling = false;
+    s.lifetime = config_.pool.max_lifetime;
+    if (s.lifetime.count() > 0) {
+      thread_local std::minstd_rand rng{std::random_device{}()};
+      std::uniform_int_distribution<int64_t> cut(0, s.lifetime.count() / 10);
+      s.lifetime -= Duration(cut(rng));
+    }
   }
   drain();
 }

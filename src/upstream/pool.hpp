@@ -107,6 +107,7 @@ class Pool : public std::enable_shared_from_this<Pool> {
     Clock::time_point paused_until{};
     Duration pause{0};
     Clock::time_point up_since{};
+    Duration lifetime{0};  // pool.max_lifetime less up to 10 %: connections do not all recycle at once
     Clock::time_point last_used{};
     bool retired = false;    // closed for being idle beyond pool.min_connections
     bool recycling = false;  // past pool.max_lifetime: takes no new requests, then reconnects
@@ -130,8 +131,11 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // With mutex_ held: the slot if it still belongs to `who`.
   Slot* slot_of_locked(const Connection* who, std::size_t slot);
 
-  // With mutex_ held: the next slot for a request, taking a rate token.
-  std::optional<std::size_t> pick_locked(Clock::time_point now, const Waiting& w);
+  // With mutex_ held: the next slot for a request, taking a rate token. `sticky_busy` (when
+  // given) is set when nothing was picked only because the request's sticky connection is
+  // busy: requests behind it may still go.
+  std::optional<std::size_t> pick_locked(Clock::time_point now, const Waiting& w,
+                                         bool* sticky_busy = nullptr);
   // With mutex_ held: a new connection when every one of the best hosts is busy (up to
   // pool.max_connections per host). The caller starts it after unlocking.
   std::shared_ptr<Connection> maybe_grow_locked(Clock::time_point now);

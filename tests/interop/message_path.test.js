@@ -464,3 +464,48 @@ test('a receipt the client refuses for now (ESME_RX_T_APPN) is offered again', a
     s.destroy();
   });
 });
+
+test('receipts to a client with a small window: never more in flight than its window, each once', async () => {
+  const smsc = await startSmsc({ receiptDelay: 0 });
+  try {
+    const cfg = config([upstream('carrier', [smsc])]);
+    cfg.listeners = [h.listener('smpp', { smpp: { window_size: 2 } })];
+    await h.withSmppd(cfg, async (d) => {
+      await upstreamsBound(d);
+      const tx = await h.bound(d.ports.smpp, 'bind_transmitter', alice.system_id, alice.password);
+      const rx = await h.connect(d.ports.smpp);
+      // The receiver answers slowly and counts what it holds unanswered.
+      const got = [];
+      let open = 0;
+      let most = 0;
+      rx.on('deliver_sm', (pdu) => {
+        got.push(pdu.short_message.message.toString().match(/id:(\S+) /)[1]);
+        open += 1;
+        most = Math.max(most, open);
+        setTimeout(() => {
+          open -= 1;
+          rx.send(pdu.response());
+        }, 20);
+      });
+      const bound = await h.request(rx, 'bind_receiver',
+        { system_id: alice.system_id, password: alice.password });
+      assert.strictEqual(bound.command_status, 0);
+      const ids = [];
+      for (let i = 0; i < 20; i++) {
+        const resp = await h.request(tx, 'submit_sm',
+          { destination_addr: '1', short_message: `m${i}`, registered_delivery: 1 });
+        assert.strictEqual(resp.command_status, 0);
+        ids.push(resp.message_id);
+      }
+      await waitUntil(() => got.length >= 20, 5000, 'twenty receipts');
+      await h.sleep(300);
+      assert.strictEqual(got.length, 20, 'no receipt offered twice');
+      assert.deepStrictEqual([...got].sort(), [...ids].sort());
+      assert.ok(most <= 2, `at most the window in flight (saw ${most})`);
+      tx.destroy();
+      rx.destroy();
+    });
+  } finally {
+    smsc.close();
+  }
+});
