@@ -3,7 +3,9 @@
 # smpp_loadgen -> smppd -> smpp_sink, each
 #   1. as fast as answered, without receipts           (target through smppd: >= 100,000 msg/s)
 #   2. as fast as answered, with receipts              (target through smppd: >= 50,000 msg/s)
-#   3. at a fixed 10,000 msg/s, with receipts: latency (target: p99 added by smppd <= 2 ms)
+#   3. at a fixed 10,000 msg/s, with receipts: latency (target: p99 added by smppd <= 2 ms);
+#      the direct and smppd runs of this one take turns, so that a noisy spell of the machine
+#      falls on both columns
 # smppd gets a generated configuration: a listener on a free loopback port, one client, one
 # upstream whose host is the sink, and a "*" route. Whether smppd has a message path at all is
 # found out by a short probe (100 submit_sm); when it does not, the smppd column says so and
@@ -154,16 +156,20 @@ realtime() {
 }
 
 # scenario NAME PORT ARGS...: REPEAT runs of the loadgen; outputs in $work/NAME.run<i>.out.
-# $launch (empty, or "chrt -f 1") goes before the loadgen.
-launch=
 scenario() {
   local name=$1 port=$2 i
   shift 2
-  for i in $(seq 1 "$repeat"); do
-    $launch "$loadgen" "127.0.0.1:$port" --sessions "$sessions" --window "$window" "$@" \
-      >"$work/$name.run$i.out" 2>&1 || true
-    echo "  $name #$i: $(grep -E '^(answered|result)' "$work/$name.run$i.out" | tr '\n' ' ')" >&2
-  done
+  for i in $(seq 1 "$repeat"); do run_once "$name" "$i" "$port" "$@"; done
+}
+# run_once NAME I PORT ARGS...: run I of NAME. $launch (empty, or "chrt -f 1") goes before
+# the loadgen.
+launch=
+run_once() {
+  local name=$1 i=$2 port=$3
+  shift 3
+  $launch "$loadgen" "127.0.0.1:$port" --sessions "$sessions" --window "$window" "$@" \
+    >"$work/$name.run$i.out" 2>&1 || true
+  echo "  $name #$i: $(grep -E '^(answered|result)' "$work/$name.run$i.out" | tr '\n' ' ')" >&2
 }
 
 # figure NAME RECORD KEY [WHAT]: "median (min-max)" over the runs of NAME.
@@ -181,14 +187,26 @@ all_ok() {
   for f in "$work/$1".run*.out; do grep -q '^result=ok' "$f" || return 1; done
 }
 
-run_all() {  # run_all PREFIX PORT PIDS-OF-THE-SERVERS...
+run_all() {  # run_all PREFIX PORT: the two as-fast-as-answered scenarios
   local prefix=$1 port=$2
-  shift 2
   scenario "$prefix-max" "$port" --duration "$duration"
   scenario "$prefix-max-receipts" "$port" --duration "$duration" --receipts
+}
+
+# The fixed-rate runs, direct and through smppd taking turns (direct #1, smppd #1, direct #2,
+# ...), so that a noisy spell of the machine falls on both columns rather than on one.
+# rate_runs DIRECT_PORT SMPPD_PORT (empty: direct only) PIDS-OF-THE-SERVERS...
+rate_runs() {
+  local direct_port=$1 smppd_port=$2 i
+  shift 2
   realtime on "$@"
   [ "$rt" = 1 ] && launch="chrt -f 1"
-  scenario "$prefix-rate" "$port" --duration "$duration" --rate "$rate" --receipts
+  for i in $(seq 1 "$repeat"); do
+    run_once direct-rate "$i" "$direct_port" --duration "$duration" --rate "$rate" --receipts
+    if [ -n "$smppd_port" ]; then
+      run_once smppd-rate "$i" "$smppd_port" --duration "$duration" --rate "$rate" --receipts
+    fi
+  done
   launch=
   realtime off "$@"
 }
@@ -196,9 +214,9 @@ run_all() {  # run_all PREFIX PORT PIDS-OF-THE-SERVERS...
 echo "== $(date -u +%FT%TZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 echo "== direct: loadgen -> sink" >&2
 start_sink direct
-run_all direct "$sink_port" "$sink_pid"
-stop "$sink_pid"
-direct_sink_stats=$(grep '^sink stats' "$work/sink-direct.out" || true)
+direct_pid=$sink_pid
+direct_port=$sink_port
+run_all direct "$direct_port"
 smppd_sink_stats=
 
 # ---- through smppd
@@ -252,6 +270,7 @@ stop_smppd() {
   sink_pid=
 }
 
+rate_done=
 smppd_state="smppd not built ($smppd)"
 receipts_state=
 if [ -x "$smppd" ]; then
@@ -276,11 +295,20 @@ $(grep -E '^(bind|answered|status|result)' "$work/probe.out" | sed 's/^/  /')"
   stop_smppd
   if [ "$smppd_state" = ok ] && start_smppd runs "$receipt_session"; then
     echo "== through smppd: loadgen -> smppd -> sink" >&2
-    run_all smppd "$listen_port" "$sink_pid" "$smppd_pid"
+    run_all smppd "$listen_port"
+    echo "== $rate msg/s, direct and through smppd in turn" >&2
+    rate_runs "$direct_port" "$listen_port" "$direct_pid" "$sink_pid" "$smppd_pid"
+    rate_done=1
   fi
   stop_smppd
   smppd_sink_stats=$(grep '^sink stats' "$work/sink-runs.out" 2>/dev/null || true)
 fi
+if [ -z "$rate_done" ]; then
+  echo "== $rate msg/s, direct" >&2
+  rate_runs "$direct_port" "" "$direct_pid"
+fi
+stop "$direct_pid"
+direct_sink_stats=$(grep '^sink stats' "$work/sink-direct.out" || true)
 
 # ---- the table
 row() {  # row LABEL SCENARIO RECORD KEY [WHAT]
