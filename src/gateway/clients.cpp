@@ -4,6 +4,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <optional>
+
 #include "core/log.hpp"
 #include "smpp/status.hpp"
 
@@ -19,14 +21,15 @@ bool on_this_thread(const asio::any_io_executor& ex) {
 
 }  // namespace
 
-ClientRegistry::Client& ClientRegistry::client(const std::string& system_id) {
+ClientRegistry::Client& ClientRegistry::client(std::string_view system_id) {
   std::lock_guard lock(mutex_);
-  auto& c = clients_[system_id];
-  if (!c) {
-    c = std::make_unique<Client>();
+  auto it = clients_.find(system_id);
+  if (it == clients_.end()) {
+    auto c = std::make_unique<Client>();
     c->system_id = system_id;
+    it = clients_.emplace(std::string(system_id), std::move(c)).first;
   }
-  return *c;
+  return *it->second;
 }
 
 void ClientRegistry::add_receiver(const std::shared_ptr<session::Session>& s, ClientState& state) {
@@ -54,20 +57,34 @@ void ClientRegistry::window_open(ClientState& state) {
   if (state.registered != nullptr) pump(client_of(state));
 }
 
-std::size_t ClientRegistry::waiting(const std::string& system_id) {
+std::size_t ClientRegistry::waiting(std::string_view system_id) {
   Client& c = client(system_id);
   std::lock_guard lock(c.mutex);
   return c.waiting.size();
 }
 
-bool ClientRegistry::deliver(const std::string& system_id, smpp::Pdu pdu, bool accepted) {
+bool ClientRegistry::deliver(std::string_view system_id, smpp::Pdu pdu, bool accepted) {
   Client& c = client(system_id);
+  std::optional<Receiver> now;
   {
     std::lock_guard lock(c.mutex);
-    if (c.waiting.size() >= max_waiting_ && !accepted) return false;
-    c.waiting.push_back(std::move(pdu));
+    if (c.waiting.empty()) {
+      // Nothing ahead of it: straight to a receiver with room, without queueing.
+      if (Receiver* r = pick_locked(c)) {
+        ++r->in_flight;
+        now = *r;
+      }
+    }
+    if (!now) {
+      if (c.waiting.size() >= max_waiting_ && !accepted) return false;
+      c.waiting.push_back(std::move(pdu));
+    }
   }
-  pump(c);
+  if (now) {
+    send_on(c, std::move(*now), std::move(pdu));
+  } else {
+    pump(c);
+  }
   return true;
 }
 
@@ -80,42 +97,49 @@ void ClientRegistry::release_locked(Client& c, const session::Session* id) {
   }
 }
 
-// Hands waiting deliveries, in order, to receivers with room in their windows: first those on
-// this thread (the delivery is sent at once, without waking another thread), round robin;
-// then the others. What finds no room waits for an answer to free a slot (delivery_outcome),
-// a new bind or a window opening.
+// A receiver with room in its window: one on this thread first (the delivery is then sent at
+// once, without waking another thread), round robin; then the others. Null when none has room.
+ClientRegistry::Receiver* ClientRegistry::pick_locked(Client& c) {
+  const std::size_t n = c.receivers.size();
+  if (n == 0) return nullptr;
+  Receiver* other = nullptr;
+  std::size_t other_k = 0;
+  for (std::size_t k = 0; k < n; ++k) {
+    Receiver& r = c.receivers[(c.next + k) % n];
+    if (r.in_flight >= r.window) continue;
+    if (on_this_thread(r.executor)) {
+      c.next = (c.next + k + 1) % n;
+      return &r;
+    }
+    if (other == nullptr) {
+      other = &r;
+      other_k = k;
+    }
+  }
+  if (other != nullptr) c.next = (c.next + other_k + 1) % n;
+  return other;
+}
+
+// Hands waiting deliveries, in order, to receivers with room (pick_locked). What finds no room
+// waits for an answer to free a slot (delivery_outcome), a new bind or a window opening.
 void ClientRegistry::pump(Client& c) {
-  std::vector<std::pair<Receiver, smpp::Pdu>> out;
+  // The hand-over list is the thread's, reused (a nested pump, rare, makes its own).
+  thread_local std::vector<std::pair<Receiver, smpp::Pdu>> spare;
+  std::vector<std::pair<Receiver, smpp::Pdu>> out = std::move(spare);
+  out.clear();
   {
     std::lock_guard lock(c.mutex);
-    const std::size_t n = c.receivers.size();
-    if (n == 0 || c.waiting.empty()) return;
-    bool any_local = false;
-    for (const auto& r : c.receivers) {
-      if (on_this_thread(r.executor)) {
-        any_local = true;
-        break;
-      }
-    }
     while (!c.waiting.empty()) {
-      Receiver* chosen = nullptr;
-      for (int pass = any_local ? 0 : 1; pass < 2 && chosen == nullptr; ++pass) {
-        for (std::size_t k = 0; k < n; ++k) {
-          Receiver& r = c.receivers[(c.next + k) % n];
-          if (r.in_flight >= r.window) continue;
-          if (pass == 0 && !on_this_thread(r.executor)) continue;
-          chosen = &r;
-          c.next = (c.next + k + 1) % n;
-          break;
-        }
-      }
-      if (chosen == nullptr) break;
-      ++chosen->in_flight;
-      out.emplace_back(*chosen, std::move(c.waiting.front()));
+      Receiver* r = pick_locked(c);
+      if (r == nullptr) break;
+      ++r->in_flight;
+      out.emplace_back(*r, std::move(c.waiting.front()));
       c.waiting.pop_front();
     }
   }
   for (auto& [r, pdu] : out) send_on(c, std::move(r), std::move(pdu));
+  out.clear();
+  if (out.capacity() <= 64) spare = std::move(out);
 }
 
 void ClientRegistry::send_on(Client& c, Receiver r, smpp::Pdu pdu) {

@@ -53,8 +53,8 @@ class ClientRegistry {
   // Any thread. False when the client's queue is full (nothing was taken). `accepted`: the
   // SMSC was already told it is taken (a receipt held until its message was known): queued
   // even beyond the bound, never dropped.
-  bool deliver(const std::string& system_id, smpp::Pdu pdu, bool accepted = false);
-  std::size_t waiting(const std::string& system_id);
+  bool deliver(std::string_view system_id, smpp::Pdu pdu, bool accepted = false);
+  std::size_t waiting(std::string_view system_id);
 
  private:
   struct Receiver {
@@ -72,8 +72,10 @@ class ClientRegistry {
     std::deque<smpp::Pdu> waiting;
     std::size_t next = 0;
   };
-  Client& client(const std::string& system_id);
+  Client& client(std::string_view system_id);
   static Client& client_of(ClientState& state) { return *static_cast<Client*>(state.registered); }
+  // Under c.mutex: a receiver with room, this thread's first; null when none.
+  static Receiver* pick_locked(Client& c);
   void pump(Client& c);
   void send_on(Client& c, Receiver r, smpp::Pdu pdu);
   // Under c.mutex: the receiver's delivery is over (answered, failed, or never sent).
@@ -81,7 +83,11 @@ class ClientRegistry {
 
   std::size_t max_waiting_;
   std::mutex mutex_;
-  std::unordered_map<std::string, std::unique_ptr<Client>> clients_;
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::unique_ptr<Client>, NameHash, std::equal_to<>> clients_;
 };
 
 }  // namespace smppd::gateway

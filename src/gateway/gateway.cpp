@@ -133,8 +133,13 @@ void Gateway::start(std::vector<asio::any_io_executor> executors,
       h.address = it->second;
       hosts.push_back(h);
     }
-    id_modes_.emplace(u.name, std::make_unique<std::atomic<int>>(0));
     auto pool = std::make_shared<upstream::Pool>(u, executors, *this, counters_, hosts);
+    auto entry = std::make_unique<UpstreamEntry>();
+    entry->pool = pool.get();
+    entry->index = messages_.upstream_index(u.name);
+    if (by_index_.size() <= entry->index) by_index_.resize(entry->index + 1, nullptr);
+    by_index_[entry->index] = entry.get();
+    upstreams_.emplace(u.name, std::move(entry));
     pool->start();
     pools_.emplace(u.name, std::move(pool));
   }
@@ -155,6 +160,16 @@ void Gateway::stop(session::Duration grace) {
 upstream::Pool* Gateway::pool(std::string_view name) {
   auto it = pools_.find(name);
   return it == pools_.end() ? nullptr : it->second.get();
+}
+
+Gateway::UpstreamEntry* Gateway::upstream_entry(std::string_view name) {
+  auto it = upstreams_.find(name);
+  return it == upstreams_.end() ? nullptr : it->second.get();
+}
+
+upstream::Pool* Gateway::pool_at(uint32_t index) {
+  return index < by_index_.size() && by_index_[index] != nullptr ? by_index_[index]->pool
+                                                                  : nullptr;
 }
 
 void Gateway::client_bound(session::Session& s, ClientState& state) {
@@ -203,8 +218,8 @@ void Gateway::client_request(session::Session& s, ClientState& state, smpp::Pdu&
                                                            : st::ESME_RREPLACEFAIL;
   std::optional<MessageRecord> record;
   if (auto id = parse_message_id(field->view(), s.version())) record = messages_.find_by_id(*id);
-  upstream::Pool* target = record ? pool(record->upstream) : nullptr;
-  if (!record || record->client != state.system_id || target == nullptr) {
+  upstream::Pool* target = record ? pool_at(record->upstream) : nullptr;
+  if (!record || record->client.view() != state.system_id || target == nullptr) {
     smpp::Pdu r =
         smpp::make_response(cmd, request.sequence_number, record ? not_found : st::ESME_RINVMSGID);
     s.respond(r);
@@ -265,13 +280,16 @@ void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& reques
   const smpp::Version version = s.version();
   const uint64_t sticky = parts_key(request, state.system_id);
   const asio::any_io_executor client_executor = s.executor();
+  const UpstreamEntry* entry = upstream_entry(target->name());
+  smpp::CStr<16> client;
+  client.assign(state.system_id);  // a bound system_id: at most 15 characters
   target->submit(
       std::move(request),
-      [this, ws = s.weak_from_this(), ex = s.executor(), seq, cmd, id, version,
-       client = state.system_id,
-       upstream = target->name()](upstream::Result r, smpp::Pdu* resp, std::string_view host) {
+      [this, ws = s.weak_from_this(), ex = s.executor(), seq, cmd, id, version, client,
+       upstream = std::string_view(target->name()), upstream_index = entry ? entry->index : 0](
+          upstream::Result r, smpp::Pdu* resp, std::string_view host) {
         smpp::Pdu out;
-        std::string smsc_id;
+        MessageRecord record;
         if (r == upstream::Result::response && resp != nullptr) {
           const uint32_t status = resp->command_status;
           out = smpp::make_response(cmd, seq, status);
@@ -280,28 +298,30 @@ void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& reques
           }
           if (status == st::ESME_ROK) {
             set_response_message_id(out, render_message_id(id, version));
-            smsc_id.assign(response_message_id(*resp));
+            record.smsc_id.assign(response_message_id(*resp));
           }
         } else {
           if (r == upstream::Result::timeout) {
             log::warn("upstream {} ({}): no response for a message of {}: its outcome is unknown",
-                      upstream, host, client);
+                      upstream, host, client.view());
           }
           out = smpp::make_response(cmd, seq, st::ESME_RSYSERR);
         }
-        counters_.add("smppd_messages_total", {{"client", client},
+        counters_.add("smppd_messages_total", {{"client", client.view()},
                                                {"upstream", upstream},
                                                {"status", smpp::status_name(out.command_status)}});
-        if (smsc_id.empty()) {
+        if (record.smsc_id.empty()) {
           respond_on(ws, ex, std::move(out));
           return;
         }
+        record.id = id;
+        record.client = client;
+        record.upstream = upstream_index;
+        record.client_version = version;
         // The message becomes known to receipts only once its response is queued for the
         // client, on the client's thread: a receipt that finds it is then queued after the
         // response, never before it; one that races in earlier waits (hold_receipt).
-        asio::dispatch(ex, [this, ws, out = std::move(out),
-                            record = MessageRecord{id, client, upstream, std::move(smsc_id),
-                                                   version}]() mutable {
+        asio::dispatch(ex, [this, ws, out = std::move(out), record]() mutable {
           if (auto session = ws.lock()) session->respond(out);
           messages_.add(record);
         });
@@ -317,9 +337,9 @@ uint32_t Gateway::on_delivery(upstream::Pool& pool, smpp::Pdu& pdu) {
 }
 
 uint32_t Gateway::deliver_receipt(upstream::Pool& pool, smpp::Pdu& pdu) {
-  std::optional<smpp::Receipt> receipt;
-  if (const auto* d = pdu.as<smpp::DeliverSm>()) receipt = smpp::parse_receipt(*d);
-  if (const auto* d = pdu.as<smpp::DataSm>()) receipt = smpp::parse_receipt(*d);
+  std::optional<smpp::ReceiptKey> receipt;
+  if (const auto* d = pdu.as<smpp::DeliverSm>()) receipt = smpp::receipt_key(*d);
+  if (const auto* d = pdu.as<smpp::DataSm>()) receipt = smpp::receipt_key(*d);
   if (!receipt) {
     log::warn("upstream {}: a delivery receipt without a message id", pool.name());
     counters_.add("smppd_receipts_unmatched_total", {{"upstream", pool.name()}});
@@ -336,7 +356,7 @@ uint32_t Gateway::deliver_receipt(upstream::Pool& pool, smpp::Pdu& pdu) {
     return st::ESME_RMSGQFUL;
   }
   held_count_.fetch_add(1, std::memory_order_relaxed);
-  hold_receipt(std::string(pool.name()), receipt->id, receipt->state, pdu, 0);
+  hold_receipt(std::string(pool.name()), std::string(receipt->id), receipt->state, pdu, 0);
   return st::ESME_ROK;
 }
 
@@ -344,18 +364,19 @@ std::optional<uint32_t> Gateway::forward_receipt(std::string_view upstream, std:
                                                  smpp::MessageState state, const smpp::Pdu& pdu,
                                                  int attempt) {
   // attempt 0: as it arrives; 1-5: after each wait (hold_receipt); 5 is the last.
-  auto mode_it = id_modes_.find(upstream);
-  std::atomic<int>* mode = mode_it == id_modes_.end() ? nullptr : mode_it->second.get();
-  std::optional<MessageRecord> record = messages_.find_by_smsc_id(upstream, id, IdMatch::exact);
+  UpstreamEntry* entry = upstream_entry(upstream);
+  if (entry == nullptr) return std::nullopt;
+  std::atomic<int>& mode = entry->id_mode;
+  std::optional<MessageRecord> record =
+      messages_.find_by_smsc_id(entry->index, id, IdMatch::exact);
   if (record) {
-    if (mode != nullptr && mode->load() == 0) mode->store(1);
-  } else if (attempt >= 5 || (mode != nullptr && mode->load() == 2) ||
-             (mode != nullptr && mode->load() == 0 && attempt >= 2)) {
+    if (mode.load() == 0) mode.store(1);
+  } else if (attempt >= 5 || mode.load() == 2 || (mode.load() == 0 && attempt >= 2)) {
     // Conversions: for an upstream known to need them; for one not known yet, once a first
     // wait has given the response time to arrive (so a race is not taken for a conversion).
     bool converted = false;
-    record = messages_.find_by_smsc_id(upstream, id, IdMatch::tolerant, &converted);
-    if (record && converted && mode != nullptr) mode->store(2);
+    record = messages_.find_by_smsc_id(entry->index, id, IdMatch::tolerant, &converted);
+    if (record && converted) mode.store(2);
   }
   if (!record) return std::nullopt;
   if (smpp::is_final(state)) messages_.mark_final_receipt(*record);
@@ -368,13 +389,15 @@ std::optional<uint32_t> Gateway::forward_receipt(std::string_view upstream, std:
   }
   // A held receipt (attempt > 0) was answered ESME_ROK already: it is queued whatever the
   // queue holds, never dropped.
-  if (!clients_.deliver(record->client, std::move(out), attempt > 0)) {
-    log::warn("client {}: receipt queue full; upstream {} will retry", record->client, upstream);
+  if (!clients_.deliver(record->client.view(), std::move(out), attempt > 0)) {
+    log::warn("client {}: receipt queue full; upstream {} will retry", record->client.view(),
+              upstream);
     counters_.add("smppd_deliveries_refused_total",
-                  {{"client", record->client}, {"reason", "queue_full"}});
+                  {{"client", record->client.view()}, {"reason", "queue_full"}});
     return st::ESME_RMSGQFUL;
   }
-  counters_.add("smppd_receipts_total", {{"upstream", upstream}, {"client", record->client}});
+  counters_.add("smppd_receipts_total",
+                {{"upstream", upstream}, {"client", record->client.view()}});
   return st::ESME_ROK;
 }
 

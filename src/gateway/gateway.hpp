@@ -78,10 +78,18 @@ class Gateway final : public upstream::PoolEvents {
   ClientRegistry clients_;
   std::map<std::string, std::shared_ptr<upstream::Pool>, std::less<>> pools_;
   std::vector<asio::any_io_executor> executors_;
-  // Per upstream, what its receipt ids have shown: 0 not known yet, 1 the same ids as its
-  // responses, 2 hex/decimal conversions. An upstream seen to match exactly is never matched
-  // by conversion (but after the last wait), as sequential decimal ids convert into each other.
-  std::map<std::string, std::unique_ptr<std::atomic<int>>, std::less<>> id_modes_;
+  struct UpstreamEntry {
+    upstream::Pool* pool = nullptr;
+    uint32_t index = 0;  // MessageMap::upstream_index
+    // What its receipt ids have shown: 0 not known yet, 1 the same ids as its responses, 2
+    // hex/decimal conversions. An upstream seen to match exactly is never matched by
+    // conversion (but after the last wait), as sequential decimal ids convert into each other.
+    std::atomic<int> id_mode{0};
+  };
+  UpstreamEntry* upstream_entry(std::string_view name);
+  upstream::Pool* pool_at(uint32_t index);
+  std::map<std::string, std::unique_ptr<UpstreamEntry>, std::less<>> upstreams_;
+  std::vector<UpstreamEntry*> by_index_;  // by MessageMap::upstream_index
   std::atomic<bool> stopping_{false};
   // Receipts waiting for their message: at most kMaxHeldReceipts at a time.
   static constexpr std::size_t kMaxHeldReceipts = 100'000;

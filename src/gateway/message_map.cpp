@@ -1,5 +1,6 @@
 #include "gateway/message_map.hpp"
 
+#include <algorithm>
 #include <functional>
 
 #include "smpp/receipt.hpp"
@@ -7,115 +8,258 @@
 namespace smppd::gateway {
 
 namespace {
-std::string key_of(std::string_view upstream, std::string_view canonical) {
-  std::string k;
-  k.reserve(upstream.size() + 1 + canonical.size());
-  k.append(upstream);
-  k.push_back('\0');
-  k.append(canonical);
-  return k;
+
+uint64_t mix(uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  return h;
 }
-std::size_t shard_of(std::string_view key, std::size_t n) {
-  return std::hash<std::string_view>{}(key) % n;
+
+uint64_t key_hash(uint32_t upstream, std::string_view canonical) {
+  return mix(std::hash<std::string_view>{}(canonical) ^ (uint64_t{upstream} * 0x9e3779b97f4a7c15ULL));
 }
+
+std::size_t shard_of(uint64_t hash, std::size_t n) { return (hash >> 48) % n; }
+
+// Tables stay at most half full.
+bool needs_growth(std::size_t used, std::size_t size) { return size == 0 || (used + 1) * 2 > size; }
+
 }  // namespace
 
 MessageMap::MessageMap(std::size_t max_entries)
-    : per_shard_(std::max<std::size_t>(1, max_entries / kShards)) {}
+    : per_shard_(std::clamp<std::size_t>(max_entries / kShards, 1, (std::size_t{1} << 28) - 1)) {}
+
+uint32_t MessageMap::upstream_index(std::string_view name) {
+  std::lock_guard lock(names_mutex_);
+  for (std::size_t i = 0; i < names_.size(); ++i) {
+    if (names_[i] == name) return static_cast<uint32_t>(i);
+  }
+  names_.emplace_back(name);
+  return static_cast<uint32_t>(names_.size() - 1);
+}
+
+long MessageMap::find_locked(const Shard& shard, uint64_t hash, uint32_t upstream,
+                             std::string_view canonical) {
+  if (shard.table.empty()) return -1;
+  const std::size_t mask = shard.table.size() - 1;
+  smpp::CanonicalIdBuffer buffer;
+  for (std::size_t pos = hash & mask;; pos = (pos + 1) & mask) {
+    const uint32_t v = shard.table[pos];
+    if (v == kEmpty) return -1;
+    const uint32_t slot = v - 1;
+    if (shard.hashes[slot] != hash) continue;
+    const MessageRecord& r = shard.ring[slot];
+    if (r.upstream == upstream &&
+        smpp::canonical_message_id(r.smsc_id.view(), buffer) == canonical) {
+      return static_cast<long>(pos);
+    }
+  }
+}
+
+void MessageMap::insert_locked(Shard& shard, uint32_t slot) {
+  if (needs_growth(shard.used, shard.table.size())) {
+    std::vector<uint32_t> old;
+    old.swap(shard.table);
+    shard.table.assign(std::max<std::size_t>(64, old.size() * 2), kEmpty);
+    shard.used = 0;
+    for (uint32_t v : old) {
+      if (v != kEmpty) insert_locked(shard, v - 1);
+    }
+  }
+  const std::size_t mask = shard.table.size() - 1;
+  std::size_t pos = shard.hashes[slot] & mask;
+  while (shard.table[pos] != kEmpty) pos = (pos + 1) & mask;
+  shard.table[pos] = slot + 1;
+  ++shard.used;
+}
+
+// Linear probing's deletion: later entries of the same run move back into the hole, so that
+// every lookup still finds its entry before an empty position.
+void MessageMap::erase_locked(Shard& shard, std::size_t pos) {
+  const std::size_t mask = shard.table.size() - 1;
+  std::size_t hole = pos;
+  std::size_t next = pos;
+  while (true) {
+    next = (next + 1) & mask;
+    const uint32_t v = shard.table[next];
+    if (v == kEmpty) break;
+    const std::size_t home = shard.hashes[v - 1] & mask;
+    // The entry at `next` stays when its home lies cyclically in (hole, next].
+    const bool stays = hole <= next ? (hole < home && home <= next) : (hole < home || home <= next);
+    if (stays) continue;
+    shard.table[hole] = v;
+    hole = next;
+  }
+  shard.table[hole] = kEmpty;
+  --shard.used;
+}
+
+void MessageMap::id_put(IdShard& s, uint64_t id, uint32_t where) {
+  if (needs_growth(s.used, s.table.size())) {
+    std::vector<IdEntry> old;
+    old.swap(s.table);
+    s.table.assign(std::max<std::size_t>(64, old.size() * 2), IdEntry{});
+    s.used = 0;
+    for (const IdEntry& e : old) {
+      if (e.id != 0) id_put(s, e.id, e.where);
+    }
+  }
+  const std::size_t mask = s.table.size() - 1;
+  for (std::size_t pos = mix(id) & mask;; pos = (pos + 1) & mask) {
+    IdEntry& e = s.table[pos];
+    if (e.id == id) {
+      e.where = where;
+      return;
+    }
+    if (e.id == 0) {
+      e = IdEntry{id, where};
+      ++s.used;
+      return;
+    }
+  }
+}
+
+const MessageMap::IdEntry* MessageMap::id_find(const IdShard& s, uint64_t id) {
+  if (s.table.empty() || id == 0) return nullptr;
+  const std::size_t mask = s.table.size() - 1;
+  for (std::size_t pos = mix(id) & mask;; pos = (pos + 1) & mask) {
+    const IdEntry& e = s.table[pos];
+    if (e.id == id) return &e;
+    if (e.id == 0) return nullptr;
+  }
+}
+
+void MessageMap::id_erase(IdShard& s, uint64_t id) {
+  const IdEntry* found = id_find(s, id);
+  if (found == nullptr) return;
+  const std::size_t mask = s.table.size() - 1;
+  std::size_t hole = static_cast<std::size_t>(found - s.table.data());
+  std::size_t next = hole;
+  while (true) {
+    next = (next + 1) & mask;
+    const IdEntry e = s.table[next];
+    if (e.id == 0) break;
+    const std::size_t home = mix(e.id) & mask;
+    const bool stays = hole <= next ? (hole < home && home <= next) : (hole < home || home <= next);
+    if (stays) continue;
+    s.table[hole] = e;
+    hole = next;
+  }
+  s.table[hole] = IdEntry{};
+  --s.used;
+}
 
 void MessageMap::add(const MessageRecord& record) {
-  std::string key = key_of(record.upstream, smpp::canonical_message_id(record.smsc_id));
-  std::string evicted_key;
-  uint64_t evicted_id = 0;
-  bool evicted = false;
-  uint64_t replaced_id = 0;
-  bool replaced = false;
+  smpp::CanonicalIdBuffer buffer;
+  const std::string_view canonical = smpp::canonical_message_id(record.smsc_id.view(), buffer);
+  const uint64_t hash = key_hash(record.upstream, canonical);
+  const std::size_t shard_index = shard_of(hash, kShards);
+  uint64_t dropped_id = 0;  // a record forgotten (the oldest) or replaced (the same SMSC id)
+  uint32_t slot;
   {
-    Shard& shard = shards_[shard_of(key, kShards)];
+    Shard& shard = shards_[shard_index];
     std::lock_guard lock(shard.mutex);
-    auto found = shard.by_smsc.find(key);
-    if (found != shard.by_smsc.end()) {
+    const long existing = find_locked(shard, hash, record.upstream, canonical);
+    if (existing >= 0) {
       // The SMSC gave an id again: the newer message takes it; the older one's id goes.
-      replaced_id = found->second.id;
-      replaced = found->second.id != record.id;
-      found->second = record;
+      slot = shard.table[static_cast<std::size_t>(existing)] - 1;
+      if (shard.ring[slot].id != record.id) dropped_id = shard.ring[slot].id;
+      shard.ring[slot] = record;
     } else {
-      shard.by_smsc.emplace(key, record);
-      shard.order.push_back(key);
-    }
-    if (shard.order.size() > per_shard_) {
-      evicted_key = std::move(shard.order.front());
-      shard.order.pop_front();
-      auto old = shard.by_smsc.find(evicted_key);
-      if (old != shard.by_smsc.end()) {
-        evicted_id = old->second.id;
-        evicted = true;
-        shard.by_smsc.erase(old);
+      if (shard.ring.size() < per_shard_) {
+        slot = static_cast<uint32_t>(shard.ring.size());
+        shard.ring.push_back(record);
+        shard.hashes.push_back(hash);
+      } else {
+        // Full: the oldest record gives its slot.
+        slot = static_cast<uint32_t>(shard.oldest);
+        shard.oldest = (shard.oldest + 1) % per_shard_;
+        const MessageRecord& old = shard.ring[slot];
+        smpp::CanonicalIdBuffer old_buffer;
+        const long pos = find_locked(shard, shard.hashes[slot], old.upstream,
+                                     smpp::canonical_message_id(old.smsc_id.view(), old_buffer));
+        if (pos >= 0) erase_locked(shard, static_cast<std::size_t>(pos));
+        dropped_id = old.id;
+        shard.ring[slot] = record;
+        shard.hashes[slot] = hash;
       }
+      insert_locked(shard, slot);
     }
   }
-  if (evicted) {
-    IdShard& ids = ids_[evicted_id % kShards];
+  const uint32_t where = static_cast<uint32_t>(shard_index << 28) | slot;
+  if (dropped_id != 0) {
+    IdShard& ids = ids_[dropped_id % kShards];
     std::lock_guard lock(ids.mutex);
-    ids.keys.erase(evicted_id);
-  }
-  if (replaced) {
-    IdShard& ids = ids_[replaced_id % kShards];
-    std::lock_guard lock(ids.mutex);
-    ids.keys.erase(replaced_id);
+    const IdEntry* e = id_find(ids, dropped_id);
+    // Only while it still points at this slot (a later add may have moved it on).
+    if (e != nullptr && e->where == where) id_erase(ids, dropped_id);
   }
   IdShard& ids = ids_[record.id % kShards];
   std::lock_guard lock(ids.mutex);
-  ids.keys[record.id] = std::move(key);
+  id_put(ids, record.id, where);
 }
 
-std::optional<MessageRecord> MessageMap::find_by_smsc_id(std::string_view upstream,
+std::optional<MessageRecord> MessageMap::find_by_smsc_id(uint32_t upstream,
                                                          std::string_view smsc_id, IdMatch match,
                                                          bool* converted) const {
-  const smpp::MessageIdKeys keys = smpp::message_id_keys(smsc_id);
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    if (i > 0 && match == IdMatch::exact) break;
-    const std::string key = key_of(upstream, keys[i]);
-    const Shard& shard = shards_[shard_of(key, kShards)];
+  auto look = [&](std::string_view key, bool conversion) -> std::optional<MessageRecord> {
+    const uint64_t hash = key_hash(upstream, key);
+    const Shard& shard = shards_[shard_of(hash, kShards)];
     std::lock_guard lock(shard.mutex);
-    auto it = shard.by_smsc.find(key);
-    if (it == shard.by_smsc.end()) continue;
-    if (i > 0 && it->second.final_receipt) continue;
-    if (converted != nullptr) *converted = i > 0;
-    return it->second;
+    const long pos = find_locked(shard, hash, upstream, key);
+    if (pos < 0) return std::nullopt;
+    const MessageRecord& r = shard.ring[shard.table[static_cast<std::size_t>(pos)] - 1];
+    if (conversion && r.final_receipt) return std::nullopt;
+    if (converted != nullptr) *converted = conversion;
+    return r;
+  };
+  smpp::CanonicalIdBuffer buffer;
+  const std::string_view canonical = smpp::canonical_message_id(smsc_id, buffer);
+  if (canonical.empty()) return std::nullopt;
+  if (auto r = look(canonical, false)) return r;
+  if (match == IdMatch::exact) return std::nullopt;
+  const smpp::MessageIdKeys keys = smpp::message_id_keys(smsc_id);
+  for (std::size_t i = 1; i < keys.size(); ++i) {
+    if (auto r = look(keys[i], true)) return r;
   }
   return std::nullopt;
 }
 
 void MessageMap::mark_final_receipt(const MessageRecord& record) {
-  const std::string key = key_of(record.upstream, smpp::canonical_message_id(record.smsc_id));
-  Shard& shard = shards_[shard_of(key, kShards)];
+  smpp::CanonicalIdBuffer buffer;
+  const std::string_view canonical = smpp::canonical_message_id(record.smsc_id.view(), buffer);
+  const uint64_t hash = key_hash(record.upstream, canonical);
+  Shard& shard = shards_[shard_of(hash, kShards)];
   std::lock_guard lock(shard.mutex);
-  auto it = shard.by_smsc.find(key);
-  if (it != shard.by_smsc.end()) it->second.final_receipt = true;
+  const long pos = find_locked(shard, hash, record.upstream, canonical);
+  if (pos < 0) return;
+  MessageRecord& r = shard.ring[shard.table[static_cast<std::size_t>(pos)] - 1];
+  if (r.id == record.id) r.final_receipt = true;
 }
 
 std::optional<MessageRecord> MessageMap::find_by_id(uint64_t id) const {
-  std::string key;
+  uint32_t where;
   {
     const IdShard& ids = ids_[id % kShards];
     std::lock_guard lock(ids.mutex);
-    auto it = ids.keys.find(id);
-    if (it == ids.keys.end()) return std::nullopt;
-    key = it->second;
+    const IdEntry* e = id_find(ids, id);
+    if (e == nullptr) return std::nullopt;
+    where = e->where;
   }
-  const Shard& shard = shards_[shard_of(key, kShards)];
+  const Shard& shard = shards_[where >> 28];
+  const uint32_t slot = where & ((1u << 28) - 1);
   std::lock_guard lock(shard.mutex);
-  auto it = shard.by_smsc.find(key);
-  if (it == shard.by_smsc.end()) return std::nullopt;
-  return it->second;
+  // The slot may have been given to a newer record since: it must still be this message.
+  if (slot >= shard.ring.size() || shard.ring[slot].id != id) return std::nullopt;
+  return shard.ring[slot];
 }
 
 std::size_t MessageMap::size() const {
   std::size_t n = 0;
   for (const auto& s : shards_) {
     std::lock_guard lock(s.mutex);
-    n += s.by_smsc.size();
+    n += s.used;
   }
   return n;
 }

@@ -2,8 +2,11 @@
 // back to the client that sent it with smppd's id. Sharded: each shard has its own lock, and a
 // lookup touches one shard per key, so no lock is shared by all sessions.
 //
-// Bounded: each shard forgets its oldest entries beyond its share of `max_entries` (a receipt
-// that comes after that is reported as unmatched). Kept in memory only until the store exists.
+// Allocation-free per message: records live in a ring per shard (the slots are allocated as the
+// ring first fills, then reused), found through open-addressing tables of slot numbers; ids and
+// names are kept inline. Bounded: each shard forgets its oldest record beyond its share of
+// `max_entries` (a receipt that comes after that is reported as unmatched). Kept in memory only
+// until the store exists.
 #pragma once
 
 #include <array>
@@ -13,17 +16,18 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <vector>
 
+#include "smpp/pdu.hpp"
 #include "smpp/version.hpp"
 
 namespace smppd::gateway {
 
 struct MessageRecord {
-  uint64_t id = 0;       // smppd's
-  std::string client;    // system_id that submitted it
-  std::string upstream;  // the upstream that took it
-  std::string smsc_id;   // the upstream's id, as given in its response
+  uint64_t id = 0;         // smppd's
+  smpp::CStr<16> client;   // system_id that submitted it
+  uint32_t upstream = 0;   // the upstream that took it (MessageMap::upstream_index)
+  smpp::MessageId smsc_id; // the upstream's id, as given in its response
   smpp::Version client_version = smpp::Version::v34;
   bool final_receipt = false;  // a receipt with a final state was matched to it
 };
@@ -39,11 +43,15 @@ class MessageMap {
  public:
   explicit MessageMap(std::size_t max_entries = 2'000'000);
 
+  // The number records name an upstream by; the same name always gets the same number. Called
+  // when an upstream starts, not per message.
+  uint32_t upstream_index(std::string_view name);
+
   void add(const MessageRecord& record);
   // By the id an upstream gives in a receipt, tolerant of hex/decimal, case and leading zeros
   // (smpp::message_id_keys).
   // `converted` (when given) says whether a hex/decimal conversion matched.
-  std::optional<MessageRecord> find_by_smsc_id(std::string_view upstream, std::string_view smsc_id,
+  std::optional<MessageRecord> find_by_smsc_id(uint32_t upstream, std::string_view smsc_id,
                                                IdMatch match = IdMatch::tolerant,
                                                bool* converted = nullptr) const;
   // Notes that the message had its final receipt.
@@ -52,22 +60,43 @@ class MessageMap {
   std::size_t size() const;
 
  private:
-  // Records by "upstream\0canonical SMSC id".
+  static constexpr std::size_t kShards = 16;
+  static constexpr uint32_t kEmpty = 0;  // in the tables: slot + 1, or 0
+
+  // Records by (upstream, canonical SMSC id).
   struct Shard {
     mutable std::mutex mutex;
-    std::unordered_map<std::string, MessageRecord> by_smsc;
-    std::deque<std::string> order;  // oldest first
+    std::vector<MessageRecord> ring;  // grows to the shard's capacity, then is reused
+    std::vector<uint64_t> hashes;     // the key hash of each ring slot
+    std::size_t oldest = 0;           // once full: the slot to reuse next
+    std::vector<uint32_t> table;      // open addressing, linear probing; size a power of two
+    std::size_t used = 0;             // records in the table
   };
-  // smppd id -> the key above.
+  // smppd id -> (shard, slot).
+  struct IdEntry {
+    uint64_t id = 0;  // 0: empty (smppd ids are never 0)
+    uint32_t where = 0;
+  };
   struct IdShard {
     mutable std::mutex mutex;
-    std::unordered_map<uint64_t, std::string> keys;
+    std::vector<IdEntry> table;
+    std::size_t used = 0;
   };
-  static constexpr std::size_t kShards = 16;
+
+  // With shard.mutex held: the table position holding the record with this key, or -1.
+  static long find_locked(const Shard& shard, uint64_t hash, uint32_t upstream,
+                          std::string_view canonical);
+  static void insert_locked(Shard& shard, uint32_t slot);
+  static void erase_locked(Shard& shard, std::size_t pos);
+  static void id_put(IdShard& s, uint64_t id, uint32_t where);
+  static void id_erase(IdShard& s, uint64_t id);
+  static const IdEntry* id_find(const IdShard& s, uint64_t id);
 
   std::size_t per_shard_;
   std::array<Shard, kShards> shards_;
   std::array<IdShard, kShards> ids_;
+  std::mutex names_mutex_;
+  std::deque<std::string> names_;  // by upstream index
 };
 
 }  // namespace smppd::gateway

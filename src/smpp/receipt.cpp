@@ -1,5 +1,6 @@
 #include "smpp/receipt.hpp"
 
+#include <cstring>
 #include <span>
 
 namespace smpp {
@@ -199,6 +200,28 @@ std::optional<Receipt> parse_receipt_pdu(const Sm& pdu) {
   return r;
 }
 
+template <class Sm>
+std::optional<ReceiptKey> receipt_key_of(const Sm& pdu) {
+  if (receipt_kind(pdu.esm_class) == ReceiptKind::none) return std::nullopt;
+  const std::string_view text = receipt_text_of(pdu);
+  const std::array<Span, kFieldCount> spans = scan(text);
+  ReceiptKey key;
+  auto tlv_id = pdu.tlvs.get(tlv::receipted_message_id);
+  if (tlv_id && usable_id(*tlv_id)) {
+    key.id = *tlv_id;
+  } else if (spans[kId].found()) {
+    key.id = text.substr(spans[kId].pos, spans[kId].len);
+  }
+  if (!usable_id(key.id)) return std::nullopt;
+  if (spans[kStat].found()) {
+    key.state = message_state_from_stat(text.substr(spans[kStat].pos, spans[kStat].len));
+  }
+  if (auto state = pdu.tlvs.get(tlv::message_state)) {
+    if (auto known = message_state_from_value(*state)) key.state = *known;
+  }
+  return key;
+}
+
 // `s` cut after `n` characters, a UTF-8 sequence counting as one.
 std::string_view first_characters(std::string_view s, std::size_t n) {
   std::size_t chars = 0;
@@ -344,6 +367,13 @@ std::optional<Receipt> parse_receipt(const DataSm& pdu) {
   return parse_receipt_pdu(pdu);
 }
 
+std::optional<ReceiptKey> receipt_key(const DeliverSm& pdu) {
+  return receipt_key_of(pdu);
+}
+std::optional<ReceiptKey> receipt_key(const DataSm& pdu) {
+  return receipt_key_of(pdu);
+}
+
 // ---- building ----
 
 std::string format_receipt_text(const Receipt& r) {
@@ -423,22 +453,32 @@ bool rewrite_receipt_id(DeliverSm& pdu, std::string_view new_id) {
   if (has_tlv && new_id.size() > MessageId::kMaxLength) return false;
 
   const bool in_short_message = !pdu.short_message.empty();
-  std::optional<std::string> text;
   if (in_short_message) {
-    text = rewrite_receipt_id(pdu.short_message.view(), new_id);
-    if (text && text->size() > ShortMessage::kMaxLength) return false;
-  } else if (auto payload = pdu.tlvs.get(tlv::message_payload)) {
+    // The usual case, without allocating: the new text is built on the stack.
+    const std::string_view old_text = pdu.short_message.view();
+    const Span id = scan(old_text)[kId];
+    if (id.found() && id.len > 0) {
+      const std::size_t size = old_text.size() - id.len + new_id.size();
+      if (size > ShortMessage::kMaxLength) return false;
+      std::array<char, ShortMessage::kMaxLength> buffer;
+      std::memcpy(buffer.data(), old_text.data(), id.pos);
+      std::memcpy(buffer.data() + id.pos, new_id.data(), new_id.size());
+      std::memcpy(buffer.data() + id.pos + new_id.size(), old_text.data() + id.pos + id.len,
+                  old_text.size() - id.pos - id.len);
+      pdu.short_message.assign(std::string_view(buffer.data(), size));
+    } else if (!has_tlv) {
+      return false;
+    }
+    if (has_tlv) pdu.tlvs.set(tlv::receipted_message_id, new_id);
+    return true;
+  }
+  std::optional<std::string> text;
+  if (auto payload = pdu.tlvs.get(tlv::message_payload)) {
     text = rewrite_receipt_id(as_text(*payload), new_id);
   }
   if (!text && !has_tlv) return false;
 
-  if (text) {
-    if (in_short_message) {
-      pdu.short_message.assign(std::string_view(*text));
-    } else {
-      pdu.tlvs.set(tlv::message_payload, as_bytes(*text));
-    }
-  }
+  if (text) pdu.tlvs.set(tlv::message_payload, as_bytes(*text));
   if (has_tlv) pdu.tlvs.set(tlv::receipted_message_id, new_id);
   return true;
 }
@@ -454,6 +494,20 @@ std::string canonical_message_id(std::string_view id) {
   std::string out(id.substr(zeros));
   for (char& c : out) c = to_lower(c);
   return out;
+}
+
+std::string_view canonical_message_id(std::string_view id, CanonicalIdBuffer& buffer) {
+  id = trim(id);
+  if (id.empty()) return {};
+  std::size_t zeros = 0;
+  while (zeros < id.size() && id[zeros] == '0') ++zeros;
+  if (zeros == id.size()) {
+    buffer[0] = '0';
+    return {buffer.data(), 1};
+  }
+  id = id.substr(zeros, buffer.size());
+  for (std::size_t i = 0; i < id.size(); ++i) buffer[i] = to_lower(id[i]);
+  return {buffer.data(), id.size()};
 }
 
 bool MessageIdKeys::contains(std::string_view key) const {

@@ -117,6 +117,16 @@ std::optional<Receipt> parse_receipt_text(std::string_view text);
 std::optional<Receipt> parse_receipt(const DeliverSm& pdu);
 std::optional<Receipt> parse_receipt(const DataSm& pdu);
 
+// What matching a receipt to its message needs, read as parse_receipt reads it but without
+// allocating: the SMSC's id (receipted_message_id when usable, else the text's id) and the
+// state (message_state, else the text's stat). `id` points into the PDU.
+struct ReceiptKey {
+  std::string_view id;
+  MessageState state = MessageState::unknown;
+};
+std::optional<ReceiptKey> receipt_key(const DeliverSm& pdu);
+std::optional<ReceiptKey> receipt_key(const DataSm& pdu);
+
 // A receipt date (YYMMDDhhmm, or YYMMDDhhmmss) as a time, empty when invalid.
 std::optional<SmppTime> parse_receipt_date(std::string_view date);
 // YYMMDDhhmm of an absolute time (its local fields; the offset is not written).
@@ -157,6 +167,10 @@ bool rewrite_receipt_id(DeliverSm& pdu, std::string_view new_id);
 // way round. An id made only of decimal digits is ambiguous (it may be hex); the exact form is
 // tried first, so a conversion only matches when the exact form is absent.
 std::string canonical_message_id(std::string_view id);
+// The same without allocating: written into `buffer`, which the result points into. An id
+// longer than the buffer (never an SMPP message_id, at most 64 characters) is cut.
+using CanonicalIdBuffer = std::array<char, 80>;
+std::string_view canonical_message_id(std::string_view id, CanonicalIdBuffer& buffer);
 
 class MessageIdKeys {
  public:

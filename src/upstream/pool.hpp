@@ -22,6 +22,7 @@
 
 #include "config/config.hpp"
 #include "core/counters.hpp"
+#include "core/inline_function.hpp"
 #include "limits/token_bucket.hpp"
 #include "session/session.hpp"
 #include "upstream/balancer.hpp"
@@ -39,7 +40,8 @@ enum class Result : uint8_t {
 };
 
 // Runs once, on the executor of the connection that answered (or of the pool for `failed`).
-using Completion = std::function<void(Result, smpp::Pdu* response, std::string_view host)>;
+// Kept inline in the request (no allocation per message) when it fits.
+using Completion = InlineFunction<void(Result, smpp::Pdu* response, std::string_view host)>;
 
 class Pool;
 

@@ -413,6 +413,50 @@ TEST(ReceiptPdu, MessagePayloadOfDeliverSmAndDataSm) {
   EXPECT_FALSE(parse_receipt(not_receipt));
 }
 
+// receipt_key reads what parse_receipt reads (id and state), for every case above.
+TEST(ReceiptPdu, ReceiptKeyAgreesWithParseReceipt) {
+  std::vector<DeliverSm> cases;
+  cases.push_back(receipt_pdu(kStandard));
+  cases.push_back(receipt_pdu(kStandard, esm_class::kIntermediateNotification));
+  cases.push_back(receipt_pdu(kStandard, 0));  // not a receipt
+  cases.push_back(receipt_pdu("id:1 stat:EXPIRED"));
+  cases.push_back(receipt_pdu("sub:001 stat:DELIVRD"));  // no id
+  cases.push_back(receipt_pdu("ID : 7f stat: undeliv text:x"));
+  DeliverSm tlvs = receipt_pdu(kStandard);
+  tlvs.tlvs.set(tlv::receipted_message_id, "7F3A9B2C");
+  tlvs.tlvs.set(tlv::message_state, uint8_t{5});
+  cases.push_back(tlvs);
+  DeliverSm bad_state = receipt_pdu("id:1 stat:EXPIRED");
+  bad_state.tlvs.set(tlv::message_state, uint8_t{42});
+  cases.push_back(bad_state);
+  DeliverSm empty_tlv_id = receipt_pdu("id:55 stat:DELIVRD");
+  empty_tlv_id.tlvs.set(tlv::receipted_message_id, "");
+  cases.push_back(empty_tlv_id);
+  DeliverSm only_bad_tlv;
+  only_bad_tlv.esm_class = esm_class::kDeliveryReceipt;
+  only_bad_tlv.tlvs.set(tlv::receipted_message_id, "has space");
+  cases.push_back(only_bad_tlv);
+  DeliverSm payload;
+  payload.esm_class = esm_class::kDeliveryReceipt;
+  payload.tlvs.set(tlv::message_payload, bytes_of(kStandard));
+  cases.push_back(payload);
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const auto full = parse_receipt(cases[i]);
+    const auto key = receipt_key(cases[i]);
+    ASSERT_EQ(full.has_value(), key.has_value()) << "case " << i;
+    if (!full) continue;
+    EXPECT_EQ(full->id, key->id) << "case " << i;
+    EXPECT_EQ(full->state, key->state) << "case " << i;
+  }
+  DataSm ds;
+  ds.esm_class = esm_class::kDeliveryReceipt;
+  ds.tlvs.set(tlv::message_payload, bytes_of("id:AB12 stat:expired"));
+  auto k = receipt_key(ds);
+  ASSERT_TRUE(k);
+  EXPECT_EQ(k->id, "AB12");
+  EXPECT_EQ(k->state, MessageState::expired);
+}
+
 // ---- building ----
 
 TEST(ReceiptBuild, StandardText) {
@@ -631,6 +675,12 @@ TEST(MessageIdKeys, CanonicalForm) {
   EXPECT_EQ(canonical_message_id("000"), "0");
   EXPECT_EQ(canonical_message_id(""), "");
   EXPECT_EQ(canonical_message_id("ABC-Def"), "abc-def");
+  // The allocation-free form gives the same.
+  for (std::string_view id : {"0A1B2C3D", "  00042 ", "000", "", "ABC-Def",
+                              "6F1C2E0A-4B7D-4C1E-9A3F-0D2B5E7C8A91"}) {
+    CanonicalIdBuffer buffer;
+    EXPECT_EQ(canonical_message_id(id, buffer), canonical_message_id(id)) << id;
+  }
 }
 
 TEST(MessageIdKeys, HexAndDecimalForms) {

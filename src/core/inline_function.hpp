@@ -1,0 +1,102 @@
+// A move-only std::function that keeps its callable inline (no heap) when it fits in
+// `Capacity` bytes, as the completions of the message path do; a larger one goes to the heap.
+#pragma once
+
+#include <cstddef>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+namespace smppd {
+
+template <class Signature, std::size_t Capacity = 192>
+class InlineFunction;
+
+template <class R, class... Args, std::size_t Capacity>
+class InlineFunction<R(Args...), Capacity> {
+ public:
+  InlineFunction() = default;
+  InlineFunction(std::nullptr_t) {}  // NOLINT(google-explicit-constructor)
+
+  template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, InlineFunction> &&
+                                              std::is_invocable_r_v<R, std::decay_t<F>&, Args...>>>
+  InlineFunction(F&& f) {  // NOLINT(google-explicit-constructor): reads like std::function
+    using T = std::decay_t<F>;
+    if constexpr (fits<T>()) {
+      ::new (static_cast<void*>(buffer_)) T(std::forward<F>(f));
+      ops_ = &inline_ops<T>;
+    } else {
+      *reinterpret_cast<T**>(buffer_) = new T(std::forward<F>(f));
+      ops_ = &heap_ops<T>;
+    }
+  }
+
+  InlineFunction(InlineFunction&& other) noexcept { take(other); }
+  InlineFunction& operator=(InlineFunction&& other) noexcept {
+    if (this != &other) {
+      reset();
+      take(other);
+    }
+    return *this;
+  }
+  InlineFunction(const InlineFunction&) = delete;
+  InlineFunction& operator=(const InlineFunction&) = delete;
+  ~InlineFunction() { reset(); }
+
+  explicit operator bool() const { return ops_ != nullptr; }
+
+  R operator()(Args... args) { return ops_->call(buffer_, std::forward<Args>(args)...); }
+
+  void reset() {
+    if (ops_ != nullptr) {
+      ops_->destroy(buffer_);
+      ops_ = nullptr;
+    }
+  }
+
+ private:
+  struct Ops {
+    R (*call)(void*, Args&&...);
+    void (*move)(void* from, void* to);  // into raw storage; `from` is then destroyed
+    void (*destroy)(void*);
+  };
+
+  template <class T>
+  static constexpr bool fits() {
+    return sizeof(T) <= Capacity && alignof(T) <= alignof(std::max_align_t) &&
+           std::is_nothrow_move_constructible_v<T>;
+  }
+
+  template <class T>
+  static constexpr Ops inline_ops = {
+      [](void* p, Args&&... args) -> R {
+        return (*static_cast<T*>(p))(std::forward<Args>(args)...);
+      },
+      [](void* from, void* to) {
+        ::new (to) T(std::move(*static_cast<T*>(from)));
+        static_cast<T*>(from)->~T();
+      },
+      [](void* p) { static_cast<T*>(p)->~T(); },
+  };
+
+  template <class T>
+  static constexpr Ops heap_ops = {
+      [](void* p, Args&&... args) -> R {
+        return (**static_cast<T**>(p))(std::forward<Args>(args)...);
+      },
+      [](void* from, void* to) { *static_cast<T**>(to) = *static_cast<T**>(from); },
+      [](void* p) { delete *static_cast<T**>(p); },
+  };
+
+  void take(InlineFunction& other) noexcept {
+    if (other.ops_ == nullptr) return;
+    other.ops_->move(other.buffer_, buffer_);
+    ops_ = other.ops_;
+    other.ops_ = nullptr;
+  }
+
+  alignas(std::max_align_t) unsigned char buffer_[Capacity];
+  const Ops* ops_ = nullptr;
+};
+
+}  // namespace smppd
