@@ -168,8 +168,7 @@ Gateway::UpstreamEntry* Gateway::upstream_entry(std::string_view name) {
 }
 
 upstream::Pool* Gateway::pool_at(uint32_t index) {
-  return index < by_index_.size() && by_index_[index] != nullptr ? by_index_[index]->pool
-                                                                  : nullptr;
+  return index < by_index_.size() && by_index_[index] != nullptr ? by_index_[index]->pool : nullptr;
 }
 
 void Gateway::client_bound(session::Session& s, ClientState& state) {
@@ -367,8 +366,7 @@ std::optional<uint32_t> Gateway::forward_receipt(std::string_view upstream, std:
   UpstreamEntry* entry = upstream_entry(upstream);
   if (entry == nullptr) return std::nullopt;
   std::atomic<int>& mode = entry->id_mode;
-  std::optional<MessageRecord> record =
-      messages_.find_by_smsc_id(entry->index, id, IdMatch::exact);
+  std::optional<MessageRecord> record = messages_.find_by_smsc_id(entry->index, id, IdMatch::exact);
   if (record) {
     if (mode.load() == 0) mode.store(1);
   } else if (attempt >= 5 || mode.load() == 2 || (mode.load() == 0 && attempt >= 2)) {

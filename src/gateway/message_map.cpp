@@ -17,18 +17,24 @@ uint64_t mix(uint64_t h) {
 }
 
 uint64_t key_hash(uint32_t upstream, std::string_view canonical) {
-  return mix(std::hash<std::string_view>{}(canonical) ^ (uint64_t{upstream} * 0x9e3779b97f4a7c15ULL));
+  return mix(std::hash<std::string_view>{}(canonical) ^
+             (uint64_t{upstream} * 0x9e3779b97f4a7c15ULL));
 }
 
-std::size_t shard_of(uint64_t hash, std::size_t n) { return (hash >> 48) % n; }
+std::size_t shard_of(uint64_t hash, std::size_t n) {
+  return (hash >> 48) % n;
+}
 
 // Tables stay at most half full.
-bool needs_growth(std::size_t used, std::size_t size) { return size == 0 || (used + 1) * 2 > size; }
+bool needs_growth(std::size_t used, std::size_t size) {
+  return size == 0 || (used + 1) * 2 > size;
+}
 
 }  // namespace
 
 MessageMap::MessageMap(std::size_t max_entries)
-    : per_shard_(std::clamp<std::size_t>(max_entries / kShards, 1, (std::size_t{1} << 28) - 1)) {}
+    : per_shard_(
+          std::clamp<std::size_t>(max_entries / kShards, 1, (std::size_t{1} << kSlotBits) - 1)) {}
 
 uint32_t MessageMap::upstream_index(std::string_view name) {
   std::lock_guard lock(names_mutex_);
@@ -187,7 +193,7 @@ void MessageMap::add(const MessageRecord& record) {
       insert_locked(shard, slot);
     }
   }
-  const uint32_t where = static_cast<uint32_t>(shard_index << 28) | slot;
+  const uint32_t where = static_cast<uint32_t>(shard_index << kSlotBits) | slot;
   if (dropped_id != 0) {
     IdShard& ids = ids_[dropped_id % kShards];
     std::lock_guard lock(ids.mutex);
@@ -247,8 +253,8 @@ std::optional<MessageRecord> MessageMap::find_by_id(uint64_t id) const {
     if (e == nullptr) return std::nullopt;
     where = e->where;
   }
-  const Shard& shard = shards_[where >> 28];
-  const uint32_t slot = where & ((1u << 28) - 1);
+  const Shard& shard = shards_[where >> kSlotBits];
+  const uint32_t slot = where & ((1u << kSlotBits) - 1);
   std::lock_guard lock(shard.mutex);
   // The slot may have been given to a newer record since: it must still be this message.
   if (slot >= shard.ring.size() || shard.ring[slot].id != id) return std::nullopt;

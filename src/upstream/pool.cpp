@@ -276,8 +276,7 @@ void Pool::housekeeping() {
         to_stop.push_back(std::move(s.connection));
         continue;
       }
-      if (s.state.up && !s.recycling && s.lifetime.count() > 0 &&
-          now - s.up_since >= s.lifetime) {
+      if (s.state.up && !s.recycling && s.lifetime.count() > 0 && now - s.up_since >= s.lifetime) {
         s.recycling = true;
         to_recycle.push_back(s.connection);
       }

@@ -109,7 +109,8 @@ class Pool : public std::enable_shared_from_this<Pool> {
     Clock::time_point paused_until{};
     Duration pause{0};
     Clock::time_point up_since{};
-    Duration lifetime{0};  // pool.max_lifetime less up to 10 %: connections do not all recycle at once
+    Duration lifetime{
+        0};  // pool.max_lifetime less up to 10 %: connections do not all recycle at once
     Clock::time_point last_used{};
     bool retired = false;    // closed for being idle beyond pool.min_connections
     bool recycling = false;  // past pool.max_lifetime: takes no new requests, then reconnects

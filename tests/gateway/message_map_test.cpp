@@ -33,7 +33,7 @@ TEST(MessageMap, FindsBySmscIdAndById) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->id, 1u);
   EXPECT_EQ(r->client.view(), "alice");
-  EXPECT_EQ(r->smsc_id.view(), "ABC123");  // as the SMSC gave it
+  EXPECT_EQ(r->smsc_id.view(), "ABC123");                   // as the SMSC gave it
   r = m.find_by_smsc_id(b, " 000ABC123 ", IdMatch::exact);  // spaces, leading zeros
   ASSERT_TRUE(r);
   EXPECT_EQ(r->id, 2u);
@@ -78,12 +78,13 @@ TEST(MessageMap, ARepeatedSmscIdBelongsToTheNewerMessage) {
 }
 
 TEST(MessageMap, ForgetsTheOldestBeyondItsBound) {
-  MessageMap m(16 * 100);  // 100 per shard
+  constexpr std::size_t kPerShard = 100;
+  MessageMap m(MessageMap::kShards * kPerShard);
   const uint32_t u = m.upstream_index("u");
-  const uint64_t n = 20000;
+  const uint64_t n = MessageMap::kShards * kPerShard * 4;
   for (uint64_t i = 1; i <= n; ++i) m.add(record(i, u, std::to_string(i * 7919)));
-  EXPECT_LE(m.size(), 16u * 100);
-  EXPECT_GT(m.size(), 16u * 90);  // the keys spread over the shards
+  EXPECT_LE(m.size(), MessageMap::kShards * kPerShard);
+  EXPECT_GT(m.size(), MessageMap::kShards * kPerShard * 9 / 10);  // keys spread over the shards
   // The newest are all there, by both keys; the oldest are gone from both.
   for (uint64_t i = n - 500; i <= n; ++i) {
     auto r = m.find_by_smsc_id(u, std::to_string(i * 7919), IdMatch::exact);
@@ -91,7 +92,7 @@ TEST(MessageMap, ForgetsTheOldestBeyondItsBound) {
     EXPECT_EQ(r->id, i);
     ASSERT_TRUE(m.find_by_id(i)) << i;
   }
-  for (uint64_t i = 1; i <= 1000; ++i) {
+  for (uint64_t i = 1; i <= n / 4; ++i) {
     EXPECT_FALSE(m.find_by_smsc_id(u, std::to_string(i * 7919), IdMatch::exact)) << i;
     EXPECT_FALSE(m.find_by_id(i)) << i;
   }
@@ -99,7 +100,7 @@ TEST(MessageMap, ForgetsTheOldestBeyondItsBound) {
 
 // Random adds (with repeated SMSC ids) against a plain model: every lookup agrees.
 TEST(MessageMap, AgreesWithAModelUnderChurn) {
-  MessageMap m(16 * 4096);  // large enough that nothing is evicted
+  MessageMap m(MessageMap::kShards * 4096);  // large enough that nothing is evicted
   const uint32_t u = m.upstream_index("u");
   std::unordered_map<std::string, uint64_t> by_smsc;  // canonical smsc id -> id
   std::unordered_map<uint64_t, std::string> by_id;

@@ -676,8 +676,8 @@ TEST(MessageIdKeys, CanonicalForm) {
   EXPECT_EQ(canonical_message_id(""), "");
   EXPECT_EQ(canonical_message_id("ABC-Def"), "abc-def");
   // The allocation-free form gives the same.
-  for (std::string_view id : {"0A1B2C3D", "  00042 ", "000", "", "ABC-Def",
-                              "6F1C2E0A-4B7D-4C1E-9A3F-0D2B5E7C8A91"}) {
+  for (std::string_view id :
+       {"0A1B2C3D", "  00042 ", "000", "", "ABC-Def", "6F1C2E0A-4B7D-4C1E-9A3F-0D2B5E7C8A91"}) {
     CanonicalIdBuffer buffer;
     EXPECT_EQ(canonical_message_id(id, buffer), canonical_message_id(id)) << id;
   }
