@@ -542,14 +542,20 @@ asio::awaitable<std::string> Pool::check_host(std::size_t host) {
   if (health.type == config::HealthCheckType::tcp) {
     co_return co_await tcp_check(hosts_[host].address, health.timeout);
   }
-  // A bound connection of the host, one on this executor if there is one (no hand-off).
+  // A bound connection of the host: one not being recycled (it is unbinding) if there is one,
+  // and among those one on this executor (no hand-off).
   const auto here = co_await asio::this_coro::executor;
   std::shared_ptr<Connection> connection;
+  int best = -1;
   {
     std::lock_guard lock(mutex_);
     for (const auto& s : slots_) {
       if (s.state.host != host || !s.state.up || !s.connection) continue;
-      if (!connection || s.connection->executor() == here) connection = s.connection;
+      const int rank = (s.recycling ? 0 : 2) + (s.connection->executor() == here ? 1 : 0);
+      if (rank > best) {
+        best = rank;
+        connection = s.connection;
+      }
     }
   }
   if (!connection) co_return "no bound connection";
@@ -579,8 +585,9 @@ void Pool::health_result(std::size_t host, std::string_view failure) {
     }
   }
   const auto type = check_name(config_.health.type);
-  if (!ok)
+  if (!ok) {
     log::debug("upstream {}: {}: {} check failed: {}", config_.name, host_text, type, failure);
+  }
   switch (change) {
     case HostHealth::Change::none:
       return;
