@@ -164,6 +164,7 @@ struct UpstreamTimeouts {
   Duration write = 30s;
 };
 
+// Checks of each host of an upstream; what each type checks: upstream/health.hpp.
 struct HealthConfig {
   bool enabled = true;
   HealthCheckType type = HealthCheckType::enquire_link;

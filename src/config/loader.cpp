@@ -632,6 +632,9 @@ UpstreamConfig read_upstream(Context& ctx, const YAML::Node& node, std::size_t i
     read(h, "timeout", u.health.timeout);
     read_u32(h, "threshold", u.health.threshold, 1);
     read_u32(h, "recovery_threshold", u.health.recovery_threshold, 1);
+    if (u.health.enabled && (u.health.interval.count() == 0 || u.health.timeout.count() == 0)) {
+      ctx.error(h.node(), "health checks need an interval and a timeout above 0");
+    }
   }
   {
     Map lb(ctx, m.get("load_balancing"), "load_balancing of " + what);

@@ -230,8 +230,8 @@ void Session::on_decode_error(const smpp::DecodeError& error) {
     // without body (3.4 §4.1), then the connection closes, as for any other refused bind.
     write_header_only(smpp::response_of(static_cast<smpp::CommandId>(error.command_id)),
                       error.status, error.sequence_number);
-    close_after_flush(std::string("bind refused: malformed bind (") +
-                      std::string(error.reason) + ")");
+    close_after_flush(std::string("bind refused: malformed bind (") + std::string(error.reason) +
+                      ")");
     return;
   }
   switch (error.action) {
@@ -249,6 +249,7 @@ void Session::on_decode_error(const smpp::DecodeError& error) {
     }
     case smpp::ErrorAction::bad_response: {
       // A response we cannot read still answers its request: fail that request, if any.
+      if (end_probe(error.sequence_number, Outcome::malformed_response, nullptr)) break;
       if (auto entry = window_.take(error.sequence_number)) {
         handler_->on_response(*this, entry->cookie, Outcome::malformed_response, nullptr);
         if (window_wanted_ && !window_.full()) {
@@ -439,6 +440,7 @@ void Session::on_response_pdu(smpp::Pdu& pdu) {
     }
     return;
   }
+  if (end_probe(seq, Outcome::response, &pdu)) return;
   auto entry = window_.take(seq);
   if (!entry) {
     ++stats_.unknown_responses;
@@ -507,6 +509,23 @@ SendResult Session::send_request(smpp::Pdu& request, uint64_t cookie) {
   write_pdu(request);
   rearm(deadline);
   return SendResult::sent;
+}
+
+SendResult Session::send_probe(smpp::Pdu& request, uint64_t cookie, Duration timeout) {
+  if (closed_ || closing_) return SendResult::closed;
+  const smpp::CommandId cmd = request.command_id();
+  if (!we_may_send(role(), state_, cmd) || is_bind(cmd)) return SendResult::not_allowed;
+  if (probe_seq_ != 0) return SendResult::window_full;
+  probe_cookie_ = cookie;
+  probe_seq_ = send_control(request, timeout, probe_deadline_);
+  return SendResult::sent;
+}
+
+bool Session::end_probe(uint32_t seq, Outcome outcome, smpp::Pdu* response) {
+  if (probe_seq_ == 0 || (seq != 0 && seq != probe_seq_)) return false;
+  probe_seq_ = 0;
+  handler_->on_response(*this, probe_cookie_, outcome, response);
+  return true;
 }
 
 uint32_t Session::send_control(smpp::Pdu& request, Duration timeout, Clock::time_point& deadline) {
@@ -597,6 +616,7 @@ void Session::close(std::string_view reason) {
   while (auto entry = window_.pop_oldest()) {
     handler_->on_response(*this, entry->cookie, Outcome::closed, nullptr);
   }
+  end_probe(0, Outcome::closed, nullptr);
   if (list_ != nullptr) {
     list_->remove(this);
     list_ = nullptr;
@@ -715,6 +735,14 @@ Clock::time_point Session::check_deadlines(Clock::time_point now) {
     if (window_wanted_ && !window_.full()) {
       window_wanted_ = false;
       handler_->on_window_open(*this);
+    }
+  }
+  if (probe_seq_ != 0) {
+    if (now >= probe_deadline_) {
+      end_probe(0, Outcome::timeout, nullptr);
+      if (closed_) return next;
+    } else {
+      consider(probe_deadline_);
     }
   }
   if (unbind_seq_ != 0) {

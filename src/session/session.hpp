@@ -10,8 +10,8 @@
 //  writer  drains one byte buffer that every response and request is encoded into, so a
 //          burst of PDUs is one write.
 //  clock   one timer for every deadline: bind, read, write, idle, enquire_link, each request's
-//          response timeout, shutdown. A timeout is an outcome handed to the handler, never a
-//          forgotten request.
+//          response timeout, a health probe's, shutdown. A timeout is an outcome handed to the
+//          handler, never a forgotten request.
 //
 // Memory: an idle session holds no buffers (they grow with a burst and are given back after
 // it), no window table, three coroutine frames and three timers.
@@ -151,6 +151,14 @@ class Session : public std::enable_shared_from_this<Session> {
   SendResult send_request(smpp::Pdu& request, uint64_t cookie);
   bool window_full() const { return window_.full(); }
 
+  // Sends a request outside the window, for a health check (an enquire_link, or a submit_sm
+  // whose answer only shows that the peer is alive). Its outcome reaches on_response with
+  // `cookie` within `timeout`: response (any status), malformed_response, timeout or closed.
+  // A probe takes no window slot, so it never holds back traffic, and its timeout does not
+  // close the session (the keep-alive enquire_link does that). One at a time: window_full
+  // while the previous probe waits.
+  SendResult send_probe(smpp::Pdu& request, uint64_t cookie, Duration timeout);
+
   // Graceful end: unbind if bound, wait for the unbind_resp and every outstanding response in
   // both directions, at most `grace`, then close.
   void shutdown(Duration grace, std::string_view reason = "shutdown");
@@ -184,6 +192,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void process_input();
   void dispatch(smpp::Pdu& pdu);
   void on_response_pdu(smpp::Pdu& pdu);
+  // The probe's outcome, if `seq` is the probe's (0: whatever probe is waiting).
+  bool end_probe(uint32_t seq, Outcome outcome, smpp::Pdu* response);
   void on_decode_error(const smpp::DecodeError& error);
   Clock::time_point check_deadlines(Clock::time_point now);
 
@@ -225,8 +235,11 @@ class Session : public std::enable_shared_from_this<Session> {
   uint32_t last_seq_ = 0;
   uint32_t inbound_ = 0;  // requests handed to the handler and not answered
   uint32_t enquire_seq_ = 0, unbind_seq_ = 0, bind_seq_ = 0;
+  uint32_t probe_seq_ = 0;  // a health check waiting for its response (send_probe)
+  uint64_t probe_cookie_ = 0;
   Clock::time_point started_, last_read_, last_activity_, write_started_;
   Clock::time_point enquire_deadline_, unbind_deadline_, bind_deadline_, shutdown_deadline_;
+  Clock::time_point probe_deadline_;
   Clock::time_point armed_ = Clock::time_point::max();
   Clock::time_point rearm_during_check_ = Clock::time_point::max();
   bool clock_checking_ = false;

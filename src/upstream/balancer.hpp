@@ -15,7 +15,7 @@ namespace smppd::upstream {
 
 struct Candidate {
   std::size_t host = 0;    // index into the upstream's hosts
-  bool up = false;         // connected and bound
+  bool up = false;         // connected and bound, and its host healthy (health checks)
   bool available = false;  // up, not paused, window not full
   uint32_t in_flight = 0;  // requests waiting for their response
 };

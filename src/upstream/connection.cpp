@@ -14,6 +14,7 @@
 #include "core/log.hpp"
 #include "net/tls.hpp"
 #include "smpp/status.hpp"
+#include "upstream/health.hpp"
 
 namespace smppd::upstream {
 
@@ -62,6 +63,12 @@ smpp::Pdu make_bind(const config::UpstreamBind& b) {
   }
   return bind_pdu<smpp::BindTransceiver>(b);
 }
+
+// The cookie of a health check's probe; the cookies of requests index in_flight_.
+constexpr uint64_t kProbeCookie = UINT64_MAX;
+// The session reports a probe's outcome within its timeout; this only bounds the wait if it
+// never did.
+constexpr Duration kProbeSlack{1000};
 
 Duration jittered(Duration d) {
   thread_local std::minstd_rand rng{std::random_device{}()};
@@ -117,10 +124,9 @@ Connection::Connection(std::shared_ptr<Pool> pool, std::size_t slot, std::size_t
       executor_(std::move(executor)),
       settings_(
           std::make_shared<const session::SessionSettings>(connection_settings(pool_->config()))),
-      wake_(executor_, Clock::time_point::max()) {
-  const auto& h = pool_->hosts_[host_].address;
-  host_text_ = (h.host.find(':') != std::string::npos ? "[" + h.host + "]" : h.host) + ":" +
-               std::to_string(h.port);
+      wake_(executor_, Clock::time_point::max()),
+      probe_done_(executor_) {
+  host_text_ = pool_->hosts_[host_].address.to_string();
 }
 
 void Connection::start() {
@@ -177,7 +183,34 @@ void Connection::send_now(Pool::Waiting request) {
   }
 }
 
+asio::awaitable<std::string> Connection::check(std::shared_ptr<Connection> /*self*/,
+                                               config::HealthCheckType type, Duration timeout) {
+  if (!session_ || !up_ || closed_) co_return "no bound connection";
+  if (probing_) co_return "the previous check is still waiting";
+  smpp::Pdu probe = type == config::HealthCheckType::submit
+                        ? submit_probe()
+                        : smpp::make_pdu(0, smpp::EnquireLink{});
+  probe_outcome_.reset();
+  const auto sent = session_->send_probe(probe, kProbeCookie, timeout);
+  if (sent == session::SendResult::not_allowed) co_return "not allowed by the bind type";
+  if (sent != session::SendResult::sent) co_return "connection closing";
+  probing_ = true;
+  probe_done_.expires_after(timeout + kProbeSlack);
+  if (!probe_outcome_) co_await probe_done_.async_wait(nothrow);
+  probing_ = false;
+  if (!probe_outcome_ || *probe_outcome_ == session::Outcome::timeout) {
+    co_return "no response within the timeout";
+  }
+  if (*probe_outcome_ == session::Outcome::closed) co_return "connection closed";
+  co_return std::string();  // answered (even with a PDU we could not decode)
+}
+
 void Connection::on_response(uint64_t cookie, session::Outcome outcome, smpp::Pdu* response) {
+  if (cookie == kProbeCookie) {
+    probe_outcome_ = outcome;
+    probe_done_.cancel();
+    return;
+  }
   if (cookie >= in_flight_.size() || !in_flight_[cookie].used) return;
   // Out of the slot before anything else runs: the pool may send the next request at once
   // (inline, on this executor) into the freed slot.

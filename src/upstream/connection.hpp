@@ -8,6 +8,8 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "upstream/pool.hpp"
@@ -25,6 +27,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void recycle(Duration grace);
   // From any thread: sends the request on this connection.
   void send(Pool::Waiting request);
+  // A health check (type enquire_link or submit, see health.hpp), run on this connection's
+  // executor: empty when the SMSC answered within `timeout`, else why not.
+  asio::awaitable<std::string> check(std::shared_ptr<Connection> self, config::HealthCheckType type,
+                                     Duration timeout);
   const std::string& host_text() const { return host_text_; }
   const asio::any_io_executor& executor() const { return executor_; }
 
@@ -57,6 +63,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint32_t last_bind_status_ = 0;
   std::vector<InFlight> in_flight_;
   std::vector<uint64_t> free_;
+  // The health check waiting for its answer (one at a time): check() waits on probe_done_
+  // until on_response sets the outcome.
+  asio::steady_timer probe_done_;
+  std::optional<session::Outcome> probe_outcome_;
+  bool probing_ = false;
 };
 
 }  // namespace smppd::upstream

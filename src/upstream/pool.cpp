@@ -3,6 +3,8 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
@@ -25,6 +27,19 @@ constexpr Duration kGrowthInterval{200};  // at most one new connection this oft
 constexpr Duration kStickyFor{std::chrono::minutes(2)};
 constexpr std::size_t kMaxSticky = 100000;
 constexpr std::size_t kMaxSkip = 64;  // waiting requests looked past for a busy sticky connection
+constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+
+std::string_view check_name(config::HealthCheckType type) {
+  switch (type) {
+    case config::HealthCheckType::tcp:
+      return "tcp";
+    case config::HealthCheckType::submit:
+      return "submit";
+    case config::HealthCheckType::enquire_link:
+      break;
+  }
+  return "enquire_link";
+}
 }  // namespace
 
 Pool::Pool(const config::UpstreamConfig& config, std::vector<asio::any_io_executor> executors,
@@ -37,6 +52,7 @@ Pool::Pool(const config::UpstreamConfig& config, std::vector<asio::any_io_execut
       balancer_(config.load_balancing, hosts_),
       rate_(config.rate_limit.messages_per_second, config.rate_limit.burst),
       drain_timer_(executors_.at(0)) {
+  health_.resize(hosts_.size());
   if (config_.tls.enabled) {
     auto result = net::make_client_tls_context(config_.tls);
     if (!result.context) throw std::runtime_error("upstream " + config_.name + ": " + result.error);
@@ -70,13 +86,21 @@ void Pool::start() {
   for (auto& s : slots_) connections.push_back(s.connection);
   lock.unlock();
   for (auto& c : connections) c->start();
+  if (config_.health.enabled) {
+    for (std::size_t h = 0; h < hosts_.size(); ++h) {
+      // On the executor of the host's first connection (slot h * per_host).
+      const auto& executor = executors_[(h * per_host) % executors_.size()];
+      auto& timer = *health_timers_.emplace_back(std::make_unique<asio::steady_timer>(executor));
+      asio::co_spawn(executor, health_loop(shared_from_this(), h, timer), asio::detached);
+    }
+  }
   // The queue's clock: deadlines, retries, the rate limit and throttling pauses.
   asio::co_spawn(
       executors_[0],
       [self = shared_from_this()]() -> asio::awaitable<void> {
         while (true) {
           self->drain_timer_.expires_after(kTick);
-          co_await self->drain_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+          co_await self->drain_timer_.async_wait(nothrow);
           {
             std::lock_guard guard(self->mutex_);
             if (self->stopped_ && self->waiting_.empty() && self->delayed_.empty()) break;
@@ -106,6 +130,12 @@ void Pool::stop(Duration grace) {
   for (auto& w : left) fail(w, "upstream stopping");
   for (auto& w : delayed) fail(w, "upstream stopping");
   for (auto& c : connections) c->stop(grace);
+  // A health loop waiting for its next check ends now; one in a check ends after it (it sees
+  // stopped_ before waiting again).
+  for (auto& timer : health_timers_) {
+    asio::post(timer->get_executor(),
+               [self = shared_from_this(), t = timer.get()] { t->cancel(); });
+  }
 }
 
 void Pool::suspend() {
@@ -132,9 +162,14 @@ bool Pool::healthy() const {
   std::lock_guard lock(mutex_);
   if (suspended_ || stopped_ || Clock::now() < tripped_until_) return false;
   for (const auto& s : slots_) {
-    if (s.state.up) return true;
+    if (s.state.up && health_[s.state.host].healthy()) return true;
   }
   return false;
+}
+
+bool Pool::host_healthy(std::size_t host) const {
+  std::lock_guard lock(mutex_);
+  return host < health_.size() && health_[host].healthy();
 }
 
 std::size_t Pool::connections_up() const {
@@ -168,15 +203,16 @@ std::optional<std::size_t> Pool::pick_locked(Clock::time_point now, const Waitin
   if (suspended_ || stopped_) return std::nullopt;
   for (std::size_t i = 0; i < slots_.size(); ++i) {
     Slot& s = slots_[i];
-    s.state.available =
-        s.state.up && !s.recycling && now >= s.paused_until && s.state.in_flight < s.window;
+    // An unhealthy host counts as down: its backups take over as if it were.
+    const bool up = s.state.up && health_[s.state.host].healthy();
+    s.state.available = up && !s.recycling && now >= s.paused_until && s.state.in_flight < s.window;
     candidates_[i] = s.state;
+    candidates_[i].up = up;
   }
   std::optional<std::size_t> chosen;
   if (w.sticky != 0) {
     auto it = sticky_.find(w.sticky);
-    if (it != sticky_.end() && it->second.slot < slots_.size() &&
-        slots_[it->second.slot].state.up) {
+    if (it != sticky_.end() && it->second.slot < slots_.size() && candidates_[it->second.slot].up) {
       // Same connection as the other parts, or wait for it.
       if (!candidates_[it->second.slot].available) {
         if (sticky_busy != nullptr) *sticky_busy = true;
@@ -217,10 +253,11 @@ std::optional<std::size_t> Pool::pick_locked(Clock::time_point now, const Waitin
 std::shared_ptr<Connection> Pool::maybe_grow_locked(Clock::time_point now) {
   if (stopped_ || now - last_growth_ < kGrowthInterval) return nullptr;
   // Grow only when every live connection of the best priority is full and none is on its way.
+  // Unhealthy hosts take no traffic: they neither grow nor hold the others back.
   std::vector<std::size_t> per_host(hosts_.size(), 0);
   uint32_t best = UINT32_MAX;
   for (const auto& s : slots_) {
-    if (s.retired) continue;
+    if (s.retired || !health_[s.state.host].healthy()) continue;
     ++per_host[s.state.host];
     if (!s.state.up) return nullptr;  // one is connecting (or down): wait for it
     best = std::min(best, hosts_[s.state.host].priority);
@@ -228,7 +265,10 @@ std::shared_ptr<Connection> Pool::maybe_grow_locked(Clock::time_point now) {
   }
   std::optional<std::size_t> host;
   for (std::size_t h = 0; h < hosts_.size(); ++h) {
-    if (hosts_[h].priority != best || per_host[h] >= config_.pool.max_connections) continue;
+    if (hosts_[h].priority != best || per_host[h] >= config_.pool.max_connections ||
+        !health_[h].healthy()) {
+      continue;
+    }
     if (!host || per_host[h] < per_host[*host]) host = h;
   }
   if (!host) return nullptr;
@@ -505,6 +545,92 @@ void Pool::throttled(const Connection* who, std::size_t slot, Waiting retry, uin
     return;
   }
   asio::post(executors_[0], [self = shared_from_this()] { self->drain(); });
+}
+
+asio::awaitable<void> Pool::health_loop(std::shared_ptr<Pool> /*self*/, std::size_t host,
+                                        asio::steady_timer& timer) {
+  while (true) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopped_) break;
+    }
+    timer.expires_after(config_.health.interval);
+    co_await timer.async_wait(nothrow);
+    {
+      std::lock_guard lock(mutex_);
+      if (stopped_) break;
+    }
+    const std::optional<std::string> failure = co_await check_host(host);
+    if (failure) health_result(host, *failure);
+  }
+}
+
+asio::awaitable<std::optional<std::string>> Pool::check_host(std::size_t host) {
+  const config::HealthConfig& health = config_.health;
+  if (health.type == config::HealthCheckType::tcp) {
+    co_return co_await tcp_check(hosts_[host].address, health.timeout);
+  }
+  // A bound connection of the host: one not being recycled (it is unbinding) if there is one,
+  // and among those one on this executor (no hand-off).
+  const auto here = co_await asio::this_coro::executor;
+  std::shared_ptr<Connection> connection;
+  int best = -1;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& s : slots_) {
+      if (s.state.host != host || !s.state.up || !s.connection) continue;
+      const int rank = (s.recycling ? 0 : 2) + (s.connection->executor() == here ? 1 : 0);
+      if (rank > best) {
+        best = rank;
+        connection = s.connection;
+      }
+    }
+  }
+  if (!connection) co_return std::nullopt;  // down: nothing to check
+  co_return co_await asio::co_spawn(connection->executor(),
+                                    connection->check(connection, health.type, health.timeout),
+                                    asio::use_awaitable);
+}
+
+void Pool::health_result(std::size_t host, std::string_view failure) {
+  const bool ok = failure.empty();
+  const std::string host_text = hosts_[host].address.to_string();
+  counters_.add(
+      "smppd_upstream_health_checks_total",
+      {{"upstream", config_.name}, {"host", host_text}, {"result", ok ? "ok" : "failed"}});
+  HostHealth::Change change;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_) return;
+    change = health_[host].record(ok, config_.health);
+    // Counted with the change, so that whoever sees the new state sees it counted.
+    if (change != HostHealth::Change::none) {
+      const bool healthy = change == HostHealth::Change::became_healthy;
+      counters_.add("smppd_upstream_health_changes_total",
+                    {{"upstream", config_.name},
+                     {"host", host_text},
+                     {"state", healthy ? "healthy" : "unhealthy"}});
+    }
+  }
+  const auto type = check_name(config_.health.type);
+  if (!ok) {
+    log::debug("upstream {}: {}: {} check failed: {}", config_.name, host_text, type, failure);
+  }
+  switch (change) {
+    case HostHealth::Change::none:
+      return;
+    case HostHealth::Change::became_unhealthy:
+      log::warn(
+          "upstream {}: {} is unhealthy after {} failed {} checks (last: {}): no traffic "
+          "until it recovers",
+          config_.name, host_text, config_.health.threshold, type, failure);
+      return;
+    case HostHealth::Change::became_healthy:
+      log::info("upstream {}: {} is healthy again after {} passed {} checks", config_.name,
+                host_text, config_.health.recovery_threshold, type);
+      drain();  // what waited for it goes now
+      return;
+  }
 }
 
 Pool::Slot* Pool::slot_of_locked(const Connection* who, std::size_t slot) {

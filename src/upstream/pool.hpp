@@ -3,12 +3,16 @@
 // from client sessions on any worker; each connection lives on one worker.
 //
 // A request is sent on a connection chosen by the Balancer; when none can take it (windows
-// full, rate limit, throttled, every host down, suspended) it waits in a bounded queue, in
-// order, and goes out as soon as one can. It is never dropped silently: a full queue or a
-// wait longer than the response timeout completes it with Result::failed.
+// full, rate limit, throttled, every host down or unhealthy, suspended) it waits in a bounded
+// queue, in order, and goes out as soon as one can. It is never dropped silently: a full queue
+// or a wait longer than the response timeout completes it with Result::failed.
+//
+// With `health.enabled`, each host is checked every `health.interval` (see health.hpp); an
+// unhealthy host's connections count as down for the balancer until it recovers.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -16,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -26,6 +31,7 @@
 #include "limits/token_bucket.hpp"
 #include "session/session.hpp"
 #include "upstream/balancer.hpp"
+#include "upstream/health.hpp"
 
 namespace smppd::upstream {
 
@@ -75,9 +81,13 @@ class Pool : public std::enable_shared_from_this<Pool> {
   void submit(smpp::Pdu request, Completion done, uint64_t balance_key = 0, uint64_t sticky_key = 0,
               const asio::any_io_executor* near = nullptr);
 
-  // Up, not suspended, and not tripped by `failover.threshold` consecutive failures (for
-  // `failover.recovery_time`). The gateway sends to the failover upstream otherwise.
+  // A healthy host with a connection up, not suspended, and not tripped by
+  // `failover.threshold` consecutive failures (for `failover.recovery_time`). The gateway
+  // sends to the failover upstream otherwise.
   bool healthy() const;
+  // The health-check state of host `host` (an index into the upstream's hosts); always true
+  // with health checks off.
+  bool host_healthy(std::size_t host) const;
 
   void suspend();
   void resume();
@@ -152,6 +162,15 @@ class Pool : public std::enable_shared_from_this<Pool> {
   void arm_drain(Clock::time_point when);
   void fail(Waiting& w, std::string_view why);
 
+  // Checks `host` every health.interval until the pool stops, on `timer`'s executor.
+  asio::awaitable<void> health_loop(std::shared_ptr<Pool> self, std::size_t host,
+                                    asio::steady_timer& timer);
+  // One check of `host`: empty when it passed, else why not.
+  // The failure ("" when it passed); nullopt when there was nothing to check (an SMPP check
+  // with no connection of the host bound).
+  asio::awaitable<std::optional<std::string>> check_host(std::size_t host);
+  void health_result(std::size_t host, std::string_view failure);
+
   config::UpstreamConfig config_;
   std::vector<config::HostConfig> hosts_;
   std::vector<asio::any_io_executor> executors_;
@@ -162,6 +181,7 @@ class Pool : public std::enable_shared_from_this<Pool> {
   mutable std::mutex mutex_;
   std::vector<Slot> slots_;
   std::vector<Candidate> candidates_;  // scratch for the balancer
+  std::vector<HostHealth> health_;     // per host
   Balancer balancer_;
   limits::TokenBucket rate_;
   std::deque<Waiting> waiting_;
@@ -179,6 +199,8 @@ class Pool : public std::enable_shared_from_this<Pool> {
   bool suspended_ = false;
   bool stopped_ = false;
   asio::steady_timer drain_timer_;
+  // Per host, on the executor of the host's first connection; cancelled by stop().
+  std::vector<std::unique_ptr<asio::steady_timer>> health_timers_;
   Clock::time_point drain_at_ = Clock::time_point::max();
 };
 

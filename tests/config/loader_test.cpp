@@ -276,6 +276,10 @@ TEST(Loader, StructuralRules) {
   EXPECT_TRUE(has(pool.message, "min_connections (20) is above max_connections (5)"))
       << pool.message;
 
+  auto health = only_error(std::string(kBase) + "    health: { interval: 0 }\n");
+  EXPECT_TRUE(has(health.message, "health checks need an interval and a timeout above 0"))
+      << health.message;
+
   auto sim = only_error(R"(listeners: [{ type: smpp, address: ":2775" }]
 upstreams:
   - name: sim

@@ -412,6 +412,48 @@ TEST_F(SessionTest, OutboundWindowTimeoutsAndClose) {
   EXPECT_GE(events->window_open, 1);
 }
 
+TEST_F(SessionTest, ProbesGoOutsideTheWindowAndTheirTimeoutClosesNothing) {
+  settings.window_size = 1;
+  settings.response_timeout = 5s;
+  settings.enquire_link_interval = 0ms;
+  start();
+  bind_trx(1);
+  auto results = on_session([&] {
+    smpp::DeliverSm d;
+    d.destination_addr.assign("2");
+    smpp::Pdu deliver = smpp::make_pdu(0, d);
+    smpp::Pdu probe = smpp::make_pdu(0, smpp::EnquireLink{});
+    smpp::Pdu second = smpp::make_pdu(0, smpp::EnquireLink{});
+    return std::vector<SendResult>{session->send_request(deliver, 1),  // fills the window
+                                   session->send_probe(probe, 7, 100ms),
+                                   session->send_probe(second, 8, 100ms)};  // one at a time
+  });
+  EXPECT_EQ(results,
+            (std::vector<SendResult>{SendResult::sent, SendResult::sent, SendResult::window_full}));
+  EXPECT_EQ(receive().command_id(), CommandId::deliver_sm);
+  EXPECT_EQ(receive().command_id(), CommandId::enquire_link);
+  // Unanswered: the probe times out, the session stays open.
+  ASSERT_TRUE(events->wait([&] { return !events->outcomes.empty(); }));
+  {
+    std::lock_guard lock(events->mutex);
+    EXPECT_EQ(events->outcomes[0], std::make_pair(uint64_t{7}, Outcome::timeout));
+    EXPECT_FALSE(events->closed);
+  }
+  // The next one is answered (any status counts as an answer).
+  EXPECT_EQ(on_session([&] {
+              smpp::Pdu probe = smpp::make_pdu(0, smpp::EnquireLink{});
+              return session->send_probe(probe, 9, 5s);
+            }),
+            SendResult::sent);
+  smpp::Pdu e = receive();
+  ASSERT_EQ(e.command_id(), CommandId::enquire_link);
+  send(smpp::make_response(CommandId::enquire_link, e.sequence_number, st::ESME_RSYSERR));
+  ASSERT_TRUE(events->wait([&] { return events->outcomes.size() == 2; }));
+  std::lock_guard lock(events->mutex);
+  EXPECT_EQ(events->outcomes[1], std::make_pair(uint64_t{9}, Outcome::response));
+  EXPECT_FALSE(events->closed);
+}
+
 TEST_F(SessionTest, ShutdownUnbindsAndWaitsForTheAnswer) {
   start();
   bind_trx(1);

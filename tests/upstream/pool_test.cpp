@@ -1,17 +1,24 @@
 // Upstream pools against the built-in simulator as the SMSC, over loopback: distribution,
-// throttling, retries, rate limits, priorities and reconnection.
+// throttling, retries, rate limits, priorities, reconnection and health checks (with a bare
+// SMSC of this file where the simulator would always answer).
 #include "upstream/pool.hpp"
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 
 #include <atomic>
 #include <future>
 #include <thread>
 
 #include "sim/simulator.hpp"
+#include "smpp/codec.hpp"
 #include "smpp/status.hpp"
 
 namespace smppd::upstream {
@@ -28,6 +35,78 @@ struct NoDeliveries : PoolEvents {
   }
 };
 
+// A bare SMSC: binds anyone and answers every request with status 0, except enquire_link and
+// submit_sm while it is told not to answer them. (The simulator's sessions always answer
+// enquire_link.) Lives on the test's io_context; its coroutines keep it alive until stop().
+class BareSmsc : public std::enable_shared_from_this<BareSmsc> {
+ public:
+  explicit BareSmsc(asio::io_context& io)
+      : acceptor_(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {}
+
+  void start() {
+    asio::co_spawn(acceptor_.get_executor(), accept(shared_from_this()), asio::detached);
+  }
+  // On the io thread.
+  void stop() {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+    for (auto& s : sockets_) s->close(ignored);
+  }
+  uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+  std::atomic<bool> answer_enquire_link{true};
+  std::atomic<bool> answer_submit{true};
+  std::atomic<int> submits{0};        // traffic received, answered or not
+  std::atomic<int> probe_submits{0};  // health checks' submit_sm (to "0")
+
+ private:
+  static constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+
+  asio::awaitable<void> accept(std::shared_ptr<BareSmsc> self) {
+    while (true) {
+      auto [ec, socket] = co_await acceptor_.async_accept(nothrow);
+      if (ec) co_return;
+      sockets_.push_back(std::make_shared<tcp::socket>(std::move(socket)));
+      asio::co_spawn(acceptor_.get_executor(), serve(self, sockets_.back()), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> serve(std::shared_ptr<BareSmsc> /*self*/,
+                              std::shared_ptr<tcp::socket> socket) {
+    std::vector<uint8_t> in;
+    std::array<uint8_t, 4096> chunk;
+    while (true) {
+      auto [ec, n] = co_await socket->async_read_some(asio::buffer(chunk), nothrow);
+      if (ec) co_return;
+      in.insert(in.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(n));
+      std::vector<uint8_t> out;
+      while (true) {
+        const auto frame = smpp::frame_at(in);
+        if (frame.state == smpp::FrameState::invalid) co_return;
+        if (frame.state == smpp::FrameState::need_more) break;
+        smpp::Pdu pdu;
+        smpp::DecodeError error;
+        const bool decoded = smpp::decode(std::span(in).first(frame.length), pdu, error);
+        in.erase(in.begin(), in.begin() + frame.length);
+        if (!decoded || smpp::is_response(pdu.command_id())) continue;
+        if (const auto* sm = pdu.as<smpp::SubmitSm>()) {
+          ++(sm->destination_addr.view() == "0" ? probe_submits : submits);
+          if (!answer_submit) continue;
+        }
+        if (pdu.command_id() == smpp::CommandId::enquire_link && !answer_enquire_link) continue;
+        smpp::encode(smpp::make_response(pdu.command_id(), pdu.sequence_number, 0), out);
+      }
+      if (!out.empty()) {
+        auto [wec, written] = co_await asio::async_write(*socket, asio::buffer(out), nothrow);
+        if (wec) co_return;
+      }
+    }
+  }
+
+  tcp::acceptor acceptor_;
+  std::vector<std::shared_ptr<tcp::socket>> sockets_;
+};
+
 class PoolTest : public ::testing::Test {
  protected:
   asio::io_context io{1};
@@ -37,15 +116,22 @@ class PoolTest : public ::testing::Test {
   Counters counters;
   NoDeliveries events;
   std::vector<std::unique_ptr<sim::Simulator>> sims;
+  std::vector<std::shared_ptr<BareSmsc>> bare;
   std::shared_ptr<Pool> pool;
+  std::vector<std::shared_ptr<Pool>> other_pools;
 
   ~PoolTest() override {
     on_io([&] {
       if (pool) pool->stop(100ms);
+      for (auto& p : other_pools) p->stop(100ms);
       for (auto& s : sims) s->stop(100ms);
+      for (auto& b : bare) b->stop();
     });
     std::this_thread::sleep_for(300ms);
-    on_io([&] { sims.clear(); });
+    on_io([&] {
+      sims.clear();
+      bare.clear();
+    });
     guard.reset();
     io.stop();
     thread.join();
@@ -70,6 +156,14 @@ class PoolTest : public ::testing::Test {
     return bound;
   }
 
+  BareSmsc& start_bare() {
+    on_io([&] {
+      bare.push_back(std::make_shared<BareSmsc>(io));
+      bare.back()->start();
+    });
+    return *bare.back();
+  }
+
   sim::SimulatorStats stats(std::size_t i) {
     sim::SimulatorStats s;
     on_io([&] { s = sims[i]->stats(); });
@@ -84,14 +178,41 @@ class PoolTest : public ::testing::Test {
     return h;
   }
 
-  void start_pool(config::UpstreamConfig c) {
-    c.name = "carrier";
+  std::shared_ptr<Pool> make_pool(config::UpstreamConfig c, std::string name) {
+    c.name = std::move(name);
     c.bind.system_id = "smppd";
     c.bind.password = "pw";
-    pool = std::make_shared<Pool>(c, std::vector<asio::any_io_executor>{io.get_executor()}, events,
-                                  counters);
-    pool->start();
-    wait_for([&] { return pool->connections_up() == c.hosts.size(); });
+    auto p = std::make_shared<Pool>(c, std::vector<asio::any_io_executor>{io.get_executor()},
+                                    events, counters);
+    p->start();
+    wait_for([&] { return p->connections_up() == c.hosts.size(); });
+    return p;
+  }
+
+  void start_pool(config::UpstreamConfig c) { pool = make_pool(std::move(c), "carrier"); }
+
+  // Health checks every 100 ms, 3 failures to fall, 2 successes to recover.
+  static config::HealthConfig fast_health(config::HealthCheckType type) {
+    config::HealthConfig h;
+    h.enabled = true;
+    h.type = type;
+    h.interval = 100ms;
+    h.timeout = 100ms;
+    h.threshold = 3;
+    h.recovery_threshold = 2;
+    return h;
+  }
+
+  uint64_t health_checks(uint16_t port, std::string_view result,
+                         std::string_view upstream = "carrier") {
+    const std::string host = "127.0.0.1:" + std::to_string(port);
+    return counters.get("smppd_upstream_health_checks_total",
+                        {{"upstream", upstream}, {"host", host}, {"result", result}});
+  }
+  uint64_t health_changes(uint16_t port, std::string_view state) {
+    const std::string host = "127.0.0.1:" + std::to_string(port);
+    return counters.get("smppd_upstream_health_changes_total",
+                        {{"upstream", "carrier"}, {"host", host}, {"state", state}});
   }
 
   template <class Pred>
@@ -280,6 +401,147 @@ TEST_F(PoolTest, RecyclesConnectionsAfterMaxLifetime) {
   wait_for([&] { return stats(0).binds >= 2; }, 5s);  // unbound and bound again
   wait_for([&] { return pool->connections_up() == 1; });
   for (uint32_t s : submit(5)) EXPECT_EQ(s, 0u);
+}
+
+}  // namespace
+}  // namespace smppd::upstream
+
+namespace smppd::upstream {
+namespace {
+
+TEST_F(PoolTest, EnquireLinkChecksTakeAHostOutOfTrafficAndBringItBack) {
+  BareSmsc& primary = start_bare();
+  const uint16_t primary_port = primary.port();
+  config::UpstreamConfig c;
+  c.hosts = {host(primary_port, 100, 1), host(start_sim(), 100, 2)};
+  c.health = fast_health(config::HealthCheckType::enquire_link);
+  start_pool(c);
+  for (uint32_t s : submit(5)) EXPECT_EQ(s, 0u);
+  EXPECT_EQ(primary.submits.load(), 5);
+  EXPECT_EQ(stats(0).submits_accepted, 0u);
+
+  // The primary stays bound (its keep-alive is 30 s away) but stops answering enquire_link.
+  primary.answer_enquire_link = false;
+  wait_for([&] { return !pool->host_healthy(0); });
+  EXPECT_EQ(health_changes(primary_port, "unhealthy"), 1u);
+  EXPECT_GE(health_checks(primary_port, "failed"), 3u);
+  EXPECT_EQ(pool->connections_up(), 2u);  // unhealthy is not down
+  EXPECT_TRUE(pool->healthy());           // the backup is healthy and up
+  // Its traffic goes to the backup, as if it were down.
+  for (uint32_t s : submit(10)) EXPECT_EQ(s, 0u);
+  EXPECT_EQ(primary.submits.load(), 5);
+  EXPECT_EQ(stats(0).submits_accepted, 10u);
+
+  // It answers again: after 2 passed checks it takes the traffic back.
+  primary.answer_enquire_link = true;
+  wait_for([&] { return pool->host_healthy(0); });
+  EXPECT_EQ(health_changes(primary_port, "healthy"), 1u);
+  EXPECT_GE(health_checks(primary_port, "ok"), 2u);
+  for (uint32_t s : submit(5)) EXPECT_EQ(s, 0u);
+  EXPECT_EQ(primary.submits.load(), 10);
+  EXPECT_EQ(stats(0).submits_accepted, 10u);
+}
+
+TEST_F(PoolTest, WithItsOnlyHostUnhealthyThePoolIsUnhealthyAndRequestsWait) {
+  BareSmsc& smsc = start_bare();
+  config::UpstreamConfig c;
+  c.hosts = {host(smsc.port())};
+  c.health = fast_health(config::HealthCheckType::enquire_link);
+  start_pool(c);
+  EXPECT_TRUE(pool->healthy());
+  smsc.answer_enquire_link = false;
+  wait_for([&] { return !pool->healthy(); });
+  EXPECT_EQ(pool->connections_up(), 1u);
+  std::atomic<int> done{0};
+  smpp::SubmitSm s;
+  s.destination_addr.assign("1");
+  pool->submit(smpp::make_pdu(0, s), [&](Result r, smpp::Pdu*, std::string_view) {
+    EXPECT_EQ(r, Result::response);
+    ++done;
+  });
+  EXPECT_EQ(pool->queued(), 1u);  // no host to take it
+  EXPECT_EQ(smsc.submits.load(), 0);
+  smsc.answer_enquire_link = true;
+  wait_for([&] { return done.load() == 1; });
+  EXPECT_EQ(smsc.submits.load(), 1);
+  EXPECT_TRUE(pool->healthy());
+}
+
+TEST_F(PoolTest, TcpChecksFollowThePortWithoutAnSmppSession) {
+  const uint16_t port = start_sim();
+  config::UpstreamConfig c;
+  c.hosts = {host(port)};
+  c.health = fast_health(config::HealthCheckType::tcp);
+  start_pool(c);
+  wait_for([&] { return health_checks(port, "ok") >= 1; });
+  EXPECT_TRUE(pool->host_healthy(0));
+
+  on_io([&] { sims[0]->stop(0ms); });  // the port is closed
+  wait_for([&] { return !pool->host_healthy(0); });
+  EXPECT_EQ(health_changes(port, "unhealthy"), 1u);
+  EXPECT_GE(health_checks(port, "failed"), 3u);
+
+  // Something listens on the port again, though it speaks no SMPP: the tcp checks pass.
+  std::optional<tcp::acceptor> listener;
+  on_io([&] {
+    listener.emplace(io);
+    const tcp::endpoint at(asio::ip::make_address("127.0.0.1"), port);
+    listener->open(at.protocol());
+    listener->set_option(tcp::acceptor::reuse_address(true));
+    listener->bind(at);
+    listener->listen();
+  });
+  wait_for([&] { return pool->host_healthy(0); });
+  EXPECT_EQ(health_changes(port, "healthy"), 1u);
+  EXPECT_EQ(pool->connections_up(), 0u);
+  EXPECT_FALSE(pool->healthy());  // healthy, but nothing bound
+  on_io([&] { listener.reset(); });
+}
+
+TEST_F(PoolTest, HealthChecksDisabledKeepEveryHostInTraffic) {
+  BareSmsc& smsc = start_bare();
+  smsc.answer_enquire_link = false;
+  config::UpstreamConfig c;
+  c.hosts = {host(smsc.port())};
+  // The same SMSC seen by a pool that checks it: once that one has given up on it...
+  c.health = fast_health(config::HealthCheckType::enquire_link);
+  auto checking = make_pool(c, "checking");
+  other_pools.push_back(checking);
+  c.health.enabled = false;
+  start_pool(c);
+  wait_for([&] { return !checking->host_healthy(0); });
+  // ...the one that does not check has run no check and still sends to it.
+  EXPECT_EQ(health_checks(smsc.port(), "failed") + health_checks(smsc.port(), "ok"), 0u);
+  EXPECT_GE(health_checks(smsc.port(), "failed", "checking"), 3u);
+  EXPECT_TRUE(pool->host_healthy(0));
+  EXPECT_TRUE(pool->healthy());
+  EXPECT_FALSE(checking->healthy());
+  for (uint32_t s : submit(3)) EXPECT_EQ(s, 0u);
+  EXPECT_EQ(smsc.submits.load(), 3);
+}
+
+TEST_F(PoolTest, SubmitChecksPassWhenTheSmscAnswersWhateverTheStatus) {
+  config::SimulatorConfig refusing;
+  refusing.error_rate = 100;  // every submit_sm answered ESME_RSYSERR
+  const uint16_t answering_port = start_sim(refusing);
+  BareSmsc& silent = start_bare();
+  silent.answer_submit = false;
+  config::UpstreamConfig c;
+  c.hosts = {host(answering_port), host(silent.port())};
+  c.health = fast_health(config::HealthCheckType::submit);
+  c.window.size = 1;  // the probes go outside the window: traffic still has its slot
+  c.retry.enabled = false;
+  start_pool(c);
+  wait_for([&] { return !pool->host_healthy(1); });
+  EXPECT_GE(health_checks(silent.port(), "failed"), 3u);
+  EXPECT_GE(silent.probe_submits.load(), 3);
+  wait_for([&] { return health_checks(answering_port, "ok") >= 3; });
+  EXPECT_EQ(health_checks(answering_port, "failed"), 0u);
+  EXPECT_TRUE(pool->host_healthy(0));
+  EXPECT_GE(stats(0).errors, 3u);  // the probes reached the SMSC and were refused
+  // Traffic goes to the answering host only (and gets its refusal).
+  for (uint32_t s : submit(4)) EXPECT_EQ(s, smpp::status::ESME_RSYSERR);
+  EXPECT_EQ(silent.submits.load(), 0);
 }
 
 }  // namespace
