@@ -5,8 +5,6 @@
 #include <set>
 #include <thread>
 
-#include "gateway/message_map.hpp"
-
 namespace smppd::gateway {
 namespace {
 
@@ -34,45 +32,6 @@ TEST(MessageIds, UniqueAndAboveThoseOfAnEarlierStart) {
   std::this_thread::sleep_for(std::chrono::milliseconds(2));
   MessageIdSource restarted;
   EXPECT_GT(restarted.next(), last);
-}
-
-TEST(MessageMap, FindsByTheSmscIdInAnyOfItsForms) {
-  MessageMap map(1000);
-  map.add(MessageRecord{42, "alice", "carrier", "0A1B2C3D", smpp::Version::v34});
-  auto hit = map.find_by_smsc_id("carrier", "169552957");  // the same id in decimal
-  ASSERT_TRUE(hit);
-  EXPECT_EQ(hit->id, 42u);
-  EXPECT_EQ(hit->client, "alice");
-  EXPECT_TRUE(map.find_by_smsc_id("carrier", "a1b2c3d"));
-  EXPECT_FALSE(map.find_by_smsc_id("other", "0A1B2C3D"));  // ids are per upstream
-  ASSERT_TRUE(map.find_by_id(42));
-  EXPECT_EQ(map.find_by_id(42)->smsc_id, "0A1B2C3D");
-}
-
-TEST(MessageMap, ExactMatchesComeFirstAndConversionsSkipFinishedMessages) {
-  MessageMap map(1000);
-  // Sequential decimal ids: "16" is also what "10" reads as in hex.
-  map.add(MessageRecord{1, "c", "u", "16", smpp::Version::v34});
-  bool converted = true;
-  EXPECT_FALSE(map.find_by_smsc_id("u", "10", IdMatch::exact));
-  auto hit = map.find_by_smsc_id("u", "10", IdMatch::tolerant, &converted);
-  ASSERT_TRUE(hit);
-  EXPECT_TRUE(converted);
-  // Once "16" had its final receipt, a receipt for "10" is not taken for it.
-  map.mark_final_receipt(*hit);
-  EXPECT_FALSE(map.find_by_smsc_id("u", "10", IdMatch::tolerant));
-  // The exact id still finds it (a second receipt for the same message).
-  EXPECT_TRUE(map.find_by_smsc_id("u", "16", IdMatch::exact, &converted));
-  EXPECT_FALSE(converted);
-}
-
-TEST(MessageMap, ForgetsTheOldestBeyondItsBound) {
-  MessageMap map(16);  // one entry per shard
-  for (uint64_t i = 0; i < 1000; ++i) {
-    map.add(MessageRecord{i, "c", "u", std::to_string(i), smpp::Version::v34});
-  }
-  EXPECT_LE(map.size(), 16u);
-  EXPECT_TRUE(map.find_by_smsc_id("u", "999"));
 }
 
 }  // namespace

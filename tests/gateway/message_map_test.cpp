@@ -64,6 +64,20 @@ TEST(MessageMap, ConversionsOnlyWhenTolerantAndNeverAfterAFinalReceipt) {
   EXPECT_TRUE(r->final_receipt);
 }
 
+TEST(MessageMap, ExactMatchesComeFirst) {
+  MessageMap m;
+  const uint32_t u = m.upstream_index("u");
+  // Sequential decimal ids: "16" is also what "10" reads as in hex.
+  m.add(record(1, u, "16"));
+  m.add(record(2, u, "10"));
+  auto hit = m.find_by_smsc_id(u, "10", IdMatch::tolerant);
+  ASSERT_TRUE(hit);
+  EXPECT_EQ(hit->id, 2u);
+  hit = m.find_by_smsc_id(u, "16", IdMatch::tolerant);
+  ASSERT_TRUE(hit);
+  EXPECT_EQ(hit->id, 1u);
+}
+
 TEST(MessageMap, ARepeatedSmscIdBelongsToTheNewerMessage) {
   MessageMap m;
   const uint32_t u = m.upstream_index("u");
