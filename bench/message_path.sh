@@ -5,7 +5,8 @@
 #   2. as fast as answered, with receipts              (target through smppd: >= 50,000 msg/s)
 #   3. at a fixed 10,000 msg/s, with receipts: latency (target: p99 added by smppd <= 2 ms);
 #      the direct and smppd runs of this one take turns, so that a noisy spell of the machine
-#      falls on both columns
+#      falls on both columns; a third column runs the same through smpp_relay, a byte relay:
+#      what one more process hop costs here before any work (smppd cannot add less)
 # smppd gets a generated configuration: a listener on a free loopback port, one client, one
 # upstream whose host is the sink, and a "*" route. Whether smppd has a message path at all is
 # found out by a short probe (100 submit_sm); when it does not, the smppd column says so and
@@ -39,6 +40,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 build=${1:-build/hr}
 loadgen=$build/bench/smpp_loadgen
 sink=$build/bench/smpp_sink
+relay=$build/bench/smpp_relay
 smppd=${SMPPD:-$build/src/cli/smppd}
 duration=${DURATION:-5s}
 repeat=${REPEAT:-1}
@@ -147,6 +149,7 @@ realtime() {
   shift
   [ "$rt" = 1 ] || return 0
   for p in "$@"; do
+    [ -n "$p" ] || continue
     if [ "$mode" = on ]; then
       chrt -a -f -p 1 "$p" >/dev/null
     else
@@ -203,6 +206,9 @@ rate_runs() {
   [ "$rt" = 1 ] && launch="chrt -f 1"
   for i in $(seq 1 "$repeat"); do
     run_once direct-rate "$i" "$direct_port" --duration "$duration" --rate "$rate" --receipts
+    if [ -n "$relay_port" ]; then
+      run_once relay-rate "$i" "$relay_port" --duration "$duration" --rate "$rate" --receipts
+    fi
     if [ -n "$smppd_port" ]; then
       run_once smppd-rate "$i" "$smppd_port" --duration "$duration" --rate "$rate" --receipts
     fi
@@ -216,6 +222,19 @@ echo "== direct: loadgen -> sink" >&2
 start_sink direct
 direct_pid=$sink_pid
 direct_port=$sink_port
+# The yardstick: a byte relay in front of the direct sink, for the fixed-rate runs.
+relay_port=
+relay_pid=
+if [ -x "$relay" ]; then
+  "$relay" --listen 127.0.0.1:0 --target "127.0.0.1:$direct_port" >"$work/relay.out" 2>&1 &
+  relay_pid=$!
+  pids+=("$relay_pid")
+  for i in $(seq 1 200); do
+    relay_port=$(sed -n 's/^relay listening on .*:\([0-9]*\)$/\1/p' "$work/relay.out")
+    [ -n "$relay_port" ] && break
+    sleep 0.025
+  done
+fi
 run_all direct "$direct_port"
 smppd_sink_stats=
 
@@ -297,7 +316,7 @@ $(grep -E '^(bind|answered|status|result)' "$work/probe.out" | sed 's/^/  /')"
     echo "== through smppd: loadgen -> smppd -> sink" >&2
     run_all smppd "$listen_port"
     echo "== $rate msg/s, direct and through smppd in turn" >&2
-    rate_runs "$direct_port" "$listen_port" "$direct_pid" "$sink_pid" "$smppd_pid"
+    rate_runs "$direct_port" "$listen_port" "$direct_pid" "$relay_pid" "$sink_pid" "$smppd_pid"
     rate_done=1
   fi
   stop_smppd
@@ -305,8 +324,9 @@ $(grep -E '^(bind|answered|status|result)' "$work/probe.out" | sed 's/^/  /')"
 fi
 if [ -z "$rate_done" ]; then
   echo "== $rate msg/s, direct" >&2
-  rate_runs "$direct_port" "" "$direct_pid"
+  rate_runs "$direct_port" "" "$direct_pid" "$relay_pid"
 fi
+stop "$relay_pid"
 stop "$direct_pid"
 direct_sink_stats=$(grep '^sink stats' "$work/sink-direct.out" || true)
 
@@ -314,7 +334,8 @@ direct_sink_stats=$(grep '^sink stats' "$work/sink-direct.out" || true)
 row() {  # row LABEL SCENARIO RECORD KEY [WHAT]
   local label=$1 s=$2
   shift 2
-  printf '%-44s %-28s %-28s\n' "$label" "$(col "direct-$s" "$@")" "$(col "smppd-$s" "$@")"
+  printf '%-44s %-28s %-28s %-28s\n' "$label" "$(col "direct-$s" "$@")" \
+    "$(col "smppd-$s" "$@")" "$(col "relay-$s" "$@")"
 }
 col() {  # col SCENARIO RECORD KEY [WHAT]: n/a for smppd when it has no message path
   case "$1" in smppd-*) [ "$smppd_state" != ok ] && { echo "n/a"; return; } ;; esac
@@ -326,7 +347,8 @@ sched=$([ "$rt" = 1 ] && echo "SCHED_FIFO" || echo "normal scheduling")
 echo "message path: sessions=$sessions window=$window duration=$duration repeat=$repeat" \
   "receipt_delay=$receipt_delay receipt_session=$receipt_session (median (min-max) over the" \
   "runs); the $rate msg/s runs under $sched"
-printf '%-44s %-28s %-28s\n' "" "loadgen -> sink" "loadgen -> smppd -> sink"
+printf '%-44s %-28s %-28s %-28s\n' "" "loadgen -> sink" "loadgen -> smppd -> sink" \
+  "loadgen -> relay -> sink"
 row "max, no receipts: answered msg/s" max answered rate
 row "max, receipts: answered msg/s" max-receipts answered rate
 row "max, receipts: receipts/s" max-receipts receipts rate
@@ -362,6 +384,12 @@ if [ "$smppd_state" = ok ]; then
        verdict = mr >= 50000 ? "met" : "MISSED"
        printf "target: >= 50,000 msg/s through smppd with receipts: %d: %s\n", mr, verdict
      }'
+  p99_relay=$(figure relay-rate latency p99 submit_to_response | cut -d' ' -f1)
+  if [ "$p99_relay" != "-" ]; then
+    awk -v d="$p99_direct" -v r="$p99_relay" 'BEGIN {
+      printf "yardstick: a byte relay (one more process hop, no work) adds %.3f ms at p99\n",
+        (r - d) / 1000 }'
+  fi
 else
   echo "through smppd: $smppd_state"
 fi

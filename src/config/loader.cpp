@@ -635,6 +635,12 @@ UpstreamConfig read_upstream(Context& ctx, const YAML::Node& node, std::size_t i
     if (u.health.enabled && (u.health.interval.count() == 0 || u.health.timeout.count() == 0)) {
       ctx.error(h.node(), "health checks need an interval and a timeout above 0");
     }
+    if (u.health.enabled && u.health.type == HealthCheckType::submit &&
+        u.bind.type == BindType::receiver) {
+      ctx.error(h.node(),
+                "health checks of type submit need a transmitter or transceiver bind (this "
+                "upstream binds as receiver)");
+    }
   }
   {
     Map lb(ctx, m.get("load_balancing"), "load_balancing of " + what);

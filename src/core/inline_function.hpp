@@ -2,6 +2,7 @@
 // `Capacity` bytes, as the completions of the message path do; a larger one goes to the heap.
 #pragma once
 
+#include <cassert>
 #include <cstddef>
 #include <new>
 #include <type_traits>
@@ -14,7 +15,16 @@ class InlineFunction;
 
 template <class R, class... Args, std::size_t Capacity>
 class InlineFunction<R(Args...), Capacity> {
+  static_assert(Capacity >= sizeof(void*), "room for the heap fallback's pointer");
+
  public:
+  // Whether a callable of type F is kept inline (no allocation): for static_asserts where
+  // the hot path builds its completions.
+  template <class F>
+  static constexpr bool stores_inline = sizeof(std::decay_t<F>) <= Capacity &&
+                                        alignof(std::decay_t<F>) <= alignof(std::max_align_t) &&
+                                        std::is_nothrow_move_constructible_v<std::decay_t<F>>;
+
   InlineFunction() = default;
   InlineFunction(std::nullptr_t) {}  // NOLINT(google-explicit-constructor)
 
@@ -22,11 +32,11 @@ class InlineFunction<R(Args...), Capacity> {
                                               std::is_invocable_r_v<R, std::decay_t<F>&, Args...>>>
   InlineFunction(F&& f) {  // NOLINT(google-explicit-constructor): reads like std::function
     using T = std::decay_t<F>;
-    if constexpr (fits<T>()) {
+    if constexpr (stores_inline<T>) {
       ::new (static_cast<void*>(buffer_)) T(std::forward<F>(f));
       ops_ = &inline_ops<T>;
     } else {
-      *reinterpret_cast<T**>(buffer_) = new T(std::forward<F>(f));
+      ::new (static_cast<void*>(buffer_)) T*(new T(std::forward<F>(f)));
       ops_ = &heap_ops<T>;
     }
   }
@@ -45,7 +55,10 @@ class InlineFunction<R(Args...), Capacity> {
 
   explicit operator bool() const { return ops_ != nullptr; }
 
-  R operator()(Args... args) { return ops_->call(buffer_, std::forward<Args>(args)...); }
+  R operator()(Args... args) {
+    assert(ops_ != nullptr && "called an empty InlineFunction");
+    return ops_->call(buffer_, std::forward<Args>(args)...);
+  }
 
   void reset() {
     if (ops_ != nullptr) {
@@ -62,30 +75,29 @@ class InlineFunction<R(Args...), Capacity> {
   };
 
   template <class T>
-  static constexpr bool fits() {
-    return sizeof(T) <= Capacity && alignof(T) <= alignof(std::max_align_t) &&
-           std::is_nothrow_move_constructible_v<T>;
+  static T* object(void* p) {
+    return std::launder(static_cast<T*>(p));
+  }
+  template <class T>
+  static T*& pointer(void* p) {
+    return *std::launder(static_cast<T**>(p));
   }
 
   template <class T>
   static constexpr Ops inline_ops = {
-      [](void* p, Args&&... args) -> R {
-        return (*static_cast<T*>(p))(std::forward<Args>(args)...);
-      },
+      [](void* p, Args&&... args) -> R { return (*object<T>(p))(std::forward<Args>(args)...); },
       [](void* from, void* to) {
-        ::new (to) T(std::move(*static_cast<T*>(from)));
-        static_cast<T*>(from)->~T();
+        ::new (to) T(std::move(*object<T>(from)));
+        object<T>(from)->~T();
       },
-      [](void* p) { static_cast<T*>(p)->~T(); },
+      [](void* p) { object<T>(p)->~T(); },
   };
 
   template <class T>
   static constexpr Ops heap_ops = {
-      [](void* p, Args&&... args) -> R {
-        return (**static_cast<T**>(p))(std::forward<Args>(args)...);
-      },
-      [](void* from, void* to) { *static_cast<T**>(to) = *static_cast<T**>(from); },
-      [](void* p) { delete *static_cast<T**>(p); },
+      [](void* p, Args&&... args) -> R { return (*pointer<T>(p))(std::forward<Args>(args)...); },
+      [](void* from, void* to) { ::new (to) T*(pointer<T>(from)); },
+      [](void* p) { delete pointer<T>(p); },
   };
 
   void take(InlineFunction& other) noexcept {

@@ -4,6 +4,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <optional>
 
 #include "core/log.hpp"
@@ -66,8 +67,13 @@ std::size_t ClientRegistry::waiting(std::string_view system_id) {
 bool ClientRegistry::deliver(std::string_view system_id, smpp::Pdu pdu, bool accepted) {
   Client& c = client(system_id);
   std::optional<Receiver> now;
+  Delivery d;
   {
     std::lock_guard lock(c.mutex);
+    const std::size_t bound = accepted ? 2 * max_waiting_ : max_waiting_;
+    if (c.waiting.size() >= bound) return false;
+    d.order = ++c.next_order;
+    d.pdu = std::move(pdu);
     if (c.waiting.empty()) {
       // Nothing ahead of it: straight to a receiver with room, without queueing.
       if (Receiver* r = pick_locked(c)) {
@@ -75,26 +81,31 @@ bool ClientRegistry::deliver(std::string_view system_id, smpp::Pdu pdu, bool acc
         now = *r;
       }
     }
-    if (!now) {
-      if (c.waiting.size() >= max_waiting_ && !accepted) return false;
-      c.waiting.push_back(std::move(pdu));
-    }
+    if (!now) c.waiting.push_back(std::move(d));
   }
   if (now) {
-    send_on(c, std::move(*now), std::move(pdu));
+    send_on(c, std::move(*now), std::move(d));
   } else {
     pump(c);
   }
   return true;
 }
 
-void ClientRegistry::release_locked(Client& c, const session::Session* id) {
+void ClientRegistry::release_locked(Client& c, const session::Session* id, bool stop) {
   for (auto& r : c.receivers) {
     if (r.id == id) {
       if (r.in_flight > 0) --r.in_flight;
+      if (stop) r.accepting = false;
       return;
     }
   }
+}
+
+void ClientRegistry::requeue_locked(Client& c, Delivery d) {
+  // Usually at or near the front: what comes back is older than most of what waits.
+  auto at = std::lower_bound(c.waiting.begin(), c.waiting.end(), d.order,
+                             [](const Delivery& w, uint64_t order) { return w.order < order; });
+  c.waiting.insert(at, std::move(d));
 }
 
 // A receiver with room in its window: one on this thread first (the delivery is then sent at
@@ -106,7 +117,7 @@ ClientRegistry::Receiver* ClientRegistry::pick_locked(Client& c) {
   std::size_t other_k = 0;
   for (std::size_t k = 0; k < n; ++k) {
     Receiver& r = c.receivers[(c.next + k) % n];
-    if (r.in_flight >= r.window) continue;
+    if (!r.accepting || r.in_flight >= r.window) continue;
     if (on_this_thread(r.executor)) {
       c.next = (c.next + k + 1) % n;
       return &r;
@@ -124,8 +135,8 @@ ClientRegistry::Receiver* ClientRegistry::pick_locked(Client& c) {
 // waits for an answer to free a slot (delivery_outcome), a new bind or a window opening.
 void ClientRegistry::pump(Client& c) {
   // The hand-over list is the thread's, reused (a nested pump, rare, makes its own).
-  thread_local std::vector<std::pair<Receiver, smpp::Pdu>> spare;
-  std::vector<std::pair<Receiver, smpp::Pdu>> out = std::move(spare);
+  thread_local std::vector<std::pair<Receiver, Delivery>> spare;
+  std::vector<std::pair<Receiver, Delivery>> out = std::move(spare);
   out.clear();
   {
     std::lock_guard lock(c.mutex);
@@ -137,17 +148,17 @@ void ClientRegistry::pump(Client& c) {
       c.waiting.pop_front();
     }
   }
-  for (auto& [r, pdu] : out) send_on(c, std::move(r), std::move(pdu));
+  for (auto& [r, d] : out) send_on(c, std::move(r), std::move(d));
   out.clear();
   if (out.capacity() <= 64) spare = std::move(out);
 }
 
-void ClientRegistry::send_on(Client& c, Receiver r, smpp::Pdu pdu) {
+void ClientRegistry::send_on(Client& c, Receiver r, Delivery d) {
   // At once when the receiver lives on this thread; else on its thread.
-  asio::dispatch(r.executor, [this, &c, r, pdu = std::move(pdu)]() mutable {
+  asio::dispatch(r.executor, [this, &c, r, d = std::move(d)]() mutable {
     auto s = r.session.lock();
     ClientState* st = r.state;
-    bool sent = false;
+    auto result = session::SendResult::closed;
     if (s && s->state() != session::BindState::closed) {
       uint64_t cookie;
       if (!st->free_cookies.empty()) {
@@ -157,70 +168,62 @@ void ClientRegistry::send_on(Client& c, Receiver r, smpp::Pdu pdu) {
         cookie = st->in_flight.size();
         st->in_flight.emplace_back();
       }
-      st->in_flight[cookie] = std::move(pdu);
-      if (s->send_request(*st->in_flight[cookie], cookie) == session::SendResult::sent) {
-        sent = true;
-      } else {
-        pdu = std::move(*st->in_flight[cookie]);
-        st->in_flight[cookie].reset();
-        st->free_cookies.push_back(cookie);
-      }
+      st->in_flight[cookie] = std::move(d);
+      result = s->send_request(st->in_flight[cookie]->pdu, cookie);
+      if (result == session::SendResult::sent) return;
+      d = std::move(*st->in_flight[cookie]);
+      st->in_flight[cookie].reset();
+      st->free_cookies.push_back(cookie);
     }
-    if (sent) return;
-    // That receiver is gone or cannot send: first in line again, for another one (or for it,
-    // once its window opens).
+    // Not sent. A full window: back in its place until the window opens (on_window_open).
+    // Anything else (gone, closing, unbinding): that receiver takes nothing more, and another
+    // one may take it now.
+    const bool stop = result != session::SendResult::window_full;
     {
       std::lock_guard lock(c.mutex);
-      release_locked(c, r.id);
-      c.waiting.push_front(std::move(pdu));
+      release_locked(c, r.id, stop);
+      requeue_locked(c, std::move(d));
     }
-    if (!s || s->state() == session::BindState::closed) pump(c);
+    if (stop) pump(c);
   });
 }
 
 void ClientRegistry::delivery_outcome(session::Session& s, ClientState& st, uint64_t cookie,
                                       session::Outcome outcome, const smpp::Pdu* response) {
   if (cookie >= st.in_flight.size() || !st.in_flight[cookie]) return;
-  smpp::Pdu pdu = std::move(*st.in_flight[cookie]);
+  Delivery d = std::move(*st.in_flight[cookie]);
   st.in_flight[cookie].reset();
   st.free_cookies.push_back(cookie);
   Client& c = client_of(st);
-  bool more;
-  {
-    std::lock_guard lock(c.mutex);
-    release_locked(c, &s);
-    more = !c.waiting.empty();
-  }
-  if (outcome == session::Outcome::response && response != nullptr) {
-    const uint32_t status = response->command_status;
-    if (status == smpp::status::ESME_ROK) {
-      if (more) pump(c);
-      return;
-    }
-    if (status == smpp::status::ESME_RX_T_APPN || status == smpp::status::ESME_RMSGQFUL ||
-        status == smpp::status::ESME_RTHROTTLED) {
-      // "Not now": the client keeps it for later. Offered again after a pause.
-      auto timer = std::make_shared<asio::steady_timer>(s.executor(), std::chrono::seconds(1));
-      timer->async_wait(
-          [this, &c, timer, pdu = std::move(pdu)](const boost::system::error_code&) mutable {
-            {
-              std::lock_guard lock(c.mutex);
-              c.waiting.push_front(std::move(pdu));
-            }
-            pump(c);
-          });
-      if (more) pump(c);
-      return;
-    }
+  const bool answered = outcome == session::Outcome::response && response != nullptr;
+  const uint32_t status = answered ? response->command_status : 0;
+  const bool not_now = answered && (status == smpp::status::ESME_RX_T_APPN ||
+                                    status == smpp::status::ESME_RMSGQFUL ||
+                                    status == smpp::status::ESME_RTHROTTLED);
+  if (answered && status != smpp::status::ESME_ROK && !not_now) {
     log::warn("client {}: delivery refused with {} ({:#x}); not retried", st.system_id,
               smpp::status_name(status), status);
-    if (more) pump(c);
-    return;
   }
-  // No answer: the client may not have it. Send it again (at least once).
   {
     std::lock_guard lock(c.mutex);
-    c.waiting.push_front(std::move(pdu));
+    // A session that is closing hands back what it held (Outcome::closed): it takes nothing
+    // more, or a pump would hand the same deliveries straight back to it.
+    release_locked(c, &s, outcome == session::Outcome::closed);
+    // No answer (timeout, closed): the client may not have it. Offered again, in its place
+    // (at least once).
+    if (!answered) requeue_locked(c, std::move(d));
+  }
+  if (not_now) {
+    // "Not now": the client keeps it for later. Offered again after a pause, in its place.
+    auto timer = std::make_shared<asio::steady_timer>(s.executor(), std::chrono::seconds(1));
+    timer->async_wait(
+        [this, &c, timer, d = std::move(d)](const boost::system::error_code&) mutable {
+          {
+            std::lock_guard lock(c.mutex);
+            requeue_locked(c, std::move(d));
+          }
+          pump(c);
+        });
   }
   pump(c);
 }

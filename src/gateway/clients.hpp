@@ -26,13 +26,21 @@ namespace smppd::gateway {
 
 namespace asio = boost::asio;
 
+// A deliver_sm (or data_sm) for a client, with its place in the client's order: one that comes
+// back (unanswered, refused for now, or bounced by a closing session) goes back to its place,
+// ahead of what came after it.
+struct Delivery {
+  uint64_t order = 0;
+  smpp::Pdu pdu;
+};
+
 // What the gateway keeps per client session (owned by the session's handler; touched on the
 // session's executor only).
 struct ClientState {
   std::string system_id;
-  bool receives = false;                            // bound as receiver or transceiver
-  void* registered = nullptr;                       // its ClientRegistry entry, once bound
-  std::vector<std::optional<smpp::Pdu>> in_flight;  // deliveries sent, by cookie
+  bool receives = false;                           // bound as receiver or transceiver
+  void* registered = nullptr;                      // its ClientRegistry entry, once bound
+  std::vector<std::optional<Delivery>> in_flight;  // deliveries sent, by cookie
   std::vector<uint64_t> free_cookies;
 };
 
@@ -52,7 +60,8 @@ class ClientRegistry {
 
   // Any thread. False when the client's queue is full (nothing was taken). `accepted`: the
   // SMSC was already told it is taken (a receipt held until its message was known): queued
-  // even beyond the bound, never dropped.
+  // beyond the bound, up to twice it (so that a client that never binds a receiver cannot
+  // grow it without end); false only past that.
   bool deliver(std::string_view system_id, smpp::Pdu pdu, bool accepted = false);
   std::size_t waiting(std::string_view system_id);
 
@@ -64,12 +73,14 @@ class ClientRegistry {
     asio::any_io_executor executor;
     uint32_t window = 1;     // the session's window
     uint32_t in_flight = 0;  // deliveries handed to it and not answered yet
+    bool accepting = true;   // false once it refused one for good (closing, unbinding)
   };
   struct Client {
     std::string system_id;
     std::mutex mutex;
     std::vector<Receiver> receivers;
-    std::deque<smpp::Pdu> waiting;
+    std::deque<Delivery> waiting;  // in order
+    uint64_t next_order = 0;
     std::size_t next = 0;
   };
   Client& client(std::string_view system_id);
@@ -77,9 +88,12 @@ class ClientRegistry {
   // Under c.mutex: a receiver with room, this thread's first; null when none.
   static Receiver* pick_locked(Client& c);
   void pump(Client& c);
-  void send_on(Client& c, Receiver r, smpp::Pdu pdu);
-  // Under c.mutex: the receiver's delivery is over (answered, failed, or never sent).
-  static void release_locked(Client& c, const session::Session* id);
+  void send_on(Client& c, Receiver r, Delivery d);
+  // Under c.mutex: the receiver's delivery is over (answered, failed, or never sent); with
+  // `stop`, the receiver takes nothing more (it is closing).
+  static void release_locked(Client& c, const session::Session* id, bool stop = false);
+  // Under c.mutex: a delivery that came back goes back to its place in the order.
+  static void requeue_locked(Client& c, Delivery d);
 
   std::size_t max_waiting_;
   std::mutex mutex_;

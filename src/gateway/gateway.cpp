@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <array>
+#include <cassert>
 
 #include "core/log.hpp"
 #include "smpp/receipt.hpp"
@@ -149,8 +150,9 @@ void Gateway::stop(session::Duration grace) {
   stopping_.store(true);
   {
     std::lock_guard lock(held_mutex_);
+    // A timer is not thread safe: each is cancelled on its own executor.
     for (auto& w : held_) {
-      if (auto t = w.lock()) t->cancel();
+      if (auto t = w.lock()) asio::post(t->get_executor(), [t] { t->cancel(); });
     }
     held_.clear();
   }
@@ -280,52 +282,53 @@ void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& reques
   const uint64_t sticky = parts_key(request, state.system_id);
   const asio::any_io_executor client_executor = s.executor();
   const UpstreamEntry* entry = upstream_entry(target->name());
+  assert(entry != nullptr);  // made with its pool in start()
   smpp::CStr<16> client;
   client.assign(state.system_id);  // a bound system_id: at most 15 characters
-  target->submit(
-      std::move(request),
-      [this, ws = s.weak_from_this(), ex = s.executor(), seq, cmd, id, version, client,
-       upstream = std::string_view(target->name()), upstream_index = entry ? entry->index : 0](
-          upstream::Result r, smpp::Pdu* resp, std::string_view host) {
-        smpp::Pdu out;
-        MessageRecord record;
-        if (r == upstream::Result::response && resp != nullptr) {
-          const uint32_t status = resp->command_status;
-          out = smpp::make_response(cmd, seq, status);
-          if (auto* multi = resp->as<smpp::SubmitMultiResp>()) {
-            out.as<smpp::SubmitMultiResp>()->unsuccess_smes = std::move(multi->unsuccess_smes);
-          }
-          if (status == st::ESME_ROK) {
-            set_response_message_id(out, render_message_id(id, version));
-            record.smsc_id.assign(response_message_id(*resp));
-          }
-        } else {
-          if (r == upstream::Result::timeout) {
-            log::warn("upstream {} ({}): no response for a message of {}: its outcome is unknown",
-                      upstream, host, client.view());
-          }
-          out = smpp::make_response(cmd, seq, st::ESME_RSYSERR);
-        }
-        counters_.add("smppd_messages_total", {{"client", client.view()},
-                                               {"upstream", upstream},
-                                               {"status", smpp::status_name(out.command_status)}});
-        if (record.smsc_id.empty()) {
-          respond_on(ws, ex, std::move(out));
-          return;
-        }
-        record.id = id;
-        record.client = client;
-        record.upstream = upstream_index;
-        record.client_version = version;
-        // The message becomes known to receipts only once its response is queued for the
-        // client, on the client's thread: a receipt that finds it is then queued after the
-        // response, never before it; one that races in earlier waits (hold_receipt).
-        asio::dispatch(ex, [this, ws, out = std::move(out), record]() mutable {
-          if (auto session = ws.lock()) session->respond(out);
-          messages_.add(record);
-        });
-      },
-      ip_key(s.remote()), sticky, &client_executor);
+  auto done = [this, ws = s.weak_from_this(), ex = s.executor(), seq, cmd, id, version, client,
+               upstream = std::string_view(target->name()), upstream_index = entry->index](
+                  upstream::Result r, smpp::Pdu* resp, std::string_view host) {
+    smpp::Pdu out;
+    MessageRecord record;
+    if (r == upstream::Result::response && resp != nullptr) {
+      const uint32_t status = resp->command_status;
+      out = smpp::make_response(cmd, seq, status);
+      if (auto* multi = resp->as<smpp::SubmitMultiResp>()) {
+        out.as<smpp::SubmitMultiResp>()->unsuccess_smes = std::move(multi->unsuccess_smes);
+      }
+      if (status == st::ESME_ROK) {
+        set_response_message_id(out, render_message_id(id, version));
+        record.smsc_id.assign(response_message_id(*resp));
+      }
+    } else {
+      if (r == upstream::Result::timeout) {
+        log::warn("upstream {} ({}): no response for a message of {}: its outcome is unknown",
+                  upstream, host, client.view());
+      }
+      out = smpp::make_response(cmd, seq, st::ESME_RSYSERR);
+    }
+    counters_.add("smppd_messages_total", {{"client", client.view()},
+                                           {"upstream", upstream},
+                                           {"status", smpp::status_name(out.command_status)}});
+    if (record.smsc_id.empty()) {
+      respond_on(ws, ex, std::move(out));
+      return;
+    }
+    record.id = id;
+    record.client = client;
+    record.upstream = upstream_index;
+    record.client_version = version;
+    // The message becomes known to receipts only once its response is queued for the
+    // client, on the client's thread: a receipt that finds it is then queued after the
+    // response, never before it; one that races in earlier waits (hold_receipt).
+    asio::dispatch(ex, [this, ws, out = std::move(out), record]() mutable {
+      if (auto session = ws.lock()) session->respond(out);
+      messages_.add(record);
+    });
+  };
+  static_assert(upstream::Completion::stores_inline<decltype(done)>,
+                "the completion of every message must not allocate");
+  target->submit(std::move(request), std::move(done), ip_key(s.remote()), sticky, &client_executor);
 }
 
 uint32_t Gateway::on_delivery(upstream::Pool& pool, smpp::Pdu& pdu) {
@@ -349,13 +352,14 @@ uint32_t Gateway::deliver_receipt(upstream::Pool& pool, smpp::Pdu& pdu) {
   // Not known yet: the response to its submit may still be on its way on another connection
   // of the upstream. Hold it a little and look again. Held receipts are bounded: beyond that,
   // the SMSC is asked to send it again later (by then its message may be known).
-  if (held_count_.load(std::memory_order_relaxed) >= kMaxHeldReceipts) {
+  if (held_count_.fetch_add(1, std::memory_order_relaxed) >= kMaxHeldReceipts) {
+    held_count_.fetch_sub(1, std::memory_order_relaxed);
     counters_.add("smppd_deliveries_refused_total",
                   {{"upstream", pool.name()}, {"reason", "too_many_held_receipts"}});
     return st::ESME_RMSGQFUL;
   }
-  held_count_.fetch_add(1, std::memory_order_relaxed);
-  hold_receipt(std::string(pool.name()), std::string(receipt->id), receipt->state, pdu, 0);
+  std::string id(receipt->id);  // a view into `pdu`: copied before `pdu` is
+  hold_receipt(std::string(pool.name()), std::move(id), receipt->state, pdu, 0);
   return st::ESME_ROK;
 }
 
@@ -377,7 +381,6 @@ std::optional<uint32_t> Gateway::forward_receipt(std::string_view upstream, std:
     if (record && converted) mode.store(2);
   }
   if (!record) return std::nullopt;
-  if (smpp::is_final(state)) messages_.mark_final_receipt(*record);
   const std::string our_id = render_message_id(record->id, record->client_version);
   smpp::Pdu out = pdu;
   if (auto* d = out.as<smpp::DeliverSm>()) {
@@ -385,8 +388,8 @@ std::optional<uint32_t> Gateway::forward_receipt(std::string_view upstream, std:
   } else if (auto* ds = out.as<smpp::DataSm>()) {
     ds->tlvs.set(smpp::tlv::receipted_message_id, our_id);
   }
-  // A held receipt (attempt > 0) was answered ESME_ROK already: it is queued whatever the
-  // queue holds, never dropped.
+  // A held receipt (attempt > 0) was answered ESME_ROK already: it is queued beyond the
+  // queue's bound (up to twice it).
   if (!clients_.deliver(record->client.view(), std::move(out), attempt > 0)) {
     log::warn("client {}: receipt queue full; upstream {} will retry", record->client.view(),
               upstream);
@@ -394,6 +397,9 @@ std::optional<uint32_t> Gateway::forward_receipt(std::string_view upstream, std:
                   {{"client", record->client.view()}, {"reason", "queue_full"}});
     return st::ESME_RMSGQFUL;
   }
+  // Final only once taken: a refused final receipt comes again and must still match (by
+  // conversion too).
+  if (smpp::is_final(state)) messages_.mark_final_receipt(*record);
   counters_.add("smppd_receipts_total",
                 {{"upstream", upstream}, {"client", record->client.view()}});
   return st::ESME_ROK;
@@ -427,8 +433,15 @@ void Gateway::hold_receipt(std::string upstream, std::string id, smpp::MessageSt
       held_count_.fetch_sub(1, std::memory_order_relaxed);
       return;
     }
-    if (forward_receipt(upstream, id, state, pdu, attempt + 1)) {
-      held_count_.fetch_sub(1, std::memory_order_relaxed);  // queued for its client
+    if (auto status = forward_receipt(upstream, id, state, pdu, attempt + 1)) {
+      held_count_.fetch_sub(1, std::memory_order_relaxed);
+      if (*status != st::ESME_ROK) {
+        // Its client's queue is at twice its bound (no receiver for a long time): the SMSC
+        // was told ESME_ROK, so this one is lost — said and counted.
+        log::error("upstream {}: receipt for '{}' dropped: its client's queue is full", upstream,
+                   id);
+        counters_.add("smppd_receipts_dropped_total", {{"upstream", upstream}});
+      }
     } else {
       hold_receipt(std::move(upstream), std::move(id), state, std::move(pdu), attempt + 1);
     }

@@ -161,48 +161,48 @@ void MessageMap::add(const MessageRecord& record) {
   const std::string_view canonical = smpp::canonical_message_id(record.smsc_id.view(), buffer);
   const uint64_t hash = key_hash(record.upstream, canonical);
   const std::size_t shard_index = shard_of(hash, kShards);
+  Shard& shard = shards_[shard_index];
+  // The id table is updated under the shard's lock too (then the id shard's: always in that
+  // order, and find_by_id never holds both), so that two adds to one slot cannot leave an id
+  // behind that points at a slot it lost.
+  std::lock_guard lock(shard.mutex);
   uint64_t dropped_id = 0;  // a record forgotten (the oldest) or replaced (the same SMSC id)
   uint32_t slot;
-  {
-    Shard& shard = shards_[shard_index];
-    std::lock_guard lock(shard.mutex);
-    const long existing = find_locked(shard, hash, record.upstream, canonical);
-    if (existing >= 0) {
-      // The SMSC gave an id again: the newer message takes it; the older one's id goes.
-      slot = shard.table[static_cast<std::size_t>(existing)] - 1;
-      if (shard.ring[slot].id != record.id) dropped_id = shard.ring[slot].id;
-      shard.ring[slot] = record;
+  const long existing = find_locked(shard, hash, record.upstream, canonical);
+  if (existing >= 0) {
+    // The SMSC gave an id again: the newer message takes it; the older one's id goes.
+    slot = shard.table[static_cast<std::size_t>(existing)] - 1;
+    if (shard.ring[slot].id != record.id) dropped_id = shard.ring[slot].id;
+    shard.ring[slot] = record;
+  } else {
+    if (shard.ring.size() < per_shard_) {
+      slot = static_cast<uint32_t>(shard.ring.size());
+      shard.ring.push_back(record);
+      shard.hashes.push_back(hash);
     } else {
-      if (shard.ring.size() < per_shard_) {
-        slot = static_cast<uint32_t>(shard.ring.size());
-        shard.ring.push_back(record);
-        shard.hashes.push_back(hash);
-      } else {
-        // Full: the oldest record gives its slot.
-        slot = static_cast<uint32_t>(shard.oldest);
-        shard.oldest = (shard.oldest + 1) % per_shard_;
-        const MessageRecord& old = shard.ring[slot];
-        smpp::CanonicalIdBuffer old_buffer;
-        const long pos = find_locked(shard, shard.hashes[slot], old.upstream,
-                                     smpp::canonical_message_id(old.smsc_id.view(), old_buffer));
-        if (pos >= 0) erase_locked(shard, static_cast<std::size_t>(pos));
-        dropped_id = old.id;
-        shard.ring[slot] = record;
-        shard.hashes[slot] = hash;
-      }
-      insert_locked(shard, slot);
+      // Full: the oldest record gives its slot.
+      slot = static_cast<uint32_t>(shard.oldest);
+      shard.oldest = (shard.oldest + 1) % per_shard_;
+      const MessageRecord& old = shard.ring[slot];
+      smpp::CanonicalIdBuffer old_buffer;
+      const long pos = find_locked(shard, shard.hashes[slot], old.upstream,
+                                   smpp::canonical_message_id(old.smsc_id.view(), old_buffer));
+      if (pos >= 0) erase_locked(shard, static_cast<std::size_t>(pos));
+      dropped_id = old.id;
+      shard.ring[slot] = record;
+      shard.hashes[slot] = hash;
     }
+    insert_locked(shard, slot);
   }
   const uint32_t where = static_cast<uint32_t>(shard_index << kSlotBits) | slot;
   if (dropped_id != 0) {
     IdShard& ids = ids_[dropped_id % kShards];
-    std::lock_guard lock(ids.mutex);
+    std::lock_guard id_lock(ids.mutex);
     const IdEntry* e = id_find(ids, dropped_id);
-    // Only while it still points at this slot (a later add may have moved it on).
     if (e != nullptr && e->where == where) id_erase(ids, dropped_id);
   }
   IdShard& ids = ids_[record.id % kShards];
-  std::lock_guard lock(ids.mutex);
+  std::lock_guard id_lock(ids.mutex);
   id_put(ids, record.id, where);
 }
 
@@ -264,6 +264,15 @@ std::optional<MessageRecord> MessageMap::find_by_id(uint64_t id) const {
 std::size_t MessageMap::size() const {
   std::size_t n = 0;
   for (const auto& s : shards_) {
+    std::lock_guard lock(s.mutex);
+    n += s.used;
+  }
+  return n;
+}
+
+std::size_t MessageMap::id_index_size() const {
+  std::size_t n = 0;
+  for (const auto& s : ids_) {
     std::lock_guard lock(s.mutex);
     n += s.used;
   }

@@ -63,6 +63,8 @@ class MessageMap {
   void mark_final_receipt(const MessageRecord& record);
   std::optional<MessageRecord> find_by_id(uint64_t id) const;
   std::size_t size() const;
+  // Entries of the smppd-id index: equal to size() whenever no add is under way.
+  std::size_t id_index_size() const;
 
  private:
   static constexpr uint32_t kEmpty = 0;

@@ -522,7 +522,7 @@ SendResult Session::send_probe(smpp::Pdu& request, uint64_t cookie, Duration tim
 }
 
 bool Session::end_probe(uint32_t seq, Outcome outcome, smpp::Pdu* response) {
-  if (probe_seq_ == 0 || (seq != 0 && seq != probe_seq_)) return false;
+  if (probe_seq_ == 0 || (seq != kAnyProbe && seq != probe_seq_)) return false;
   probe_seq_ = 0;
   handler_->on_response(*this, probe_cookie_, outcome, response);
   return true;
@@ -616,7 +616,7 @@ void Session::close(std::string_view reason) {
   while (auto entry = window_.pop_oldest()) {
     handler_->on_response(*this, entry->cookie, Outcome::closed, nullptr);
   }
-  end_probe(0, Outcome::closed, nullptr);
+  end_probe(kAnyProbe, Outcome::closed, nullptr);
   if (list_ != nullptr) {
     list_->remove(this);
     list_ = nullptr;
@@ -739,7 +739,7 @@ Clock::time_point Session::check_deadlines(Clock::time_point now) {
   }
   if (probe_seq_ != 0) {
     if (now >= probe_deadline_) {
-      end_probe(0, Outcome::timeout, nullptr);
+      end_probe(kAnyProbe, Outcome::timeout, nullptr);
       if (closed_) return next;
     } else {
       consider(probe_deadline_);

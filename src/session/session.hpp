@@ -192,7 +192,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void process_input();
   void dispatch(smpp::Pdu& pdu);
   void on_response_pdu(smpp::Pdu& pdu);
-  // The probe's outcome, if `seq` is the probe's (0: whatever probe is waiting).
+  // The probe's outcome, if `seq` is the probe's (kAnyProbe: whatever probe is waiting; never
+  // a sequence number off the wire, which are at most 0x7FFFFFFF).
+  static constexpr uint32_t kAnyProbe = 0xFFFFFFFF;
   bool end_probe(uint32_t seq, Outcome outcome, smpp::Pdu* response);
   void on_decode_error(const smpp::DecodeError& error);
   Clock::time_point check_deadlines(Clock::time_point now);

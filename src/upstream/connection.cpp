@@ -183,25 +183,26 @@ void Connection::send_now(Pool::Waiting request) {
   }
 }
 
-asio::awaitable<std::string> Connection::check(std::shared_ptr<Connection> /*self*/,
-                                               config::HealthCheckType type, Duration timeout) {
-  if (!session_ || !up_ || closed_) co_return "no bound connection";
-  if (probing_) co_return "the previous check is still waiting";
+asio::awaitable<std::optional<std::string>> Connection::check(std::shared_ptr<Connection> /*self*/,
+                                                              config::HealthCheckType type,
+                                                              Duration timeout) {
+  // Nothing to check (nullopt) while the connection is not bound, is closing or unbinding
+  // (recycled), or the previous check still waits for its own outcome.
+  if (!session_ || !up_ || closed_ || probing_) co_return std::nullopt;
   smpp::Pdu probe = type == config::HealthCheckType::submit
                         ? submit_probe()
                         : smpp::make_pdu(0, smpp::EnquireLink{});
   probe_outcome_.reset();
   const auto sent = session_->send_probe(probe, kProbeCookie, timeout);
-  if (sent == session::SendResult::not_allowed) co_return "not allowed by the bind type";
-  if (sent != session::SendResult::sent) co_return "connection closing";
+  if (sent != session::SendResult::sent) co_return std::nullopt;
   probing_ = true;
   probe_done_.expires_after(timeout + kProbeSlack);
   if (!probe_outcome_) co_await probe_done_.async_wait(nothrow);
   probing_ = false;
   if (!probe_outcome_ || *probe_outcome_ == session::Outcome::timeout) {
-    co_return "no response within the timeout";
+    co_return std::string("no response within the timeout");
   }
-  if (*probe_outcome_ == session::Outcome::closed) co_return "connection closed";
+  if (*probe_outcome_ == session::Outcome::closed) co_return std::string("connection closed");
   co_return std::string();  // answered (even with a PDU we could not decode)
 }
 

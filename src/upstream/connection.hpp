@@ -28,9 +28,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // From any thread: sends the request on this connection.
   void send(Pool::Waiting request);
   // A health check (type enquire_link or submit, see health.hpp), run on this connection's
-  // executor: empty when the SMSC answered within `timeout`, else why not.
-  asio::awaitable<std::string> check(std::shared_ptr<Connection> self, config::HealthCheckType type,
-                                     Duration timeout);
+  // executor: empty when the SMSC answered within `timeout`, else why not; nullopt when there
+  // was nothing to check (not bound, closing, unbinding, or a check already waiting).
+  asio::awaitable<std::optional<std::string>> check(std::shared_ptr<Connection> self,
+                                                    config::HealthCheckType type, Duration timeout);
   const std::string& host_text() const { return host_text_; }
   const asio::any_io_executor& executor() const { return executor_; }
 

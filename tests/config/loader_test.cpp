@@ -279,6 +279,11 @@ TEST(Loader, StructuralRules) {
   auto health = only_error(std::string(kBase) + "    health: { interval: 0 }\n");
   EXPECT_TRUE(has(health.message, "health checks need an interval and a timeout above 0"))
       << health.message;
+  auto submit_rx = only_error(std::string(kBase) +
+                              "      type: receiver\n"
+                              "    health: { type: submit }\n");
+  EXPECT_TRUE(has(submit_rx.message, "health checks of type submit need a transmitter"))
+      << submit_rx.message;
 
   auto sim = only_error(R"(listeners: [{ type: smpp, address: ":2775" }]
 upstreams:

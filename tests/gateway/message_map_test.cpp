@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <random>
 #include <string>
+#include <thread>
 #include <unordered_map>
 
 namespace smppd::gateway {
@@ -141,6 +143,24 @@ TEST(MessageMap, AgreesWithAModelUnderChurn) {
       EXPECT_EQ(r->smsc_id.view(), expected->second);
     }
   }
+}
+
+// Two threads adding messages whose SMSC ids collide (an SMSC that repeats ids): the two
+// indexes stay in step, no id is left behind pointing at a slot it lost.
+TEST(MessageMap, IndexesStayInStepUnderConcurrentAdds) {
+  MessageMap m(MessageMap::kShards * 64);
+  const uint32_t u = m.upstream_index("u");
+  std::atomic<uint64_t> next_id{1};
+  auto work = [&](uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    for (int i = 0; i < 50000; ++i) {
+      m.add(record(next_id.fetch_add(1), u, "id" + std::to_string(rng() % 3000)));
+    }
+  };
+  std::thread a(work, 1), b(work, 2);
+  a.join();
+  b.join();
+  EXPECT_EQ(m.id_index_size(), m.size());
 }
 
 }  // namespace

@@ -509,3 +509,30 @@ test('receipts to a client with a small window: never more in flight than its wi
     smsc.close();
   }
 });
+
+test('a receiver that drops with a receipt unanswered: smppd goes on, and another receiver gets it', async () => {
+  await withCarrier({ receiptDelay: 0 }, async (d, smsc) => {
+    const tx = await h.bound(d.ports.smpp, 'bind_transmitter', alice.system_id, alice.password);
+    // The first receiver takes deliveries and never answers them.
+    const mute = await h.connect(d.ports.smpp);
+    const heldByMute = [];
+    mute.on('deliver_sm', (pdu) => heldByMute.push(pdu));
+    const b1 = await h.request(mute, 'bind_receiver',
+      { system_id: alice.system_id, password: alice.password });
+    assert.strictEqual(b1.command_status, 0);
+    const resp = await h.request(tx, 'submit_sm',
+      { destination_addr: '1', short_message: 'x', registered_delivery: 1 });
+    assert.strictEqual(resp.command_status, 0);
+    await waitUntil(() => heldByMute.length === 1, 3000, 'the receipt at the mute receiver');
+    // A second receiver binds; then the first one's connection drops with the receipt unanswered.
+    const { session: rx, got } = await boundReceiving(d.ports.smpp, 'bind_receiver');
+    mute.destroy();
+    await waitUntil(() => got.length === 1, 3000, 'the receipt at the second receiver');
+    assert.match(got[0].short_message.message.toString(), new RegExp(`id:${resp.message_id} `));
+    // smppd is still there and serving.
+    const again = await h.request(tx, 'submit_sm', { destination_addr: '1', short_message: 'y' });
+    assert.strictEqual(again.command_status, 0);
+    tx.destroy();
+    rx.destroy();
+  });
+});
