@@ -22,7 +22,29 @@ bool on_this_thread(const asio::any_io_executor& ex) {
 
 }  // namespace
 
+ClientRegistry::ClientRegistry(std::size_t max_waiting_per_client)
+    : max_waiting_(max_waiting_per_client), instance_(next_instance_.fetch_add(1) + 1) {}
+
 ClientRegistry::Client& ClientRegistry::client(std::string_view system_id) {
+  // Each thread remembers the clients it has looked up (entries are never removed, so the
+  // pointers stay good): the table's lock, shared by all sessions, is taken once per client
+  // and thread rather than for every delivery. Keyed by registry instance, never by address.
+  struct Cache {
+    uint64_t instance = 0;
+    std::unordered_map<std::string, Client*, NameHash, std::equal_to<>> clients;
+  };
+  thread_local Cache cache;
+  if (cache.instance != instance_) {
+    cache.clients.clear();
+    cache.instance = instance_;
+  }
+  if (auto hit = cache.clients.find(system_id); hit != cache.clients.end()) return *hit->second;
+  Client& c = client_locked(system_id);
+  cache.clients.emplace(std::string(system_id), &c);
+  return c;
+}
+
+ClientRegistry::Client& ClientRegistry::client_locked(std::string_view system_id) {
   std::lock_guard lock(mutex_);
   auto it = clients_.find(system_id);
   if (it == clients_.end()) {

@@ -12,6 +12,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -46,8 +47,7 @@ struct ClientState {
 
 class ClientRegistry {
  public:
-  explicit ClientRegistry(std::size_t max_waiting_per_client = 100'000)
-      : max_waiting_(max_waiting_per_client) {}
+  explicit ClientRegistry(std::size_t max_waiting_per_client = 100'000);
 
   // On the session's executor.
   void add_receiver(const std::shared_ptr<session::Session>& s, ClientState& state);
@@ -83,7 +83,9 @@ class ClientRegistry {
     uint64_t next_order = 0;
     std::size_t next = 0;
   };
+  // The client's entry, made on first use. Lock-free once this thread has seen it.
   Client& client(std::string_view system_id);
+  Client& client_locked(std::string_view system_id);
   static Client& client_of(ClientState& state) { return *static_cast<Client*>(state.registered); }
   // Under c.mutex: a receiver with room, this thread's first; null when none.
   static Receiver* pick_locked(Client& c);
@@ -96,6 +98,8 @@ class ClientRegistry {
   static void requeue_locked(Client& c, Delivery d);
 
   std::size_t max_waiting_;
+  uint64_t instance_;  // tells this registry's thread caches from another's
+  static inline std::atomic<uint64_t> next_instance_{0};
   std::mutex mutex_;
   struct NameHash {
     using is_transparent = void;
