@@ -57,16 +57,18 @@ process.on('exit', () => {
 
 const LISTEN_RE = /listener (\S+) listening on (\[[^\]]+\]|[^\s:]+):(\d+)/;
 
-// Starts smppd with `config` (an object; written as JSON, which is YAML) and waits until every
-// listener logs its address. Returns a handle: ports by listener name, the log, stop().
-async function startSmppd(config, { dir = tempDir() } = {}) {
+// Starts smppd with `config` (an object, written as JSON, which is YAML; or YAML text as it is,
+// with `listeners` naming its listeners) and waits until every listener logs its address.
+// Returns a handle: ports by listener name, the log, stop().
+async function startSmppd(config, { dir = tempDir(), listeners } = {}) {
   const file = path.join(dir, 'smppd.yaml');
-  fs.writeFileSync(file, JSON.stringify(config, null, 2) + '\n');
+  fs.writeFileSync(file,
+    typeof config === 'string' ? config : JSON.stringify(config, null, 2) + '\n');
   const child = spawn(binary, ['--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   child.on('exit', () => children.delete(child));
   const d = new Daemon(child, dir);
-  const names = (config.listeners || []).map((l) => l.name);
+  const names = listeners || (config.listeners || []).map((l) => l.name);
   try {
     await within(10000, d.waitFor(/smppd running/), 'smppd to start');
   } catch (e) {
@@ -179,8 +181,8 @@ class Daemon {
 // Runs `body(daemon)` against an smppd started with `config`; the daemon is stopped afterwards
 // and must exit with code 0. If the body fails, the daemon is killed and its log is added to the
 // error.
-async function withSmppd(config, body) {
-  const d = await startSmppd(config);
+async function withSmppd(config, body, options = {}) {
+  const d = await startSmppd(config, options);
   try {
     await body(d);
   } catch (e) {

@@ -4,6 +4,8 @@
 
 const { test } = require('node:test');
 const assert = require('node:assert');
+const fs = require('node:fs');
+const path = require('node:path');
 const h = require('./daemon_harness');
 
 const { smpp, status: st } = h;
@@ -363,14 +365,15 @@ test('weighted hosts share the traffic by weight', async () => {
 });
 
 test('the demo configuration: a message reaches the built-in simulator and its receipt returns', async () => {
-  const cfg = {
-    listeners: [h.listener('smpp')],
-    clients: [{ system_id: 'demo', password: 'demo' }],
-    upstreams: [{ name: 'simulator', type: 'simulator',
-      simulator: { receipt_delay: '50ms', outcomes: { delivered: 100 } } }],
-    routes: [{ name: 'default', match: { destination_addr: '*' }, upstream: 'simulator' }],
-  };
-  await h.withSmppd(cfg, async (d) => {
+  // configs/demo.yaml as `./dev run` serves it, on a free port instead of 2775, and with the
+  // simulator's receipts 50 ms late instead of 1 s.
+  const demo = fs.readFileSync(path.join(__dirname, '..', '..', 'configs', 'demo.yaml'), 'utf8');
+  const yaml = demo.replace('address: :2775', 'address: 127.0.0.1:0')
+    .replace('receipt_delay: 1s', 'receipt_delay: 50ms')
+    .replace('outcomes: { delivered: 90, undeliverable: 5, expired: 5 }',
+      'outcomes: { delivered: 100 }');
+  assert.notStrictEqual(yaml.indexOf('127.0.0.1:0'), -1, 'the demo listener is where expected');
+  await h.withSmppd(yaml, async (d) => {
     await upstreamsBound(d);
     const s = await h.bound(d.ports.smpp, 'bind_transceiver', 'demo', 'demo');
     const got = receipts(s);
@@ -380,7 +383,7 @@ test('the demo configuration: a message reaches the built-in simulator and its r
     await waitUntil(() => got.length === 1, 3000, 'the receipt');
     assert.match(got[0].short_message.message.toString(), new RegExp(`id:${r.message_id} .*stat:DELIVRD`));
     s.destroy();
-  });
+  }, { listeners: ['smpp'] });
 });
 
 test('a receipt that overtakes its submit_sm_resp is held until the message is known', async () => {
