@@ -170,7 +170,9 @@ void MessageMap::add(const MessageRecord& record) {
   uint32_t slot;
   const long existing = find_locked(shard, hash, record.upstream, canonical);
   if (existing >= 0) {
-    // The SMSC gave an id again: the newer message takes it; the older one's id goes.
+    // The SMSC gave an id again: the newer message takes it; the older one's id goes. The slot
+    // keeps its place in the ring, so the newer record is forgotten as early as the older
+    // would have been (a repeated id is rare and already ambiguous).
     slot = shard.table[static_cast<std::size_t>(existing)] - 1;
     if (shard.ring[slot].id != record.id) dropped_id = shard.ring[slot].id;
     shard.ring[slot] = record;

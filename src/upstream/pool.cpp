@@ -392,7 +392,8 @@ void Pool::drain() {
     if (waiting_.empty()) break;
     // The first request that can go now. One waiting for its sticky connection (a part of a
     // long message whose connection is busy) does not hold up those behind it, except the
-    // other parts with the same key, which keep their order.
+    // other parts with the same key, which keep their order. At most kMaxSkip are looked
+    // past: behind 64 parked parts, the rest waits (each look is a pick under the lock).
     std::optional<std::size_t> slot;
     std::size_t at = 0;
     skipped_keys.clear();
