@@ -1,5 +1,6 @@
 #include "smpp/receipt.hpp"
 
+#include <charconv>
 #include <cstring>
 #include <span>
 
@@ -254,16 +255,6 @@ std::optional<uint64_t> parse_unsigned(std::string_view s, unsigned base) {
   return v;
 }
 
-std::string to_hex(uint64_t v) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  do {
-    out.insert(out.begin(), kDigits[v & 0xF]);
-    v >>= 4;
-  } while (v != 0);
-  return out;
-}
-
 }  // namespace
 
 // ---- states and kinds ----
@@ -511,29 +502,39 @@ std::string_view canonical_message_id(std::string_view id, CanonicalIdBuffer& bu
 }
 
 bool MessageIdKeys::contains(std::string_view key) const {
-  for (const std::string& k : *this) {
+  for (std::string_view k : *this) {
     if (k == key) return true;
   }
   return false;
 }
 
-void MessageIdKeys::add(std::string key) {
-  if (key.empty() || count_ == kMax || contains(key)) return;
-  keys_[count_++] = std::move(key);
+void MessageIdKeys::add(std::string_view key) {
+  if (key.empty() || count_ == kMax || key.size() > keys_[0].size() || contains(key)) return;
+  std::memcpy(keys_[count_].data(), key.data(), key.size());
+  sizes_[count_] = static_cast<uint8_t>(key.size());
+  ++count_;
 }
 
 MessageIdKeys message_id_keys(std::string_view id) {
   MessageIdKeys keys;
-  std::string canonical = canonical_message_id(id);
+  CanonicalIdBuffer buffer;
+  const std::string_view canonical = canonical_message_id(id, buffer);
   if (canonical.empty()) return keys;
   bool all_hex = canonical.size() <= 16;
   for (const char c : canonical) all_hex = all_hex && is_hex_digit(c);
   const std::optional<uint64_t> as_hex = all_hex ? parse_unsigned(canonical, 16) : std::nullopt;
   const std::optional<uint64_t> as_decimal =
       canonical.size() <= 20 ? parse_unsigned(canonical, 10) : std::nullopt;
-  keys.add(std::move(canonical));
-  if (as_hex) keys.add(std::to_string(*as_hex));
-  if (as_decimal) keys.add(to_hex(*as_decimal));
+  keys.add(canonical);
+  std::array<char, 24> digits;
+  if (as_hex) {
+    const auto r = std::to_chars(digits.data(), digits.data() + digits.size(), *as_hex, 10);
+    keys.add(std::string_view(digits.data(), static_cast<std::size_t>(r.ptr - digits.data())));
+  }
+  if (as_decimal) {
+    const auto r = std::to_chars(digits.data(), digits.data() + digits.size(), *as_decimal, 16);
+    keys.add(std::string_view(digits.data(), static_cast<std::size_t>(r.ptr - digits.data())));
+  }
   return keys;
 }
 

@@ -172,18 +172,31 @@ std::string canonical_message_id(std::string_view id);
 using CanonicalIdBuffer = std::array<char, 80>;
 std::string_view canonical_message_id(std::string_view id, CanonicalIdBuffer& buffer);
 
+// Kept inline (no allocation): matching a receipt by conversion is on the message path.
 class MessageIdKeys {
  public:
   static constexpr std::size_t kMax = 3;
-  const std::string* begin() const { return keys_.data(); }
-  const std::string* end() const { return keys_.data() + count_; }
   std::size_t size() const { return count_; }
-  const std::string& operator[](std::size_t i) const { return keys_[i]; }
+  std::string_view operator[](std::size_t i) const { return {keys_[i].data(), sizes_[i]}; }
   bool contains(std::string_view key) const;
-  void add(std::string key);
+  void add(std::string_view key);
+
+  struct Iterator {
+    const MessageIdKeys* keys;
+    std::size_t i;
+    std::string_view operator*() const { return (*keys)[i]; }
+    Iterator& operator++() {
+      ++i;
+      return *this;
+    }
+    bool operator!=(const Iterator& other) const { return i != other.i; }
+  };
+  Iterator begin() const { return {this, 0}; }
+  Iterator end() const { return {this, count_}; }
 
  private:
-  std::array<std::string, kMax> keys_;
+  std::array<CanonicalIdBuffer, kMax> keys_{};
+  std::array<uint8_t, kMax> sizes_{};
   std::size_t count_ = 0;
 };
 MessageIdKeys message_id_keys(std::string_view id);

@@ -733,11 +733,11 @@ TEST(MessageIdKeys, StoreCanonicalLookUpKeys) {
   // receipt's id up by each key.
   const std::string stored = canonical_message_id("0A1B2C3D");
   bool found = false;
-  for (const std::string& key : message_id_keys("169552957")) found = found || key == stored;
+  for (std::string_view key : message_id_keys("169552957")) found = found || key == stored;
   EXPECT_TRUE(found);
 
   const std::string stored_dec = canonical_message_id("169552957");
   found = false;
-  for (const std::string& key : message_id_keys("0a1b2c3d")) found = found || key == stored_dec;
+  for (std::string_view key : message_id_keys("0a1b2c3d")) found = found || key == stored_dec;
   EXPECT_TRUE(found);
 }
