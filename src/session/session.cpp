@@ -7,6 +7,7 @@
 #include <boost/asio/write.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 
 #include "core/log.hpp"
@@ -166,15 +167,15 @@ asio::awaitable<void> Session::read_loop(std::shared_ptr<Session> /*self*/) {
       if (wec) {
         ec = wec;
       } else {
-        const std::size_t available = std::clamp<std::size_t>(socket.available(ec), 512, kMaxRead);
-        const std::size_t at = rx_.size();
-        rx_.resize(at + available);
-        n = socket.read_some(asio::buffer(rx_.data() + at, available), ec);
-        rx_.resize(at + n);
+        // Into the thread's scratch buffer (sessions of a thread take turns), then only what
+        // came is kept: one system call, no need to ask first how much there is.
+        thread_local std::array<uint8_t, kMaxRead> scratch;
+        n = socket.read_some(asio::buffer(scratch), ec);
         if (ec == asio::error::would_block || ec == asio::error::try_again) {
           ec.clear();
           continue;
         }
+        rx_.insert(rx_.end(), scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(n));
       }
     }
     if (ec) {
