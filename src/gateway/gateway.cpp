@@ -20,21 +20,22 @@ using smpp::CommandId;
 namespace {
 
 // The routing facts of a message from a client.
+template <class Sm>
+void sm_facts(const Sm& m, router::MessageFacts& f) {
+  f.destination_addr = m.destination_addr.view();
+  f.dest_addr_ton = m.dest_addr_ton;
+  f.source_addr = m.source_addr.view();
+  f.source_addr_ton = m.source_addr_ton;
+  f.service_type = m.service_type.view();
+}
+
 bool facts_of(const smpp::Pdu& pdu, router::MessageFacts& f) {
   if (const auto* m = pdu.as<smpp::SubmitSm>()) {
-    f.destination_addr = m->destination_addr.view();
-    f.dest_addr_ton = m->dest_addr_ton;
-    f.source_addr = m->source_addr.view();
-    f.source_addr_ton = m->source_addr_ton;
-    f.service_type = m->service_type.view();
+    sm_facts(*m, f);
     return true;
   }
   if (const auto* m = pdu.as<smpp::DataSm>()) {
-    f.destination_addr = m->destination_addr.view();
-    f.dest_addr_ton = m->dest_addr_ton;
-    f.source_addr = m->source_addr.view();
-    f.source_addr_ton = m->source_addr_ton;
-    f.service_type = m->service_type.view();
+    sm_facts(*m, f);
     return true;
   }
   if (const auto* m = pdu.as<smpp::SubmitMulti>()) {

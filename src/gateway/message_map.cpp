@@ -25,6 +25,27 @@ std::size_t shard_of(uint64_t hash, std::size_t n) {
   return (hash >> 48) % n;
 }
 
+// Linear probing's deletion of table[pos]: later entries of the same run move back into the
+// hole, so that every lookup still finds its entry before an empty position. `empty(v)` tells
+// a free position, `home(v)` where an entry's hash puts it.
+template <class T, class Empty, class Home>
+void erase_probed(std::vector<T>& table, std::size_t pos, Empty empty, Home home) {
+  const std::size_t mask = table.size() - 1;
+  std::size_t hole = pos;
+  std::size_t next = pos;
+  while (true) {
+    next = (next + 1) & mask;
+    if (empty(table[next])) break;
+    const std::size_t at = home(table[next]) & mask;
+    // The entry at `next` stays when its home lies cyclically in (hole, next].
+    const bool stays = hole <= next ? (hole < at && at <= next) : (hole < at || at <= next);
+    if (stays) continue;
+    table[hole] = table[next];
+    hole = next;
+  }
+  table[hole] = T{};
+}
+
 // Tables stay at most half full.
 bool needs_growth(std::size_t used, std::size_t size) {
   return size == 0 || (used + 1) * 2 > size;
@@ -80,24 +101,10 @@ void MessageMap::insert_locked(Shard& shard, uint32_t slot) {
   ++shard.used;
 }
 
-// Linear probing's deletion: later entries of the same run move back into the hole, so that
-// every lookup still finds its entry before an empty position.
 void MessageMap::erase_locked(Shard& shard, std::size_t pos) {
-  const std::size_t mask = shard.table.size() - 1;
-  std::size_t hole = pos;
-  std::size_t next = pos;
-  while (true) {
-    next = (next + 1) & mask;
-    const uint32_t v = shard.table[next];
-    if (v == kEmpty) break;
-    const std::size_t home = shard.hashes[v - 1] & mask;
-    // The entry at `next` stays when its home lies cyclically in (hole, next].
-    const bool stays = hole <= next ? (hole < home && home <= next) : (hole < home || home <= next);
-    if (stays) continue;
-    shard.table[hole] = v;
-    hole = next;
-  }
-  shard.table[hole] = kEmpty;
+  erase_probed(
+      shard.table, pos, [](uint32_t v) { return v == kEmpty; },
+      [&shard](uint32_t v) { return shard.hashes[v - 1]; });
   --shard.used;
 }
 
@@ -136,23 +143,10 @@ const MessageMap::IdEntry* MessageMap::id_find(const IdShard& s, uint64_t id) {
   }
 }
 
-void MessageMap::id_erase(IdShard& s, uint64_t id) {
-  const IdEntry* found = id_find(s, id);
-  if (found == nullptr) return;
-  const std::size_t mask = s.table.size() - 1;
-  std::size_t hole = static_cast<std::size_t>(found - s.table.data());
-  std::size_t next = hole;
-  while (true) {
-    next = (next + 1) & mask;
-    const IdEntry e = s.table[next];
-    if (e.id == 0) break;
-    const std::size_t home = mix(e.id) & mask;
-    const bool stays = hole <= next ? (hole < home && home <= next) : (hole < home || home <= next);
-    if (stays) continue;
-    s.table[hole] = e;
-    hole = next;
-  }
-  s.table[hole] = IdEntry{};
+void MessageMap::id_erase(IdShard& s, const IdEntry* entry) {
+  erase_probed(
+      s.table, static_cast<std::size_t>(entry - s.table.data()),
+      [](const IdEntry& e) { return e.id == 0; }, [](const IdEntry& e) { return mix(e.id); });
   --s.used;
 }
 
@@ -201,7 +195,7 @@ void MessageMap::add(const MessageRecord& record) {
     IdShard& ids = ids_[dropped_id % kShards];
     std::lock_guard id_lock(ids.mutex);
     const IdEntry* e = id_find(ids, dropped_id);
-    if (e != nullptr && e->where == where) id_erase(ids, dropped_id);
+    if (e != nullptr && e->where == where) id_erase(ids, e);
   }
   IdShard& ids = ids_[record.id % kShards];
   std::lock_guard id_lock(ids.mutex);

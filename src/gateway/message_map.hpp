@@ -97,7 +97,7 @@ class MessageMap {
   static void insert_locked(Shard& shard, uint32_t slot);
   static void erase_locked(Shard& shard, std::size_t pos);
   static void id_put(IdShard& s, uint64_t id, uint32_t where);
-  static void id_erase(IdShard& s, uint64_t id);
+  static void id_erase(IdShard& s, const IdEntry* entry);  // an entry id_find gave
   static const IdEntry* id_find(const IdShard& s, uint64_t id);
 
   std::size_t per_shard_;
