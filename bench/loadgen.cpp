@@ -475,6 +475,7 @@ class Worker {
       co_return;
     }
     socket.set_option(tcp::no_delay(true), ec);
+    smppd::session::register_for_reads_only(socket);
     auto s = std::make_shared<Session>(Transport(std::move(socket)), settings_,
                                        std::make_unique<LoadHandler>(*this, sends));
     s->start();

@@ -14,6 +14,19 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using TlsStream = asio::ssl::stream<tcp::socket>;
 
+// After async_connect: hands the connected socket's descriptor to the reactor again, so that it
+// is registered for reads only. A connect registers the descriptor for writability as well, and
+// Asio never takes that back; since every wait for input re-registers the descriptor, an idle
+// writable socket would then report "writable" after each read: one spurious wake-up per read.
+inline void register_for_reads_only(tcp::socket& socket) {
+  boost::system::error_code ec;
+  const auto protocol = socket.local_endpoint(ec).protocol();
+  if (ec) return;
+  const auto fd = socket.release(ec);
+  if (ec) return;
+  socket.assign(protocol, fd, ec);
+}
+
 class Transport {
  public:
   explicit Transport(tcp::socket socket) : socket_(std::move(socket)) {}

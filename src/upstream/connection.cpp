@@ -279,6 +279,7 @@ asio::awaitable<void> Connection::run(std::shared_ptr<Connection> self) {
                 timed_out ? "timeout" : ec.message());
     } else {
       socket.set_option(tcp::no_delay(true), ec);
+      session::register_for_reads_only(socket);
       std::unique_ptr<session::Transport> transport;
       if (pool_->tls_) {
         transport = std::make_unique<session::Transport>(std::move(socket), *pool_->tls_);

@@ -223,9 +223,9 @@ std::optional<std::size_t> Pool::pick_locked(Clock::time_point now, const Waitin
   }
   if (!chosen) {
     chosen = balancer_.pick(candidates_, w.key);
-    if (chosen && w.near && slots_[*chosen].connection &&
-        slots_[*chosen].connection->executor() != w.near) {
-      // Same host, but a connection on the caller's thread if one is free.
+    if (chosen && w.near && slots_[*chosen].connection) {
+      // Same host, but the first free connection on the caller's thread: no hand-off between
+      // threads, and requests that arrive together leave together in one write.
       const std::size_t host = slots_[*chosen].state.host;
       for (std::size_t i = 0; i < slots_.size(); ++i) {
         if (candidates_[i].available && slots_[i].state.host == host && slots_[i].connection &&
