@@ -106,9 +106,19 @@ class Connection::Handler final : public session::SessionHandler {
     c_->on_response(cookie, outcome, response);
   }
   void on_closed(session::Session&, std::string_view reason) override {
-    if (c_->up_)
+    if (c_->stopping_ || c_->reconnect_now_) {
+      // Closed on purpose (the pool stops, shrinks, or recycles this connection).
+      log::info("upstream {}: {}: connection closed: {}", c_->pool_->name(), c_->host_text_,
+                reason);
+    } else if (c_->up_) {
       log::warn("upstream {}: {}: connection closed: {}", c_->pool_->name(), c_->host_text_,
                 reason);
+    } else if (c_->last_bind_status_ == smpp::status::ESME_ROK) {
+      // Never bound, and no bind_resp said why (a refusal is logged above): a TLS handshake
+      // that failed, a bind that timed out, an SMSC that hung up. Each attempt says so, like
+      // a connect that fails; the attempts back off.
+      log::warn("upstream {}: {}: not bound: {}", c_->pool_->name(), c_->host_text_, reason);
+    }
     c_->on_closed();
   }
 

@@ -26,6 +26,7 @@ constexpr Duration kMaxPause{5000};
 constexpr Duration kGrowthInterval{200};  // at most one new connection this often
 constexpr Duration kStickyFor{std::chrono::minutes(2)};
 constexpr std::size_t kMaxSticky = 100000;
+constexpr Duration kExpiryLogInterval{10000};  // see Pool::last_expiry_log_
 constexpr std::size_t kMaxSkip = 64;  // waiting requests looked past for a busy sticky connection
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 
@@ -373,6 +374,12 @@ void Pool::drain() {
   std::vector<Waiting> expired;
   std::vector<uint64_t> skipped_keys;
   std::shared_ptr<Connection> grown;
+  struct ExpiryReport {
+    uint64_t failed;
+    std::size_t bound, connections;
+    bool suspended;
+  };
+  std::optional<ExpiryReport> expiry_report;
   while (true) {
     std::unique_lock lock(mutex_);
     const auto now = Clock::now();
@@ -388,6 +395,13 @@ void Pool::drain() {
     while (!waiting_.empty() && waiting_.front().deadline <= now) {
       expired.push_back(std::move(waiting_.front()));
       waiting_.pop_front();
+      ++expired_since_log_;
+    }
+    if (expired_since_log_ > 0 && now - last_expiry_log_ >= kExpiryLogInterval) {
+      expiry_report.emplace(ExpiryReport{expired_since_log_, 0, slots_.size(), suspended_});
+      for (const auto& slot : slots_) expiry_report->bound += slot.state.up ? 1 : 0;
+      expired_since_log_ = 0;
+      last_expiry_log_ = now;
     }
     if (waiting_.empty()) break;
     // The first request that can go now. One waiting for its sticky connection (a part of a
@@ -418,6 +432,13 @@ void Pool::drain() {
     connection->send(std::move(w));
   }
   if (grown) grown->start();
+  if (expiry_report) {
+    log::warn("upstream {}: {} request(s) failed after waiting {} ms (timeouts.response) for a "
+              "connection able to take them; {} of {} connections bound{}",
+              config_.name, expiry_report->failed, config_.timeouts.response.count(),
+              expiry_report->bound, expiry_report->connections,
+              expiry_report->suspended ? ", the upstream is suspended" : "");
+  }
   for (auto& w : expired) fail(w, "no_connection_in_time");
 }
 

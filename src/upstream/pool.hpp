@@ -195,6 +195,10 @@ class Pool : public std::enable_shared_from_this<Pool> {
   Clock::time_point tripped_until_{};
   Clock::time_point last_growth_{};
   Clock::time_point last_housekeeping_{};
+  // Requests failed for waiting longer than timeouts.response without a connection able to
+  // take them: said in the log at most every kExpiryLogInterval, with how many since.
+  Clock::time_point last_expiry_log_{};
+  uint64_t expired_since_log_ = 0;
   std::size_t max_waiting_;
   bool suspended_ = false;
   bool stopped_ = false;
