@@ -21,6 +21,7 @@ namespace smppd::upstream {
 
 namespace {
 constexpr Duration kTick{5};          // how often waiting requests are looked at
+constexpr Duration kHousekeepingInterval{1000};
 constexpr Duration kFirstPause{100};  // after ESME_RTHROTTLED / ESME_RMSGQFUL
 constexpr Duration kMaxPause{5000};
 constexpr Duration kGrowthInterval{200};  // at most one new connection this often
@@ -100,11 +101,24 @@ void Pool::start() {
       executors_[0],
       [self = shared_from_this()]() -> asio::awaitable<void> {
         while (true) {
-          self->drain_timer_.expires_after(kTick);
+          Duration next = kTick;
+          {
+            std::lock_guard guard(self->mutex_);
+            const bool idle = self->waiting_.empty() && self->delayed_.empty();
+            if (self->stopped_ && idle) break;
+            if (idle) {
+              // Nothing waits: sleep until the next housekeeping (a request queued meanwhile
+              // wakes the clock), rather than waking the thread every tick for nothing.
+              self->clock_idle_ = true;
+              const auto due = self->last_housekeeping_ + kHousekeepingInterval - Clock::now();
+              next = std::max(kTick, std::chrono::duration_cast<Duration>(due));
+            }
+          }
+          self->drain_timer_.expires_after(next);
           co_await self->drain_timer_.async_wait(nothrow);
           {
             std::lock_guard guard(self->mutex_);
-            if (self->stopped_ && self->waiting_.empty() && self->delayed_.empty()) break;
+            self->clock_idle_ = false;
           }
           self->drain();
           self->housekeeping();
@@ -128,6 +142,7 @@ void Pool::stop(Duration grace) {
     left.swap(waiting_);
     delayed.swap(delayed_);
   }
+  wake_clock();  // it ends now, rather than after its sleep
   for (auto& w : left) fail(w, "upstream stopping");
   for (auto& w : delayed) fail(w, "upstream stopping");
   for (auto& c : connections) c->stop(grace);
@@ -302,7 +317,7 @@ void Pool::housekeeping() {
   {
     std::lock_guard lock(mutex_);
     const auto now = Clock::now();
-    if (stopped_ || now - last_housekeeping_ < std::chrono::seconds(1)) return;
+    if (stopped_ || now - last_housekeeping_ < kHousekeepingInterval) return;
     last_housekeeping_ = now;
     std::vector<std::size_t> live(hosts_.size(), 0);
     for (const auto& s : slots_) live[s.state.host] += s.retired ? 0 : 1;
@@ -366,8 +381,21 @@ void Pool::submit(smpp::Pdu request, Completion done, uint64_t key, uint64_t sti
   }
   waiting_.push_back(std::move(w));
   auto grown = maybe_grow_locked(now);
+  const bool wake = clock_must_wake_locked();
   lock.unlock();
+  if (wake) wake_clock();
   if (grown) grown->start();
+}
+
+bool Pool::clock_must_wake_locked() {
+  if (!clock_idle_) return false;
+  clock_idle_ = false;
+  return true;
+}
+
+void Pool::wake_clock() {
+  // The timer is used on its own thread only.
+  asio::post(executors_[0], [self = shared_from_this()] { self->drain_timer_.cancel(); });
 }
 
 void Pool::drain() {
@@ -507,6 +535,7 @@ Duration Pool::retry_delay(uint32_t attempt) const {
 bool Pool::request_done(const Connection* who, std::size_t slot, Result result, Waiting& request,
                         uint32_t status, double latency_ms, bool count_failure) {
   bool retry = false;
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
     const auto now = Clock::now();
@@ -531,18 +560,21 @@ bool Pool::request_done(const Connection* who, std::size_t slot, Result result, 
             std::max(request.deadline, request.not_before + config_.timeouts.response);
         delayed_.push_back(std::move(request));
         retry = true;
+        wake = clock_must_wake_locked();  // it sends the retry once its back-off is over
       }
     } else if (count_failure) {
       note_failure_locked(now);
     }
     if (!retry && waiting_.empty()) return false;
   }
+  if (wake) wake_clock();
   drain();
   return retry;
 }
 
 void Pool::throttled(const Connection* who, std::size_t slot, Waiting retry, uint32_t status) {
   bool stopped = false;
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
     if (Slot* s = slot_of_locked(who, slot)) {
@@ -557,6 +589,7 @@ void Pool::throttled(const Connection* who, std::size_t slot, Waiting retry, uin
     retry.last_status = status;
     if (!stopped_) {
       waiting_.push_front(std::move(retry));
+      wake = clock_must_wake_locked();  // it goes once the pause is over
     } else {
       stopped = true;
     }
@@ -566,7 +599,14 @@ void Pool::throttled(const Connection* who, std::size_t slot, Waiting retry, uin
     fail(retry, "upstream stopping");
     return;
   }
-  asio::post(executors_[0], [self = shared_from_this()] { self->drain(); });
+  drain_soon(wake);
+}
+
+void Pool::drain_soon(bool wake) {
+  asio::post(executors_[0], [self = shared_from_this(), wake] {
+    if (wake) self->drain_timer_.cancel();
+    self->drain();
+  });
 }
 
 asio::awaitable<void> Pool::health_loop(std::shared_ptr<Pool> /*self*/, std::size_t host,
@@ -665,6 +705,7 @@ Pool::Slot* Pool::slot_of_locked(const Connection* who, std::size_t slot) {
 
 void Pool::bounced(const Connection* who, std::size_t slot, Waiting retry, bool down) {
   bool stopped;
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
     if (Slot* s = slot_of_locked(who, slot)) {
@@ -674,14 +715,17 @@ void Pool::bounced(const Connection* who, std::size_t slot, Waiting retry, bool 
       if (down) s->state.up = false;
     }
     stopped = stopped_;
-    if (!stopped) waiting_.push_front(std::move(retry));
+    if (!stopped) {
+      waiting_.push_front(std::move(retry));
+      wake = clock_must_wake_locked();
+    }
   }
   if (stopped) {
     fail(retry, "upstream stopping");
     return;
   }
   // Not inline: this runs inside a connection's send, and draining may send on it again.
-  asio::post(executors_[0], [self = shared_from_this()] { self->drain(); });
+  drain_soon(wake);
 }
 
 }  // namespace smppd::upstream

@@ -157,9 +157,15 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // recycle those older than max_lifetime.
   void housekeeping();
   Duration retry_delay(uint32_t attempt) const;
-  void refresh_locked(Clock::time_point now);
   void drain();
-  void arm_drain(Clock::time_point when);
+  // The queue's clock (drain_timer_ on executors_[0]) ticks every few milliseconds while
+  // requests wait, and only for housekeeping while none does. With mutex_ held, after queueing
+  // a request: true when the clock sleeps long and the caller must wake it (wake_clock(),
+  // after unlocking).
+  bool clock_must_wake_locked();
+  void wake_clock();
+  // drain() on executors_[0], soon; `wake`: wake the clock there too.
+  void drain_soon(bool wake);
   void fail(Waiting& w, std::string_view why);
 
   // Checks `host` every health.interval until the pool stops, on `timer`'s executor.
@@ -203,9 +209,9 @@ class Pool : public std::enable_shared_from_this<Pool> {
   bool suspended_ = false;
   bool stopped_ = false;
   asio::steady_timer drain_timer_;
+  bool clock_idle_ = false;  // the clock sleeps until the next housekeeping
   // Per host, on the executor of the host's first connection; cancelled by stop().
   std::vector<std::unique_ptr<asio::steady_timer>> health_timers_;
-  Clock::time_point drain_at_ = Clock::time_point::max();
 };
 
 }  // namespace smppd::upstream
