@@ -131,12 +131,12 @@ asio::awaitable<void> Session::read_loop(std::shared_ptr<Session> /*self*/) {
       co_return;
     }
   }
-  handshake_done_ = true;
-  wake_writer();
-
+  // Non-blocking before anything is written: the writer tries the socket directly first.
   auto& socket = transport_.socket();
   boost::system::error_code ec;
   socket.non_blocking(true, ec);
+  handshake_done_ = true;
+  wake_writer();
   while (!closed_ && !closing_) {
     process_input();
     if (closed_ || closing_) break;
@@ -161,6 +161,10 @@ asio::awaitable<void> Session::read_loop(std::shared_ptr<Session> /*self*/) {
       ec = rec;
       n = got;
     } else {
+      if (watched_for_output_ && !writing_) {
+        watched_for_output_ = false;
+        register_for_reads_only(socket);
+      }
       // Wait for readability without a buffer, then read what is there: an idle session keeps
       // no read buffer at all.
       auto [wec] = co_await socket.async_wait(tcp::socket::wait_read, nothrow);
@@ -578,9 +582,20 @@ asio::awaitable<void> Session::write_loop(std::shared_ptr<Session> /*self*/) {
           co_await asio::async_write(transport_.tls(), asio::buffer(tx_writing_), nothrow);
       ec = wec;
     } else {
-      auto [wec, n] =
-          co_await asio::async_write(transport_.socket(), asio::buffer(tx_writing_), nothrow);
-      ec = wec;
+      // Straight into the socket's buffer first (the socket is non-blocking): the reactor gets
+      // only what does not fit, and the reader knows that it did.
+      auto& socket = transport_.socket();
+      std::size_t done = socket.write_some(asio::buffer(tx_writing_), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        ec.clear();
+        done = 0;
+      }
+      if (!ec && done < tx_writing_.size()) {
+        watched_for_output_ = true;
+        auto [wec, n] = co_await asio::async_write(
+            socket, asio::buffer(tx_writing_.data() + done, tx_writing_.size() - done), nothrow);
+        ec = wec;
+      }
     }
     writing_ = false;
     tx_writing_.clear();

@@ -248,6 +248,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   bool handshake_done_ = false;
   bool writing_ = false;
+  // A write had to wait for room in the socket: the reactor now also watches the socket for
+  // writability, which the reader undoes before its next wait (see register_for_reads_only).
+  bool watched_for_output_ = false;
   bool writer_idle_ = false;
   bool reader_paused_ = false;
   bool closing_ = false;  // flushing, then closing

@@ -14,17 +14,21 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using TlsStream = asio::ssl::stream<tcp::socket>;
 
-// After async_connect: hands the connected socket's descriptor to the reactor again, so that it
-// is registered for reads only. A connect registers the descriptor for writability as well, and
-// Asio never takes that back; since every wait for input re-registers the descriptor, an idle
-// writable socket would then report "writable" after each read: one spurious wake-up per read.
+// Hands a connected socket's descriptor to the reactor again, so that it is registered for
+// reads only. A connect, or a write that had to wait for room, registers the descriptor for
+// writability as well, and Asio never takes that back; since every wait for input re-registers
+// the descriptor, a writable socket would then report "writable" after each read: a spurious
+// wake-up per read. Only while no operation is pending on the socket. Keeps the socket's
+// non-blocking mode.
 inline void register_for_reads_only(tcp::socket& socket) {
   boost::system::error_code ec;
   const auto protocol = socket.local_endpoint(ec).protocol();
   if (ec) return;
+  const bool non_blocking = socket.non_blocking();
   const auto fd = socket.release(ec);
   if (ec) return;
   socket.assign(protocol, fd, ec);
+  if (!ec && non_blocking) socket.non_blocking(true, ec);
 }
 
 class Transport {

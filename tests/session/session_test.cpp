@@ -3,6 +3,7 @@
 #include "session/session.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/epoll.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -17,6 +18,7 @@
 #include <mutex>
 #include <thread>
 
+#include "epoll_events.hpp"
 #include "smpp/codec.hpp"
 #include "smpp/status.hpp"
 
@@ -98,6 +100,8 @@ class SessionTest : public ::testing::Test {
   asio::io_context client_io;
   tcp::socket client{client_io};
   std::function<void(TestHandler&)> tune;
+  int small_buffers = 0;  // > 0: socket buffers of about this size on both ends
+  int server_fd = -1;     // the session's socket
 
   void SetUp() override {
     settings.versions = {smpp::Version::v33, smpp::Version::v34, smpp::Version::v50};
@@ -105,8 +109,16 @@ class SessionTest : public ::testing::Test {
 
   void start() {
     tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    if (small_buffers > 0) {
+      client.open(tcp::v4());
+      client.set_option(asio::socket_base::receive_buffer_size(small_buffers));
+    }
     client.connect(acceptor.local_endpoint());
     tcp::socket server_side = acceptor.accept();
+    if (small_buffers > 0) {
+      server_side.set_option(asio::socket_base::send_buffer_size(small_buffers));
+    }
+    server_fd = server_side.native_handle();
     auto handler = std::make_unique<TestHandler>(events);
     if (tune) tune(*handler);
     session =
@@ -276,6 +288,42 @@ TEST_F(SessionTest, EnquireLinkAnsweredInOpenAndBound) {
   bind_trx(10);
   send(smpp::make_pdu(11, smpp::EnquireLink{}));
   EXPECT_EQ(receive().command_id(), CommandId::enquire_link_resp);
+}
+
+// A peer that does not read fills the socket: the writer waits for room through the reactor,
+// which then watches the socket for writability too. Once the writer is through, the reader
+// undoes that before its next wait, and every byte arrived, in order.
+TEST_F(SessionTest, AfterAWriteThatWaitedForRoomTheSocketIsWatchedForInputOnly) {
+  small_buffers = 4096;
+  start();
+  bind_trx(1);
+  constexpr uint32_t kCount = 20000;  // 320 KB of enquire_link_resp
+  std::vector<uint8_t> requests;
+  for (uint32_t seq = 2; seq < 2 + kCount; ++seq) {
+    const auto bytes = smpp::encode(smpp::make_pdu(seq, smpp::EnquireLink{}));
+    requests.insert(requests.end(), bytes.begin(), bytes.end());
+  }
+  send_bytes(requests);
+  // The session's writer now waits for room, watched for writability.
+  bool watched = false;
+  for (int i = 0; i < 500 && !watched; ++i) {
+    const auto watching = smppd::testing::epoll_events_of(server_fd);
+    watched = watching && (*watching & EPOLLOUT) != 0;
+    if (!watched) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(watched) << "the writer never had to wait: the test proves nothing";
+  for (uint32_t seq = 2; seq < 2 + kCount; ++seq) {
+    const smpp::Pdu r = receive();
+    ASSERT_EQ(r.command_id(), CommandId::enquire_link_resp);
+    ASSERT_EQ(r.sequence_number, seq);
+  }
+  // One more exchange: the reader passes its wait again.
+  send(smpp::make_pdu(2 + kCount, smpp::EnquireLink{}));
+  EXPECT_EQ(receive().sequence_number, 2 + kCount);
+  const auto watching = smppd::testing::epoll_events_of(server_fd);
+  ASSERT_TRUE(watching.has_value());
+  EXPECT_EQ(*watching & EPOLLOUT, 0u);
+  EXPECT_NE(*watching & EPOLLIN, 0u);
 }
 
 TEST_F(SessionTest, SendsEnquireLinkAfterSilenceAndClosesWithoutAnswer) {

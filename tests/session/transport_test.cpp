@@ -1,5 +1,4 @@
-// register_for_reads_only: what the kernel's epoll set holds for a connected socket, read from
-// /proc/self/fdinfo (each epoll descriptor lists its targets as "tfd: FD events: MASK ...").
+// register_for_reads_only: what the kernel's epoll set holds for a connected socket.
 #include "session/transport.hpp"
 
 #include <gtest/gtest.h>
@@ -9,34 +8,14 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
-#include <filesystem>
-#include <fstream>
-#include <optional>
-#include <sstream>
 #include <string>
+
+#include "epoll_events.hpp"
 
 namespace smppd::session {
 namespace {
 
-// The events this process's epoll sets wait for on `fd` (nullopt: in none of them).
-std::optional<uint32_t> epoll_events_of(int fd) {
-  std::optional<uint32_t> events;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fdinfo")) {
-    std::ifstream in(entry.path());
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.rfind("tfd:", 0) != 0) continue;
-      std::istringstream fields(line);
-      std::string tfd, events_key, mask;
-      int target = -1;
-      fields >> tfd >> target >> events_key >> mask;
-      if (target == fd && events_key == "events:") {
-        events = events.value_or(0) | static_cast<uint32_t>(std::stoul(mask, nullptr, 16));
-      }
-    }
-  }
-  return events;
-}
+using smppd::testing::epoll_events_of;
 
 TEST(Transport, AConnectedSocketIsWatchedForInputOnlyAndStillCarriesBytes) {
   asio::io_context io;
@@ -57,8 +36,10 @@ TEST(Transport, AConnectedSocketIsWatchedForInputOnlyAndStillCarriesBytes) {
   ASSERT_TRUE(before.has_value()) << "the connected socket is in no epoll set";
   EXPECT_NE(*before & EPOLLOUT, 0u);
 
+  client.non_blocking(true);
   register_for_reads_only(client);
   ASSERT_TRUE(client.is_open());
+  EXPECT_TRUE(client.non_blocking());
   const auto after = epoll_events_of(client.native_handle());
   ASSERT_TRUE(after.has_value()) << "the socket left the reactor";
   EXPECT_EQ(*after & EPOLLOUT, 0u);
