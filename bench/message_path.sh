@@ -7,6 +7,9 @@
 #      the direct and smppd runs of this one take turns, so that a noisy spell of the machine
 #      falls on both columns; a third column runs the same through smpp_relay, a byte relay:
 #      what one more process hop costs here before any work (smppd cannot add less)
+# Each fixed-rate run also records how much CPU the middle process (smppd, the relay) spent per
+# message, and how much of the machine's CPU time the hypervisor stole meanwhile (on a shared
+# VM, steal is what makes a run's tail latency a measure of the host rather than of smppd).
 # smppd gets a generated configuration: a listener on a free loopback port, one client, one
 # upstream whose host is the sink, and a "*" route. Whether smppd has a message path at all is
 # found out by a short probe (100 submit_sm); when it does not, the smppd column says so and
@@ -196,6 +199,35 @@ run_all() {  # run_all PREFIX PORT: the two as-fast-as-answered scenarios
   scenario "$prefix-max-receipts" "$port" --duration "$duration" --receipts
 }
 
+# ticks: the CPU time (clock ticks) a process has used; steal: the ticks the hypervisor took
+# from this machine's CPUs (the 8th field of /proc/stat's cpu line).
+ticks() { [ -n "$1" ] && awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+steal() { awk '$1 == "cpu" {print $9}' /proc/stat; }
+# measured_run NAME I PORT HOP_PID ARGS...: run_once, then appends to its output how much CPU
+# the middle process (HOP_PID: smppd or the relay; empty for direct) used per message answered,
+# and the share of the machine's CPU time the hypervisor stole during the run: a run with
+# much steal measures the host, not smppd.
+measured_run() {
+  local name=$1 i=$2 port=$3 hop=$4
+  shift 4
+  local t0 s0 t1 s1 start end
+  t0=$(ticks "$hop"); s0=$(steal); start=$(date +%s%N)
+  run_once "$name" "$i" "$port" "$@"
+  t1=$(ticks "$hop"); s1=$(steal); end=$(date +%s%N)
+  local out=$work/$name.run$i.out answered hz
+  answered=$(get "$out" answered count)
+  hz=$(getconf CLK_TCK)
+  awk -v t=$((t1 - t0)) -v s=$((s1 - s0)) -v ns=$((end - start)) -v n="${answered:-0}" \
+    -v hz="$hz" -v cpus="$(nproc)" -v hop="$hop" 'BEGIN {
+      printf "machine steal_pct=%.1f\n", 100 * (s / hz) / (ns / 1e9 * cpus)
+      if (hop != "" && n > 0) printf "hop cpu_us_per_msg=%.1f\n", 1e6 * (t / hz) / n
+    }' >>"$out"
+  local hop_cpu=
+  [ -n "$hop" ] && hop_cpu=", the hop used $(get "$out" hop cpu_us_per_msg) us of CPU a message"
+  echo "    p99 $(get "$out" latency p99 submit_to_response) us; the host stole" \
+    "$(get "$out" machine steal_pct)% of the CPU time$hop_cpu" >&2
+}
+
 # The fixed-rate runs, direct and through smppd taking turns (direct #1, smppd #1, direct #2,
 # ...), so that a noisy spell of the machine falls on both columns rather than on one.
 # rate_runs DIRECT_PORT SMPPD_PORT (empty: direct only) PIDS-OF-THE-SERVERS...
@@ -205,12 +237,15 @@ rate_runs() {
   realtime on "$@"
   [ "$rt" = 1 ] && launch="chrt -f 1"
   for i in $(seq 1 "$repeat"); do
-    run_once direct-rate "$i" "$direct_port" --duration "$duration" --rate "$rate" --receipts
+    measured_run direct-rate "$i" "$direct_port" "" --duration "$duration" --rate "$rate" \
+      --receipts
     if [ -n "$relay_port" ]; then
-      run_once relay-rate "$i" "$relay_port" --duration "$duration" --rate "$rate" --receipts
+      measured_run relay-rate "$i" "$relay_port" "$relay_pid" --duration "$duration" \
+        --rate "$rate" --receipts
     fi
     if [ -n "$smppd_port" ]; then
-      run_once smppd-rate "$i" "$smppd_port" --duration "$duration" --rate "$rate" --receipts
+      measured_run smppd-rate "$i" "$smppd_port" "$smppd_pid" --duration "$duration" \
+        --rate "$rate" --receipts
     fi
   done
   launch=
@@ -357,6 +392,8 @@ row "$rate msg/s: submit->response p50 us" rate latency p50 submit_to_response
 row "$rate msg/s: submit->response p99 us" rate latency p99 submit_to_response
 row "$rate msg/s: submit->response p99.9 us" rate latency p99.9 submit_to_response
 row "$rate msg/s: submit->receipt p99 us" rate latency p99 submit_to_receipt
+row "$rate msg/s: CPU of the hop, us a message" rate hop cpu_us_per_msg
+row "$rate msg/s: CPU time stolen by the host, %" rate machine steal_pct
 echo
 for prefix in direct smppd; do
   [ "$prefix" = smppd ] && [ "$smppd_state" != ok ] && continue
