@@ -563,6 +563,11 @@ void Session::rearm(Clock::time_point deadline) {
   }
 }
 
+void Session::start_write_clock() {
+  write_started_ = Clock::now();
+  rearm(write_started_ + settings_->write_timeout);
+}
+
 asio::awaitable<void> Session::write_loop(std::shared_ptr<Session> /*self*/) {
   while (!closed_) {
     if (tx_.empty() || !handshake_done_) {
@@ -574,10 +579,9 @@ asio::awaitable<void> Session::write_loop(std::shared_ptr<Session> /*self*/) {
     }
     tx_.swap(tx_writing_);
     writing_ = true;
-    write_started_ = Clock::now();
-    rearm(write_started_ + settings_->write_timeout);
     boost::system::error_code ec;
     if (transport_.is_tls()) {
+      start_write_clock();
       auto [wec, n] =
           co_await asio::async_write(transport_.tls(), asio::buffer(tx_writing_), nothrow);
       ec = wec;
@@ -592,6 +596,7 @@ asio::awaitable<void> Session::write_loop(std::shared_ptr<Session> /*self*/) {
       }
       if (!ec && done < tx_writing_.size()) {
         watched_for_output_ = true;
+        start_write_clock();  // a write done at once needs no timeout
         auto [wec, n] = co_await asio::async_write(
             socket, asio::buffer(tx_writing_.data() + done, tx_writing_.size() - done), nothrow);
         ec = wec;

@@ -187,6 +187,8 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::awaitable<void> read_loop(std::shared_ptr<Session> self);
   asio::awaitable<void> write_loop(std::shared_ptr<Session> self);
   asio::awaitable<void> clock_loop(std::shared_ptr<Session> self);
+  // The write timeout starts: the writer is about to wait for the socket.
+  void start_write_clock();
   asio::awaitable<void> serve_bind();
 
   void process_input();

@@ -6,6 +6,8 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
 
+#include <unistd.h>
+
 #include <memory>
 
 namespace smppd::session {
@@ -19,7 +21,8 @@ using TlsStream = asio::ssl::stream<tcp::socket>;
 // writability as well, and Asio never takes that back; since every wait for input re-registers
 // the descriptor, a writable socket would then report "writable" after each read: a spurious
 // wake-up per read. Only while no operation is pending on the socket. Keeps the socket's
-// non-blocking mode.
+// non-blocking mode. Should the reactor refuse the descriptor, the connection is closed (the
+// socket's next operation fails, and its owner closes as for any failed read).
 inline void register_for_reads_only(tcp::socket& socket) {
   boost::system::error_code ec;
   const auto protocol = socket.local_endpoint(ec).protocol();
@@ -28,7 +31,15 @@ inline void register_for_reads_only(tcp::socket& socket) {
   const auto fd = socket.release(ec);
   if (ec) return;
   socket.assign(protocol, fd, ec);
-  if (!ec && non_blocking) socket.non_blocking(true, ec);
+  if (ec) {
+    ::close(fd);  // nobody owns it any more
+    return;
+  }
+  if (non_blocking) {
+    socket.non_blocking(true, ec);
+    // A socket Asio takes for blocking would block the thread in a read: close it instead.
+    if (ec) socket.close(ec);
+  }
 }
 
 class Transport {

@@ -1,5 +1,6 @@
 #include "upstream/balancer.hpp"
 
+#include <algorithm>
 #include <limits>
 
 namespace smppd::upstream {
@@ -35,15 +36,41 @@ std::optional<std::size_t> Balancer::pick(std::span<const Candidate> c, uint64_t
   for (std::size_t i = 0; i < c.size(); ++i) count += eligible(i) ? 1 : 0;
   if (count == 0) return std::nullopt;
 
+  // Of one host, the eligible connection with the fewest requests in flight.
+  auto least_busy_of = [&](std::size_t host) {
+    std::optional<std::size_t> chosen;
+    for (std::size_t i = 0; i < c.size(); ++i) {
+      if (eligible(i) && c[i].host == host &&
+          (!chosen || c[i].in_flight < c[*chosen].in_flight)) {
+        chosen = i;
+      }
+    }
+    return chosen;
+  };
+
   switch (strategy_) {
     case config::LoadBalancing::least_connections: {
-      std::optional<std::size_t> chosen;
-      for (std::size_t k = 0; k < c.size(); ++k) {
-        const std::size_t i = (next_ + k) % c.size();  // ties go round
-        if (eligible(i) && (!chosen || c[i].in_flight < c[*chosen].in_flight)) chosen = i;
+      // The host with the fewest requests in flight over all its connections, for its weight
+      // (a host is compared as a whole: how its requests are spread over its connections does
+      // not matter); ties go round.
+      in_flight_.assign(hosts_.size(), 0);
+      has_.assign(hosts_.size(), 0);
+      for (std::size_t i = 0; i < c.size(); ++i) {
+        if (c[i].host >= hosts_.size()) continue;
+        if (c[i].up) in_flight_[c[i].host] += c[i].in_flight;
+        if (eligible(i)) has_[c[i].host] = 1;
       }
-      next_ = (next_ + 1) % c.size();
-      return chosen;
+      std::optional<std::size_t> best_host;
+      for (std::size_t k = 0; k < hosts_.size(); ++k) {
+        const std::size_t h = (next_ + k) % hosts_.size();
+        if (!has_[h]) continue;
+        if (!best_host || in_flight_[h] * std::max<uint64_t>(hosts_[*best_host].weight, 1) <
+                              in_flight_[*best_host] * std::max<uint64_t>(hosts_[h].weight, 1)) {
+          best_host = h;
+        }
+      }
+      next_ = (next_ + 1) % hosts_.size();
+      return least_busy_of(*best_host);
     }
     case config::LoadBalancing::weighted_round_robin:
     case config::LoadBalancing::cost_based: {
@@ -63,15 +90,7 @@ std::optional<std::size_t> Balancer::pick(std::span<const Candidate> c, uint64_t
         if (!best_host || hosts_[h].current > hosts_[*best_host].current) best_host = h;
       }
       hosts_[*best_host].current -= total;
-      // Among that host's connections, the least busy.
-      std::optional<std::size_t> chosen;
-      for (std::size_t i = 0; i < c.size(); ++i) {
-        if (eligible(i) && c[i].host == *best_host &&
-            (!chosen || c[i].in_flight < c[*chosen].in_flight)) {
-          chosen = i;
-        }
-      }
-      return chosen;
+      return least_busy_of(*best_host);  // among that host's connections, the least busy
     }
     case config::LoadBalancing::random: {
       rng_ ^= rng_ << 13;
@@ -84,9 +103,20 @@ std::optional<std::size_t> Balancer::pick(std::span<const Candidate> c, uint64_t
       return std::nullopt;
     }
     case config::LoadBalancing::ip_hash: {
-      std::size_t n = static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ull) >> 32) % count;
-      for (std::size_t i = 0; i < c.size(); ++i) {
-        if (eligible(i) && n-- == 0) return i;
+      // A key keeps its host while the same hosts are up: the hash is over the hosts of the
+      // best priority with a connection up, not over the connections with room (which come
+      // and go with every window). When that host has no room, the request waits for it.
+      has_.assign(hosts_.size(), 0);
+      std::size_t hosts_up = 0;
+      for (const auto& x : c) {
+        if (x.up && x.host < hosts_.size() && hosts_[x.host].priority == best && !has_[x.host]) {
+          has_[x.host] = 1;
+          ++hosts_up;
+        }
+      }
+      std::size_t n = static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ull) >> 32) % hosts_up;
+      for (std::size_t h = 0; h < hosts_.size(); ++h) {
+        if (has_[h] && n-- == 0) return least_busy_of(h);
       }
       return std::nullopt;
     }

@@ -45,7 +45,8 @@ class Balancer {
   config::LoadBalancing strategy_;
   std::vector<HostState> hosts_;
   std::size_t next_ = 0;
-  std::vector<uint8_t> has_;  // scratch for weighted picks, reused
+  std::vector<uint8_t> has_;         // scratch per host, reused
+  std::vector<uint64_t> in_flight_;  // scratch per host (least_connections), reused
   uint64_t rng_;
 };
 

@@ -111,7 +111,7 @@ void Pool::start() {
               // wakes the clock), rather than waking the thread every tick for nothing.
               self->clock_idle_ = true;
               const auto due = self->last_housekeeping_ + kHousekeepingInterval - Clock::now();
-              next = std::max(kTick, std::chrono::duration_cast<Duration>(due));
+              next = std::max(kTick, std::chrono::ceil<Duration>(due));
             }
           }
           self->drain_timer_.expires_after(next);
@@ -312,13 +312,32 @@ std::shared_ptr<Connection> Pool::maybe_grow_locked(Clock::time_point now) {
   return slot.connection;
 }
 
+std::optional<Pool::ExpiryReport> Pool::expiry_report_locked(Clock::time_point now) {
+  if (expired_since_log_ == 0 || now - last_expiry_log_ < kExpiryLogInterval) return std::nullopt;
+  ExpiryReport report{expired_since_log_, 0, slots_.size(), suspended_};
+  for (const auto& slot : slots_) report.bound += slot.state.up ? 1 : 0;
+  expired_since_log_ = 0;
+  last_expiry_log_ = now;
+  return report;
+}
+
+void Pool::log_expiry(const ExpiryReport& r) {
+  log::warn("upstream {}: {} request(s) ran out of time (timeouts.response, {} ms) waiting in the "
+            "queue for a connection able to take them; {} of {} connections bound{}",
+            config_.name, r.expired, config_.timeouts.response.count(), r.bound, r.connections,
+            r.suspended ? ", the upstream is suspended" : "");
+}
+
 void Pool::housekeeping() {
   std::vector<std::shared_ptr<Connection>> to_stop, to_recycle;
+  std::optional<ExpiryReport> expiry_report;
   {
     std::lock_guard lock(mutex_);
     const auto now = Clock::now();
     if (stopped_ || now - last_housekeeping_ < kHousekeepingInterval) return;
     last_housekeeping_ = now;
+    // Expiries not yet said (the last ones of a burst) are said once their interval is over.
+    expiry_report = expiry_report_locked(now);
     std::vector<std::size_t> live(hosts_.size(), 0);
     for (const auto& s : slots_) live[s.state.host] += s.retired ? 0 : 1;
     const std::size_t keep = std::max<uint32_t>(1, config_.pool.min_connections);
@@ -338,6 +357,7 @@ void Pool::housekeeping() {
       }
     }
   }
+  if (expiry_report) log_expiry(*expiry_report);
   for (auto& c : to_stop) {
     log::info("upstream {}: closing an idle connection to {}", config_.name, c->host_text());
     c->stop(config_.timeouts.response);
@@ -402,11 +422,6 @@ void Pool::drain() {
   std::vector<Waiting> expired;
   std::vector<uint64_t> skipped_keys;
   std::shared_ptr<Connection> grown;
-  struct ExpiryReport {
-    uint64_t failed;
-    std::size_t bound, connections;
-    bool suspended;
-  };
   std::optional<ExpiryReport> expiry_report;
   while (true) {
     std::unique_lock lock(mutex_);
@@ -425,12 +440,7 @@ void Pool::drain() {
       waiting_.pop_front();
       ++expired_since_log_;
     }
-    if (expired_since_log_ > 0 && now - last_expiry_log_ >= kExpiryLogInterval) {
-      expiry_report.emplace(ExpiryReport{expired_since_log_, 0, slots_.size(), suspended_});
-      for (const auto& slot : slots_) expiry_report->bound += slot.state.up ? 1 : 0;
-      expired_since_log_ = 0;
-      last_expiry_log_ = now;
-    }
+    if (!expiry_report) expiry_report = expiry_report_locked(now);
     if (waiting_.empty()) break;
     // The first request that can go now. One waiting for its sticky connection (a part of a
     // long message whose connection is busy) does not hold up those behind it, except the
@@ -460,13 +470,7 @@ void Pool::drain() {
     connection->send(std::move(w));
   }
   if (grown) grown->start();
-  if (expiry_report) {
-    log::warn("upstream {}: {} request(s) failed after waiting {} ms (timeouts.response) for a "
-              "connection able to take them; {} of {} connections bound{}",
-              config_.name, expiry_report->failed, config_.timeouts.response.count(),
-              expiry_report->bound, expiry_report->connections,
-              expiry_report->suspended ? ", the upstream is suspended" : "");
-  }
+  if (expiry_report) log_expiry(*expiry_report);
   for (auto& w : expired) fail(w, "no_connection_in_time");
 }
 

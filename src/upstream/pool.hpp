@@ -201,8 +201,16 @@ class Pool : public std::enable_shared_from_this<Pool> {
   Clock::time_point tripped_until_{};
   Clock::time_point last_growth_{};
   Clock::time_point last_housekeeping_{};
-  // Requests failed for waiting longer than timeouts.response without a connection able to
-  // take them: said in the log at most every kExpiryLogInterval, with how many since.
+  // Requests that ran out of time in the queue (timeouts.response without a connection able to
+  // take them; the client gets ESME_RSYSERR or the SMSC's last refusal): said in the log at
+  // most every kExpiryLogInterval, with how many since the last time.
+  struct ExpiryReport {
+    uint64_t expired;
+    std::size_t bound, connections;
+    bool suspended;
+  };
+  std::optional<ExpiryReport> expiry_report_locked(Clock::time_point now);
+  void log_expiry(const ExpiryReport& report);
   Clock::time_point last_expiry_log_{};
   uint64_t expired_since_log_ = 0;
   std::size_t max_waiting_;

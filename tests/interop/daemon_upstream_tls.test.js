@@ -133,7 +133,7 @@ async function assertNotBound(d, smsc) {
   assert.strictEqual(smsc.binds.length, 0, 'no bind reaches the SMSC');
   assert.deepStrictEqual(d.grep(/upstream carrier: .*: bound/), []);
   // The failed submit is in the log too, with what the pool had.
-  await d.waitFor(/upstream carrier: 1 request\(s\) failed after waiting 1000 ms .*0 of 1 connections bound/);
+  await d.waitFor(/upstream carrier: 1 request\(s\) ran out of time \(timeouts\.response, 1000 ms\) .*0 of 1 connections bound/);
   s.destroy();
 }
 

@@ -63,12 +63,5 @@ TEST(Transport, AConnectedSocketIsWatchedForInputOnlyAndStillCarriesBytes) {
   EXPECT_EQ(echoed, "ping");
 }
 
-TEST(Transport, ASocketThatIsNotConnectedIsLeftAsItIs) {
-  asio::io_context io;
-  tcp::socket socket(io);
-  register_for_reads_only(socket);  // not open: nothing to hand over
-  EXPECT_FALSE(socket.is_open());
-}
-
 }  // namespace
 }  // namespace smppd::session

@@ -80,6 +80,44 @@ TEST(Balancer, IpHashIsStablePerKey) {
   }
 }
 
+// Hosts are compared as a whole: an idle second connection does not make a busy host look free.
+TEST(Balancer, LeastConnectionsComparesHostsNotConnections) {
+  Balancer b(config::LoadBalancing::least_connections, hosts({{1, 1}, {1, 1}}));
+  std::vector<Candidate> c = {up(0, 5), up(0, 0), up(1, 2)};
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(*b.pick(c), 2u);
+  c[2].in_flight = 6;  // host 1: 6, host 0: 5 -> host 0's least busy connection
+  EXPECT_EQ(*b.pick(c), 1u);
+}
+
+TEST(Balancer, LeastConnectionsWeighsTheHosts) {
+  Balancer b(config::LoadBalancing::least_connections, hosts({{3, 1}, {1, 1}}));
+  std::vector<Candidate> c = {up(0, 9), up(1, 4)};  // 9 / 3 < 4 / 1
+  EXPECT_EQ(*b.pick(c), 0u);
+  c[0].in_flight = 15;  // 15 / 3 > 4 / 1
+  EXPECT_EQ(*b.pick(c), 1u);
+}
+
+// A key keeps its host when windows fill and empty; when its host has no room it waits.
+TEST(Balancer, IpHashKeepsTheHostWhileWindowsComeAndGo) {
+  Balancer b(config::LoadBalancing::ip_hash, hosts({{1, 1}, {1, 1}, {1, 1}}));
+  // Two connections per host: 0 and 1 to host 0, 2 and 3 to host 1, 4 and 5 to host 2.
+  std::vector<Candidate> c = {up(0), up(0), up(1), up(1), up(2), up(2)};
+  for (uint64_t key = 1; key <= 50; ++key) {
+    const std::size_t host = c[*b.pick(c, key)].host;
+    auto full = c;
+    // Every other host's connections full, and one of this host's.
+    for (auto& x : full) {
+      if (x.host != host) x.available = false;
+    }
+    full[host * 2].available = false;
+    const auto again = b.pick(full, key);
+    ASSERT_TRUE(again.has_value());
+    EXPECT_EQ(*again, host * 2 + 1) << "key " << key;
+    full[host * 2 + 1].available = false;
+    EXPECT_FALSE(b.pick(full, key).has_value()) << "key " << key << " moved to another host";
+  }
+}
+
 TEST(Balancer, LatencyPrefersTheFastestHost) {
   Balancer b(config::LoadBalancing::latency, hosts({{1, 1}, {1, 1}}));
   b.observe_latency(0, 20);
