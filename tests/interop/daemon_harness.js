@@ -403,6 +403,25 @@ const ids = {
   bind_transceiver_resp: 0x80000009,
   submit_sm_resp: 0x80000004,
 };
+// Polls `pred` every 10 ms until it holds; throws after `ms`, naming `what`.
+async function waitUntil(pred, ms = 5000, what = 'condition') {
+  const until = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+// Collects the deliver_sm a session receives, answering each with ESME_ROK.
+function receipts(session) {
+  const got = [];
+  session.on('deliver_sm', (pdu) => {
+    got.push(pdu);
+    session.send(pdu.response());
+  });
+  return got;
+}
+
 const status = {
   ESME_ROK: 0x00,
   ESME_RINVCMDLEN: 0x02,
@@ -420,5 +439,5 @@ const status = {
 module.exports = {
   binary, sleep, now, within, tempDir, listener, startSmppd, withSmppd, connect, request, closed,
   bound, header, pduBytes, RawClient, makeCertificates, hasIpv6Loopback, hasSecondLoopbackAddress,
-  ids, status, smpp,
+  ids, status, smpp, waitUntil, receipts,
 };

@@ -12,7 +12,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const h = require('./daemon_harness');
 
-const { smpp, status: st } = h;
+const { smpp, status: st, waitUntil, receipts } = h;
 
 const alice = { system_id: 'alice', password: 'secret1' };
 const certs = h.makeCertificates();
@@ -90,23 +90,6 @@ function config(smsc, tls) {
     }],
     routes: [{ name: 'all', match: { destination_addr: '*' }, upstream: 'carrier' }],
   };
-}
-
-async function waitUntil(pred, ms = 5000, what = 'condition') {
-  const until = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await h.sleep(10);
-  }
-}
-
-function receipts(session) {
-  const got = [];
-  session.on('deliver_sm', (pdu) => {
-    got.push(pdu);
-    session.send(pdu.response());
-  });
-  return got;
 }
 
 // Runs `body(d, smsc)` with a TLS SMSC (`smscTls`) and smppd's upstream to it (`upstreamTls`).

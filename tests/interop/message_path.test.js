@@ -8,7 +8,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const h = require('./daemon_harness');
 
-const { smpp, status: st } = h;
+const { smpp, status: st, waitUntil, receipts } = h;
 const alice = { system_id: 'alice', password: 'secret1' };
 
 // An SMSC made with the npm package. `onSubmit(pdu)` may return { status } to refuse, or
@@ -86,14 +86,6 @@ function upstream(name, smscs, extra = {}) {
   };
 }
 
-async function waitUntil(pred, ms = 5000, what = 'condition') {
-  const until = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await h.sleep(10);
-  }
-}
-
 // smppd logs "upstream NAME: HOST: bound" once a pool connection is up.
 async function upstreamsBound(d, n = 1) {
   await waitUntil(() => d.grep(/upstream \S+: \S+: bound/).length >= n, 5000, 'upstream binds');
@@ -121,15 +113,6 @@ async function withCarrier(smscOptions, body) {
   } finally {
     smsc.close();
   }
-}
-
-function receipts(session) {
-  const got = [];
-  session.on('deliver_sm', (pdu) => {
-    got.push(pdu);
-    session.send(pdu.response());
-  });
-  return got;
 }
 
 test('a submit reaches the SMSC as sent; the client gets smppd\'s id and the receipt with it', async () => {
