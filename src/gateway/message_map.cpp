@@ -257,22 +257,21 @@ std::optional<MessageRecord> MessageMap::find_by_id(uint64_t id) const {
   return shard.ring[slot];
 }
 
-std::size_t MessageMap::size() const {
+namespace {
+// The entries in use over a set of shards, each counted under its lock.
+template <class Shards>
+std::size_t used_in(const Shards& shards) {
   std::size_t n = 0;
-  for (const auto& s : shards_) {
+  for (const auto& s : shards) {
     std::lock_guard lock(s.mutex);
     n += s.used;
   }
   return n;
 }
+}  // namespace
 
-std::size_t MessageMap::id_index_size() const {
-  std::size_t n = 0;
-  for (const auto& s : ids_) {
-    std::lock_guard lock(s.mutex);
-    n += s.used;
-  }
-  return n;
-}
+std::size_t MessageMap::size() const { return used_in(shards_); }
+
+std::size_t MessageMap::id_index_size() const { return used_in(ids_); }
 
 }  // namespace smppd::gateway
