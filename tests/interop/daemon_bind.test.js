@@ -194,13 +194,15 @@ test('submit_sm on a receiver bind is answered ESME_RINVBNDSTS', async () => {
   });
 });
 
-test('submit_sm on a transmitter bind is answered (ESME_RSYSERR until the message path exists)',
+// Past the bind state check, the message goes on to routing: with no route here, it is refused
+// as undeliverable (ESME_RINVDSTADR), not for the state of the session.
+test('submit_sm on a transmitter bind goes on to routing (no route: ESME_RINVDSTADR)',
   async () => {
     await h.withSmppd(config(), async (d) => {
       const s = await h.bound(d.port, 'bind_transmitter', alice.system_id, alice.password);
       const resp = await h.request(s, 'submit_sm', message);
       assert.strictEqual(resp.command, 'submit_sm_resp');
-      assert.notStrictEqual(resp.command_status, st.ESME_RINVBNDSTS);
+      assert.strictEqual(resp.command_status, st.ESME_RINVDSTADR);
       s.destroy();
     });
   });

@@ -38,37 +38,64 @@ function checkAnswered(seqs, first, count) {
 
 // ---- pipelining ----
 
-// With window_size 10 the reader stops reading while 10 requests wait for their answers. The
-// handler answers submit_sm at once for now (ESME_RSYSERR), so the window fills only once the
-// message path answers later; these tests then check that nothing is lost or answered twice.
-test('500 submit_sm sent back to back on one session all get a response (window 10)',
-  async () => {
-    await h.withSmppd(config({ smpp: { window_size: 10 } }), async (d) => {
-      const s = await h.bound(d.port, 'bind_transmitter', alice.system_id, alice.password);
-      const count = 500;
-      const pending = [];
-      for (let i = 0; i < count; ++i) {
-        pending.push(h.request(s, 'submit_sm',
-          { destination_addr: `1555${i}`, short_message: `message ${i}` }, 20000));
-      }
-      const responses = await Promise.all(pending);
-      assert.strictEqual(responses.length, count);
-      for (const r of responses) {
-        assert.strictEqual(r.command, 'submit_sm_resp');
-        // Not a state error: the session was bound for all of them. (The status itself is
-        // ESME_RSYSERR until the message path is built.)
-        assert.notStrictEqual(r.command_status, st.ESME_RINVBNDSTS);
-      }
-      checkAnswered(responses.map((r) => r.sequence_number), 2, count);  // the bind was 1
-      const el = await h.request(s, 'enquire_link');
-      assert.strictEqual(el.command_status, st.ESME_ROK);
-      s.destroy();
+// An SMSC (h.startSmsc) as the upstream of every message, with a "*" route to it.
+function configWith(smsc, listenerExtra = {}) {
+  return {
+    ...config(listenerExtra),
+    upstreams: [h.upstream('carrier', [smsc])],
+    routes: [{ name: 'all', match: { destination_addr: '*' }, upstream: 'carrier' }],
+  };
+}
+
+// smppd started with `smsc` as its upstream, once that upstream is bound.
+async function withCarrier(smsc, listenerExtra, body) {
+  try {
+    await h.withSmppd(configWith(smsc, listenerExtra), async (d) => {
+      await h.upstreamsBound(d);
+      await body(d);
     });
+  } finally {
+    smsc.close();
+  }
+}
+
+// With window_size 10 smppd reads no further on a session while 10 of its requests wait for
+// their answers: an SMSC that holds its answers sees exactly 10, and the rest once it answers.
+test('500 submit_sm sent back to back on one session: at most window_size (10) in flight, ' +
+  'then all answered once', async () => {
+  const smsc = await h.startSmsc({ hold: true });
+  await withCarrier(smsc, { smpp: { window_size: 10 } }, async (d) => {
+    const s = await h.bound(d.port, 'bind_transmitter', alice.system_id, alice.password);
+    const count = 500;
+    const pending = [];
+    for (let i = 0; i < count; ++i) {
+      pending.push(h.request(s, 'submit_sm',
+        { destination_addr: `1555${i}`, short_message: `message ${i}` }, 20000));
+    }
+    await h.waitUntil(() => smsc.received.length >= 10, 5000, '10 submit_sm at the SMSC');
+    await h.sleep(300);
+    assert.strictEqual(smsc.received.length, 10, 'more requests in flight than the window');
+    smsc.release();
+    const responses = await Promise.all(pending);
+    assert.strictEqual(responses.length, count);
+    for (const r of responses) {
+      assert.strictEqual(r.command, 'submit_sm_resp');
+      assert.strictEqual(r.command_status, st.ESME_ROK);
+    }
+    assert.strictEqual(new Set(responses.map((r) => r.message_id)).size, count,
+      'every message has its own id');
+    assert.deepStrictEqual(smsc.received.map((p) => p.short_message.message.toString()),
+      Array.from({ length: count }, (_, i) => `message ${i}`), 'each sent once, in order');
+    const el = await h.request(s, 'enquire_link');
+    assert.strictEqual(el.command_status, st.ESME_ROK);
+    s.destroy();
   });
+});
 
 test('500 submit_sm in a single write are each answered with their sequence number',
   async () => {
-    await h.withSmppd(config({ smpp: { window_size: 10 } }), async (d) => {
+    const smsc = await h.startSmsc();
+    await withCarrier(smsc, { smpp: { window_size: 10 } }, async (d) => {
       const raw = await rawBound(d.port);
       const count = 500;
       const pdus = [];
@@ -81,9 +108,11 @@ test('500 submit_sm in a single write are each answered with their sequence numb
       for (let i = 0; i < count; ++i) {
         const r = await raw.next(10000);
         assert.strictEqual(r.id, ids.submit_sm_resp);
+        assert.strictEqual(r.status, st.ESME_ROK);
         seqs.push(r.seq);
       }
       checkAnswered(seqs, 2, count);
+      assert.strictEqual(smsc.received.length, count);
       raw.destroy();
     });
   });

@@ -8,63 +8,8 @@ const fs = require('node:fs');
 const path = require('node:path');
 const h = require('./daemon_harness');
 
-const { smpp, status: st, waitUntil, receipts } = h;
+const { smpp, status: st, waitUntil, receipts, startSmsc, upstream, upstreamsBound } = h;
 const alice = { system_id: 'alice', password: 'secret1' };
-
-// An SMSC made with the npm package. `onSubmit(pdu)` may return { status } to refuse, or
-// { id } to choose the message id. Receipts follow accepted submits that ask for one.
-function startSmsc({ onSubmit, receiptDelay = 20, hexReceiptIds = false, port = 0,
-  receiptFirst = false } = {}) {
-  const smsc = { received: [], sessions: [], nextId: 1000 };
-  const server = smpp.createServer((session) => {
-    smsc.sessions.push(session);
-    session.on('error', () => {});
-    for (const bind of ['bind_transceiver', 'bind_transmitter', 'bind_receiver']) {
-      session.on(bind, (pdu) => session.send(pdu.response({ sc_interface_version: 0x34 })));
-    }
-    session.on('enquire_link', (pdu) => session.send(pdu.response()));
-    session.on('unbind', (pdu) => {
-      session.send(pdu.response());
-      session.close();
-    });
-    const sessionIndex = smsc.sessions.length - 1;
-    session.on('submit_sm', (pdu) => {
-      pdu.via = sessionIndex;
-      smsc.received.push(pdu);
-      const r = (onSubmit && onSubmit(pdu, smsc)) || {};
-      if (r.status) {
-        session.send(pdu.response({ command_status: r.status }));
-        return;
-      }
-      const id = r.id || String(smsc.nextId++);
-      const respond = () => session.send(pdu.response({ message_id: id }));
-      // receiptFirst: the receipt overtakes the response (as on a separate receiver bind).
-      if (receiptFirst) setTimeout(respond, 30); else respond();
-      if (pdu.registered_delivery & 1) {
-        // The receipt text gives the id in decimal; the TLV (when sent) as given.
-        const textId = hexReceiptIds ? parseInt(id, 16).toString(10) : id;
-        setTimeout(() => session.deliver_sm({
-          source_addr: pdu.destination_addr,
-          destination_addr: pdu.source_addr,
-          esm_class: 4,
-          short_message: `id:${textId} sub:001 dlvrd:001 submit date:2611271200 ` +
-            'done date:2611271201 stat:DELIVRD err:000 text:hello',
-        }), receiptFirst ? 0 : receiptDelay);
-      }
-    });
-  });
-  return new Promise((resolve) => {
-    server.listen(port, '127.0.0.1', () => {
-      smsc.port = server.address().port;
-      smsc.close = () => {
-        for (const s of smsc.sessions) s.destroy();
-        server.close();
-      };
-      smsc.mo = (fields) => smsc.sessions[0].deliver_sm(fields);
-      resolve(smsc);
-    });
-  });
-}
 
 function config(upstreams, extra = {}) {
   return {
@@ -75,20 +20,6 @@ function config(upstreams, extra = {}) {
     mo_routes: [{ name: 'shortcode', match: { destination_addr: '12345' }, client: 'alice' }],
     ...extra,
   };
-}
-
-function upstream(name, smscs, extra = {}) {
-  return {
-    name,
-    hosts: smscs.map((s) => ({ address: `127.0.0.1:${s.port}`, ...(s.host || {}) })),
-    bind: { system_id: 'smppd', password: 'pw' },
-    ...extra,
-  };
-}
-
-// smppd logs "upstream NAME: HOST: bound" once a pool connection is up.
-async function upstreamsBound(d, n = 1) {
-  await waitUntil(() => d.grep(/upstream \S+: \S+: bound/).length >= n, 5000, 'upstream binds');
 }
 
 // A session bound with its deliver_sm handler in place before the bind: what waits for the
