@@ -71,48 +71,74 @@ std::string_view letters_at(std::string_view s, std::size_t i) {
 }
 
 // A known key starting at `i` ("id", "Submit date", "done_date", "TEXT", ...) followed by
-// optional spaces and ':'.
+// optional spaces and ':'. Most words of a receipt are keys or values: the first letter and the
+// length pick the one key a word can be before any comparison.
 std::optional<KeyMatch> match_key(std::string_view s, std::size_t i) {
   const std::string_view word = letters_at(s, i);
   if (word.empty()) return std::nullopt;
   std::size_t j = i + word.size();
-  Field field;
-  if (iequals(word, "id")) {
-    field = kId;
-  } else if (iequals(word, "sub")) {
-    field = kSub;
-  } else if (iequals(word, "dlvrd")) {
-    field = kDlvrd;
-  } else if (iequals(word, "stat")) {
-    field = kStat;
-  } else if (iequals(word, "err")) {
-    field = kErr;
-  } else if (iequals(word, "text")) {
-    field = kText;
-  } else if (iequals(word, "submitdate")) {
-    field = kSubmitDate;
-  } else if (iequals(word, "donedate")) {
-    field = kDoneDate;
-  } else if (iequals(word, "submit") || iequals(word, "done")) {
-    field = iequals(word, "done") ? kDoneDate : kSubmitDate;
+  std::optional<Field> field;
+  bool needs_date = false;  // "submit date", "done_date": the word "date" must follow
+  switch (to_lower(word[0])) {
+    case 'i':
+      if (iequals(word, "id")) field = kId;
+      break;
+    case 's':
+      if (word.size() == 3 && iequals(word, "sub")) {
+        field = kSub;
+      } else if (word.size() == 4 && iequals(word, "stat")) {
+        field = kStat;
+      } else if (word.size() == 10 && iequals(word, "submitdate")) {
+        field = kSubmitDate;
+      } else if (word.size() == 6 && iequals(word, "submit")) {
+        field = kSubmitDate;
+        needs_date = true;
+      }
+      break;
+    case 'd':
+      if (word.size() == 5 && iequals(word, "dlvrd")) {
+        field = kDlvrd;
+      } else if (word.size() == 8 && iequals(word, "donedate")) {
+        field = kDoneDate;
+      } else if (word.size() == 4 && iequals(word, "done")) {
+        field = kDoneDate;
+        needs_date = true;
+      }
+      break;
+    case 'e':
+      if (iequals(word, "err")) field = kErr;
+      break;
+    case 't':
+      if (iequals(word, "text")) field = kText;
+      break;
+    default:
+      break;
+  }
+  if (!field) return std::nullopt;
+  if (needs_date) {
     while (j < s.size() && (s[j] == ' ' || s[j] == '_')) ++j;
     const std::string_view second = letters_at(s, j);
     if (!iequals(second, "date")) return std::nullopt;
     j += second.size();
-  } else {
-    return std::nullopt;
   }
   while (j < s.size() && (s[j] == ' ' || s[j] == '\t')) ++j;
   if (j >= s.size() || s[j] != ':') return std::nullopt;
-  return KeyMatch{field, j + 1};
+  return KeyMatch{*field, j + 1};
 }
 
+constexpr uint32_t bit(Field f) {
+  return uint32_t{1} << f;
+}
+constexpr uint32_t kAllFields = (uint32_t{1} << kFieldCount) - 1;
+
 // Finds where each field's value lies in `s`. Values run to the next separator; `text` runs to
-// the end. The first occurrence of a key wins.
-std::array<Span, kFieldCount> scan(std::string_view s) {
+// the end. The first occurrence of a key wins. Stops once every field of `wanted` (bits of
+// Field) is found: the others are then left unfound.
+std::array<Span, kFieldCount> scan(std::string_view s, uint32_t wanted = kAllFields) {
   std::array<Span, kFieldCount> spans{};
+  uint32_t found = 0;
   std::size_t i = 0;
-  while (i < s.size()) {
+  while (i < s.size() && (found & wanted) != wanted) {
     while (i < s.size() && is_space(s[i])) ++i;
     if (i >= s.size()) break;
     const std::optional<KeyMatch> key = match_key(s, i);
@@ -133,7 +159,10 @@ std::array<Span, kFieldCount> scan(std::string_view s) {
     if (!(v > key->value_start && match_key(s, v))) {
       while (end < s.size() && !is_space(s[end])) ++end;
     }
-    if (!spans[key->field].found()) spans[key->field] = {v, end - v};
+    if (!spans[key->field].found()) {
+      spans[key->field] = {v, end - v};
+      found |= bit(key->field);
+    }
     i = end > key->value_start ? end : key->value_start;
   }
   return spans;
@@ -205,7 +234,7 @@ template <class Sm>
 std::optional<ReceiptKey> receipt_key_of(const Sm& pdu) {
   if (receipt_kind(pdu.esm_class) == ReceiptKind::none) return std::nullopt;
   const std::string_view text = receipt_text_of(pdu);
-  const std::array<Span, kFieldCount> spans = scan(text);
+  const std::array<Span, kFieldCount> spans = scan(text, bit(kId) | bit(kStat));
   ReceiptKey key;
   auto tlv_id = pdu.tlvs.get(tlv::receipted_message_id);
   if (tlv_id && usable_id(*tlv_id)) {
@@ -428,7 +457,7 @@ bool fill_receipt(DeliverSm& out, const Receipt& r, Version peer) {
 
 std::optional<std::string> rewrite_receipt_id(std::string_view text, std::string_view new_id) {
   if (!usable_id(new_id)) return std::nullopt;
-  const Span id = scan(text)[kId];
+  const Span id = scan(text, bit(kId))[kId];
   if (!id.found() || id.len == 0) return std::nullopt;
   std::string out;
   out.reserve(text.size() - id.len + new_id.size());
@@ -447,7 +476,7 @@ bool rewrite_receipt_id(DeliverSm& pdu, std::string_view new_id) {
   if (in_short_message) {
     // The usual case, without allocating: the new text is built on the stack.
     const std::string_view old_text = pdu.short_message.view();
-    const Span id = scan(old_text)[kId];
+    const Span id = scan(old_text, bit(kId))[kId];
     if (id.found() && id.len > 0) {
       const std::size_t size = old_text.size() - id.len + new_id.size();
       if (size > ShortMessage::kMaxLength) return false;

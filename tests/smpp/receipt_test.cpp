@@ -422,6 +422,13 @@ TEST(ReceiptPdu, ReceiptKeyAgreesWithParseReceipt) {
   cases.push_back(receipt_pdu("id:1 stat:EXPIRED"));
   cases.push_back(receipt_pdu("sub:001 stat:DELIVRD"));  // no id
   cases.push_back(receipt_pdu("ID : 7f stat: undeliv text:x"));
+  // receipt_key stops reading once it has the id and the state: the order of the keys, and
+  // repeats of them after that, must not change what it finds.
+  cases.push_back(receipt_pdu("stat:DELIVRD sub:001 id:9"));
+  cases.push_back(receipt_pdu("id:1 stat:DELIVRD id:2 stat:UNDELIV"));
+  cases.push_back(receipt_pdu("Submit date:2611271200 done_date:2611271201 id:5 STAT:rejectd"));
+  cases.push_back(receipt_pdu("submit:1 done:2 submitdate:3 donedate:4 id:6 stat:ACCEPTD"));
+  cases.push_back(receipt_pdu("iD:8 text:stat:EXPIRED"));
   DeliverSm tlvs = receipt_pdu(kStandard);
   tlvs.tlvs.set(tlv::receipted_message_id, "7F3A9B2C");
   tlvs.tlvs.set(tlv::message_state, uint8_t{5});
@@ -614,6 +621,11 @@ TEST(ReceiptRewrite, ReplacesOnlyTheIdValue) {
   EXPECT_EQ(*out,
             "ID: smppd-000042  sub:001 dlvrd:001 Submit_date:2301151230 done date:2301151231 "
             "stat:DELIVRD err:000 Text: id:keep this");
+}
+
+TEST(ReceiptRewrite, OnlyTheFirstIdIsReplaced) {
+  EXPECT_EQ(rewrite_receipt_id("sub:001 id:1 stat:DELIVRD id:2", "abc"),
+            "sub:001 id:abc stat:DELIVRD id:2");
 }
 
 TEST(ReceiptRewrite, IdNotFirst) {
