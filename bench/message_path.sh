@@ -31,6 +31,11 @@
 #   QUIET_STEAL [5]  a fixed-rate run counts as quiet when the host stole at most this % of
 #                  the CPU time in every 200 ms of it; the target is then also judged over the
 #                  quiet runs alone, beside (never instead of) the verdict over all of them
+#   HALT_POLL [unset]  on a VM whose guest kernel has the cpuidle-haltpoll driver: the
+#                  guest_halt_poll_ns to set for the run (root only; restored at exit). See
+#                  "The host and idle CPUs" in bench/README.md: with the default 0, a CPU that
+#                  goes idle between the fixed rate's ticks is given back to the host, and the
+#                  host is slow to return it
 #   RT [0]         1: run the fixed-rate scenario under SCHED_FIFO (chrt -f 1): generator, sink
 #                  and smppd, for that run only (they use well under a core at 10,000 msg/s)
 #
@@ -70,10 +75,33 @@ for b in "$loadgen" "$sink"; do
   fi
 done
 
+halt_poll_file=/sys/module/haltpoll/parameters/guest_halt_poll_ns
+halt_poll_before=
+if [ -n "${HALT_POLL:-}" ]; then
+  if [ -w "$halt_poll_file" ]; then
+    halt_poll_before=$(cat "$halt_poll_file")
+    echo "$HALT_POLL" >"$halt_poll_file"
+  else
+    echo "HALT_POLL: cannot write $halt_poll_file (not root, or no cpuidle-haltpoll)" >&2
+    exit 2
+  fi
+fi
+# The idle policy of the machine's CPUs, said with the figures.
+idle_policy() {
+  local driver
+  driver=$(cat /sys/devices/system/cpu/cpuidle/current_driver 2>/dev/null || echo none)
+  if [ -r "$halt_poll_file" ]; then
+    echo "cpuidle $driver, guest_halt_poll_ns $(cat "$halt_poll_file")"
+  else
+    echo "cpuidle $driver"
+  fi
+}
+
 work=$(mktemp -d /tmp/smppd-message-path-XXXXXX)
 pids=()
 cleanup() {
   local p
+  if [ -n "$halt_poll_before" ]; then echo "$halt_poll_before" >"$halt_poll_file" || true; fi
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && cp -r "$work"/. "$KEEP"/; fi
@@ -290,7 +318,8 @@ rate_runs() {
   realtime off "$@"
 }
 
-echo "== $(date -u +%FT%TZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+echo "== $(date -u +%FT%TZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)," \
+  "$(idle_policy)" >&2
 echo "== direct: loadgen -> sink" >&2
 start_sink direct
 direct_pid=$sink_pid
@@ -419,7 +448,7 @@ echo
 sched=$([ "$rt" = 1 ] && echo "SCHED_FIFO" || echo "normal scheduling")
 echo "message path: sessions=$sessions window=$window duration=$duration repeat=$repeat" \
   "receipt_delay=$receipt_delay receipt_session=$receipt_session (median (min-max) over the" \
-  "runs); the $rate msg/s runs under $sched"
+  "runs); the $rate msg/s runs under $sched; $(idle_policy)"
 printf '%-44s %-28s %-28s %-28s\n' "" "loadgen -> sink" "loadgen -> smppd -> sink" \
   "loadgen -> relay -> sink"
 row "max, no receipts: answered msg/s" max answered rate
