@@ -70,52 +70,43 @@ std::string_view letters_at(std::string_view s, std::size_t i) {
   return s.substr(i, j - i);
 }
 
+// The keys of a receipt text. "submit" and "done" are keys only with the word "date" after them
+// ("submit date", "done_date").
+struct KeyWord {
+  std::string_view word;  // lower case
+  Field field;
+  bool needs_date;
+};
+constexpr KeyWord kKeyWords[] = {
+    {"id", kId, false},
+    {"sub", kSub, false},
+    {"dlvrd", kDlvrd, false},
+    {"stat", kStat, false},
+    {"err", kErr, false},
+    {"text", kText, false},
+    {"submitdate", kSubmitDate, false},
+    {"donedate", kDoneDate, false},
+    {"submit", kSubmitDate, true},
+    {"done", kDoneDate, true},
+};
+
 // A known key starting at `i` ("id", "Submit date", "done_date", "TEXT", ...) followed by
-// optional spaces and ':'. Most words of a receipt are keys or values: the first letter and the
-// length pick the one key a word can be before any comparison.
+// optional spaces and ':'. Most words of a receipt are keys or values: the length and first
+// letter rule out all keys but one before any comparison of the whole word.
 std::optional<KeyMatch> match_key(std::string_view s, std::size_t i) {
   const std::string_view word = letters_at(s, i);
   if (word.empty()) return std::nullopt;
-  std::size_t j = i + word.size();
-  std::optional<Field> field;
-  bool needs_date = false;  // "submit date", "done_date": the word "date" must follow
-  switch (to_lower(word[0])) {
-    case 'i':
-      if (iequals(word, "id")) field = kId;
+  const char first = to_lower(word[0]);
+  const KeyWord* key = nullptr;
+  for (const KeyWord& k : kKeyWords) {
+    if (k.word.size() == word.size() && k.word[0] == first && iequals(word, k.word)) {
+      key = &k;
       break;
-    case 's':
-      if (word.size() == 3 && iequals(word, "sub")) {
-        field = kSub;
-      } else if (word.size() == 4 && iequals(word, "stat")) {
-        field = kStat;
-      } else if (word.size() == 10 && iequals(word, "submitdate")) {
-        field = kSubmitDate;
-      } else if (word.size() == 6 && iequals(word, "submit")) {
-        field = kSubmitDate;
-        needs_date = true;
-      }
-      break;
-    case 'd':
-      if (word.size() == 5 && iequals(word, "dlvrd")) {
-        field = kDlvrd;
-      } else if (word.size() == 8 && iequals(word, "donedate")) {
-        field = kDoneDate;
-      } else if (word.size() == 4 && iequals(word, "done")) {
-        field = kDoneDate;
-        needs_date = true;
-      }
-      break;
-    case 'e':
-      if (iequals(word, "err")) field = kErr;
-      break;
-    case 't':
-      if (iequals(word, "text")) field = kText;
-      break;
-    default:
-      break;
+    }
   }
-  if (!field) return std::nullopt;
-  if (needs_date) {
+  if (key == nullptr) return std::nullopt;
+  std::size_t j = i + word.size();
+  if (key->needs_date) {
     while (j < s.size() && (s[j] == ' ' || s[j] == '_')) ++j;
     const std::string_view second = letters_at(s, j);
     if (!iequals(second, "date")) return std::nullopt;
@@ -123,7 +114,7 @@ std::optional<KeyMatch> match_key(std::string_view s, std::size_t i) {
   }
   while (j < s.size() && (s[j] == ' ' || s[j] == '\t')) ++j;
   if (j >= s.size() || s[j] != ':') return std::nullopt;
-  return KeyMatch{*field, j + 1};
+  return KeyMatch{key->field, j + 1};
 }
 
 constexpr uint32_t bit(Field f) {
