@@ -29,13 +29,15 @@
 #                  submitted) or any (round robin over the sessions of the system_id; the probe
 #                  checks this case for smppd anyway)
 #   QUIET_STEAL [5]  a fixed-rate run counts as quiet when the host stole at most this % of
-#                  the CPU time in every 200 ms of it; the target is then also judged over the
-#                  quiet runs alone, beside (never instead of) the verdict over all of them
+#                  the CPU time in every 200 ms of it (one clock tick of the two CPUs in 200 ms
+#                  is 2.5 %); the target is then also judged over the quiet turns alone (the
+#                  direct and the smppd run both quiet), beside (never instead of) the verdict
+#                  over all of them
 #   HALT_POLL [unset]  on a VM whose guest kernel has the cpuidle-haltpoll driver: the
 #                  guest_halt_poll_ns to set for the run (root only; restored at exit). See
-#                  "The host and idle CPUs" in bench/README.md: with the default 0, a CPU that
-#                  goes idle between the fixed rate's ticks is given back to the host, and the
-#                  host is slow to return it
+#                  "The host and idle CPUs" in bench/README.md: with 0 (as this VM boots; the
+#                  kernel's default is 200000), a CPU that goes idle between the fixed rate's
+#                  ticks is given back to the host at once, and the host is slow to return it
 #   RT [0]         1: run the fixed-rate scenario under SCHED_FIFO (chrt -f 1): generator, sink
 #                  and smppd, for that run only (they use well under a core at 10,000 msg/s)
 #
@@ -77,14 +79,9 @@ done
 
 halt_poll_file=/sys/module/haltpoll/parameters/guest_halt_poll_ns
 halt_poll_before=
-if [ -n "${HALT_POLL:-}" ]; then
-  if [ -w "$halt_poll_file" ]; then
-    halt_poll_before=$(cat "$halt_poll_file")
-    echo "$HALT_POLL" >"$halt_poll_file"
-  else
-    echo "HALT_POLL: cannot write $halt_poll_file (not root, or no cpuidle-haltpoll)" >&2
-    exit 2
-  fi
+if [ -n "${HALT_POLL:-}" ] && [ ! -w "$halt_poll_file" ]; then
+  echo "HALT_POLL: cannot write $halt_poll_file (not root, or no cpuidle-haltpoll)" >&2
+  exit 2
 fi
 # The idle policy of the machine's CPUs, said with the figures.
 idle_policy() {
@@ -108,6 +105,11 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# Set once the exit trap is there to put it back.
+if [ -n "${HALT_POLL:-}" ]; then
+  halt_poll_before=$(cat "$halt_poll_file")
+  echo "$HALT_POLL" >"$halt_poll_file"
+fi
 
 # get FILE RECORD KEY [WHAT]: the value of KEY on the line of RECORD (and what=WHAT).
 get() {
@@ -220,17 +222,12 @@ figure() {
   done
   stats "${values[@]}"
 }
-# quiet_p99 NAME: the submit->response p99 of each run of NAME in which the host stole at
-# most QUIET_STEAL % in every 200 ms, one per line.
-quiet_p99() {
-  local f worst
-  for f in "$work/$1".run*.out; do
-    [ -f "$f" ] || continue
-    worst=$(get "$f" machine steal_worst_pct)
-    if awk -v w="${worst:-100}" -v q="$quiet_steal" 'BEGIN {exit !(w <= q)}'; then
-      get "$f" latency p99 submit_to_response
-    fi
-  done
+# quiet NAME I: whether run I of NAME was quiet: the host stole at most QUIET_STEAL % of the
+# CPU time in every 200 ms of it (a run without that figure is not).
+quiet() {
+  local worst
+  worst=$(get "$work/$1.run$2.out" machine steal_worst_pct 2>/dev/null)
+  awk -v w="${worst:-100}" -v q="$quiet_steal" 'BEGIN {exit !(w <= q)}'
 }
 all_ok() {
   local f
@@ -269,13 +266,14 @@ measured_run() {
   local name=$1 i=$2 port=$3 hop=$4
   shift 4
   local t0 s0 t1 s1 start end sampler samples=$work/$name.run$i.steal
+  : >"$samples"
   steal_sampler "$samples" &
   sampler=$!
+  pids+=("$sampler")
   t0=$(ticks "$hop"); s0=$(steal); start=$(date +%s%N)
   run_once "$name" "$i" "$port" "$@"
   t1=$(ticks "$hop"); s1=$(steal); end=$(date +%s%N)
-  kill "$sampler" 2>/dev/null || true
-  wait "$sampler" 2>/dev/null || true
+  stop "$sampler"
   local out=$work/$name.run$i.out answered hz
   answered=$(get "$out" answered count)
   hz=$(getconf CLK_TCK)
@@ -286,12 +284,14 @@ measured_run() {
     }' >>"$out"
   awk 'NR > 1 && $2 > total { w = 100 * ($1 - steal) / ($2 - total); if (w > worst) worst = w }
        { steal = $1; total = $2 }
-       END { printf "machine steal_worst_pct=%.1f\n", worst + 0 }' "$samples" >>"$out"
-  local hop_cpu=
+       END { if (NR >= 2) printf "machine steal_worst_pct=%.1f\n", worst + 0 }' "$samples" \
+    >>"$out"
+  local hop_cpu= worst
+  worst=$(get "$out" machine steal_worst_pct)
   [ -n "$hop" ] && hop_cpu=", the hop used $(get "$out" hop cpu_us_per_msg) us of CPU a message"
   echo "    p99 $(get "$out" latency p99 submit_to_response) us; the host stole" \
     "$(get "$out" machine steal_pct)% of the CPU time (at worst" \
-    "$(get "$out" machine steal_worst_pct)% of a 200 ms)$hop_cpu" >&2
+    "${worst:-?}% of a 200 ms)$hop_cpu" >&2
 }
 
 # The fixed-rate runs, direct and through smppd taking turns (direct #1, smppd #1, direct #2,
@@ -489,20 +489,25 @@ if [ "$smppd_state" = ok ]; then
        verdict = mr >= 50000 ? "met" : "MISSED"
        printf "target: >= 50,000 msg/s through smppd with receipts: %d: %s\n", mr, verdict
      }'
-  # The same over the quiet runs alone: those in which the host stole at most QUIET_STEAL % of
-  # the CPU time in every 200 ms. Beside the verdict above, never instead of it: it says
-  # whether a miss is smppd's or the host's.
-  quiet_direct=$(quiet_p99 direct-rate)
-  quiet_smppd=$(quiet_p99 smppd-rate)
-  q_direct=$(stats $quiet_direct | cut -d' ' -f1)
-  q_smppd=$(stats $quiet_smppd | cut -d' ' -f1)
-  awk -v d="$q_direct" -v s="$q_smppd" -v nd="$(echo $quiet_direct | wc -w)" \
-    -v ns="$(echo $quiet_smppd | wc -w)" -v n="$repeat" -v q="$quiet_steal" 'BEGIN {
-      printf "on a quiet host (at most %s%% stolen in every 200 ms; %d of %d smppd runs, %d of %d direct): ", \
-        q, ns, n, nd, n
-      if (d == "-" || s == "-") { print "no quiet run to compare"; exit }
+  # The same over the quiet turns alone: those in which the host stole at most QUIET_STEAL %
+  # of the CPU time in every 200 ms of both the direct and the smppd run (a turn's runs are
+  # next to each other in time). Beside the verdict above, never instead of it: it tells a
+  # miss of smppd's from one of the host's.
+  quiet_direct=() quiet_smppd=()
+  for i in $(seq 1 "$repeat"); do
+    if quiet direct-rate "$i" && quiet smppd-rate "$i"; then
+      quiet_direct+=("$(get "$work/direct-rate.run$i.out" latency p99 submit_to_response)")
+      quiet_smppd+=("$(get "$work/smppd-rate.run$i.out" latency p99 submit_to_response)")
+    fi
+  done
+  q_direct=$(stats "${quiet_direct[@]}" | cut -d' ' -f1)
+  q_smppd=$(stats "${quiet_smppd[@]}" | cut -d' ' -f1)
+  awk -v d="$q_direct" -v s="$q_smppd" -v n="${#quiet_smppd[@]}" -v r="$repeat" \
+    -v q="$quiet_steal" 'BEGIN {
+      printf "quiet turns (at most %s%% stolen in every 200 ms of the direct and the smppd run): %d of %d", q, n, r
+      if (n == 0) { print ""; exit }
       added = (s - d) / 1000
-      printf "p99 added %.3f ms: %s\n", added, added <= 2 ? "met" : "MISSED"
+      printf "; p99 added there %.3f ms: %s\n", added, added <= 2 ? "met" : "MISSED"
     }'
   p99_relay=$(figure relay-rate latency p99 submit_to_response | cut -d' ' -f1)
   if [ "$p99_relay" != "-" ]; then

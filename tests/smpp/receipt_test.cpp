@@ -464,6 +464,26 @@ TEST(ReceiptPdu, ReceiptKeyAgreesWithParseReceipt) {
   EXPECT_EQ(k->state, MessageState::expired);
 }
 
+TEST(ReceiptPdu, ReceiptKeyTakesTheFirstIdAndStateWhateverTheOrder) {
+  // The key's id points into the PDU: each PDU outlives its key.
+  const DeliverSm repeated = receipt_pdu("id:1 stat:DELIVRD id:2 stat:UNDELIV");
+  auto first = receipt_key(repeated);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->id, "1");
+  EXPECT_EQ(first->state, MessageState::delivered);
+  const DeliverSm reordered = receipt_pdu("stat:REJECTD sub:001 Submit date:2611271200 id:9");
+  auto state_first = receipt_key(reordered);
+  ASSERT_TRUE(state_first);
+  EXPECT_EQ(state_first->id, "9");
+  EXPECT_EQ(state_first->state, MessageState::rejected);
+  // "submit" without "date" is no key, so its value is no id either.
+  const DeliverSm submit_alone = receipt_pdu("submit:5 id:6 stat:ACCEPTD");
+  auto no_date = receipt_key(submit_alone);
+  ASSERT_TRUE(no_date);
+  EXPECT_EQ(no_date->id, "6");
+  EXPECT_EQ(no_date->state, MessageState::accepted);
+}
+
 // ---- building ----
 
 TEST(ReceiptBuild, StandardText) {
