@@ -141,6 +141,9 @@ struct UpstreamBind {
   std::string system_type;
   BindType type = BindType::transceiver;
   smpp::Version version = smpp::Version::v34;
+  // `version` was written in the file: it then wins over an SMSC whose bind_resp announces no
+  // sc_interface_version (which the spec says to take as 3.3, with no TLVs).
+  bool version_given = false;
   std::optional<uint8_t> interface_version;  // default: that of `version`
   uint8_t addr_ton = 0;
   uint8_t addr_npi = 0;

@@ -575,6 +575,7 @@ UpstreamConfig read_upstream(Context& ctx, const YAML::Node& node, std::size_t i
     read(b, "system_type", u.bind.system_type);
     read_enum(b, "type", u.bind.type, kBindTypes);
     read(b, "version", u.bind.version);
+    u.bind.version_given = b.has("version");
     u.protocol.version = u.bind.version;
     if (b.has("interface_version")) {
       uint8_t v = 0;

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "core/log.hpp"
+#include "core/log_aggregate.hpp"
 #include "smpp/status.hpp"
 
 namespace smppd::gateway {
@@ -223,8 +224,9 @@ void ClientRegistry::delivery_outcome(session::Session& s, ClientState& st, uint
                                     status == smpp::status::ESME_RMSGQFUL ||
                                     status == smpp::status::ESME_RTHROTTLED);
   if (answered && status != smpp::status::ESME_ROK && !not_now) {
-    log::warn("client {}: delivery refused with {} ({:#x}); not retried", st.system_id,
-              smpp::status_name(status), status);
+    static log::Aggregated refused(log::Level::warn, "deliveries refused by clients");
+    refused("client {}: delivery refused with {} ({:#x}); not retried", st.system_id,
+            smpp::status_name(status), status);
   }
   {
     std::lock_guard lock(c.mutex);

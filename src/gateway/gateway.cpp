@@ -8,6 +8,7 @@
 #include <cassert>
 
 #include "core/log.hpp"
+#include "core/log_aggregate.hpp"
 #include "smpp/receipt.hpp"
 #include "smpp/segment.hpp"
 #include "smpp/status.hpp"
@@ -105,6 +106,44 @@ uint64_t ip_key(const session::tcp::endpoint& remote) {
   uint64_t h = 0;
   for (uint8_t b : a.to_v6().to_bytes()) h = h * 131 + b;
   return h;
+}
+
+// Lines a peer can make smppd write at will (log_aggregate.hpp): one per interval and a count.
+log::Aggregated& no_route_log() {
+  static log::Aggregated a(log::Level::info, "messages without a route");
+  return a;
+}
+log::Aggregated& upstream_down_log() {
+  static log::Aggregated a(log::Level::warn, "messages to an upstream that is not running");
+  return a;
+}
+log::Aggregated& outcome_unknown_log() {
+  static log::Aggregated a(log::Level::warn, "messages whose outcome is unknown");
+  return a;
+}
+log::Aggregated& late_response_log() {
+  static log::Aggregated a(log::Level::warn, "late responses");
+  return a;
+}
+log::Aggregated& receipt_without_id_log() {
+  static log::Aggregated a(log::Level::warn, "receipts without a message id");
+  return a;
+}
+log::Aggregated& receipt_unmatched_log() {
+  static log::Aggregated a(log::Level::warn, "receipts matching no message");
+  return a;
+}
+log::Aggregated& receipt_queue_full_log() {
+  static log::Aggregated a(log::Level::warn, "deliveries refused for a full client queue");
+  return a;
+}
+log::Aggregated& receipt_dropped_log() {
+  static log::Aggregated a(log::Level::error, "receipts dropped");
+  return a;
+}
+log::Aggregated& mo_unrouted_log() {
+  static log::Aggregated a(log::Level::warn, "MO messages without a mo_route");
+  return a;
 }
 
 // On the client session's thread: at once when already there (the upstream connection runs on
@@ -233,6 +272,7 @@ void Gateway::client_request(session::Session& s, ClientState& state, smpp::Pdu&
   target->submit(std::move(request),
                  [ws = s.weak_from_this(), ex = s.executor(), seq, cmd, client_id](
                      upstream::Result r, smpp::Pdu* resp, std::string_view) {
+                   if (r == upstream::Result::late_response) return;  // answered already
                    smpp::Pdu out;
                    if (r == upstream::Result::response && resp != nullptr) {
                      out = std::move(*resp);
@@ -264,11 +304,11 @@ void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& reques
   }
   if (target == nullptr) {
     if (decision.matched()) {
-      log::warn("client {}: upstream '{}' of route {} is not running", state.system_id,
-                decision.upstream, decision.route_name);
+      upstream_down_log()("client {}: upstream '{}' of route {} is not running", state.system_id,
+                          decision.upstream, decision.route_name);
     } else {
-      log::info("client {}: no route for {} to '{}': ESME_RINVDSTADR", state.system_id,
-                smpp::command_name(cmd), facts.destination_addr);
+      no_route_log()("client {}: no route for {} to '{}': ESME_RINVDSTADR", state.system_id,
+                     smpp::command_name(cmd), facts.destination_addr);
     }
     counters_.add("smppd_messages_rejected_total",
                   {{"client", state.system_id},
@@ -291,6 +331,28 @@ void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& reques
                   upstream::Result r, smpp::Pdu* resp, std::string_view host) {
     smpp::Pdu out;
     MessageRecord record;
+    if (r == upstream::Result::late_response) {
+      // The client was answered ESME_RSYSERR at the timeout; the SMSC answered after all. Its
+      // id is kept so that the message's receipt still reaches the client (with smppd's id).
+      const uint32_t status = resp != nullptr ? resp->command_status : st::ESME_RSYSERR;
+      const std::string_view smsc_id = resp != nullptr ? response_message_id(*resp) : "";
+      late_response_log()(
+          "upstream {} ({}): late {} for a message of {} (after timeouts.response; the client "
+          "was answered ESME_RSYSERR): {}{}{}",
+          upstream, host, resp != nullptr ? smpp::command_name(resp->command_id()) : "response",
+          client.view(), smpp::status_name(status), smsc_id.empty() ? "" : ", SMSC id ", smsc_id);
+      counters_.add("smppd_late_responses_total",
+                    {{"upstream", upstream}, {"status", smpp::status_name(status)}});
+      if (status == st::ESME_ROK && !smsc_id.empty()) {
+        record.smsc_id.assign(smsc_id);
+        record.id = id;
+        record.client = client;
+        record.upstream = upstream_index;
+        record.client_version = version;
+        messages_.add(record);
+      }
+      return;
+    }
     if (r == upstream::Result::response && resp != nullptr) {
       const uint32_t status = resp->command_status;
       out = smpp::make_response(cmd, seq, status);
@@ -303,8 +365,9 @@ void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& reques
       }
     } else {
       if (r == upstream::Result::timeout) {
-        log::warn("upstream {} ({}): no response for a message of {}: its outcome is unknown",
-                  upstream, host, client.view());
+        outcome_unknown_log()(
+            "upstream {} ({}): no response for a message of {}: its outcome is unknown", upstream,
+            host, client.view());
       }
       out = smpp::make_response(cmd, seq, st::ESME_RSYSERR);
     }
@@ -344,7 +407,7 @@ uint32_t Gateway::deliver_receipt(upstream::Pool& pool, smpp::Pdu& pdu) {
   if (const auto* d = pdu.as<smpp::DeliverSm>()) receipt = smpp::receipt_key(*d);
   if (const auto* d = pdu.as<smpp::DataSm>()) receipt = smpp::receipt_key(*d);
   if (!receipt) {
-    log::warn("upstream {}: a delivery receipt without a message id", pool.name());
+    receipt_without_id_log()("upstream {}: a delivery receipt without a message id", pool.name());
     counters_.add("smppd_receipts_unmatched_total", {{"upstream", pool.name()}});
     return st::ESME_ROK;
   }
@@ -392,8 +455,8 @@ std::optional<uint32_t> Gateway::forward_receipt(std::string_view upstream, std:
   // A held receipt (attempt > 0) was answered ESME_ROK already: it is queued beyond the
   // queue's bound (up to twice it).
   if (!clients_.deliver(record->client.view(), std::move(out), attempt > 0)) {
-    log::warn("client {}: receipt queue full; upstream {} will retry", record->client.view(),
-              upstream);
+    receipt_queue_full_log()("client {}: receipt queue full; upstream {} will retry",
+                             record->client.view(), upstream);
     counters_.add("smppd_deliveries_refused_total",
                   {{"client", record->client.view()}, {"reason", "queue_full"}});
     return st::ESME_RMSGQFUL;
@@ -413,7 +476,8 @@ void Gateway::hold_receipt(std::string upstream, std::string id, smpp::MessageSt
       std::chrono::seconds(1), std::chrono::seconds(3)};
   if (attempt >= static_cast<int>(kDelays.size()) || stopping_.load() || executors_.empty()) {
     held_count_.fetch_sub(1, std::memory_order_relaxed);
-    log::warn("upstream {}: a delivery receipt for id '{}' matches no message", upstream, id);
+    receipt_unmatched_log()("upstream {}: a delivery receipt for id '{}' matches no message",
+                            upstream, id);
     counters_.add("smppd_receipts_unmatched_total", {{"upstream", upstream}});
     return;
   }
@@ -439,8 +503,8 @@ void Gateway::hold_receipt(std::string upstream, std::string id, smpp::MessageSt
       if (*status != st::ESME_ROK) {
         // Its client's queue is at twice its bound (no receiver for a long time): the SMSC
         // was told ESME_ROK, so this one is lost — said and counted.
-        log::error("upstream {}: receipt for '{}' dropped: its client's queue is full", upstream,
-                   id);
+        receipt_dropped_log()("upstream {}: receipt for '{}' dropped: its client's queue is full",
+                              upstream, id);
         counters_.add("smppd_receipts_dropped_total", {{"upstream", upstream}});
       }
     } else {
@@ -465,7 +529,8 @@ uint32_t Gateway::deliver_mo(upstream::Pool& pool, smpp::Pdu& pdu) {
   }
   const router::MoDecision decision = mo_router_.route(facts);
   if (!decision.matched()) {
-    log::warn("upstream {}: MO to '{}' matches no mo_route", pool.name(), facts.destination_addr);
+    mo_unrouted_log()("upstream {}: MO to '{}' matches no mo_route", pool.name(),
+                      facts.destination_addr);
     counters_.add("smppd_mo_unrouted_total", {{"upstream", pool.name()}});
     return st::ESME_RINVDSTADR;
   }

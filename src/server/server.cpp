@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <condition_variable>
 #include <map>
@@ -11,6 +12,7 @@
 #include "auth/clients.hpp"
 #include "auth/throttle.hpp"
 #include "core/log.hpp"
+#include "core/log_aggregate.hpp"
 #include "gateway/gateway.hpp"
 #include "server/smpp_listener.hpp"
 #include "server/workers.hpp"
@@ -27,6 +29,11 @@ struct Server::State {
   std::vector<std::pair<std::size_t, std::unique_ptr<sim::Simulator>>> simulators;
   std::unique_ptr<gateway::Gateway> gateway;
   std::unique_ptr<asio::signal_set> signals;
+  // SIGHUP: logged and ignored until reload exists (a logrotate postrotate or `systemctl
+  // reload` must never stop the daemon).
+  std::unique_ptr<asio::signal_set> hangups;
+  // Says the counts of aggregated log lines (log_aggregate.hpp) every second.
+  std::unique_ptr<asio::steady_timer> log_flush;
   mutable std::mutex mutex;
   std::vector<std::pair<std::string, asio::ip::tcp::endpoint>> endpoints;
   std::once_flag stopping;
@@ -123,7 +130,11 @@ int Server::run() {
       log::info("signal {} received: shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
       shutdown();
     });
+    st.hangups = std::make_unique<asio::signal_set>(st.workers->context(0), SIGHUP);
+    wait_for_hangup();
   }
+  st.log_flush = std::make_unique<asio::steady_timer>(st.workers->context(0));
+  flush_logs_every_second();
   log::info("smppd running: {} listener(s), {} worker thread(s)", st.listeners.size(),
             st.workers->size());
   st.workers->start();
@@ -140,6 +151,24 @@ int Server::run() {
   return 0;
 }
 
+void Server::wait_for_hangup() {
+  state_->hangups->async_wait([this](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    log::warn(
+        "SIGHUP received: ignored (configuration reload is not built yet; smppd goes on "
+        "with the configuration it started with)");
+    wait_for_hangup();
+  });
+}
+
+void Server::flush_logs_every_second() {
+  state_->log_flush->expires_after(std::chrono::seconds(1));
+  state_->log_flush->async_wait([this](const boost::system::error_code& ec) {
+    log::Aggregated::flush_all();
+    if (!ec && !state_->stopping_flag->load()) flush_logs_every_second();
+  });
+}
+
 void Server::shutdown() {
   State& st = *state_;
   std::call_once(st.stopping, [&] {
@@ -149,8 +178,12 @@ void Server::shutdown() {
       asio::post(st.workers->context(0), [&st] {
         boost::system::error_code ignored;
         st.signals->cancel(ignored);
+        st.hangups->cancel(ignored);
       });
     }
+    asio::post(st.workers->context(0), [&st] {
+      if (st.log_flush) st.log_flush->cancel();
+    });
     const auto grace = st.options.shutdown_grace;
     if (st.gateway) st.gateway->stop(grace);
     for (auto& [worker, simulator] : st.simulators) {

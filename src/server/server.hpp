@@ -1,6 +1,6 @@
 // The daemon: builds every component from one configuration snapshot, starts them, and stops
 // them in reverse order on SIGTERM/SIGINT (stop accepting, unbind every session, wait for
-// in-flight responses up to the grace period, exit).
+// in-flight responses up to the grace period, exit). SIGHUP is logged and ignored.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -38,6 +38,9 @@ class Server {
   Counters& counters() { return counters_; }
 
  private:
+  void wait_for_hangup();
+  void flush_logs_every_second();
+
   struct State;
   std::unique_ptr<State> state_;
   Counters counters_;

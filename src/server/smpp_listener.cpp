@@ -196,6 +196,9 @@ session::SessionSettings listener_session_settings(const config::ListenerConfig&
   s.write_timeout = c.timeouts.write;
   s.idle_timeout = c.timeouts.idle;
   s.window_size = c.smpp.window_size;
+  // A client's unbind waits for the answers of its last requests: long enough for an upstream
+  // to answer them or for its response timeout to (an upstream's default is the same 30 s).
+  s.unbind_grace = 2 * c.timeouts.response;
   return s;
 }
 

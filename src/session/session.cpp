@@ -144,8 +144,26 @@ asio::awaitable<void> Session::read_loop(std::shared_ptr<Session> /*self*/) {
       co_await serve_bind();
       continue;
     }
-    if (inbound_ >= settings_->window_size) {
-      // The handler holds a full window: read nothing more until it answers.
+    if (output_full()) {
+      // The peer does not read what we answer: read nothing more from it until it does.
+      if (state_ == BindState::open) {
+        close(fmt::format("the peer does not read its responses ({} bytes pending before bind)",
+                          pending_output()));
+        break;
+      }
+      ++stats_.output_pauses;
+      output_blocked_ = true;
+      output_blocked_since_ = Clock::now();
+      rearm(output_blocked_since_ + settings_->write_timeout);
+      reader_paused_ = true;
+      co_await resume_.async_wait(nothrow);
+      reader_paused_ = false;
+      output_blocked_ = false;
+      continue;
+    }
+    if (inbound_ >= settings_->window_size || peer_unbind_pending_) {
+      // The handler holds a full window (or the peer unbound and its last requests wait for
+      // their answers): read nothing more until it answers.
       reader_paused_ = true;
       co_await resume_.async_wait(nothrow);
       reader_paused_ = false;
@@ -193,7 +211,7 @@ asio::awaitable<void> Session::read_loop(std::shared_ptr<Session> /*self*/) {
 
 void Session::process_input() {
   const smpp::DecodeOptions options{settings_->max_pdu_size, true};
-  while (!closed_ && !closing_ && !bind_pending_ && inbound_ < settings_->window_size) {
+  while (may_take_input()) {
     const std::span<const uint8_t> rest(rx_.data() + rx_pos_, rx_.size() - rx_pos_);
     const smpp::Frame frame = smpp::frame_at(rest, settings_->max_pdu_size);
     if (frame.state == smpp::FrameState::need_more) break;
@@ -310,9 +328,18 @@ void Session::dispatch(smpp::Pdu& pdu) {
   }
   if (cmd == CommandId::unbind) {
     if (is_bound(state_) || state_ == BindState::unbinding) {
-      answer(cmd, seq, st::ESME_ROK);
       state_ = BindState::unbinding;
-      close_after_flush("unbound by the peer");
+      peer_unbind_seq_ = seq;
+      if (inbound_ > 0) {
+        // Requests received before the unbind are answered before it (a client that
+        // pipelines its unbind must not be left without the responses of messages that went
+        // out): unbind_resp waits for them, at most unbind_grace. Nothing more is read.
+        peer_unbind_pending_ = true;
+        peer_unbind_deadline_ = Clock::now() + settings_->unbind_grace;
+        rearm(peer_unbind_deadline_);
+        return;
+      }
+      answer_peer_unbind();
       return;
     }
     ++stats_.rejected_state;
@@ -333,6 +360,12 @@ void Session::dispatch(smpp::Pdu& pdu) {
   if (!peer_may_send(role(), state_, cmd)) {
     ++stats_.rejected_state;
     answer(cmd, seq, st::ESME_RINVBNDSTS);
+    return;
+  }
+  if (shutting_down_) {
+    // Shutting down: nothing new is taken; the peer sends it again later, elsewhere.
+    ++stats_.refused_shutting_down;
+    answer(cmd, seq, st::ESME_RTHROTTLED);
     return;
   }
   if (!smpp::command_in_version(cmd, version_)) {
@@ -434,7 +467,8 @@ void Session::on_response_pdu(smpp::Pdu& pdu) {
             }
           },
           pdu.body);
-      if (!has_version) version_ = smpp::Version::v33;
+      peer_announced_version_ = has_version;
+      if (!has_version && !settings_->keep_version_unannounced) version_ = smpp::Version::v33;
       last_activity_ = last_read_ = Clock::now();
       rearm(Clock::now());
       handler_->on_bind_response(*this, pdu);
@@ -448,6 +482,7 @@ void Session::on_response_pdu(smpp::Pdu& pdu) {
   if (end_probe(seq, Outcome::response, &pdu)) return;
   auto entry = window_.take(seq);
   if (!entry) {
+    if (handler_->on_unmatched_response(*this, pdu)) return;
     ++stats_.unknown_responses;
     log::debug("session {}: {} for no request in flight (seq {})", id_,
                smpp::command_name(pdu.command_id()), seq);
@@ -493,13 +528,23 @@ bool Session::respond(smpp::Pdu& response) {
   if (closed_ || closing_) return false;
   if (inbound_ > 0) --inbound_;
   write_pdu(response);
+  if (peer_unbind_pending_) {
+    if (inbound_ == 0) answer_peer_unbind();
+    return true;
+  }
   if (reader_paused_ && inbound_ < settings_->window_size) resume_.cancel();
   maybe_finish_shutdown();
   return true;
 }
 
+void Session::answer_peer_unbind() {
+  peer_unbind_pending_ = false;
+  answer(smpp::CommandId::unbind, peer_unbind_seq_, smpp::status::ESME_ROK);
+  close_after_flush("unbound by the peer");
+}
+
 SendResult Session::send_request(smpp::Pdu& request, uint64_t cookie) {
-  if (closed_ || closing_) return SendResult::closed;
+  if (closed_ || closing_ || shutting_down_) return SendResult::closed;
   const smpp::CommandId cmd = request.command_id();
   if (!we_may_send(role(), state_, cmd) || is_bind(cmd)) return SendResult::not_allowed;
   if (window_.full()) {
@@ -517,7 +562,7 @@ SendResult Session::send_request(smpp::Pdu& request, uint64_t cookie) {
 }
 
 SendResult Session::send_probe(smpp::Pdu& request, uint64_t cookie, Duration timeout) {
-  if (closed_ || closing_) return SendResult::closed;
+  if (closed_ || closing_ || shutting_down_) return SendResult::closed;
   const smpp::CommandId cmd = request.command_id();
   if (!we_may_send(role(), state_, cmd) || is_bind(cmd)) return SendResult::not_allowed;
   if (probe_seq_ != 0) return SendResult::window_full;
@@ -605,6 +650,7 @@ asio::awaitable<void> Session::write_loop(std::shared_ptr<Session> /*self*/) {
     writing_ = false;
     tx_writing_.clear();
     release_if_large(tx_writing_);
+    if (output_blocked_ && !output_full()) resume_.cancel();
     if (ec) {
       if (!closed_) close("write failed: " + ec.message());
       break;
@@ -651,22 +697,27 @@ void Session::shutdown(Duration grace, std::string_view reason) {
   close_reason_ = reason;
   shutdown_deadline_ = Clock::now() + grace;
   rearm(shutdown_deadline_);
-  if (is_bound(state_)) {
-    state_ = BindState::unbinding;
-    smpp::Pdu unbind = smpp::make_pdu(0, smpp::Unbind{});
-    unbind_seq_ =
-        send_control(unbind, std::min(grace, settings_->response_timeout), unbind_deadline_);
-    maybe_finish_shutdown();
-  } else if (state_ == BindState::open) {
+  if (state_ == BindState::open) {
     close_after_flush(reason);
+    return;
   }
+  maybe_finish_shutdown();
 }
 
 void Session::maybe_finish_shutdown() {
-  if (shutting_down_ && !closing_ && !closed_ && unbind_seq_ == 0 && inbound_ == 0 &&
-      window_.empty()) {
-    close_after_flush(close_reason_);
+  if (!shutting_down_ || closing_ || closed_) return;
+  // First every request in flight either way gets its answer (an SMSC that closes on unbind
+  // would otherwise take messages whose responses never come back).
+  if (inbound_ != 0 || !window_.empty() || peer_unbind_pending_) return;
+  if (is_bound(state_)) {
+    state_ = BindState::unbinding;
+    smpp::Pdu unbind = smpp::make_pdu(0, smpp::Unbind{});
+    const auto left = std::chrono::duration_cast<Duration>(shutdown_deadline_ - Clock::now());
+    unbind_seq_ = send_control(unbind, std::clamp(left, Duration(0), settings_->response_timeout),
+                               unbind_deadline_);
+    return;
   }
+  if (unbind_seq_ == 0) close_after_flush(close_reason_);
 }
 
 // ---------------------------------------------------------------- clock
@@ -757,6 +808,25 @@ Clock::time_point Session::check_deadlines(Clock::time_point now) {
       window_wanted_ = false;
       handler_->on_window_open(*this);
     }
+    maybe_finish_shutdown();
+  }
+  if (peer_unbind_pending_) {
+    if (now >= peer_unbind_deadline_) {
+      log::info("session {}: unbound by the peer with {} request(s) still unanswered after {} ms",
+                id_, inbound_, settings_->unbind_grace.count());
+      answer_peer_unbind();
+    } else {
+      consider(peer_unbind_deadline_);
+    }
+  }
+  if (output_blocked_) {
+    const auto t = output_blocked_since_ + s.write_timeout;
+    if (now >= t) {
+      close(fmt::format("the peer does not read ({} bytes of output pending for {} ms)",
+                        pending_output(), s.write_timeout.count()));
+      return next;
+    }
+    consider(t);
   }
   if (probe_seq_ != 0) {
     if (now >= probe_deadline_) {

@@ -58,6 +58,18 @@ struct SessionSettings {
   Duration idle_timeout = 0ms;   // no request either way for this long: unbind; 0: no limit
   uint32_t window_size = 100;    // requests in flight, in each direction
   uint32_t max_pdu_size = smpp::kDefaultMaxPduSize;
+  // Output queued for a peer that does not read it: at this many bytes the reader stops reading
+  // (back-pressure, as for the window). A peer not yet bound is closed then; a bound one is
+  // closed when it stays at the cap for write_timeout. What the session itself answers
+  // (enquire_link_resp, generic_nack, ESME_RINVBNDSTS) is bounded by this; what the handler
+  // sends is bounded by the windows.
+  std::size_t max_pending_output = 256 * 1024;
+  // A peer's unbind that follows requests not answered yet: unbind_resp waits for their answers
+  // at most this long.
+  Duration unbind_grace = 60s;
+  // esme: a bind_resp without sc_interface_version leaves the session at versions[0] (the
+  // operator said so) instead of 3.3, as the spec would take it (3.4 §5.3.2.25).
+  bool keep_version_unannounced = false;
 };
 
 enum class Outcome : uint8_t {
@@ -86,7 +98,9 @@ struct SessionStats {
   uint64_t rejected_state = 0;  // answered ESME_RINVBNDSTS / ESME_RALYBND
   uint64_t decode_errors = 0;   // answered with an error response or generic_nack
   uint64_t unknown_responses = 0;
-  uint64_t tlvs_stripped = 0;  // towards a 3.3 peer
+  uint64_t tlvs_stripped = 0;          // towards a 3.3 peer
+  uint64_t refused_shutting_down = 0;  // requests answered ESME_RTHROTTLED during shutdown
+  uint64_t output_pauses = 0;          // times the reader stopped at max_pending_output
 };
 
 enum class SendResult : uint8_t { sent, window_full, not_allowed, closed };
@@ -109,6 +123,9 @@ class SessionHandler {
   virtual void on_request(Session& session, smpp::Pdu& request) = 0;
   // The outcome of a request sent with send_request(). `response` is set for Outcome::response.
   virtual void on_response(Session&, uint64_t /*cookie*/, Outcome, smpp::Pdu* /*response*/) {}
+  // A response that matches no request in flight (its request may have timed out before it).
+  // True when the handler knew it; else it is counted as unknown.
+  virtual bool on_unmatched_response(Session&, smpp::Pdu& /*response*/) { return false; }
   // send_request() refused with window_full earlier, and a slot is free now.
   virtual void on_window_open(Session&) {}
   // Once, when the session is closed. Every waiting request had its outcome before.
@@ -159,8 +176,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // while the previous probe waits.
   SendResult send_probe(smpp::Pdu& request, uint64_t cookie, Duration timeout);
 
-  // Graceful end: unbind if bound, wait for the unbind_resp and every outstanding response in
-  // both directions, at most `grace`, then close.
+  // Graceful end, at most `grace` long: new requests from the peer are answered ESME_RTHROTTLED
+  // (come back later) and none is sent to it; once every request in flight either way has its
+  // answer, the session unbinds, waits for the unbind_resp, then closes. So an SMSC's window
+  // drains before it sees the unbind, and a client gets every response before it.
   void shutdown(Duration grace, std::string_view reason = "shutdown");
   // Closes now: every waiting request gets Outcome::closed, then the handler hears on_closed.
   void close(std::string_view reason);
@@ -169,12 +188,16 @@ class Session : public std::enable_shared_from_this<Session> {
   Role role() const { return settings_->role; }
   BindState state() const { return state_; }
   smpp::Version version() const { return version_; }
+  // esme: whether the SMSC's bind_resp carried sc_interface_version.
+  bool peer_announced_version() const { return peer_announced_version_; }
   const std::string& system_id() const { return system_id_; }  // the bound peer's
   const tcp::endpoint& remote() const { return remote_; }
   const SessionStats& stats() const { return stats_; }
   const SessionSettings& settings() const { return *settings_; }
   uint32_t requests_in_flight_from_peer() const { return inbound_; }
   uint32_t requests_in_flight_to_peer() const { return window_.size(); }
+  // Bytes encoded for the peer and not yet written.
+  std::size_t pending_output() const { return tx_.size() + tx_writing_.size(); }
   SessionHandler& handler() { return *handler_; }
   asio::any_io_executor executor();
 
@@ -208,6 +231,14 @@ class Session : public std::enable_shared_from_this<Session> {
   uint32_t take_sequence();
   void close_after_flush(std::string_view reason);
   void maybe_finish_shutdown();
+  // The peer's unbind, once every request received before it has its answer.
+  void answer_peer_unbind();
+  bool output_full() const { return pending_output() >= settings_->max_pending_output; }
+  // Whether the reader may decode and hand over more input now.
+  bool may_take_input() const {
+    return !closed_ && !closing_ && !bind_pending_ && !peer_unbind_pending_ &&
+           inbound_ < settings_->window_size && !output_full();
+  }
   void rearm(Clock::time_point deadline);
   void wake_writer();
 
@@ -244,6 +275,9 @@ class Session : public std::enable_shared_from_this<Session> {
   Clock::time_point started_, last_read_, last_activity_, write_started_;
   Clock::time_point enquire_deadline_, unbind_deadline_, bind_deadline_, shutdown_deadline_;
   Clock::time_point probe_deadline_;
+  Clock::time_point peer_unbind_deadline_;
+  Clock::time_point output_blocked_since_;
+  uint32_t peer_unbind_seq_ = 0;
   Clock::time_point armed_ = Clock::time_point::max();
   Clock::time_point rearm_during_check_ = Clock::time_point::max();
   bool clock_checking_ = false;
@@ -258,8 +292,11 @@ class Session : public std::enable_shared_from_this<Session> {
   bool closing_ = false;  // flushing, then closing
   bool closed_ = false;
   bool shutting_down_ = false;
-  bool window_wanted_ = false;  // a send was refused for a full window
-  bool bind_pending_ = false;   // smsc role: a bind is buffered in bind_request_
+  bool window_wanted_ = false;        // a send was refused for a full window
+  bool bind_pending_ = false;         // smsc role: a bind is buffered in bind_request_
+  bool peer_unbind_pending_ = false;  // the peer unbound: unbind_resp waits for inbound_ == 0
+  bool output_blocked_ = false;       // the reader waits for output below max_pending_output
+  bool peer_announced_version_ = false;
   BindRequest bind_request_;
   uint32_t bind_request_seq_ = 0;
 };

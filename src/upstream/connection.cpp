@@ -12,7 +12,9 @@
 #include <random>
 
 #include "core/log.hpp"
+#include "core/log_aggregate.hpp"
 #include "net/tls.hpp"
+#include "smpp/downgrade.hpp"
 #include "smpp/status.hpp"
 #include "upstream/health.hpp"
 
@@ -36,6 +38,7 @@ session::SessionSettings connection_settings(const config::UpstreamConfig& c) {
   s.write_timeout = c.timeouts.write;
   s.idle_timeout = Duration(0);
   s.window_size = c.window.size;
+  s.keep_version_unannounced = c.bind.version_given;
   return s;
 }
 
@@ -89,8 +92,22 @@ class Connection::Handler final : public session::SessionHandler {
                 smpp::status_name(r.command_status), r.command_status);
       return;
     }
-    log::info("upstream {}: {}: bound (SMPP {})", c_->pool_->name(), c_->host_text_,
-              smpp::version_name(s.version()));
+    if (s.peer_announced_version()) {
+      log::info("upstream {}: {}: bound (SMPP {})", c_->pool_->name(), c_->host_text_,
+                smpp::version_name(s.version()));
+    } else if (c_->pool_->config().bind.version_given) {
+      log::info(
+          "upstream {}: {}: bound (SMPP {}: the SMSC announces no sc_interface_version; "
+          "bind.version is used as configured)",
+          c_->pool_->name(), c_->host_text_, smpp::version_name(s.version()));
+    } else {
+      log::warn(
+          "upstream {}: {}: bound (SMPP 3.3: the SMSC announces no sc_interface_version, "
+          "which means 3.3 without TLVs; message_payload, SAR and ports are rewritten "
+          "into short_message and the UDH, other TLVs are not sent; set bind.version to "
+          "use another version)",
+          c_->pool_->name(), c_->host_text_);
+    }
     c_->up_ = true;
     c_->pool_->connection_up(c_.get(), c_->slot_, s.settings().window_size);
   }
@@ -104,6 +121,9 @@ class Connection::Handler final : public session::SessionHandler {
   void on_response(session::Session&, uint64_t cookie, session::Outcome outcome,
                    smpp::Pdu* response) override {
     c_->on_response(cookie, outcome, response);
+  }
+  bool on_unmatched_response(session::Session&, smpp::Pdu& response) override {
+    return c_->on_late_response(response);
   }
   void on_closed(session::Session&, std::string_view reason) override {
     if (c_->stopping_ || c_->reconnect_now_) {
@@ -173,6 +193,7 @@ void Connection::send_now(Pool::Waiting request) {
     pool_->bounced(this, slot_, std::move(request), true);  // back to the queue: this one is down
     return;
   }
+  if (session_->version() == smpp::Version::v33 && !express_for_v33(request)) return;
   uint64_t cookie;
   if (!free_.empty()) {
     cookie = free_.back();
@@ -191,6 +212,31 @@ void Connection::send_now(Pool::Waiting request) {
     free_.push_back(cookie);
     pool_->bounced(this, slot_, std::move(f.request), sent != session::SendResult::window_full);
   }
+}
+
+bool Connection::express_for_v33(Pool::Waiting& request) {
+  const smpp::Downgrade d = smpp::express_for_v33(request.pdu);
+  if (d.converted > 0 || d.became_submit) {
+    pool_->counters_.add("smppd_tlvs_rewritten_for_v33_total", {{"upstream", pool_->name()}},
+                         d.converted);
+  }
+  if (d.status == smpp::status::ESME_ROK) return true;
+  // Its content has no 3.3 form: refused, never sent without it.
+  static log::Aggregated refused(log::Level::warn, "messages refused for a 3.3 SMSC");
+  refused(
+      "upstream {}: {}: a {} refused with {}: its content has no SMPP 3.3 form (the SMSC "
+      "takes no TLVs)",
+      pool_->name(), host_text_, smpp::command_name(request.pdu.command_id()),
+      smpp::status_name(d.status));
+  pool_->counters_.add("smppd_messages_not_expressible_total",
+                       {{"upstream", pool_->name()}, {"status", smpp::status_name(d.status)}});
+  smpp::Pdu refusal = smpp::make_response(request.pdu.command_id(), 0, d.status);
+  if (pool_->request_done(this, slot_, Result::response, request, d.status, 0, false)) {
+    return false;  // taken back under the retry policy
+  }
+  Completion done = std::move(request.done);
+  if (done) done(Result::response, &refusal, host_text_);
+  return false;
 }
 
 asio::awaitable<std::optional<std::string>> Connection::check(std::shared_ptr<Connection> /*self*/,
@@ -245,14 +291,37 @@ void Connection::on_response(uint64_t cookie, session::Outcome outcome, smpp::Pd
   Completion done = std::move(f.request.done);
   if (result == Result::response) {
     done(Result::response, response, host_text_);
-  } else {
-    // Timed out, or the connection closed after it was sent: the SMSC may have it.
-    done(Result::timeout, nullptr, host_text_);
+    return;
   }
+  // Timed out, or the connection closed after it was sent: the SMSC may have it.
+  done(Result::timeout, nullptr, host_text_);
+  if (outcome == session::Outcome::timeout && done) {
+    // Its answer may still come on this session: kept for it (see on_late_response).
+    const auto now = Clock::now();
+    while (!late_.empty() && (late_.size() >= kMaxLate || late_.front().until <= now)) {
+      late_.pop_front();
+    }
+    late_.push_back(Late{f.request.pdu.sequence_number, now + pool_->config().timeouts.response,
+                         std::move(done)});
+  }
+}
+
+bool Connection::on_late_response(smpp::Pdu& response) {
+  const auto now = Clock::now();
+  while (!late_.empty() && late_.front().until <= now) late_.pop_front();
+  for (auto it = late_.begin(); it != late_.end(); ++it) {
+    if (it->seq != response.sequence_number) continue;
+    Completion done = std::move(it->done);
+    late_.erase(it);
+    done(Result::late_response, &response, host_text_);
+    return true;
+  }
+  return false;
 }
 
 void Connection::on_closed() {
   closed_ = true;
+  late_.clear();  // their sequence numbers belonged to the session that closed
   wake_.cancel();
 }
 

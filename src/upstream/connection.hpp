@@ -7,6 +7,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,8 +46,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   asio::awaitable<void> run(std::shared_ptr<Connection> self);
   void send_now(Pool::Waiting request);
+  // Towards an SMSC bound as 3.3: the request's TLV content rewritten the 3.3 way
+  // (smpp/downgrade.hpp). False when it has none: then it is completed with the refusal.
+  bool express_for_v33(Pool::Waiting& request);
   void on_response(uint64_t cookie, session::Outcome outcome, smpp::Pdu* response);
   void on_closed();
+  // A response whose request timed out earlier (Result::late_response), if it is one.
+  bool on_late_response(smpp::Pdu& response);
 
   std::shared_ptr<Pool> pool_;
   std::size_t slot_;
@@ -64,6 +70,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint32_t last_bind_status_ = 0;
   std::vector<InFlight> in_flight_;
   std::vector<uint64_t> free_;
+  // Requests of this session that timed out, oldest first, kept another timeouts.response (at
+  // most kMaxLate) so that a late answer still reaches their completion.
+  struct Late {
+    uint32_t seq;
+    Clock::time_point until;
+    Completion done;
+  };
+  static constexpr std::size_t kMaxLate = 1024;
+  std::deque<Late> late_;
   // The health check waiting for its answer (one at a time): check() waits on probe_done_
   // until on_response sets the outcome.
   asio::steady_timer probe_done_;

@@ -20,7 +20,7 @@
 namespace smppd::upstream {
 
 namespace {
-constexpr Duration kTick{5};          // how often waiting requests are looked at
+constexpr Duration kTick{5};  // how often waiting requests are looked at
 constexpr Duration kHousekeepingInterval{1000};
 constexpr Duration kFirstPause{100};  // after ESME_RTHROTTLED / ESME_RMSGQFUL
 constexpr Duration kMaxPause{5000};
@@ -143,8 +143,9 @@ void Pool::stop(Duration grace) {
     delayed.swap(delayed_);
   }
   wake_clock();  // it ends now, rather than after its sleep
-  for (auto& w : left) fail(w, "upstream stopping");
-  for (auto& w : delayed) fail(w, "upstream stopping");
+  // Never sent: the client is told to come back later (ESME_RTHROTTLED), not that it failed.
+  for (auto& w : left) fail_stopping(w);
+  for (auto& w : delayed) fail_stopping(w);
   for (auto& c : connections) c->stop(grace);
   // A health loop waiting for its next check ends now; one in a check ends after it (it sees
   // stopped_ before waiting again).
@@ -198,6 +199,11 @@ std::size_t Pool::connections_up() const {
 std::size_t Pool::queued() const {
   std::lock_guard lock(mutex_);
   return waiting_.size() + delayed_.size();
+}
+
+void Pool::fail_stopping(Waiting& w) {
+  if (w.last_status == 0) w.last_status = smpp::status::ESME_RTHROTTLED;
+  fail(w, "upstream stopping");
 }
 
 void Pool::fail(Waiting& w, std::string_view why) {
@@ -322,10 +328,11 @@ std::optional<Pool::ExpiryReport> Pool::expiry_report_locked(Clock::time_point n
 }
 
 void Pool::log_expiry(const ExpiryReport& r) {
-  log::warn("upstream {}: {} request(s) ran out of time (timeouts.response, {} ms) waiting in the "
-            "queue for a connection able to take them; {} of {} connections bound{}",
-            config_.name, r.expired, config_.timeouts.response.count(), r.bound, r.connections,
-            r.suspended ? ", the upstream is suspended" : "");
+  log::warn(
+      "upstream {}: {} request(s) ran out of time (timeouts.response, {} ms) waiting in the "
+      "queue for a connection able to take them; {} of {} connections bound{}",
+      config_.name, r.expired, config_.timeouts.response.count(), r.bound, r.connections,
+      r.suspended ? ", the upstream is suspended" : "");
 }
 
 void Pool::housekeeping() {
@@ -382,7 +389,7 @@ void Pool::submit(smpp::Pdu request, Completion done, uint64_t key, uint64_t sti
   std::unique_lock lock(mutex_);
   if (stopped_) {
     lock.unlock();
-    fail(w, "stopped");
+    fail_stopping(w);
     return;
   }
   if (waiting_.empty()) {
@@ -600,7 +607,7 @@ void Pool::throttled(const Connection* who, std::size_t slot, Waiting retry, uin
   }
   counters_.add("smppd_upstream_throttled_total", {{"upstream", config_.name}});
   if (stopped) {
-    fail(retry, "upstream stopping");
+    fail_stopping(retry);
     return;
   }
   drain_soon(wake);
@@ -725,7 +732,7 @@ void Pool::bounced(const Connection* who, std::size_t slot, Waiting retry, bool 
     }
   }
   if (stopped) {
-    fail(retry, "upstream stopping");
+    fail_stopping(retry);
     return;
   }
   // Not inline: this runs inside a connection's send, and draining may send on it again.

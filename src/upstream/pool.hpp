@@ -43,6 +43,9 @@ enum class Result : uint8_t {
   response,  // the SMSC answered (any command_status)
   timeout,   // sent, no answer in time: the SMSC may have accepted it (never resent blindly)
   failed,    // never sent: queue full, waited too long, pool stopped
+  // After `timeout`, the same completion once more: the SMSC's response came after all (within
+  // another timeouts.response, on the same connection). The client was answered already.
+  late_response,
 };
 
 // Runs once, on the executor of the connection that answered (or of the pool for `failed`).
@@ -167,6 +170,9 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // drain() on executors_[0], soon; `wake`: wake the clock there too.
   void drain_soon(bool wake);
   void fail(Waiting& w, std::string_view why);
+  // A request never sent because the pool stops: answered ESME_RTHROTTLED (or the SMSC's last
+  // refusal), so that the client sends it again later rather than count it as failed.
+  void fail_stopping(Waiting& w);
 
   // Checks `host` every health.interval until the pool stops, on `timer`'s executor.
   asio::awaitable<void> health_loop(std::shared_ptr<Pool> self, std::size_t host,

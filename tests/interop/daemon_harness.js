@@ -402,6 +402,7 @@ const ids = {
   enquire_link_resp: 0x80000015,
   bind_transceiver_resp: 0x80000009,
   submit_sm_resp: 0x80000004,
+  unbind_resp: 0x80000006,
 };
 // Polls `pred` every 10 ms until it holds; throws after `ms`, naming `what`.
 async function waitUntil(pred, ms = 5000, what = 'condition') {
@@ -426,8 +427,11 @@ function receipts(session) {
 // { id } to choose the message id. Receipts follow accepted submits that ask for one.
 // With `hold`, submit_sm are taken but not answered until `smsc.release()` (which answers those
 // held and stops holding): a client's requests then stay in flight for as long as a test needs.
+// `answerDelay` (ms): each submit_sm is answered that long after it arrives. With
+// `announceVersion: false` the bind_resp carries no sc_interface_version (as many SMSCs send it,
+// the npm package's own server among them).
 function startSmsc({ onSubmit, receiptDelay = 20, hexReceiptIds = false, port = 0,
-  receiptFirst = false, hold = false } = {}) {
+  receiptFirst = false, hold = false, answerDelay = 0, announceVersion = true } = {}) {
   const smsc = { received: [], sessions: [], nextId: 1000, held: [], holding: hold };
   smsc.release = () => {
     smsc.holding = false;
@@ -437,7 +441,8 @@ function startSmsc({ onSubmit, receiptDelay = 20, hexReceiptIds = false, port = 
     smsc.sessions.push(session);
     session.on('error', () => {});
     for (const bind of ['bind_transceiver', 'bind_transmitter', 'bind_receiver']) {
-      session.on(bind, (pdu) => session.send(pdu.response({ sc_interface_version: 0x34 })));
+      session.on(bind, (pdu) => session.send(
+        pdu.response(announceVersion ? { sc_interface_version: 0x34 } : {})));
     }
     session.on('enquire_link', (pdu) => session.send(pdu.response()));
     session.on('unbind', (pdu) => {
@@ -470,7 +475,9 @@ function startSmsc({ onSubmit, receiptDelay = 20, hexReceiptIds = false, port = 
           }), receiptFirst ? 0 : receiptDelay);
         }
       };
-      if (smsc.holding) smsc.held.push(answer); else answer();
+      if (smsc.holding) smsc.held.push(answer);
+      else if (answerDelay > 0) setTimeout(answer, answerDelay);
+      else answer();
     });
   });
   return new Promise((resolve) => {
@@ -501,8 +508,15 @@ async function upstreamsBound(d, n = 1) {
   await waitUntil(() => d.grep(/upstream \S+: \S+: bound/).length >= n, 5000, 'upstream binds');
 }
 
+// The resident memory of process `pid`, in KiB.
+function rssKiB(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
+
 const status = {
   ESME_ROK: 0x00,
+  ESME_RINVMSGLEN: 0x01,
   ESME_RINVCMDLEN: 0x02,
   ESME_RINVCMDID: 0x03,
   ESME_RINVBNDSTS: 0x04,
@@ -518,5 +532,5 @@ const status = {
 module.exports = {
   binary, sleep, now, within, tempDir, listener, startSmppd, withSmppd, connect, request, closed,
   bound, header, pduBytes, RawClient, makeCertificates, hasIpv6Loopback, hasSecondLoopbackAddress,
-  ids, status, smpp, waitUntil, receipts, startSmsc, upstream, upstreamsBound,
+  ids, status, smpp, waitUntil, receipts, startSmsc, upstream, upstreamsBound, rssKiB,
 };
