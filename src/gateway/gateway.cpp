@@ -272,7 +272,9 @@ void Gateway::client_request(session::Session& s, ClientState& state, smpp::Pdu&
   target->submit(std::move(request),
                  [ws = s.weak_from_this(), ex = s.executor(), seq, cmd, client_id](
                      upstream::Result r, smpp::Pdu* resp, std::string_view) {
-                   if (r == upstream::Result::late_response) return;  // answered already
+                   if (r == upstream::Result::late_response || r == upstream::Result::part) {
+                     return;  // answered already
+                   }
                    smpp::Pdu out;
                    if (r == upstream::Result::response && resp != nullptr) {
                      out = std::move(*resp);
@@ -331,6 +333,19 @@ void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& reques
                   upstream::Result r, smpp::Pdu* resp, std::string_view host) {
     smpp::Pdu out;
     MessageRecord record;
+    if (r == upstream::Result::part) {
+      // Another part of a message segmented for a 3.3 SMSC: its receipt goes to the client too,
+      // under the message's id (known to receipts after the response, as below).
+      if (resp == nullptr || resp->command_status != st::ESME_ROK) return;
+      record.smsc_id.assign(response_message_id(*resp));
+      if (record.smsc_id.empty()) return;
+      record.id = id;
+      record.client = client;
+      record.upstream = upstream_index;
+      record.client_version = version;
+      asio::dispatch(ex, [this, record] { messages_.add(record); });
+      return;
+    }
     if (r == upstream::Result::late_response) {
       // The client was answered ESME_RSYSERR at the timeout; the SMSC answered after all. Its
       // id is kept so that the message's receipt still reaches the client (with smppd's id).

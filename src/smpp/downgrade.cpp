@@ -1,8 +1,10 @@
 #include "smpp/downgrade.hpp"
 
 #include <array>
+#include <iterator>
 #include <vector>
 
+#include "smpp/coding.hpp"
 #include "smpp/segment.hpp"
 #include "smpp/status.hpp"
 
@@ -49,8 +51,27 @@ Elements elements_for(const TlvList& tlvs, bool has_concat_already) {
   return e;
 }
 
-// The submit_sm form of the message's fields; false when it cannot be expressed.
-Downgrade express(SmFields& m) {
+// A payload too long for one short_message, as parts with a UDH.
+Downgrade segment_payload(SubmitSm& m, std::span<const uint8_t> payload, uint16_t reference) {
+  Downgrade d;
+  SegmentOptions options;
+  options.method = ConcatMethod::udh8;
+  options.reference = static_cast<uint16_t>(reference & 0xFF);
+  const Segmented segmented = segment(payload, alphabet_of(m.data_coding), options);
+  std::vector<SubmitSm> parts = make_submits(segmented, m, m.data_coding);
+  if (!segmented.ok() || parts.empty()) {
+    d.status = status::ESME_RINVMSGLEN;
+    return d;
+  }
+  d.converted = 1;
+  m = std::move(parts.front());
+  d.more.assign(std::make_move_iterator(parts.begin() + 1), std::make_move_iterator(parts.end()));
+  d.left = m.tlvs.count();
+  return d;
+}
+
+// The submit_sm form of the message's fields.
+Downgrade express(SubmitSm& m, uint16_t reference) {
   Downgrade d;
   if (m.tlvs.empty()) return d;
   const auto payload = m.tlvs.find(tlv::message_payload.tag);
@@ -93,7 +114,12 @@ Downgrade express(SmFields& m) {
     out.insert(out.end(), body.begin(), body.end());
   }
   if (out.size() > ShortMessage::kMaxLength) {
-    // One 3.3 short_message holds 254 octets: more would need segmenting.
+    // One 3.3 short_message holds 254 octets: a plain payload is segmented; one that comes with
+    // a UDH, SAR or ports of its own would need those merged into every part, which is not done.
+    if (payload && !had_udh && added.bytes.empty()) {
+      const std::vector<uint8_t> text(payload->begin(), payload->end());
+      return segment_payload(m, text, reference);
+    }
     d.status = status::ESME_RINVMSGLEN;
     return d;
   }
@@ -113,8 +139,8 @@ Downgrade express(SmFields& m) {
 
 }  // namespace
 
-Downgrade express_for_v33(Pdu& pdu) {
-  if (auto* m = pdu.as<SubmitSm>()) return express(*m);
+Downgrade express_for_v33(Pdu& pdu, uint16_t reference) {
+  if (auto* m = pdu.as<SubmitSm>()) return express(*m, reference);
   if (auto* ds = pdu.as<DataSm>()) {
     SubmitSm m;
     m.service_type = ds->service_type;
@@ -123,13 +149,20 @@ Downgrade express_for_v33(Pdu& pdu) {
     m.dest_addr_ton = ds->dest_addr_ton;
     m.dest_addr_npi = ds->dest_addr_npi;
     // data_sm addresses take 64 characters, submit_sm's 20.
-    if (!m.source_addr.assign(ds->source_addr.view())) return {status::ESME_RINVSRCADR};
-    if (!m.destination_addr.assign(ds->destination_addr.view())) return {status::ESME_RINVDSTADR};
+    Downgrade refused;
+    if (!m.source_addr.assign(ds->source_addr.view())) {
+      refused.status = status::ESME_RINVSRCADR;
+      return refused;
+    }
+    if (!m.destination_addr.assign(ds->destination_addr.view())) {
+      refused.status = status::ESME_RINVDSTADR;
+      return refused;
+    }
     m.esm_class = ds->esm_class;
     m.registered_delivery = ds->registered_delivery;
     m.data_coding = ds->data_coding;
     m.tlvs = ds->tlvs;
-    Downgrade d = express(m);
+    Downgrade d = express(m, reference);
     if (d.status != status::ESME_ROK) return d;
     d.became_submit = true;
     const uint32_t seq = pdu.sequence_number;

@@ -2,12 +2,16 @@
 // in TLVs is written the 3.3 way instead of being lost. message_payload becomes short_message;
 // SAR TLVs become a concatenation element (IEI 0x08) of the UDH; source_port/destination_port an
 // application port element (IEI 0x05); a data_sm, which 3.3 does not have, becomes a submit_sm.
-// What cannot be expressed (a payload that does not fit the 254 octets of short_message) is
+// A message_payload longer than short_message's 254 octets is segmented: parts with a
+// concatenation element (IEI 0x00, the reference given), cut as smpp::segment cuts them (never
+// inside a GSM escape or a UTF-16 surrogate pair). What cannot be expressed (a long payload that
+// also has a UDH, SAR or ports of its own; text in both short_message and message_payload) is
 // refused with a command_status, never sent without its content.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "smpp/pdu.hpp"
 
@@ -18,10 +22,13 @@ struct Downgrade {
   std::size_t converted = 0;   // TLVs written the 3.3 way
   std::size_t left = 0;        // TLVs with no 3.3 form (stripped when sent: not content)
   bool became_submit = false;  // a data_sm rewritten as submit_sm
+  // Segmented: the PDU became the first part; these are the others, in order.
+  std::vector<SubmitSm> more;
 };
 
 // Rewrites a submit_sm or data_sm in place for a 3.3 peer. Other PDUs are left as they are.
 // On a refusal the PDU is unchanged.
-Downgrade express_for_v33(Pdu& pdu);
+// `reference`: the concatenation reference should it be segmented (its low 8 bits are used).
+Downgrade express_for_v33(Pdu& pdu, uint16_t reference = 0);
 
 }  // namespace smpp

@@ -40,8 +40,7 @@ std::optional<std::size_t> Balancer::pick(std::span<const Candidate> c, uint64_t
   auto least_busy_of = [&](std::size_t host) {
     std::optional<std::size_t> chosen;
     for (std::size_t i = 0; i < c.size(); ++i) {
-      if (eligible(i) && c[i].host == host &&
-          (!chosen || c[i].in_flight < c[*chosen].in_flight)) {
+      if (eligible(i) && c[i].host == host && (!chosen || c[i].in_flight < c[*chosen].in_flight)) {
         chosen = i;
       }
     }

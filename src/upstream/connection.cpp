@@ -215,7 +215,11 @@ void Connection::send_now(Pool::Waiting request) {
 }
 
 bool Connection::express_for_v33(Pool::Waiting& request) {
-  const smpp::Downgrade d = smpp::express_for_v33(request.pdu);
+  smpp::Downgrade d = smpp::express_for_v33(request.pdu, ++concat_reference_);
+  if (!d.more.empty()) {
+    pool_->counters_.add("smppd_messages_segmented_for_v33_total", {{"upstream", pool_->name()}});
+    request.more_parts = std::move(d.more);
+  }
   if (d.converted > 0 || d.became_submit) {
     pool_->counters_.add("smppd_tlvs_rewritten_for_v33_total", {{"upstream", pool_->name()}},
                          d.converted);
@@ -283,6 +287,15 @@ void Connection::on_response(uint64_t cookie, session::Outcome outcome, smpp::Pd
     pool_->throttled(this, slot_, std::move(f.request), status);
     return;
   }
+  if (status == smpp::status::ESME_ROK && outcome == session::Outcome::response &&
+      response != nullptr && !f.request.more_parts.empty()) {
+    // A part of a long message went out: the next one follows on this connection.
+    f.request.part_answers.push_back(std::move(*response));
+    f.request.pdu = smpp::make_pdu(0, std::move(f.request.more_parts.front()));
+    f.request.more_parts.erase(f.request.more_parts.begin());
+    send_now(std::move(f.request));
+    return;
+  }
   const Result result = outcome == session::Outcome::response ? Result::response : Result::timeout;
   const bool count_failure = outcome != session::Outcome::closed;  // a drop counts once
   if (pool_->request_done(this, slot_, result, f.request, status, latency_ms, count_failure)) {
@@ -291,10 +304,12 @@ void Connection::on_response(uint64_t cookie, session::Outcome outcome, smpp::Pd
   Completion done = std::move(f.request.done);
   if (result == Result::response) {
     done(Result::response, response, host_text_);
-    return;
+  } else {
+    // Timed out, or the connection closed after it was sent: the SMSC may have it.
+    done(Result::timeout, nullptr, host_text_);
   }
-  // Timed out, or the connection closed after it was sent: the SMSC may have it.
-  done(Result::timeout, nullptr, host_text_);
+  for (auto& answer : f.request.part_answers) done(Result::part, &answer, host_text_);
+  if (result == Result::response) return;
   if (outcome == session::Outcome::timeout && done) {
     // Its answer may still come on this session: kept for it (see on_late_response).
     const auto now = Clock::now();

@@ -79,6 +79,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   };
   static constexpr std::size_t kMaxLate = 1024;
   std::deque<Late> late_;
+  uint16_t concat_reference_ = 0;  // for long messages segmented for a 3.3 SMSC
   // The health check waiting for its answer (one at a time): check() waits on probe_done_
   // until on_response sets the outcome.
   asio::steady_timer probe_done_;

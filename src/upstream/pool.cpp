@@ -202,7 +202,8 @@ std::size_t Pool::queued() const {
 }
 
 void Pool::fail_stopping(Waiting& w) {
-  if (w.last_status == 0) w.last_status = smpp::status::ESME_RTHROTTLED;
+  // Some parts of it went out already: not a clean "come back later".
+  if (w.last_status == 0 && w.part_answers.empty()) w.last_status = smpp::status::ESME_RTHROTTLED;
   fail(w, "upstream stopping");
 }
 
@@ -214,9 +215,10 @@ void Pool::fail(Waiting& w, std::string_view why) {
     // honest answer.
     smpp::Pdu refusal = smpp::make_response(w.pdu.command_id(), 0, w.last_status);
     w.done(Result::response, &refusal, {});
-    return;
+  } else {
+    w.done(Result::failed, nullptr, {});
   }
-  w.done(Result::failed, nullptr, {});
+  for (auto& answer : w.part_answers) w.done(Result::part, &answer, {});
 }
 
 std::optional<std::size_t> Pool::pick_locked(Clock::time_point now, const Waiting& w,

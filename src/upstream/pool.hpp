@@ -46,6 +46,9 @@ enum class Result : uint8_t {
   // After `timeout`, the same completion once more: the SMSC's response came after all (within
   // another timeouts.response, on the same connection). The client was answered already.
   late_response,
+  // A request sent as several parts (a long message segmented for a 3.3 SMSC): each part the
+  // SMSC accepted other than the one the final call reports, right after that final call.
+  part,
 };
 
 // Runs once, on the executor of the connection that answered (or of the pool for `failed`).
@@ -114,6 +117,10 @@ class Pool : public std::enable_shared_from_this<Pool> {
     uint32_t last_status = 0;        // the SMSC's last refusal, answered if the wait runs out
     Clock::time_point not_before{};  // a retry waits for its back-off
     asio::any_io_executor near;      // the caller's executor, if it gave one
+    // A request sent as parts, one after the other on one connection: the parts still to send
+    // (pdu is the one being sent), and the answers of those the SMSC accepted.
+    std::vector<smpp::SubmitSm> more_parts;
+    std::vector<smpp::Pdu> part_answers;
   };
   struct Slot {
     std::shared_ptr<Connection> connection;  // null once retired

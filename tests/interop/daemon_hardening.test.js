@@ -254,10 +254,30 @@ test('an SMSC without sc_interface_version: message_payload and SAR arrive as sh
         resp = await h.request(c, 'submit_sm', { ...to, short_message: 'part one of two',
           sar_msg_ref_num: 0x1234, sar_total_segments: 2, sar_segment_seqnum: 1 });
         assert.strictEqual(resp.command_status, 0);
-        resp = await h.request(c, 'submit_sm', { ...to, message_payload: Buffer.alloc(300, 0x41) });
+        // Too long for one short_message: segmented, the parts in order on one connection.
+        const got = h.receipts(c);
+        const long = 'A'.repeat(150) + 'B'.repeat(150);
+        resp = await h.request(c, 'submit_sm',
+          { ...to, message_payload: Buffer.from(long), registered_delivery: 1 });
+        assert.strictEqual(resp.command_status, 0);
+        const longId = resp.message_id;
+        // Too long, with a port of its own to merge into every part: refused, nothing sent.
+        resp = await h.request(c, 'submit_sm',
+          { ...to, message_payload: Buffer.alloc(300, 0x41), dest_port: 2948 });
         assert.strictEqual(resp.command_status, h.status.ESME_RINVMSGLEN);
-        assert.strictEqual(smsc.received.length, 2, 'the one that does not fit is not sent');
-        const [payload, part] = smsc.received;
+        assert.strictEqual(smsc.received.length, 4, 'the one that cannot be expressed is not sent');
+        const [payload, part, first, second] = smsc.received;
+        for (const [i, p] of [first, second].entries()) {
+          assert.strictEqual(p.esm_class & 0x40, 0x40);
+          const ie = [...Buffer.from(p.short_message.udh[0])];
+          assert.deepStrictEqual([ie[0], ie[1], ie[3], ie[4]], [0x00, 0x03, 2, i + 1]);
+          assert.strictEqual(p.via, first.via, 'both parts on one connection');
+        }
+        assert.strictEqual(text(first) + text(second), long);
+        // A receipt for each part, both under the message's id.
+        await h.waitUntil(() => got.length === 2, 5000, 'the receipts of both parts');
+        const ids = got.map((r) => /id:(\S+)/.exec(text(r))[1]);
+        assert.deepStrictEqual(ids, [longId, longId]);
         assert.strictEqual(text(payload), 'text carried in the payload TLV');
         assert.strictEqual(payload.message_payload, undefined);
         assert.strictEqual(part.esm_class & 0x40, 0x40, 'UDHI set');

@@ -82,13 +82,45 @@ TEST(Downgrade, PortsJoinAnExistingUdh) {
   EXPECT_TRUE(m.tlvs.empty());
 }
 
-TEST(Downgrade, WhatDoesNotFitIsRefusedAndLeftAsItWas) {
+TEST(Downgrade, ALongPayloadIsSegmentedWithAUdh) {
+  Pdu p = submit();
+  std::vector<uint8_t> long_text(300, 'x');
+  long_text[152] = 0x1B;  // a GSM escape pair across the natural cut: never split
+  long_text[153] = 0x65;
+  p.as<SubmitSm>()->tlvs.set(tlv::message_payload, long_text);
+  p.as<SubmitSm>()->registered_delivery = 1;
+  const Downgrade d = express_for_v33(p, 0x1A7);
+  ASSERT_EQ(d.status, status::ESME_ROK);
+  ASSERT_EQ(d.more.size(), 1u);
+  std::vector<const SubmitSm*> parts = {p.as<SubmitSm>(), &d.more[0]};
+  std::vector<uint8_t> joined;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const SubmitSm& m = *parts[i];
+    EXPECT_EQ(m.esm_class & 0x40, 0x40);
+    EXPECT_TRUE(m.tlvs.empty());
+    EXPECT_EQ(m.registered_delivery, 1);
+    EXPECT_EQ(m.destination_addr.view(), "+258841234567");
+    const Udh udh = parse_udh(m.short_message.bytes());
+    ASSERT_TRUE(udh.ok());
+    ASSERT_TRUE(udh.concat.has_value());
+    EXPECT_EQ(udh.concat->reference, 0xA7);  // 8-bit reference: the low byte
+    EXPECT_EQ(udh.concat->total, 2);
+    EXPECT_EQ(udh.concat->seq, i + 1);
+    joined.insert(joined.end(), udh.payload.begin(), udh.payload.end());
+  }
+  EXPECT_EQ(joined, long_text);
+  EXPECT_EQ(parts[0]->short_message.size(), 6u + 152u);  // ends before the escape pair
+}
+
+TEST(Downgrade, ALongPayloadWithItsOwnUdhIsRefusedAndLeftAsItWas) {
   Pdu p = submit();
   const std::vector<uint8_t> long_text(300, 'x');
   p.as<SubmitSm>()->tlvs.set(tlv::message_payload, long_text);
+  p.as<SubmitSm>()->tlvs.set(tlv::dest_port, uint16_t{2948});
   const Pdu before = p;
   const Downgrade d = express_for_v33(p);
   EXPECT_EQ(d.status, status::ESME_RINVMSGLEN);
+  EXPECT_TRUE(d.more.empty());
   EXPECT_EQ(p, before);
 }
 
