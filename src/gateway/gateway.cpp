@@ -509,8 +509,15 @@ void Gateway::hold_receipt(std::string upstream, std::string id, smpp::MessageSt
   }
   timer->async_wait([this, timer, upstream = std::move(upstream), id = std::move(id), state,
                      pdu = std::move(pdu), attempt](const boost::system::error_code& ec) mutable {
-    if (ec) {  // stopping
+    if (ec) {
+      // Stopping: the SMSC was told ESME_ROK and nothing keeps it past the exit (no store yet).
       held_count_.fetch_sub(1, std::memory_order_relaxed);
+      receipt_dropped_log()(
+          "upstream {}: receipt for '{}' dropped: smppd stops before its "
+          "message is known",
+          upstream, id);
+      counters_.add("smppd_receipts_dropped_total",
+                    {{"upstream", upstream}, {"reason", "shutdown"}});
       return;
     }
     if (auto status = forward_receipt(upstream, id, state, pdu, attempt + 1)) {
@@ -520,7 +527,8 @@ void Gateway::hold_receipt(std::string upstream, std::string id, smpp::MessageSt
         // was told ESME_ROK, so this one is lost — said and counted.
         receipt_dropped_log()("upstream {}: receipt for '{}' dropped: its client's queue is full",
                               upstream, id);
-        counters_.add("smppd_receipts_dropped_total", {{"upstream", upstream}});
+        counters_.add("smppd_receipts_dropped_total",
+                      {{"upstream", upstream}, {"reason", "queue_full"}});
       }
     } else {
       hold_receipt(std::move(upstream), std::move(id), state, std::move(pdu), attempt + 1);
