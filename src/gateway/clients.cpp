@@ -9,6 +9,7 @@
 
 #include "core/log.hpp"
 #include "core/log_aggregate.hpp"
+#include "smpp/downgrade.hpp"
 #include "smpp/status.hpp"
 
 namespace smppd::gateway {
@@ -183,6 +184,7 @@ void ClientRegistry::send_on(Client& c, Receiver r, Delivery d) {
     ClientState* st = r.state;
     auto result = session::SendResult::closed;
     if (s && s->state() != session::BindState::closed) {
+      if (s->version() == smpp::Version::v33) express_for_v33(c, d);
       uint64_t cookie;
       if (!st->free_cookies.empty()) {
         cookie = st->free_cookies.back();
@@ -209,6 +211,30 @@ void ClientRegistry::send_on(Client& c, Receiver r, Delivery d) {
     }
     if (stop) pump(c);
   });
+}
+
+void ClientRegistry::express_for_v33(Client& c, Delivery& d) {
+  auto* m = d.pdu.as<smpp::DeliverSm>();
+  if (m == nullptr || m->tlvs.empty()) return;
+  thread_local uint16_t reference = 0;
+  smpp::Downgrade dg = smpp::express_delivery_for_v33(*m, ++reference);
+  if (dg.status != smpp::status::ESME_ROK) {
+    // Taken from the SMSC already: it goes as it is, and what a 3.3 client cannot receive is
+    // said and counted rather than lost in silence.
+    static log::Aggregated lost(log::Level::error,
+                                "deliveries with content a 3.3 client cannot take");
+    lost(
+        "client {}: a deliver_sm whose content has no SMPP 3.3 form ({}) goes to a 3.3 receiver "
+        "without its TLVs",
+        c.system_id, smpp::status_name(dg.status));
+    return;
+  }
+  if (dg.more_deliveries.empty()) return;
+  // Segmented: the other parts go next, in order, to whichever receiver takes them.
+  std::lock_guard lock(c.mutex);
+  for (auto it = dg.more_deliveries.rbegin(); it != dg.more_deliveries.rend(); ++it) {
+    requeue_locked(c, Delivery{d.order, smpp::make_pdu(0, std::move(*it))});
+  }
 }
 
 void ClientRegistry::delivery_outcome(session::Session& s, ClientState& st, uint64_t cookie,

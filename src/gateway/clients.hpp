@@ -94,6 +94,9 @@ class ClientRegistry {
   // Under c.mutex: the receiver's delivery is over (answered, failed, or never sent); with
   // `stop`, the receiver takes nothing more (it is closing).
   static void release_locked(Client& c, const session::Session* id, bool stop = false);
+  // Towards a 3.3 receiver: the deliver_sm's TLV content written the 3.3 way
+  // (smpp/downgrade.hpp); the further parts of a segmented one are queued right behind it.
+  void express_for_v33(Client& c, Delivery& d);
   // Under c.mutex: a delivery that came back goes back to its place in the order.
   static void requeue_locked(Client& c, Delivery d);
 

@@ -2,9 +2,12 @@
 
 #include <array>
 #include <iterator>
+#include <string>
+#include <type_traits>
 #include <vector>
 
 #include "smpp/coding.hpp"
+#include "smpp/receipt.hpp"
 #include "smpp/segment.hpp"
 #include "smpp/status.hpp"
 
@@ -52,26 +55,38 @@ Elements elements_for(const TlvList& tlvs, bool has_concat_already) {
 }
 
 // A payload too long for one short_message, as parts with a UDH.
-Downgrade segment_payload(SubmitSm& m, std::span<const uint8_t> payload, uint16_t reference) {
+template <class Sm>
+Downgrade segment_payload(Sm& m, std::span<const uint8_t> payload, uint16_t reference) {
   Downgrade d;
   SegmentOptions options;
   options.method = ConcatMethod::udh8;
   options.reference = static_cast<uint16_t>(reference & 0xFF);
   const Segmented segmented = segment(payload, alphabet_of(m.data_coding), options);
-  std::vector<SubmitSm> parts = make_submits(segmented, m, m.data_coding);
+  SubmitSm tmpl;
+  static_cast<SmFields&>(tmpl) = static_cast<const SmFields&>(m);
+  std::vector<SubmitSm> parts = make_submits(segmented, tmpl, m.data_coding);
   if (!segmented.ok() || parts.empty()) {
     d.status = status::ESME_RINVMSGLEN;
     return d;
   }
   d.converted = 1;
-  m = std::move(parts.front());
-  d.more.assign(std::make_move_iterator(parts.begin() + 1), std::make_move_iterator(parts.end()));
+  static_cast<SmFields&>(m) = std::move(static_cast<SmFields&>(parts.front()));
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    if constexpr (std::is_same_v<Sm, SubmitSm>) {
+      d.more.push_back(std::move(parts[i]));
+    } else {
+      Sm part;
+      static_cast<SmFields&>(part) = std::move(static_cast<SmFields&>(parts[i]));
+      d.more_deliveries.push_back(std::move(part));
+    }
+  }
   d.left = m.tlvs.count();
   return d;
 }
 
-// The submit_sm form of the message's fields.
-Downgrade express(SubmitSm& m, uint16_t reference) {
+// The 3.3 form of the message's fields.
+template <class Sm>
+Downgrade express(Sm& m, uint16_t reference) {
   Downgrade d;
   if (m.tlvs.empty()) return d;
   const auto payload = m.tlvs.find(tlv::message_payload.tag);
@@ -170,6 +185,23 @@ Downgrade express_for_v33(Pdu& pdu, uint16_t reference) {
     return d;
   }
   return {};
+}
+
+Downgrade express_delivery_for_v33(DeliverSm& m, uint16_t reference) {
+  if (is_receipt(m.esm_class) && m.short_message.empty() &&
+      !m.tlvs.contains(tlv::message_payload.tag)) {
+    // A receipt told in TLVs only: its standard text, which a 3.3 client reads.
+    if (auto r = parse_receipt(m)) {
+      const std::string text = format_receipt_text(*r);
+      if (m.short_message.assign(text)) {
+        Downgrade d;
+        d.converted = 1;
+        d.left = m.tlvs.count();
+        return d;
+      }
+    }
+  }
+  return express(m, reference);
 }
 
 }  // namespace smpp

@@ -24,11 +24,17 @@ struct Downgrade {
   bool became_submit = false;  // a data_sm rewritten as submit_sm
   // Segmented: the PDU became the first part; these are the others, in order.
   std::vector<SubmitSm> more;
+  std::vector<DeliverSm> more_deliveries;  // the same, for express_delivery_for_v33
 };
 
 // Rewrites a submit_sm or data_sm in place for a 3.3 peer. Other PDUs are left as they are.
 // On a refusal the PDU is unchanged.
 // `reference`: the concatenation reference should it be segmented (its low 8 bits are used).
 Downgrade express_for_v33(Pdu& pdu, uint16_t reference = 0);
+
+// The same for a deliver_sm towards a 3.3 client (an MO, a receipt). A receipt that carries its
+// facts only in TLVs (receipted_message_id, message_state) gets the standard receipt text in
+// short_message, so that a 3.3 client can read it.
+Downgrade express_delivery_for_v33(DeliverSm& m, uint16_t reference = 0);
 
 }  // namespace smpp

@@ -316,6 +316,36 @@ test('an SMSC without sc_interface_version and an explicit bind.version: TLVs pa
     }
   });
 
+test('a 3.3 client is sent an MO\'s message_payload as short_message, segmented when long',
+  async () => {
+    const smsc = await h.startSmsc();
+    try {
+      const cfg = config([smsc], { extra: {
+        mo_routes: [{ name: 'shortcode', match: { destination_addr: '12345' }, client: 'alice' }],
+      } });
+      await h.withSmppd(cfg, async (d) => {
+        await h.upstreamsBound(d);
+        const c = await h.connect(d.port);
+        const resp = await h.request(c, 'bind_receiver',
+          { ...alice, interface_version: 0x33 });
+        assert.strictEqual(resp.command_status, 0);
+        const got = h.receipts(c);
+        const mo = { source_addr: '+258841234567', destination_addr: '12345' };
+        smsc.mo({ ...mo, message_payload: Buffer.from('a short MO in the payload TLV') });
+        await h.waitUntil(() => got.length === 1, 5000, 'the MO');
+        assert.strictEqual(text(got[0]), 'a short MO in the payload TLV');
+        const long = 'C'.repeat(160) + 'D'.repeat(140);
+        smsc.mo({ ...mo, message_payload: Buffer.from(long) });
+        await h.waitUntil(() => got.length === 3, 5000, 'both parts of the long MO');
+        assert.ok(got.slice(1).every((p) => (p.esm_class & 0x40) === 0x40));
+        assert.strictEqual(text(got[1]) + text(got[2]), long);
+        c.on('unbind', (pdu) => c.send(pdu.response()));
+      });
+    } finally {
+      smsc.close();
+    }
+  });
+
 // ---- 8. log floods ----
 
 test('a flood of receipts for unknown ids is a few log lines and a count, not a line each',

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "smpp/receipt.hpp"
 #include "smpp/segment.hpp"
 #include "smpp/status.hpp"
 #include "smpp/tlv.hpp"
@@ -160,6 +161,42 @@ TEST(Downgrade, OtherTlvsAreLeftForTheVersionRules) {
   EXPECT_EQ(d.converted, 0u);
   EXPECT_EQ(d.left, 1u);
   EXPECT_EQ(p.as<SubmitSm>()->short_message.view(), "hello");
+}
+
+}  // namespace
+}  // namespace smpp
+
+namespace smpp {
+namespace {
+
+TEST(DowngradeDelivery, AReceiptToldInTlvsGetsItsText) {
+  DeliverSm m;
+  m.esm_class = 0x04;
+  m.tlvs.set(tlv::receipted_message_id, std::string_view("4F2A"));
+  m.tlvs.set(tlv::message_state, uint8_t{2});  // DELIVERED
+  const Downgrade d = express_delivery_for_v33(m);
+  ASSERT_EQ(d.status, status::ESME_ROK);
+  const auto r = parse_receipt_text(m.short_message.view());
+  ASSERT_TRUE(r.has_value()) << m.short_message.view();
+  EXPECT_EQ(r->id, "4F2A");
+  EXPECT_EQ(r->stat, "DELIVRD");
+}
+
+TEST(DowngradeDelivery, ALongMoIsSegmented) {
+  DeliverSm m;
+  m.source_addr.assign("+258841234567");
+  m.destination_addr.assign("12345");
+  const std::vector<uint8_t> text(300, 'y');
+  m.tlvs.set(tlv::message_payload, text);
+  const Downgrade d = express_delivery_for_v33(m, 9);
+  ASSERT_EQ(d.status, status::ESME_ROK);
+  ASSERT_EQ(d.more_deliveries.size(), 1u);
+  EXPECT_EQ(m.esm_class & 0x40, 0x40);
+  EXPECT_EQ(d.more_deliveries[0].destination_addr.view(), "12345");
+  const Udh udh = parse_udh(d.more_deliveries[0].short_message.bytes());
+  ASSERT_TRUE(udh.concat.has_value());
+  EXPECT_EQ(udh.concat->seq, 2);
+  EXPECT_EQ(udh.concat->reference, 9);
 }
 
 }  // namespace
