@@ -109,41 +109,21 @@ uint64_t ip_key(const session::tcp::endpoint& remote) {
 }
 
 // Lines a peer can make smppd write at will (log_aggregate.hpp): one per interval and a count.
-log::Aggregated& no_route_log() {
-  static log::Aggregated a(log::Level::info, "messages without a route");
-  return a;
-}
-log::Aggregated& upstream_down_log() {
-  static log::Aggregated a(log::Level::warn, "messages to an upstream that is not running");
-  return a;
-}
-log::Aggregated& outcome_unknown_log() {
-  static log::Aggregated a(log::Level::warn, "messages whose outcome is unknown");
-  return a;
-}
-log::Aggregated& late_response_log() {
-  static log::Aggregated a(log::Level::warn, "late responses");
-  return a;
-}
-log::Aggregated& receipt_without_id_log() {
-  static log::Aggregated a(log::Level::warn, "receipts without a message id");
-  return a;
-}
-log::Aggregated& receipt_unmatched_log() {
-  static log::Aggregated a(log::Level::warn, "receipts matching no message");
-  return a;
-}
-log::Aggregated& receipt_queue_full_log() {
-  static log::Aggregated a(log::Level::warn, "deliveries refused for a full client queue");
-  return a;
-}
-log::Aggregated& receipt_dropped_log() {
-  static log::Aggregated a(log::Level::error, "receipts dropped");
-  return a;
-}
-log::Aggregated& mo_unrouted_log() {
-  static log::Aggregated a(log::Level::warn, "MO messages without a mo_route");
-  return a;
+struct PeerLines {
+  log::Aggregated no_route{log::Level::info, "messages without a route"};
+  log::Aggregated upstream_down{log::Level::warn, "messages to an upstream that is not running"};
+  log::Aggregated outcome_unknown{log::Level::warn, "messages whose outcome is unknown"};
+  log::Aggregated late_response{log::Level::warn, "late responses"};
+  log::Aggregated receipt_without_id{log::Level::warn, "receipts without a message id"};
+  log::Aggregated receipt_unmatched{log::Level::warn, "receipts matching no message"};
+  log::Aggregated receipt_queue_full{log::Level::warn,
+                                     "deliveries refused for a full client queue"};
+  log::Aggregated receipt_dropped{log::Level::error, "receipts dropped"};
+  log::Aggregated mo_unrouted{log::Level::warn, "MO messages without a mo_route"};
+};
+PeerLines& peer_lines() {
+  static PeerLines lines;
+  return lines;
 }
 
 // On the client session's thread: at once when already there (the upstream connection runs on
@@ -306,11 +286,11 @@ void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& reques
   }
   if (target == nullptr) {
     if (decision.matched()) {
-      upstream_down_log()("client {}: upstream '{}' of route {} is not running", state.system_id,
-                          decision.upstream, decision.route_name);
+      peer_lines().upstream_down("client {}: upstream '{}' of route {} is not running",
+                                 state.system_id, decision.upstream, decision.route_name);
     } else {
-      no_route_log()("client {}: no route for {} to '{}': ESME_RINVDSTADR", state.system_id,
-                     smpp::command_name(cmd), facts.destination_addr);
+      peer_lines().no_route("client {}: no route for {} to '{}': ESME_RINVDSTADR", state.system_id,
+                            smpp::command_name(cmd), facts.destination_addr);
     }
     counters_.add("smppd_messages_rejected_total",
                   {{"client", state.system_id},
@@ -351,7 +331,7 @@ void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& reques
       // id is kept so that the message's receipt still reaches the client (with smppd's id).
       const uint32_t status = resp != nullptr ? resp->command_status : st::ESME_RSYSERR;
       const std::string_view smsc_id = resp != nullptr ? response_message_id(*resp) : "";
-      late_response_log()(
+      peer_lines().late_response(
           "upstream {} ({}): late {} for a message of {} (after timeouts.response; the client "
           "was answered ESME_RSYSERR): {}{}{}",
           upstream, host, resp != nullptr ? smpp::command_name(resp->command_id()) : "response",
@@ -380,7 +360,7 @@ void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& reques
       }
     } else {
       if (r == upstream::Result::timeout) {
-        outcome_unknown_log()(
+        peer_lines().outcome_unknown(
             "upstream {} ({}): no response for a message of {}: its outcome is unknown", upstream,
             host, client.view());
       }
@@ -422,7 +402,8 @@ uint32_t Gateway::deliver_receipt(upstream::Pool& pool, smpp::Pdu& pdu) {
   if (const auto* d = pdu.as<smpp::DeliverSm>()) receipt = smpp::receipt_key(*d);
   if (const auto* d = pdu.as<smpp::DataSm>()) receipt = smpp::receipt_key(*d);
   if (!receipt) {
-    receipt_without_id_log()("upstream {}: a delivery receipt without a message id", pool.name());
+    peer_lines().receipt_without_id("upstream {}: a delivery receipt without a message id",
+                                    pool.name());
     counters_.add("smppd_receipts_unmatched_total", {{"upstream", pool.name()}});
     return st::ESME_ROK;
   }
@@ -470,8 +451,8 @@ std::optional<uint32_t> Gateway::forward_receipt(std::string_view upstream, std:
   // A held receipt (attempt > 0) was answered ESME_ROK already: it is queued beyond the
   // queue's bound (up to twice it).
   if (!clients_.deliver(record->client.view(), std::move(out), attempt > 0)) {
-    receipt_queue_full_log()("client {}: receipt queue full; upstream {} will retry",
-                             record->client.view(), upstream);
+    peer_lines().receipt_queue_full("client {}: receipt queue full; upstream {} will retry",
+                                    record->client.view(), upstream);
     counters_.add("smppd_deliveries_refused_total",
                   {{"client", record->client.view()}, {"reason", "queue_full"}});
     return st::ESME_RMSGQFUL;
@@ -491,8 +472,8 @@ void Gateway::hold_receipt(std::string upstream, std::string id, smpp::MessageSt
       std::chrono::seconds(1), std::chrono::seconds(3)};
   if (attempt >= static_cast<int>(kDelays.size()) || stopping_.load() || executors_.empty()) {
     held_count_.fetch_sub(1, std::memory_order_relaxed);
-    receipt_unmatched_log()("upstream {}: a delivery receipt for id '{}' matches no message",
-                            upstream, id);
+    peer_lines().receipt_unmatched("upstream {}: a delivery receipt for id '{}' matches no message",
+                                   upstream, id);
     counters_.add("smppd_receipts_unmatched_total", {{"upstream", upstream}});
     return;
   }
@@ -512,7 +493,7 @@ void Gateway::hold_receipt(std::string upstream, std::string id, smpp::MessageSt
     if (ec) {
       // Stopping: the SMSC was told ESME_ROK and nothing keeps it past the exit (no store yet).
       held_count_.fetch_sub(1, std::memory_order_relaxed);
-      receipt_dropped_log()(
+      peer_lines().receipt_dropped(
           "upstream {}: receipt for '{}' dropped: smppd stops before its "
           "message is known",
           upstream, id);
@@ -525,8 +506,8 @@ void Gateway::hold_receipt(std::string upstream, std::string id, smpp::MessageSt
       if (*status != st::ESME_ROK) {
         // Its client's queue is at twice its bound (no receiver for a long time): the SMSC
         // was told ESME_ROK, so this one is lost — said and counted.
-        receipt_dropped_log()("upstream {}: receipt for '{}' dropped: its client's queue is full",
-                              upstream, id);
+        peer_lines().receipt_dropped(
+            "upstream {}: receipt for '{}' dropped: its client's queue is full", upstream, id);
         counters_.add("smppd_receipts_dropped_total",
                       {{"upstream", upstream}, {"reason", "queue_full"}});
       }
@@ -552,8 +533,8 @@ uint32_t Gateway::deliver_mo(upstream::Pool& pool, smpp::Pdu& pdu) {
   }
   const router::MoDecision decision = mo_router_.route(facts);
   if (!decision.matched()) {
-    mo_unrouted_log()("upstream {}: MO to '{}' matches no mo_route", pool.name(),
-                      facts.destination_addr);
+    peer_lines().mo_unrouted("upstream {}: MO to '{}' matches no mo_route", pool.name(),
+                             facts.destination_addr);
     counters_.add("smppd_mo_unrouted_total", {{"upstream", pool.name()}});
     return st::ESME_RINVDSTADR;
   }
