@@ -67,6 +67,11 @@ const config::ClientConfig* ClientDirectory::find(std::string_view system_id) co
   return e ? &e->config : nullptr;
 }
 
+bool ClientDirectory::pins_address(const config::ClientConfig& client,
+                                   std::span<const uint8_t> peer) {
+  return !client.allowed_ips.empty() && address_allowed(client, peer);
+}
+
 AuthResult ClientDirectory::authenticate(std::string_view system_id, std::string_view password,
                                          std::span<const uint8_t> peer,
                                          config::BindType bind_type) const {
@@ -88,6 +93,15 @@ AuthResult ClientDirectory::authenticate(std::string_view system_id, std::string
     return refuse(st::ESME_RBINDFAIL, reason::kBindTypeNotAllowed);
   }
   return {st::ESME_ROK, {}, &e->config};
+}
+
+uint32_t bind_failure_reply(uint32_t status, config::BindFailureStatus mode) {
+  namespace st = smpp::status;
+  if (mode == config::BindFailureStatus::uniform &&
+      (status == st::ESME_RINVSYSID || status == st::ESME_RINVPASWD)) {
+    return st::ESME_RBINDFAIL;
+  }
+  return status;
 }
 
 }  // namespace smppd::auth

@@ -19,6 +19,10 @@ inline constexpr std::string_view kUnknownSystemId = "unknown_system_id";
 inline constexpr std::string_view kWrongPassword = "wrong_password";
 inline constexpr std::string_view kClientIpNotAllowed = "client_ip_not_allowed";
 inline constexpr std::string_view kBindTypeNotAllowed = "bind_type_not_allowed";
+// Refused before the password is checked (AuthFailureThrottle): too many failed binds from the
+// peer's address, or for the system_id from addresses it does not trust.
+inline constexpr std::string_view kIpLocked = "ip_locked";
+inline constexpr std::string_view kSystemIdLocked = "system_id_locked";
 }  // namespace reason
 
 struct AuthResult {
@@ -58,6 +62,10 @@ class ClientDirectory {
   const config::ClientConfig* find(std::string_view system_id) const;
   size_t size() const { return entries_.size(); }
 
+  // Whether the client's allowed_ips is not empty and holds `peer`: the operator has said that
+  // this address is the client's (AuthFailureThrottle trusts it for the client).
+  static bool pins_address(const config::ClientConfig& client, std::span<const uint8_t> peer);
+
  private:
   using Digest = std::array<uint8_t, 32>;
   struct Entry {
@@ -75,5 +83,10 @@ class ClientDirectory {
   std::unordered_map<std::string, size_t, StringHash, std::equal_to<>> index_;
   Digest dummy_digest_;
 };
+
+// The command_status to answer a refused bind with, given the listener's bind_failure_status:
+// `uniform` answers ESME_RBINDFAIL where `specific` would tell an unknown system_id
+// (ESME_RINVSYSID) from a wrong password (ESME_RINVPASWD); every other status is kept.
+uint32_t bind_failure_reply(uint32_t status, config::BindFailureStatus mode);
 
 }  // namespace smppd::auth

@@ -93,14 +93,26 @@ struct GrpcSettings {
   Duration keepalive_timeout = 10s;
 };
 
+// What a failed bind is answered with (smpp listeners). `specific`: ESME_RINVSYSID for an unknown
+// system_id, ESME_RINVPASWD for a wrong password, ESME_RBINDFAIL otherwise. `uniform`:
+// ESME_RBINDFAIL for every authentication failure, so that a peer cannot tell which system_ids
+// exist (the log and the metric still give the real reason).
+enum class BindFailureStatus { specific, uniform };
+
 struct ListenerConfig {
   std::string name;  // default: "<type>-<index>"
   ListenerType type = ListenerType::smpp;
   HostPort address;  // port 0 lets the system pick (tests)
   TlsConfig tls;
+  // Connection limits; 0: unlimited. "Per IP" is per IPv4 address or per IPv6 /64. A connection
+  // is unbound from its accept until its bind succeeds: the unbound limits keep peers without
+  // credentials (idle floods, password guessers) from holding the slots that clients bind in.
   uint32_t max_connections = 10000;
-  uint32_t max_connections_per_ip = 0;      // 0: unlimited
-  uint32_t max_connections_per_client = 0;  // 0: unlimited
+  uint32_t max_connections_per_ip = 100;
+  uint32_t max_connections_per_client = 0;
+  uint32_t max_unbound_connections = 1000;
+  uint32_t max_unbound_connections_per_ip = 10;
+  BindFailureStatus bind_failure_status = BindFailureStatus::specific;  // smpp
   ListenerTimeouts timeouts;
   ListenerSmpp smpp;  // type smpp
   ListenerRateLimit rate_limit;

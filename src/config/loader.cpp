@@ -453,6 +453,11 @@ ListenerConfig read_listener(Context& ctx, const YAML::Node& node, std::size_t i
   read_u32(m, "max_connections", l.max_connections, 1);
   read_u32(m, "max_connections_per_ip", l.max_connections_per_ip);
   read_u32(m, "max_connections_per_client", l.max_connections_per_client);
+  read_u32(m, "max_unbound_connections", l.max_unbound_connections);
+  read_u32(m, "max_unbound_connections_per_ip", l.max_unbound_connections_per_ip);
+  read_enum(m, "bind_failure_status", l.bind_failure_status,
+            Names<BindFailureStatus>{{"specific", BindFailureStatus::specific},
+                                     {"uniform", BindFailureStatus::uniform}});
   {
     Map t(ctx, m.get("timeouts"), "timeouts of " + m.what());
     read(t, "read", l.timeouts.read);

@@ -17,8 +17,10 @@ struct ListenerCounts {
   ConnectionLimits::Limits limits;
   const std::shared_ptr<ClientSessionCounter> clients;
   uint32_t total = 0;
+  uint32_t unbound = 0;
   // Only keys with a count above zero are kept, so that the maps hold live peers and clients.
   std::unordered_map<PeerKey, uint32_t, PeerKey::Hash> per_ip;
+  std::unordered_map<PeerKey, uint32_t, PeerKey::Hash> unbound_per_ip;
   std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> per_client;
 };
 
@@ -86,7 +88,8 @@ ConnectionLease::ConnectionLease(ConnectionLease&& other) noexcept
     : counts_(std::move(other.counts_)),
       peer_(other.peer_),
       client_(std::move(other.client_)),
-      has_client_(std::exchange(other.has_client_, false)) {
+      has_client_(std::exchange(other.has_client_, false)),
+      unbound_(std::exchange(other.unbound_, false)) {
   other.client_.clear();
 }
 
@@ -98,6 +101,7 @@ ConnectionLease& ConnectionLease::operator=(ConnectionLease&& other) noexcept {
     client_ = std::move(other.client_);
     other.client_.clear();
     has_client_ = std::exchange(other.has_client_, false);
+    unbound_ = std::exchange(other.unbound_, false);
   }
   return *this;
 }
@@ -127,6 +131,12 @@ std::optional<std::string_view> ConnectionLease::attach_client(std::string_view 
   }
   client_ = system_id;
   has_client_ = true;
+  if (unbound_) {
+    decrement(counts_->unbound_per_ip, peer_);
+    assert(counts_->unbound > 0);
+    if (counts_->unbound > 0) --counts_->unbound;
+    unbound_ = false;
+  }
   return std::nullopt;
 }
 
@@ -149,7 +159,13 @@ void ConnectionLease::release() {
     decrement(counts_->per_ip, peer_);
     assert(counts_->total > 0);
     if (counts_->total > 0) --counts_->total;
+    if (unbound_) {
+      decrement(counts_->unbound_per_ip, peer_);
+      assert(counts_->unbound > 0);
+      if (counts_->unbound > 0) --counts_->unbound;
+    }
   }
+  unbound_ = false;
   counts_.reset();
 }
 
@@ -157,7 +173,8 @@ void ConnectionLease::release() {
 
 ConnectionLimits::Limits ConnectionLimits::Limits::of(const config::ListenerConfig& listener) {
   return {listener.max_connections, listener.max_connections_per_ip,
-          listener.max_connections_per_client};
+          listener.max_connections_per_client, listener.max_unbound_connections,
+          listener.max_unbound_connections_per_ip};
 }
 
 ConnectionLimits::ConnectionLimits(Limits limits, std::shared_ptr<ClientSessionCounter> clients)
@@ -167,18 +184,27 @@ ConnectionLimits::ConnectionLimits(Limits limits, std::shared_ptr<ClientSessionC
 ConnectionLimits::~ConnectionLimits() = default;
 
 Admission ConnectionLimits::acquire_connection(std::span<const uint8_t> peer) {
-  PeerKey key = PeerKey::of(peer);
+  const PeerKey key = PeerKey::block_of(peer);
   std::lock_guard lock(counts_->mutex);
-  if (!within(counts_->total, counts_->limits.total)) {
-    return {ConnectionLease(), reason::kMaxConnections};
+  const ConnectionLimits::Limits& limits = counts_->limits;
+  if (!within(counts_->total, limits.total)) return {ConnectionLease(), reason::kMaxConnections};
+  if (!within(counts_->unbound, limits.unbound)) {
+    return {ConnectionLease(), reason::kMaxUnboundConnections};
   }
-  uint32_t& from_peer = counts_->per_ip[key];
-  if (!within(from_peer, counts_->limits.per_ip)) {
+  // Looked up without inserting: a refused peer must leave no key behind.
+  if (!within(count_in(counts_->per_ip, key), limits.per_ip)) {
     return {ConnectionLease(), reason::kMaxConnectionsPerIp};
   }
-  ++from_peer;
+  if (!within(count_in(counts_->unbound_per_ip, key), limits.unbound_per_ip)) {
+    return {ConnectionLease(), reason::kMaxUnboundConnectionsPerIp};
+  }
+  ++counts_->per_ip[key];
+  ++counts_->unbound_per_ip[key];
   ++counts_->total;
-  return {ConnectionLease(counts_, key), {}};
+  ++counts_->unbound;
+  ConnectionLease lease(counts_, key);
+  lease.unbound_ = true;
+  return {std::move(lease), {}};
 }
 
 void ConnectionLimits::set_limits(Limits limits) {
@@ -193,7 +219,17 @@ uint32_t ConnectionLimits::connections() const {
 
 uint32_t ConnectionLimits::connections_from(std::span<const uint8_t> peer) const {
   std::lock_guard lock(counts_->mutex);
-  return count_in(counts_->per_ip, PeerKey::of(peer));
+  return count_in(counts_->per_ip, PeerKey::block_of(peer));
+}
+
+uint32_t ConnectionLimits::unbound_connections() const {
+  std::lock_guard lock(counts_->mutex);
+  return counts_->unbound;
+}
+
+uint32_t ConnectionLimits::unbound_connections_from(std::span<const uint8_t> peer) const {
+  std::lock_guard lock(counts_->mutex);
+  return count_in(counts_->unbound_per_ip, PeerKey::block_of(peer));
 }
 
 uint32_t ConnectionLimits::client_sessions(std::string_view system_id) const {

@@ -1,6 +1,12 @@
 // Counts of open connections and bound sessions, checked when a peer connects and when it binds
 // (never per message), each count held by an RAII lease so that it cannot leak.
 //
+// A connection counts as *unbound* from its accept until its bind succeeds (attach_client), and
+// is held to `max_unbound_connections` (the listener) and `max_unbound_connections_per_ip`
+// besides `max_connections` and `max_connections_per_ip`: whoever has no credentials can hold
+// only a few slots, and never those that clients need to bind. "Per IP" is per IPv4 address or
+// per IPv6 /64 (PeerKey::block_of): one subscriber usually holds a whole /64.
+//
 // Two scopes of client limit:
 //  - a listener's `max_connections_per_client` counts a system_id's sessions on that listener:
 //    it lives in the listener's ConnectionLimits;
@@ -83,7 +89,9 @@ class ConnectionLease {
   // the client's own `client_max_connections` (0: unlimited; from its ClientConfig). Returns
   // std::nullopt when counted, otherwise the reason (reason::kMaxConnectionsPerClient,
   // reason::kClientMaxConnections) and nothing is counted. A lease holds one client: attaching
-  // again first gives back the previous one. The lease must not be empty.
+  // again first gives back the previous one. Once counted, the connection is bound: it no longer
+  // counts as unbound, for good (detach_client is an unbind, and the session closes after it).
+  // The lease must not be empty.
   [[nodiscard]] std::optional<std::string_view> attach_client(std::string_view system_id,
                                                               uint32_t client_max_connections);
   // Gives back the client's counts and keeps the connection's (an unbind without a close).
@@ -93,6 +101,7 @@ class ConnectionLease {
 
   bool has_client() const { return has_client_; }
   const std::string& client() const { return client_; }  // empty without a client
+  bool unbound() const { return unbound_; }  // counted as unbound (no client attached yet)
 
  private:
   friend class ConnectionLimits;
@@ -102,6 +111,7 @@ class ConnectionLease {
   PeerKey peer_;
   std::string client_;
   bool has_client_ = false;
+  bool unbound_ = false;
 };
 
 // The outcome of ConnectionLimits::acquire_connection: a lease, or the reason there is none.
@@ -116,9 +126,11 @@ class ConnectionLimits {
  public:
   // 0 means unlimited.
   struct Limits {
-    uint32_t total = 0;       // max_connections
-    uint32_t per_ip = 0;      // max_connections_per_ip
-    uint32_t per_client = 0;  // max_connections_per_client
+    uint32_t total = 0;           // max_connections
+    uint32_t per_ip = 0;          // max_connections_per_ip
+    uint32_t per_client = 0;      // max_connections_per_client
+    uint32_t unbound = 0;         // max_unbound_connections
+    uint32_t unbound_per_ip = 0;  // max_unbound_connections_per_ip
     static Limits of(const config::ListenerConfig& listener);
   };
 
@@ -130,8 +142,10 @@ class ConnectionLimits {
   ~ConnectionLimits();
 
   // Counts a connection from `peer` (4 or 16 bytes, network order; an IPv4-mapped IPv6 address
-  // counts as its IPv4 address) unless it would exceed max_connections (reason::kMaxConnections)
-  // or max_connections_per_ip (reason::kMaxConnectionsPerIp).
+  // counts as its IPv4 address, an IPv6 address as its /64), as unbound, unless it would exceed,
+  // checked in this order, max_connections (reason::kMaxConnections), max_unbound_connections
+  // (reason::kMaxUnboundConnections), max_connections_per_ip (reason::kMaxConnectionsPerIp) or
+  // max_unbound_connections_per_ip (reason::kMaxUnboundConnectionsPerIp).
   Admission acquire_connection(std::span<const uint8_t> peer);
 
   // New limits (a configuration reload) apply to later acquisitions and attachments; connections
@@ -140,9 +154,11 @@ class ConnectionLimits {
 
   uint32_t connections() const;
   uint32_t connections_from(std::span<const uint8_t> peer) const;
+  uint32_t unbound_connections() const;
+  uint32_t unbound_connections_from(std::span<const uint8_t> peer) const;
   uint32_t client_sessions(std::string_view system_id) const;  // on this listener
-  size_t tracked_peers() const;                                // addresses with a connection
-  size_t tracked_clients() const;                              // system_ids with a session here
+  size_t tracked_peers() const;    // addresses (IPv6: /64 blocks) with a connection
+  size_t tracked_clients() const;  // system_ids with a session here
 
  private:
   std::shared_ptr<detail::ListenerCounts> counts_;

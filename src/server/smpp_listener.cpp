@@ -95,28 +95,52 @@ class ClientHandler final : public session::SessionHandler {
       status = st::ESME_RTHROTTLED;
       reason = "bind_rate";
     } else {
-      const auth::AuthResult result = ctx.clients->authenticate(
-          bind.system_id, bind.password, peer.view(), bind_type(bind.command));
-      if (!result.ok()) {
-        status = result.command_status;
-        reason = result.reason;
-        // Slow down whoever guesses passwords: the reply waits longer after each failure.
-        const auto delay = ctx.auth_failures->record_failure(peer.view(), now);
-        if (delay.count() > 0) {
-          bind_delay_.emplace(s.executor(), delay);
-          co_await bind_delay_->async_wait(nothrow);
-          bind_delay_.reset();
-        }
+      // Password guessing is limited in attempts, not only in replies: past its limits a peer
+      // (or a system_id, for peers it does not trust) is refused before the password is checked.
+      auto& failures = *ctx.auth_failures;
+      const config::ClientConfig* known = ctx.clients->find(bind.system_id);
+      const auto attempt = failures.begin_attempt(
+          peer.view(), bind.system_id, known != nullptr,
+          known && auth::ClientDirectory::pins_address(*known, peer.view()), now);
+      std::chrono::milliseconds delay{0};
+      using Verdict = auth::AuthFailureThrottle::Verdict;
+      if (attempt.verdict == Verdict::peer_locked) {
+        status = st::ESME_RBINDFAIL;
+        reason = auth::reason::kIpLocked;
+      } else if (attempt.verdict == Verdict::client_locked) {
+        status = st::ESME_RBINDFAIL;
+        reason = auth::reason::kSystemIdLocked;
+        delay = attempt.reply_delay;
       } else {
-        ctx.auth_failures->record_success(peer.view());
-        client = result.client;
-        if (auto refused = lease_.attach_client(client->system_id, client->max_connections)) {
-          status = st::ESME_RBINDFAIL;
-          reason = *refused;
+        const auth::AuthResult result = ctx.clients->authenticate(
+            bind.system_id, bind.password, peer.view(), bind_type(bind.command));
+        // A right password is no guess, even when the bind type is not allowed.
+        if (result.ok() || result.reason == auth::reason::kBindTypeNotAllowed) {
+          failures.record_success(peer.view(), bind.system_id, attempt, now);
+        } else {
+          failures.record_failure(peer.view(), bind.system_id, attempt,
+                                  result.reason == auth::reason::kWrongPassword, now);
         }
+        if (!result.ok()) {
+          status = result.command_status;
+          reason = result.reason;
+          delay = attempt.reply_delay;  // slows whoever guesses one at a time
+        } else {
+          client = result.client;
+          if (auto refused = lease_.attach_client(client->system_id, client->max_connections)) {
+            status = st::ESME_RBINDFAIL;
+            reason = *refused;
+          }
+        }
+      }
+      if (delay.count() > 0) {
+        bind_delay_.emplace(s.executor(), delay);
+        co_await bind_delay_->async_wait(nothrow);
+        bind_delay_.reset();
       }
     }
     if (status != st::ESME_ROK) {
+      status = auth::bind_failure_reply(status, listener_->config().bind_failure_status);
       log::info("listener {}: session {} from {}: bind_{} as '{}' refused: {} ({:#x})",
                 listener_->name(), s.id(), endpoint_text(s.remote()), bind_mode(bind.command),
                 bind.system_id, reason, status);

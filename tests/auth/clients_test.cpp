@@ -149,4 +149,35 @@ TEST(AuthReasons, AreTheStableLabels) {
   EXPECT_EQ(reason::kWrongPassword, "wrong_password");
   EXPECT_EQ(reason::kClientIpNotAllowed, "client_ip_not_allowed");
   EXPECT_EQ(reason::kBindTypeNotAllowed, "bind_type_not_allowed");
+  EXPECT_EQ(reason::kIpLocked, "ip_locked");
+  EXPECT_EQ(reason::kSystemIdLocked, "system_id_locked");
+}
+
+TEST(ClientDirectory, PinsOnlyAddressesItsOwnAllowedIpsHold) {
+  auto dir = directory();
+  EXPECT_TRUE(ClientDirectory::pins_address(*dir.find("bank"), ip("10.1.2.3")));
+  EXPECT_TRUE(ClientDirectory::pins_address(*dir.find("bank"), ip("::ffff:10.1.2.3")));
+  EXPECT_FALSE(ClientDirectory::pins_address(*dir.find("bank"), ip("192.0.2.1")));
+  // No allowed_ips: every address may bind, none is pinned.
+  EXPECT_FALSE(ClientDirectory::pins_address(*dir.find("acme"), ip("192.0.2.1")));
+}
+
+TEST(BindFailureReply, UniformHidesWhichSystemIdsExist) {
+  using smppd::config::BindFailureStatus;
+  auto dir = directory();
+  const auto unknown = dir.authenticate("mallory", "x", ip("192.0.2.1"), BindType::transceiver);
+  const auto wrong = dir.authenticate("acme", "x", ip("192.0.2.1"), BindType::transceiver);
+  const auto elsewhere = dir.authenticate("bank", "x", ip("192.0.2.1"), BindType::transmitter);
+  EXPECT_EQ(bind_failure_reply(unknown.command_status, BindFailureStatus::specific),
+            status::ESME_RINVSYSID);
+  EXPECT_EQ(bind_failure_reply(wrong.command_status, BindFailureStatus::specific),
+            status::ESME_RINVPASWD);
+  for (const auto& r : {unknown, wrong, elsewhere}) {
+    EXPECT_EQ(bind_failure_reply(r.command_status, BindFailureStatus::uniform),
+              status::ESME_RBINDFAIL)
+        << r.reason;
+  }
+  // Statuses that say nothing about system_ids are kept.
+  EXPECT_EQ(bind_failure_reply(status::ESME_RTHROTTLED, BindFailureStatus::uniform),
+            status::ESME_RTHROTTLED);
 }

@@ -440,3 +440,37 @@ TEST(Loader, InvalidYamlAndMissingFile) {
   ASSERT_EQ(missing.errors.size(), 1u);
   EXPECT_TRUE(has(missing.errors[0].message, "cannot open"));
 }
+
+TEST(Loader, ListenerAdmissionKeys) {
+  auto defaults = load(kBase);
+  ASSERT_TRUE(defaults.ok()) << dump(defaults);
+  const auto& d = defaults.config->listeners.at(0);
+  EXPECT_EQ(d.max_connections, 10000u);
+  EXPECT_EQ(d.max_connections_per_ip, 100u);
+  EXPECT_EQ(d.max_unbound_connections, 1000u);
+  EXPECT_EQ(d.max_unbound_connections_per_ip, 10u);
+  EXPECT_EQ(d.bind_failure_status, BindFailureStatus::specific);
+
+  auto set = load(R"(listeners:
+  - type: smpp
+    address: :2775
+    max_connections_per_ip: 0
+    max_unbound_connections: 50
+    max_unbound_connections_per_ip: 2
+    bind_failure_status: uniform
+)");
+  ASSERT_TRUE(set.ok()) << dump(set);
+  const auto& l = set.config->listeners.at(0);
+  EXPECT_EQ(l.max_connections_per_ip, 0u);
+  EXPECT_EQ(l.max_unbound_connections, 50u);
+  EXPECT_EQ(l.max_unbound_connections_per_ip, 2u);
+  EXPECT_EQ(l.bind_failure_status, BindFailureStatus::uniform);
+
+  auto bad = only_error(R"(listeners:
+  - type: smpp
+    address: :2775
+    bind_failure_status: vague
+)");
+  EXPECT_EQ(bad.line, 4);
+  EXPECT_TRUE(has(bad.message, "expected one of: specific, uniform")) << bad.message;
+}

@@ -7,6 +7,8 @@
 
 const test = require('node:test');
 const assert = require('node:assert');
+const fs = require('node:fs');
+const net = require('node:net');
 const h = require('./daemon_harness');
 
 const { status: st, ids } = h;
@@ -189,6 +191,102 @@ test('a client\'s max_connections 1 counts its sessions on every listener', asyn
       bob.password);
     bobOnB.destroy();
     onA.destroy();
+  });
+});
+
+// ---- unbound connections (issue 11, defect 7) ----
+
+// smppd's resident memory in KiB, from /proc.
+function rssKiB(d) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${d.child.pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
+// Opens `n` plain connections from 127.0.0.1 that send nothing, `batch` at a time, as an
+// attacker holding slots would. Resolves with the sockets (those smppd refused are closed).
+async function idleFlood(port, n, batch = 500) {
+  const sockets = [];
+  for (let i = 0; i < n; i += batch) {
+    await Promise.all(Array.from({ length: Math.min(batch, n - i) }, () => new Promise((resolve) => {
+      const s = net.connect({ host: '127.0.0.1', port });
+      sockets.push(s);
+      s.on('error', () => {});  // a refused connection may be reset
+      s.once('connect', resolve);
+      s.once('close', resolve);
+    })));
+  }
+  return sockets;
+}
+
+test('10,000 idle connections from one address with the default limits: 10 are admitted, ' +
+  'another address still connects and binds, the refusals are counted', async (t) => {
+  if (!(await secondLoopback)) {
+    t.skip('127.0.0.2 cannot be used as a local address here');
+    return;
+  }
+  // Only the defaults: max_connections 10000, max_connections_per_ip 100,
+  // max_unbound_connections 1000, max_unbound_connections_per_ip 10.
+  const d = await h.startSmppd(config({ timeouts: { bind: '2m' } }));
+  let sockets = [];
+  try {
+    const before = rssKiB(d);
+    const started = h.now();
+    sockets = await idleFlood(d.port, 10000);
+    const flooded = h.now() - started;
+    await h.waitUntil(() => sockets.filter((s) => !s.destroyed).length <= 10, 10000,
+      'the refused connections to close');
+    const peak = rssKiB(d);
+    assert.strictEqual(sockets.filter((s) => !s.destroyed).length, 10);
+    // The attacker reconnecting at once gets nowhere either.
+    await refused(d.port);
+    const s = await h.bound(d.port, 'bind_transceiver', alice.system_id, alice.password,
+      { localAddress: '127.0.0.2' });
+    s.destroy();
+    await d.waitFor(/connection from 127\.0\.0\.1:\d+ refused: max_unbound_connections_per_ip/);
+    process.stdout.write(`# flood of 10,000 idle connections in ${flooded} ms; smppd RSS ` +
+      `${before} KiB before, ${peak} KiB during (${rssKiB(d)} KiB after the bind)\n`);
+  } catch (e) {
+    d.kill();
+    throw e;
+  } finally {
+    for (const s of sockets) s.destroy();
+  }
+  const { code, counters } = await d.stop();
+  assert.strictEqual(code, 0);
+  assert.strictEqual(counters[
+    'smppd_connections_rejected_total{listener="smpp-in",reason="max_unbound_connections_per_ip"}'],
+  9991, JSON.stringify(counters));
+});
+
+test('max_unbound_connections 2: a third unbound connection is refused; a bind frees its slot',
+  async () => {
+    await h.withSmppd(config({ max_unbound_connections: 2, max_unbound_connections_per_ip: 0 }),
+      async (d) => {
+        const a = await admitted(d.port);
+        const s = await h.bound(d.port, 'bind_transceiver', alice.system_id, alice.password);
+        const c = await admitted(d.port);  // s is bound: it no longer counts
+        await refused(d.port);
+        await d.waitFor(/connection from 127\.0\.0\.1:\d+ refused: max_unbound_connections$/);
+        a.destroy();
+        await d.waitFor(/closed: peer closed the connection/);
+        const e = await admitted(d.port);
+        for (const x of [s, c, e]) x.destroy();
+      });
+  });
+
+test('max_unbound_connections_per_ip 1: a second unbound connection from 127.0.0.1 is refused, ' +
+  'a bound one does not count', async () => {
+  await h.withSmppd(config({ max_unbound_connections_per_ip: 1 }), async (d) => {
+    const s = await h.bound(d.port, 'bind_transceiver', alice.system_id, alice.password);
+    const a = await admitted(d.port);
+    await refused(d.port);
+    await d.waitFor(/connection from 127\.0\.0\.1:\d+ refused: max_unbound_connections_per_ip/);
+    if (await secondLoopback) {
+      const other = await admitted(d.port, { localAddress: '127.0.0.2' });
+      other.destroy();
+    }
+    s.destroy();
+    a.destroy();
   });
 });
 

@@ -120,6 +120,120 @@ test('repeated failed binds from one address are slowed down, logged and counted
     JSON.stringify(counters));
 });
 
+// Password guessing is limited in attempts, not only slowed in replies (issue 11, defect 6).
+// These listeners lift the connection limits per address, so that what is tested is the bind
+// throttle alone (the connection limits are tested in daemon_access.test.js).
+const guessable = {
+  max_connections_per_ip: 0, max_unbound_connections: 0, max_unbound_connections_per_ip: 0,
+};
+const secondLoopback = h.hasSecondLoopbackAddress();
+
+// `n` binds at once from `localAddress`, each on its own connection; resolves with the
+// bind_resp statuses.
+async function bindsAtOnce(port, n, credentials, localAddress = '127.0.0.1') {
+  return Promise.all(Array.from({ length: n }, async () => {
+    const s = await h.connect(port, { localAddress });
+    try {
+      const resp = await h.request(s, 'bind_transceiver', credentials, 20000);
+      return resp.command_status;
+    } finally {
+      s.destroy();
+    }
+  }));
+}
+
+const count = (statuses, status) => statuses.filter((x) => x === status).length;
+
+test('1,000 wrong-password binds at once from one address: 10 get to the password, the rest ' +
+  'are refused at once, and then even the right password is refused from there', async () => {
+  const d = await h.startSmppd(config(guessable));
+  let took;
+  try {
+    const started = h.now();
+    const statuses = await bindsAtOnce(d.port, 1000, { ...alice, password: 'guess' });
+    took = h.now() - started;
+    assert.strictEqual(count(statuses, st.ESME_RINVPASWD), 10, 'answered wrong password');
+    assert.strictEqual(count(statuses, st.ESME_RBINDFAIL), 990, 'refused before the check');
+    // The guesser learns nothing more: a right guess is refused too, without the check.
+    const s = await h.connect(d.port);
+    const right = await h.request(s, 'bind_transceiver', alice);
+    assert.strictEqual(right.command_status, st.ESME_RBINDFAIL);
+    s.destroy();
+    await d.waitFor(/from 127\.0\.0\.1:\d+: bind_transceiver as 'alice' refused: ip_locked \(0xd\)/);
+    // alice from another address binds: 10 failures do not lock her system_id (20 do).
+    if (await secondLoopback) {
+      const other = await h.bound(d.port, 'bind_transceiver', alice.system_id, alice.password,
+        { localAddress: '127.0.0.2' });
+      other.destroy();
+    }
+  } catch (e) {
+    d.kill();
+    throw e;
+  }
+  const { code, counters } = await d.stop();
+  assert.strictEqual(code, 0);
+  assert.strictEqual(
+    counters['smppd_binds_rejected_total{listener="smpp-in",reason="wrong_password"}'], 10,
+    JSON.stringify(counters));
+  assert.strictEqual(
+    counters['smppd_binds_rejected_total{listener="smpp-in",reason="ip_locked"}'], 991,
+    JSON.stringify(counters));
+  process.stdout.write(`# 1,000 parallel wrong-password binds: 10 password checks, all answered in ${took} ms\n`);
+});
+
+test('a success as one system_id does not clear the failures of another from that address',
+  async () => {
+    const bob = { system_id: 'bob', password: 'secret2' };
+    await h.withSmppd(config(guessable, [alice, bob]), async (d) => {
+      const nine = await bindsAtOnce(d.port, 9, { ...alice, password: 'guess' });
+      assert.deepStrictEqual(nine, Array(9).fill(st.ESME_RINVPASWD));
+      // bob binds from the same address (the guesser holds an account of its own).
+      const b = await h.bound(d.port, 'bind_transceiver', bob.system_id, bob.password);
+      b.destroy();
+      // The tenth failure for alice still locks the address...
+      const tenth = await bindsAtOnce(d.port, 1, { ...alice, password: 'guess' });
+      assert.deepStrictEqual(tenth, [st.ESME_RINVPASWD]);
+      // ...for bob too.
+      const locked = await bindsAtOnce(d.port, 1, bob);
+      assert.deepStrictEqual(locked, [st.ESME_RBINDFAIL]);
+      await d.waitFor(/bind_transceiver as 'bob' refused: ip_locked \(0xd\)/);
+    });
+  });
+
+test('20 addresses guessing one system_id lock it for new addresses, not where it binds from',
+  async (t) => {
+    if (!(await secondLoopback)) {
+      t.skip('127.0.0.2 and above cannot be used as local addresses here');
+      return;
+    }
+    await h.withSmppd(config(guessable), async (d) => {
+      // alice binds from 127.0.0.1: that address is trusted for her from now on.
+      const home = await h.bound(d.port, 'bind_transceiver', alice.system_id, alice.password);
+      home.destroy();
+      const guesses = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+        bindsAtOnce(d.port, 1, { ...alice, password: 'guess' }, `127.0.0.${10 + i}`)));
+      assert.deepStrictEqual(guesses.flat(), Array(20).fill(st.ESME_RINVPASWD));
+      const fresh = await bindsAtOnce(d.port, 1, alice, '127.0.0.30');
+      assert.deepStrictEqual(fresh, [st.ESME_RBINDFAIL]);
+      await d.waitFor(/from 127\.0\.0\.30:\d+: .*refused: system_id_locked \(0xd\)/);
+      const again = await h.bound(d.port, 'bind_transceiver', alice.system_id, alice.password);
+      again.destroy();
+    });
+  });
+
+test('bind_failure_status uniform: unknown system_id and wrong password both get ' +
+  'ESME_RBINDFAIL; the log keeps the reason', async () => {
+  await h.withSmppd(config({ bind_failure_status: 'uniform' }), async (d) => {
+    const unknown = await bindsAtOnce(d.port, 1, { system_id: 'mallory', password: 'x' });
+    const wrong = await bindsAtOnce(d.port, 1, { ...alice, password: 'x' });
+    assert.deepStrictEqual([...unknown, ...wrong], [st.ESME_RBINDFAIL, st.ESME_RBINDFAIL]);
+    await d.waitFor(/as 'mallory' refused: unknown_system_id \(0xd\)/);
+    await d.waitFor(/as 'alice' refused: wrong_password \(0xd\)/);
+    const ok = await h.bound(d.port, 'bind_transceiver', alice.system_id, alice.password);
+    ok.destroy();
+  });
+});
+
 test('a bind with an over-long system_id or password is refused like any failed bind', async () => {
   await h.withSmppd(config(), async (d) => {
     // system_id is at most 15 characters, password 8 (3.4 §4.1.1): refused, then closed.

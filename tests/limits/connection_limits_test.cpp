@@ -64,12 +64,15 @@ TEST(ConnectionLimits, PerIpLimitIpv4AndIpv6) {
   auto a2 = admit(limits, "192.0.2.1");
   EXPECT_EQ(refusal(limits, "192.0.2.1"), reason::kMaxConnectionsPerIp);
   auto b1 = admit(limits, "192.0.2.2");
+  // An IPv6 peer is its /64: moving within it does not get around the limit.
   auto v1 = admit(limits, "2001:db8::1");
   auto v2 = admit(limits, "2001:db8::1");
   EXPECT_EQ(refusal(limits, "2001:db8::1"), reason::kMaxConnectionsPerIp);
-  auto v3 = admit(limits, "2001:db8::2");
+  EXPECT_EQ(refusal(limits, "2001:db8::ffff:2"), reason::kMaxConnectionsPerIp);
+  auto v3 = admit(limits, "2001:db8:0:1::1");
   EXPECT_EQ(limits.connections(), 6u);
   EXPECT_EQ(limits.tracked_peers(), 4u);
+  EXPECT_EQ(limits.connections_from(ip("2001:db8::7")), 2u);
   { ConnectionLease gone = std::move(a2); }
   auto a3 = admit(limits, "192.0.2.1");
 }
@@ -223,16 +226,113 @@ TEST(ConnectionLimits, LimitsFromListenerConfig) {
   listener.max_connections = 7;
   listener.max_connections_per_ip = 3;
   listener.max_connections_per_client = 2;
+  listener.max_unbound_connections = 5;
+  listener.max_unbound_connections_per_ip = 1;
   auto l = ConnectionLimits::Limits::of(listener);
   EXPECT_EQ(l.total, 7u);
   EXPECT_EQ(l.per_ip, 3u);
   EXPECT_EQ(l.per_client, 2u);
+  EXPECT_EQ(l.unbound, 5u);
+  EXPECT_EQ(l.unbound_per_ip, 1u);
+}
+
+TEST(ConnectionLimits, SafeDefaults) {
+  // One address cannot hold every slot: the defaults bound it, bound or not.
+  auto l = ConnectionLimits::Limits::of(smppd::config::ListenerConfig{});
+  EXPECT_EQ(l.total, 10000u);
+  EXPECT_EQ(l.per_ip, 100u);
+  EXPECT_EQ(l.unbound, 1000u);
+  EXPECT_EQ(l.unbound_per_ip, 10u);
+  EXPECT_EQ(l.per_client, 0u);
+}
+
+// ---- unbound connections ----
+
+TEST(ConnectionLimits, UnboundPerIpLeavesRoomForOthers) {
+  ConnectionLimits limits({.total = 100, .unbound_per_ip = 3}, counter());
+  std::vector<ConnectionLease> idle;
+  for (int i = 0; i < 3; ++i) idle.push_back(admit(limits, "192.0.2.1"));
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_EQ(refusal(limits, "192.0.2.1"), reason::kMaxUnboundConnectionsPerIp);
+  }
+  EXPECT_EQ(limits.connections(), 3u);
+  EXPECT_EQ(limits.unbound_connections_from(ip("192.0.2.1")), 3u);
+  auto other = admit(limits, "192.0.2.2");
+  for (int i = 0; i < 3; ++i) idle.push_back(admit(limits, "2001:db8::" + std::to_string(i + 1)));
+  EXPECT_EQ(refusal(limits, "2001:db8::ffff"), reason::kMaxUnboundConnectionsPerIp);  // same /64
+  EXPECT_EQ(limits.unbound_connections(), 7u);
+}
+
+TEST(ConnectionLimits, ABoundSessionStopsCountingAsUnbound) {
+  ConnectionLimits limits({.unbound = 2, .unbound_per_ip = 1}, counter());
+  auto a = admit(limits, "192.0.2.1");
+  EXPECT_TRUE(a.unbound());
+  EXPECT_EQ(refusal(limits, "192.0.2.1"), reason::kMaxUnboundConnectionsPerIp);
+  ASSERT_EQ(a.attach_client("acme", 0), std::nullopt);
+  EXPECT_FALSE(a.unbound());
+  EXPECT_EQ(limits.unbound_connections(), 0u);
+  // The bound session leaves room for one more unbound connection from its address.
+  auto b = admit(limits, "192.0.2.1");
+  EXPECT_EQ(limits.connections_from(ip("192.0.2.1")), 2u);
+  EXPECT_EQ(limits.unbound_connections_from(ip("192.0.2.1")), 1u);
+  // A refused attach leaves the connection unbound.
+  ConnectionLimits strict({.per_client = 1}, counter());
+  auto c = admit(strict, "192.0.2.1");
+  auto d = admit(strict, "192.0.2.1");
+  ASSERT_EQ(c.attach_client("acme", 0), std::nullopt);
+  EXPECT_EQ(d.attach_client("acme", 0), reason::kMaxConnectionsPerClient);
+  EXPECT_TRUE(d.unbound());
+  EXPECT_EQ(strict.unbound_connections(), 1u);
+  // Unbinding (detach) does not count the connection as unbound again: it closes after.
+  c.detach_client();
+  EXPECT_EQ(strict.unbound_connections(), 1u);
+}
+
+TEST(ConnectionLimits, UnboundTotalLeavesRoomOnlyForBinds) {
+  ConnectionLimits limits({.total = 10, .unbound = 2}, counter());
+  auto a = admit(limits, "192.0.2.1");
+  auto b = admit(limits, "192.0.2.2");
+  EXPECT_EQ(refusal(limits, "192.0.2.3"), reason::kMaxUnboundConnections);
+  ASSERT_EQ(a.attach_client("acme", 0), std::nullopt);
+  auto c = admit(limits, "192.0.2.3");
+  EXPECT_EQ(limits.connections(), 3u);
+  EXPECT_EQ(limits.unbound_connections(), 2u);
+}
+
+TEST(ConnectionLease, GivesBackItsUnboundCountsOnceWhateverTheWay) {
+  ConnectionLimits limits({.unbound_per_ip = 5}, counter());
+  {
+    auto a = admit(limits, "192.0.2.1");
+    ConnectionLease moved(std::move(a));
+    ConnectionLease assigned;
+    assigned = std::move(moved);
+    EXPECT_EQ(limits.unbound_connections(), 1u);
+    auto b = admit(limits, "192.0.2.1");
+    ASSERT_EQ(b.attach_client("acme", 0), std::nullopt);
+    b.release();
+    b.release();
+    EXPECT_EQ(limits.unbound_connections(), 1u);
+    assigned = admit(limits, "192.0.2.2");  // gives back .1's
+    EXPECT_EQ(limits.unbound_connections_from(ip("192.0.2.1")), 0u);
+  }
+  EXPECT_EQ(limits.unbound_connections(), 0u);
+  EXPECT_EQ(limits.connections(), 0u);
+  EXPECT_EQ(limits.tracked_peers(), 0u);
+}
+
+TEST(ConnectionLimits, RefusedPeersLeaveNothingBehind) {
+  ConnectionLimits limits({.total = 1}, counter());
+  auto a = admit(limits, "192.0.2.1");
+  for (int i = 0; i < 100; ++i) refusal(limits, "10.0.0." + std::to_string(i));
+  EXPECT_EQ(limits.tracked_peers(), 1u);
 }
 
 TEST(ConnectionLimits, ConcurrentAcquireAndReleaseEndsAtZero) {
   auto clients = counter();
-  ConnectionLimits first({.total = 50, .per_ip = 10, .per_client = 8}, clients);
-  ConnectionLimits second({.total = 50, .per_ip = 10, .per_client = 8}, clients);
+  const ConnectionLimits::Limits l{
+      .total = 50, .per_ip = 10, .per_client = 8, .unbound = 20, .unbound_per_ip = 6};
+  ConnectionLimits first(l, clients);
+  ConnectionLimits second(l, clients);
   const std::vector<std::vector<uint8_t>> peers = {ip("192.0.2.1"), ip("::ffff:192.0.2.1"),
                                                    ip("2001:db8::1"), ip("198.51.100.9")};
   const char* ids[] = {"acme", "beta", "gamma"};
@@ -253,7 +353,10 @@ TEST(ConnectionLimits, ConcurrentAcquireAndReleaseEndsAtZero) {
           if (a.lease.attach_client(ids[(i * 7 + t) % 3], 12) == std::nullopt) ++attached;
           held.push_back(std::move(a.lease));
         }
-        if (clients->sessions("acme") > 12 || limits.connections() > 50) over_limit = true;
+        if (clients->sessions("acme") > 12 || limits.connections() > 50 ||
+            limits.unbound_connections() > 20) {
+          over_limit = true;
+        }
         // Let go of some in an order unlike the order of acquisition.
         if (held.size() > 5 || (i % 3 == 0 && !held.empty())) {
           size_t victim = static_cast<size_t>(i) % held.size();
@@ -270,6 +373,7 @@ TEST(ConnectionLimits, ConcurrentAcquireAndReleaseEndsAtZero) {
   EXPECT_FALSE(over_limit.load());
   for (ConnectionLimits* limits : {&first, &second}) {
     EXPECT_EQ(limits->connections(), 0u);
+    EXPECT_EQ(limits->unbound_connections(), 0u);
     EXPECT_EQ(limits->tracked_peers(), 0u);
     EXPECT_EQ(limits->tracked_clients(), 0u);
   }

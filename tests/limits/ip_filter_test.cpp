@@ -73,6 +73,8 @@ TEST(Reasons, AreTheStableLabels) {
   EXPECT_EQ(reason::kAllowedIps, "allowed_ips");
   EXPECT_EQ(reason::kMaxConnections, "max_connections");
   EXPECT_EQ(reason::kMaxConnectionsPerIp, "max_connections_per_ip");
+  EXPECT_EQ(reason::kMaxUnboundConnections, "max_unbound_connections");
+  EXPECT_EQ(reason::kMaxUnboundConnectionsPerIp, "max_unbound_connections_per_ip");
   EXPECT_EQ(reason::kMaxConnectionsPerClient, "max_connections_per_client");
   EXPECT_EQ(reason::kClientMaxConnections, "client_max_connections");
   EXPECT_EQ(reason::kConnectionRate, "connection_rate");
