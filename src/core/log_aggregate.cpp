@@ -94,4 +94,19 @@ void Aggregated::flush_all(Clock::time_point now) {
   for (Aggregated* a = registry_head(); a != nullptr; a = a->next_) a->flush(now);
 }
 
+AggregatedByKey::AggregatedByKey(Level level, std::string what, std::chrono::milliseconds interval,
+                                 std::size_t max_keys)
+    : level_(level), what_(std::move(what)), interval_(interval), max_keys_(max_keys) {}
+
+Aggregated& AggregatedByKey::of(std::string_view key) {
+  std::lock_guard lock(mutex_);
+  if (auto it = by_key_.find(key); it != by_key_.end()) return *it->second;
+  if (by_key_.size() >= max_keys_) {
+    if (!others_) others_ = std::make_unique<Aggregated>(level_, what_, interval_);
+    return *others_;
+  }
+  auto a = std::make_unique<Aggregated>(level_, what_ + " (" + std::string(key) + ")", interval_);
+  return *by_key_.emplace(std::string(key), std::move(a)).first->second;
+}
+
 }  // namespace smppd::log

@@ -14,6 +14,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -61,6 +64,32 @@ class Aggregated {
   std::atomic<uint64_t> total_{0};
   Aggregated* prev_ = nullptr;  // the registry of every live aggregate, for flush_all()
   Aggregated* next_ = nullptr;
+};
+
+// Aggregated lines of one kind told apart by a key (a refusal's reason): each key has its own
+// interval, so a line of a rare reason is not hidden behind a flood of another. Keys past
+// `max_keys` share one aggregate, so memory stays bounded whatever the keys are made of.
+class AggregatedByKey {
+ public:
+  AggregatedByKey(Level level, std::string what,
+                  std::chrono::milliseconds interval = Aggregated::kDefaultInterval,
+                  std::size_t max_keys = 32);
+
+  template <class... Args>
+  void operator()(std::string_view key, spdlog::format_string_t<Args...> format, Args&&... args) {
+    of(key)(format, std::forward<Args>(args)...);
+  }
+
+ private:
+  Aggregated& of(std::string_view key);
+
+  const Level level_;
+  const std::string what_;
+  const std::chrono::milliseconds interval_;
+  const std::size_t max_keys_;
+  std::mutex mutex_;
+  std::map<std::string, std::unique_ptr<Aggregated>, std::less<>> by_key_;
+  std::unique_ptr<Aggregated> others_;
 };
 
 }  // namespace smppd::log

@@ -141,9 +141,10 @@ class ClientHandler final : public session::SessionHandler {
     }
     if (status != st::ESME_ROK) {
       status = auth::bind_failure_reply(status, listener_->config().bind_failure_status);
-      log::info("listener {}: session {} from {}: bind_{} as '{}' refused: {} ({:#x})",
-                listener_->name(), s.id(), endpoint_text(s.remote()), bind_mode(bind.command),
-                bind.system_id, reason, status);
+      listener_->refused_binds_log()(
+          reason, "listener {}: session {} from {}: bind_{} as '{}' refused: {} ({:#x})",
+          listener_->name(), s.id(), endpoint_text(s.remote()), bind_mode(bind.command),
+          bind.system_id, reason, status);
       ctx.counters.add("smppd_binds_rejected_total",
                        {{"listener", listener_->name()}, {"reason", reason}});
       co_return status;
@@ -177,9 +178,14 @@ class ClientHandler final : public session::SessionHandler {
   void on_closed(session::Session& s, std::string_view reason) override {
     auto& ctx = listener_->context();
     const auto& st = s.stats();
-    log::info("listener {}: session {} from {}{}{}: closed: {}", listener_->name(), s.id(),
-              endpoint_text(s.remote()), s.system_id().empty() ? "" : " as ",
-              s.system_id().empty() ? "" : s.system_id(), reason);
+    if (s.system_id().empty()) {
+      // Never bound: anyone can make these at will.
+      listener_->unbound_closes_log()(reason, "listener {}: session {} from {}: closed: {}",
+                                      listener_->name(), s.id(), endpoint_text(s.remote()), reason);
+    } else {
+      log::info("listener {}: session {} from {} as {}: closed: {}", listener_->name(), s.id(),
+                endpoint_text(s.remote()), s.system_id(), reason);
+    }
     ctx.counters.add("smppd_sessions_closed_total", {{"listener", listener_->name()}});
     if (st.decode_errors > 0) {
       ctx.counters.add("smppd_protocol_errors_total",
@@ -304,7 +310,8 @@ asio::awaitable<void> SmppListener::accept_loop() {
 }
 
 void SmppListener::refuse(tcp::socket& socket, const std::string& peer, std::string_view reason) {
-  log::info("listener {}: connection from {} refused: {}", config_.name, peer, reason);
+  refused_connections_log_(reason, "listener {}: connection from {} refused: {}", config_.name,
+                           peer, reason);
   context_.counters.add("smppd_connections_rejected_total",
                         {{"listener", config_.name}, {"reason", reason}});
   boost::system::error_code ignored;

@@ -16,6 +16,7 @@
 #include "auth/throttle.hpp"
 #include "config/config.hpp"
 #include "core/counters.hpp"
+#include "core/log_aggregate.hpp"
 #include "gateway/gateway.hpp"
 #include "limits/connection_limits.hpp"
 #include "limits/ip_filter.hpp"
@@ -54,6 +55,11 @@ class SmppListener : public std::enable_shared_from_this<SmppListener> {
   }
   limits::SharedTokenBucket& bind_rate() { return bind_rate_; }
 
+  // What peers without credentials can make the listener say at will, aggregated by reason
+  // (log_aggregate.hpp): refused connections and binds, sessions that close before a bind.
+  log::AggregatedByKey& refused_binds_log() { return refused_binds_log_; }
+  log::AggregatedByKey& unbound_closes_log() { return unbound_closes_log_; }
+
  private:
   asio::awaitable<void> accept_loop();
   void admit(asio::ip::tcp::socket socket, std::size_t worker);
@@ -68,6 +74,9 @@ class SmppListener : public std::enable_shared_from_this<SmppListener> {
   limits::SharedTokenBucket bind_rate_;
   limits::ConnectionLimits limits_;
   asio::ip::tcp::acceptor acceptor_;
+  log::AggregatedByKey refused_connections_log_{log::Level::info, "refused connections"};
+  log::AggregatedByKey refused_binds_log_{log::Level::info, "refused binds"};
+  log::AggregatedByKey unbound_closes_log_{log::Level::info, "connections closed before a bind"};
 };
 
 // Builds the session settings of a listener from its configuration.

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 
+#include <algorithm>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -88,6 +89,35 @@ TEST_F(LogAggregate, AnAggregateGoneSaysItsCount) {
   const auto v = lines();
   ASSERT_EQ(v.size(), 2u);
   EXPECT_EQ(v[1], "1 more late responses not logged one by one");
+}
+
+}  // namespace
+}  // namespace smppd::log
+
+namespace smppd::log {
+namespace {
+
+TEST_F(LogAggregate, KeysHaveTheirOwnTurnsAndAreBounded) {
+  AggregatedByKey refused(Level::info, "refused connections", std::chrono::hours(1), 2);
+  refused("blocked_ips", "refused {}: blocked_ips", 1);
+  refused("blocked_ips", "refused {}: blocked_ips", 2);
+  refused("max_connections", "refused {}: max_connections", 3);  // another key: logged
+  refused("connection_rate", "refused {}: connection_rate", 4);  // past the bound: shared
+  refused("bind_rate", "refused {}: bind_rate", 5);              // shared, suppressed
+  const auto v = lines();
+  ASSERT_EQ(v.size(), 3u);
+  EXPECT_EQ(v[0], "refused 1: blocked_ips");
+  EXPECT_EQ(v[1], "refused 3: max_connections");
+  EXPECT_EQ(v[2], "refused 4: connection_rate");
+  Aggregated::flush_all(Aggregated::Clock::now() + std::chrono::hours(2));
+  const auto after = lines();
+  ASSERT_EQ(after.size(), 5u);
+  EXPECT_NE(std::find(after.begin(), after.end(),
+                      "1 more refused connections (blocked_ips) not logged one by one"),
+            after.end());
+  EXPECT_NE(
+      std::find(after.begin(), after.end(), "1 more refused connections not logged one by one"),
+      after.end());
 }
 
 }  // namespace
