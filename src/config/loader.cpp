@@ -2,13 +2,15 @@
 
 #include <algorithm>
 #include <charconv>
-#include <fstream>
 #include <initializer_list>
 #include <set>
 #include <sstream>
 #include <tuple>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
+#include "config/files.hpp"
 #include "config/yaml_tree.hpp"
 #include "core/timezone.hpp"
 
@@ -56,6 +58,7 @@ struct Context {
   const EnvLookup* env = nullptr;
   std::vector<ConfigError> errors;
   std::map<std::string, std::string> timezones;  // checked zone names -> error ("" when valid)
+  std::vector<NamedFile> files;                  // to check once the whole is read
 
   void error(const yaml::Mark& mark, std::string message) {
     int line = mark.is_null() ? 0 : mark.line + 1;
@@ -132,8 +135,7 @@ class Map {
     std::vector<std::pair<std::string_view, std::size_t>> keys;
     keys.reserve(n);
     for (std::size_t i = 0; i < n; ++i) keys.emplace_back(node_.key(i).Scalar(), i);
-    std::stable_sort(keys.begin(), keys.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::sort(keys.begin(), keys.end());  // by key, then by position
     for (std::size_t i = 1; i < n; ++i) {
       if (keys[i].first != keys[i - 1].first) continue;
       std::size_t first = i - 1;
@@ -173,6 +175,18 @@ std::optional<std::string> scalar(Context& ctx, const yaml::Node& n, const std::
 
 std::string key_what(Map& m, const std::string& key) {
   return "'" + key + "' in " + m.what();
+}
+
+// Records a file the configuration names at `key` (or at the section, when the key is absent and
+// the path is a default), to check after the load. Returns its index.
+int name_file(Map& m, const std::string& key, FileUse use, const std::string& path,
+              int certificate = -1, const yaml::Node& section = {}) {
+  yaml::Node where = m.get(key);
+  if (!where.IsDefined()) where = m.node().IsDefined() ? m.node() : section;
+  const yaml::Mark mark = where.Mark();
+  m.ctx().files.push_back(
+      {use, path, m.what() + ": " + key, mark.line + 1, mark.column + 1, certificate});
+  return static_cast<int>(m.ctx().files.size() - 1);
 }
 
 template <class T, class F>
@@ -413,6 +427,11 @@ void read_tls(Map& parent, TlsConfig& tls, bool listener) {
       parent.ctx().error(m.node(), "a client certificate needs both 'cert' and 'key'");
     }
   }
+  if (tls.enabled) {
+    const int cert = tls.cert.empty() ? -1 : name_file(m, "cert", FileUse::certificate, tls.cert);
+    if (!tls.key.empty()) name_file(m, "key", FileUse::private_key, tls.key, cert);
+    if (!tls.ca.empty()) name_file(m, "ca", FileUse::ca, tls.ca);
+  }
   if (tls.min_version > tls.max_version) {
     parent.ctx().error(
         m.node(), "min_version " + tls.min_version + " is above max_version " + tls.max_version);
@@ -431,7 +450,8 @@ struct References {
 };
 
 void check_unique(Context& ctx, const std::vector<NamedNode>& items, const std::string& what) {
-  std::map<std::string, const yaml::Node*> seen;
+  std::unordered_map<std::string_view, const yaml::Node*> seen;
+  seen.reserve(items.size());
   for (const auto& item : items) {
     auto [it, inserted] = seen.emplace(item.name, &item.where);
     if (!inserted) {
@@ -801,6 +821,7 @@ RouteConfig read_route(Context& ctx, const yaml::Node& node, std::size_t index, 
   read(m, "upstream", r.upstream);
   read(m, "failover", r.failover);
   read(m, "script", r.script);
+  if (!r.script.empty()) name_file(m, "script", FileUse::script, r.script);
   if (!r.upstream.empty()) refs.upstreams.push_back({r.upstream, m.get("upstream")});
   if (!r.failover.empty()) refs.upstreams.push_back({r.failover, m.get("failover")});
   if (m.valid() && r.upstream.empty() && r.script.empty()) {
@@ -1020,6 +1041,8 @@ void read_storage(Context& ctx, const yaml::Node& node, StorageConfig& s) {
   {
     Map q(ctx, m.get("sqlite"), "storage.sqlite");
     read(q, "path", s.sqlite_path);
+    if (s.enabled && s.backend == StorageBackend::sqlite && !s.sqlite_path.empty())
+      name_file(q, "path", FileUse::file_in_folder, s.sqlite_path, -1, m.node());
     read_enum(q, "journal_mode", s.sqlite_journal_mode,
               Names<std::string>{{"wal", "wal"},
                                  {"delete", "delete"},
@@ -1038,6 +1061,8 @@ void read_storage(Context& ctx, const yaml::Node& node, StorageConfig& s) {
     Map c(ctx, m.get("cdr"), "storage.cdr");
     read_enabled(c, s.cdr_enabled);
     read(c, "path", s.cdr_path);
+    if (s.enabled && s.cdr_enabled && !s.cdr_path.empty())
+      name_file(c, "path", FileUse::folder, s.cdr_path);
     read_enum(c, "format", s.cdr_format,
               Names<CdrFormat>{{"json", CdrFormat::json}, {"csv", CdrFormat::csv}});
     Map r(ctx, c.get("rotation"), "storage.cdr.rotation");
@@ -1071,6 +1096,8 @@ void read_observability(Context& ctx, Map& top, Config& c) {
     read_u32(r, "max_files", c.logging.rotation_max_files, 1);
     if (c.logging.output == LogOutput::file && c.logging.file_path.empty()) {
       ctx.error(m.node(), "logging output 'file' needs file.path");
+    } else if (c.logging.output == LogOutput::file) {
+      name_file(f, "path", FileUse::file_in_folder, c.logging.file_path);
     }
   }
   {
@@ -1214,9 +1241,12 @@ std::shared_ptr<Config> build(Context& ctx, const yaml::Node& root) {
   };
   auto check_refs = [&](const std::vector<NamedNode>& refs_of_kind,
                         const std::vector<NamedNode>& defined, const std::string& kind) {
-    auto known = names_of(defined);
+    std::unordered_set<std::string_view> defined_names;
+    defined_names.reserve(defined.size());
+    for (const auto& d : defined) defined_names.insert(d.name);
     for (const auto& ref : refs_of_kind) {
-      if (std::find(known.begin(), known.end(), ref.name) != known.end()) continue;
+      if (defined_names.contains(ref.name)) continue;
+      const auto known = names_of(defined);
       std::string message = "unknown " + kind + " '" + ref.name + "'";
       if (auto guess = closest_match(ref.name, known))
         message += "; did you mean '" + *guess + "'?";
@@ -1257,7 +1287,8 @@ LoadResult finish(Context& ctx, std::shared_ptr<Config> config) {
 
 }  // namespace
 
-LoadResult load_config_string(std::string_view yaml, std::string name, const EnvLookup& env) {
+LoadResult load_config_string(std::string_view yaml, std::string name, const EnvLookup& env,
+                              LoadOptions options) {
   Context ctx;
   ctx.file = std::move(name);
   ctx.env = &env;
@@ -1267,19 +1298,21 @@ LoadResult load_config_string(std::string_view yaml, std::string name, const Env
     return finish(ctx, nullptr);
   }
   std::shared_ptr<Config> config = build(ctx, document->root());
+  if (options.check_files) {
+    for (auto& e : check_named_files(ctx.files, ctx.file)) ctx.errors.push_back(std::move(e));
+  }
   return finish(ctx, std::move(config));
 }
 
-LoadResult load_config_file(const std::filesystem::path& path, const EnvLookup& env) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+LoadResult load_config_file(const std::filesystem::path& path, const EnvLookup& env,
+                            LoadOptions options) {
+  std::string text;
+  if (std::string problem = read_regular_file(path, kMaxConfigFileBytes, text); !problem.empty()) {
     LoadResult r;
-    r.errors.push_back({path.string(), 0, 0, "cannot open the configuration file"});
+    r.errors.push_back({path.string(), 0, 0, "the configuration file " + problem});
     return r;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return load_config_string(text.str(), path.string(), env);
+  return load_config_string(text, path.string(), env, options);
 }
 
 }  // namespace smppd::config
