@@ -10,7 +10,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 APT_PACKAGES=(
   ca-certificates git g++ make cmake ninja-build pkg-config ccache
   clang libclang-rt-14-dev
-  libboost1.81-dev libyaml-cpp-dev libsqlite3-dev sqlite3 libssl-dev openssl liblua5.4-dev
+  libboost1.81-dev libyaml-dev libsqlite3-dev sqlite3 libssl-dev openssl liblua5.4-dev
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   tzdata

@@ -1,4 +1,5 @@
 // smppd command line: the daemon and its subcommands. Only parses arguments and hands over.
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
@@ -89,6 +90,11 @@ int main(int argc, char** argv) {
   smppd::cli::add_route_command(app, config_path);
 
   CLI11_PARSE(app, argc, argv);
+  // Large blocks (a configuration's text, its YAML tree, the router's tables while they are
+  // built) are mapped on their own and unmapped when freed. glibc's default threshold grows with
+  // each large block freed, after which such blocks stay in the heap, resident, once freed: with
+  // 100,000 routes that kept about 30 MB.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   if (auto code = smppd::cli::run_sim_command(app)) return *code;
   if (auto code = smppd::cli::run_route_command(app)) return *code;
 
@@ -103,6 +109,9 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  // The YAML text and tree of a large configuration are freed by now; give their pages back
+  // rather than keep them as the daemon's resident size.
+  malloc_trim(0);
   try {
     smppd::log::setup(log_settings(result.config->logging));
   } catch (const std::exception& e) {

@@ -100,7 +100,9 @@ std::string format_instant(sys_seconds t) {
 }
 
 std::shared_ptr<const config::Config> load(const std::string& path) {
-  auto result = config::load_config_file(path);
+  // Routes only: the certificates and folders a configuration names may exist only on the
+  // machine it is meant for.
+  auto result = config::load_config_file(path, config::process_env, {.check_files = false});
   if (!result.ok()) {
     for (const auto& e : result.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
     std::fprintf(stderr, "%zu error%s\n", result.errors.size(),

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -52,11 +53,16 @@ class PrefixTable {
  private:
   static constexpr uint32_t kNone = 0;  // node 0 is the root, never a child
 
+  // 20 bytes (a child index per digit took 52: with 100,000 routes of their own prefixes the
+  // table was 19 MB, now 7). A node's children are numbered consecutively, digits first in
+  // order, so that the child through digit d is first_digit_child plus the number of digit
+  // children below d.
   struct Node {
-    std::array<uint32_t, 10> digits{};  // child per '0'..'9'; kNone when absent
-    uint32_t first = 0;                 // into Trie::entries: `prefixes` then `exacts`
-    uint32_t prefixes = 0;              // patterns "<path>*"
-    uint32_t exacts = 0;                // patterns "<path>"
+    uint32_t first_digit_child = 0;  // meaningful when digit_mask is not 0
+    uint16_t digit_mask = 0;         // bit d: a child through '0' + d
+    uint32_t first = 0;              // into Trie::entries: `prefixes` then `exacts`
+    uint32_t prefixes = 0;           // patterns "<path>*"
+    uint32_t exacts = 0;             // patterns "<path>"
   };
   struct Edge {  // a child through a character other than a digit
     uint32_t parent;

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 #include <stdexcept>
+#include <unordered_map>
 #include <variant>
 
 namespace smppd::router {
@@ -30,6 +31,13 @@ std::string hh_mm(int minute) {
 
 std::string in_quotes(std::string_view s) {
   return "'" + std::string(s) + "'";
+}
+
+// A pattern as it was written: "*", "+258*", "258841234567".
+std::string written(const config::AddressPattern& p) {
+  if (p.kind == config::AddressPattern::Kind::any) return "*";
+  return (p.international ? "+" : "") + p.text +
+         (p.kind == config::AddressPattern::Kind::prefix ? "*" : "");
 }
 
 }  // namespace
@@ -80,41 +88,59 @@ std::optional<std::string> unavailable_condition(const config::RouteConfig& rout
 Router::Router(const config::Config& config) : Router(config.routes, config.clients) {}
 
 Router::Router(std::span<const config::RouteConfig> routes,
-               std::span<const config::ClientConfig> clients)
-    : configs_(routes.begin(), routes.end()) {
+               std::span<const config::ClientConfig> clients) {
   if (routes.size() >= (1u << 31)) throw std::invalid_argument("too many routes");
   routes_.reserve(routes.size());
   std::vector<PrefixTable::Entry> entries;
   entries.reserve(routes.size());
   std::map<std::string, std::shared_ptr<const TimeZone>, std::less<>> zones;  // each loaded once
+  std::unordered_map<std::string, uint32_t> string_index;
+  std::unordered_map<std::string, uint32_t> schedule_index;
+  auto intern = [&](const std::string& s) {
+    auto [it, added] = string_index.try_emplace(s, static_cast<uint32_t>(strings_.size()));
+    if (added) strings_.push_back(s);
+    return it->second;
+  };
   for (std::size_t i = 0; i < routes.size(); ++i) {
     const config::RouteConfig& rc = routes[i];
     CompiledRoute r;
     r.name = rc.name;
-    r.upstream = rc.upstream;
-    r.failover = rc.failover;
+    r.upstream = intern(rc.upstream);
+    if (!rc.failover.empty()) r.failover = intern(rc.failover);
     if (rc.match.destination_addr)
       r.destination = pattern_of(*rc.match.destination_addr, rc.name, "destination_addr");
-    if (rc.match.source_addr) r.source = pattern_of(*rc.match.source_addr, rc.name, "source_addr");
-    r.service_type = rc.match.service_type;
-    r.client = rc.match.client;
-    r.source_ton = rc.match.source_addr_ton;
+    if (rc.match.source_addr) {
+      r.source = static_cast<uint32_t>(sources_.size());
+      sources_.push_back(pattern_of(*rc.match.source_addr, rc.name, "source_addr"));
+    }
+    if (rc.match.service_type) r.service_type = intern(*rc.match.service_type);
+    if (rc.match.client) r.client = intern(*rc.match.client);
+    if (rc.match.source_addr_ton) r.source_ton = *rc.match.source_addr_ton;
     if (rc.match.schedule) {
       const config::Schedule& s = *rc.match.schedule;
-      auto zone = zones.find(s.timezone);
-      if (zone == zones.end()) {
-        std::string why;
-        auto loaded = TimeZone::load(s.timezone, &why);
-        if (!loaded) throw std::invalid_argument("route '" + rc.name + "': " + why);
-        zone =
-            zones.emplace(s.timezone, std::make_shared<const TimeZone>(std::move(*loaded))).first;
+      std::string text = s.hours + " " + s.timezone;
+      // Routes with the same schedule share it; the minutes are the schedule, the text its name.
+      auto [known, added] = schedule_index.try_emplace(
+          text + "/" + std::to_string(s.start_minute) + "/" + std::to_string(s.end_minute),
+          static_cast<uint32_t>(schedules_.size()));
+      if (added) {
+        auto zone = zones.find(s.timezone);
+        if (zone == zones.end()) {
+          std::string why;
+          auto loaded = TimeZone::load(s.timezone, &why);
+          if (!loaded) throw std::invalid_argument("route '" + rc.name + "': " + why);
+          zone =
+              zones.emplace(s.timezone, std::make_shared<const TimeZone>(std::move(*loaded))).first;
+        }
+        schedules_.push_back(Schedule{zone->second, s.start_minute, s.end_minute, std::move(text)});
       }
-      r.schedule = Schedule{zone->second, s.start_minute, s.end_minute, s.hours + " " + s.timezone};
+      r.schedule = known->second;
     }
-    r.unavailable = unavailable_condition(rc);
-    r.only_destination = !r.source && !r.service_type && !r.client && !r.source_ton && !r.schedule;
+    if (auto why = unavailable_condition(rc)) r.unavailable = intern(*why);
+    r.only_destination = r.source == kNone && r.service_type == kNone && r.client == kNone &&
+                         r.source_ton < 0 && r.schedule == kNone;
     // A route that can never match is left out of the table: route() never looks at it.
-    if (!r.unavailable) {
+    if (r.unavailable == kNone) {
       entries.push_back({r.destination.value_or(config::AddressPattern{}), static_cast<uint32_t>(i),
                          r.only_destination});
     }
@@ -140,20 +166,21 @@ Decision Router::decision_for(std::size_t index) const {
   Decision d;
   d.route_index = index;
   d.route_name = r.name;
-  d.upstream = r.upstream;
-  d.failover = r.failover;
+  d.upstream = text(r.upstream);
+  d.failover = text(r.failover);
   return d;
 }
 
 bool Router::rest_holds(const CompiledRoute& r, const MessageFacts& m, Address source,
                         sys_seconds now) const {
-  if (r.source_ton && *r.source_ton != m.source_addr_ton) return false;
-  if (r.service_type && *r.service_type != m.service_type) return false;
-  if (r.client && *r.client != m.client) return false;
-  if (r.source && !matches(*r.source, source)) return false;
-  if (r.schedule && !in_window(local_minute(*r.schedule->zone, now), r.schedule->start_minute,
-                               r.schedule->end_minute))
-    return false;
+  if (r.source_ton >= 0 && r.source_ton != m.source_addr_ton) return false;
+  if (r.service_type != kNone && strings_[r.service_type] != m.service_type) return false;
+  if (r.client != kNone && strings_[r.client] != m.client) return false;
+  if (r.source != kNone && !matches(sources_[r.source], source)) return false;
+  if (r.schedule != kNone) {
+    const Schedule& s = schedules_[r.schedule];
+    if (!in_window(local_minute(*s.zone, now), s.start_minute, s.end_minute)) return false;
+  }
   return true;
 }
 
@@ -183,10 +210,10 @@ Decision Router::route(const MessageFacts& m, system_clock::time_point now) cons
   return best == kNoIndex ? Decision{} : decision_for(best);
 }
 
-bool Router::check(const CompiledRoute& r, const config::RouteConfig& rc, const MessageFacts& m,
-                   sys_seconds now, std::string& reason) const {
-  if (r.unavailable) {
-    reason = *r.unavailable;
+bool Router::check(const CompiledRoute& r, const MessageFacts& m, sys_seconds now,
+                   std::string& reason) const {
+  if (r.unavailable != kNone) {
+    reason = strings_[r.unavailable];
     return false;
   }
   std::string held;
@@ -199,41 +226,43 @@ bool Router::check(const CompiledRoute& r, const config::RouteConfig& rc, const 
     return false;
   };
   if (r.destination) {
-    std::string text = match_text("destination_addr", *rc.match.destination_addr, *r.destination,
+    std::string text = match_text("destination_addr", written(*r.destination), *r.destination,
                                   m.destination_addr, m.dest_addr_ton);
     if (!matches(*r.destination, Address::of(m.destination_addr, m.dest_addr_ton)))
       return fail(text);
     hold(text);
   }
-  if (r.source) {
-    std::string text = match_text("source_addr", *rc.match.source_addr, *r.source, m.source_addr,
-                                  m.source_addr_ton);
-    if (!matches(*r.source, Address::of(m.source_addr, m.source_addr_ton))) return fail(text);
+  if (r.source != kNone) {
+    const config::AddressPattern& source = sources_[r.source];
+    std::string text =
+        match_text("source_addr", written(source), source, m.source_addr, m.source_addr_ton);
+    if (!matches(source, Address::of(m.source_addr, m.source_addr_ton))) return fail(text);
     hold(text);
   }
-  if (r.source_ton) {
+  if (r.source_ton >= 0) {
     const std::string ton = std::to_string(m.source_addr_ton);
-    if (*r.source_ton != m.source_addr_ton)
-      return fail("source_addr_ton " + ton + " is not " + std::to_string(*r.source_ton));
+    if (r.source_ton != m.source_addr_ton)
+      return fail("source_addr_ton " + ton + " is not " + std::to_string(r.source_ton));
     hold("source_addr_ton " + ton);
   }
-  if (r.service_type) {
-    if (*r.service_type != m.service_type)
-      return fail("service_type " + in_quotes(m.service_type) + " is not " +
-                  in_quotes(*r.service_type));
+  if (r.service_type != kNone) {
+    const std::string_view wanted = strings_[r.service_type];
+    if (wanted != m.service_type)
+      return fail("service_type " + in_quotes(m.service_type) + " is not " + in_quotes(wanted));
     hold("service_type " + in_quotes(m.service_type));
   }
-  if (r.client) {
-    if (*r.client != m.client)
+  if (r.client != kNone) {
+    const std::string_view wanted = strings_[r.client];
+    if (wanted != m.client)
       return fail("client " + (m.client.empty() ? std::string("(none)") : in_quotes(m.client)) +
-                  " is not " + in_quotes(*r.client));
+                  " is not " + in_quotes(wanted));
     hold("client " + in_quotes(m.client));
   }
-  if (r.schedule) {
-    const int minute = local_minute(*r.schedule->zone, now);
-    std::string text = "schedule " + r.schedule->text + ": local time " + hh_mm(minute) + " is ";
-    if (!in_window(minute, r.schedule->start_minute, r.schedule->end_minute))
-      return fail(text + "outside");
+  if (r.schedule != kNone) {
+    const Schedule& s = schedules_[r.schedule];
+    const int minute = local_minute(*s.zone, now);
+    std::string text = "schedule " + s.text + ": local time " + hh_mm(minute) + " is ";
+    if (!in_window(minute, s.start_minute, s.end_minute)) return fail(text + "outside");
     hold(text + "inside");
   }
   reason = held.empty() ? "no conditions: matches every message" : held;
@@ -254,7 +283,7 @@ Explanation Router::explain(const MessageFacts& m, system_clock::time_point now)
     RouteCheck c;
     c.index = i;
     c.name = routes_[i].name;
-    c.matched = check(routes_[i], configs_[i], m, t, c.reason);
+    c.matched = check(routes_[i], m, t, c.reason);
     e.checks.push_back(std::move(c));
     if (e.checks.back().matched) {
       e.decision = decision_for(i);

@@ -89,37 +89,46 @@ class Router {
   std::size_t size() const { return routes_.size(); }
 
  private:
+  static constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
+
   struct Schedule {
     std::shared_ptr<const TimeZone> zone;  // one per zone name, shared by its routes
     uint16_t start_minute = 0;
     uint16_t end_minute = 0;
     std::string text;  // "22:00-06:00 Africa/Maputo"
   };
+  // About 110 bytes: what most routes share (upstream names, clients, service types, schedules,
+  // reasons) is kept once and named by index, kNone when absent.
   struct CompiledRoute {
     std::string name;
-    std::string upstream;
-    std::string failover;
     std::optional<config::AddressPattern> destination;
-    std::optional<config::AddressPattern> source;
-    std::optional<std::string> service_type;
-    std::optional<std::string> client;
-    std::optional<uint8_t> source_ton;
-    std::optional<Schedule> schedule;
-    std::optional<std::string> unavailable;  // why it never matches
-    bool only_destination = false;           // no condition beside destination_addr
+    uint32_t upstream = kNone;      // strings_
+    uint32_t failover = kNone;      // strings_
+    uint32_t service_type = kNone;  // strings_
+    uint32_t client = kNone;        // strings_
+    uint32_t unavailable = kNone;   // strings_: why it never matches
+    uint32_t source = kNone;        // sources_
+    uint32_t schedule = kNone;      // schedules_
+    int16_t source_ton = -1;
+    bool only_destination = false;  // no condition beside destination_addr
   };
 
   // The conditions other than destination_addr.
   bool rest_holds(const CompiledRoute& r, const MessageFacts& m, Address source,
                   std::chrono::sys_seconds now) const;
   // Every condition, with the reason; for explain().
-  bool check(const CompiledRoute& r, const config::RouteConfig& rc, const MessageFacts& m,
-             std::chrono::sys_seconds now, std::string& reason) const;
+  bool check(const CompiledRoute& r, const MessageFacts& m, std::chrono::sys_seconds now,
+             std::string& reason) const;
   const std::string* forced_upstream(std::string_view client) const;
   Decision decision_for(std::size_t index) const;
+  std::string_view text(uint32_t index) const {
+    return index == kNone ? std::string_view() : std::string_view(strings_[index]);
+  }
 
   std::vector<CompiledRoute> routes_;
-  std::vector<config::RouteConfig> configs_;  // as written, for explanations
+  std::vector<std::string> strings_;
+  std::vector<config::AddressPattern> sources_;
+  std::vector<Schedule> schedules_;
   PrefixTable table_;
   std::vector<std::pair<std::string, std::string>> forced_;  // system_id -> upstream, sorted
 };
