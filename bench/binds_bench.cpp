@@ -130,6 +130,11 @@ int main(int argc, char** argv) {
       "    type: smpp\n"
       "    address: 127.0.0.1:" + std::to_string(port) + "\n"
       "    max_connections: " + std::to_string(sessions + 100) + "\n"
+      // Every session comes from 127.0.0.1, many connecting at once: the per-address and
+      // not-yet-bound limits (made for hostile peers) are lifted.
+      "    max_connections_per_ip: 0\n"
+      "    max_unbound_connections: 0\n"
+      "    max_unbound_connections_per_ip: 0\n"
       "    smpp: { enquire_link_interval: 1s, enquire_link_timeout: 10s }\n"
       "clients:\n"
       "  - system_id: bench\n"

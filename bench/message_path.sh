@@ -354,6 +354,9 @@ listeners:
     type: smpp
     address: 127.0.0.1:$listen_port
     smpp: { window_size: $window }
+    # every loadgen session comes from 127.0.0.1: the per-address limits are lifted
+    max_connections_per_ip: 0
+    max_unbound_connections_per_ip: 0
 clients:
   - system_id: loadgen
     password: loadgen

@@ -256,6 +256,9 @@ test('10,000 idle connections from one address with the default limits: 10 are a
   assert.strictEqual(counters[
     'smppd_connections_rejected_total{listener="smpp-in",reason="max_unbound_connections_per_ip"}'],
   9991, JSON.stringify(counters));
+  // A line and a count per 10 s, not 9,991 lines (issue 11, defect 8).
+  const lines = d.grep(/refused: max_unbound_connections_per_ip/).length;
+  assert.ok(lines >= 1 && lines <= 3, `${lines} log lines for 9,991 refusals`);
 });
 
 test('max_unbound_connections 2: a third unbound connection is refused; a bind frees its slot',

@@ -104,8 +104,10 @@ test('repeated failed binds from one address are slowed down, logged and counted
     const resp = await h.request(ok, 'bind_transceiver', alice);
     assert.strictEqual(resp.command_status, st.ESME_ROK);
     ok.destroy();
+    // Logged once per 10 s and reason (a peer can refuse itself at will: log_aggregate.hpp);
+    // every one is counted.
     assert.strictEqual(
-      d.grep(/bind_transceiver as 'alice' refused: wrong_password \(0xe\)/).length, 3, d.text());
+      d.grep(/bind_transceiver as 'alice' refused: wrong_password \(0xe\)/).length, 1, d.text());
   } catch (e) {
     d.kill();
     throw e;
