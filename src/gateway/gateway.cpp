@@ -308,86 +308,97 @@ void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& reques
   assert(entry != nullptr);  // made with its pool in start()
   smpp::CStr<16> client;
   client.assign(state.system_id);  // a bound system_id: at most 15 characters
-  auto done = [this, ws = s.weak_from_this(), ex = s.executor(), seq, cmd, id, version, client,
-               upstream = std::string_view(target->name()), upstream_index = entry->index](
-                  upstream::Result r, smpp::Pdu* resp, std::string_view host) {
-    smpp::Pdu out;
-    MessageRecord record;
-    if (r == upstream::Result::part) {
-      // Another part of a message segmented for a 3.3 SMSC: its receipt goes to the client too,
-      // under the message's id (known to receipts after the response, as below).
-      if (resp == nullptr || resp->command_status != st::ESME_ROK) return;
-      record.smsc_id.assign(response_message_id(*resp));
-      if (record.smsc_id.empty()) return;
-      record.id = id;
-      record.client = client;
-      record.upstream = upstream_index;
-      record.client_version = version;
-      asio::dispatch(ex, [this, record] { messages_.add(record); });
-      return;
-    }
-    if (r == upstream::Result::late_response) {
-      // The client was answered ESME_RSYSERR at the timeout; the SMSC answered after all. Its
-      // id is kept so that the message's receipt still reaches the client (with smppd's id).
-      const uint32_t status = resp != nullptr ? resp->command_status : st::ESME_RSYSERR;
-      const std::string_view smsc_id = resp != nullptr ? response_message_id(*resp) : "";
-      peer_lines().late_response(
-          "upstream {} ({}): late {} for a message of {} (after timeouts.response; the client "
-          "was answered ESME_RSYSERR): {}{}{}",
-          upstream, host, resp != nullptr ? smpp::command_name(resp->command_id()) : "response",
-          client.view(), smpp::status_name(status), smsc_id.empty() ? "" : ", SMSC id ", smsc_id);
-      counters_.add("smppd_late_responses_total",
-                    {{"upstream", upstream}, {"status", smpp::status_name(status)}});
-      if (status == st::ESME_ROK && !smsc_id.empty()) {
-        record.smsc_id.assign(smsc_id);
-        record.id = id;
-        record.client = client;
-        record.upstream = upstream_index;
-        record.client_version = version;
-        messages_.add(record);
-      }
-      return;
-    }
-    if (r == upstream::Result::response && resp != nullptr) {
-      const uint32_t status = resp->command_status;
-      out = smpp::make_response(cmd, seq, status);
-      if (auto* multi = resp->as<smpp::SubmitMultiResp>()) {
-        out.as<smpp::SubmitMultiResp>()->unsuccess_smes = std::move(multi->unsuccess_smes);
-      }
-      if (status == st::ESME_ROK) {
-        set_response_message_id(out, render_message_id(id, version));
-        record.smsc_id.assign(response_message_id(*resp));
-      }
-    } else {
-      if (r == upstream::Result::timeout) {
-        peer_lines().outcome_unknown(
-            "upstream {} ({}): no response for a message of {}: its outcome is unknown", upstream,
-            host, client.view());
-      }
-      out = smpp::make_response(cmd, seq, st::ESME_RSYSERR);
-    }
-    counters_.add("smppd_messages_total", {{"client", client.view()},
-                                           {"upstream", upstream},
-                                           {"status", smpp::status_name(out.command_status)}});
-    if (record.smsc_id.empty()) {
-      respond_on(ws, ex, std::move(out));
-      return;
-    }
-    record.id = id;
-    record.client = client;
-    record.upstream = upstream_index;
-    record.client_version = version;
-    // The message becomes known to receipts only once its response is queued for the
-    // client, on the client's thread: a receipt that finds it is then queued after the
-    // response, never before it; one that races in earlier waits (hold_receipt).
-    asio::dispatch(ex, [this, ws, out = std::move(out), record]() mutable {
-      if (auto session = ws.lock()) session->respond(out);
-      messages_.add(record);
-    });
-  };
-  static_assert(upstream::Completion::stores_inline<decltype(done)>,
+  MessageCompletion done{this,   s.weak_from_this(), s.executor(), seq, cmd, id, version,
+                         client, target->name(),     entry->index};
+  static_assert(upstream::Completion::stores_inline<MessageCompletion>,
                 "the completion of every message must not allocate");
   target->submit(std::move(request), std::move(done), ip_key(s.remote()), sticky, &client_executor);
+}
+
+MessageRecord Gateway::MessageCompletion::record(std::string_view smsc_id) const {
+  MessageRecord r;
+  r.smsc_id.assign(smsc_id);
+  r.id = id;
+  r.client = client;
+  r.upstream = upstream_index;
+  r.client_version = version;
+  return r;
+}
+
+void Gateway::MessageCompletion::operator()(upstream::Result r, smpp::Pdu* resp,
+                                            std::string_view host) {
+  switch (r) {
+    case upstream::Result::part:
+      part(resp);
+      return;
+    case upstream::Result::late_response:
+      late(resp, host);
+      return;
+    case upstream::Result::response:
+    case upstream::Result::timeout:
+    case upstream::Result::failed:
+      break;
+  }
+  smpp::Pdu out;
+  std::string_view smsc_id;
+  if (r == upstream::Result::response && resp != nullptr) {
+    const uint32_t status = resp->command_status;
+    out = smpp::make_response(cmd, seq, status);
+    if (auto* multi = resp->as<smpp::SubmitMultiResp>()) {
+      out.as<smpp::SubmitMultiResp>()->unsuccess_smes = std::move(multi->unsuccess_smes);
+    }
+    if (status == st::ESME_ROK) {
+      set_response_message_id(out, render_message_id(id, version));
+      smsc_id = response_message_id(*resp);
+    }
+  } else {
+    if (r == upstream::Result::timeout) {
+      peer_lines().outcome_unknown(
+          "upstream {} ({}): no response for a message of {}: its outcome is unknown", upstream,
+          host, client.view());
+    }
+    out = smpp::make_response(cmd, seq, st::ESME_RSYSERR);
+  }
+  gateway->counters_.add("smppd_messages_total",
+                         {{"client", client.view()},
+                          {"upstream", upstream},
+                          {"status", smpp::status_name(out.command_status)}});
+  if (smsc_id.empty()) {
+    respond_on(session, executor, std::move(out));
+    return;
+  }
+  // The message becomes known to receipts only once its response is queued for the client, on
+  // the client's thread: a receipt that finds it is then queued after the response, never
+  // before it; one that races in earlier waits (hold_receipt).
+  asio::dispatch(
+      executor, [g = gateway, ws = session, out = std::move(out), rec = record(smsc_id)]() mutable {
+        if (auto s = ws.lock()) s->respond(out);
+        g->messages_.add(rec);
+      });
+}
+
+void Gateway::MessageCompletion::part(const smpp::Pdu* resp) const {
+  // Another part of a message segmented for a 3.3 SMSC: its receipt goes to the client too,
+  // under the message's id (known to receipts after the response, as above).
+  if (resp == nullptr || resp->command_status != st::ESME_ROK) return;
+  const std::string_view smsc_id = response_message_id(*resp);
+  if (smsc_id.empty()) return;
+  asio::dispatch(executor, [g = gateway, rec = record(smsc_id)] { g->messages_.add(rec); });
+}
+
+void Gateway::MessageCompletion::late(const smpp::Pdu* resp, std::string_view host) const {
+  // The client was answered ESME_RSYSERR at the timeout; the SMSC answered after all. Its id is
+  // kept so that the message's receipt still reaches the client (with smppd's id).
+  const uint32_t status = resp != nullptr ? resp->command_status : st::ESME_RSYSERR;
+  const std::string_view smsc_id = resp != nullptr ? response_message_id(*resp) : "";
+  peer_lines().late_response(
+      "upstream {} ({}): late {} for a message of {} (after timeouts.response; the client was "
+      "answered ESME_RSYSERR): {}{}{}",
+      upstream, host, resp != nullptr ? smpp::command_name(resp->command_id()) : "response",
+      client.view(), smpp::status_name(status), smsc_id.empty() ? "" : ", SMSC id ", smsc_id);
+  gateway->counters_.add("smppd_late_responses_total",
+                         {{"upstream", upstream}, {"status", smpp::status_name(status)}});
+  if (status == st::ESME_ROK && !smsc_id.empty()) gateway->messages_.add(record(smsc_id));
 }
 
 uint32_t Gateway::on_delivery(upstream::Pool& pool, smpp::Pdu& pdu) {
@@ -426,19 +437,20 @@ uint32_t Gateway::deliver_receipt(upstream::Pool& pool, smpp::Pdu& pdu) {
 std::optional<uint32_t> Gateway::forward_receipt(std::string_view upstream, std::string_view id,
                                                  smpp::MessageState state, const smpp::Pdu& pdu,
                                                  int attempt) {
-  // attempt 0: as it arrives; 1-5: after each wait (hold_receipt); 5 is the last.
+  // attempt 0: as it arrives; 1..kLastReceiptLook: after each wait (hold_receipt).
   UpstreamEntry* entry = upstream_entry(upstream);
   if (entry == nullptr) return std::nullopt;
-  std::atomic<int>& mode = entry->id_mode;
+  std::atomic<IdMode>& mode = entry->id_mode;
   std::optional<MessageRecord> record = messages_.find_by_smsc_id(entry->index, id, IdMatch::exact);
   if (record) {
-    if (mode.load() == 0) mode.store(1);
-  } else if (attempt >= 5 || mode.load() == 2 || (mode.load() == 0 && attempt >= 2)) {
+    if (mode.load() == IdMode::unknown) mode.store(IdMode::exact);
+  } else if (attempt >= kLastReceiptLook || mode.load() == IdMode::converted ||
+             (mode.load() == IdMode::unknown && attempt >= 2)) {
     // Conversions: for an upstream known to need them; for one not known yet, once a first
     // wait has given the response time to arrive (so a race is not taken for a conversion).
     bool converted = false;
     record = messages_.find_by_smsc_id(entry->index, id, IdMatch::tolerant, &converted);
-    if (record && converted) mode.store(2);
+    if (record && converted) mode.store(IdMode::converted);
   }
   if (!record) return std::nullopt;
   const std::string our_id = render_message_id(record->id, record->client_version);
@@ -467,17 +479,14 @@ std::optional<uint32_t> Gateway::forward_receipt(std::string_view upstream, std:
 
 void Gateway::hold_receipt(std::string upstream, std::string id, smpp::MessageState state,
                            smpp::Pdu pdu, int attempt) {
-  static constexpr std::array<std::chrono::milliseconds, 5> kDelays = {
-      std::chrono::milliseconds(5), std::chrono::milliseconds(50), std::chrono::milliseconds(250),
-      std::chrono::seconds(1), std::chrono::seconds(3)};
-  if (attempt >= static_cast<int>(kDelays.size()) || stopping_.load() || executors_.empty()) {
+  if (attempt >= kLastReceiptLook || stopping_.load() || executors_.empty()) {
     held_count_.fetch_sub(1, std::memory_order_relaxed);
     peer_lines().receipt_unmatched("upstream {}: a delivery receipt for id '{}' matches no message",
                                    upstream, id);
     counters_.add("smppd_receipts_unmatched_total", {{"upstream", upstream}});
     return;
   }
-  auto timer = std::make_shared<asio::steady_timer>(executors_[0], kDelays[attempt]);
+  auto timer = std::make_shared<asio::steady_timer>(executors_[0], kReceiptWaits[attempt]);
   {
     std::lock_guard lock(held_mutex_);
     // Expired entries are pruned when the list has doubled since the last pruning: amortised

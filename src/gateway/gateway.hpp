@@ -10,7 +10,9 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -60,6 +62,25 @@ class Gateway final : public upstream::PoolEvents {
 
  private:
   void forward(session::Session& s, ClientState& state, smpp::Pdu& request);
+  // What becomes of a message the pool took (upstream::Completion): the client's response with
+  // the upstream's status and smppd's id, the id map's record, the log and counters. Kept
+  // inline in the pool's request: no allocation per message.
+  struct MessageCompletion {
+    Gateway* gateway;
+    std::weak_ptr<session::Session> session;
+    asio::any_io_executor executor;  // the client session's
+    uint32_t seq;
+    smpp::CommandId cmd;
+    uint64_t id;            // smppd's message id
+    smpp::Version version;  // the client's
+    smpp::CStr<16> client;
+    std::string_view upstream;  // the pool's name (lives as long as the gateway)
+    uint32_t upstream_index;
+    void operator()(upstream::Result r, smpp::Pdu* resp, std::string_view host);
+    MessageRecord record(std::string_view smsc_id) const;
+    void part(const smpp::Pdu* resp) const;
+    void late(const smpp::Pdu* resp, std::string_view host) const;
+  };
   uint32_t deliver_receipt(upstream::Pool& pool, smpp::Pdu& pdu);
   // nullopt when no message matches (yet); else the status for the SMSC.
   std::optional<uint32_t> forward_receipt(std::string_view upstream, std::string_view id,
@@ -78,14 +99,25 @@ class Gateway final : public upstream::PoolEvents {
   ClientRegistry clients_;
   std::map<std::string, std::shared_ptr<upstream::Pool>, std::less<>> pools_;
   std::vector<asio::any_io_executor> executors_;
+  // What an upstream's receipt ids have shown. An upstream seen to match exactly is never
+  // matched by conversion (but after the last wait), as sequential decimal ids convert into
+  // each other.
+  enum class IdMode : uint8_t {
+    unknown,    // no receipt matched yet
+    exact,      // the same ids as its responses
+    converted,  // hex/decimal conversions of them
+  };
   struct UpstreamEntry {
     upstream::Pool* pool = nullptr;
     uint32_t index = 0;  // MessageMap::upstream_index
-    // What its receipt ids have shown: 0 not known yet, 1 the same ids as its responses, 2
-    // hex/decimal conversions. An upstream seen to match exactly is never matched by
-    // conversion (but after the last wait), as sequential decimal ids convert into each other.
-    std::atomic<int> id_mode{0};
+    std::atomic<IdMode> id_mode{IdMode::unknown};
   };
+  // How long a receipt that finds no message waits before each look again; after the last, it
+  // is given up.
+  static constexpr std::array<std::chrono::milliseconds, 5> kReceiptWaits = {
+      std::chrono::milliseconds(5), std::chrono::milliseconds(50), std::chrono::milliseconds(250),
+      std::chrono::seconds(1), std::chrono::seconds(3)};
+  static constexpr int kLastReceiptLook = static_cast<int>(kReceiptWaits.size());
   UpstreamEntry* upstream_entry(std::string_view name);
   upstream::Pool* pool_at(uint32_t index);
   std::map<std::string, std::unique_ptr<UpstreamEntry>, std::less<>> upstreams_;

@@ -26,7 +26,6 @@ constexpr Duration kFirstPause{100};  // after ESME_RTHROTTLED / ESME_RMSGQFUL
 constexpr Duration kMaxPause{5000};
 constexpr Duration kGrowthInterval{200};  // at most one new connection this often
 constexpr Duration kStickyFor{std::chrono::minutes(2)};
-constexpr std::size_t kMaxSticky = 100000;
 constexpr Duration kExpiryLogInterval{10000};  // see Pool::last_expiry_log_
 constexpr std::size_t kMaxSkip = 64;  // waiting requests looked past for a busy sticky connection
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
@@ -134,6 +133,7 @@ void Pool::stop(Duration grace) {
   {
     std::lock_guard lock(mutex_);
     stopped_ = true;
+    publish_health_locked();
     // The pool lets go of its connections (each holds the pool until its loop ends), so the
     // two do not keep each other alive.
     for (auto& s : slots_) {
@@ -158,6 +158,7 @@ void Pool::stop(Duration grace) {
 void Pool::suspend() {
   std::lock_guard lock(mutex_);
   suspended_ = true;
+  publish_health_locked();
   log::info("upstream {}: suspended", config_.name);
 }
 
@@ -165,6 +166,7 @@ void Pool::resume() {
   {
     std::lock_guard lock(mutex_);
     suspended_ = false;
+    publish_health_locked();
     log::info("upstream {}: resumed", config_.name);
   }
   drain();
@@ -176,12 +178,25 @@ bool Pool::suspended() const {
 }
 
 bool Pool::healthy() const {
-  std::lock_guard lock(mutex_);
-  if (suspended_ || stopped_ || Clock::now() < tripped_until_) return false;
-  for (const auto& s : slots_) {
-    if (s.state.up && health_[s.state.host].healthy()) return true;
+  // Without the lock (a message takes the pool's mutex once, in submit): what it reads is
+  // published by publish_health_locked whenever it changes.
+  if (!serving_.load(std::memory_order_acquire)) return false;
+  return Clock::now().time_since_epoch().count() >=
+         tripped_until_ticks_.load(std::memory_order_relaxed);
+}
+
+void Pool::publish_health_locked() {
+  bool serving = false;
+  if (!suspended_ && !stopped_) {
+    for (const auto& s : slots_) {
+      if (s.state.up && health_[s.state.host].healthy()) {
+        serving = true;
+        break;
+      }
+    }
   }
-  return false;
+  tripped_until_ticks_.store(tripped_until_.time_since_epoch().count(), std::memory_order_relaxed);
+  serving_.store(serving, std::memory_order_release);
 }
 
 bool Pool::host_healthy(std::size_t host) const {
@@ -235,14 +250,14 @@ std::optional<std::size_t> Pool::pick_locked(Clock::time_point now, const Waitin
   }
   std::optional<std::size_t> chosen;
   if (w.sticky != 0) {
-    auto it = sticky_.find(w.sticky);
-    if (it != sticky_.end() && it->second.slot < slots_.size() && candidates_[it->second.slot].up) {
+    const auto slot = sticky_.find(w.sticky, now);
+    if (slot && *slot < slots_.size() && candidates_[*slot].up) {
       // Same connection as the other parts, or wait for it.
-      if (!candidates_[it->second.slot].available) {
+      if (!candidates_[*slot].available) {
         if (sticky_busy != nullptr) *sticky_busy = true;
         return std::nullopt;
       }
-      chosen = it->second.slot;
+      chosen = *slot;
     }
   }
   if (!chosen) {
@@ -264,13 +279,7 @@ std::optional<std::size_t> Pool::pick_locked(Clock::time_point now, const Waitin
   if (!rate_.try_take(now)) return std::nullopt;
   ++slots_[*chosen].state.in_flight;
   slots_[*chosen].last_used = now;
-  if (w.sticky != 0) {
-    if (sticky_.size() >= kMaxSticky) {
-      std::erase_if(sticky_, [now](const auto& e) { return e.second.until < now; });
-      if (sticky_.size() >= kMaxSticky) sticky_.clear();
-    }
-    sticky_[w.sticky] = Sticky{*chosen, now + kStickyFor};
-  }
+  if (w.sticky != 0) sticky_.remember(w.sticky, *chosen, now + kStickyFor, now);
   return chosen;
 }
 
@@ -356,6 +365,7 @@ void Pool::housekeeping() {
           config_.pool.idle_timeout.count() > 0 && now - s.last_used >= config_.pool.idle_timeout) {
         s.retired = true;
         s.state.up = false;
+        publish_health_locked();
         --live[s.state.host];
         to_stop.push_back(std::move(s.connection));
         continue;
@@ -491,6 +501,7 @@ void Pool::connection_up(const Connection* who, std::size_t slot, uint32_t windo
     Slot& s = *found;
     s.state.up = true;
     s.state.in_flight = 0;
+    publish_health_locked();
     s.window = std::max<uint32_t>(1, window);
     s.pause = Duration(0);
     s.paused_until = {};
@@ -513,6 +524,7 @@ void Pool::connection_down(const Connection* who, std::size_t slot) {
   Slot& s = *found;
   s.state.up = false;
   s.state.in_flight = 0;
+  publish_health_locked();
   if (!s.retired && !s.recycling && !stopped_) note_failure_locked(Clock::now());
 }
 
@@ -521,6 +533,7 @@ void Pool::note_failure_locked(Clock::time_point now) {
   if (config_.failover.enabled && consecutive_failures_ >= config_.failover.threshold &&
       now >= tripped_until_) {
     tripped_until_ = now + config_.failover.recovery_time;
+    publish_health_locked();
     log::warn(
         "upstream {}: {} consecutive failures: traffic goes to its failover for {} s", config_.name,
         consecutive_failures_,
@@ -678,6 +691,7 @@ void Pool::health_result(std::size_t host, std::string_view failure) {
     std::lock_guard lock(mutex_);
     if (stopped_) return;
     change = health_[host].record(ok, config_.health);
+    if (change != HostHealth::Change::none) publish_health_locked();
     // Counted with the change, so that whoever sees the new state sees it counted.
     if (change != HostHealth::Change::none) {
       const bool healthy = change == HostHealth::Change::became_healthy;
@@ -725,7 +739,10 @@ void Pool::bounced(const Connection* who, std::size_t slot, Waiting retry, bool 
       if (s->state.in_flight > 0) --s->state.in_flight;
       // The connection is closing or not bound: it takes nothing more until it is up again
       // (connection_up), so the queue does not bounce off it again and again.
-      if (down) s->state.up = false;
+      if (down) {
+        s->state.up = false;
+        publish_health_locked();
+      }
     }
     stopped = stopped_;
     if (!stopped) {

@@ -16,6 +16,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -32,6 +33,7 @@
 #include "session/session.hpp"
 #include "upstream/balancer.hpp"
 #include "upstream/health.hpp"
+#include "upstream/sticky_table.hpp"
 
 namespace smppd::upstream {
 
@@ -163,6 +165,9 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // pool.max_connections per host). The caller starts it after unlocking.
   std::shared_ptr<Connection> maybe_grow_locked(Clock::time_point now);
   void note_failure_locked(Clock::time_point now);
+  // With mutex_ held, after anything healthy() depends on changed (a connection up or down, a
+  // host's health, suspend, stop, a trip): publishes it for healthy(), which takes no lock.
+  void publish_health_locked();
   // Once a second: close connections idle beyond idle_timeout (above min_connections), and
   // recycle those older than max_lifetime.
   void housekeeping();
@@ -205,13 +210,11 @@ class Pool : public std::enable_shared_from_this<Pool> {
   limits::TokenBucket rate_;
   std::deque<Waiting> waiting_;
   std::vector<Waiting> delayed_;  // retries waiting for their back-off
-  struct Sticky {
-    std::size_t slot;
-    Clock::time_point until;
-  };
-  std::unordered_map<uint64_t, Sticky> sticky_;
+  StickyTable sticky_;
   uint32_t consecutive_failures_ = 0;
   Clock::time_point tripped_until_{};
+  std::atomic<bool> serving_{false};  // not suspended or stopped, a connection up to a healthy host
+  std::atomic<Clock::rep> tripped_until_ticks_{0};
   Clock::time_point last_growth_{};
   Clock::time_point last_housekeeping_{};
   // Requests that ran out of time in the queue (timeouts.response without a connection able to
