@@ -11,6 +11,7 @@
 #include <atomic>
 
 #include "core/log.hpp"
+#include "core/log_aggregate.hpp"
 #include "smpp/status.hpp"
 
 namespace smppd::session {
@@ -401,8 +402,9 @@ asio::awaitable<void> Session::serve_bind() {
     req.version = *version;
     status = co_await handler_->on_bind(*this, req);
   } else {
-    log::info("session {} from {}: bind refused: version {:#04x} not served", id_,
-              remote_.address().to_string(), req.interface_version);
+    static log::Aggregated refused(log::Level::info, "binds refused for their version");
+    refused("session {} from {}: bind refused: version {:#04x} not served", id_,
+            remote_.address().to_string(), req.interface_version);
   }
   if (closed_ || closing_) co_return;
   const smpp::CommandId resp_id = smpp::response_of(req.command);
@@ -735,123 +737,127 @@ asio::awaitable<void> Session::clock_loop(std::shared_ptr<Session> /*self*/) {
   }
 }
 
+// Each deadline of the session, checked in turn: a check acts when its time has come (closes,
+// sends an enquire_link, reports a timeout...) and returns when it wants to run next
+// (kNever for no time).
 Clock::time_point Session::check_deadlines(Clock::time_point now) {
-  const SessionSettings& s = *settings_;
-  Clock::time_point next = Clock::time_point::max();
-  auto consider = [&](Clock::time_point t) { next = std::min(next, t); };
+  using Check = Clock::time_point (Session::*)(Clock::time_point);
+  static constexpr Check kChecks[] = {
+      &Session::check_bind,         &Session::check_read,        &Session::check_write,
+      &Session::check_enquire_link, &Session::check_idle,        &Session::check_requests,
+      &Session::check_peer_unbind,  &Session::check_output,      &Session::check_probe,
+      &Session::check_unbind,       &Session::check_grace_period};
+  Clock::time_point next = kNever;
+  for (const Check check : kChecks) {
+    next = std::min(next, (this->*check)(now));
+    if (closed_) break;
+  }
+  return next;
+}
 
+// A deadline: closes with `reason` once passed, else is due at `t`.
+Clock::time_point Session::close_at(Clock::time_point t, Clock::time_point now,
+                                    std::string_view reason) {
+  if (now < t) return t;
+  close(reason);
+  return kNever;
+}
+
+Clock::time_point Session::check_bind(Clock::time_point now) {
   if (role() == Role::smsc && state_ == BindState::open && !closing_) {
-    if (now >= bind_deadline_) {
-      close("no bind within the bind timeout");
-      return next;
-    }
-    consider(bind_deadline_);
+    return close_at(bind_deadline_, now, "no bind within the bind timeout");
   }
-  if (bind_seq_ != 0) {
-    if (now >= bind_deadline_) {
-      close("no bind response within the bind timeout");
-      return next;
-    }
-    consider(bind_deadline_);
+  if (bind_seq_ != 0)
+    return close_at(bind_deadline_, now, "no bind response within the bind timeout");
+  return kNever;
+}
+
+Clock::time_point Session::check_read(Clock::time_point now) {
+  const auto timeout = settings_->read_timeout;
+  if (timeout <= 0ms) return kNever;
+  return close_at(last_read_ + timeout, now, "nothing received within the read timeout");
+}
+
+Clock::time_point Session::check_write(Clock::time_point now) {
+  if (!writing_) return kNever;
+  return close_at(write_started_ + settings_->write_timeout, now,
+                  "write timeout (the peer does not read)");
+}
+
+Clock::time_point Session::check_enquire_link(Clock::time_point now) {
+  const SessionSettings& s = *settings_;
+  if (!is_bound(state_) || s.enquire_link_interval <= 0ms || closing_) return kNever;
+  if (enquire_seq_ != 0) {
+    return close_at(enquire_deadline_, now, "no enquire_link_resp within the enquire_link timeout");
   }
-  if (s.read_timeout > 0ms) {
-    const auto t = last_read_ + s.read_timeout;
-    if (now >= t) {
-      close("nothing received within the read timeout");
-      return next;
-    }
-    consider(t);
-  }
-  if (writing_) {
-    const auto t = write_started_ + s.write_timeout;
-    if (now >= t) {
-      close("write timeout (the peer does not read)");
-      return next;
-    }
-    consider(t);
-  }
-  if (is_bound(state_) && s.enquire_link_interval > 0ms && !closing_) {
-    if (enquire_seq_ != 0) {
-      if (now >= enquire_deadline_) {
-        close("no enquire_link_resp within the enquire_link timeout");
-        return next;
-      }
-      consider(enquire_deadline_);
-    } else {
-      const auto t = last_read_ + s.enquire_link_interval;
-      if (now >= t) {
-        smpp::Pdu enquire = smpp::make_pdu(0, smpp::EnquireLink{});
-        enquire_seq_ = send_control(enquire, s.enquire_link_timeout, enquire_deadline_);
-        consider(enquire_deadline_);
-      } else {
-        consider(t);
-      }
-    }
-  }
-  if (is_bound(state_) && s.idle_timeout > 0ms && !shutting_down_) {
-    const auto t = last_activity_ + s.idle_timeout;
-    if (now >= t) {
-      shutdown(s.response_timeout, "idle timeout");
-    } else {
-      consider(t);
-    }
-  }
+  const auto t = last_read_ + s.enquire_link_interval;
+  if (now < t) return t;
+  smpp::Pdu enquire = smpp::make_pdu(0, smpp::EnquireLink{});
+  enquire_seq_ = send_control(enquire, s.enquire_link_timeout, enquire_deadline_);
+  return enquire_deadline_;
+}
+
+Clock::time_point Session::check_idle(Clock::time_point now) {
+  const SessionSettings& s = *settings_;
+  if (!is_bound(state_) || s.idle_timeout <= 0ms || shutting_down_) return kNever;
+  const auto t = last_activity_ + s.idle_timeout;
+  if (now < t) return t;
+  shutdown(s.response_timeout, "idle timeout");
+  return kNever;
+}
+
+Clock::time_point Session::check_requests(Clock::time_point now) {
   while (const OutboundWindow::Entry* oldest = window_.oldest()) {
-    if (oldest->deadline > now) {
-      consider(oldest->deadline);
-      break;
-    }
+    if (oldest->deadline > now) return oldest->deadline;
     const auto entry = window_.pop_oldest();
     handler_->on_response(*this, entry->cookie, Outcome::timeout, nullptr);
-    if (closed_) return next;
+    if (closed_) return kNever;
     if (window_wanted_ && !window_.full()) {
       window_wanted_ = false;
       handler_->on_window_open(*this);
     }
     maybe_finish_shutdown();
   }
-  if (peer_unbind_pending_) {
-    if (now >= peer_unbind_deadline_) {
-      log::info("session {}: unbound by the peer with {} request(s) still unanswered after {} ms",
-                id_, inbound_, settings_->unbind_grace.count());
-      answer_peer_unbind();
-    } else {
-      consider(peer_unbind_deadline_);
-    }
-  }
-  if (output_blocked_) {
-    const auto t = output_blocked_since_ + s.write_timeout;
-    if (now >= t) {
-      close(fmt::format("the peer does not read ({} bytes of output pending for {} ms)",
-                        pending_output(), s.write_timeout.count()));
-      return next;
-    }
-    consider(t);
-  }
-  if (probe_seq_ != 0) {
-    if (now >= probe_deadline_) {
-      end_probe(kAnyProbe, Outcome::timeout, nullptr);
-      if (closed_) return next;
-    } else {
-      consider(probe_deadline_);
-    }
-  }
-  if (unbind_seq_ != 0) {
-    if (now >= unbind_deadline_) {
-      unbind_seq_ = 0;  // no unbind_resp: go on closing
-      maybe_finish_shutdown();
-    } else {
-      consider(unbind_deadline_);
-    }
-  }
-  if (shutting_down_) {
-    if (now >= shutdown_deadline_) {
-      close(close_reason_ + " (grace period over)");
-      return next;
-    }
-    consider(shutdown_deadline_);
-  }
-  return next;
+  return kNever;
+}
+
+Clock::time_point Session::check_peer_unbind(Clock::time_point now) {
+  if (!peer_unbind_pending_) return kNever;
+  if (now < peer_unbind_deadline_) return peer_unbind_deadline_;
+  static log::Aggregated unanswered(log::Level::info, "unbinds answered with requests pending");
+  unanswered("session {}: unbound by the peer with {} request(s) still unanswered after {} ms", id_,
+             inbound_, settings_->unbind_grace.count());
+  answer_peer_unbind();
+  return kNever;
+}
+
+Clock::time_point Session::check_output(Clock::time_point now) {
+  if (!output_blocked_) return kNever;
+  const auto t = output_blocked_since_ + settings_->write_timeout;
+  if (now < t) return t;
+  close(fmt::format("the peer does not read ({} bytes of output pending for {} ms)",
+                    pending_output(), settings_->write_timeout.count()));
+  return kNever;
+}
+
+Clock::time_point Session::check_probe(Clock::time_point now) {
+  if (probe_seq_ == 0) return kNever;
+  if (now < probe_deadline_) return probe_deadline_;
+  end_probe(kAnyProbe, Outcome::timeout, nullptr);
+  return kNever;
+}
+
+Clock::time_point Session::check_unbind(Clock::time_point now) {
+  if (unbind_seq_ == 0) return kNever;
+  if (now < unbind_deadline_) return unbind_deadline_;
+  unbind_seq_ = 0;  // no unbind_resp: go on closing
+  maybe_finish_shutdown();
+  return kNever;
+}
+
+Clock::time_point Session::check_grace_period(Clock::time_point now) {
+  if (!shutting_down_) return kNever;
+  return close_at(shutdown_deadline_, now, close_reason_ + " (grace period over)");
 }
 
 }  // namespace smppd::session

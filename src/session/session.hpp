@@ -222,7 +222,21 @@ class Session : public std::enable_shared_from_this<Session> {
   static constexpr uint32_t kAnyProbe = 0xFFFFFFFF;
   bool end_probe(uint32_t seq, Outcome outcome, smpp::Pdu* response);
   void on_decode_error(const smpp::DecodeError& error);
+  // The clock's work: every deadline checked, the earliest still to come returned.
   Clock::time_point check_deadlines(Clock::time_point now);
+  static constexpr Clock::time_point kNever = Clock::time_point::max();
+  Clock::time_point close_at(Clock::time_point t, Clock::time_point now, std::string_view reason);
+  Clock::time_point check_bind(Clock::time_point now);
+  Clock::time_point check_read(Clock::time_point now);
+  Clock::time_point check_write(Clock::time_point now);
+  Clock::time_point check_enquire_link(Clock::time_point now);
+  Clock::time_point check_idle(Clock::time_point now);
+  Clock::time_point check_requests(Clock::time_point now);
+  Clock::time_point check_peer_unbind(Clock::time_point now);
+  Clock::time_point check_output(Clock::time_point now);
+  Clock::time_point check_probe(Clock::time_point now);
+  Clock::time_point check_unbind(Clock::time_point now);
+  Clock::time_point check_grace_period(Clock::time_point now);
 
   void write_pdu(smpp::Pdu& pdu);
   void write_header_only(smpp::CommandId id, uint32_t status, uint32_t seq);
