@@ -427,12 +427,16 @@ function receipts(session) {
 // { id } to choose the message id. Receipts follow accepted submits that ask for one.
 // With `hold`, submit_sm are taken but not answered until `smsc.release()` (which answers those
 // held and stops holding): a client's requests then stay in flight for as long as a test needs.
+// `receiptsSent` counts the receipts sent, `receiptAnswers` the command_status of each
+// deliver_sm_resp smppd gave them; `answered` the submit_sm accepted so far; `unbinds` each
+// unbind received: { via: its session's index, answered: `answered` at that moment }.
 // `answerDelay` (ms): each submit_sm is answered that long after it arrives. With
 // `announceVersion: false` the bind_resp carries no sc_interface_version (as many SMSCs send it,
 // the npm package's own server among them).
 function startSmsc({ onSubmit, receiptDelay = 20, hexReceiptIds = false, port = 0,
   receiptFirst = false, hold = false, answerDelay = 0, announceVersion = true } = {}) {
-  const smsc = { received: [], sessions: [], nextId: 1000, held: [], holding: hold };
+  const smsc = { received: [], sessions: [], nextId: 1000, held: [], holding: hold,
+    receiptsSent: 0, receiptAnswers: [], answered: 0, unbinds: [] };
   smsc.release = () => {
     smsc.holding = false;
     for (const answer of smsc.held.splice(0)) answer();
@@ -446,6 +450,7 @@ function startSmsc({ onSubmit, receiptDelay = 20, hexReceiptIds = false, port = 
     }
     session.on('enquire_link', (pdu) => session.send(pdu.response()));
     session.on('unbind', (pdu) => {
+      smsc.unbinds.push({ via: smsc.sessions.indexOf(session), answered: smsc.answered });
       session.send(pdu.response());
       session.close();
     });
@@ -460,19 +465,25 @@ function startSmsc({ onSubmit, receiptDelay = 20, hexReceiptIds = false, port = 
           return;
         }
         const id = r.id || String(smsc.nextId++);
-        const respond = () => session.send(pdu.response({ message_id: id }));
+        const respond = () => {
+          smsc.answered += 1;
+          session.send(pdu.response({ message_id: id }));
+        };
         // receiptFirst: the receipt overtakes the response (as on a separate receiver bind).
         if (receiptFirst) setTimeout(respond, 30); else respond();
         if (pdu.registered_delivery & 1) {
           // The receipt text gives the id in decimal; the TLV (when sent) as given.
           const textId = hexReceiptIds ? parseInt(id, 16).toString(10) : id;
-          setTimeout(() => session.deliver_sm({
-            source_addr: pdu.destination_addr,
-            destination_addr: pdu.source_addr,
-            esm_class: 4,
-            short_message: `id:${textId} sub:001 dlvrd:001 submit date:2611271200 ` +
-              'done date:2611271201 stat:DELIVRD err:000 text:hello',
-          }), receiptFirst ? 0 : receiptDelay);
+          setTimeout(() => {
+            smsc.receiptsSent += 1;
+            session.deliver_sm({
+              source_addr: pdu.destination_addr,
+              destination_addr: pdu.source_addr,
+              esm_class: 4,
+              short_message: `id:${textId} sub:001 dlvrd:001 submit date:2611271200 ` +
+                'done date:2611271201 stat:DELIVRD err:000 text:hello',
+            }, (resp) => smsc.receiptAnswers.push(resp.command_status));
+          }, receiptFirst ? 0 : receiptDelay);
         }
       };
       if (smsc.holding) smsc.held.push(answer);

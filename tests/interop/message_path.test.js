@@ -116,7 +116,9 @@ test('a receipt waits for a client that binds a receiver later', async () => {
     const resp = await h.request(tx, 'submit_sm',
       { destination_addr: '1', short_message: 'x', registered_delivery: 1 });
     assert.strictEqual(resp.command_status, 0);
-    await h.sleep(200);  // the receipt arrives at smppd with no receiver bound
+    // The receipt reached smppd, and smppd took it (ESME_ROK), while no receiver was bound.
+    await waitUntil(() => smsc.receiptAnswers.length === 1, 3000, 'smppd to take the receipt');
+    assert.deepStrictEqual(smsc.receiptAnswers, [0]);
     const { session: rx, got } = await boundReceiving(d.ports.smpp, 'bind_receiver');
     await waitUntil(() => got.length === 1, 3000, 'the held receipt');
     assert.match(got[0].short_message.message.toString(), new RegExp(`id:${resp.message_id} `));
@@ -156,7 +158,8 @@ test('a 3.3 client gets an 8-character id', async () => {
     assert.strictEqual(b.command_status, 0);
     const r = await h.request(s, 'submit_sm', { destination_addr: '1', short_message: 'x' });
     assert.strictEqual(r.command_status, 0);
-    assert.ok(r.message_id.length <= 8, r.message_id);
+    // smppd's id in its 3.3 form: 8 base-62 characters (message_ids.hpp).
+    assert.match(r.message_id, /^[0-9A-Za-z]{8}$/);
     s.destroy();
   });
 });
@@ -180,28 +183,38 @@ test('a long message keeps its UDH byte for byte', async () => {
 });
 
 test('a long message in SAR TLVs keeps them, and its parts share one connection', async () => {
-  const smsc = await startSmsc();
+  // Three connections of window 1 to an SMSC that holds its answers: once the first part is
+  // out, its connection is busy, so the other parts (sent without waiting) could only stay on
+  // it by waiting for it; without the sticky key they would take the two free connections.
+  const smsc = await startSmsc({ hold: true });
   try {
-    const up = upstream('carrier', [smsc], { pool: { min_connections: 3, max_connections: 3 } });
+    const up = upstream('carrier', [smsc],
+      { pool: { min_connections: 3, max_connections: 3 }, window: { size: 1 } });
     await h.withSmppd(config([up]), async (d) => {
       await upstreamsBound(d, 3);
       const s = await h.bound(d.ports.smpp, 'bind_transmitter', alice.system_id, alice.password);
-      for (let part = 1; part <= 3; part++) {
-        const r = await h.request(s, 'submit_sm', {
-          destination_addr: '1', short_message: `part ${part}`,
-          sar_msg_ref_num: 0x1234, sar_total_segments: 3, sar_segment_seqnum: part,
-        });
-        assert.strictEqual(r.command_status, 0);
-      }
-      assert.strictEqual(smsc.received.length, 3);
-      smsc.received.forEach((pdu, i) => {
-        assert.strictEqual(pdu.sar_msg_ref_num, 0x1234);
+      const part = (n) => h.request(s, 'submit_sm', {
+        destination_addr: '1', short_message: `part ${n}`,
+        sar_msg_ref_num: 0x1234, sar_total_segments: 3, sar_segment_seqnum: n,
+      });
+      const answers = [part(1), part(2), part(3),
+        h.request(s, 'submit_sm', { destination_addr: '1', short_message: 'other' })];
+      // The other message goes on another connection past the parts that wait for theirs.
+      await waitUntil(() => smsc.received.length >= 2, 3000, 'two submits at the SMSC');
+      await h.sleep(100);  // nothing else is on its way
+      assert.deepStrictEqual(smsc.received.map((pdu) => pdu.short_message.message.toString()),
+        ['part 1', 'other'], 'parts 2 and 3 wait for the connection of part 1');
+      assert.notStrictEqual(smsc.received[1].via, smsc.received[0].via);
+      smsc.release();
+      for (const r of await Promise.all(answers)) assert.strictEqual(r.command_status, 0);
+      const parts = smsc.received.filter((pdu) => pdu.sar_msg_ref_num === 0x1234);
+      assert.strictEqual(parts.length, 3);
+      parts.forEach((pdu, i) => {
         assert.strictEqual(pdu.sar_total_segments, 3);
         assert.strictEqual(pdu.sar_segment_seqnum, i + 1);
       });
       // All three parts came over one of the three upstream connections.
-      const sessions = new Set(smsc.received.map((pdu) => pdu.via));
-      assert.strictEqual(sessions.size, 1);
+      assert.strictEqual(new Set(parts.map((pdu) => pdu.via)).size, 1);
       s.destroy();
     });
   } finally {

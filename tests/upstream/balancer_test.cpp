@@ -71,13 +71,36 @@ TEST(Balancer, LeastConnectionsPicksTheLeastBusy) {
   EXPECT_EQ(*b.pick(c), 0u);
 }
 
-TEST(Balancer, IpHashIsStablePerKey) {
+// Keys (here the addresses of a /24 and of a few other networks) spread over the hosts, and each
+// keeps its host whatever was picked for the others in between, and after a host went down
+// and came back.
+TEST(Balancer, IpHashSpreadsKeysAndEachStaysPut) {
   Balancer b(config::LoadBalancing::ip_hash, hosts({{1, 1}, {1, 1}, {1, 1}}));
   std::vector<Candidate> c = {up(0), up(1), up(2)};
-  for (uint64_t key : {1ull, 77ull, 123456ull}) {
-    const auto first = *b.pick(c, key);
-    for (int i = 0; i < 5; ++i) EXPECT_EQ(*b.pick(c, key), first);
+  std::vector<uint64_t> keys;
+  for (uint64_t i = 0; i < 256; ++i) keys.push_back(0x0A000000u + i);            // 10.0.0.0/24
+  for (uint64_t i = 0; i < 44; ++i) keys.push_back(0xC0A80001u + (i << 8) + i);  // 192.168.i.*
+  std::map<uint64_t, std::size_t> first;
+  std::map<std::size_t, int> per_host;
+  for (uint64_t key : keys) {
+    first[key] = *b.pick(c, key);
+    ++per_host[first[key]];
   }
+  // 300 keys over 3 hosts: each host has a fair share (100 expected; a hash that always gives
+  // one host, or two, fails here).
+  ASSERT_EQ(per_host.size(), 3u);
+  for (auto [h, n] : per_host) EXPECT_GT(n, 70) << "host " << h;
+  // Asked again, in another order: the same hosts.
+  for (auto it = keys.rbegin(); it != keys.rend(); ++it) EXPECT_EQ(*b.pick(c, *it), first[*it]);
+  // Host 1 goes down and comes back: every key is back on its host.
+  c[1].up = c[1].available = false;
+  for (uint64_t key : keys) {
+    const auto picked = b.pick(c, key);
+    ASSERT_TRUE(picked.has_value());
+    EXPECT_NE(*picked, 1u);
+  }
+  c[1].up = c[1].available = true;
+  for (uint64_t key : keys) EXPECT_EQ(*b.pick(c, key), first[key]) << "key " << key;
 }
 
 // Hosts are compared as a whole: an idle second connection does not make a busy host look free.

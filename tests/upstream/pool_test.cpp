@@ -127,7 +127,19 @@ class PoolTest : public ::testing::Test {
       for (auto& s : sims) s->stop(100ms);
       for (auto& b : bare) b->stop();
     });
-    std::this_thread::sleep_for(300ms);
+    // Until every coroutine has let go: the pools' connections, clocks and health loops (each
+    // holds its pool), the simulators' sessions and the bare SMSCs' loops.
+    const auto all_ended = [&] {
+      bool ended = true;
+      on_io([&] {
+        if (pool && pool.use_count() != 1) ended = false;
+        for (auto& p : other_pools) ended = ended && p.use_count() == 1;
+        for (auto& s : sims) ended = ended && s->session_count() == 0;
+        for (auto& b : bare) ended = ended && b.use_count() == 1;
+      });
+      return ended;
+    };
+    wait_for(all_ended);
     on_io([&] {
       sims.clear();
       bare.clear();
@@ -324,7 +336,7 @@ TEST_F(PoolTest, BackupPriorityOnlyWhileThePrimaryIsDown) {
   config::UpstreamConfig c;
   c.hosts = {host(start_sim(), 100, 1), host(start_sim(), 100, 2)};
   start_pool(c);
-  submit(10);
+  for (uint32_t s : submit(10)) EXPECT_EQ(s, 0u);
   EXPECT_EQ(stats(0).submits_accepted, 10u);
   EXPECT_EQ(stats(1).submits_accepted, 0u);
   on_io([&] { sims[0]->stop(0ms); });
@@ -367,15 +379,26 @@ TEST_F(PoolTest, AnSmscGoingAwayMidStreamCompletesEveryRequest) {
   c.hosts = {host(start_sim())};
   c.timeouts.response = 2s;
   start_pool(c);
-  std::atomic<int> done{0};
+  std::atomic<int> done{0}, accepted{0}, unknown{0}, never_sent{0};
   for (int i = 0; i < 500; ++i) {
     smpp::SubmitSm s;
     s.destination_addr.assign("1");
-    pool->submit(smpp::make_pdu(0, s), [&](Result, smpp::Pdu*, std::string_view) { ++done; });
+    pool->submit(smpp::make_pdu(0, s), [&](Result r, smpp::Pdu* resp, std::string_view) {
+      if (r == Result::response && resp && resp->command_status == 0) ++accepted;
+      if (r == Result::timeout) ++unknown;  // sent, the connection dropped before its answer
+      if (r == Result::failed) ++never_sent;
+      ++done;
+    });
     if (i == 100) on_io([&] { sims[0]->stop(0ms); });  // the SMSC drops everything
   }
   // Each request ends: answered, failed by the drop, or failed after waiting for a connection.
   wait_for([&] { return done.load() == 500; }, 10s);
+  EXPECT_EQ(accepted + unknown + never_sent, 500) << "each ends in one of the three ways";
+  // The drop really came mid-stream: not every request was answered (how many were before it
+  // depends on the threads).
+  EXPECT_LT(accepted.load(), 500);
+  EXPECT_GT(unknown.load() + never_sent.load(), 0);
+  EXPECT_EQ(static_cast<uint64_t>(accepted.load()), stats(0).submits_accepted);
 }
 
 TEST_F(PoolTest, GrowsUnderLoadAndShrinksWhenIdle) {
@@ -542,6 +565,151 @@ TEST_F(PoolTest, SubmitChecksPassWhenTheSmscAnswersWhateverTheStatus) {
   // Traffic goes to the answering host only (and gets its refusal).
   for (uint32_t s : submit(4)) EXPECT_EQ(s, smpp::status::ESME_RSYSERR);
   EXPECT_EQ(silent.submits.load(), 0);
+}
+
+// A request sent and never answered is never sent again (the SMSC may have it): the completion
+// says timeout, once; one submit_sm reached the SMSC, also after the connection dropped.
+TEST_F(PoolTest, ARequestWithoutAnswerIsNeverSentAgain) {
+  BareSmsc& smsc = start_bare();
+  smsc.answer_submit = false;
+  config::UpstreamConfig c;
+  c.hosts = {host(smsc.port())};
+  c.timeouts.response = 200ms;
+  c.retry.delay = 1ms;  // the retry policy is on: it must not apply to timeouts
+  start_pool(c);
+  auto results = std::make_shared<std::vector<Result>>();
+  auto m = std::make_shared<std::mutex>();
+  auto send_one = [&] {
+    smpp::SubmitSm s;
+    s.destination_addr.assign("1");
+    pool->submit(smpp::make_pdu(0, s), [results, m](Result r, smpp::Pdu*, std::string_view) {
+      std::lock_guard lock(*m);
+      results->push_back(r);
+    });
+  };
+  const auto count = [&] {
+    std::lock_guard lock(*m);
+    return results->size();
+  };
+  send_one();
+  wait_for([&] { return count() == 1; });
+  EXPECT_EQ((*results)[0], Result::timeout);
+  // The next request on the same connection goes out behind anything resent for the first.
+  send_one();
+  wait_for([&] { return smsc.submits.load() >= 2; });
+  wait_for([&] { return count() == 2; });
+  EXPECT_EQ(smsc.submits.load(), 2) << "the timed-out request was sent again";
+
+  // The connection drops with a request in flight: failed as timeout, never sent again.
+  send_one();
+  wait_for([&] { return smsc.submits.load() == 3; });
+  on_io([&] { smsc.stop(); });
+  wait_for([&] { return count() == 3; });
+  EXPECT_EQ((*results)[2], Result::timeout);
+  EXPECT_EQ(smsc.submits.load(), 3);
+}
+
+// ESME_RTHROTTLED until the deadline: the client gets that status; the connection's pause
+// doubles from 100 ms (so a 1 s deadline sees at most 4 attempts: 0, 100, 300, 700 ms).
+TEST_F(PoolTest, ThrottledUntilTheDeadlineAnswersTheSmscStatusAndThePauseGrows) {
+  config::SimulatorConfig sc;
+  sc.throttle_rate = 100;  // every submit refused ESME_RTHROTTLED
+  config::UpstreamConfig c;
+  c.hosts = {host(start_sim(sc))};
+  c.timeouts.response = 1s;
+  start_pool(c);
+  const auto start = std::chrono::steady_clock::now();
+  const auto statuses = submit(1);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(statuses[0], smpp::status::ESME_RTHROTTLED);
+  EXPECT_GE(took, 1s);
+  const auto st = stats(0);
+  EXPECT_GE(st.throttled, 2u);
+  EXPECT_LE(st.throttled, 4u) << "a pause that does not grow gives about 10 attempts";
+  EXPECT_EQ(st.submits_accepted, 0u);
+}
+
+// The pause is reset by a success: with every second submit throttled, each message waits one
+// 100 ms pause, not a doubling one (ten messages: about 0.5 s, not 100 ms * (2^5 - 1)).
+TEST_F(PoolTest, ThrottlingPauseResetsOnSuccess) {
+  config::SimulatorConfig sc;
+  sc.throttle_rate = 50;
+  config::UpstreamConfig c;
+  c.hosts = {host(start_sim(sc))};
+  c.timeouts.response = 5s;
+  start_pool(c);
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 10; ++i) {
+    for (uint32_t s : submit(1)) EXPECT_EQ(s, 0u);
+  }
+  const auto took = std::chrono::steady_clock::now() - start;
+  const auto st = stats(0);
+  EXPECT_EQ(st.submits_accepted, 10u);
+  EXPECT_GE(st.throttled, 4u);  // the pauses happened
+  EXPECT_LT(took, 2500ms) << "the pause kept growing across successes";
+}
+
+// A full queue answers ESME_RMSGQFUL at once (inside submit), and only the request beyond it.
+TEST_F(PoolTest, AFullQueueAnswersMsgQFulAtOnce) {
+  BareSmsc& smsc = start_bare();
+  smsc.answer_submit = false;
+  config::UpstreamConfig c;
+  c.hosts = {host(smsc.port())};
+  c.window.size = 1;
+  c.pool.max_connections = 1;  // no growth: the requests stay queued
+  c.timeouts.response = 30s;
+  start_pool(c);
+  auto statuses = std::make_shared<std::vector<uint32_t>>();
+  auto m = std::make_shared<std::mutex>();
+  auto send_one = [&] {
+    smpp::SubmitSm s;
+    s.destination_addr.assign("1");
+    pool->submit(smpp::make_pdu(0, s), [statuses, m](Result r, smpp::Pdu* resp, std::string_view) {
+      std::lock_guard lock(*m);
+      statuses->push_back(r == Result::response && resp ? resp->command_status : 0xFFFFFFFF);
+    });
+  };
+  send_one();  // in flight, never answered
+  wait_for([&] { return smsc.submits.load() == 1; });
+  for (int i = 0; i < 10000; ++i) send_one();  // the queue's bound: 10,000
+  EXPECT_EQ(pool->queued(), 10000u);
+  EXPECT_TRUE(statuses->empty());
+  send_one();
+  {
+    std::lock_guard lock(*m);
+    ASSERT_EQ(statuses->size(), 1u) << "answered inside submit";
+    EXPECT_EQ(statuses->front(), smpp::status::ESME_RMSGQFUL);
+  }
+  EXPECT_EQ(counters.get("smppd_upstream_failed_total",
+                         {{"upstream", "carrier"}, {"reason", "queue_full"}}),
+            1u);
+}
+
+// `failover`: `threshold` consecutive failures trip the upstream (healthy() false: the gateway
+// sends elsewhere) for `recovery_time`, then it takes traffic again.
+TEST_F(PoolTest, FailoverTripsAfterThresholdFailuresForRecoveryTime) {
+  BareSmsc& smsc = start_bare();
+  smsc.answer_submit = false;
+  config::UpstreamConfig c;
+  c.hosts = {host(smsc.port())};
+  c.timeouts.response = 100ms;
+  c.failover.enabled = true;
+  c.failover.threshold = 3;
+  c.failover.recovery_time = 700ms;
+  start_pool(c);
+  EXPECT_TRUE(pool->healthy());
+  submit(2);  // two timeouts: not yet
+  EXPECT_TRUE(pool->healthy());
+  submit(1);  // the third
+  const auto tripped = std::chrono::steady_clock::now();
+  EXPECT_FALSE(pool->healthy());
+  EXPECT_EQ(pool->connections_up(), 1u);  // tripped, not down
+  wait_for([&] { return pool->healthy(); }, 3s);
+  const auto back = std::chrono::steady_clock::now() - tripped;
+  EXPECT_GE(back, 600ms);  // recovery_time (less the time submit took to see the completion)
+  smsc.answer_submit = true;
+  for (uint32_t s : submit(3)) EXPECT_EQ(s, 0u);
+  EXPECT_TRUE(pool->healthy());
 }
 
 }  // namespace
