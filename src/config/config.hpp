@@ -207,8 +207,8 @@ struct UpstreamRateLimit {
 struct WindowConfig {
   uint32_t size = 100;
   // How long a request may wait in the pool's queue for a connection able to take it (a free
-  // window slot, a rate-limit token, a host up) before it fails unsent.
-  Duration timeout = 30s;
+  // window slot, a rate-limit token, a host up) before it fails unsent. 0: timeouts.response.
+  Duration timeout = 0ms;
 };
 
 struct EnquireLinkConfig {
