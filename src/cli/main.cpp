@@ -121,7 +121,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   // The same warnings as `smppd validate`: what the configuration asks that smppd will not do.
-  for (const auto& w : result.warnings) smppd::log::warn("{}", w.to_string());
+  for (const auto& w : result.warnings) {
+    smppd::log::warn("{}:{}:{}: {}", w.file, w.line, w.column, w.message);
+  }
   // Every session is a descriptor: take all the system allows (the hard limit).
   rlimit files{};
   if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
