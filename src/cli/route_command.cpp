@@ -249,13 +249,4 @@ std::optional<int> run_route_command(const CLI::App&) {
   }
 }
 
-void print_route_warnings(const config::Config& config) {
-  for (std::size_t i = 0; i < config.routes.size(); ++i) {
-    if (auto why = router::unavailable_condition(config.routes[i])) {
-      std::fprintf(stderr, "%s: warning: route '%s' (#%zu) %s\n", config.source.c_str(),
-                   config.routes[i].name.c_str(), i + 1, why->c_str());
-    }
-  }
-}
-
 }  // namespace smppd::cli

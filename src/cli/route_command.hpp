@@ -24,8 +24,4 @@ void add_route_command(CLI::App& app, std::string& config_path);
 // returns nothing.
 std::optional<int> run_route_command(const CLI::App& app);
 
-// For `smppd validate`: a warning on stderr for each route that can never match (it needs a
-// feature not built yet).
-void print_route_warnings(const config::Config& config);
-
 }  // namespace smppd::cli

@@ -172,9 +172,9 @@ struct PoolConfig {
 struct UpstreamTimeouts {
   Duration connect = 10s;
   Duration bind = 30s;
-  Duration submit = 30s;
+  Duration submit = 30s;  // not built: `response` applies to submits too
   Duration response = 30s;
-  Duration enquire_link = 60s;
+  Duration enquire_link = 10s;  // enquire_link.timeout when that is not written
   Duration read = 60s;
   Duration write = 30s;
 };
@@ -206,7 +206,9 @@ struct UpstreamRateLimit {
 
 struct WindowConfig {
   uint32_t size = 100;
-  Duration timeout = 60s;
+  // How long a request may wait in the pool's queue for a connection able to take it (a free
+  // window slot, a rate-limit token, a host up) before it fails unsent. 0: timeouts.response.
+  Duration timeout = 0ms;
 };
 
 struct EnquireLinkConfig {

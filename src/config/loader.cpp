@@ -11,13 +11,15 @@
 #include <utility>
 
 #include "config/files.hpp"
+#include "config/keys.hpp"
 #include "config/yaml_tree.hpp"
 #include "core/timezone.hpp"
 
 namespace smppd::config {
 
 std::string ConfigError::to_string() const {
-  return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": error: " + message;
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column) +
+         (warning ? ": warning: " : ": error: ") + message;
 }
 
 const UpstreamConfig* Config::find_upstream(std::string_view name) const {
@@ -57,6 +59,8 @@ struct Context {
   std::string file;
   const EnvLookup* env = nullptr;
   std::vector<ConfigError> errors;
+  std::vector<ConfigError> warnings;  // keys accepted and ignored (keys.hpp)
+  KeyAudit* audit = nullptr;
   std::map<std::string, std::string> timezones;  // checked zone names -> error ("" when valid)
   std::vector<NamedFile> files;                  // to check once the whole is read
 
@@ -68,14 +72,25 @@ struct Context {
   void error(const yaml::Node& node, std::string message) {
     error(node.Mark(), std::move(message));
   }
+  void warning(const yaml::Node& node, std::string message) {
+    const yaml::Mark mark = node.Mark();
+    warnings.push_back({file, mark.line + 1, mark.column + 1, std::move(message), true});
+  }
+};
+
+// Where a mapping sits in the key registry (keys.hpp): its node, or null when the registry does
+// not know it; `ignored` inside a key that is not built (warned about at that key).
+struct KeyScope {
+  const KeyNode* node = nullptr;
+  bool ignored = false;
 };
 
 // A YAML mapping whose keys are taken one by one; whatever is left untaken when it goes out of
 // scope is an unknown key.
 class Map {
  public:
-  Map(Context& ctx, const yaml::Node& node, std::string what)
-      : ctx_(ctx), node_(node), what_(std::move(what)) {
+  Map(Context& ctx, const yaml::Node& node, std::string what, KeyScope keys)
+      : ctx_(ctx), node_(node), what_(std::move(what)), keys_(keys) {
     known_.reserve(16);
     if (node.IsMap()) {
       valid_ = true;
@@ -84,6 +99,9 @@ class Map {
       ctx.error(node, what_ + " must be a mapping of keys to values");
     }
   }
+  // The mapping at `key` of `parent`.
+  Map(Map& parent, const std::string& key, std::string what)
+      : Map(parent.ctx_, parent.get(key), std::move(what), parent.scope(key)) {}
   Map(const Map&) = delete;
   Map& operator=(const Map&) = delete;
 
@@ -100,9 +118,18 @@ class Map {
 
   // The value of `key`, or an undefined node when absent. Marks the key as known.
   yaml::Node get(const std::string& key) {
-    known_.push_back(key);
-    if (!valid_) return yaml::Node();
-    return node_.find(key);
+    const bool first = std::find(known_.begin(), known_.end(), key) == known_.end();
+    if (first) known_.push_back(key);
+    yaml::Node n = valid_ ? node_.find(key) : yaml::Node();
+    if (first) classify(key, n);
+    return n;
+  }
+
+  // The registry's place for the mapping (or list of mappings) at `key`.
+  KeyScope scope(const std::string& key) const {
+    if (keys_.ignored || keys_.node == nullptr) return keys_.ignored ? keys_ : KeyScope{};
+    const KeyNode* child = keys_.node->child(key);
+    return {child, child != nullptr && child->spec->use == KeyUse::not_built};
   }
 
   bool has(const std::string& key) {
@@ -116,9 +143,6 @@ class Map {
       ctx_.error(node_, what_ + " is missing the required key '" + key + "'");
     return n;
   }
-
-  // Accept the key without reading it (read elsewhere from the raw node).
-  void allow(const std::string& key) { known_.push_back(key); }
 
   // Names the mapping in later messages, once its name is known ("upstream 'carrier-a'").
   void rename(std::string what) { what_ = std::move(what); }
@@ -147,9 +171,36 @@ class Map {
     }
   }
 
+  // Looks a key up in the registry the first time it is taken: a key written in the file whose
+  // feature is not built gets its warning; a key the registry does not know is noted for
+  // tests/config/keys_test.cpp.
+  void classify(const std::string& key, const yaml::Node& value) {
+    if (keys_.ignored) return;
+    const KeyNode* k = keys_.node ? keys_.node->child(key) : nullptr;
+    if (k == nullptr) {
+      if (ctx_.audit) {
+        std::string parent = keys_.node && keys_.node->spec ? std::string(keys_.node->spec->path)
+                                                            : std::string(keys_.node ? "" : "?");
+        ctx_.audit->unclassified.insert(parent.empty() ? key : parent + "." + key);
+      }
+      return;
+    }
+    if (ctx_.audit) ctx_.audit->taken.insert(std::string(k->spec->path));
+    if (k->spec->use != KeyUse::not_built || !value.IsDefined()) return;
+    std::string message = what_ == "the configuration" ? key : what_ + ": " + key;
+    message += ": not built yet: accepted and ignored";
+    if (!k->spec->detail.empty()) message += " (" + std::string(k->spec->detail) + ")";
+    for (std::size_t i = 0, n = node_.size(); i < n; ++i) {
+      if (node_.key(i).Scalar() != key) continue;
+      ctx_.warning(node_.key(i), std::move(message));
+      break;
+    }
+  }
+
   Context& ctx_;
   yaml::Node node_;
   std::string what_;
+  KeyScope keys_;
   bool valid_ = false;
   std::vector<std::string> known_;
 };
@@ -395,7 +446,7 @@ const Names<BindType> kBindTypes = {{"transmitter", BindType::transmitter},
                                     {"transceiver", BindType::transceiver}};
 
 void read_tls(Map& parent, TlsConfig& tls, bool listener) {
-  Map m(parent.ctx(), parent.get("tls"), "tls of " + parent.what());
+  Map m(parent, "tls", "tls of " + parent.what());
   read_enabled(m, tls.enabled);
   read(m, "cert", tls.cert);
   read(m, "key", tls.key);
@@ -462,10 +513,10 @@ void check_unique(Context& ctx, const std::vector<NamedNode>& items, const std::
   }
 }
 
-ListenerConfig read_listener(Context& ctx, const yaml::Node& node, std::size_t index,
+ListenerConfig read_listener(Context& ctx, const yaml::Node& node, std::size_t index, KeyScope keys,
                              std::vector<NamedNode>& names) {
   ListenerConfig l;
-  Map m(ctx, node, "listener #" + std::to_string(index + 1));
+  Map m(ctx, node, "listener #" + std::to_string(index + 1), keys);
   read_enum(m, "type", l.type,
             Names<ListenerType>{{"smpp", ListenerType::smpp},
                                 {"http", ListenerType::http},
@@ -475,6 +526,10 @@ ListenerConfig read_listener(Context& ctx, const yaml::Node& node, std::size_t i
   read(m, "name", l.name);
   names.push_back({l.name, m.has("name") ? m.get("name") : node});
   if (m.has("name")) m.rename("listener '" + l.name + "'");
+  if (l.type != ListenerType::smpp) {
+    ctx.warning(m.get("type"), m.what() + ": type " + std::string(to_string(l.type)) +
+                                   " is not built yet: the listener is not started");
+  }
   m.require("address");
   read_address(m, "address", l.address, true);
   read_tls(m, l.tls, true);
@@ -487,7 +542,7 @@ ListenerConfig read_listener(Context& ctx, const yaml::Node& node, std::size_t i
             Names<BindFailureStatus>{{"specific", BindFailureStatus::specific},
                                      {"uniform", BindFailureStatus::uniform}});
   {
-    Map t(ctx, m.get("timeouts"), "timeouts of " + m.what());
+    Map t(m, "timeouts", "timeouts of " + m.what());
     read(t, "read", l.timeouts.read);
     read(t, "write", l.timeouts.write);
     read(t, "idle", l.timeouts.idle);
@@ -506,7 +561,7 @@ ListenerConfig read_listener(Context& ctx, const yaml::Node& node, std::size_t i
   only_for("cors", ListenerType::http);
   only_for("grpc", ListenerType::grpc);
   {
-    Map s(ctx, m.get("smpp"), "smpp settings of " + m.what());
+    Map s(m, "smpp", "smpp settings of " + m.what());
     read_list(s, "versions", l.smpp.versions, parse_smpp_version);
     if (s.has("versions") && l.smpp.versions.empty())
       ctx.error(s.get("versions"), "'versions' must not be empty");
@@ -516,7 +571,7 @@ ListenerConfig read_listener(Context& ctx, const yaml::Node& node, std::size_t i
     read_u32(s, "window_size", l.smpp.window_size, 1);
   }
   {
-    Map r(ctx, m.get("rate_limit"), "rate_limit of " + m.what());
+    Map r(m, "rate_limit", "rate_limit of " + m.what());
     read_number(r, "connections_per_second", l.rate_limit.connections_per_second);
     read_number(r, "binds_per_second", l.rate_limit.binds_per_second);
     read_number(r, "requests_per_second", l.rate_limit.requests_per_second);
@@ -525,7 +580,7 @@ ListenerConfig read_listener(Context& ctx, const yaml::Node& node, std::size_t i
   read_cidrs(m, "allowed_ips", l.allowed_ips);
   read_cidrs(m, "blocked_ips", l.blocked_ips);
   {
-    Map h(ctx, m.get("http"), "http settings of " + m.what());
+    Map h(m, "http", "http settings of " + m.what());
     read(h, "read_timeout", l.http.read_timeout);
     read(h, "write_timeout", l.http.write_timeout);
     read(h, "idle_timeout", l.http.idle_timeout);
@@ -533,17 +588,17 @@ ListenerConfig read_listener(Context& ctx, const yaml::Node& node, std::size_t i
     read_size(h, "max_body_bytes", l.http.max_body_bytes);
   }
   {
-    Map c(ctx, m.get("cors"), "cors of " + m.what());
+    Map c(m, "cors", "cors of " + m.what());
     read_enabled(c, l.cors.enabled);
     read_strings(c, "allowed_origins", l.cors.allowed_origins);
     read_strings(c, "allowed_methods", l.cors.allowed_methods);
     read_strings(c, "allowed_headers", l.cors.allowed_headers);
   }
   {
-    Map g(ctx, m.get("grpc"), "grpc settings of " + m.what());
+    Map g(m, "grpc", "grpc settings of " + m.what());
     read_size(g, "max_recv_msg_size", l.grpc.max_recv_msg_size);
     read_size(g, "max_send_msg_size", l.grpc.max_send_msg_size);
-    Map k(ctx, g.get("keepalive"), "keepalive of " + g.what());
+    Map k(g, "keepalive", "keepalive of " + g.what());
     read(k, "time", l.grpc.keepalive_time);
     read(k, "timeout", l.grpc.keepalive_timeout);
   }
@@ -551,11 +606,11 @@ ListenerConfig read_listener(Context& ctx, const yaml::Node& node, std::size_t i
 }
 
 void read_simulator(Map& parent, SimulatorConfig& sim) {
-  Map m(parent.ctx(), parent.get("simulator"), "simulator of " + parent.what());
+  Map m(parent, "simulator", "simulator of " + parent.what());
   read(m, "receipt_delay", sim.receipt_delay);
   yaml::Node outcomes = m.get("outcomes");
   if (outcomes.IsDefined()) {
-    Map o(parent.ctx(), outcomes, "outcomes of " + m.what());
+    Map o(m, "outcomes", "outcomes of " + m.what());
     sim.delivered = 0;
     read_u32(o, "delivered", sim.delivered);
     read_u32(o, "undeliverable", sim.undeliverable);
@@ -571,22 +626,14 @@ void read_simulator(Map& parent, SimulatorConfig& sim) {
   read(m, "mo_interval", sim.mo_interval);
 }
 
-UpstreamConfig read_upstream(Context& ctx, const yaml::Node& node, std::size_t index,
-                             References& refs, std::vector<NamedNode>& names) {
-  UpstreamConfig u;
-  Map m(ctx, node, "upstream #" + std::to_string(index + 1));
-  if (m.require("name").IsDefined()) read(m, "name", u.name);
-  names.push_back({u.name, m.has("name") ? m.get("name") : node});
-  const std::string what = u.name.empty() ? m.what() : "upstream '" + u.name + "'";
-  m.rename(what);
-  read_enum(
-      m, "type", u.type,
-      Names<UpstreamType>{{"smpp", UpstreamType::smpp}, {"simulator", UpstreamType::simulator}});
+// ---- an upstream, a reader per sub-section ----
 
+void read_hosts(Map& m, const yaml::Node& node, UpstreamConfig& u) {
+  Context& ctx = m.ctx();
   yaml::Node hosts = m.get("hosts");
   for_each_item(ctx, hosts, "hosts", [&](const yaml::Node& item, std::size_t i) {
     HostConfig h;
-    Map hm(ctx, item, "host #" + std::to_string(i + 1) + " of " + what);
+    Map hm(ctx, item, "host #" + std::to_string(i + 1) + " of " + m.what(), m.scope("hosts"));
     hm.require("address");
     read_address(hm, "address", h.address, false);
     read_u32(hm, "weight", h.weight);
@@ -596,158 +643,233 @@ UpstreamConfig read_upstream(Context& ctx, const yaml::Node& node, std::size_t i
   });
   if (u.type == UpstreamType::smpp && u.hosts.empty() && m.valid()) {
     ctx.error(hosts.IsDefined() ? hosts : node,
-              what + " needs at least one host in 'hosts' (or type: simulator)");
+              m.what() + " needs at least one host in 'hosts' (or type: simulator)");
   }
   if (u.type == UpstreamType::simulator && hosts.IsDefined()) {
-    ctx.error(hosts, what + " is a simulator and takes no 'hosts'");
+    ctx.error(hosts, m.what() + " is a simulator and takes no 'hosts'");
   }
-  {
-    Map b(ctx, m.get("bind"), "bind of " + what);
-    read(b, "system_id", u.bind.system_id);
-    read(b, "password", u.bind.password);
-    read(b, "system_type", u.bind.system_type);
-    read_enum(b, "type", u.bind.type, kBindTypes);
-    read(b, "version", u.bind.version);
-    u.bind.version_given = b.has("version");
-    u.protocol.version = u.bind.version;
-    if (b.has("interface_version")) {
-      uint8_t v = 0;
-      read_u8(b, "interface_version", v);
-      u.bind.interface_version = v;
-    }
-    read_u8(b, "addr_ton", u.bind.addr_ton);
-    read_u8(b, "addr_npi", u.bind.addr_npi);
-    read(b, "address_range", u.bind.address_range);
-    // The bind PDU's C-Octet String limits (SMPP 3.4 §4.1), without the NUL.
-    for (auto [key, value, max] : {std::tuple{"system_id", &u.bind.system_id, 15u},
-                                   std::tuple{"password", &u.bind.password, 8u},
-                                   std::tuple{"system_type", &u.bind.system_type, 12u},
-                                   std::tuple{"address_range", &u.bind.address_range, 40u}}) {
-      if (value->size() > max) {
-        ctx.error(b.get(key), "bind " + std::string(key) + " of " + what +
-                                  " is longer than SMPP's " + std::to_string(max) + " characters");
-      }
-    }
-    if (u.type == UpstreamType::smpp && m.valid() && u.bind.system_id.empty()) {
-      ctx.error(b.valid() ? b.node() : node, what + " needs bind.system_id");
+}
+
+void read_bind(Map& m, const yaml::Node& node, UpstreamConfig& u) {
+  Context& ctx = m.ctx();
+  const std::string& what = m.what();
+  Map b(m, "bind", "bind of " + what);
+  read(b, "system_id", u.bind.system_id);
+  read(b, "password", u.bind.password);
+  read(b, "system_type", u.bind.system_type);
+  read_enum(b, "type", u.bind.type, kBindTypes);
+  read(b, "version", u.bind.version);
+  u.bind.version_given = b.has("version");
+  if (b.has("interface_version")) {
+    uint8_t v = 0;
+    read_u8(b, "interface_version", v);
+    u.bind.interface_version = v;
+  }
+  read_u8(b, "addr_ton", u.bind.addr_ton);
+  read_u8(b, "addr_npi", u.bind.addr_npi);
+  read(b, "address_range", u.bind.address_range);
+  // The bind PDU's C-Octet String limits (SMPP 3.4 §4.1), without the NUL.
+  for (auto [key, value, max] : {std::tuple{"system_id", &u.bind.system_id, 15u},
+                                 std::tuple{"password", &u.bind.password, 8u},
+                                 std::tuple{"system_type", &u.bind.system_type, 12u},
+                                 std::tuple{"address_range", &u.bind.address_range, 40u}}) {
+    if (value->size() > max) {
+      ctx.error(b.get(key), "bind " + std::string(key) + " of " + what + " is longer than SMPP's " +
+                                std::to_string(max) + " characters");
     }
   }
+  if (u.type == UpstreamType::smpp && m.valid() && u.bind.system_id.empty()) {
+    ctx.error(b.valid() ? b.node() : node, what + " needs bind.system_id");
+  }
+}
+
+void read_pool(Map& m, PoolConfig& pool) {
+  Map p(m, "pool", "pool of " + m.what());
+  read_u32(p, "min_connections", pool.min_connections);
+  read_u32(p, "max_connections", pool.max_connections, 1);
+  read(p, "idle_timeout", pool.idle_timeout);
+  read(p, "max_lifetime", pool.max_lifetime);
+  if (pool.min_connections > pool.max_connections) {
+    m.ctx().error(p.node(), "min_connections (" + std::to_string(pool.min_connections) +
+                                ") is above max_connections (" +
+                                std::to_string(pool.max_connections) + ")");
+  }
+}
+
+// Returns the node of `enquire_link` (undefined when absent): see read_enquire_link.
+yaml::Node read_upstream_timeouts(Map& m, UpstreamTimeouts& timeouts) {
+  Map t(m, "timeouts", "timeouts of " + m.what());
+  read(t, "connect", timeouts.connect);
+  read(t, "bind", timeouts.bind);
+  read(t, "submit", timeouts.submit);
+  read(t, "response", timeouts.response);
+  read(t, "enquire_link", timeouts.enquire_link);
+  read(t, "read", timeouts.read);
+  read(t, "write", timeouts.write);
+  return t.get("enquire_link");
+}
+
+void read_health(Map& m, const UpstreamBind& bind, HealthConfig& health) {
+  Context& ctx = m.ctx();
+  Map h(m, "health", "health of " + m.what());
+  read(h, "enabled", health.enabled);
+  read_enum(h, "type", health.type,
+            Names<HealthCheckType>{{"tcp", HealthCheckType::tcp},
+                                   {"enquire_link", HealthCheckType::enquire_link},
+                                   {"submit", HealthCheckType::submit}});
+  read(h, "interval", health.interval);
+  read(h, "timeout", health.timeout);
+  read_u32(h, "threshold", health.threshold, 1);
+  read_u32(h, "recovery_threshold", health.recovery_threshold, 1);
+  if (health.enabled && (health.interval.count() == 0 || health.timeout.count() == 0)) {
+    ctx.error(h.node(), "health checks need an interval and a timeout above 0");
+  }
+  if (health.enabled && health.type == HealthCheckType::submit && bind.type == BindType::receiver) {
+    ctx.error(h.node(),
+              "health checks of type submit need a transmitter or transceiver bind (this "
+              "upstream binds as receiver)");
+  }
+}
+
+void read_load_balancing(Map& m, LoadBalancing& algorithm) {
+  Map lb(m, "load_balancing", "load_balancing of " + m.what());
+  read_enum(lb, "algorithm", algorithm,
+            Names<LoadBalancing>{{"round_robin", LoadBalancing::round_robin},
+                                 {"least_connections", LoadBalancing::least_connections},
+                                 {"weighted_round_robin", LoadBalancing::weighted_round_robin},
+                                 {"random", LoadBalancing::random},
+                                 {"ip_hash", LoadBalancing::ip_hash},
+                                 {"latency", LoadBalancing::latency},
+                                 {"cost_based", LoadBalancing::cost_based}});
+  if (algorithm == LoadBalancing::cost_based) {
+    m.ctx().warning(lb.get("algorithm"),
+                    lb.what() +
+                        ": algorithm cost_based is not built yet: it balances as "
+                        "weighted_round_robin (the hosts' cost is not used)");
+  }
+}
+
+void read_retry(Map& m, RetryConfig& retry) {
+  Map r(m, "retry", "retry of " + m.what());
+  read(r, "enabled", retry.enabled);
+  read_u32(r, "max_attempts", retry.max_attempts, 1);
+  read(r, "delay", retry.delay);
+  read(r, "max_delay", retry.max_delay);
+  read_enum(r, "backoff", retry.backoff,
+            Names<Backoff>{{"fixed", Backoff::fixed},
+                           {"exponential", Backoff::exponential},
+                           {"linear", Backoff::linear}});
+  read_number(r, "backoff_factor", retry.backoff_factor, 1, 100);
+  read_list(r, "retryable_errors", retry.retryable_errors,
+            [](std::string_view t) { return parse_integer(t, 0, UINT32_MAX); });
+}
+
+void read_upstream_rate_limit(Map& m, UpstreamRateLimit& rate) {
+  Map r(m, "rate_limit", "rate_limit of " + m.what());
+  read_number(r, "messages_per_second", rate.messages_per_second);
+  read_u32(r, "burst", rate.burst);
+}
+
+void read_window(Map& m, WindowConfig& window) {
+  Map w(m, "window", "window of " + m.what());
+  read_u32(w, "size", window.size, 1);
+  read(w, "timeout", window.timeout);
+}
+
+// `timeouts.enquire_link` and `enquire_link.timeout` say the same thing: how long an
+// enquire_link may wait for its answer before the connection is closed. enquire_link.timeout
+// wins when both are written (a warning says so).
+void read_enquire_link(Map& m, const yaml::Node& timeouts_enquire_link, UpstreamConfig& u) {
+  Map e(m, "enquire_link", "enquire_link of " + m.what());
+  read(e, "interval", u.enquire_link.interval);
+  read(e, "timeout", u.enquire_link.timeout);
+  if (!timeouts_enquire_link.IsDefined()) return;
+  if (!e.has("timeout")) {
+    u.enquire_link.timeout = u.timeouts.enquire_link;
+  } else if (u.enquire_link.timeout != u.timeouts.enquire_link) {
+    m.ctx().warning(timeouts_enquire_link,
+                    "timeouts of " + m.what() + ": enquire_link (" +
+                        std::to_string(u.timeouts.enquire_link.count()) +
+                        " ms) is ignored: enquire_link.timeout (" +
+                        std::to_string(u.enquire_link.timeout.count()) + " ms, line " +
+                        std::to_string(e.get("timeout").Mark().line + 1) + ") applies");
+  }
+}
+
+// `protocol.version` is `bind.version` written elsewhere: it is the version bound with when
+// bind.version is not written, and an error when both are written and differ.
+void read_protocol(Map& m, UpstreamConfig& u) {
+  Map p(m, "protocol", "protocol of " + m.what());
+  smpp::Version version = u.bind.version;
+  read(p, "version", version);
+  if (p.has("version")) {
+    if (!u.bind.version_given) {
+      u.bind.version = version;
+      u.bind.version_given = true;
+    } else if (version != u.bind.version) {
+      m.ctx().error(p.get("version"), "protocol.version of " + m.what() +
+                                          " differs from its bind.version; write "
+                                          "one of them");
+    }
+  }
+  u.protocol.version = u.bind.version;
+  read(p, "auto_respond_enquire", u.protocol.auto_respond_enquire);
+  read(p, "auto_respond_unbind", u.protocol.auto_respond_unbind);
+}
+
+void read_message_options(Map& m, MessageConfig& message) {
+  Map g(m, "message", "message options of " + m.what());
+  read_u32(g, "max_length", message.max_length, 1);
+  read_enum(g, "default_encoding", message.default_encoding,
+            Names<Encoding>{{"gsm7", Encoding::gsm7},
+                            {"ucs2", Encoding::ucs2},
+                            {"latin1", Encoding::latin1},
+                            {"ascii", Encoding::ascii},
+                            {"binary", Encoding::binary}});
+  read_u8(g, "default_registered_delivery", message.default_registered_delivery);
+  read(g, "default_service_type", message.default_service_type);
+  read_u8(g, "default_source_addr_ton", message.default_source_addr_ton);
+  read_u8(g, "default_source_addr_npi", message.default_source_addr_npi);
+}
+
+void read_upstream_failover(Map& m, const std::string& name, References& refs,
+                            UpstreamFailover& failover) {
+  Map f(m, "failover", "failover of " + m.what());
+  read_enabled(f, failover.enabled);
+  read_u32(f, "threshold", failover.threshold, 1);
+  read(f, "recovery_time", failover.recovery_time);
+  read(f, "fallback", failover.fallback);
+  if (!failover.fallback.empty()) {
+    refs.upstreams.push_back({failover.fallback, f.get("fallback")});
+    if (failover.fallback == name)
+      m.ctx().error(f.get("fallback"), m.what() + " cannot fail over to itself");
+  }
+}
+
+UpstreamConfig read_upstream(Context& ctx, const yaml::Node& node, std::size_t index, KeyScope keys,
+                             References& refs, std::vector<NamedNode>& names) {
+  UpstreamConfig u;
+  Map m(ctx, node, "upstream #" + std::to_string(index + 1), keys);
+  if (m.require("name").IsDefined()) read(m, "name", u.name);
+  names.push_back({u.name, m.has("name") ? m.get("name") : node});
+  if (!u.name.empty()) m.rename("upstream '" + u.name + "'");
+  read_enum(
+      m, "type", u.type,
+      Names<UpstreamType>{{"smpp", UpstreamType::smpp}, {"simulator", UpstreamType::simulator}});
+  read_hosts(m, node, u);
+  read_bind(m, node, u);
   read_tls(m, u.tls, false);
-  {
-    Map p(ctx, m.get("pool"), "pool of " + what);
-    read_u32(p, "min_connections", u.pool.min_connections);
-    read_u32(p, "max_connections", u.pool.max_connections, 1);
-    read(p, "idle_timeout", u.pool.idle_timeout);
-    read(p, "max_lifetime", u.pool.max_lifetime);
-    if (u.pool.min_connections > u.pool.max_connections) {
-      ctx.error(p.node(), "min_connections (" + std::to_string(u.pool.min_connections) +
-                              ") is above max_connections (" +
-                              std::to_string(u.pool.max_connections) + ")");
-    }
-  }
-  {
-    Map t(ctx, m.get("timeouts"), "timeouts of " + what);
-    read(t, "connect", u.timeouts.connect);
-    read(t, "bind", u.timeouts.bind);
-    read(t, "submit", u.timeouts.submit);
-    read(t, "response", u.timeouts.response);
-    read(t, "enquire_link", u.timeouts.enquire_link);
-    read(t, "read", u.timeouts.read);
-    read(t, "write", u.timeouts.write);
-  }
-  {
-    Map h(ctx, m.get("health"), "health of " + what);
-    read(h, "enabled", u.health.enabled);
-    read_enum(h, "type", u.health.type,
-              Names<HealthCheckType>{{"tcp", HealthCheckType::tcp},
-                                     {"enquire_link", HealthCheckType::enquire_link},
-                                     {"submit", HealthCheckType::submit}});
-    read(h, "interval", u.health.interval);
-    read(h, "timeout", u.health.timeout);
-    read_u32(h, "threshold", u.health.threshold, 1);
-    read_u32(h, "recovery_threshold", u.health.recovery_threshold, 1);
-    if (u.health.enabled && (u.health.interval.count() == 0 || u.health.timeout.count() == 0)) {
-      ctx.error(h.node(), "health checks need an interval and a timeout above 0");
-    }
-    if (u.health.enabled && u.health.type == HealthCheckType::submit &&
-        u.bind.type == BindType::receiver) {
-      ctx.error(h.node(),
-                "health checks of type submit need a transmitter or transceiver bind (this "
-                "upstream binds as receiver)");
-    }
-  }
-  {
-    Map lb(ctx, m.get("load_balancing"), "load_balancing of " + what);
-    read_enum(lb, "algorithm", u.load_balancing,
-              Names<LoadBalancing>{{"round_robin", LoadBalancing::round_robin},
-                                   {"least_connections", LoadBalancing::least_connections},
-                                   {"weighted_round_robin", LoadBalancing::weighted_round_robin},
-                                   {"random", LoadBalancing::random},
-                                   {"ip_hash", LoadBalancing::ip_hash},
-                                   {"latency", LoadBalancing::latency},
-                                   {"cost_based", LoadBalancing::cost_based}});
-  }
-  {
-    Map r(ctx, m.get("retry"), "retry of " + what);
-    read(r, "enabled", u.retry.enabled);
-    read_u32(r, "max_attempts", u.retry.max_attempts, 1);
-    read(r, "delay", u.retry.delay);
-    read(r, "max_delay", u.retry.max_delay);
-    read_enum(r, "backoff", u.retry.backoff,
-              Names<Backoff>{{"fixed", Backoff::fixed},
-                             {"exponential", Backoff::exponential},
-                             {"linear", Backoff::linear}});
-    read_number(r, "backoff_factor", u.retry.backoff_factor, 1, 100);
-    read_list(r, "retryable_errors", u.retry.retryable_errors,
-              [](std::string_view t) { return parse_integer(t, 0, UINT32_MAX); });
-  }
-  {
-    Map r(ctx, m.get("rate_limit"), "rate_limit of " + what);
-    read_number(r, "messages_per_second", u.rate_limit.messages_per_second);
-    read_u32(r, "burst", u.rate_limit.burst);
-  }
-  {
-    Map w(ctx, m.get("window"), "window of " + what);
-    read_u32(w, "size", u.window.size, 1);
-    read(w, "timeout", u.window.timeout);
-  }
-  {
-    Map e(ctx, m.get("enquire_link"), "enquire_link of " + what);
-    read(e, "interval", u.enquire_link.interval);
-    read(e, "timeout", u.enquire_link.timeout);
-  }
-  {
-    Map p(ctx, m.get("protocol"), "protocol of " + what);
-    read(p, "version", u.protocol.version);
-    read(p, "auto_respond_enquire", u.protocol.auto_respond_enquire);
-    read(p, "auto_respond_unbind", u.protocol.auto_respond_unbind);
-  }
-  {
-    Map g(ctx, m.get("message"), "message options of " + what);
-    read_u32(g, "max_length", u.message.max_length, 1);
-    read_enum(g, "default_encoding", u.message.default_encoding,
-              Names<Encoding>{{"gsm7", Encoding::gsm7},
-                              {"ucs2", Encoding::ucs2},
-                              {"latin1", Encoding::latin1},
-                              {"ascii", Encoding::ascii},
-                              {"binary", Encoding::binary}});
-    read_u8(g, "default_registered_delivery", u.message.default_registered_delivery);
-    read(g, "default_service_type", u.message.default_service_type);
-    read_u8(g, "default_source_addr_ton", u.message.default_source_addr_ton);
-    read_u8(g, "default_source_addr_npi", u.message.default_source_addr_npi);
-  }
-  {
-    Map f(ctx, m.get("failover"), "failover of " + what);
-    read_enabled(f, u.failover.enabled);
-    read_u32(f, "threshold", u.failover.threshold, 1);
-    read(f, "recovery_time", u.failover.recovery_time);
-    read(f, "fallback", u.failover.fallback);
-    if (!u.failover.fallback.empty()) {
-      refs.upstreams.push_back({u.failover.fallback, f.get("fallback")});
-      if (u.failover.fallback == u.name)
-        ctx.error(f.get("fallback"), what + " cannot fail over to itself");
-    }
-  }
+  read_pool(m, u.pool);
+  const yaml::Node timeouts_enquire_link = read_upstream_timeouts(m, u.timeouts);
+  read_health(m, u.bind, u.health);
+  read_load_balancing(m, u.load_balancing);
+  read_retry(m, u.retry);
+  read_upstream_rate_limit(m, u.rate_limit);
+  read_window(m, u.window);
+  read_enquire_link(m, timeouts_enquire_link, u);
+  read_protocol(m, u);
+  read_message_options(m, u.message);
+  read_upstream_failover(m, u.name, refs, u.failover);
   read_string_map(m, "tags", u.tags, as_is);
   if (m.has("simulator") && u.type != UpstreamType::simulator) {
     ctx.error(m.get("simulator"), "'simulator' applies only to upstreams with type: simulator");
@@ -779,16 +901,16 @@ Parsed<Schedule> parse_hours(std::string_view t) {
   return s;
 }
 
-RouteConfig read_route(Context& ctx, const yaml::Node& node, std::size_t index, References& refs,
-                       std::vector<NamedNode>& names) {
+RouteConfig read_route(Context& ctx, const yaml::Node& node, std::size_t index, KeyScope keys,
+                       References& refs, std::vector<NamedNode>& names) {
   RouteConfig r;
-  Map m(ctx, node, "route #" + std::to_string(index + 1));
+  Map m(ctx, node, "route #" + std::to_string(index + 1), keys);
   r.name = "route-" + std::to_string(index);
   read(m, "name", r.name);
   names.push_back({r.name, m.has("name") ? m.get("name") : node});
   if (m.has("name")) m.rename("route '" + r.name + "'");
   {
-    Map mm(ctx, m.get("match"), "match of " + m.what());
+    Map mm(m, "match", "match of " + m.what());
     read_pattern(mm, "destination_addr", r.match.destination_addr);
     read_pattern(mm, "source_addr", r.match.source_addr);
     read(mm, "service_type", r.match.service_type);
@@ -801,7 +923,7 @@ RouteConfig read_route(Context& ctx, const yaml::Node& node, std::size_t index, 
     }
     yaml::Node sched = mm.get("schedule");
     if (sched.IsDefined()) {
-      Map s(ctx, sched, "schedule of " + m.what());
+      Map s(ctx, sched, "schedule of " + m.what(), mm.scope("schedule"));
       Schedule value;
       s.require("hours");
       read_with(s, "hours", value, parse_hours);
@@ -836,15 +958,15 @@ RouteConfig read_route(Context& ctx, const yaml::Node& node, std::size_t index, 
   return r;
 }
 
-MoRouteConfig read_mo_route(Context& ctx, const yaml::Node& node, std::size_t index,
+MoRouteConfig read_mo_route(Context& ctx, const yaml::Node& node, std::size_t index, KeyScope keys,
                             References& refs, std::vector<NamedNode>& names) {
   MoRouteConfig r;
-  Map m(ctx, node, "mo_route #" + std::to_string(index + 1));
+  Map m(ctx, node, "mo_route #" + std::to_string(index + 1), keys);
   r.name = "mo-route-" + std::to_string(index);
   read(m, "name", r.name);
   names.push_back({r.name, m.has("name") ? m.get("name") : node});
   {
-    Map mm(ctx, m.get("match"), "match of " + m.what());
+    Map mm(m, "match", "match of " + m.what());
     read_pattern(mm, "destination_addr", r.match.destination_addr);
     read_pattern(mm, "source_addr", r.match.source_addr);
     read(mm, "upstream", r.match.upstream);
@@ -857,10 +979,10 @@ MoRouteConfig read_mo_route(Context& ctx, const yaml::Node& node, std::size_t in
   return r;
 }
 
-ClientConfig read_client(Context& ctx, const yaml::Node& node, std::size_t index, References& refs,
-                         std::vector<NamedNode>& names) {
+ClientConfig read_client(Context& ctx, const yaml::Node& node, std::size_t index, KeyScope keys,
+                         References& refs, std::vector<NamedNode>& names) {
   ClientConfig c;
-  Map m(ctx, node, "client #" + std::to_string(index + 1));
+  Map m(ctx, node, "client #" + std::to_string(index + 1), keys);
   if (m.require("system_id").IsDefined()) read(m, "system_id", c.system_id);
   names.push_back({c.system_id, m.has("system_id") ? m.get("system_id") : node});
   const std::string what = c.system_id.empty() ? m.what() : "client '" + c.system_id + "'";
@@ -888,16 +1010,16 @@ ClientConfig read_client(Context& ctx, const yaml::Node& node, std::size_t index
         c.rate_limit.messages_per_second = std::get<0>(v);
     }
   } else {
-    Map r(ctx, rl, "rate_limit of " + what);
+    Map r(ctx, rl, "rate_limit of " + what, m.scope("rate_limit"));
     read_number(r, "messages_per_second", c.rate_limit.messages_per_second);
     read_u32(r, "window_size", c.rate_limit.window_size);
   }
   {
-    Map a(ctx, m.get("addresses"), "addresses of " + what);
-    Map s(ctx, a.get("source"), "source addresses of " + what);
+    Map a(m, "addresses", "addresses of " + what);
+    Map s(a, "source", "source addresses of " + what);
     read_strings(s, "allowed", c.source_addresses.allowed);
     read_strings(s, "blocked", c.source_addresses.blocked);
-    Map d(ctx, a.get("destination"), "destination addresses of " + what);
+    Map d(a, "destination", "destination addresses of " + what);
     read_strings(d, "allowed", c.destination_addresses.allowed);
     read_strings(d, "blocked", c.destination_addresses.blocked);
   }
@@ -908,10 +1030,10 @@ ClientConfig read_client(Context& ctx, const yaml::Node& node, std::size_t index
   return c;
 }
 
-void read_auth(Context& ctx, const yaml::Node& node, AuthConfig& a) {
-  Map m(ctx, node, "auth");
+void read_auth(Context& ctx, const yaml::Node& node, KeyScope keys, AuthConfig& a) {
+  Map m(ctx, node, "auth", keys);
   {
-    Map l(ctx, m.get("ldap"), "auth.ldap");
+    Map l(m, "ldap", "auth.ldap");
     read_enabled(l, a.ldap.enabled);
     read(l, "url", a.ldap.url);
     read(l, "bind_dn", a.ldap.bind_dn);
@@ -920,14 +1042,14 @@ void read_auth(Context& ctx, const yaml::Node& node, AuthConfig& a) {
     if (a.ldap.enabled && a.ldap.url.empty()) ctx.error(l.node(), "auth.ldap needs 'url'");
   }
   {
-    Map r(ctx, m.get("radius"), "auth.radius");
+    Map r(m, "radius", "auth.radius");
     read_enabled(r, a.radius.enabled);
     read_address(r, "server", a.radius.server, false);
     read(r, "secret", a.radius.secret);
     if (a.radius.enabled && !r.has("server")) ctx.error(r.node(), "auth.radius needs 'server'");
   }
   {
-    Map h(ctx, m.get("http"), "auth.http");
+    Map h(m, "http", "auth.http");
     read_enabled(h, a.http.enabled);
     read(h, "url", a.http.url);
     read(h, "timeout", a.http.timeout);
@@ -960,9 +1082,10 @@ void read_fields(Map& parent, const std::string& key, std::map<std::string, std:
   }
 }
 
-MiddlewareConfig read_middleware(Context& ctx, const yaml::Node& node, std::size_t index) {
+MiddlewareConfig read_middleware(Context& ctx, const yaml::Node& node, std::size_t index,
+                                 KeyScope keys) {
   MiddlewareConfig mw;
-  Map m(ctx, node, "middleware #" + std::to_string(index + 1));
+  Map m(ctx, node, "middleware #" + std::to_string(index + 1), keys);
   m.require("type");
   read_enum(m, "type", mw.type,
             Names<MiddlewareType>{{"logger", MiddlewareType::logger},
@@ -980,7 +1103,7 @@ MiddlewareConfig read_middleware(Context& ctx, const yaml::Node& node, std::size
     case MiddlewareType::transform:
       for_each_item(ctx, m.get("rules"), "rules", [&](const yaml::Node& item, std::size_t i) {
         TransformRule rule;
-        Map r(ctx, item, "transform rule #" + std::to_string(i + 1));
+        Map r(ctx, item, "transform rule #" + std::to_string(i + 1), m.scope("rules"));
         read_fields(r, "match", rule.match);
         read_fields(r, "set", rule.set);
         read_fields(r, "transform", rule.transform);
@@ -1010,17 +1133,17 @@ MiddlewareConfig read_middleware(Context& ctx, const yaml::Node& node, std::size
   return mw;
 }
 
-void read_multipart(Context& ctx, const yaml::Node& node, MultipartConfig& mp) {
-  Map m(ctx, node, "multipart");
+void read_multipart(Context& ctx, const yaml::Node& node, KeyScope keys, MultipartConfig& mp) {
+  Map m(ctx, node, "multipart", keys);
   {
-    Map r(ctx, m.get("reassembly"), "multipart.reassembly");
+    Map r(m, "reassembly", "multipart.reassembly");
     read(r, "enabled", mp.reassembly_enabled);
     read(r, "timeout", mp.reassembly_timeout);
     read_u32(r, "max_parts", mp.reassembly_max_parts, 1);
     read_size(r, "buffer_size", mp.reassembly_buffer_size);
   }
   {
-    Map s(ctx, m.get("segmentation"), "multipart.segmentation");
+    Map s(m, "segmentation", "multipart.segmentation");
     read(s, "enabled", mp.segmentation_enabled);
     read_enum(s, "method", mp.segmentation_method,
               Names<SegmentationMethod>{{"udh", SegmentationMethod::udh},
@@ -1030,7 +1153,7 @@ void read_multipart(Context& ctx, const yaml::Node& node, MultipartConfig& mp) {
       ctx.error(s.get("max_parts"), "max_parts cannot exceed 255");
   }
   {
-    Map r(ctx, m.get("reference"), "multipart.reference");
+    Map r(m, "reference", "multipart.reference");
     read_enum(r, "mode", mp.reference_mode,
               Names<ReferenceMode>{{"preserve", ReferenceMode::preserve},
                                    {"regenerate", ReferenceMode::regenerate},
@@ -1038,14 +1161,14 @@ void read_multipart(Context& ctx, const yaml::Node& node, MultipartConfig& mp) {
   }
 }
 
-void read_storage(Context& ctx, const yaml::Node& node, StorageConfig& s) {
-  Map m(ctx, node, "storage");
+void read_storage(Context& ctx, const yaml::Node& node, KeyScope keys, StorageConfig& s) {
+  Map m(ctx, node, "storage", keys);
   read_enabled(m, s.enabled);
   read_enum(m, "backend", s.backend,
             Names<StorageBackend>{{"sqlite", StorageBackend::sqlite},
                                   {"badger", StorageBackend::badger}});
   {
-    Map q(ctx, m.get("sqlite"), "storage.sqlite");
+    Map q(m, "sqlite", "storage.sqlite");
     read(q, "path", s.sqlite_path);
     if (s.enabled && s.backend == StorageBackend::sqlite && !s.sqlite_path.empty())
       name_file(q, "path", FileUse::file_in_folder, s.sqlite_path, -1, m.node());
@@ -1059,19 +1182,19 @@ void read_storage(Context& ctx, const yaml::Node& node, StorageConfig& s) {
   }
   for (auto [key, section] :
        {std::pair{"deliver_sm", &s.deliver_sm}, std::pair{"submit_sm", &s.submit_sm}}) {
-    Map d(ctx, m.get(key), std::string("storage.") + key);
+    Map d(m, key, std::string("storage.") + key);
     read(d, "enabled", section->enabled);
     read(d, "retention", section->retention);
   }
   {
-    Map c(ctx, m.get("cdr"), "storage.cdr");
+    Map c(m, "cdr", "storage.cdr");
     read_enabled(c, s.cdr_enabled);
     read(c, "path", s.cdr_path);
     if (s.enabled && s.cdr_enabled && !s.cdr_path.empty())
       name_file(c, "path", FileUse::folder, s.cdr_path);
     read_enum(c, "format", s.cdr_format,
               Names<CdrFormat>{{"json", CdrFormat::json}, {"csv", CdrFormat::csv}});
-    Map r(ctx, c.get("rotation"), "storage.cdr.rotation");
+    Map r(c, "rotation", "storage.cdr.rotation");
     read_size(r, "size", s.cdr_rotation_size);
     read(r, "time", s.cdr_rotation_time);
   }
@@ -1079,15 +1202,15 @@ void read_storage(Context& ctx, const yaml::Node& node, StorageConfig& s) {
 
 void read_observability(Context& ctx, Map& top, Config& c) {
   {
-    Map m(ctx, top.get("metrics"), "metrics");
+    Map m(top, "metrics", "metrics");
     read_enabled(m, c.metrics.enabled);
-    Map p(ctx, m.get("prometheus"), "metrics.prometheus");
+    Map p(m, "prometheus", "metrics.prometheus");
     read(p, "enabled", c.metrics.prometheus_enabled);
     read(p, "path", c.metrics.prometheus_path);
     read_int(p, "port", c.metrics.prometheus_port, 1, 65535);
   }
   {
-    Map m(ctx, top.get("logging"), "logging");
+    Map m(top, "logging", "logging");
     read_enum(m, "level", c.logging.level, kLogLevels);
     read_enum(m, "format", c.logging.format,
               Names<LogFormat>{{"json", LogFormat::json}, {"text", LogFormat::text}});
@@ -1095,9 +1218,9 @@ void read_observability(Context& ctx, Map& top, Config& c) {
               Names<LogOutput>{{"stdout", LogOutput::stdout_},
                                {"stderr", LogOutput::stderr_},
                                {"file", LogOutput::file}});
-    Map f(ctx, m.get("file"), "logging.file");
+    Map f(m, "file", "logging.file");
     read(f, "path", c.logging.file_path);
-    Map r(ctx, f.get("rotation"), "logging.file.rotation");
+    Map r(f, "rotation", "logging.file.rotation");
     read_size(r, "size", c.logging.rotation_size);
     read_u32(r, "max_files", c.logging.rotation_max_files, 1);
     if (c.logging.output == LogOutput::file && c.logging.file_path.empty()) {
@@ -1107,48 +1230,48 @@ void read_observability(Context& ctx, Map& top, Config& c) {
     }
   }
   {
-    Map m(ctx, top.get("tracing"), "tracing");
+    Map m(top, "tracing", "tracing");
     read_enabled(m, c.tracing.enabled);
-    Map o(ctx, m.get("otlp"), "tracing.otlp");
+    Map o(m, "otlp", "tracing.otlp");
     read(o, "endpoint", c.tracing.otlp_endpoint);
-    Map j(ctx, m.get("jaeger"), "tracing.jaeger");
+    Map j(m, "jaeger", "tracing.jaeger");
     read(j, "endpoint", c.tracing.jaeger_endpoint);
   }
 }
 
-void read_cluster(Context& ctx, const yaml::Node& node, ClusterConfig& c) {
-  Map m(ctx, node, "cluster");
+void read_cluster(Context& ctx, const yaml::Node& node, KeyScope keys, ClusterConfig& c) {
+  Map m(ctx, node, "cluster", keys);
   read_enabled(m, c.enabled);
   read(m, "node_id", c.node_id);
   {
-    Map d(ctx, m.get("discovery"), "cluster.discovery");
+    Map d(m, "discovery", "cluster.discovery");
     read_enum(d, "method", c.discovery,
               Names<DiscoveryMethod>{{"kubernetes", DiscoveryMethod::kubernetes},
                                      {"consul", DiscoveryMethod::consul},
                                      {"static", DiscoveryMethod::static_}});
-    Map k(ctx, d.get("kubernetes"), "cluster.discovery.kubernetes");
+    Map k(d, "kubernetes", "cluster.discovery.kubernetes");
     read(k, "namespace", c.kubernetes_namespace);
     read(k, "service", c.kubernetes_service);
-    Map cs(ctx, d.get("consul"), "cluster.discovery.consul");
+    Map cs(d, "consul", "cluster.discovery.consul");
     read(cs, "address", c.consul_address);
     read(cs, "service", c.consul_service);
-    Map st(ctx, d.get("static"), "cluster.discovery.static");
+    Map st(d, "static", "cluster.discovery.static");
     read_list(st, "peers", c.static_peers,
               [](std::string_view t) { return parse_host_port(t, false); });
   }
   {
-    Map s(ctx, m.get("sync"), "cluster.sync");
+    Map s(m, "sync", "cluster.sync");
     read(s, "sessions", c.sync_sessions);
     read(s, "messages", c.sync_messages);
     read(s, "config", c.sync_config);
   }
 }
 
-void read_management(Context& ctx, const yaml::Node& node, ManagementConfig& mg) {
-  Map m(ctx, node, "management");
+void read_management(Context& ctx, const yaml::Node& node, KeyScope keys, ManagementConfig& mg) {
+  Map m(ctx, node, "management", keys);
   read_enabled(m, mg.enabled);
   read_address(m, "address", mg.address, true);
-  Map a(ctx, m.get("auth"), "management.auth");
+  Map a(m, "auth", "management.auth");
   read_enum(a, "type", mg.auth_type,
             Names<ManagementAuthType>{{"none", ManagementAuthType::none},
                                       {"basic", ManagementAuthType::basic},
@@ -1161,15 +1284,15 @@ void read_management(Context& ctx, const yaml::Node& node, ManagementConfig& mg)
   }
 }
 
-void read_mnp(Context& ctx, const yaml::Node& node, MnpConfig& mnp) {
-  Map m(ctx, node, "mnp");
+void read_mnp(Context& ctx, const yaml::Node& node, KeyScope keys, MnpConfig& mnp) {
+  Map m(ctx, node, "mnp", keys);
   read_enabled(m, mnp.enabled);
   read_enum(m, "provider", mnp.provider,
             Names<MnpProvider>{{"xconnect", MnpProvider::xconnect},
                                {"hlr_lookup", MnpProvider::hlr_lookup},
                                {"custom", MnpProvider::custom}});
   for (const char* key : {"xconnect", "hlr_lookup", "custom"}) {
-    Map p(ctx, m.get(key), std::string("mnp.") + key);
+    Map p(m, key, std::string("mnp.") + key);
     std::string url;
     std::string api_key;
     read(p, "url", url);
@@ -1183,7 +1306,7 @@ void read_mnp(Context& ctx, const yaml::Node& node, MnpConfig& mnp) {
       mnp.api_key = api_key;
     }
   }
-  Map c(ctx, m.get("cache"), "mnp.cache");
+  Map c(m, "cache", "mnp.cache");
   read(c, "enabled", mnp.cache_enabled);
   read(c, "ttl", mnp.cache_ttl);
   read_int(c, "max_size", mnp.cache_max_size, 0, INT64_MAX);
@@ -1198,7 +1321,7 @@ std::shared_ptr<Config> build(Context& ctx, const yaml::Node& root) {
     ctx.error(yaml::Mark(), "the configuration is empty (it needs at least 'listeners')");
     return c;
   }
-  Map top(ctx, root, "the configuration");
+  Map top(ctx, root, "the configuration", KeyScope{&key_tree(), false});
   if (!top.valid()) return c;
   References refs;
   std::vector<NamedNode> listener_names, upstream_names, route_names, mo_route_names, client_names;
@@ -1208,31 +1331,31 @@ std::shared_ptr<Config> build(Context& ctx, const yaml::Node& root) {
   c->clients.reserve(top.get("clients").size());
   const yaml::Node listeners = top.require("listeners");
   for_each_item(ctx, listeners, "listeners", [&](const yaml::Node& n, std::size_t i) {
-    c->listeners.push_back(read_listener(ctx, n, i, listener_names));
+    c->listeners.push_back(read_listener(ctx, n, i, top.scope("listeners"), listener_names));
   });
   if (listeners.IsSequence() && listeners.size() == 0) ctx.error(listeners, "'listeners' is empty");
   for_each_item(ctx, top.get("upstreams"), "upstreams", [&](const yaml::Node& n, std::size_t i) {
-    c->upstreams.push_back(read_upstream(ctx, n, i, refs, upstream_names));
+    c->upstreams.push_back(read_upstream(ctx, n, i, top.scope("upstreams"), refs, upstream_names));
   });
   for_each_item(ctx, top.get("routes"), "routes", [&](const yaml::Node& n, std::size_t i) {
-    c->routes.push_back(read_route(ctx, n, i, refs, route_names));
+    c->routes.push_back(read_route(ctx, n, i, top.scope("routes"), refs, route_names));
   });
   for_each_item(ctx, top.get("mo_routes"), "mo_routes", [&](const yaml::Node& n, std::size_t i) {
-    c->mo_routes.push_back(read_mo_route(ctx, n, i, refs, mo_route_names));
+    c->mo_routes.push_back(read_mo_route(ctx, n, i, top.scope("mo_routes"), refs, mo_route_names));
   });
   for_each_item(ctx, top.get("clients"), "clients", [&](const yaml::Node& n, std::size_t i) {
-    c->clients.push_back(read_client(ctx, n, i, refs, client_names));
+    c->clients.push_back(read_client(ctx, n, i, top.scope("clients"), refs, client_names));
   });
-  read_auth(ctx, top.get("auth"), c->auth);
+  read_auth(ctx, top.get("auth"), top.scope("auth"), c->auth);
   for_each_item(ctx, top.get("middleware"), "middleware", [&](const yaml::Node& n, std::size_t i) {
-    c->middleware.push_back(read_middleware(ctx, n, i));
+    c->middleware.push_back(read_middleware(ctx, n, i, top.scope("middleware")));
   });
-  read_multipart(ctx, top.get("multipart"), c->multipart);
-  read_storage(ctx, top.get("storage"), c->storage);
+  read_multipart(ctx, top.get("multipart"), top.scope("multipart"), c->multipart);
+  read_storage(ctx, top.get("storage"), top.scope("storage"), c->storage);
   read_observability(ctx, top, *c);
-  read_cluster(ctx, top.get("cluster"), c->cluster);
-  read_management(ctx, top.get("management"), c->management);
-  read_mnp(ctx, top.get("mnp"), c->mnp);
+  read_cluster(ctx, top.get("cluster"), top.scope("cluster"), c->cluster);
+  read_management(ctx, top.get("management"), top.scope("management"), c->management);
+  read_mnp(ctx, top.get("mnp"), top.scope("mnp"), c->mnp);
 
   check_unique(ctx, listener_names, "listener name");
   check_unique(ctx, upstream_names, "upstream name");
@@ -1287,6 +1410,11 @@ LoadResult finish(Context& ctx, std::shared_ptr<Config> config) {
                      return std::pair(a.line, a.column) < std::pair(b.line, b.column);
                    });
   result.errors = std::move(ctx.errors);
+  std::stable_sort(ctx.warnings.begin(), ctx.warnings.end(),
+                   [](const ConfigError& a, const ConfigError& b) {
+                     return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+                   });
+  result.warnings = std::move(ctx.warnings);
   if (result.errors.empty()) result.config = std::move(config);
   return result;
 }
@@ -1298,6 +1426,7 @@ LoadResult load_config_string(std::string_view yaml, std::string name, const Env
   Context ctx;
   ctx.file = std::move(name);
   ctx.env = &env;
+  ctx.audit = options.audit;
   const auto document = yaml::Document::parse(yaml);
   if (const yaml::ParseError* e = document->error()) {
     ctx.error(e->mark, "invalid YAML: " + e->message);

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,23 +25,35 @@ struct ConfigError {
   int line = 0;    // 1-based; 0 when unknown
   int column = 0;  // 1-based; 0 when unknown
   std::string message;
-  // "file:line:column: error: message"
+  bool warning = false;
+  // "file:line:column: error: message" ("warning: " for a warning)
   std::string to_string() const;
 };
 
 struct LoadResult {
   std::shared_ptr<const Config> config;  // null when errors is not empty
   std::vector<ConfigError> errors;       // sorted by line, then column
+  // Keys written in the file that smppd accepts and ignores because their feature is not built
+  // yet (config/keys.hpp), and settings it cannot honour as written, sorted by line. `smppd
+  // validate` prints them and the daemon logs them at start-up.
+  std::vector<ConfigError> warnings;
   bool ok() const { return config != nullptr; }
 };
 
 // 64 MiB: 600,000 clients take about 35 MB of YAML.
 inline constexpr uint64_t kMaxConfigFileBytes = 64 * kMiB;
 
+// What the loader took, against the key registry (config/keys.hpp); for tests.
+struct KeyAudit {
+  std::set<std::string> taken;         // registry paths of the keys the loader took
+  std::set<std::string> unclassified;  // keys the loader took that the registry does not know
+};
+
 struct LoadOptions {
   // Check the certificates, keys, CAs, scripts and folders the configuration names. Off for
   // tools that only look at routes, for example configurations of another machine, and fuzzing.
   bool check_files = true;
+  KeyAudit* audit = nullptr;
 };
 
 LoadResult load_config_file(const std::filesystem::path& path, const EnvLookup& env = process_env,

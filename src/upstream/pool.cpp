@@ -30,6 +30,11 @@ constexpr Duration kExpiryLogInterval{10000};  // see Pool::last_expiry_log_
 constexpr std::size_t kMaxSkip = 64;  // waiting requests looked past for a busy sticky connection
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 
+// How long a request may wait in the queue (window.timeout; timeouts.response when not set).
+Duration queue_wait(const config::UpstreamConfig& c) {
+  return c.window.timeout.count() > 0 ? c.window.timeout : c.timeouts.response;
+}
+
 std::string_view check_name(config::HealthCheckType type) {
   switch (type) {
     case config::HealthCheckType::tcp:
@@ -340,9 +345,10 @@ std::optional<Pool::ExpiryReport> Pool::expiry_report_locked(Clock::time_point n
 
 void Pool::log_expiry(const ExpiryReport& r) {
   log::warn(
-      "upstream {}: {} request(s) ran out of time (timeouts.response, {} ms) waiting in the "
+      "upstream {}: {} request(s) ran out of time ({} ms: window.timeout, else timeouts.response) "
+      "waiting in the "
       "queue for a connection able to take them; {} of {} connections bound{}",
-      config_.name, r.expired, config_.timeouts.response.count(), r.bound, r.connections,
+      config_.name, r.expired, queue_wait(config_).count(), r.bound, r.connections,
       r.suspended ? ", the upstream is suspended" : "");
 }
 
@@ -394,7 +400,7 @@ void Pool::submit(smpp::Pdu request, Completion done, uint64_t key, uint64_t sti
   Waiting w;
   w.pdu = std::move(request);
   w.done = std::move(done);
-  w.deadline = now + config_.timeouts.response;
+  w.deadline = now + queue_wait(config_);
   w.key = key;
   w.sticky = sticky;
   if (near != nullptr) w.near = *near;
@@ -582,8 +588,7 @@ bool Pool::request_done(const Connection* who, std::size_t slot, Result result, 
         ++request.attempt;
         request.last_status = status;
         request.not_before = now + retry_delay(request.attempt - 1);
-        request.deadline =
-            std::max(request.deadline, request.not_before + config_.timeouts.response);
+        request.deadline = std::max(request.deadline, request.not_before + queue_wait(config_));
         delayed_.push_back(std::move(request));
         retry = true;
         wake = clock_must_wake_locked();  // it sends the retry once its back-off is over

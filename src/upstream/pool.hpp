@@ -5,7 +5,7 @@
 // A request is sent on a connection chosen by the Balancer; when none can take it (windows
 // full, rate limit, throttled, every host down or unhealthy, suspended) it waits in a bounded
 // queue, in order, and goes out as soon as one can. It is never dropped silently: a full queue
-// or a wait longer than the response timeout completes it with Result::failed.
+// or a wait longer than `window.timeout` completes it with Result::failed.
 //
 // With `health.enabled`, each host is checked every `health.interval` (see health.hpp); an
 // unhealthy host's connections count as down for the balancer until it recovers.
@@ -217,7 +217,7 @@ class Pool : public std::enable_shared_from_this<Pool> {
   std::atomic<Clock::rep> tripped_until_ticks_{0};
   Clock::time_point last_growth_{};
   Clock::time_point last_housekeeping_{};
-  // Requests that ran out of time in the queue (timeouts.response without a connection able to
+  // Requests that ran out of time in the queue (window.timeout without a connection able to
   // take them; the client gets ESME_RSYSERR or the SMSC's last refusal): said in the log at
   // most every kExpiryLogInterval, with how many since the last time.
   struct ExpiryReport {

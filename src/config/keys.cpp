@@ -1,0 +1,272 @@
+#include "config/keys.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace smppd::config {
+
+namespace {
+
+constexpr KeyUse used = KeyUse::used;
+constexpr KeyUse section = KeyUse::section;
+constexpr KeyUse not_built = KeyUse::not_built;
+
+// Keep in the loader's order. docs/configuration.md ("What each key does") lists the same.
+constexpr KeySpec kSpecs[] = {
+    // ---- listeners ----
+    {"listeners", section, "", ""},
+    {"listeners[].type", used, "server", "l.type"},
+    {"listeners[].name", used, "server", "config_.name"},
+    {"listeners[].address", used, "server", "config_.address"},
+    {"listeners[].tls", section, "", ""},
+    {"listeners[].tls.enabled", used, "server", "config.tls.enabled"},
+    {"listeners[].tls.cert", used, "net", "tls.cert"},
+    {"listeners[].tls.key", used, "net", "tls.key"},
+    {"listeners[].tls.ca", used, "net", "tls.ca"},
+    {"listeners[].tls.min_version", used, "net", "tls.min_version"},
+    {"listeners[].tls.max_version", used, "net", "tls.max_version"},
+    {"listeners[].tls.cipher_suites", used, "net", "tls.cipher_suites"},
+    {"listeners[].tls.client_auth", used, "net", "tls.client_auth"},
+    {"listeners[].max_connections", used, "limits", "listener.max_connections"},
+    {"listeners[].max_connections_per_ip", used, "limits", "listener.max_connections_per_ip"},
+    {"listeners[].max_connections_per_client", used, "limits",
+     "listener.max_connections_per_client"},
+    {"listeners[].max_unbound_connections", used, "limits", "listener.max_unbound_connections"},
+    {"listeners[].max_unbound_connections_per_ip", used, "limits",
+     "max_unbound_connections_per_ip"},
+    {"listeners[].bind_failure_status", used, "server", "bind_failure_status"},
+    {"listeners[].timeouts", section, "", ""},
+    {"listeners[].timeouts.read", used, "server", "c.timeouts.read"},
+    {"listeners[].timeouts.write", used, "server", "c.timeouts.write"},
+    {"listeners[].timeouts.idle", used, "server", "c.timeouts.idle"},
+    {"listeners[].timeouts.bind", used, "server", "c.timeouts.bind"},
+    {"listeners[].timeouts.response", used, "server", "c.timeouts.response"},
+    {"listeners[].smpp", section, "", ""},
+    {"listeners[].smpp.versions", used, "server", "c.smpp.versions"},
+    {"listeners[].smpp.auto_negotiate", used, "server", "c.smpp.auto_negotiate"},
+    {"listeners[].smpp.enquire_link_interval", used, "server", "c.smpp.enquire_link_interval"},
+    {"listeners[].smpp.enquire_link_timeout", used, "server", "c.smpp.enquire_link_timeout"},
+    {"listeners[].smpp.window_size", used, "server", "c.smpp.window_size"},
+    {"listeners[].rate_limit", section, "", ""},
+    {"listeners[].rate_limit.connections_per_second", used, "limits",
+     "limit.connections_per_second"},
+    {"listeners[].rate_limit.binds_per_second", used, "limits", "limit.binds_per_second"},
+    {"listeners[].rate_limit.requests_per_second", not_built, "",
+     "HTTP and gRPC listeners are not built"},
+    {"listeners[].rate_limit.burst", used, "limits", "limit.burst"},
+    {"listeners[].allowed_ips", used, "limits", "listener.allowed_ips"},
+    {"listeners[].blocked_ips", used, "limits", "listener.blocked_ips"},
+    {"listeners[].http", not_built, "", "HTTP listeners are not built"},
+    {"listeners[].cors", not_built, "", "HTTP listeners are not built"},
+    {"listeners[].grpc", not_built, "", "gRPC listeners are not built"},
+
+    // ---- upstreams ----
+    {"upstreams", section, "", ""},
+    {"upstreams[].name", used, "upstream", "config_.name"},
+    {"upstreams[].type", used, "server", "u.type"},
+    {"upstreams[].hosts", section, "", ""},
+    {"upstreams[].hosts[].address", used, "upstream", "hosts_[host_].address"},
+    {"upstreams[].hosts[].weight", used, "upstream", "h.weight"},
+    {"upstreams[].hosts[].priority", used, "upstream", "h.priority"},
+    {"upstreams[].hosts[].cost", not_built, "",
+     "cost_based balancing is weighted round robin for now: prices are not used"},
+    {"upstreams[].bind", section, "", ""},
+    {"upstreams[].bind.system_id", used, "upstream", "b.system_id"},
+    {"upstreams[].bind.password", used, "upstream", "b.password"},
+    {"upstreams[].bind.system_type", used, "upstream", "b.system_type"},
+    {"upstreams[].bind.type", used, "upstream", "b.type"},
+    {"upstreams[].bind.version", used, "upstream", "bind.version"},
+    {"upstreams[].bind.interface_version", used, "upstream", "b.interface_version"},
+    {"upstreams[].bind.addr_ton", used, "upstream", "b.addr_ton"},
+    {"upstreams[].bind.addr_npi", used, "upstream", "b.addr_npi"},
+    {"upstreams[].bind.address_range", used, "upstream", "b.address_range"},
+    {"upstreams[].tls", section, "", ""},
+    {"upstreams[].tls.enabled", used, "upstream", "config_.tls.enabled"},
+    {"upstreams[].tls.cert", used, "net", "tls.cert"},
+    {"upstreams[].tls.key", used, "net", "tls.key"},
+    {"upstreams[].tls.ca", used, "net", "tls.ca"},
+    {"upstreams[].tls.min_version", used, "net", "tls.min_version"},
+    {"upstreams[].tls.max_version", used, "net", "tls.max_version"},
+    {"upstreams[].tls.cipher_suites", used, "net", "tls.cipher_suites"},
+    {"upstreams[].tls.skip_verify", used, "net", "skip_verify"},
+    {"upstreams[].tls.server_name", used, "net", "server_name"},
+    {"upstreams[].pool", section, "", ""},
+    {"upstreams[].pool.min_connections", used, "upstream", "pool.min_connections"},
+    {"upstreams[].pool.max_connections", used, "upstream", "pool.max_connections"},
+    {"upstreams[].pool.idle_timeout", used, "upstream", "pool.idle_timeout"},
+    {"upstreams[].pool.max_lifetime", used, "upstream", "pool.max_lifetime"},
+    {"upstreams[].timeouts", section, "", ""},
+    {"upstreams[].timeouts.connect", used, "upstream", "timeouts.connect"},
+    {"upstreams[].timeouts.bind", used, "upstream", "c.timeouts.bind"},
+    {"upstreams[].timeouts.submit", not_built, "",
+     "a session has one response timeout for every request: timeouts.response applies"},
+    {"upstreams[].timeouts.response", used, "upstream", "timeouts.response"},
+    // The loader takes it for enquire_link.timeout when that is not written.
+    {"upstreams[].timeouts.enquire_link", used, "upstream", "c.enquire_link.timeout"},
+    {"upstreams[].timeouts.read", used, "upstream", "c.timeouts.read"},
+    {"upstreams[].timeouts.write", used, "upstream", "c.timeouts.write"},
+    {"upstreams[].health", section, "", ""},
+    {"upstreams[].health.enabled", used, "upstream", "health.enabled"},
+    {"upstreams[].health.type", used, "upstream", "health.type"},
+    {"upstreams[].health.interval", used, "upstream", "health.interval"},
+    {"upstreams[].health.timeout", used, "upstream", "health.timeout"},
+    {"upstreams[].health.threshold", used, "upstream", "config.threshold"},
+    {"upstreams[].health.recovery_threshold", used, "upstream", "config.recovery_threshold"},
+    {"upstreams[].load_balancing", section, "", ""},
+    {"upstreams[].load_balancing.algorithm", used, "upstream", "config.load_balancing"},
+    {"upstreams[].retry", section, "", ""},
+    {"upstreams[].retry.enabled", used, "upstream", "r.enabled"},
+    {"upstreams[].retry.max_attempts", used, "upstream", "r.max_attempts"},
+    {"upstreams[].retry.delay", used, "upstream", "r.delay"},
+    {"upstreams[].retry.max_delay", used, "upstream", "retry.max_delay"},
+    {"upstreams[].retry.backoff", used, "upstream", "r.backoff"},
+    {"upstreams[].retry.backoff_factor", used, "upstream", "r.backoff_factor"},
+    {"upstreams[].retry.retryable_errors", used, "upstream", "r.retryable_errors"},
+    {"upstreams[].rate_limit", section, "", ""},
+    {"upstreams[].rate_limit.messages_per_second", used, "upstream",
+     "rate_limit.messages_per_second"},
+    {"upstreams[].rate_limit.burst", used, "upstream", "rate_limit.burst"},
+    {"upstreams[].window", section, "", ""},
+    {"upstreams[].window.size", used, "upstream", "window.size"},
+    {"upstreams[].window.timeout", used, "upstream", "window.timeout"},
+    {"upstreams[].enquire_link", section, "", ""},
+    {"upstreams[].enquire_link.interval", used, "upstream", "c.enquire_link.interval"},
+    {"upstreams[].enquire_link.timeout", used, "upstream", "c.enquire_link.timeout"},
+    {"upstreams[].protocol", section, "", ""},
+    // The loader takes it for bind.version when that is not written.
+    {"upstreams[].protocol.version", used, "upstream", "bind.version"},
+    {"upstreams[].protocol.auto_respond_enquire", not_built, "",
+     "smppd always answers an SMSC's enquire_link"},
+    {"upstreams[].protocol.auto_respond_unbind", not_built, "",
+     "smppd always answers an SMSC's unbind"},
+    {"upstreams[].message", not_built, "",
+     "no defaults or length limit are applied to messages towards the SMSC yet"},
+    {"upstreams[].failover", section, "", ""},
+    {"upstreams[].failover.enabled", used, "upstream", "failover.enabled"},
+    {"upstreams[].failover.threshold", used, "upstream", "failover.threshold"},
+    {"upstreams[].failover.recovery_time", used, "upstream", "failover.recovery_time"},
+    {"upstreams[].failover.fallback", used, "gateway", "failover.fallback"},
+    {"upstreams[].tags", not_built, "", "nothing reads upstream tags yet"},
+    {"upstreams[].simulator", section, "", ""},
+    {"upstreams[].simulator.receipt_delay", used, "sim", "receipt_delay"},
+    {"upstreams[].simulator.outcomes", section, "", ""},
+    {"upstreams[].simulator.outcomes.delivered", used, "sim", "config.delivered"},
+    {"upstreams[].simulator.outcomes.undeliverable", used, "sim", "config.undeliverable"},
+    {"upstreams[].simulator.outcomes.expired", used, "sim", "config.expired"},
+    {"upstreams[].simulator.throttle_rate", used, "sim", "config.throttle_rate"},
+    {"upstreams[].simulator.error_rate", used, "sim", "config.error_rate"},
+    {"upstreams[].simulator.mo_interval", used, "sim", "mo_interval"},
+
+    // ---- routes and mo_routes ----
+    {"routes", section, "", ""},
+    {"routes[].name", used, "router", "rc.name"},
+    {"routes[].match", section, "", ""},
+    {"routes[].match.destination_addr", used, "router", "match.destination_addr"},
+    {"routes[].match.source_addr", used, "router", "match.source_addr"},
+    {"routes[].match.service_type", used, "router", "match.service_type"},
+    {"routes[].match.client", used, "router", "match.client"},
+    {"routes[].match.source_addr_ton", used, "router", "match.source_addr_ton"},
+    {"routes[].match.schedule", section, "", ""},
+    {"routes[].match.schedule.hours", used, "router", "s.start_minute"},
+    {"routes[].match.schedule.timezone", used, "router", "s.timezone"},
+    {"routes[].match.mnc", not_built, "",
+     "it needs number portability (MNP) lookups: the route never matches"},
+    {"routes[].match.is_ported", not_built, "",
+     "it needs number portability (MNP) lookups: the route never matches"},
+    {"routes[].upstream", used, "router", "rc.upstream"},
+    {"routes[].failover", used, "router", "rc.failover"},
+    {"routes[].script", not_built, "", "Lua routing is not built: the route never matches"},
+    {"mo_routes", section, "", ""},
+    {"mo_routes[].name", used, "router", "name"},
+    {"mo_routes[].match", section, "", ""},
+    {"mo_routes[].match.destination_addr", used, "router", "match.destination_addr"},
+    {"mo_routes[].match.source_addr", used, "router", "match.source_addr"},
+    {"mo_routes[].match.upstream", used, "router", "match.upstream"},
+    {"mo_routes[].client", used, "router", "client"},
+
+    // ---- clients ----
+    {"clients", section, "", ""},
+    {"clients[].system_id", used, "auth", "client.system_id"},
+    {"clients[].password", used, "auth", "client.password"},
+    {"clients[].allowed_ips", used, "auth", "client.allowed_ips"},
+    {"clients[].bind_types", used, "auth", "client.bind_types"},
+    {"clients[].max_connections", used, "server", "client->max_connections"},
+    {"clients[].rate_limit", not_built, "",
+     "per-client message rates and windows are not built (the listener's window applies)"},
+    {"clients[].addresses", not_built, "", "per-client address rules are not built"},
+    {"clients[].upstream", used, "router", "c.upstream"},
+    {"clients[].tier", not_built, "", "nothing reads a client's tier yet"},
+    {"clients[].tags", not_built, "", "nothing reads client tags yet"},
+
+    // ---- sections whose feature is not built ----
+    {"auth", not_built, "",
+     "LDAP, RADIUS and HTTP authentication are not built; binds are checked against 'clients'"},
+    {"middleware", not_built, "", "the middleware chain is not built"},
+    {"multipart", not_built, "",
+     "reassembly and segmentation use built-in limits; these settings are not read yet"},
+    {"storage", not_built, "", "messages are not stored and no CDRs are written"},
+    {"metrics", not_built, "", "there is no Prometheus endpoint"},
+
+    // ---- logging ----
+    {"logging", section, "", ""},
+    {"logging.level", used, "cli", "c.level"},
+    {"logging.format", used, "cli", "c.format"},
+    {"logging.output", used, "cli", "c.output"},
+    {"logging.file", section, "", ""},
+    {"logging.file.path", used, "cli", "c.file_path"},
+    {"logging.file.rotation", section, "", ""},
+    {"logging.file.rotation.size", used, "cli", "c.rotation_size"},
+    {"logging.file.rotation.max_files", used, "cli", "c.rotation_max_files"},
+
+    {"tracing", not_built, "", "no traces are exported"},
+    {"cluster", not_built, "", "smppd runs as a single node"},
+    {"management", not_built, "", "the management API is not built"},
+    {"mnp", not_built, "", "number portability lookups are not built"},
+};
+
+void insert(KeyNode& root, const KeySpec& spec) {
+  KeyNode* node = &root;
+  std::string_view rest = spec.path;
+  while (!rest.empty()) {
+    const auto dot = rest.find('.');
+    std::string_view segment = rest.substr(0, dot);
+    rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
+    if (segment.ends_with("[]")) segment.remove_suffix(2);
+    KeyNode* next = nullptr;
+    for (auto& c : node->children) {
+      if (c.name == segment) next = &c;
+    }
+    if (next == nullptr) {
+      if (!rest.empty())
+        throw std::logic_error("key spec before its section: " + std::string(spec.path));
+      next = &node->children.emplace_back(KeyNode{segment, nullptr, {}});
+    }
+    node = next;
+  }
+  if (node->spec != nullptr) throw std::logic_error("key spec twice: " + std::string(spec.path));
+  node->spec = &spec;
+}
+
+}  // namespace
+
+std::span<const KeySpec> key_specs() {
+  return kSpecs;
+}
+
+const KeyNode* KeyNode::child(std::string_view key) const {
+  for (const auto& c : children) {
+    if (c.name == key) return &c;
+  }
+  return nullptr;
+}
+
+const KeyNode& key_tree() {
+  static const KeyNode root = [] {
+    KeyNode r;
+    for (const auto& spec : kSpecs) insert(r, spec);
+    return r;
+  }();
+  return root;
+}
+
+}  // namespace smppd::config
