@@ -345,10 +345,11 @@ std::optional<Pool::ExpiryReport> Pool::expiry_report_locked(Clock::time_point n
 
 void Pool::log_expiry(const ExpiryReport& r) {
   log::warn(
-      "upstream {}: {} request(s) ran out of time ({} ms: window.timeout, else timeouts.response) "
-      "waiting in the "
-      "queue for a connection able to take them; {} of {} connections bound{}",
-      config_.name, r.expired, queue_wait(config_).count(), r.bound, r.connections,
+      "upstream {}: {} request(s) ran out of time ({}, {} ms) waiting in the queue for a "
+      "connection able to take them; {} of {} connections bound{}",
+      config_.name, r.expired,
+      config_.window.timeout.count() > 0 ? "window.timeout" : "timeouts.response",
+      queue_wait(config_).count(), r.bound, r.connections,
       r.suspended ? ", the upstream is suspended" : "");
 }
 
