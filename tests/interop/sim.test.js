@@ -31,6 +31,18 @@ const STATE = { ENROUTE: 1, DELIVERED: 2, EXPIRED: 3, DELETED: 4, UNDELIVERABLE:
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// The simulator's stats once `pred` holds for them (polled every 20 ms), or a failure naming
+// `what` after `ms`.
+async function statsWhen(sim, pred, what, ms = 5000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const stats = await sim.stats();
+    if (pred(stats)) return stats;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(stats)}`);
+    await sleep(20);
+  }
+}
+
 // Rejects after `ms` with `what` in the message.
 function deadline(promise, ms, what) {
   let timer;
@@ -321,9 +333,8 @@ test('receipts for a transmitter go to a receiver of the same system_id bound la
           { destination_addr: '300' + i, short_message: 'queued ' + i, registered_delivery: 1 });
         ids.push(r.message_id);
       }
-      await sleep(300);  // the receipts are due, with no receiver of acme to take them
-      const waiting = await sim.stats();
-      assert.strictEqual(waiting.queued, 3);
+      // The receipts come due with no receiver of acme to take them: they wait in the queue.
+      const waiting = await statsWhen(sim, (st) => st.queued === 3, 'three queued receipts');
       assert.strictEqual(waiting.receipts_sent, 0);
       const rx = await bind(sim, clients, 'receiver', { system_id: 'acme' });
       const receipts = await delivered(rx, 3);
@@ -393,7 +404,7 @@ test('an MO from stdin arrives as deliver_sm', { timeout: 20000 }, async () => {
   await withSim([], async (sim, clients) => {
     // Sent before anyone can receive it: it waits in the queue.
     sim.command('mo 447700900123 12345 Hello from the handset');
-    await sleep(100);
+    await statsWhen(sim, (st) => st.queued === 1, 'the MO in the queue');
     const rx = await bind(sim, clients, 'receiver');
     const [mo] = await delivered(rx, 1);
     assert.strictEqual(mo.esm_class, 0x00);
