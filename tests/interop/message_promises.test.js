@@ -205,3 +205,41 @@ test('PDUs written one byte at a time (TCP_NODELAY, a pause between bytes) are f
     smsc.close();
   }
 });
+
+test('failover: after `threshold` timeouts the upstream is tripped; messages go to failover.fallback for recovery_time, then back', async () => {
+  const primary = await startSmsc({ hold: true });
+  const backup = await startSmsc();
+  try {
+    const cfg = config([
+      upstream('primary', [primary], {
+        timeouts: { response: '300ms' },
+        failover: { threshold: 2, recovery_time: '1500ms', fallback: 'backup' },
+        health: { enabled: false },
+      }),
+      upstream('backup', [backup]),
+    ]);
+    await run(cfg, async (d) => {
+      await upstreamsBound(d, 2);
+      const s = await h.bound(d.ports.smpp, 'bind_transmitter', alice.system_id, alice.password);
+      const send = (to) => h.request(s, 'submit_sm', { destination_addr: to, short_message: to });
+      // Two timeouts at the primary (its connection stays up): tripped.
+      assert.strictEqual((await send('1')).command_status, st.ESME_RSYSERR);
+      assert.strictEqual((await send('2')).command_status, st.ESME_RSYSERR);
+      await d.waitFor(/upstream primary: 2 consecutive failures: traffic goes to its failover/);
+      const tripped = h.now();
+      primary.release();  // answers from now on
+      // While tripped: the fallback takes it, the primary sees nothing new.
+      assert.strictEqual((await send('3')).command_status, st.ESME_ROK);
+      assert.deepStrictEqual(backup.received.map((p) => p.destination_addr), ['3']);
+      assert.strictEqual(primary.received.length, 2);
+      // After recovery_time: back to the primary.
+      await h.sleep(Math.max(0, 1600 - (h.now() - tripped)));
+      assert.strictEqual((await send('4')).command_status, st.ESME_ROK);
+      assert.deepStrictEqual(primary.received.map((p) => p.destination_addr), ['1', '2', '4']);
+      assert.strictEqual(backup.received.length, 1);
+    });
+  } finally {
+    primary.close();
+    backup.close();
+  }
+});
