@@ -136,11 +136,11 @@ asio::awaitable<void> Session::read_loop(std::shared_ptr<Session> /*self*/) {
   auto& socket = transport_.socket();
   boost::system::error_code ec;
   socket.non_blocking(true, ec);
-  handshake_done_ = true;
+  if (phase_ == Phase::starting) phase_ = Phase::open;
   wake_writer();
-  while (!closed_ && !closing_) {
+  while (!ending()) {
     process_input();
-    if (closed_ || closing_) break;
+    if (ending()) break;
     if (bind_pending_) {
       co_await serve_bind();
       continue;
@@ -162,7 +162,7 @@ asio::awaitable<void> Session::read_loop(std::shared_ptr<Session> /*self*/) {
       output_blocked_ = false;
       continue;
     }
-    if (inbound_ >= settings_->window_size || peer_unbind_pending_) {
+    if (inbound_ >= settings_->window_size || phase_ == Phase::peer_unbinding) {
       // The handler holds a full window (or the peer unbound and its last requests wait for
       // their answers): read nothing more until it answers.
       reader_paused_ = true;
@@ -202,7 +202,7 @@ asio::awaitable<void> Session::read_loop(std::shared_ptr<Session> /*self*/) {
       }
     }
     if (ec) {
-      if (closed_) break;
+      if (is_closed()) break;
       close(ec == asio::error::eof ? "peer closed the connection" : "read failed: " + ec.message());
       break;
     }
@@ -310,7 +310,7 @@ void Session::dispatch(smpp::Pdu& pdu) {
   }
   last_activity_ = Clock::now();
   if (is_bind(cmd)) {
-    if (role() == Role::smsc && state_ == BindState::open && !shutting_down_) {
+    if (role() == Role::smsc && state_ == BindState::open && !shutdown_requested()) {
       bind_request_ = BindRequest{};
       bind_request_.command = cmd;
       std::visit(
@@ -335,7 +335,7 @@ void Session::dispatch(smpp::Pdu& pdu) {
         // Requests received before the unbind are answered before it (a client that
         // pipelines its unbind must not be left without the responses of messages that went
         // out): unbind_resp waits for them, at most unbind_grace. Nothing more is read.
-        peer_unbind_pending_ = true;
+        phase_ = Phase::peer_unbinding;
         peer_unbind_deadline_ = Clock::now() + settings_->unbind_grace;
         rearm(peer_unbind_deadline_);
         return;
@@ -363,7 +363,7 @@ void Session::dispatch(smpp::Pdu& pdu) {
     answer(cmd, seq, st::ESME_RINVBNDSTS);
     return;
   }
-  if (shutting_down_) {
+  if (phase_ == Phase::draining) {
     // Shutting down: nothing new is taken; the peer sends it again later, elsewhere.
     ++stats_.refused_shutting_down;
     answer(cmd, seq, st::ESME_RTHROTTLED);
@@ -406,7 +406,7 @@ asio::awaitable<void> Session::serve_bind() {
     refused("session {} from {}: bind refused: version {:#04x} not served", id_,
             remote_.address().to_string(), req.interface_version);
   }
-  if (closed_ || closing_) co_return;
+  if (ending()) co_return;
   const smpp::CommandId resp_id = smpp::response_of(req.command);
   if (status != st::ESME_ROK) {
     // A failed bind's response has no body (3.4 §4.1); the connection is closed after it.
@@ -491,7 +491,7 @@ void Session::on_response_pdu(smpp::Pdu& pdu) {
     return;
   }
   handler_->on_response(*this, entry->cookie, Outcome::response, &pdu);
-  if (window_wanted_ && !window_.full() && !closed_) {
+  if (window_wanted_ && !window_.full() && !is_closed()) {
     window_wanted_ = false;
     handler_->on_window_open(*this);
   }
@@ -507,7 +507,7 @@ uint32_t Session::take_sequence() {
 }
 
 void Session::write_pdu(smpp::Pdu& pdu) {
-  if (closed_) return;
+  if (is_closed()) return;
   if (version_ == smpp::Version::v33)
     stats_.tlvs_stripped += smpp::adapt_for_version(pdu, version_);
   smpp::encode(pdu, tx_);
@@ -515,7 +515,7 @@ void Session::write_pdu(smpp::Pdu& pdu) {
 }
 
 void Session::write_header_only(smpp::CommandId id, uint32_t status, uint32_t seq) {
-  if (closed_) return;
+  if (is_closed()) return;
   const uint32_t words[4] = {smpp::kHeaderSize, static_cast<uint32_t>(id), status, seq};
   for (uint32_t w : words) {
     tx_.push_back(static_cast<uint8_t>(w >> 24));
@@ -527,10 +527,10 @@ void Session::write_header_only(smpp::CommandId id, uint32_t status, uint32_t se
 }
 
 bool Session::respond(smpp::Pdu& response) {
-  if (closed_ || closing_) return false;
+  if (ending()) return false;
   if (inbound_ > 0) --inbound_;
   write_pdu(response);
-  if (peer_unbind_pending_) {
+  if (phase_ == Phase::peer_unbinding) {
     if (inbound_ == 0) answer_peer_unbind();
     return true;
   }
@@ -540,13 +540,12 @@ bool Session::respond(smpp::Pdu& response) {
 }
 
 void Session::answer_peer_unbind() {
-  peer_unbind_pending_ = false;
   answer(smpp::CommandId::unbind, peer_unbind_seq_, smpp::status::ESME_ROK);
   close_after_flush("unbound by the peer");
 }
 
 SendResult Session::send_request(smpp::Pdu& request, uint64_t cookie) {
-  if (closed_ || closing_ || shutting_down_) return SendResult::closed;
+  if (ending() || shutdown_requested()) return SendResult::closed;
   const smpp::CommandId cmd = request.command_id();
   if (!we_may_send(role(), state_, cmd) || is_bind(cmd)) return SendResult::not_allowed;
   if (window_.full()) {
@@ -564,7 +563,7 @@ SendResult Session::send_request(smpp::Pdu& request, uint64_t cookie) {
 }
 
 SendResult Session::send_probe(smpp::Pdu& request, uint64_t cookie, Duration timeout) {
-  if (closed_ || closing_ || shutting_down_) return SendResult::closed;
+  if (ending() || shutdown_requested()) return SendResult::closed;
   const smpp::CommandId cmd = request.command_id();
   if (!we_may_send(role(), state_, cmd) || is_bind(cmd)) return SendResult::not_allowed;
   if (probe_seq_ != 0) return SendResult::window_full;
@@ -589,7 +588,7 @@ uint32_t Session::send_control(smpp::Pdu& request, Duration timeout, Clock::time
 }
 
 void Session::bind(smpp::Pdu& bind_request, smpp::Version version) {
-  if (closed_ || state_ != BindState::open || bind_seq_ != 0) return;
+  if (is_closed() || state_ != BindState::open || bind_seq_ != 0) return;
   version_ = version;
   bind_seq_ = send_control(bind_request, settings_->bind_timeout, bind_deadline_);
 }
@@ -616,9 +615,9 @@ void Session::start_write_clock() {
 }
 
 asio::awaitable<void> Session::write_loop(std::shared_ptr<Session> /*self*/) {
-  while (!closed_) {
-    if (tx_.empty() || !handshake_done_) {
-      if (closing_ && handshake_done_) break;  // flushed: finish closing
+  while (!is_closed()) {
+    if (tx_.empty() || phase_ == Phase::starting) {
+      if (phase_ == Phase::flushing) break;  // flushed: finish closing
       writer_idle_ = true;
       co_await wake_.async_wait(nothrow);
       writer_idle_ = false;
@@ -654,28 +653,29 @@ asio::awaitable<void> Session::write_loop(std::shared_ptr<Session> /*self*/) {
     release_if_large(tx_writing_);
     if (output_blocked_ && !output_full()) resume_.cancel();
     if (ec) {
-      if (!closed_) close("write failed: " + ec.message());
+      if (!is_closed()) close("write failed: " + ec.message());
       break;
     }
   }
-  if (closing_ && !closed_) close(close_reason_);
+  if (phase_ == Phase::flushing) close(close_reason_);
 }
 
 // ---------------------------------------------------------------- closing
 
 void Session::close_after_flush(std::string_view reason) {
-  if (closing_ || closed_) return;
-  closing_ = true;
+  if (ending()) return;
+  const bool started = phase_ != Phase::starting;
+  phase_ = Phase::flushing;
   close_reason_ = reason;
   resume_.cancel();
   // The writer closes once everything queued is written (bounded by the write timeout).
   if (writer_idle_) wake_.cancel();
-  if (!handshake_done_) close(reason);
+  if (!started) close(reason);
 }
 
 void Session::close(std::string_view reason) {
-  if (closed_) return;
-  closed_ = true;
+  if (is_closed()) return;
+  phase_ = Phase::closed;
   state_ = BindState::closed;
   const std::string why(reason);
   transport_.close();
@@ -694,8 +694,8 @@ void Session::close(std::string_view reason) {
 }
 
 void Session::shutdown(Duration grace, std::string_view reason) {
-  if (closed_ || closing_ || shutting_down_) return;
-  shutting_down_ = true;
+  if (ending() || shutdown_requested()) return;
+  if (phase_ == Phase::open) phase_ = Phase::draining;
   close_reason_ = reason;
   shutdown_deadline_ = Clock::now() + grace;
   rearm(shutdown_deadline_);
@@ -707,10 +707,10 @@ void Session::shutdown(Duration grace, std::string_view reason) {
 }
 
 void Session::maybe_finish_shutdown() {
-  if (!shutting_down_ || closing_ || closed_) return;
+  if (!shutdown_requested() || ending()) return;
   // First every request in flight either way gets its answer (an SMSC that closes on unbind
   // would otherwise take messages whose responses never come back).
-  if (inbound_ != 0 || !window_.empty() || peer_unbind_pending_) return;
+  if (inbound_ != 0 || !window_.empty() || phase_ == Phase::peer_unbinding) return;
   if (is_bound(state_)) {
     state_ = BindState::unbinding;
     smpp::Pdu unbind = smpp::make_pdu(0, smpp::Unbind{});
@@ -725,12 +725,12 @@ void Session::maybe_finish_shutdown() {
 // ---------------------------------------------------------------- clock
 
 asio::awaitable<void> Session::clock_loop(std::shared_ptr<Session> /*self*/) {
-  while (!closed_) {
+  while (!is_closed()) {
     clock_checking_ = true;
     rearm_during_check_ = Clock::time_point::max();
     const Clock::time_point next = std::min(check_deadlines(Clock::now()), rearm_during_check_);
     clock_checking_ = false;
-    if (closed_) break;
+    if (is_closed()) break;
     armed_ = next;
     deadline_.expires_at(next);
     co_await deadline_.async_wait(nothrow);
@@ -750,7 +750,7 @@ Clock::time_point Session::check_deadlines(Clock::time_point now) {
   Clock::time_point next = kNever;
   for (const Check check : kChecks) {
     next = std::min(next, (this->*check)(now));
-    if (closed_) break;
+    if (is_closed()) break;
   }
   return next;
 }
@@ -764,7 +764,7 @@ Clock::time_point Session::close_at(Clock::time_point t, Clock::time_point now,
 }
 
 Clock::time_point Session::check_bind(Clock::time_point now) {
-  if (role() == Role::smsc && state_ == BindState::open && !closing_) {
+  if (role() == Role::smsc && state_ == BindState::open && !ending()) {
     return close_at(bind_deadline_, now, "no bind within the bind timeout");
   }
   if (bind_seq_ != 0)
@@ -786,7 +786,7 @@ Clock::time_point Session::check_write(Clock::time_point now) {
 
 Clock::time_point Session::check_enquire_link(Clock::time_point now) {
   const SessionSettings& s = *settings_;
-  if (!is_bound(state_) || s.enquire_link_interval <= 0ms || closing_) return kNever;
+  if (!is_bound(state_) || s.enquire_link_interval <= 0ms || ending()) return kNever;
   if (enquire_seq_ != 0) {
     return close_at(enquire_deadline_, now, "no enquire_link_resp within the enquire_link timeout");
   }
@@ -799,7 +799,7 @@ Clock::time_point Session::check_enquire_link(Clock::time_point now) {
 
 Clock::time_point Session::check_idle(Clock::time_point now) {
   const SessionSettings& s = *settings_;
-  if (!is_bound(state_) || s.idle_timeout <= 0ms || shutting_down_) return kNever;
+  if (!is_bound(state_) || s.idle_timeout <= 0ms || shutdown_requested()) return kNever;
   const auto t = last_activity_ + s.idle_timeout;
   if (now < t) return t;
   shutdown(s.response_timeout, "idle timeout");
@@ -811,7 +811,7 @@ Clock::time_point Session::check_requests(Clock::time_point now) {
     if (oldest->deadline > now) return oldest->deadline;
     const auto entry = window_.pop_oldest();
     handler_->on_response(*this, entry->cookie, Outcome::timeout, nullptr);
-    if (closed_) return kNever;
+    if (is_closed()) return kNever;
     if (window_wanted_ && !window_.full()) {
       window_wanted_ = false;
       handler_->on_window_open(*this);
@@ -822,7 +822,7 @@ Clock::time_point Session::check_requests(Clock::time_point now) {
 }
 
 Clock::time_point Session::check_peer_unbind(Clock::time_point now) {
-  if (!peer_unbind_pending_) return kNever;
+  if (phase_ != Phase::peer_unbinding) return kNever;
   if (now < peer_unbind_deadline_) return peer_unbind_deadline_;
   static log::Aggregated unanswered(log::Level::info, "unbinds answered with requests pending");
   unanswered("session {}: unbound by the peer with {} request(s) still unanswered after {} ms", id_,
@@ -856,7 +856,7 @@ Clock::time_point Session::check_unbind(Clock::time_point now) {
 }
 
 Clock::time_point Session::check_grace_period(Clock::time_point now) {
-  if (!shutting_down_) return kNever;
+  if (!shutdown_requested()) return kNever;
   return close_at(shutdown_deadline_, now, close_reason_ + " (grace period over)");
 }
 

@@ -250,7 +250,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool output_full() const { return pending_output() >= settings_->max_pending_output; }
   // Whether the reader may decode and hand over more input now.
   bool may_take_input() const {
-    return !closed_ && !closing_ && !bind_pending_ && !peer_unbind_pending_ &&
+    return (phase_ == Phase::open || phase_ == Phase::draining) && !bind_pending_ &&
            inbound_ < settings_->window_size && !output_full();
   }
   void rearm(Clock::time_point deadline);
@@ -280,6 +280,22 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string close_reason_;
   smpp::Version version_;
   BindState state_ = BindState::open;
+  // Where the session is in its life, beside the SMPP bind state: it only moves forward, from
+  // starting to closed (draining and peer_unbinding may follow one another).
+  enum class Phase : uint8_t {
+    starting,        // the TLS handshake; nothing is read or written yet
+    open,            // reading, answering, sending
+    draining,        // shutdown(): nothing new either way; once all is answered, our unbind
+    peer_unbinding,  // the peer unbound: nothing more is read; its last requests are answered,
+                     // then unbind_resp
+    flushing,        // what is queued is written, then the connection closes
+    closed,
+  };
+  Phase phase_ = Phase::starting;
+  bool ending() const { return phase_ >= Phase::flushing; }  // flushing or closed
+  bool is_closed() const { return phase_ == Phase::closed; }
+  // shutdown() was called (its deadline is set), whatever phase followed.
+  bool shutdown_requested() const { return shutdown_deadline_ != kNever; }
 
   uint32_t last_seq_ = 0;
   uint32_t inbound_ = 0;  // requests handed to the handler and not answered
@@ -287,7 +303,8 @@ class Session : public std::enable_shared_from_this<Session> {
   uint32_t probe_seq_ = 0;  // a health check waiting for its response (send_probe)
   uint64_t probe_cookie_ = 0;
   Clock::time_point started_, last_read_, last_activity_, write_started_;
-  Clock::time_point enquire_deadline_, unbind_deadline_, bind_deadline_, shutdown_deadline_;
+  Clock::time_point enquire_deadline_, unbind_deadline_, bind_deadline_;
+  Clock::time_point shutdown_deadline_ = kNever;  // set by shutdown()
   Clock::time_point probe_deadline_;
   Clock::time_point peer_unbind_deadline_;
   Clock::time_point output_blocked_since_;
@@ -296,20 +313,15 @@ class Session : public std::enable_shared_from_this<Session> {
   Clock::time_point rearm_during_check_ = Clock::time_point::max();
   bool clock_checking_ = false;
 
-  bool handshake_done_ = false;
   bool writing_ = false;
   // A write had to wait for room in the socket: the reactor now also watches the socket for
   // writability, which the reader undoes before its next wait (see register_for_reads_only).
   bool watched_for_output_ = false;
   bool writer_idle_ = false;
   bool reader_paused_ = false;
-  bool closing_ = false;  // flushing, then closing
-  bool closed_ = false;
-  bool shutting_down_ = false;
-  bool window_wanted_ = false;        // a send was refused for a full window
-  bool bind_pending_ = false;         // smsc role: a bind is buffered in bind_request_
-  bool peer_unbind_pending_ = false;  // the peer unbound: unbind_resp waits for inbound_ == 0
-  bool output_blocked_ = false;       // the reader waits for output below max_pending_output
+  bool window_wanted_ = false;   // a send was refused for a full window
+  bool bind_pending_ = false;    // smsc role: a bind is buffered in bind_request_
+  bool output_blocked_ = false;  // the reader waits for output below max_pending_output
   bool peer_announced_version_ = false;
   BindRequest bind_request_;
   uint32_t bind_request_seq_ = 0;

@@ -89,7 +89,7 @@ test('a peer that never binds and never reads, flooding enquire_link, is closed;
         () => flood(raw.socket, h.pduBytes('enquire_link', {}, 5), 4000));
       await d.waitFor(/closed: the peer does not read its responses \(\d+ bytes pending before bind\)/);
       const grown = peak - before;
-      assert.ok(written > 50000, `the flood wrote ${written} PDUs`);
+      assert.ok(written > 20000, `the flood wrote ${written} PDUs`);
       assert.ok(grown < 40 * 1024, `smppd grew by ${grown} KiB`);
       raw.destroy();
     });
@@ -109,7 +109,7 @@ test('a bound client that stops reading and floods unknown commands is paused, t
       // Paused at the output cap; the write timeout (3 s) then closes it.
       await d.waitFor(/as alice: closed: .*the peer does not read/, 8000);
       const grown = peak - before;
-      assert.ok(written > 50000, `the flood wrote ${written} PDUs`);
+      assert.ok(written > 20000, `the flood wrote ${written} PDUs`);
       assert.ok(grown < 40 * 1024, `smppd grew by ${grown} KiB`);
       raw.destroy();
     });
@@ -388,10 +388,11 @@ test('a flood of receipts for unknown ids is a few log lines and a count, not a 
 
 test('a submit_sm_resp after timeouts.response is logged and its receipt still reaches the client',
   async () => {
-    // Answered after 450 ms, with a receipt 100 ms later; smppd waits 300 ms.
-    const smsc = await h.startSmsc({ answerDelay: 450, receiptDelay: 100 });
+    // Answered after 1.5 s, with a receipt 100 ms later; smppd waits 1 s for the answer, and
+    // keeps the request another 1 s for a late one (margins of 0.5 s for a loaded machine).
+    const smsc = await h.startSmsc({ answerDelay: 1500, receiptDelay: 100 });
     try {
-      const cfg = config([smsc], { upstreamExtra: { timeouts: { response: '300ms' } } });
+      const cfg = config([smsc], { upstreamExtra: { timeouts: { response: '1s' } } });
       await h.withSmppd(cfg, async (d) => {
         await h.upstreamsBound(d);
         const c = await h.bound(d.port, 'bind_transceiver', alice.system_id, alice.password);
