@@ -5,6 +5,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -72,6 +73,17 @@ constexpr uint64_t kProbeCookie = UINT64_MAX;
 // The session reports a probe's outcome within its timeout; this only bounds the wait if it
 // never did.
 constexpr Duration kProbeSlack{1000};
+
+// Resolves `address` and connects `socket` to one of its endpoints.
+asio::awaitable<boost::system::error_code> connect_to(tcp::socket& socket,
+                                                      const config::HostPort& address) {
+  tcp::resolver resolver(co_await asio::this_coro::executor);
+  auto [rec, results] =
+      co_await resolver.async_resolve(address.host, std::to_string(address.port), nothrow);
+  if (rec) co_return rec;
+  auto [cec, endpoint] = co_await asio::async_connect(socket, results, nothrow);
+  co_return cec;
+}
 
 Duration jittered(Duration d) {
   thread_local std::minstd_rand rng{std::random_device{}()};
@@ -348,25 +360,15 @@ asio::awaitable<void> Connection::run(std::shared_ptr<Connection> self) {
   Duration backoff = initial;
   asio::steady_timer timer(executor_);
   while (!stopping_) {
-    tcp::resolver resolver(executor_);
     tcp::socket socket(executor_);
-    bool timed_out = false;
+    // The connect races its timeout (the Asio examples' awaitable race): whichever ends first
+    // cancels the other.
+    using namespace asio::experimental::awaitable_operators;
     timer.expires_after(cfg.timeouts.connect);
-    timer.async_wait([&](const boost::system::error_code& ec) {
-      if (ec) return;
-      timed_out = true;
-      resolver.cancel();
-      boost::system::error_code ignored;
-      socket.close(ignored);
-    });
-    auto [rec, results] =
-        co_await resolver.async_resolve(address.host, std::to_string(address.port), nothrow);
-    boost::system::error_code ec = rec;
-    if (!ec) {
-      auto [cec, endpoint] = co_await asio::async_connect(socket, results, nothrow);
-      ec = cec;
-    }
-    timer.cancel();
+    auto outcome = co_await (connect_to(socket, address) || timer.async_wait(nothrow));
+    const bool timed_out = outcome.index() == 1;
+    boost::system::error_code ec =
+        timed_out ? make_error_code(asio::error::timed_out) : std::get<0>(outcome);
     if (stopping_) break;
     if (ec) {
       log::warn("upstream {}: {}: cannot connect: {}", pool_->name(), host_text_,
