@@ -55,7 +55,8 @@ Table make_table(std::size_t count) {
     else if (extra < 7)
       r.match.source_addr_ton = 5;
     else if (extra < 8)
-      r.match.schedule = config::Schedule{"Africa/Maputo", "", 22 * 60, 6 * 60};
+      r.match.schedule = std::make_shared<config::Schedule>(
+          config::Schedule{"Africa/Maputo", "", 22 * 60, 6 * 60});
     return r;
   };
   while (specific.size() + countries.size() + 1 < count) {

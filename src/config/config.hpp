@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -287,7 +288,8 @@ struct RouteMatch {
   std::optional<std::string> service_type;
   std::optional<std::string> client;
   std::optional<uint8_t> source_addr_ton;
-  std::optional<Schedule> schedule;
+  // Rare: kept behind a pointer, so that 100,000 routes without one do not carry its room.
+  std::shared_ptr<Schedule> schedule;
   std::optional<std::string> mnc;
   std::optional<bool> is_ported;
 };

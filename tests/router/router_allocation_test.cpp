@@ -36,14 +36,17 @@ TEST(RouterAllocation, RouteAllocatesNothing) {
     r.match.destination_addr = "+" + std::to_string(200 + i % 700) + std::to_string(i) + "*";
     if (i % 7 == 0) r.match.client = "client-a";
     if (i % 11 == 0) r.match.source_addr = "ACME*";
-    if (i % 13 == 0) r.match.schedule = config::Schedule{"Europe/Lisbon", "", 8 * 60, 20 * 60};
+    if (i % 13 == 0)
+      r.match.schedule = std::make_shared<config::Schedule>(
+          config::Schedule{"Europe/Lisbon", "", 8 * 60, 20 * 60});
     routes.push_back(r);
   }
   config::RouteConfig last;
   last.name = "default";
   last.upstream = "fallback";
   last.match.destination_addr = "*";
-  last.match.schedule = config::Schedule{"America/New_York", "", 22 * 60, 6 * 60};
+  last.match.schedule =
+      std::make_shared<config::Schedule>(config::Schedule{"America/New_York", "", 22 * 60, 6 * 60});
   routes.push_back(last);
   config::ClientConfig forced;
   forced.system_id = "forced";

@@ -481,7 +481,8 @@ TEST(Router, InvalidInputFromOutsideTheLoaderThrows) {
   bad.match.destination_addr = "25*8";
   EXPECT_THROW(Router(std::span(&bad, 1), {}), std::invalid_argument);
   bad.match.destination_addr = "258*";
-  bad.match.schedule = config::Schedule{"Mars/Olympus_Mons", "22:00-06:00", 1320, 360};
+  bad.match.schedule = std::make_shared<config::Schedule>(
+      config::Schedule{"Mars/Olympus_Mons", "22:00-06:00", 1320, 360});
   EXPECT_THROW(Router(std::span(&bad, 1), {}), std::invalid_argument);
   bad.match.schedule->timezone = "Africa/Maputo";
   EXPECT_NO_THROW(Router(std::span(&bad, 1), {}));
@@ -577,7 +578,8 @@ Generated generate_routes(std::mt19937& rng, std::size_t count) {
       if (rng() % 2)
         r.match.service_type = "MKTG";
       else
-        r.match.schedule = config::Schedule{"Africa/Maputo", "", 22 * 60, 6 * 60};
+        r.match.schedule = std::make_shared<config::Schedule>(
+            config::Schedule{"Africa/Maputo", "", 22 * 60, 6 * 60});
     }
     if (rng() % 10 == 0) r.match.client = clients[rng() % clients.size()];
     if (rng() % 10 == 0) r.match.source_addr = rng() % 2 ? "ACME*" : "+1555*";
@@ -586,7 +588,8 @@ Generated generate_routes(std::mt19937& rng, std::size_t count) {
     if (rng() % 25 == 0) {
       const auto start = static_cast<uint16_t>(rng() % 1440);
       const auto end = static_cast<uint16_t>(rng() % 1441);
-      r.match.schedule = config::Schedule{rng() % 2 ? "UTC" : "Africa/Maputo", "", start, end};
+      r.match.schedule = std::make_shared<config::Schedule>(
+          config::Schedule{rng() % 2 ? "UTC" : "Africa/Maputo", "", start, end});
     }
     if (rng() % 200 == 0) r.match.mnc = "01";
     if (rng() % 300 == 0) r.script = "/x.lua";
