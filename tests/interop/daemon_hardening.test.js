@@ -171,8 +171,13 @@ test('SIGTERM under load: the SMSC window drains before unbind; nothing it took 
       let sending = true;
       // 4 clients at 100 msg/s each.
       const loops = clients.map(async (c) => {
-        c.on('unbind', (pdu) => c.send(pdu.response()));
-        while (sending) {
+        // A well-behaved client sends nothing once it has answered unbind (3.4 §4.2).
+        let unbound = false;
+        c.on('unbind', (pdu) => {
+          unbound = true;
+          c.send(pdu.response());
+        });
+        while (sending && !unbound) {
           const sent = c.submit_sm({ source_addr: 'Bank', destination_addr: '+258841234567',
             short_message: 'load' }, (resp) => {
             stats.answered++;
