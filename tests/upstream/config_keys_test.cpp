@@ -1,8 +1,8 @@
 // Upstream keys read from YAML by the loader and shown at work over loopback:
 // window.timeout (the wait in the pool's queue), timeouts.enquire_link (the enquire_link
 // timeout when enquire_link.timeout is not written) and protocol.version (the bind's version
-// when bind.version is not written). A small SMSC of this file answers binds, and answers
-// submit_sm and enquire_link only when told to.
+// when bind.version is not written). The bare SMSC of bare_smsc.hpp answers binds,
+// and here submit_sm only when told to.
 #include <gtest/gtest.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -17,6 +17,7 @@
 #include <future>
 #include <thread>
 
+#include "bare_smsc.hpp"
 #include "config/loader.hpp"
 #include "smpp/codec.hpp"
 #include "upstream/pool.hpp"
@@ -27,76 +28,8 @@ namespace {
 using namespace std::chrono_literals;
 using tcp = asio::ip::tcp;
 
-struct NoDeliveries : PoolEvents {
-  uint32_t on_delivery(Pool&, smpp::Pdu&) override { return 0; }
-};
-
-class QuietSmsc : public std::enable_shared_from_this<QuietSmsc> {
- public:
-  explicit QuietSmsc(asio::io_context& io)
-      : acceptor_(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {}
-  void start() {
-    asio::co_spawn(acceptor_.get_executor(), accept(shared_from_this()), asio::detached);
-  }
-  void stop() {
-    boost::system::error_code ignored;
-    acceptor_.close(ignored);
-    for (auto& s : sockets_) s->close(ignored);
-  }
-  uint16_t port() const { return acceptor_.local_endpoint().port(); }
-
-  std::atomic<bool> answer_submit{false};
-  std::atomic<bool> answer_enquire_link{true};
-  std::atomic<int> connections{0};
-  std::atomic<int> bind_interface_version{-1};
-
- private:
-  static constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
-
-  asio::awaitable<void> accept(std::shared_ptr<QuietSmsc> self) {
-    while (true) {
-      auto [ec, socket] = co_await acceptor_.async_accept(nothrow);
-      if (ec) co_return;
-      ++connections;
-      sockets_.push_back(std::make_shared<tcp::socket>(std::move(socket)));
-      asio::co_spawn(acceptor_.get_executor(), serve(self, sockets_.back()), asio::detached);
-    }
-  }
-
-  asio::awaitable<void> serve(std::shared_ptr<QuietSmsc>, std::shared_ptr<tcp::socket> socket) {
-    std::vector<uint8_t> in;
-    std::array<uint8_t, 4096> chunk;
-    while (true) {
-      auto [ec, n] = co_await socket->async_read_some(asio::buffer(chunk), nothrow);
-      if (ec) co_return;
-      in.insert(in.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(n));
-      std::vector<uint8_t> out;
-      while (true) {
-        const auto frame = smpp::frame_at(in);
-        if (frame.state == smpp::FrameState::invalid) co_return;
-        if (frame.state == smpp::FrameState::need_more) break;
-        smpp::Pdu pdu;
-        smpp::DecodeError error;
-        const bool decoded = smpp::decode(std::span(in).first(frame.length), pdu, error);
-        in.erase(in.begin(), in.begin() + frame.length);
-        if (!decoded || smpp::is_response(pdu.command_id())) continue;
-        if (const auto* b = pdu.as<smpp::BindTransceiver>()) {
-          bind_interface_version = b->interface_version;
-        }
-        if (pdu.command_id() == smpp::CommandId::submit_sm && !answer_submit) continue;
-        if (pdu.command_id() == smpp::CommandId::enquire_link && !answer_enquire_link) continue;
-        smpp::encode(smpp::make_response(pdu.command_id(), pdu.sequence_number, 0), out);
-      }
-      if (!out.empty()) {
-        auto [wec, written] = co_await asio::async_write(*socket, asio::buffer(out), nothrow);
-        if (wec) co_return;
-      }
-    }
-  }
-
-  tcp::acceptor acceptor_;
-  std::vector<std::shared_ptr<tcp::socket>> sockets_;
-};
+using testing::BareSmsc;
+using testing::NoDeliveries;
 
 class UpstreamKeysTest : public ::testing::Test {
  protected:
@@ -106,12 +39,13 @@ class UpstreamKeysTest : public ::testing::Test {
   std::thread thread{[this] { io.run(); }};
   Counters counters;
   NoDeliveries events;
-  std::shared_ptr<QuietSmsc> smsc;
+  std::shared_ptr<BareSmsc> smsc;
   std::shared_ptr<Pool> pool;
 
   UpstreamKeysTest() {
     on_io([&] {
-      smsc = std::make_shared<QuietSmsc>(io);
+      smsc = std::make_shared<BareSmsc>(io);
+      smsc->answer_submit = false;
       smsc->start();
     });
   }
