@@ -358,7 +358,11 @@ void Session::dispatch(smpp::Pdu& pdu) {
     }
     return;
   }
-  if (!peer_may_send(role(), state_, cmd)) {
+  // A request that crossed our shutdown's unbind is judged by the bind it was sent on: it is
+  // refused for the shutdown (come back later), not for the state.
+  const BindState sent_on =
+      phase_ == Phase::draining && state_ == BindState::unbinding ? bound_before_unbind_ : state_;
+  if (!peer_may_send(role(), sent_on, cmd)) {
     ++stats_.rejected_state;
     answer(cmd, seq, st::ESME_RINVBNDSTS);
     return;
@@ -712,6 +716,7 @@ void Session::maybe_finish_shutdown() {
   // would otherwise take messages whose responses never come back).
   if (inbound_ != 0 || !window_.empty() || phase_ == Phase::peer_unbinding) return;
   if (is_bound(state_)) {
+    bound_before_unbind_ = state_;
     state_ = BindState::unbinding;
     smpp::Pdu unbind = smpp::make_pdu(0, smpp::Unbind{});
     const auto left = std::chrono::duration_cast<Duration>(shutdown_deadline_ - Clock::now());

@@ -292,6 +292,7 @@ class Session : public std::enable_shared_from_this<Session> {
     closed,
   };
   Phase phase_ = Phase::starting;
+  BindState bound_before_unbind_ = BindState::open;          // what our shutdown's unbind ended
   bool ending() const { return phase_ >= Phase::flushing; }  // flushing or closed
   bool is_closed() const { return phase_ == Phase::closed; }
   // shutdown() was called (its deadline is set), whatever phase followed.
