@@ -137,8 +137,13 @@ void respond_on(const std::weak_ptr<session::Session>& ws, asio::any_io_executor
 
 }  // namespace
 
-Gateway::Gateway(std::shared_ptr<const config::Config> config, Counters& counters)
-    : config_(std::move(config)), counters_(counters), router_(*config_), mo_router_(*config_) {}
+Gateway::Gateway(std::shared_ptr<const config::Config> config, Counters& counters,
+                 std::size_t max_held_receipts)
+    : config_(std::move(config)),
+      counters_(counters),
+      router_(*config_),
+      mo_router_(*config_),
+      max_held_receipts_(max_held_receipts) {}
 
 Gateway::~Gateway() = default;
 
@@ -423,7 +428,7 @@ uint32_t Gateway::deliver_receipt(upstream::Pool& pool, smpp::Pdu& pdu) {
   // Not known yet: the response to its submit may still be on its way on another connection
   // of the upstream. Hold it a little and look again. Held receipts are bounded: beyond that,
   // the SMSC is asked to send it again later (by then its message may be known).
-  if (held_count_.fetch_add(1, std::memory_order_relaxed) >= kMaxHeldReceipts) {
+  if (held_count_.fetch_add(1, std::memory_order_relaxed) >= max_held_receipts_) {
     held_count_.fetch_sub(1, std::memory_order_relaxed);
     counters_.add("smppd_deliveries_refused_total",
                   {{"upstream", pool.name()}, {"reason", "too_many_held_receipts"}});

@@ -36,7 +36,11 @@ namespace asio = boost::asio;
 
 class Gateway final : public upstream::PoolEvents {
  public:
-  Gateway(std::shared_ptr<const config::Config> config, Counters& counters);
+  // `max_held_receipts`: receipts that may wait at once for their message (see deliver_receipt);
+  // beyond, the SMSC is answered ESME_RMSGQFUL and sends it again later.
+  static constexpr std::size_t kMaxHeldReceipts = 100'000;
+  Gateway(std::shared_ptr<const config::Config> config, Counters& counters,
+          std::size_t max_held_receipts = kMaxHeldReceipts);
   ~Gateway() override;
 
   // Starts a pool per upstream. `simulators`: upstream name -> the address of its built-in
@@ -123,8 +127,8 @@ class Gateway final : public upstream::PoolEvents {
   std::map<std::string, std::unique_ptr<UpstreamEntry>, std::less<>> upstreams_;
   std::vector<UpstreamEntry*> by_index_;  // by MessageMap::upstream_index
   std::atomic<bool> stopping_{false};
-  // Receipts waiting for their message: at most kMaxHeldReceipts at a time.
-  static constexpr std::size_t kMaxHeldReceipts = 100'000;
+  // Receipts waiting for their message: at most max_held_receipts_ at a time.
+  const std::size_t max_held_receipts_;
   std::atomic<std::size_t> held_count_{0};
   std::mutex held_mutex_;
   std::vector<std::weak_ptr<asio::steady_timer>> held_;  // their timers, for stop()
