@@ -22,8 +22,6 @@ namespace smppd::upstream {
 namespace {
 constexpr Duration kTick{5};  // how often waiting requests are looked at
 constexpr Duration kHousekeepingInterval{1000};
-constexpr Duration kFirstPause{100};  // after ESME_RTHROTTLED / ESME_RMSGQFUL
-constexpr Duration kMaxPause{5000};
 constexpr Duration kGrowthInterval{200};  // at most one new connection this often
 constexpr Duration kStickyFor{std::chrono::minutes(2)};
 constexpr Duration kExpiryLogInterval{10000};  // see Pool::last_expiry_log_
@@ -49,9 +47,11 @@ std::string_view check_name(config::HealthCheckType type) {
 }  // namespace
 
 Pool::Pool(const config::UpstreamConfig& config, std::vector<asio::any_io_executor> executors,
-           PoolEvents& events, Counters& counters, std::vector<config::HostConfig> hosts_override)
+           PoolEvents& events, Counters& counters, std::vector<config::HostConfig> hosts_override,
+           ThrottlePauses pauses)
     : config_(config),
       hosts_(hosts_override.empty() ? config.hosts : std::move(hosts_override)),
+      pauses_(pauses),
       executors_(std::move(executors)),
       events_(events),
       counters_(counters),
@@ -612,7 +612,7 @@ void Pool::throttled(const Connection* who, std::size_t slot, Waiting retry, uin
     if (Slot* s = slot_of_locked(who, slot)) {
       if (s->state.in_flight > 0) --s->state.in_flight;
       if (s->state.up) {
-        s->pause = s->pause.count() == 0 ? kFirstPause : std::min(s->pause * 2, kMaxPause);
+        s->pause = s->pause.count() == 0 ? pauses_.first : std::min(s->pause * 2, pauses_.max);
         s->paused_until = Clock::now() + s->pause;
       }
     }

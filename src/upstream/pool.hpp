@@ -70,12 +70,20 @@ class PoolEvents {
 
 class Connection;
 
+// How long a connection pauses after the SMSC answers ESME_RTHROTTLED or ESME_RMSGQFUL: `first`,
+// doubling with each refusal in a row up to `max`; a success ends it.
+struct ThrottlePauses {
+  Duration first{100};
+  Duration max{5000};
+};
+
 class Pool : public std::enable_shared_from_this<Pool> {
  public:
   // `executors`: where connections may live (connection k on executors[k % n]).
   // `hosts_override`: for the built-in simulator, the address it listens on.
   Pool(const config::UpstreamConfig& config, std::vector<asio::any_io_executor> executors,
-       PoolEvents& events, Counters& counters, std::vector<config::HostConfig> hosts_override = {});
+       PoolEvents& events, Counters& counters, std::vector<config::HostConfig> hosts_override = {},
+       ThrottlePauses pauses = {});
   ~Pool();
 
   void start();
@@ -197,6 +205,7 @@ class Pool : public std::enable_shared_from_this<Pool> {
 
   config::UpstreamConfig config_;
   std::vector<config::HostConfig> hosts_;
+  ThrottlePauses pauses_;
   std::vector<asio::any_io_executor> executors_;
   PoolEvents& events_;
   Counters& counters_;

@@ -114,12 +114,13 @@ class PoolTest : public ::testing::Test {
     return h;
   }
 
-  std::shared_ptr<Pool> make_pool(config::UpstreamConfig c, std::string name) {
+  std::shared_ptr<Pool> make_pool(config::UpstreamConfig c, std::string name,
+                                  ThrottlePauses pauses = {}) {
     c.name = std::move(name);
     c.bind.system_id = "smppd";
     c.bind.password = "pw";
     auto p = std::make_shared<Pool>(c, std::vector<asio::any_io_executor>{io.get_executor()},
-                                    events, counters);
+                                    events, counters, std::vector<config::HostConfig>{}, pauses);
     p->start();
     wait_for([&] { return p->connections_up() == c.hosts.size(); });
     return p;
@@ -551,6 +552,23 @@ TEST_F(PoolTest, ThrottledUntilTheDeadlineAnswersTheSmscStatusAndThePauseGrows) 
   EXPECT_GE(st.throttled, 2u);
   EXPECT_LE(st.throttled, 4u) << "a pause that does not grow gives about 10 attempts";
   EXPECT_EQ(st.submits_accepted, 0u);
+}
+
+// The pause doubles up to its cap and stays there: with pauses of 20 ms doubling to at most
+// 80 ms, a request throttled for 1 s is tried about 14 times (20 + 40 + 80 + 80 + ...); a pause
+// without a cap (20, 40, ... 640 ms) gives 6 tries, one that does not grow about 50.
+TEST_F(PoolTest, ThrottlingPauseStopsGrowingAtItsCap) {
+  config::SimulatorConfig sc;
+  sc.throttle_rate = 100;
+  config::UpstreamConfig c;
+  c.hosts = {host(start_sim(sc))};
+  c.timeouts.response = 1s;
+  pool = make_pool(c, "carrier", ThrottlePauses{20ms, 80ms});
+  const auto statuses = submit(1);
+  EXPECT_EQ(statuses[0], smpp::status::ESME_RTHROTTLED);
+  const auto st = stats(0);
+  EXPECT_GE(st.throttled, 9u) << "the pause went past its cap";
+  EXPECT_LE(st.throttled, 16u) << "the pause did not grow";
 }
 
 // The pause is reset by a success: with every second submit throttled, each message waits one
