@@ -13,8 +13,16 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <future>
+#include <sstream>
 #include <thread>
 
 #include "bare_smsc.hpp"
@@ -552,6 +560,59 @@ TEST_F(PoolTest, ThrottledUntilTheDeadlineAnswersTheSmscStatusAndThePauseGrows) 
   EXPECT_GE(st.throttled, 2u);
   EXPECT_LE(st.throttled, 4u) << "a pause that does not grow gives about 10 attempts";
   EXPECT_EQ(st.submits_accepted, 0u);
+}
+
+// A host whose TCP handshake never completes (a listener that never accepts, its queue full):
+// the connect gives up at timeouts.connect, says so, and is tried again after its back-off.
+TEST_F(PoolTest, AConnectThatNeverCompletesTimesOutAndIsTriedAgain) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&a), len), 0);
+  ASSERT_EQ(::listen(listener, 0), 0);
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  std::vector<int> fillers;
+  for (int i = 0; i < 3; ++i) {
+    fillers.push_back(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
+    (void)::connect(fillers.back(), reinterpret_cast<sockaddr*>(&a), len);
+  }
+  std::this_thread::sleep_for(100ms);
+
+  std::ostringstream log_text;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log_text);
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("pool-test", sink));
+  const auto timeouts = [&] {
+    sink->flush();
+    const std::string text = log_text.str();
+    std::size_t n = 0;
+    for (auto at = text.find("cannot connect: timeout"); at != std::string::npos;
+         at = text.find("cannot connect: timeout", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  config::UpstreamConfig c;
+  c.name = "blackhole";
+  c.hosts = {host(ntohs(a.sin_port))};
+  c.timeouts.connect = 200ms;
+  c.health.enabled = false;
+  const auto started = std::chrono::steady_clock::now();
+  on_io([&] {
+    pool = std::make_shared<Pool>(c, std::vector<asio::any_io_executor>{io.get_executor()}, events,
+                                  counters);
+    pool->start();
+  });
+  wait_for([&] { return timeouts() >= 2; }, 5s);
+  // 200 ms, a back-off of 250-500 ms, 200 ms again.
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 600ms);
+  EXPECT_EQ(pool->connections_up(), 0u);
+  spdlog::set_default_logger(previous);
+  for (int f : fillers) ::close(f);
+  ::close(listener);
 }
 
 // The pause doubles up to its cap and stays there: with pauses of 20 ms doubling to at most
