@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "core/string_map.hpp"
 
 namespace smppd::auth {
 
@@ -72,15 +73,10 @@ class ClientDirectory {
     config::ClientConfig config;
     Digest password_digest;
   };
-  struct StringHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-
   const Entry* entry(std::string_view system_id) const;
 
   std::vector<Entry> entries_;
-  std::unordered_map<std::string, size_t, StringHash, std::equal_to<>> index_;
+  StringMap<size_t> index_;
   Digest dummy_digest_;
 };
 

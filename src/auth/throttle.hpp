@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/string_map.hpp"
 #include "limits/peer_key.hpp"
 
 namespace smppd::auth {
@@ -139,10 +140,6 @@ class AuthFailureThrottle {
   };
   struct TrustKeyHash {
     size_t operator()(const TrustKey& key) const;
-  };
-  struct StringHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
 
   // A map whose entries are kept in the order they were last touched, bounded by evicting the

@@ -13,6 +13,7 @@
 #include "config/files.hpp"
 #include "config/keys.hpp"
 #include "config/yaml_tree.hpp"
+#include "core/string_map.hpp"
 #include "core/timezone.hpp"
 
 namespace smppd::config {
@@ -496,12 +497,6 @@ struct NamedNode {
 
 // References checked once every name is known. Each name is kept once, with every place that
 // uses it: 100,000 routes naming four upstreams keep four names, not 100,000 copies.
-// Lets a map keyed by std::string be searched with a std::string_view.
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-
 class NameUses {
  public:
   void add(std::string_view name, const yaml::Node& where) {
@@ -515,7 +510,7 @@ class NameUses {
   }
 
  private:
-  std::unordered_map<std::string, std::vector<yaml::Node>, StringHash, std::equal_to<>> uses_;
+  StringMap<std::vector<yaml::Node>> uses_;
 };
 
 struct References {

@@ -33,7 +33,7 @@ ClientRegistry::Client& ClientRegistry::client(std::string_view system_id) {
   // and thread rather than for every delivery. Keyed by registry instance, never by address.
   struct Cache {
     uint64_t instance = 0;
-    std::unordered_map<std::string, Client*, NameHash, std::equal_to<>> clients;
+    StringMap<Client*> clients;
   };
   thread_local Cache cache;
   if (cache.instance != instance_) {

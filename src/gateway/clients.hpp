@@ -21,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/string_map.hpp"
 #include "session/session.hpp"
 
 namespace smppd::gateway {
@@ -104,11 +105,7 @@ class ClientRegistry {
   uint64_t instance_;  // tells this registry's thread caches from another's
   static inline std::atomic<uint64_t> next_instance_{0};
   std::mutex mutex_;
-  struct NameHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, std::unique_ptr<Client>, NameHash, std::equal_to<>> clients_;
+  StringMap<std::unique_ptr<Client>> clients_;
 };
 
 }  // namespace smppd::gateway

@@ -21,7 +21,7 @@ struct ListenerCounts {
   // Only keys with a count above zero are kept, so that the maps hold live peers and clients.
   std::unordered_map<PeerKey, uint32_t, PeerKey::Hash> per_ip;
   std::unordered_map<PeerKey, uint32_t, PeerKey::Hash> unbound_per_ip;
-  std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> per_client;
+  StringMap<uint32_t> per_client;
 };
 
 }  // namespace detail

@@ -35,18 +35,13 @@
 #include <unordered_map>
 
 #include "config/config.hpp"
+#include "core/string_map.hpp"
 #include "limits/peer_key.hpp"
 
 namespace smppd::limits {
 
 namespace detail {
 struct ListenerCounts;
-
-// Lets unordered maps keyed by std::string be searched with a std::string_view.
-struct StringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
 }  // namespace detail
 
 // Bound sessions per client system_id across every listener, for the client's own
@@ -67,7 +62,7 @@ class ClientSessionCounter {
   void remove(std::string_view system_id);
 
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, uint32_t, detail::StringHash, std::equal_to<>> sessions_;
+  StringMap<uint32_t> sessions_;
 };
 
 // One open connection, counted against its listener's limits (and, once attached, against its
