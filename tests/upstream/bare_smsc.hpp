@@ -12,9 +12,15 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+
 #include <array>
 #include <atomic>
+#include <future>
 #include <memory>
+#include <optional>
+#include <thread>
 #include <vector>
 
 #include "smpp/codec.hpp"
@@ -105,6 +111,32 @@ class BareSmsc : public std::enable_shared_from_this<BareSmsc> {
 
   tcp::acceptor acceptor_;
   std::vector<std::shared_ptr<tcp::socket>> sockets_;
+};
+
+// The io_context of a test, run on a thread of its own; on_io() runs a function there and waits
+// for it. A fixture derives from it and calls stop_io() last in its destructor.
+class IoThread {
+ protected:
+  asio::io_context io{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard{
+      io.get_executor()};
+  std::thread thread{[this] { io.run(); }};
+
+  template <class F>
+  void on_io(F f) {
+    std::promise<void> done;
+    asio::post(io, [&] {
+      f();
+      done.set_value();
+    });
+    done.get_future().get();
+  }
+
+  void stop_io() {
+    guard.reset();
+    io.stop();
+    thread.join();
+  }
 };
 
 }  // namespace smppd::upstream::testing

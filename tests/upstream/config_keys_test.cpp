@@ -31,12 +31,8 @@ using tcp = asio::ip::tcp;
 using testing::BareSmsc;
 using testing::NoDeliveries;
 
-class UpstreamKeysTest : public ::testing::Test {
+class UpstreamKeysTest : public ::testing::Test, protected testing::IoThread {
  protected:
-  asio::io_context io{1};
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard{
-      io.get_executor()};
-  std::thread thread{[this] { io.run(); }};
   Counters counters;
   NoDeliveries events;
   std::shared_ptr<BareSmsc> smsc;
@@ -55,19 +51,7 @@ class UpstreamKeysTest : public ::testing::Test {
       smsc->stop();
     });
     std::this_thread::sleep_for(200ms);
-    guard.reset();
-    io.stop();
-    thread.join();
-  }
-
-  template <class F>
-  void on_io(F f) {
-    std::promise<void> done;
-    asio::post(io, [&] {
-      f();
-      done.set_value();
-    });
-    done.get_future().get();
+    stop_io();
   }
 
   // An upstream to the SMSC of this test, with `settings` (YAML, indented for the upstream's

@@ -39,12 +39,8 @@ using tcp = asio::ip::tcp;
 using testing::BareSmsc;
 using testing::NoDeliveries;
 
-class PoolTest : public ::testing::Test {
+class PoolTest : public ::testing::Test, protected testing::IoThread {
  protected:
-  asio::io_context io{1};
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard{
-      io.get_executor()};
-  std::thread thread{[this] { io.run(); }};
   Counters counters;
   NoDeliveries events;
   std::vector<std::unique_ptr<sim::Simulator>> sims;
@@ -76,19 +72,7 @@ class PoolTest : public ::testing::Test {
       sims.clear();
       bare.clear();
     });
-    guard.reset();
-    io.stop();
-    thread.join();
-  }
-
-  template <class F>
-  void on_io(F f) {
-    std::promise<void> done;
-    asio::post(io, [&] {
-      f();
-      done.set_value();
-    });
-    done.get_future().get();
+    stop_io();
   }
 
   uint16_t start_sim(config::SimulatorConfig c = {}, uint16_t port = 0) {
