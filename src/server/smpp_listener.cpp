@@ -197,6 +197,20 @@ class ClientHandler final : public session::SessionHandler {
                        {{"listener", listener_->name()}, {"kind", "wrong_state"}},
                        st.rejected_state);
     }
+    if (st.refused_shutting_down > 0) {
+      ctx.counters.add("smppd_requests_refused_total",
+                       {{"listener", listener_->name()}, {"reason", "shutting_down"}},
+                       st.refused_shutting_down);
+    }
+    if (st.output_pauses > 0) {
+      // Times the peer made smppd stop reading by not reading its responses.
+      ctx.counters.add("smppd_output_pauses_total", {{"listener", listener_->name()}},
+                       st.output_pauses);
+    }
+    if (st.tlvs_stripped > 0) {
+      ctx.counters.add("smppd_tlvs_stripped_total", {{"listener", listener_->name()}},
+                       st.tlvs_stripped);
+    }
     ctx.gateway->client_closed(s, state_);
     lease_.release();
     // A closed session's bind reply is moot: do not keep the worker (and shutdown) waiting.

@@ -193,8 +193,14 @@ test('SIGTERM under load: the SMSC window drains before unbind; nothing it took 
       await h.sleep(300);
       sending = false;
       await Promise.all(loops);
-      const { code } = await stopped;
+      const { code, counters } = await stopped;
       assert.strictEqual(code, 0, d.text());
+      // The sessions count what they refused; the rest of the refusals were queued in the pool,
+      // never sent, and answered by it.
+      const refusedCount = Object.values(stats.other).reduce((a, b) => a + b, 0);
+      assert.ok(
+        (counters['smppd_requests_refused_total{listener="smpp-in",reason="shutting_down"}'] || 0)
+          <= refusedCount, JSON.stringify(counters));
       await h.waitUntil(() => stats.answered === stats.sent, 3000, 'every submit answered');
       assert.ok(stats.sent > 200, `only ${stats.sent} submits sent`);
       // Every message the SMSC received was answered to it before it was sent unbind, and its
