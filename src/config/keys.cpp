@@ -204,7 +204,22 @@ constexpr KeySpec kSpecs[] = {
     {"middleware", not_built, "", "the middleware chain is not built"},
     {"multipart", not_built, "",
      "reassembly and segmentation use built-in limits; these settings are not read yet"},
-    {"storage", not_built, "", "messages are not stored and no CDRs are written"},
+    // ---- storage ----
+    {"storage", section, "", ""},
+    {"storage.enabled", used, "server", "cfg.storage.enabled"},
+    {"storage.backend", used, "server", "cfg.storage.backend"},
+    {"storage.sqlite", section, "", ""},
+    {"storage.sqlite.path", used, "server", "cfg.storage.sqlite_path"},
+    {"storage.sqlite.journal_mode", used, "server", "cfg.storage.sqlite_journal_mode"},
+    {"storage.submit_sm", section, "", ""},
+    {"storage.submit_sm.enabled", not_built, "",
+     "with storage on, every message is stored (store and forward); this switch is not read"},
+    {"storage.submit_sm.retention", used, "gateway", "config_.submit_sm.retention"},
+    {"storage.deliver_sm", section, "", ""},
+    {"storage.deliver_sm.enabled", not_built, "",
+     "receipts and MO for clients that are not bound wait in memory, not in the store, for now"},
+    {"storage.deliver_sm.retention", used, "gateway", "config_.deliver_sm.retention"},
+    {"storage.cdr", not_built, "", "no CDRs are written yet"},
     {"metrics", not_built, "", "there is no Prometheus endpoint"},
 
     // ---- logging ----

@@ -1185,6 +1185,11 @@ void read_storage(Context& ctx, const yaml::Node& node, KeyScope keys, StorageCo
   read_enum(m, "backend", s.backend,
             Names<StorageBackend>{{"sqlite", StorageBackend::sqlite},
                                   {"badger", StorageBackend::badger}});
+  if (s.enabled && s.backend == StorageBackend::badger) {
+    ctx.error(m.get("backend"),
+              "storage.backend: badger is a Go library and is not available in this C++ smppd; "
+              "use sqlite (storage.sqlite.path)");
+  }
   {
     Map q(m, "sqlite", "storage.sqlite");
     read(q, "path", s.sqlite_path);

@@ -9,6 +9,7 @@
 
 #include "core/log.hpp"
 #include "core/log_aggregate.hpp"
+#include "gateway/store_forward.hpp"
 #include "smpp/receipt.hpp"
 #include "smpp/segment.hpp"
 #include "smpp/status.hpp"
@@ -77,26 +78,19 @@ smpp::MessageId* named_message_id(smpp::Pdu& pdu) {
   return nullptr;
 }
 
-// A key shared by the parts of one long message (UDH concatenation or SAR TLVs) of one client
-// to one destination, so that they go out on the same upstream connection; 0 for a message
-// in one part.
-uint64_t parts_key(const smpp::Pdu& pdu, std::string_view client) {
-  std::optional<smpp::ConcatInfo> concat;
-  std::string_view destination;
-  if (const auto* m = pdu.as<smpp::SubmitSm>()) {
-    destination = m->destination_addr.view();
-    if (m->esm_class & 0x40) concat = smpp::parse_udh(m->short_message.bytes()).concat;
-    if (!concat) concat = smpp::sar_concat(m->tlvs);
-  } else if (const auto* d = pdu.as<smpp::DataSm>()) {
-    destination = d->destination_addr.view();
-    concat = smpp::sar_concat(d->tlvs);
+// A final receipt's err: as a number (0 when delivered, absent or not a number).
+uint32_t receipt_error(const smpp::Pdu& pdu, smpp::MessageState state) {
+  if (state == smpp::MessageState::delivered || !smpp::is_final(state)) return 0;
+  std::optional<smpp::Receipt> r;
+  if (const auto* d = pdu.as<smpp::DeliverSm>()) r = smpp::parse_receipt(*d);
+  if (const auto* d = pdu.as<smpp::DataSm>()) r = smpp::parse_receipt(*d);
+  if (!r) return 0;
+  uint32_t n = 0;
+  for (char c : r->err) {
+    if (c < '0' || c > '9' || n > 100'000'000) return n;
+    n = n * 10 + static_cast<uint32_t>(c - '0');
   }
-  if (!concat || concat->total < 2) return 0;
-  uint64_t h = std::hash<std::string_view>{}(client);
-  h = h * 31 + std::hash<std::string_view>{}(destination);
-  h = h * 31 + concat->reference;
-  h = h * 31 + concat->total;
-  return h == 0 ? 1 : h;
+  return n;
 }
 
 // The client's address, for ip_hash balancing.
@@ -137,13 +131,34 @@ void respond_on(const std::weak_ptr<session::Session>& ws, asio::any_io_executor
 
 }  // namespace
 
+uint64_t message_parts_key(const smpp::Pdu& pdu, std::string_view client) {
+  std::optional<smpp::ConcatInfo> concat;
+  std::string_view destination;
+  if (const auto* m = pdu.as<smpp::SubmitSm>()) {
+    destination = m->destination_addr.view();
+    if (m->esm_class & 0x40) concat = smpp::parse_udh(m->short_message.bytes()).concat;
+    if (!concat) concat = smpp::sar_concat(m->tlvs);
+  } else if (const auto* d = pdu.as<smpp::DataSm>()) {
+    destination = d->destination_addr.view();
+    concat = smpp::sar_concat(d->tlvs);
+  }
+  if (!concat || concat->total < 2) return 0;
+  uint64_t h = std::hash<std::string_view>{}(client);
+  h = h * 31 + std::hash<std::string_view>{}(destination);
+  h = h * 31 + concat->reference;
+  h = h * 31 + concat->total;
+  return h == 0 ? 1 : h;
+}
+
+
 Gateway::Gateway(std::shared_ptr<const config::Config> config, Counters& counters,
-                 std::size_t max_held_receipts)
+                 std::size_t max_held_receipts, store::Store* store)
     : config_(std::move(config)),
       counters_(counters),
       router_(*config_),
       mo_router_(*config_),
-      max_held_receipts_(max_held_receipts) {}
+      max_held_receipts_(max_held_receipts),
+      store_(store) {}
 
 Gateway::~Gateway() = default;
 
@@ -169,6 +184,10 @@ void Gateway::start(std::vector<asio::any_io_executor> executors,
     pool->start();
     pools_.emplace(u.name, std::move(pool));
   }
+  if (store_ != nullptr) {
+    spool_ = std::make_unique<StoreForward>(*this, *store_, config_->storage, counters_);
+    ids_.above(spool_->start(executors_));
+  }
 }
 
 void Gateway::stop(session::Duration grace) {
@@ -181,6 +200,7 @@ void Gateway::stop(session::Duration grace) {
     }
     held_.clear();
   }
+  if (spool_) spool_->stop();
   for (auto& [name, pool] : pools_) pool->stop(grace);
 }
 
@@ -236,14 +256,41 @@ void Gateway::client_request(session::Session& s, ClientState& state, smpp::Pdu&
       return;
     }
   }
+  ask_upstream(s, state, request);
+}
+
+void Gateway::ask_upstream(session::Session& s, ClientState& state, smpp::Pdu& request) {
   // query_sm, cancel_sm, replace_sm: to the upstream that took the message, with its id; a
   // client reaches only its own messages.
+  const CommandId cmd = request.command_id();
   smpp::MessageId* field = named_message_id(request);
   const uint32_t not_found = cmd == CommandId::query_sm    ? st::ESME_RQUERYFAIL
                              : cmd == CommandId::cancel_sm ? st::ESME_RCANCELFAIL
                                                            : st::ESME_RREPLACEFAIL;
   std::optional<MessageRecord> record;
-  if (auto id = parse_message_id(field->view(), s.version())) record = messages_.find_by_id(*id);
+  const std::optional<uint64_t> id = parse_message_id(field->view(), s.version());
+  if (id) record = messages_.find_by_id(*id);
+  if (spool_ && id && cmd == CommandId::query_sm) {
+    // From the store: answered there when final or not sent yet; else the SMSC is asked.
+    StoreForward::Query q = spool_->query(state.system_id, *id, request, s.version());
+    if (q.answer) {
+      s.respond(*q.answer);
+      return;
+    }
+    if (q.smsc_id.empty()) {
+      smpp::Pdu r = smpp::make_response(cmd, request.sequence_number, q.status);
+      s.respond(r);
+      return;
+    }
+    if (!record) {
+      MessageRecord r;
+      r.id = *id;
+      r.client.assign(state.system_id);
+      r.smsc_id.assign(q.smsc_id);
+      if (const UpstreamEntry* e = upstream_entry(q.upstream)) r.upstream = e->index;
+      record = r;
+    }
+  }
   upstream::Pool* target = record ? pool_at(record->upstream) : nullptr;
   if (!record || record->client.view() != state.system_id || target == nullptr) {
     smpp::Pdu r =
@@ -306,8 +353,13 @@ void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& reques
     return;
   }
   const uint64_t id = ids_.next();
+  if (spool_) {
+    spool_->accept(s, state, request, id, decision, *target, ip_key(s.remote()),
+                   message_parts_key(request, state.system_id));
+    return;
+  }
   const smpp::Version version = s.version();
-  const uint64_t sticky = parts_key(request, state.system_id);
+  const uint64_t sticky = message_parts_key(request, state.system_id);
   const asio::any_io_executor client_executor = s.executor();
   const UpstreamEntry* entry = upstream_entry(target->name());
   assert(entry != nullptr);  // made with its pool in start()
@@ -457,6 +509,12 @@ std::optional<uint32_t> Gateway::forward_receipt(std::string_view upstream, std:
     record = messages_.find_by_smsc_id(entry->index, id, IdMatch::tolerant, &converted);
     if (record && converted) mode.store(IdMode::converted);
   }
+  if (!record && spool_ && attempt >= 1) {
+    // Not in memory after a first wait: a message from before a restart, or one the id map
+    // has forgotten. The store keeps every SMSC id for the retention time.
+    record = spool_->find_by_smsc_id(upstream, entry->index, id);
+    if (record) messages_.add(*record);
+  }
   if (!record) return std::nullopt;
   const std::string our_id = render_message_id(record->id, record->client_version);
   smpp::Pdu out = pdu;
@@ -477,6 +535,7 @@ std::optional<uint32_t> Gateway::forward_receipt(std::string_view upstream, std:
   // Final only once taken: a refused final receipt comes again and must still match (by
   // conversion too).
   if (smpp::is_final(state)) messages_.mark_final_receipt(*record);
+  if (spool_) spool_->receipt(record->id, state, receipt_error(pdu, state), true);
   counters_.add("smppd_receipts_total",
                 {{"upstream", upstream}, {"client", record->client.view()}});
   return st::ESME_ROK;

@@ -3,8 +3,9 @@
 // of the SMSC's; the SMSC's delivery receipt is matched to the message and sent to the client
 // that submitted it with smppd's id; MO messages go to the client mo_routes name.
 //
-// Without storage (a later issue) smppd is a transparent proxy: the client's response carries
-// the upstream's status, and a message is accepted only when the upstream accepted it.
+// Without storage smppd is a transparent proxy: the client's response carries the upstream's
+// status, and a message is accepted only when the upstream accepted it. With storage
+// (store_forward.hpp) a message is accepted once it is durably stored, then sent from there.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -28,19 +29,29 @@
 #include "router/router.hpp"
 #include "session/session.hpp"
 #include "smpp/receipt.hpp"
+#include "store/store.hpp"
 #include "upstream/pool.hpp"
 
 namespace smppd::gateway {
 
 namespace asio = boost::asio;
 
+class StoreForward;
+
+// A key shared by the parts of one long message (UDH concatenation or SAR TLVs) of one client
+// to one destination, so that they go out on the same upstream connection; 0 for a message in
+// one part.
+uint64_t message_parts_key(const smpp::Pdu& pdu, std::string_view client);
+
 class Gateway final : public upstream::PoolEvents {
  public:
   // `max_held_receipts`: receipts that may wait at once for their message (see deliver_receipt);
   // beyond, the SMSC is answered ESME_RMSGQFUL and sends it again later.
   static constexpr std::size_t kMaxHeldReceipts = 100'000;
+  // `store`: with storage enabled, where messages are kept (store and forward); it must
+  // outlive the gateway.
   Gateway(std::shared_ptr<const config::Config> config, Counters& counters,
-          std::size_t max_held_receipts = kMaxHeldReceipts);
+          std::size_t max_held_receipts = kMaxHeldReceipts, store::Store* store = nullptr);
   ~Gateway() override;
 
   // Starts a pool per upstream. `simulators`: upstream name -> the address of its built-in
@@ -65,7 +76,10 @@ class Gateway final : public upstream::PoolEvents {
   MessageMap& messages() { return messages_; }
 
  private:
+  friend class StoreForward;
   void forward(session::Session& s, ClientState& state, smpp::Pdu& request);
+  // query_sm, cancel_sm, replace_sm: to the upstream that took the message.
+  void ask_upstream(session::Session& s, ClientState& state, smpp::Pdu& request);
   // What becomes of a message the pool took (upstream::Completion): the client's response with
   // the upstream's status and smppd's id, the id map's record, the log and counters. Kept
   // inline in the pool's request: no allocation per message.
@@ -133,6 +147,8 @@ class Gateway final : public upstream::PoolEvents {
   std::mutex held_mutex_;
   std::vector<std::weak_ptr<asio::steady_timer>> held_;  // their timers, for stop()
   std::size_t held_prune_at_ = 1024;
+  store::Store* store_ = nullptr;
+  std::unique_ptr<StoreForward> spool_;  // with storage
 };
 
 }  // namespace smppd::gateway

@@ -23,6 +23,12 @@ class MessageIdSource {
   MessageIdSource();
   explicit MessageIdSource(uint64_t first) : next_(first) {}
   uint64_t next() { return next_.fetch_add(1, std::memory_order_relaxed); }
+  // The next id is above `id` (the highest one a store holds, whatever the clock says now).
+  void above(uint64_t id) {
+    uint64_t cur = next_.load();
+    while (cur <= id && !next_.compare_exchange_weak(cur, id + 1)) {
+    }
+  }
 
  private:
   std::atomic<uint64_t> next_;

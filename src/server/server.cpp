@@ -17,6 +17,7 @@
 #include "server/smpp_listener.hpp"
 #include "server/workers.hpp"
 #include "sim/simulator.hpp"
+#include "store/sqlite_store.hpp"
 
 namespace smppd::server {
 
@@ -27,6 +28,8 @@ struct Server::State {
   std::vector<std::shared_ptr<SmppListener>> listeners;
   // Built-in SMSC simulators (upstreams of type simulator), each on one worker.
   std::vector<std::pair<std::size_t, std::unique_ptr<sim::Simulator>>> simulators;
+  // With storage: outlives the gateway that writes to it.
+  std::unique_ptr<store::SqliteStore> store;
   std::unique_ptr<gateway::Gateway> gateway;
   std::unique_ptr<asio::signal_set> signals;
   // SIGHUP: logged and ignored until reload exists (a logrotate postrotate or `systemctl
@@ -64,6 +67,21 @@ int Server::run() {
   // In order: simulators (upstreams of type simulator), the message path with its upstream
   // pools, then the listeners that feed it.
   std::map<std::string, config::HostPort> simulator_addresses;
+  // `validate` refuses any other backend.
+  if (cfg.storage.enabled && cfg.storage.backend == config::StorageBackend::sqlite) {
+    store::SqliteSettings settings;
+    settings.path = cfg.storage.sqlite_path;
+    settings.journal_mode = cfg.storage.sqlite_journal_mode;
+    auto opened = store::SqliteStore::open(settings);
+    if (auto* error = std::get_if<std::string>(&opened)) {
+      log::error("{}", *error);
+      return 1;
+    }
+    st.store = std::move(std::get<std::unique_ptr<store::SqliteStore>>(opened));
+    log::info("store: {} (SQLite, journal_mode {}): messages are answered once stored, then "
+              "sent",
+              settings.path, settings.journal_mode);
+  }
   try {
     for (const auto& u : cfg.upstreams) {
       if (u.type != config::UpstreamType::simulator) continue;
@@ -82,7 +100,8 @@ int Server::run() {
       }
       st.simulators.emplace_back(worker, std::move(simulator));
     }
-    st.gateway = std::make_unique<gateway::Gateway>(st.config, counters_);
+    st.gateway = std::make_unique<gateway::Gateway>(
+        st.config, counters_, gateway::Gateway::kMaxHeldReceipts, st.store.get());
     std::vector<asio::any_io_executor> executors;
     for (std::size_t i = 0; i < st.workers->size(); ++i) {
       executors.push_back(st.workers->context(i).get_executor());

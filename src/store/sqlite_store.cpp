@@ -703,6 +703,7 @@ Recovery SqliteStore::recover() {
   r.queued = count("SELECT count(*) FROM messages WHERE state IN (1, 3) AND state = 1");
   r.scheduled = count("SELECT count(*) FROM messages WHERE state = 2");
   r.deliveries = count("SELECT count(*) FROM deliveries");
+  r.max_id = count("SELECT COALESCE(MAX(id), 0) FROM messages");
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v2(writer_,
                          "SELECT DISTINCT upstream FROM messages WHERE state IN (1, 3) AND "

@@ -195,6 +195,7 @@ struct Recovery {
   std::vector<uint64_t> in_flight_sample;  // the first ids of those, for the log
   uint64_t deliveries = 0;  // receipts and MO waiting for clients
   std::vector<std::string> upstreams;  // with messages to send
+  uint64_t max_id = 0;      // the highest message id stored: new ids go above it
 };
 
 class Store {

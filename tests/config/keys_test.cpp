@@ -103,7 +103,7 @@ routes:
   - match: {mnc: "01"}
     upstream: a
 storage:
-  enabled: false
+  deliver_sm: {enabled: true}
 mnp: {enabled: false}
 )");
   ASSERT_TRUE(r.ok()) << r.errors.front().to_string();
@@ -119,8 +119,9 @@ mnp: {enabled: false}
       "defaults or length limit are applied to messages towards the SMSC yet)",
       "test.yaml:18:13: warning: match of route #1: mnc: not built yet: accepted and ignored (it "
       "needs number portability (MNP) lookups: the route never matches)",
-      "test.yaml:20:1: warning: storage: not built yet: accepted and ignored (messages are not "
-      "stored and no CDRs are written)",
+      "test.yaml:21:16: warning: storage.deliver_sm: enabled: not built yet: accepted and "
+      "ignored (receipts and MO for clients that are not bound wait in memory, not in the "
+      "store, for now)",
       "test.yaml:22:1: warning: mnp: not built yet: accepted and ignored (number portability "
       "lookups are not built)",
   };

@@ -1,0 +1,756 @@
+#include "gateway/store_forward.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+
+#include <fmt/format.h>
+
+#include <cassert>
+
+#include "core/log.hpp"
+#include "core/log_aggregate.hpp"
+#include "gateway/gateway.hpp"
+#include "gateway/message_ids.hpp"
+#include "smpp/codec.hpp"
+#include "smpp/segment.hpp"
+#include "smpp/status.hpp"
+#include "smpp/time.hpp"
+
+namespace smppd::gateway {
+
+namespace st = smpp::status;
+using smpp::CommandId;
+using store::MessageState;
+using store::Millis;
+
+namespace {
+
+// Messages read back from disk at a time, per upstream; the pump reads again only once the
+// pool's queue is below this.
+constexpr std::size_t kPumpBatch = 1'000;
+constexpr auto kPumpIdle = std::chrono::milliseconds(200);
+constexpr auto kPumpBusy = std::chrono::milliseconds(10);
+constexpr auto kHousekeeping = std::chrono::seconds(1);
+constexpr uint32_t kPurgeStep = 2'000;
+
+struct Lines {
+  log::Aggregated refused{log::Level::error, "messages refused: the store cannot write"};
+  log::Aggregated requeued{log::Level::info, "messages put back on disk to wait"};
+  log::Aggregated rejected{log::Level::info, "stored messages the SMSC refused"};
+  log::Aggregated expired{log::Level::info, "stored messages past their validity_period"};
+  log::Aggregated unconfirmed{log::Level::warn, "stored messages whose outcome is unknown"};
+  log::Aggregated receipt_lost{log::Level::error, "receipts made by smppd not delivered"};
+};
+Lines& lines() {
+  static Lines l;
+  return l;
+}
+
+template <class Sm>
+void common_facts(const Sm& m, store::NewMessage& n, router::MessageFacts& f) {
+  n.source = m.source_addr.view();
+  n.destination = m.destination_addr.view();
+  n.registered_delivery = m.registered_delivery;
+  n.data_coding = m.data_coding;
+  f.destination_addr = m.destination_addr.view();
+  f.dest_addr_ton = m.dest_addr_ton;
+  f.source_addr = m.source_addr.view();
+  f.source_addr_ton = m.source_addr_ton;
+  f.service_type = m.service_type.view();
+}
+
+// schedule_delivery_time / validity_period as an instant (ms), 0 when empty or unreadable.
+Millis instant_of(std::string_view field, Millis accepted_at) {
+  if (field.empty()) return 0;
+  auto t = smpp::parse_time(field);
+  if (!t) return 0;
+  if (t->kind == smpp::SmppTime::Kind::relative) {
+    return accepted_at + t->to_duration_seconds() * 1000;
+  }
+  return t->to_unix_seconds() * 1000 + t->tenths * 100;
+}
+
+// The facts of a stored message: what the store keeps and routing needs. False for a PDU that
+// is not a message.
+bool describe(const smpp::Pdu& pdu, store::NewMessage& n, router::MessageFacts& f) {
+  if (const auto* m = pdu.as<smpp::SubmitSm>()) {
+    common_facts(*m, n, f);
+    n.not_before = instant_of(m->schedule_delivery_time.view(), n.accepted_at);
+    n.expires_at = instant_of(m->validity_period.view(), n.accepted_at);
+    std::optional<smpp::ConcatInfo> concat;
+    if (m->esm_class & 0x40) concat = smpp::parse_udh(m->short_message.bytes()).concat;
+    if (!concat) concat = smpp::sar_concat(m->tlvs);
+    n.parts = concat ? concat->total : 1;
+    return true;
+  }
+  if (const auto* m = pdu.as<smpp::DataSm>()) {
+    common_facts(*m, n, f);
+    auto concat = smpp::sar_concat(m->tlvs);
+    n.parts = concat ? concat->total : 1;
+    return true;
+  }
+  if (const auto* m = pdu.as<smpp::SubmitMulti>()) {
+    n.source = m->source_addr.view();
+    n.registered_delivery = m->registered_delivery;
+    n.data_coding = m->data_coding;
+    n.not_before = instant_of(m->schedule_delivery_time.view(), n.accepted_at);
+    n.expires_at = instant_of(m->validity_period.view(), n.accepted_at);
+    for (const auto& d : m->destinations) {
+      if (d.dest_flag == smpp::DestAddress::kSmeAddress) {
+        n.destination = d.address.view();
+        f.destination_addr = d.address.view();
+        f.dest_addr_ton = d.dest_addr_ton;
+        break;
+      }
+    }
+    f.source_addr = m->source_addr.view();
+    f.source_addr_ton = m->source_addr_ton;
+    f.service_type = m->service_type.view();
+    return true;
+  }
+  return false;
+}
+
+// smppd defers the message itself: the SMSC gets it when it is due, to send at once.
+void clear_schedule(smpp::Pdu& pdu) {
+  if (auto* m = pdu.as<smpp::SubmitSm>()) m->schedule_delivery_time.assign("");
+  if (auto* m = pdu.as<smpp::SubmitMulti>()) m->schedule_delivery_time.assign("");
+}
+
+std::string_view response_message_id(const smpp::Pdu& resp) {
+  if (const auto* r = resp.as<smpp::SubmitSmResp>()) return r->message_id.view();
+  if (const auto* r = resp.as<smpp::DataSmResp>()) return r->message_id.view();
+  if (const auto* r = resp.as<smpp::SubmitMultiResp>()) return r->message_id.view();
+  return {};
+}
+
+MessageState state_of(smpp::MessageState s) {
+  switch (s) {
+    case smpp::MessageState::delivered: return MessageState::delivered;
+    case smpp::MessageState::expired: return MessageState::expired;
+    case smpp::MessageState::deleted: return MessageState::deleted;
+    case smpp::MessageState::undeliverable: return MessageState::undeliverable;
+    case smpp::MessageState::accepted: return MessageState::accepted;
+    case smpp::MessageState::unknown: return MessageState::unknown;
+    case smpp::MessageState::rejected: return MessageState::rejected;
+    default: return MessageState::submitted;  // enroute, scheduled, skipped: not final
+  }
+}
+
+smpp::MessageState smpp_state_of(MessageState s) {
+  switch (s) {
+    case MessageState::queued:
+    case MessageState::dispatched:
+    case MessageState::submitted:
+    case MessageState::unconfirmed: return smpp::MessageState::enroute;
+    case MessageState::scheduled: return smpp::MessageState::scheduled;
+    case MessageState::delivered: return smpp::MessageState::delivered;
+    case MessageState::undeliverable:
+    case MessageState::failed: return smpp::MessageState::undeliverable;
+    case MessageState::expired: return smpp::MessageState::expired;
+    case MessageState::rejected: return smpp::MessageState::rejected;
+    case MessageState::deleted: return smpp::MessageState::deleted;
+    case MessageState::accepted: return smpp::MessageState::accepted;
+    case MessageState::unknown: return smpp::MessageState::unknown;
+  }
+  return smpp::MessageState::unknown;
+}
+
+// registered_delivery bits 0-1: 1 = a receipt whatever the outcome, 2 = only on failure.
+bool wants_receipt(uint8_t registered_delivery, bool success) {
+  const uint8_t r = registered_delivery & 0x03;
+  return r == 1 || (r == 2 && !success);
+}
+
+}  // namespace
+
+// What a stored message's send leads to (upstream::Completion), on the connection's executor.
+struct StoreForward::Completion {
+  StoreForward* self;
+  uint64_t id;
+  std::size_t upstream;  // index into upstreams_
+  smpp::CStr<16> client;
+  smpp::Version version;
+  uint8_t registered_delivery;
+
+  void operator()(upstream::Result r, smpp::Pdu* resp, std::string_view host) {
+    Upstream& u = *self->upstreams_[upstream];
+    const Millis now = store::now_millis();
+    const uint32_t status = resp != nullptr ? resp->command_status : st::ESME_RSYSERR;
+    const std::string_view smsc_id = resp != nullptr ? response_message_id(*resp) : "";
+    auto record = [&] {
+      MessageRecord rec;
+      rec.id = id;
+      rec.client = client;
+      rec.upstream = u.index;
+      rec.smsc_id.assign(smsc_id);
+      rec.client_version = version;
+      return rec;
+    };
+    switch (r) {
+      case upstream::Result::part:
+        if (status == st::ESME_ROK && !smsc_id.empty()) {
+          self->commit_->write(self->shard(), [&](store::WriteBatch& b, auto&) {
+            b.add_smsc_id(id, u.name, smsc_id, now);
+          });
+          self->gateway_.messages_.add(record());
+        }
+        return;
+      case upstream::Result::late_response:
+        self->counters_.add("smppd_late_responses_total",
+                            {{"upstream", u.name}, {"status", smpp::status_name(status)}});
+        if (status == st::ESME_ROK && !smsc_id.empty()) {
+          self->commit_->write(self->shard(), [&](store::WriteBatch& b, auto&) {
+            b.submitted(id, u.name, smsc_id, now, !wants_receipt(registered_delivery, true));
+          });
+          self->gateway_.messages_.add(record());
+        }
+        return;
+      case upstream::Result::response:
+        break;
+      case upstream::Result::timeout:
+        lines().unconfirmed(
+            "upstream {} ({}): no response for stored message {} of {}: its outcome is unknown "
+            "(not sent again)",
+            u.name, host, id, client.view());
+        self->commit_->write(self->shard(), [&](store::WriteBatch& b, auto&) {
+          b.set_state(id, MessageState::unconfirmed, now, 0, u.name,
+                      "no response: outcome unknown");
+        });
+        self->counters_.add("smppd_messages_total", {{"client", client.view()},
+                                                     {"upstream", u.name},
+                                                     {"status", "timeout"}});
+        return;
+      case upstream::Result::failed:
+        // Never sent (the queue was full, nothing could take it in time, or the pool stops):
+        // back to disk, in its place.
+        self->requeue(id, upstream, status, "not sent");
+        return;
+    }
+    self->counters_.add("smppd_messages_total", {{"client", client.view()},
+                                                 {"upstream", u.name},
+                                                 {"status", smpp::status_name(status)}});
+    if (status == st::ESME_ROK) {
+      const bool done = !wants_receipt(registered_delivery, true);
+      self->commit_->write(self->shard(), [&](store::WriteBatch& b, auto&) {
+        b.submitted(id, u.name, smsc_id, now, done);
+      });
+      if (!smsc_id.empty()) self->gateway_.messages_.add(record());
+      return;
+    }
+    if (status == st::ESME_RTHROTTLED || status == st::ESME_RMSGQFUL) {
+      // Still refused "for now" at its deadline: it waits on disk and is tried again.
+      self->requeue(id, upstream, status, "refused for now");
+      return;
+    }
+    lines().rejected("upstream {} ({}): stored message {} of {} refused: {}", u.name, host, id,
+                     client.view(), smpp::status_name(status));
+    self->finish(id, MessageState::rejected, status, u.name, "refused by the SMSC");
+    if (wants_receipt(registered_delivery, false)) {
+      self->make_receipt(id, MessageState::rejected, status);
+    }
+  }
+};
+
+StoreForward::StoreForward(Gateway& gateway, store::Store& store,
+                           const config::StorageConfig& config, Counters& counters)
+    : gateway_(gateway), store_(store), config_(config), counters_(counters) {}
+
+StoreForward::~StoreForward() {
+  if (commit_) commit_->stop();
+}
+
+std::size_t StoreForward::shard() {
+  static std::atomic<std::size_t> next{0};
+  thread_local const std::size_t mine = next.fetch_add(1, std::memory_order_relaxed);
+  return mine;
+}
+
+StoreForward::Upstream* StoreForward::upstream_of(std::string_view name) {
+  for (auto& u : upstreams_) {
+    if (u->name == name) return u.get();
+  }
+  return nullptr;
+}
+
+uint64_t StoreForward::start(const std::vector<asio::any_io_executor>& executors) {
+  executors_ = executors;
+  const store::Recovery r = store_.recover();
+  if (r.in_flight > 0) {
+    std::string sample;
+    for (uint64_t id : r.in_flight_sample) {
+      if (!sample.empty()) sample += ' ';
+      sample += std::to_string(id);
+    }
+    log::warn("store: {} message(s) were being sent when smppd stopped without an answer from "
+              "the SMSC; they are sent again and may reach it twice (ids {}{})",
+              r.in_flight, sample, r.in_flight > r.in_flight_sample.size() ? " ..." : "");
+    counters_.add("smppd_messages_resent_after_restart_total", {}, r.in_flight);
+  }
+  log::info("store: {} message(s) to send, {} scheduled, {} deliveries waiting for clients",
+            r.queued, r.scheduled, r.deliveries);
+  std::size_t i = 0;
+  for (const auto& [name, entry] : gateway_.upstreams_) {
+    auto u = std::make_unique<Upstream>();
+    u->name = name;
+    u->position = upstreams_.size();
+    u->pool = entry->pool;
+    u->index = entry->index;
+    u->executor = executors_[i++ % executors_.size()];
+    u->timer = std::make_unique<asio::steady_timer>(u->executor);
+    upstreams_.push_back(std::move(u));
+  }
+  for (const std::string& name : r.upstreams) {
+    if (upstream_of(name) == nullptr) {
+      log::warn("store: messages wait for upstream '{}', which the configuration no longer has; "
+                "they stay queued until it comes back",
+                name);
+    }
+  }
+  commit_ = std::make_unique<store::GroupCommit<Ticket>>(
+      store_, store::GroupCommitSettings{.shards = std::max<std::size_t>(executors_.size(), 1)},
+      [this](std::size_t, std::vector<Ticket>& tickets, const store::WriteFailure* f) {
+        committed(tickets, f);
+      },
+      [this](const store::WriteFailure* f) {
+        if (f != nullptr) {
+          log::error("store: cannot write: {}; new messages are refused until it can (nothing "
+                     "stored is lost)",
+                     f->what);
+          counters_.add("smppd_store_failures_total",
+                        {{"kind", f->kind == store::WriteFailure::Kind::full ? "full" : "error"}});
+        } else {
+          log::info("store: writing again");
+        }
+      });
+  commit_->start();
+  for (const std::string& name : r.upstreams) {
+    if (Upstream* u = upstream_of(name)) {
+      u->backlog.store(true);
+      kick(*u);
+    }
+  }
+  housekeeping_ = std::make_unique<asio::steady_timer>(executors_[0]);
+  housekeeping();
+  return r.max_id;
+}
+
+void StoreForward::stop() {
+  stopping_.store(true);
+  for (auto& u : upstreams_) {
+    asio::post(u->executor, [t = u->timer.get()] { t->cancel(); });
+  }
+  if (housekeeping_) asio::post(executors_[0], [t = housekeeping_.get()] { t->cancel(); });
+}
+
+// ---- accepting ----
+
+void StoreForward::accept(session::Session& s, ClientState& state, smpp::Pdu& request,
+                          uint64_t id, const router::Decision& decision, upstream::Pool& target,
+                          uint64_t ip_key, uint64_t sticky) {
+  Upstream* u = upstream_of(target.name());
+  assert(u != nullptr);  // every pool has its entry
+  store::NewMessage n;
+  router::MessageFacts facts;
+  n.id = id;
+  n.client = state.system_id;
+  n.client_version = static_cast<uint8_t>(s.version());
+  n.command_id = static_cast<uint32_t>(request.command_id());
+  n.accepted_at = store::now_millis();
+  n.route = decision.route_name;
+  n.upstream = target.name();
+  describe(request, n, facts);
+  if (n.not_before > n.accepted_at) {
+    n.state = MessageState::scheduled;
+  } else if (u->backlog.load(std::memory_order_relaxed)) {
+    n.state = MessageState::queued;  // behind the messages already waiting on disk
+  } else {
+    n.state = MessageState::dispatched;  // sent as soon as it is stored
+  }
+  thread_local std::vector<uint8_t> encoded;
+  encoded.clear();
+  smpp::encode(request, encoded);
+  n.pdu = encoded;
+
+  Ticket t;
+  t.kind = Ticket::Kind::accept;
+  t.executor = s.executor();
+  t.session = s.weak_from_this();
+  t.seq = request.sequence_number;
+  t.cmd = request.command_id();
+  t.version = s.version();
+  t.id = id;
+  t.upstream = u->position;
+  t.client.assign(state.system_id);
+  t.registered_delivery = n.registered_delivery;
+  t.expires_at = n.expires_at;
+  if (n.state == MessageState::dispatched) {
+    t.send = true;
+    t.pdu = std::move(request);
+    t.ip_key = ip_key;
+    t.sticky = sticky;
+  }
+  commit_->write(shard(), [&](store::WriteBatch& b, std::vector<Ticket>& tickets) {
+    b.add_message(n);
+    tickets.push_back(std::move(t));
+  });
+  counters_.add("smppd_messages_stored_total", {{"client", state.system_id}});
+}
+
+void StoreForward::committed(std::vector<Ticket>& tickets, const store::WriteFailure* failure) {
+  // Runs of tickets with the same executor go in one hand-off.
+  std::size_t begin = 0;
+  while (begin < tickets.size()) {
+    std::size_t end = begin + 1;
+    while (end < tickets.size() && tickets[end].executor == tickets[begin].executor) ++end;
+    const asio::any_io_executor executor = tickets[begin].executor;
+    auto run = std::make_shared<std::vector<Ticket>>(
+        std::make_move_iterator(tickets.begin() + static_cast<std::ptrdiff_t>(begin)),
+        std::make_move_iterator(tickets.begin() + static_cast<std::ptrdiff_t>(end)));
+    std::optional<store::WriteFailure> copy;
+    if (failure != nullptr) copy = *failure;
+    asio::post(executor, [this, run, copy = std::move(copy)] {
+      for (Ticket& t : *run) run_ticket(t, copy ? &*copy : nullptr);
+    });
+    begin = end;
+  }
+}
+
+void StoreForward::run_ticket(Ticket& t, const store::WriteFailure* failure) {
+  switch (t.kind) {
+    case Ticket::Kind::accept: {
+      auto s = t.session.lock();
+      if (failure != nullptr) {
+        // Not stored: never a false ESME_ROK. A full disk is "come back later".
+        const uint32_t status = failure->kind == store::WriteFailure::Kind::full
+                                    ? st::ESME_RMSGQFUL
+                                    : st::ESME_RSYSERR;
+        lines().refused("client {}: message refused ({}): {}", t.client.view(),
+                        smpp::status_name(status), failure->what);
+        counters_.add("smppd_messages_rejected_total",
+                      {{"client", t.client.view()}, {"reason", "store_unavailable"}});
+        if (s) {
+          smpp::Pdu r = smpp::make_response(t.cmd, t.seq, status);
+          s->respond(r);
+        }
+        return;
+      }
+      if (s) {
+        smpp::Pdu r = smpp::make_response(t.cmd, t.seq, st::ESME_ROK);
+        const std::string id = render_message_id(t.id, t.version);
+        if (auto* x = r.as<smpp::SubmitSmResp>()) x->message_id.assign(id);
+        if (auto* x = r.as<smpp::DataSmResp>()) x->message_id.assign(id);
+        if (auto* x = r.as<smpp::SubmitMultiResp>()) x->message_id.assign(id);
+        s->respond(r);
+      }
+      if (t.send) {
+        send(t);
+      } else {
+        // Queued behind a backlog, or scheduled: the pump takes it from disk.
+        Upstream& u = *upstreams_[t.upstream];
+        kick(u);
+      }
+      return;
+    }
+    case Ticket::Kind::send: {
+      Upstream& u = *upstreams_[t.upstream];
+      if (u.in_hand > 0) --u.in_hand;
+      if (failure != nullptr) {
+        // The mark was not written: it was not sent, and is read again later.
+        u.rescanned = false;
+        u.cursor = std::min(u.cursor, t.id - 1);
+        kick(u);
+        return;
+      }
+      send(t);
+      if (u.in_hand == 0) kick(u);
+      return;
+    }
+    case Ticket::Kind::requeued: {
+      Upstream& u = *upstreams_[t.upstream];
+      if (failure != nullptr) return;  // carried: the next commit writes it
+      u.backlog.store(true, std::memory_order_relaxed);
+      u.cursor = std::min(u.cursor, t.id - 1);
+      u.rescanned = false;
+      kick(u);
+      return;
+    }
+  }
+}
+
+// ---- sending ----
+
+void StoreForward::send(Ticket& t) {
+  const Millis now = store::now_millis();
+  Upstream& u = *upstreams_[t.upstream];
+  if (t.expires_at != 0 && now >= t.expires_at) {
+    lines().expired("stored message {} of {} expired before it could be sent", t.id,
+                    t.client.view());
+    finish(t.id, MessageState::expired, 0, u.name, "validity_period passed before it was sent");
+    if (wants_receipt(t.registered_delivery, false)) make_receipt(t.id, MessageState::expired, 0);
+    return;
+  }
+  upstream::Pool* target = u.pool;
+  std::size_t index = t.upstream;
+  if (!target->healthy()) {
+    // Down, suspended or tripped: the upstream's fallback, if it can take it. (A route's own
+    // failover applies at acceptance.)
+    if (target->config().failover.enabled) {
+      if (Upstream* other = upstream_of(target->config().failover.fallback)) {
+        if (other->pool->healthy()) {
+          target = other->pool;
+          index = other->position;
+        }
+      }
+    }
+  }
+  clear_schedule(t.pdu);
+  const uint64_t sticky = t.sticky;
+  Completion done{this, t.id, index, t.client, t.version, t.registered_delivery};
+  static_assert(upstream::Completion::stores_inline<Completion>,
+                "the completion of every message must not allocate");
+  const asio::any_io_executor near = t.executor;
+  target->submit(std::move(t.pdu), std::move(done), t.ip_key, sticky, &near);
+}
+
+void StoreForward::requeue(uint64_t id, std::size_t upstream, uint32_t status,
+                           std::string_view why) {
+  Upstream& u = *upstreams_[upstream];
+  lines().requeued("upstream {}: stored message {} {} ({}): back on disk, sent later", u.name,
+                   id, why, smpp::status_name(status));
+  u.backlog.store(true, std::memory_order_relaxed);
+  Ticket t;
+  t.kind = Ticket::Kind::requeued;
+  t.executor = u.executor;
+  t.id = id;
+  t.upstream = upstream;
+  commit_->write(shard(), [&](store::WriteBatch& b, std::vector<Ticket>& tickets) {
+    b.set_state(id, MessageState::queued, store::now_millis(), status, u.name, why);
+    tickets.push_back(std::move(t));
+  });
+  counters_.add("smppd_messages_requeued_total", {{"upstream", u.name}});
+}
+
+void StoreForward::finish(uint64_t id, MessageState state, uint32_t error,
+                          std::string_view upstream, std::string_view why) {
+  commit_->write(shard(), [&](store::WriteBatch& b, auto&) {
+    b.set_state(id, state, store::now_millis(), error, upstream, why);
+  });
+  counters_.add("smppd_messages_final_total", {{"state", store::state_name(state)}});
+}
+
+void StoreForward::make_receipt(uint64_t id, MessageState state, uint32_t error) {
+  // Rare (a refusal, an expiry): the message is read back for its addresses and text.
+  std::optional<store::StoredMessage> m = store_.message(id);
+  if (!m) return;
+  smpp::Pdu original;
+  smpp::DecodeError de;
+  if (!smpp::decode(m->pdu, original, de)) return;
+  smpp::Receipt r;
+  const auto version = static_cast<smpp::Version>(m->client_version);
+  r.id = render_message_id(id, version);
+  r.sub = "001";
+  r.dlvrd = "000";
+  const auto submit = smpp::SmppTime::from_unix_seconds(m->accepted_at / 1000);
+  const auto done = smpp::SmppTime::from_unix_seconds(store::now_millis() / 1000);
+  r.submit_date = smpp::format_receipt_date(submit);
+  r.done_date = smpp::format_receipt_date(done);
+  r.state = smpp_state_of(state);
+  r.stat = std::string(smpp::stat_word(r.state));
+  r.err = fmt::format("{:03}", std::min<uint32_t>(error, 999));
+  smpp::DeliverSm d;
+  if (const auto* sm = original.as<smpp::SubmitSm>()) {
+    d.source_addr_ton = sm->dest_addr_ton;
+    d.source_addr_npi = sm->dest_addr_npi;
+    d.source_addr.assign(sm->destination_addr.view());
+    d.dest_addr_ton = sm->source_addr_ton;
+    d.dest_addr_npi = sm->source_addr_npi;
+    d.destination_addr.assign(sm->source_addr.view());
+  } else {
+    d.source_addr.assign(m->destination);
+    d.destination_addr.assign(m->source);
+  }
+  smpp::fill_receipt(d, r, version);
+  smpp::Pdu out;
+  out.body = std::move(d);
+  const bool handed = gateway_.clients_.deliver(m->client, std::move(out), true);
+  if (handed) {
+    commit_->write(shard(), [&](store::WriteBatch& b, auto&) {
+      b.receipt_sent(id, store::now_millis());
+    });
+  } else {
+    lines().receipt_lost("client {}: the receipt smppd made for message {} ({}) is dropped: "
+                         "the client's queue is full",
+                         m->client, id, store::state_name(state));
+  }
+  counters_.add("smppd_receipts_made_total",
+                {{"client", m->client}, {"state", store::state_name(state)}});
+}
+
+// ---- the pump ----
+
+void StoreForward::kick(Upstream& u) {
+  if (stopping_.load(std::memory_order_relaxed)) return;
+  if (u.kick_pending.exchange(true)) return;
+  asio::post(u.executor, [this, &u] {
+    u.kick_pending.store(false);
+    pump(u);
+  });
+}
+
+void StoreForward::pump(Upstream& u) {
+  if (stopping_.load(std::memory_order_relaxed)) return;
+  if (!u.backlog.load(std::memory_order_relaxed) || u.in_hand > 0) return;
+  auto again = [&](auto delay) {
+    u.timer->expires_after(delay);
+    u.timer->async_wait([this, &u](const boost::system::error_code& ec) {
+      if (!ec) pump(u);
+    });
+  };
+  if (!u.pool->healthy()) {
+    bool fallback = false;
+    if (u.pool->config().failover.enabled) {
+      if (Upstream* other = upstream_of(u.pool->config().failover.fallback)) {
+        fallback = other->pool->healthy();
+      }
+    }
+    if (!fallback) return again(kPumpIdle);
+  }
+  if (u.pool->queued() >= kPumpBatch) return again(kPumpBusy);
+  std::vector<store::StoredMessage> rows = store_.to_send(u.name, u.cursor, kPumpBatch);
+  if (rows.empty()) {
+    if (u.cursor != 0 && !u.rescanned) {
+      // Requeued messages may sit behind the cursor: one pass from the start.
+      u.cursor = 0;
+      u.rescanned = true;
+      return pump(u);
+    }
+    u.backlog.store(false, std::memory_order_relaxed);
+    u.cursor = 0;
+    u.rescanned = false;
+    // A message queued while the last read ran is kicked by its own ticket.
+    return;
+  }
+  u.rescanned = false;
+  const std::size_t index = u.position;
+  const Millis now = store::now_millis();
+  std::vector<Ticket> sends;
+  sends.reserve(rows.size());
+  for (store::StoredMessage& m : rows) {
+    u.cursor = std::max(u.cursor, m.id);
+    Ticket t;
+    t.kind = Ticket::Kind::send;
+    t.executor = u.executor;
+    t.id = m.id;
+    t.upstream = index;
+    t.version = static_cast<smpp::Version>(m.client_version);
+    t.client.assign(m.client);
+    t.registered_delivery = m.registered_delivery;
+    t.expires_at = m.expires_at;
+    t.ip_key = 0;
+    smpp::DecodeError de;
+    if (!smpp::decode(m.pdu, t.pdu, de)) {
+      log::error("store: message {} cannot be read back (its PDU is damaged): failed", m.id);
+      finish(m.id, MessageState::failed, st::ESME_RSYSERR, u.name, "stored PDU unreadable");
+      continue;
+    }
+    t.sticky = message_parts_key(t.pdu, m.client);
+    sends.push_back(std::move(t));
+  }
+  u.in_hand += sends.size();
+  commit_->write(shard(), [&](store::WriteBatch& b, std::vector<Ticket>& tickets) {
+    for (Ticket& t : sends) {
+      b.dispatched(t.id, u.name, now);
+      tickets.push_back(std::move(t));
+    }
+  });
+}
+
+// ---- housekeeping: scheduled messages, retention ----
+
+void StoreForward::housekeeping() {
+  if (stopping_.load()) return;
+  const Millis now = store::now_millis();
+  const Millis due = store_.next_scheduled();
+  if (due != 0 && due <= now) {
+    commit_->write(shard(), [&](store::WriteBatch& b, auto&) { b.release_scheduled(now); });
+    // The released messages are queued: every upstream's pump looks (a little later, once the
+    // release is committed).
+    for (auto& u : upstreams_) u->backlog.store(true, std::memory_order_relaxed);
+  }
+  for (auto& u : upstreams_) {
+    if (u->backlog.load(std::memory_order_relaxed)) kick(*u);
+  }
+  static thread_local int purge_tick = 0;
+  if (++purge_tick >= 10) {
+    purge_tick = 0;
+    const Millis messages_before = now - config_.submit_sm.retention.count();
+    const Millis deliveries_before = now - config_.deliver_sm.retention.count();
+    commit_->write(shard(), [&](store::WriteBatch& b, auto&) {
+      b.purge(messages_before, deliveries_before, kPurgeStep);
+    });
+  }
+  housekeeping_->expires_after(kHousekeeping);
+  housekeeping_->async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) housekeeping();
+  });
+}
+
+// ---- receipts and queries ----
+
+void StoreForward::receipt(uint64_t id, smpp::MessageState state, uint32_t error, bool handed) {
+  const MessageState s = state_of(state);
+  const Millis now = store::now_millis();
+  commit_->write(shard(), [&](store::WriteBatch& b, auto&) {
+    if (store::is_final(s)) b.set_state(id, s, now, error);
+    if (handed) b.receipt_sent(id, now);
+  });
+}
+
+std::optional<MessageRecord> StoreForward::find_by_smsc_id(std::string_view upstream,
+                                                           uint32_t upstream_index,
+                                                           std::string_view smsc_id) {
+  const std::optional<uint64_t> id = store_.find_by_smsc_id(upstream, smsc_id);
+  if (!id) return std::nullopt;
+  const std::optional<store::StoredMessage> m = store_.message(*id);
+  if (!m) return std::nullopt;
+  MessageRecord rec;
+  rec.id = m->id;
+  rec.client.assign(m->client);
+  rec.upstream = upstream_index;
+  rec.smsc_id.assign(smsc_id);
+  rec.client_version = static_cast<smpp::Version>(m->client_version);
+  rec.final_receipt = store::is_final(m->state);
+  return rec;
+}
+
+StoreForward::Query StoreForward::query(std::string_view client, uint64_t id,
+                                        const smpp::Pdu& request, smpp::Version) {
+  Query q;
+  const std::optional<store::StoredMessage> m = store_.message(id);
+  if (!m || m->client != client) {
+    q.status = m ? st::ESME_RQUERYFAIL : st::ESME_RINVMSGID;
+    return q;
+  }
+  const bool ask_smsc = (m->state == MessageState::submitted ||
+                         m->state == MessageState::unconfirmed) &&
+                        !m->smsc_id.empty();
+  if (ask_smsc) {
+    q.smsc_id = m->smsc_id;
+    q.upstream = m->upstream;
+    return q;
+  }
+  smpp::Pdu r = smpp::make_response(CommandId::query_sm, request.sequence_number, st::ESME_ROK);
+  auto* resp = r.as<smpp::QuerySmResp>();
+  if (const auto* qs = request.as<smpp::QuerySm>()) resp->message_id.assign(qs->message_id.view());
+  resp->message_state = static_cast<uint8_t>(smpp_state_of(m->state));
+  if (store::is_final(m->state) && m->done_at != 0) {
+    resp->final_date.assign(
+        smpp::format_time(smpp::SmppTime::from_unix_seconds(m->done_at / 1000)));
+  }
+  resp->error_code = static_cast<uint8_t>(std::min<uint32_t>(m->error, 0xff));
+  q.answer = std::move(r);
+  return q;
+}
+
+}  // namespace smppd::gateway

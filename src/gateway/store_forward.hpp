@@ -1,0 +1,149 @@
+// Store and forward (`storage.enabled`): a client's message is answered ESME_ROK with smppd's
+// id once it is durably in the store, then sent to its upstream from there.
+//
+//   accept ──group commit──▶ answer ESME_ROK ──▶ send (pool) ──▶ submitted / refused / …
+//                                   │
+//                  (upstream busy, down or backlogged) ──▶ queued on disk ──▶ pump ──▶ send
+//
+// What the SMSC answers afterwards reaches the client as a delivery receipt when it asked for
+// one: a refusal becomes REJECTD (its status in err:), a message past its validity_period is
+// not sent and becomes EXPIRED. A message in flight towards the SMSC is kept in memory only
+// until its answer; one that cannot go (the pool's queue is full, the upstream down, throttled
+// to its deadline, smppd stopping) goes back to disk, and a per-upstream pump reads the queued
+// messages back in accepted order, a batch at a time, when the pool has room. Memory is
+// therefore bounded by the clients' windows, the pools' queues and one batch per upstream,
+// whatever the backlog on disk.
+//
+// Each send is recorded (`dispatched`) in the same commit as the message, or before the pump
+// sends it: after a crash, `dispatched` without an answer is exactly what may reach the SMSC
+// twice; it is counted and logged and sent again (at least once).
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "core/counters.hpp"
+#include "gateway/clients.hpp"
+#include "gateway/message_map.hpp"
+#include "router/router.hpp"
+#include "session/session.hpp"
+#include "smpp/receipt.hpp"
+#include "store/group_commit.hpp"
+#include "store/store.hpp"
+#include "upstream/pool.hpp"
+
+namespace smppd::gateway {
+
+namespace asio = boost::asio;
+
+class Gateway;
+
+class StoreForward {
+ public:
+  StoreForward(Gateway& gateway, store::Store& store, const config::StorageConfig& config,
+               Counters& counters);
+  ~StoreForward();
+
+  // Resumes what the store holds (after a crash: counted and logged) and starts the committer,
+  // the pumps and the housekeeping timers. The highest message id stored, for the id source.
+  uint64_t start(const std::vector<asio::any_io_executor>& executors);
+  // Before the pools stop: no more pumping. What the pools give back is still written.
+  void stop();
+
+  // A client's submit_sm / data_sm / submit_multi, routed to `target` by `decision`.
+  // `ip_key`, `sticky`: the balancing keys (ip_hash, a long message's parts).
+  void accept(session::Session& s, ClientState& state, smpp::Pdu& request, uint64_t id,
+              const router::Decision& decision, upstream::Pool& target, uint64_t ip_key,
+              uint64_t sticky);
+
+  // A receipt from the SMSC matched to message `id`: its state is recorded; `handed`: the
+  // client's registry took it.
+  void receipt(uint64_t id, smpp::MessageState state, uint32_t error, bool handed);
+  // The message a receipt names, from the store (after a restart, or long after the id map
+  // forgot it).
+  std::optional<MessageRecord> find_by_smsc_id(std::string_view upstream, uint32_t upstream_index,
+                                               std::string_view smsc_id);
+  // query_sm: the answer from the store when the message is final or not sent yet; nullopt
+  // when the SMSC must be asked (with `smsc_id` and `upstream` set), or the message is not the
+  // client's or unknown (`status` set).
+  struct Query {
+    std::optional<smpp::Pdu> answer;
+    uint32_t status = 0;  // when neither answer nor smsc_id
+    std::string smsc_id;
+    std::string upstream;
+  };
+  Query query(std::string_view client, uint64_t id, const smpp::Pdu& request,
+              smpp::Version version);
+
+  const store::GroupCommitStats& commit_stats() const { return commit_->stats(); }
+
+ private:
+  // What a committed write leads to, run on `executor`.
+  struct Ticket {
+    enum class Kind : uint8_t { accept, send, requeued } kind = Kind::accept;
+    asio::any_io_executor executor;
+    std::weak_ptr<session::Session> session;  // accept
+    uint32_t seq = 0;
+    smpp::CommandId cmd = smpp::CommandId::submit_sm;
+    smpp::Version version = smpp::Version::v34;
+    uint64_t id = 0;
+    bool send = false;  // accept: send it once answered
+    std::size_t upstream = 0;  // index into upstreams_ (send, requeued)
+    // What to send (accept with send, and send).
+    smpp::Pdu pdu;
+    smpp::CStr<16> client;
+    uint8_t registered_delivery = 0;
+    store::Millis expires_at = 0;
+    uint64_t ip_key = 0;
+    uint64_t sticky = 0;
+  };
+  struct Outgoing;
+  struct Completion;
+  // Per upstream: the backlog on disk and its pump (on `executor`).
+  struct Upstream {
+    std::string name;
+    std::size_t position = 0;  // in upstreams_
+    upstream::Pool* pool = nullptr;
+    uint32_t index = 0;  // MessageMap::upstream_index
+    asio::any_io_executor executor;
+    std::unique_ptr<asio::steady_timer> timer;
+    std::atomic<bool> backlog{false};  // queued messages on disk: new ones queue behind them
+    std::atomic<bool> kick_pending{false};
+    uint64_t cursor = 0;   // the pump's place (executor only)
+    uint64_t in_hand = 0;  // read, marked dispatched, not yet sent (executor only)
+    bool rescanned = false;
+  };
+
+  void committed(std::vector<Ticket>& tickets, const store::WriteFailure* failure);
+  void run_ticket(Ticket& t, const store::WriteFailure* failure);
+  void send(Ticket& t);
+  // The message is back on disk (not sent): the pump takes it again.
+  void requeue(uint64_t id, std::size_t upstream, uint32_t status, std::string_view why);
+  void finish(uint64_t id, store::MessageState state, uint32_t error, std::string_view upstream,
+              std::string_view why);
+  // A receipt made by smppd (refused, expired) for a message whose client asked for one.
+  void make_receipt(uint64_t id, store::MessageState state, uint32_t error);
+  void kick(Upstream& u);
+  void pump(Upstream& u);
+  void housekeeping();
+  std::size_t shard();
+  Upstream* upstream_of(std::string_view name);
+
+  Gateway& gateway_;
+  store::Store& store_;
+  config::StorageConfig config_;
+  Counters& counters_;
+  std::unique_ptr<store::GroupCommit<Ticket>> commit_;
+  std::vector<asio::any_io_executor> executors_;
+  std::vector<std::unique_ptr<Upstream>> upstreams_;
+  std::unique_ptr<asio::steady_timer> housekeeping_;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace smppd::gateway
