@@ -88,7 +88,8 @@ std::size_t ClientRegistry::waiting(std::string_view system_id) {
   return c.waiting.size();
 }
 
-bool ClientRegistry::deliver(std::string_view system_id, smpp::Pdu pdu, bool accepted) {
+bool ClientRegistry::deliver(std::string_view system_id, smpp::Pdu pdu, bool accepted,
+                             uint64_t stored) {
   Client& c = client(system_id);
   std::optional<Receiver> now;
   Delivery d;
@@ -98,6 +99,7 @@ bool ClientRegistry::deliver(std::string_view system_id, smpp::Pdu pdu, bool acc
     if (c.waiting.size() >= bound) return false;
     d.order = ++c.next_order;
     d.pdu = std::move(pdu);
+    d.stored = stored;
     if (c.waiting.empty()) {
       // Nothing ahead of it: straight to a receiver with room, without queueing.
       if (Receiver* r = pick_locked(c)) {
@@ -230,10 +232,12 @@ void ClientRegistry::express_for_v33(Client& c, Delivery& d) {
     return;
   }
   if (dg.more_deliveries.empty()) return;
-  // Segmented: the other parts go next, in order, to whichever receiver takes them.
+  // Segmented: the other parts go next, in order, to whichever receiver takes them. A stored
+  // delivery is done with its last part.
   std::lock_guard lock(c.mutex);
+  uint64_t stored = std::exchange(d.stored, 0);
   for (auto it = dg.more_deliveries.rbegin(); it != dg.more_deliveries.rend(); ++it) {
-    requeue_locked(c, Delivery{d.order, smpp::make_pdu(0, std::move(*it))});
+    requeue_locked(c, Delivery{d.order, smpp::make_pdu(0, std::move(*it)), std::exchange(stored, 0)});
   }
 }
 
@@ -263,6 +267,7 @@ void ClientRegistry::delivery_outcome(session::Session& s, ClientState& st, uint
     // (at least once).
     if (!answered) requeue_locked(c, std::move(d));
   }
+  if (answered && !not_now && d.stored != 0 && stored_done_) stored_done_(st.system_id, d.stored);
   if (not_now) {
     // "Not now": the client keeps it for later. Offered again after a pause, in its place.
     auto timer = std::make_shared<asio::steady_timer>(s.executor(), std::chrono::seconds(1));

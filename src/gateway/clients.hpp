@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -34,6 +35,7 @@ namespace asio = boost::asio;
 struct Delivery {
   uint64_t order = 0;
   smpp::Pdu pdu;
+  uint64_t stored = 0;  // its number in the store (0: not stored)
 };
 
 // What the gateway keeps per client session (owned by the session's handler; touched on the
@@ -63,8 +65,14 @@ class ClientRegistry {
   // SMSC was already told it is taken (a receipt held until its message was known): queued
   // beyond the bound, up to twice it (so that a client that never binds a receiver cannot
   // grow it without end); false only past that.
-  bool deliver(std::string_view system_id, smpp::Pdu pdu, bool accepted = false);
+  // `stored`: the delivery's number in the store; once the client has answered it (or refused
+  // it for good), `on_stored_done` is told, so the store can forget it.
+  bool deliver(std::string_view system_id, smpp::Pdu pdu, bool accepted = false,
+               uint64_t stored = 0);
   std::size_t waiting(std::string_view system_id);
+  // Set once, before any delivery.
+  using StoredDone = std::function<void(std::string_view system_id, uint64_t stored)>;
+  void on_stored_done(StoredDone f) { stored_done_ = std::move(f); }
 
  private:
   struct Receiver {
@@ -102,6 +110,7 @@ class ClientRegistry {
   static void requeue_locked(Client& c, Delivery d);
 
   std::size_t max_waiting_;
+  StoredDone stored_done_;
   uint64_t instance_;  // tells this registry's thread caches from another's
   static inline std::atomic<uint64_t> next_instance_{0};
   std::mutex mutex_;

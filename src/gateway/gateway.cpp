@@ -157,6 +157,7 @@ Gateway::Gateway(std::shared_ptr<const config::Config> config, Counters& counter
       counters_(counters),
       router_(*config_),
       mo_router_(*config_),
+      clients_(store != nullptr ? StoreForward::kClientQueue : kClientQueue),
       max_held_receipts_(max_held_receipts),
       store_(store) {}
 
@@ -185,7 +186,9 @@ void Gateway::start(std::vector<asio::any_io_executor> executors,
     pools_.emplace(u.name, std::move(pool));
   }
   if (store_ != nullptr) {
-    spool_ = std::make_unique<StoreForward>(*this, *store_, config_->storage, counters_);
+    spool_ = std::make_unique<StoreForward>(*this, *store_, *config_, counters_);
+    clients_.on_stored_done(
+        [this](std::string_view client, uint64_t seq) { spool_->delivered(client, seq); });
     ids_.above(spool_->start(executors_));
   }
 }
@@ -222,7 +225,10 @@ void Gateway::client_bound(session::Session& s, ClientState& state) {
   state.system_id = s.system_id();
   state.receives =
       s.state() == session::BindState::bound_rx || s.state() == session::BindState::bound_trx;
-  if (state.receives) clients_.add_receiver(s.shared_from_this(), state);
+  if (state.receives) {
+    clients_.add_receiver(s.shared_from_this(), state);
+    if (spool_) spool_->client_bound(state.system_id);
+  }
 }
 
 void Gateway::client_closed(session::Session& s, ClientState& state) {
@@ -458,14 +464,20 @@ void Gateway::MessageCompletion::late(const smpp::Pdu* resp, std::string_view ho
   if (status == st::ESME_ROK && !smsc_id.empty()) gateway->messages_.add(record(smsc_id));
 }
 
-uint32_t Gateway::on_delivery(upstream::Pool& pool, smpp::Pdu& pdu) {
+uint32_t Gateway::on_delivery(upstream::Pool& pool, smpp::Pdu& pdu,
+                              const upstream::DeliveryReply& later) {
   uint8_t esm_class = 0;
   if (const auto* d = pdu.as<smpp::DeliverSm>()) esm_class = d->esm_class;
   if (const auto* d = pdu.as<smpp::DataSm>()) esm_class = d->esm_class;
-  return smpp::is_receipt(esm_class) ? deliver_receipt(pool, pdu) : deliver_mo(pool, pdu);
+  // Without a way to answer later (tests drive this directly), deliveries are not stored.
+  const upstream::DeliveryReply none;
+  const upstream::DeliveryReply& reply = stores_deliveries() && later ? later : none;
+  return smpp::is_receipt(esm_class) ? deliver_receipt(pool, pdu, reply)
+                                     : deliver_mo(pool, pdu, reply);
 }
 
-uint32_t Gateway::deliver_receipt(upstream::Pool& pool, smpp::Pdu& pdu) {
+uint32_t Gateway::deliver_receipt(upstream::Pool& pool, smpp::Pdu& pdu,
+                                  const upstream::DeliveryReply& later) {
   std::optional<smpp::ReceiptKey> receipt;
   if (const auto* d = pdu.as<smpp::DeliverSm>()) receipt = smpp::receipt_key(*d);
   if (const auto* d = pdu.as<smpp::DataSm>()) receipt = smpp::receipt_key(*d);
@@ -475,7 +487,7 @@ uint32_t Gateway::deliver_receipt(upstream::Pool& pool, smpp::Pdu& pdu) {
     counters_.add("smppd_receipts_unmatched_total", {{"upstream", pool.name()}});
     return st::ESME_ROK;
   }
-  if (auto status = forward_receipt(pool.name(), receipt->id, receipt->state, pdu, 0))
+  if (auto status = forward_receipt(pool.name(), receipt->id, receipt->state, pdu, 0, later))
     return *status;
   // Not known yet: the response to its submit may still be on its way on another connection
   // of the upstream. Hold it a little and look again. Held receipts are bounded: beyond that,
@@ -487,13 +499,15 @@ uint32_t Gateway::deliver_receipt(upstream::Pool& pool, smpp::Pdu& pdu) {
     return st::ESME_RMSGQFUL;
   }
   std::string id(receipt->id);  // a view into `pdu`: copied before `pdu` is
-  hold_receipt(std::string(pool.name()), std::move(id), receipt->state, pdu, 0);
-  return st::ESME_ROK;
+  hold_receipt(std::string(pool.name()), std::move(id), receipt->state, pdu, 0, later);
+  // Stored deliveries: the SMSC is answered once it is matched and stored, or given up.
+  return later ? upstream::PoolEvents::kAnswerLater : st::ESME_ROK;
 }
 
 std::optional<uint32_t> Gateway::forward_receipt(std::string_view upstream, std::string_view id,
                                                  smpp::MessageState state, const smpp::Pdu& pdu,
-                                                 int attempt) {
+                                                 int attempt,
+                                                 const upstream::DeliveryReply& later) {
   // attempt 0: as it arrives; 1..kLastReceiptLook: after each wait (hold_receipt).
   UpstreamEntry* entry = upstream_entry(upstream);
   if (entry == nullptr) return std::nullopt;
@@ -523,6 +537,15 @@ std::optional<uint32_t> Gateway::forward_receipt(std::string_view upstream, std:
   } else if (auto* ds = out.as<smpp::DataSm>()) {
     ds->tlvs.set(smpp::tlv::receipted_message_id, our_id);
   }
+  if (later) {
+    // Stored first; the SMSC is answered once it is.
+    spool_->deliver(record->client.view(), std::move(out), record->id, state,
+                    receipt_error(pdu, state), later);
+    if (smpp::is_final(state)) messages_.mark_final_receipt(*record);
+    counters_.add("smppd_receipts_total",
+                  {{"upstream", upstream}, {"client", record->client.view()}});
+    return upstream::PoolEvents::kAnswerLater;
+  }
   // A held receipt (attempt > 0) was answered ESME_ROK already: it is queued beyond the
   // queue's bound (up to twice it).
   if (!clients_.deliver(record->client.view(), std::move(out), attempt > 0)) {
@@ -542,9 +565,12 @@ std::optional<uint32_t> Gateway::forward_receipt(std::string_view upstream, std:
 }
 
 void Gateway::hold_receipt(std::string upstream, std::string id, smpp::MessageState state,
-                           smpp::Pdu pdu, int attempt) {
+                           smpp::Pdu pdu, int attempt, upstream::DeliveryReply later) {
   if (attempt >= kLastReceiptLook || stopping_.load() || executors_.empty()) {
     held_count_.fetch_sub(1, std::memory_order_relaxed);
+    // Given up: a receipt for no message of ours. (Stopping: not answered; the SMSC sends it
+    // again to whoever binds next.)
+    if (later && !stopping_.load()) later(st::ESME_ROK);
     peer_lines().receipt_unmatched("upstream {}: a delivery receipt for id '{}' matches no message",
                                    upstream, id);
     counters_.add("smppd_receipts_unmatched_total", {{"upstream", upstream}});
@@ -562,10 +588,13 @@ void Gateway::hold_receipt(std::string upstream, std::string id, smpp::MessageSt
     held_.push_back(timer);
   }
   timer->async_wait([this, timer, upstream = std::move(upstream), id = std::move(id), state,
-                     pdu = std::move(pdu), attempt](const boost::system::error_code& ec) mutable {
+                     pdu = std::move(pdu), attempt,
+                     later = std::move(later)](const boost::system::error_code& ec) mutable {
     if (ec) {
-      // Stopping: the SMSC was told ESME_ROK and nothing keeps it past the exit (no store yet).
       held_count_.fetch_sub(1, std::memory_order_relaxed);
+      // Stopping. With deliveries stored the SMSC was not answered yet and sends it again.
+      if (later) return;
+      // Without, the SMSC was told ESME_ROK and nothing keeps it past the exit.
       peer_lines().receipt_dropped(
           "upstream {}: receipt for '{}' dropped: smppd stops before its "
           "message is known",
@@ -574,8 +603,9 @@ void Gateway::hold_receipt(std::string upstream, std::string id, smpp::MessageSt
                     {{"upstream", upstream}, {"reason", "shutdown"}});
       return;
     }
-    if (auto status = forward_receipt(upstream, id, state, pdu, attempt + 1)) {
+    if (auto status = forward_receipt(upstream, id, state, pdu, attempt + 1, later)) {
       held_count_.fetch_sub(1, std::memory_order_relaxed);
+      if (*status == upstream::PoolEvents::kAnswerLater) return;
       if (*status != st::ESME_ROK) {
         // Its client's queue is at twice its bound (no receiver for a long time): the SMSC
         // was told ESME_ROK, so this one is lost — said and counted.
@@ -585,12 +615,14 @@ void Gateway::hold_receipt(std::string upstream, std::string id, smpp::MessageSt
                       {{"upstream", upstream}, {"reason", "queue_full"}});
       }
     } else {
-      hold_receipt(std::move(upstream), std::move(id), state, std::move(pdu), attempt + 1);
+      hold_receipt(std::move(upstream), std::move(id), state, std::move(pdu), attempt + 1,
+                   std::move(later));
     }
   });
 }
 
-uint32_t Gateway::deliver_mo(upstream::Pool& pool, smpp::Pdu& pdu) {
+uint32_t Gateway::deliver_mo(upstream::Pool& pool, smpp::Pdu& pdu,
+                             const upstream::DeliveryReply& later) {
   router::MoFacts facts;
   facts.upstream = pool.name();
   if (const auto* d = pdu.as<smpp::DeliverSm>()) {
@@ -612,6 +644,11 @@ uint32_t Gateway::deliver_mo(upstream::Pool& pool, smpp::Pdu& pdu) {
     return st::ESME_RINVDSTADR;
   }
   const std::string client(decision.client);
+  if (later) {
+    counters_.add("smppd_mo_total", {{"upstream", pool.name()}, {"client", client}});
+    spool_->deliver(client, std::move(pdu), 0, smpp::MessageState::enroute, 0, later);
+    return upstream::PoolEvents::kAnswerLater;
+  }
   if (!clients_.deliver(client, pdu)) {
     counters_.add("smppd_deliveries_refused_total", {{"client", client}, {"reason", "queue_full"}});
     return st::ESME_RMSGQFUL;

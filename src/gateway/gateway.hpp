@@ -48,6 +48,9 @@ class Gateway final : public upstream::PoolEvents {
   // `max_held_receipts`: receipts that may wait at once for their message (see deliver_receipt);
   // beyond, the SMSC is answered ESME_RMSGQFUL and sends it again later.
   static constexpr std::size_t kMaxHeldReceipts = 100'000;
+  // Receipts and MO that may wait in memory per client (with storage, fewer: the rest wait on
+  // disk).
+  static constexpr std::size_t kClientQueue = 100'000;
   // `store`: with storage enabled, where messages are kept (store and forward); it must
   // outlive the gateway.
   Gateway(std::shared_ptr<const config::Config> config, Counters& counters,
@@ -69,7 +72,8 @@ class Gateway final : public upstream::PoolEvents {
                        session::Outcome outcome, const smpp::Pdu* response);
 
   // upstream::PoolEvents
-  uint32_t on_delivery(upstream::Pool& pool, smpp::Pdu& pdu) override;
+  uint32_t on_delivery(upstream::Pool& pool, smpp::Pdu& pdu,
+                       const upstream::DeliveryReply& later) override;
 
   upstream::Pool* pool(std::string_view name);
   ClientRegistry& clients() { return clients_; }
@@ -99,14 +103,19 @@ class Gateway final : public upstream::PoolEvents {
     void part(const smpp::Pdu* resp) const;
     void late(const smpp::Pdu* resp, std::string_view host) const;
   };
-  uint32_t deliver_receipt(upstream::Pool& pool, smpp::Pdu& pdu);
+  // `later`: with deliveries stored, the SMSC is answered once the receipt is stored (or given
+  // up); empty otherwise, and the return value is the answer.
+  uint32_t deliver_receipt(upstream::Pool& pool, smpp::Pdu& pdu,
+                           const upstream::DeliveryReply& later);
   // nullopt when no message matches (yet); else the status for the SMSC.
   std::optional<uint32_t> forward_receipt(std::string_view upstream, std::string_view id,
                                           smpp::MessageState state, const smpp::Pdu& pdu,
-                                          int attempt);
+                                          int attempt, const upstream::DeliveryReply& later);
   void hold_receipt(std::string upstream, std::string id, smpp::MessageState state, smpp::Pdu pdu,
-                    int attempt);
-  uint32_t deliver_mo(upstream::Pool& pool, smpp::Pdu& pdu);
+                    int attempt, upstream::DeliveryReply later);
+  uint32_t deliver_mo(upstream::Pool& pool, smpp::Pdu& pdu, const upstream::DeliveryReply& later);
+  // Deliveries go through the store (storage.deliver_sm), answered later.
+  bool stores_deliveries() const { return spool_ && config_->storage.deliver_sm.enabled; }
 
   std::shared_ptr<const config::Config> config_;
   Counters& counters_;

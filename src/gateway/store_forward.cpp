@@ -252,9 +252,11 @@ struct StoreForward::Completion {
   }
 };
 
-StoreForward::StoreForward(Gateway& gateway, store::Store& store,
-                           const config::StorageConfig& config, Counters& counters)
-    : gateway_(gateway), store_(store), config_(config), counters_(counters) {}
+StoreForward::StoreForward(Gateway& gateway, store::Store& store, const config::Config& config,
+                           Counters& counters)
+    : gateway_(gateway), store_(store), config_(config.storage), counters_(counters) {
+  for (const auto& c : config.clients) client_names_.push_back(c.system_id);
+}
 
 StoreForward::~StoreForward() {
   if (commit_) commit_->stop();
@@ -305,6 +307,28 @@ uint64_t StoreForward::start(const std::vector<asio::any_io_executor>& executors
       log::warn("store: messages wait for upstream '{}', which the configuration no longer has; "
                 "they stay queued until it comes back",
                 name);
+    }
+  }
+  next_delivery_seq_.store(store_.last_delivery_seq() + 1);
+  {
+    const std::size_t shards = std::max<std::size_t>(executors_.size(), 1);
+    std::size_t k = 0;
+    for (const std::string& name : client_names_) {
+      auto c = std::make_unique<ClientDisk>();
+      c->name = name;
+      c->shard = k % shards;
+      c->executor = executors_[k % executors_.size()];
+      ++k;
+      clients_.emplace(name, std::move(c));
+    }
+    for (const std::string& name : r.delivery_clients) {
+      if (ClientDisk* c = disk_of(name)) {
+        c->on_disk.store(true);  // read back when it binds
+      } else {
+        log::warn("store: deliveries wait for client '{}', which the configuration no longer "
+                  "has; they are kept until their retention",
+                  name);
+      }
     }
   }
   commit_ = std::make_unique<store::GroupCommit<Ticket>>(
@@ -466,6 +490,34 @@ void StoreForward::run_ticket(Ticket& t, const store::WriteFailure* failure) {
       if (u.in_hand == 0) kick(u);
       return;
     }
+    case Ticket::Kind::delivery: {
+      ClientDisk& c = *t.disk;
+      if (failure != nullptr) {
+        // Not stored: the SMSC keeps it and sends it again.
+        t.reply(failure->kind == store::WriteFailure::Kind::full ? st::ESME_RMSGQFUL
+                                                                 : st::ESME_RSYSERR);
+        return;
+      }
+      t.reply(st::ESME_ROK);
+      if (t.stored <= c.cursor) return;  // the loader has taken it from disk already
+      if (!c.on_disk.load(std::memory_order_relaxed)) {
+        if (gateway_.clients_.deliver(c.name, std::move(t.pdu), false, t.stored)) {
+          c.cursor = t.stored;
+          return;
+        }
+        // The client's queue is full: from here its deliveries wait on disk, in order.
+        c.on_disk.store(true, std::memory_order_relaxed);
+      }
+      return;
+    }
+    case Ticket::Kind::released:
+      // Scheduled messages became queued: every pump looks.
+      if (failure != nullptr) return;
+      for (auto& u : upstreams_) {
+        u->backlog.store(true, std::memory_order_relaxed);
+        kick(*u);
+      }
+      return;
     case Ticket::Kind::requeued: {
       Upstream& u = *upstreams_[t.upstream];
       if (failure != nullptr) return;  // carried: the next commit writes it
@@ -492,7 +544,8 @@ void StoreForward::send(Ticket& t) {
   }
   upstream::Pool* target = u.pool;
   std::size_t index = t.upstream;
-  if (!target->healthy()) {
+  bool can_go = target->healthy();
+  if (!can_go) {
     // Down, suspended or tripped: the upstream's fallback, if it can take it. (A route's own
     // failover applies at acceptance.)
     if (target->config().failover.enabled) {
@@ -500,9 +553,16 @@ void StoreForward::send(Ticket& t) {
         if (other->pool->healthy()) {
           target = other->pool;
           index = other->position;
+          can_go = true;
         }
       }
     }
+  }
+  if (!can_go) {
+    // Nothing can take it now: it waits on disk, not in the pool's queue (the pump sends it
+    // when the upstream is back, or expires it).
+    requeue(t.id, t.upstream, st::ESME_RSYSERR, "upstream not available");
+    return;
   }
   clear_schedule(t.pdu);
   const uint64_t sticky = t.sticky;
@@ -673,13 +733,20 @@ void StoreForward::housekeeping() {
   const Millis now = store::now_millis();
   const Millis due = store_.next_scheduled();
   if (due != 0 && due <= now) {
-    commit_->write(shard(), [&](store::WriteBatch& b, auto&) { b.release_scheduled(now); });
-    // The released messages are queued: every upstream's pump looks (a little later, once the
-    // release is committed).
-    for (auto& u : upstreams_) u->backlog.store(true, std::memory_order_relaxed);
+    // The released messages are queued: every upstream's pump looks once that is written.
+    Ticket t;
+    t.kind = Ticket::Kind::released;
+    t.executor = executors_[0];
+    commit_->write(shard(), [&](store::WriteBatch& b, std::vector<Ticket>& tickets) {
+      b.release_scheduled(now);
+      tickets.push_back(std::move(t));
+    });
   }
   for (auto& u : upstreams_) {
     if (u->backlog.load(std::memory_order_relaxed)) kick(*u);
+  }
+  for (auto& [name, c] : clients_) {
+    if (c->on_disk.load(std::memory_order_relaxed)) kick_load(*c);
   }
   static thread_local int purge_tick = 0;
   if (++purge_tick >= 10) {
@@ -694,6 +761,95 @@ void StoreForward::housekeeping() {
   housekeeping_->async_wait([this](const boost::system::error_code& ec) {
     if (!ec) housekeeping();
   });
+}
+
+// ---- deliveries ----
+
+StoreForward::ClientDisk* StoreForward::disk_of(std::string_view client) {
+  auto it = clients_.find(client);
+  return it == clients_.end() ? nullptr : it->second.get();
+}
+
+void StoreForward::deliver(std::string_view client, smpp::Pdu pdu, uint64_t message_id,
+                           smpp::MessageState state, uint32_t error,
+                           const upstream::DeliveryReply& reply) {
+  ClientDisk* c = disk_of(client);
+  if (c == nullptr) {
+    // Not a configured client (mo_routes and receipts name configured ones): as before the
+    // store, straight to memory.
+    reply(gateway_.clients_.deliver(client, std::move(pdu)) ? st::ESME_ROK : st::ESME_RMSGQFUL);
+    return;
+  }
+  thread_local std::vector<uint8_t> encoded;
+  encoded.clear();
+  smpp::encode(pdu, encoded);
+  const Millis now = store::now_millis();
+  const MessageState final_state = state_of(state);
+  Ticket t;
+  t.kind = Ticket::Kind::delivery;
+  t.executor = c->executor;
+  t.disk = c;
+  t.reply = reply;
+  t.pdu = std::move(pdu);
+  // The client's own shard: its deliveries are numbered in the order they are committed.
+  commit_->write(c->shard, [&](store::WriteBatch& b, std::vector<Ticket>& tickets) {
+    t.stored = next_delivery_seq_.fetch_add(1, std::memory_order_relaxed);
+    b.add_delivery(t.stored, client, now, message_id, encoded);
+    if (message_id != 0 && store::is_final(final_state)) {
+      b.set_state(message_id, final_state, now, error);
+    }
+    tickets.push_back(std::move(t));
+  });
+  counters_.add("smppd_deliveries_stored_total", {{"client", client}});
+}
+
+void StoreForward::client_bound(std::string_view client) {
+  if (ClientDisk* c = disk_of(client); c != nullptr && c->on_disk.load()) kick_load(*c);
+}
+
+void StoreForward::delivered(std::string_view client, uint64_t seq) {
+  ClientDisk* c = disk_of(client);
+  commit_->write(c != nullptr ? c->shard : shard(), [&](store::WriteBatch& b, auto&) {
+    b.remove_delivery(seq, store::now_millis());
+  });
+  if (c != nullptr && c->on_disk.load(std::memory_order_relaxed) &&
+      gateway_.clients_.waiting(client) < kClientQueue / 2) {
+    kick_load(*c);
+  }
+}
+
+void StoreForward::kick_load(ClientDisk& c) {
+  if (stopping_.load(std::memory_order_relaxed)) return;
+  if (c.load_pending.exchange(true)) return;
+  asio::post(c.executor, [this, &c] {
+    c.load_pending.store(false);
+    load(c);
+  });
+}
+
+void StoreForward::load(ClientDisk& c) {
+  if (!c.on_disk.load(std::memory_order_relaxed)) return;
+  const std::size_t waiting = gateway_.clients_.waiting(c.name);
+  if (waiting >= kClientQueue) return;  // kicked again as it drains
+  const std::size_t room = kClientQueue - waiting;
+  std::vector<store::StoredDelivery> rows = store_.deliveries(c.name, c.cursor, room);
+  for (store::StoredDelivery& row : rows) {
+    smpp::Pdu pdu;
+    smpp::DecodeError de;
+    if (!smpp::decode(row.pdu, pdu, de)) {
+      log::error("store: delivery {} for {} cannot be read back (damaged): dropped", row.seq,
+                 c.name);
+      commit_->write(c.shard, [&](store::WriteBatch& b, auto&) {
+        b.remove_delivery(row.seq, store::now_millis());
+      });
+      c.cursor = row.seq;
+      continue;
+    }
+    if (!gateway_.clients_.deliver(c.name, std::move(pdu), true, row.seq)) return;
+    c.cursor = row.seq;
+  }
+  // Everything on disk is in memory now: new deliveries go straight there again.
+  if (rows.size() < room) c.on_disk.store(false, std::memory_order_relaxed);
 }
 
 // ---- receipts and queries ----

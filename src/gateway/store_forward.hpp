@@ -29,6 +29,7 @@
 
 #include "config/config.hpp"
 #include "core/counters.hpp"
+#include "core/string_map.hpp"
 #include "gateway/clients.hpp"
 #include "gateway/message_map.hpp"
 #include "router/router.hpp"
@@ -46,7 +47,7 @@ class Gateway;
 
 class StoreForward {
  public:
-  StoreForward(Gateway& gateway, store::Store& store, const config::StorageConfig& config,
+  StoreForward(Gateway& gateway, store::Store& store, const config::Config& config,
                Counters& counters);
   ~StoreForward();
 
@@ -65,6 +66,19 @@ class StoreForward {
   // A receipt from the SMSC matched to message `id`: its state is recorded; `handed`: the
   // client's registry took it.
   void receipt(uint64_t id, smpp::MessageState state, uint32_t error, bool handed);
+
+  // Deliveries (storage.deliver_sm): a receipt (for message `message_id`, its state recorded
+  // too) or an MO (`message_id` 0) for `client` is stored; then the SMSC is answered through
+  // `reply` (an error when it could not be stored: the SMSC keeps it); then it goes to the
+  // client — or waits on disk while the client's queue is full, and is read back as it drains
+  // or when the client binds. Removed from the store once the client has answered it.
+  void deliver(std::string_view client, smpp::Pdu pdu, uint64_t message_id,
+               smpp::MessageState state, uint32_t error, const upstream::DeliveryReply& reply);
+  void client_bound(std::string_view client);
+  // The registry's hook: the client answered stored delivery `seq`.
+  void delivered(std::string_view client, uint64_t seq);
+  // In-memory deliveries per client beyond which they wait on disk.
+  static constexpr std::size_t kClientQueue = 1'000;
   // The message a receipt names, from the store (after a restart, or long after the id map
   // forgot it).
   std::optional<MessageRecord> find_by_smsc_id(std::string_view upstream, uint32_t upstream_index,
@@ -84,9 +98,20 @@ class StoreForward {
   const store::GroupCommitStats& commit_stats() const { return commit_->stats(); }
 
  private:
+  // Per client: its deliveries in the store. Its deliveries are all written through one shard,
+  // so their numbers are in commit order, and their tickets and the loader run on one
+  // executor: in that order.
+  struct ClientDisk {
+    std::string name;
+    std::size_t shard = 0;
+    asio::any_io_executor executor;
+    std::atomic<bool> on_disk{false};  // some wait only on disk: new ones queue behind them
+    std::atomic<bool> load_pending{false};
+    uint64_t cursor = 0;  // (executor only) deliveries up to here are in memory or done
+  };
   // What a committed write leads to, run on `executor`.
   struct Ticket {
-    enum class Kind : uint8_t { accept, send, requeued } kind = Kind::accept;
+    enum class Kind : uint8_t { accept, send, requeued, released, delivery } kind = Kind::accept;
     asio::any_io_executor executor;
     std::weak_ptr<session::Session> session;  // accept
     uint32_t seq = 0;
@@ -102,6 +127,10 @@ class StoreForward {
     store::Millis expires_at = 0;
     uint64_t ip_key = 0;
     uint64_t sticky = 0;
+    // delivery: its number in the store, its client, the SMSC's answer.
+    uint64_t stored = 0;
+    ClientDisk* disk = nullptr;
+    upstream::DeliveryReply reply;
   };
   struct Outgoing;
   struct Completion;
@@ -132,17 +161,23 @@ class StoreForward {
   void kick(Upstream& u);
   void pump(Upstream& u);
   void housekeeping();
+  void kick_load(ClientDisk& c);
+  void load(ClientDisk& c);
+  ClientDisk* disk_of(std::string_view client);
   std::size_t shard();
   Upstream* upstream_of(std::string_view name);
 
   Gateway& gateway_;
   store::Store& store_;
   config::StorageConfig config_;
+  std::vector<std::string> client_names_;
   Counters& counters_;
   std::unique_ptr<store::GroupCommit<Ticket>> commit_;
   std::vector<asio::any_io_executor> executors_;
   std::vector<std::unique_ptr<Upstream>> upstreams_;
   std::unique_ptr<asio::steady_timer> housekeeping_;
+  StringMap<std::unique_ptr<ClientDisk>> clients_;  // every configured client; fixed at start
+  std::atomic<uint64_t> next_delivery_seq_{1};
   std::atomic<bool> stopping_{false};
 };
 

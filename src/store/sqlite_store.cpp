@@ -122,10 +122,11 @@ void WriteBatch::add_delivery(uint64_t seq, std::string_view client, Millis at,
   e.s[1] = put(pdu);
 }
 
-void WriteBatch::remove_delivery(uint64_t seq) {
+void WriteBatch::remove_delivery(uint64_t seq, Millis at) {
   Entry& e = ops_.emplace_back();
   e.op = Op::remove_delivery;
   e.id = seq;
+  e.at = at;
 }
 
 void WriteBatch::purge(Millis messages_before, Millis deliveries_before, uint32_t limit) {
@@ -271,7 +272,7 @@ std::string select_messages(std::string_view where) {
 struct SqliteStore::Statements {
   // writes
   Stmt insert_message, dispatched, submitted, add_smsc_id, set_state, add_event, receipt_sent,
-      release_scheduled, add_delivery, remove_delivery, purge_select, purge_message, purge_events,
+      release_scheduled, add_delivery, delivery_receipt_at, remove_delivery, purge_select, purge_message, purge_events,
       purge_smsc_ids, purge_deliveries, begin, commit, rollback;
   // reads
   Stmt message, events, by_smsc_id, to_send, next_scheduled, deliveries, last_delivery;
@@ -306,6 +307,9 @@ struct SqliteStore::Statements {
     p(add_delivery,
       "INSERT OR REPLACE INTO deliveries (seq, client, at, message_id, pdu) VALUES "
       "(?1, ?2, ?3, NULLIF(?4, 0), ?5)");
+    p(delivery_receipt_at,
+      "UPDATE messages SET receipt_at = ?2 WHERE id = (SELECT message_id FROM deliveries WHERE "
+      "seq = ?1)");
     p(remove_delivery, "DELETE FROM deliveries WHERE seq = ?1");
     p(purge_select,
       "SELECT id FROM messages WHERE accepted_at < ?1 AND state >= 4 ORDER BY id LIMIT ?2");
@@ -483,7 +487,7 @@ std::optional<std::string> SqliteStore::start(int lock_fd) {
   }
   exec(writer_, settings_.fsync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF");
   exec(writer_, "PRAGMA foreign_keys = OFF");
-  exec(writer_, "PRAGMA cache_size = -16384");  // 16 MiB
+  exec(writer_, "PRAGMA cache_size = -4096");  // 4 MiB: the store's memory, whatever it holds
   if (version == 0) {
     char* msg = nullptr;
     const std::string sql = std::string("BEGIN;") + kSchema +
@@ -501,7 +505,7 @@ std::optional<std::string> SqliteStore::start(int lock_fd) {
                        sqlite3_errmsg(writer_), kRecover);
   }
   if (auto e = open_one(&reader_, SQLITE_OPEN_READONLY)) return e;
-  exec(reader_, "PRAGMA cache_size = -8192");
+  exec(reader_, "PRAGMA cache_size = -2048");
   r_ = std::make_unique<Statements>();
   if (r_->prepare_reads(reader_) != SQLITE_OK) {
     return fmt::format("storage.sqlite.path {}: {}. {}", path, sqlite3_errmsg(reader_), kRecover);
@@ -652,7 +656,8 @@ std::optional<WriteFailure> SqliteStore::apply(const WriteBatch& batch) {
                   "storing a delivery");
         break;
       case Op::remove_delivery:
-        f = check(s.remove_delivery.bind(1, id).run(), "removing a delivery");
+        f = check(s.delivery_receipt_at.bind(1, id).bind(2, e.at).run(), "recording a receipt");
+        if (!f) f = check(s.remove_delivery.bind(1, id).run(), "removing a delivery");
         break;
       case Op::purge: {
         std::vector<int64_t> ids;
@@ -704,6 +709,18 @@ Recovery SqliteStore::recover() {
   r.scheduled = count("SELECT count(*) FROM messages WHERE state = 2");
   r.deliveries = count("SELECT count(*) FROM deliveries");
   r.max_id = count("SELECT COALESCE(MAX(id), 0) FROM messages");
+  {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(writer_, "SELECT DISTINCT client FROM deliveries", -1, &s, nullptr) ==
+        SQLITE_OK) {
+      while (sqlite3_step(s) == SQLITE_ROW) {
+        if (const auto* p = sqlite3_column_text(s, 0)) {
+          r.delivery_clients.emplace_back(reinterpret_cast<const char*>(p));
+        }
+      }
+    }
+    sqlite3_finalize(s);
+  }
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v2(writer_,
                          "SELECT DISTINCT upstream FROM messages WHERE state IN (1, 3) AND "

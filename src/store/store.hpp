@@ -116,7 +116,8 @@ class WriteBatch {
   // Deliveries for clients.
   void add_delivery(uint64_t seq, std::string_view client, Millis at, uint64_t message_id,
                     std::span<const uint8_t> pdu);
-  void remove_delivery(uint64_t seq);
+  // The client acknowledged it (the receipt's message, if any, records when).
+  void remove_delivery(uint64_t seq, Millis at);
   // Deletes at most `limit` messages done before `messages_before` (with their events and
   // SMSC ids), and deliveries older than `deliveries_before`.
   void purge(Millis messages_before, Millis deliveries_before, uint32_t limit);
@@ -194,6 +195,7 @@ struct Recovery {
   uint64_t in_flight = 0;   // handed to an upstream without an answer: sent again (maybe twice)
   std::vector<uint64_t> in_flight_sample;  // the first ids of those, for the log
   uint64_t deliveries = 0;  // receipts and MO waiting for clients
+  std::vector<std::string> delivery_clients;  // the clients they wait for
   std::vector<std::string> upstreams;  // with messages to send
   uint64_t max_id = 0;      // the highest message id stored: new ids go above it
 };

@@ -126,7 +126,10 @@ class Connection::Handler final : public session::SessionHandler {
   void on_request(session::Session& s, smpp::Pdu& request) override {
     const auto id = request.command_id();
     if (id == smpp::CommandId::alert_notification) return;  // has no response
-    const uint32_t status = c_->pool_->events_.on_delivery(*c_->pool_, request);
+    const uint32_t status = c_->pool_->events_.on_delivery(
+        *c_->pool_, request,
+        DeliveryReply(s.weak_from_this(), s.executor(), id, request.sequence_number));
+    if (status == PoolEvents::kAnswerLater) return;
     smpp::Pdu resp = smpp::make_response(id, request.sequence_number, status);
     s.respond(resp);
   }

@@ -2,6 +2,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -70,6 +71,15 @@ Pool::Pool(const config::UpstreamConfig& config, std::vector<asio::any_io_execut
 }
 
 Pool::~Pool() = default;
+
+void DeliveryReply::operator()(uint32_t status) const {
+  asio::dispatch(executor_, [s = session_, command = command_, seq = sequence_, status] {
+    if (auto session = s.lock()) {
+      smpp::Pdu resp = smpp::make_response(command, seq, status);
+      session->respond(resp);
+    }
+  });
+}
 
 void Pool::start() {
   // Each host gets pool.min_connections connections (at least one): backups are bound and

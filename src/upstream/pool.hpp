@@ -59,13 +59,39 @@ using Completion = InlineFunction<void(Result, smpp::Pdu* response, std::string_
 
 class Pool;
 
+// The answer to an SMSC's deliver_sm / data_sm, given later (once its owner has stored it).
+// Copyable; call it once, from any thread: it answers on the session's own executor (nothing
+// when the session has closed meanwhile: the SMSC sends it again).
+class DeliveryReply {
+ public:
+  DeliveryReply() = default;
+  DeliveryReply(std::weak_ptr<session::Session> session, asio::any_io_executor executor,
+                smpp::CommandId command, uint32_t sequence)
+      : session_(std::move(session)),
+        executor_(std::move(executor)),
+        command_(command),
+        sequence_(sequence) {}
+  void operator()(uint32_t status) const;
+  explicit operator bool() const { return static_cast<bool>(executor_); }
+  const asio::any_io_executor& executor() const { return executor_; }
+
+ private:
+  std::weak_ptr<session::Session> session_;
+  asio::any_io_executor executor_;
+  smpp::CommandId command_ = smpp::CommandId::deliver_sm;
+  uint32_t sequence_ = 0;
+};
+
 // What the pool hands to its owner. Called on a connection's executor.
 class PoolEvents {
  public:
   virtual ~PoolEvents() = default;
+  // on_delivery's answer when the owner answers later through the DeliveryReply.
+  static constexpr uint32_t kAnswerLater = 0xFFFFFFFF;
   // A deliver_sm or data_sm from the SMSC (receipt or MO). Returns the command_status of its
-  // response: 0 once taken in charge; an error makes the SMSC keep it and retry.
-  virtual uint32_t on_delivery(Pool& pool, smpp::Pdu& pdu) = 0;
+  // response: 0 once taken in charge; an error makes the SMSC keep it and retry; kAnswerLater
+  // when `later` will be called (until then the request counts against the session's window).
+  virtual uint32_t on_delivery(Pool& pool, smpp::Pdu& pdu, const DeliveryReply& later) = 0;
 };
 
 class Connection;

@@ -64,7 +64,7 @@ TEST(Gateway, HeldReceiptsAreBoundedAndGivenUpCounted) {
     std::vector<uint32_t> statuses;
     for (int i = 0; i < 7; ++i) {
       smpp::Pdu pdu = receipt_for(i);
-      statuses.push_back(gateway.on_delivery(*pool, pdu));
+      statuses.push_back(gateway.on_delivery(*pool, pdu, {}));
     }
     answered.set_value(statuses);
   });
@@ -86,7 +86,7 @@ TEST(Gateway, HeldReceiptsAreBoundedAndGivenUpCounted) {
   std::promise<uint32_t> again;
   boost::asio::post(io, [&] {
     smpp::Pdu pdu = receipt_for(100);
-    again.set_value(gateway.on_delivery(*pool, pdu));
+    again.set_value(gateway.on_delivery(*pool, pdu, {}));
   });
   EXPECT_EQ(again.get_future().get(), st::ESME_ROK);
 

@@ -7,6 +7,7 @@ const { test } = require('node:test');
 const assert = require('node:assert');
 const fs = require('node:fs');
 const path = require('node:path');
+const { spawnSync } = require('node:child_process');
 const h = require('./daemon_harness');
 
 const { status: st, waitUntil, receipts, startSmsc, upstream, upstreamsBound } = h;
@@ -61,6 +62,7 @@ test('a message is answered ESME_ROK once stored, before the SMSC answers; its r
       assert.match(text, new RegExp(`^id:${r.message_id} `));
       assert.match(text, /stat:DELIVRD/);
       assert.strictEqual(smsc.received[0].short_message.message, 'stored first');
+      s.close();
     });
   } finally {
     smsc.close();
@@ -94,8 +96,287 @@ test('a message the SMSC refuses after it was accepted comes back as a REJECTD r
       assert.strictEqual(q.command_status, st.ESME_ROK);
       assert.strictEqual(q.message_state, 8);  // REJECTED
       assert.strictEqual(q.error_code, 11);
+      s.close();
     });
     assert.strictEqual(counters['smppd_receipts_made_total{client="alice",state="rejected"}'], 1);
+  } finally {
+    smsc.close();
+  }
+});
+
+// ---- a carrier that behaves like a real SMSC across smppd's restarts ----
+
+const smpp = require('smpp');
+
+// Records every submit_sm (by its text); sends each receipt `receiptDelay` ms after the submit
+// on whichever session is bound then, and again every 300 ms until smppd answers it ESME_ROK
+// (SMSCs retry receipts that were not acknowledged). `down` refuses binds (ESME_RBINDFAIL).
+function startCarrier({ receiptDelay = 50, down = false } = {}) {
+  const c = { received: [], texts: new Map(), sessions: [], nextId: 5000, down,
+    pendingReceipts: 0, receiptsAcked: 0 };
+  const live = () => c.sessions.filter((s) => s.bound && !s.closed);
+  const sendReceipt = (pdu, id) => {
+    if (c.closed) return;
+    const s = live().pop();
+    if (!s) {
+      setTimeout(() => sendReceipt(pdu, id), 300);
+      return;
+    }
+    let answered = false;
+    const retry = setTimeout(() => { if (!answered) sendReceipt(pdu, id); }, 1000);
+    s.deliver_sm({
+      source_addr: pdu.destination_addr,
+      destination_addr: pdu.source_addr,
+      esm_class: 4,
+      short_message: `id:${id} sub:001 dlvrd:001 submit date:2612070000 done date:2612070001 ` +
+        'stat:DELIVRD err:000 text:x',
+    }, (resp) => {
+      answered = true;
+      clearTimeout(retry);
+      if (resp.command_status === 0) {
+        c.pendingReceipts -= 1;
+        c.receiptsAcked += 1;
+      } else {
+        setTimeout(() => sendReceipt(pdu, id), 300);
+      }
+    });
+  };
+  const server = smpp.createServer((session) => {
+    c.sessions.push(session);
+    session.on('error', () => {});
+    session.on('close', () => { session.closed = true; });
+    for (const bind of ['bind_transceiver', 'bind_transmitter', 'bind_receiver']) {
+      session.on(bind, (pdu) => {
+        if (c.down) {
+          session.send(pdu.response({ command_status: st.ESME_RBINDFAIL }));
+          return;
+        }
+        session.bound = true;
+        session.send(pdu.response({ sc_interface_version: 0x34 }));
+      });
+    }
+    session.on('enquire_link', (pdu) => session.send(pdu.response()));
+    session.on('unbind', (pdu) => { session.send(pdu.response()); session.close(); });
+    session.on('submit_sm', (pdu) => {
+      const text = Buffer.from(pdu.short_message.message || '').toString();
+      c.received.push(text);
+      c.texts.set(text, (c.texts.get(text) || 0) + 1);
+      const id = String(c.nextId++);
+      session.send(pdu.response({ message_id: id }));
+      if (pdu.registered_delivery & 1) {
+        c.pendingReceipts += 1;
+        setTimeout(() => sendReceipt(pdu, id), receiptDelay);
+      }
+    });
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      c.port = server.address().port;
+      c.close = () => {
+        c.closed = true;
+        for (const s of c.sessions) s.destroy();
+        server.close();
+      };
+      resolve(c);
+    });
+  });
+}
+
+// Sends `texts` as submit_sm with registered_delivery, `window` at a time; resolves with the
+// acknowledged ones (text -> smppd's id) when all are answered or the connection is lost.
+function load(session, texts, window = 50) {
+  const acked = new Map();
+  return new Promise((resolve) => {
+    let next = 0, inFlight = 0, done = false;
+    const finish = () => { if (!done) { done = true; resolve(acked); } };
+    session.on('close', finish);
+    const pump = () => {
+      while (!done && inFlight < window && next < texts.length) {
+        const text = texts[next++];
+        inFlight += 1;
+        session.submit_sm({ destination_addr: '258840000000', short_message: text,
+          registered_delivery: 1 }, (r) => {
+          inFlight -= 1;
+          if (r.command_status === 0) acked.set(text, r.message_id);
+          if (next >= texts.length && inFlight === 0) finish(); else pump();
+        });
+      }
+    };
+    pump();
+  });
+}
+
+test('kill -9 mid-load: every message a client saw acknowledged reaches the SMSC after the restart, and its receipt reaches the client', async () => {
+  const carrier = await startCarrier({ receiptDelay: 200 });
+  const dir = h.tempDir();
+  const cfg = config(dir, [upstream('carrier', [carrier])]);
+  let d = await h.startSmppd(cfg, { dir });
+  try {
+    await upstreamsBound(d);
+    const s1 = await h.bound(d.ports.smpp, 'bind_transceiver', alice.system_id, alice.password);
+    const receiptIds = [];
+    const collect = (s) => s.on('deliver_sm', (pdu) => {
+      const m = /^id:(\S+)/.exec(receiptText(pdu));
+      if (m) receiptIds.push(m[1]);
+      s.send(pdu.response());
+    });
+    collect(s1);
+    const texts = Array.from({ length: 20000 }, (_, i) => `crash-${i}`);
+    const loading = load(s1, texts);
+    // Mid-load: some acknowledged, receipts on their way, messages in flight both ways.
+    await waitUntil(() => carrier.received.length >= 3000, 20000, '3,000 messages at the SMSC');
+    d.child.kill('SIGKILL');
+    const exit = await d.exited;
+    assert.strictEqual(exit.signal, 'SIGKILL');
+    const acked = await loading;
+    assert.ok(acked.size >= 3000 && acked.size < texts.length,
+      `killed mid-load: ${acked.size} of ${texts.length} acknowledged`);
+    const beforeRestart = carrier.received.length;
+
+    d = await h.startSmppd(cfg, { dir });
+    await upstreamsBound(d);
+    // Stored receipts come as soon as it binds: listen first.
+    const s2 = await h.connect(d.ports.smpp);
+    collect(s2);
+    const bind = await h.request(s2, 'bind_transceiver', alice);
+    assert.strictEqual(bind.command_status, st.ESME_ROK);
+    // Every acknowledged message at the SMSC, and its receipt at the client.
+    await waitUntil(() => [...acked.keys()].every((t) => carrier.texts.has(t)), 30000,
+      'every acknowledged message at the SMSC');
+    const wanted = new Set(acked.values());
+    await waitUntil(() => { const got = new Set(receiptIds); return [...wanted].every((id) => got.has(id)); },
+      15000, `every acknowledged message's receipt at the client (${wanted.size})`);
+    // Receipts were waiting in the store at the restart (taken from the SMSC, not yet
+    // acknowledged by the client): the crash hit deliveries in flight too.
+    const waiting = /store: \d+ message\(s\) to send, \d+ scheduled, (\d+) deliveries waiting/.exec(d.text());
+    assert.ok(waiting && Number(waiting[1]) > 0, 'no delivery was waiting at the restart');
+    // Only what was in flight towards the SMSC at the crash may have gone twice: smppd counted it.
+    const twice = [...carrier.texts.values()].filter((n) => n > 1).length;
+    process.stderr.write(`crash test: ${acked.size} acknowledged, ${beforeRestart} at the SMSC before the restart, ${carrier.received.length} after, ${twice} twice, ${receiptIds.length} receipts\n`);
+    const line = await d.waitFor(/store: (\d+) message\(s\) were being sent when smppd stopped|store: 0 message\(s\) to send/);
+    const resent = Number((/store: (\d+) message\(s\) were being sent/.exec(line) || [0, 0])[1]);
+    assert.ok(twice <= resent, `${twice} sent twice, ${resent} counted as in flight at the crash`);
+    assert.ok(carrier.received.length > beforeRestart || resent === 0,
+      'the restart sent what was waiting');
+    s2.close();
+    await d.stopClean();
+  } catch (e) {
+    d.kill();
+    e.message += `\n--- smppd log ---\n${d.text()}`;
+    throw e;
+  } finally {
+    carrier.close();
+  }
+});
+
+test('an upstream that is down: messages are accepted and wait on disk (memory stays flat), then drain in order when it comes back', async () => {
+  const carrier = await startCarrier({ down: true });
+  const dir = h.tempDir();
+  const cfg = config(dir, [upstream('carrier', [carrier], {
+    retry: { delay: '100ms', max_delay: '300ms' }, window: { size: 100 },
+    // One connection: the SMSC sees them in one stream (over several, order is per connection).
+    pool: { min_connections: 1, max_connections: 1 },
+  })]);
+  try {
+    await run(cfg, dir, async (d) => {
+      await d.waitFor(/upstream carrier: .*bind refused/);
+      const s = await h.bound(d.ports.smpp, 'bind_transmitter', alice.system_id, alice.password);
+      const texts = Array.from({ length: 30000 }, (_, i) => `wait-${i}`);
+      const rssBefore = h.rssKiB(d.child.pid);
+      const acked = await load(s, texts.slice(0, 5000), 100);
+      assert.strictEqual(acked.size, 5000, 'accepted while the upstream is down');
+      const rssAfterFirst = h.rssKiB(d.child.pid);
+      const more = await load(s, texts.slice(5000), 100);
+      assert.strictEqual(more.size, 25000);
+      const rssAfterAll = h.rssKiB(d.child.pid);
+      // 25,000 more messages waiting cost no more memory than the store's caches (6 MiB): they
+      // are on disk (in memory they would take over 25 MB).
+      assert.ok(rssAfterAll - rssAfterFirst < 9 * 1024,
+        `RSS ${rssBefore} -> ${rssAfterFirst} -> ${rssAfterAll} KiB while 30,000 messages wait`);
+      assert.strictEqual(carrier.received.length, 0, 'nothing reached the SMSC while it was down');
+      carrier.down = false;
+      await waitUntil(() => carrier.received.length >= texts.length, 30000,
+        `the backlog at the SMSC (${carrier.received.length})`);
+      // In the order they were accepted, each once.
+      assert.deepStrictEqual(carrier.received, texts);
+      s.close();
+    });
+  } finally {
+    carrier.close();
+  }
+});
+
+test('schedule_delivery_time: smppd keeps the message until then and sends it without the schedule', async () => {
+  const smsc = await startSmsc();
+  const dir = h.tempDir();
+  try {
+    const cfg = config(dir, [upstream('carrier', [smsc])]);
+    await run(cfg, dir, async (d) => {
+      await upstreamsBound(d);
+      const s = await h.bound(d.ports.smpp, 'bind_transmitter', alice.system_id, alice.password);
+      const sent = Date.now();
+      // Relative: in 2 seconds.
+      const r = await h.request(s, 'submit_sm', { destination_addr: '1', short_message: 'later',
+        schedule_delivery_time: '000000000002000R' });
+      assert.strictEqual(r.command_status, st.ESME_ROK);
+      await h.sleep(1000);
+      assert.strictEqual(smsc.received.length, 0, 'sent before its time');
+      await waitUntil(() => smsc.received.length === 1, 5000, 'the scheduled message');
+      assert.ok(Date.now() - sent >= 1900, `sent after ${Date.now() - sent} ms`);
+      assert.strictEqual(smsc.received[0].schedule_delivery_time, '');
+      s.close();
+    });
+  } finally {
+    smsc.close();
+  }
+});
+
+test('validity_period: a message that could not be sent in time is not sent, and the client gets an EXPIRED receipt', async () => {
+  const carrier = await startCarrier({ down: true });
+  const dir = h.tempDir();
+  const cfg = config(dir, [upstream('carrier', [carrier], {
+    retry: { delay: '100ms', max_delay: '200ms' },
+  })]);
+  try {
+    await run(cfg, dir, async (d) => {
+      await d.waitFor(/upstream carrier: .*bind refused/);
+      const s = await h.bound(d.ports.smpp, 'bind_transceiver', alice.system_id, alice.password);
+      const got = receipts(s);
+      const r = await h.request(s, 'submit_sm', { source_addr: 'ACME', destination_addr: '1',
+        short_message: 'too late', registered_delivery: 1, validity_period: '000000000001000R' });
+      assert.strictEqual(r.command_status, st.ESME_ROK);
+      await h.sleep(1500);
+      carrier.down = false;
+      await waitUntil(() => got.length === 1, 5000, 'the EXPIRED receipt');
+      assert.match(receiptText(got[0]), new RegExp(`^id:${r.message_id} .*stat:EXPIRED`));
+      await h.sleep(300);
+      assert.strictEqual(carrier.received.length, 0, 'an expired message was sent');
+      s.close();
+    });
+  } finally {
+    carrier.close();
+  }
+});
+
+test('a second smppd on the same database refuses to start and names the first', async () => {
+  const smsc = await startSmsc();
+  const dir = h.tempDir();
+  const cfg = config(dir, [upstream('carrier', [smsc])]);
+  try {
+    await run(cfg, dir, async (d) => {
+      // Its own folder for the configuration, the same database.
+      const file = path.join(h.tempDir(), 'smppd.yaml');
+      fs.writeFileSync(file, JSON.stringify(cfg));
+      const second = spawnSync(h.binary, ['--config', file], { encoding: 'utf8', timeout: 10000 });
+      assert.strictEqual(second.status, 1, `exit ${second.status}: ${second.stdout}${second.stderr}`);
+      assert.match(second.stdout + second.stderr, new RegExp(
+        `messages\\.db: the database is in use by another smppd \\(pid ${d.child.pid},`));
+      // The first is untouched: it still takes messages.
+      const s = await h.bound(d.ports.smpp, 'bind_transmitter', alice.system_id, alice.password);
+      const r = await h.request(s, 'submit_sm', { destination_addr: '1', short_message: 'still here' });
+      assert.strictEqual(r.command_status, st.ESME_ROK);
+      s.close();
+    });
   } finally {
     smsc.close();
   }

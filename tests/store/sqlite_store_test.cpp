@@ -202,7 +202,7 @@ TEST(SqliteStore, KeepsDeliveriesInOrderUntilRemoved) {
   ASSERT_TRUE(store);
   WriteBatch b;
   for (uint64_t seq = 1; seq <= 5; ++seq) b.add_delivery(seq, seq % 2 ? "acme" : "beta", 100, seq, kPdu);
-  b.remove_delivery(3);
+  b.remove_delivery(3, 200);
   ASSERT_FALSE(store->write(b));
   auto acme = store->deliveries("acme", 0, 10);
   ASSERT_EQ(acme.size(), 2u);

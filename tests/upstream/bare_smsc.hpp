@@ -32,7 +32,7 @@ using tcp = asio::ip::tcp;
 
 struct NoDeliveries : PoolEvents {
   std::atomic<int> deliveries{0};
-  uint32_t on_delivery(Pool&, smpp::Pdu&) override {
+  uint32_t on_delivery(Pool&, smpp::Pdu&, const DeliveryReply&) override {
     ++deliveries;
     return 0;
   }
