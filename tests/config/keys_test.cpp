@@ -103,7 +103,7 @@ routes:
   - match: {mnc: "01"}
     upstream: a
 storage:
-  deliver_sm: {enabled: true}
+  submit_sm: {enabled: true}
 mnp: {enabled: false}
 )");
   ASSERT_TRUE(r.ok()) << r.errors.front().to_string();
@@ -119,9 +119,9 @@ mnp: {enabled: false}
       "defaults or length limit are applied to messages towards the SMSC yet)",
       "test.yaml:18:13: warning: match of route #1: mnc: not built yet: accepted and ignored (it "
       "needs number portability (MNP) lookups: the route never matches)",
-      "test.yaml:21:16: warning: storage.deliver_sm: enabled: not built yet: accepted and "
-      "ignored (receipts and MO for clients that are not bound wait in memory, not in the "
-      "store, for now)",
+      "test.yaml:21:15: warning: storage.submit_sm: enabled: not built yet: accepted and "
+      "ignored (with storage on, every message is stored (store and forward); this switch is "
+      "not read)",
       "test.yaml:22:1: warning: mnp: not built yet: accepted and ignored (number portability "
       "lookups are not built)",
   };
