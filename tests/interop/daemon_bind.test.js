@@ -354,16 +354,18 @@ test('smppd sends enquire_link to a silent client; answering keeps the session',
   const smpp = { enquire_link_interval: '200ms', enquire_link_timeout: '300ms' };
   await h.withSmppd(config({ smpp }), async (d) => {
     const s = await h.bound(d.port, 'bind_transceiver', alice.system_id, alice.password);
-    let received = 0;
-    const first = h.now();
+    const received = [];
     s.on('enquire_link', (pdu) => {
-      ++received;
+      received.push(h.now());
       s.send(pdu.response());
     });
-    await h.sleep(1000);
     // One after each 200 ms of silence from the client.
-    assert.ok(received >= 2, `${received} enquire_link in ${h.now() - first} ms`);
+    await h.waitUntil(() => received.length >= 3, 3000, 'three enquire_link');
+    // The session outlived the first one's 300 ms timeout because it was answered.
+    const span = received[2] - received[0];
+    assert.ok(span >= 300, `three enquire_link within ${span} ms`);
     assert.ok(!s.closed, 'the session is still open');
+    assert.deepStrictEqual(d.grep(/as alice: closed/), []);
     const el = await h.request(s, 'enquire_link');
     assert.strictEqual(el.command_status, st.ESME_ROK);
     s.destroy();

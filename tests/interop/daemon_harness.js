@@ -413,6 +413,45 @@ async function waitUntil(pred, ms = 5000, what = 'condition') {
   }
 }
 
+// ---- what the kernel holds ----
+
+// The queues of the established TCP connections of this machine (/proc/net/tcp and tcp6), by
+// 'localPort>remotePort': { tx: written and not yet acknowledged by the peer, rx: arrived and not
+// yet read by the socket's owner }.
+function tcpQueues() {
+  const out = {};
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 5 || f[3] !== '01') continue;  // ESTABLISHED
+      const port = (address) => parseInt(address.split(':').pop(), 16);
+      const [tx, rx] = f[4].split(':').map((x) => parseInt(x, 16));
+      out[`${port(f[1])}>${port(f[2])}`] = { tx, rx };
+    }
+  }
+  return out;
+}
+
+// Resolves once everything written on the loopback `socket` has been read by the process at its
+// other end: nothing left in node's buffer, nothing unacknowledged by the peer's kernel, nothing
+// unread in the peer's socket. A test knows then that smppd has read those bytes (not merely
+// that time has passed) before it writes the next ones or signals smppd.
+async function peerHasRead(socket, ms = 5000) {
+  await waitUntil(() => {
+    if (socket.writableLength > 0) return false;
+    const queues = tcpQueues();
+    const ours = queues[`${socket.localPort}>${socket.remotePort}`];
+    const theirs = queues[`${socket.remotePort}>${socket.localPort}`];
+    return ours !== undefined && theirs !== undefined && ours.tx === 0 && theirs.rx === 0;
+  }, ms, `the peer to read what was written from port ${socket.localPort}`);
+}
+
 // Collects the deliver_sm a session receives, answering each with ESME_ROK.
 function receipts(session) {
   const got = [];
@@ -429,14 +468,15 @@ function receipts(session) {
 // held and stops holding): a client's requests then stay in flight for as long as a test needs.
 // `receiptsSent` counts the receipts sent, `receiptAnswers` the command_status of each
 // deliver_sm_resp smppd gave them; `answered` the submit_sm accepted so far; `unbinds` each
-// unbind received: { via: its session's index, answered: `answered` at that moment }.
+// unbind received: { via: its session's index, answered: `answered` at that moment }; `sent` the
+// submit_sm_resp ('submit_sm_resp') and receipts ('deliver_sm') it wrote, in the order written.
 // `answerDelay` (ms): each submit_sm is answered that long after it arrives. With
 // `announceVersion: false` the bind_resp carries no sc_interface_version (as many SMSCs send it,
 // the npm package's own server among them).
 function startSmsc({ onSubmit, receiptDelay = 20, hexReceiptIds = false, port = 0,
   receiptFirst = false, hold = false, answerDelay = 0, announceVersion = true } = {}) {
   const smsc = { received: [], sessions: [], nextId: 1000, held: [], holding: hold,
-    receiptsSent: 0, receiptAnswers: [], answered: 0, unbinds: [] };
+    receiptsSent: 0, receiptAnswers: [], answered: 0, unbinds: [], sent: [] };
   smsc.release = () => {
     smsc.holding = false;
     for (const answer of smsc.held.splice(0)) answer();
@@ -467,6 +507,7 @@ function startSmsc({ onSubmit, receiptDelay = 20, hexReceiptIds = false, port = 
         const id = r.id || String(smsc.nextId++);
         const respond = () => {
           smsc.answered += 1;
+          smsc.sent.push('submit_sm_resp');
           session.send(pdu.response({ message_id: id }));
         };
         // receiptFirst: the receipt overtakes the response (as on a separate receiver bind).
@@ -476,6 +517,7 @@ function startSmsc({ onSubmit, receiptDelay = 20, hexReceiptIds = false, port = 
           const textId = hexReceiptIds ? parseInt(id, 16).toString(10) : id;
           setTimeout(() => {
             smsc.receiptsSent += 1;
+            smsc.sent.push('deliver_sm');
             session.deliver_sm({
               source_addr: pdu.destination_addr,
               destination_addr: pdu.source_addr,
@@ -543,5 +585,6 @@ const status = {
 module.exports = {
   binary, sleep, now, within, tempDir, listener, startSmppd, withSmppd, connect, request, closed,
   bound, header, pduBytes, RawClient, makeCertificates, hasIpv6Loopback, hasSecondLoopbackAddress,
-  ids, status, smpp, waitUntil, receipts, startSmsc, upstream, upstreamsBound, rssKiB,
+  ids, status, smpp, waitUntil, peerHasRead, receipts, startSmsc, upstream, upstreamsBound,
+  rssKiB,
 };

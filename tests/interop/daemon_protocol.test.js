@@ -122,10 +122,13 @@ test('500 submit_sm in a single write are each answered with their sequence numb
 test('a bind written one byte at a time is served', async () => {
   await h.withSmppd(config(), async (d) => {
     const raw = await h.RawClient.connect(d.port);
+    raw.socket.setNoDelay(true);
     const bytes = h.pduBytes('bind_transceiver', { ...alice, interface_version: 0x34 }, 9);
     for (const b of bytes) {
+      assert.strictEqual(raw.pdus.length, 0, 'nothing answered before the last byte');
       raw.write(Buffer.from([b]));
-      await h.sleep(2);
+      // smppd has read this byte before the next is written: each of its reads gets one byte.
+      await h.peerHasRead(raw.socket);
     }
     const resp = await raw.next();
     assert.strictEqual(resp.id, ids.bind_transceiver_resp);

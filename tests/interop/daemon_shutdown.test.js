@@ -68,6 +68,8 @@ test('SIGTERM: a client that never answers unbind is closed when the answer is o
     }
     const silent = watchUnbind(a, false);
     const polite = watchUnbind(b, true);
+    const silentClosedAt = a.closedPromise.then(() => h.now());
+    const politeClosedAt = b.closedPromise.then(() => h.now());
     const { code, ms } = await d.stop(8000);
     assert.strictEqual(code, 0, d.text());
     assert.ok(silent.at > 0, 'the silent client got unbind');
@@ -76,6 +78,11 @@ test('SIGTERM: a client that never answers unbind is closed when the answer is o
     await h.closed(b);
     assert.ok(ms >= 350, `smppd exited after ${ms} ms: it did not wait for the answer`);
     assert.ok(ms < 4000, `smppd took ${ms} ms to exit`);
+    // The silent client's connection itself was held until its answer was overdue; the polite
+    // one's ended before, on its answer.
+    const silentHeld = (await silentClosedAt) - silent.at;
+    assert.ok(silentHeld >= 350, `the silent client was closed ${silentHeld} ms after its unbind`);
+    assert.ok(await politeClosedAt < await silentClosedAt, 'the polite client was closed first');
     await d.waitFor(/smppd stopped$/);
   });
 
@@ -118,6 +125,7 @@ test('SIGTERM while a failed bind\'s reply is held back: smppd exits without wai
   async () => {
     const d = await h.startSmppd(config());
     let held;
+    let heldReply;
     try {
       // Four failures: the next reply is held 2 s (0, 250 ms, 500 ms, 1 s, then 2 s).
       for (let i = 0; i < 4; ++i) {
@@ -127,14 +135,21 @@ test('SIGTERM while a failed bind\'s reply is held back: smppd exits without wai
         await h.closed(s);
       }
       held = await h.connect(d.port);
-      held.bind_transceiver({ ...alice, password: 'wrong' });
-      await h.sleep(100);
+      held.bind_transceiver({ ...alice, password: 'wrong' }, (pdu) => { heldReply = pdu; });
+      // smppd has read the fifth bind (its reply is now held), not merely been given time to.
+      await h.peerHasRead(held.socket);
+      assert.strictEqual(heldReply, undefined, 'the fifth reply is held back');
     } catch (e) {
       d.kill();
       throw e;
     }
-    const { code, ms } = await d.stop(8000);
+    const { code, ms, counters } = await d.stop(8000);
     assert.strictEqual(code, 0, d.text());
     assert.ok(ms < 1000, `smppd took ${ms} ms to exit (the held reply was due in 2 s)`);
     await h.closed(held);
+    assert.strictEqual(heldReply, undefined, 'the held reply was never sent');
+    // The fifth bind was checked (its failure counted) before smppd let it go.
+    assert.strictEqual(
+      counters['smppd_binds_rejected_total{listener="smpp-in",reason="wrong_password"}'], 5,
+      JSON.stringify(counters));
   });

@@ -123,6 +123,12 @@ test('client_auth request: a client without a certificate binds too', async () =
     const resp = await h.request(s, 'bind_transceiver', alice);
     assert.strictEqual(resp.command_status, st.ESME_ROK);
     s.destroy();
+    // The certificate was asked for: one that is sent is checked (a client is sent no request
+    // without client_auth, and would bind with any certificate).
+    const stranger = await tryBind(d.port, tlsOptions({
+      cert: read(certs.stranger.cert), key: read(certs.stranger.key) }));
+    assert.ok(!stranger.response, 'no bind_resp with a certificate of another CA');
+    await d.waitFor(/closed: TLS handshake failed: certificate verify failed/);
   });
 });
 

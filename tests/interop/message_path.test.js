@@ -81,6 +81,8 @@ test('an SMSC error status is passed back to the client', async () => {
       assert.strictEqual(bad.command_status, st.ESME_RINVDSTADR);
       const good = await h.request(s, 'submit_sm', { destination_addr: '1', short_message: 'x' });
       assert.strictEqual(good.command_status, 0);
+      // Both reached the SMSC: the refusal is the SMSC's, not smppd's own.
+      assert.deepStrictEqual(smsc.received.map((pdu) => pdu.destination_addr), ['999', '1']);
       s.destroy();
     });
   } finally {
@@ -323,6 +325,9 @@ test('a receipt that overtakes its submit_sm_resp is held until the message is k
     await waitUntil(() => got.length === 1, 3000, 'the held receipt');
     assert.match(got[0].short_message.message.toString(), new RegExp(`id:${resp.message_id} `));
     assert.strictEqual(d.grep(/matches no message/).length, 0);
+    // The receipt did overtake: the SMSC wrote it before the response, on the one connection.
+    assert.deepStrictEqual(smsc.sent, ['deliver_sm', 'submit_sm_resp']);
+    assert.deepStrictEqual(smsc.receiptAnswers, [0], 'smppd took the receipt');
     s.destroy();
   });
 });
@@ -420,18 +425,21 @@ test('receipts to a client with a small window: never more in flight than its wi
       const bound = await h.request(rx, 'bind_receiver',
         { system_id: alice.system_id, password: alice.password });
       assert.strictEqual(bound.command_status, 0);
-      const ids = [];
-      for (let i = 0; i < 20; i++) {
-        const resp = await h.request(tx, 'submit_sm',
-          { destination_addr: '1', short_message: `m${i}`, registered_delivery: 1 });
+      // Sent without waiting: the twenty receipts come about at once, more than the window.
+      const responses = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+        h.request(tx, 'submit_sm',
+          { destination_addr: '1', short_message: `m${i}`, registered_delivery: 1 })));
+      const ids = responses.map((resp) => {
         assert.strictEqual(resp.command_status, 0);
-        ids.push(resp.message_id);
-      }
+        return resp.message_id;
+      });
       await waitUntil(() => got.length >= 20, 5000, 'twenty receipts');
       await h.sleep(300);
       assert.strictEqual(got.length, 20, 'no receipt offered twice');
       assert.deepStrictEqual([...got].sort(), [...ids].sort());
       assert.ok(most <= 2, `at most the window in flight (saw ${most})`);
+      // The window was filled: smppd had more to send than it let out.
+      assert.strictEqual(most, 2, 'the window was never full: the test proves nothing');
       tx.destroy();
       rx.destroy();
     });

@@ -188,7 +188,8 @@ test('PDUs written one byte at a time (TCP_NODELAY, a pause between bytes) are f
       for (const byte of bytes) {
         raw.write(Buffer.from([byte]));
         segments += 1;
-        await h.sleep(1);  // each byte its own segment: smppd reads it alone
+        // smppd has read this byte before the next is written: each of its reads gets one byte.
+        await h.peerHasRead(raw.socket);
       }
       assert.strictEqual(segments, bytes.length);
       const bind = await raw.next();

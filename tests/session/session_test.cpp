@@ -3,7 +3,9 @@
 #include "session/session.hpp"
 
 #include <gtest/gtest.h>
+#include <linux/sockios.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -516,15 +518,30 @@ TEST_F(SessionTest, ShutdownUnbindsAndWaitsForTheAnswer) {
   EXPECT_TRUE(events->wait([&] { return events->closed; }));
 }
 
+// Each byte is sent alone (TCP_NODELAY) and read by the session before the next is sent: the
+// client's kernel has it acknowledged, and nothing is left unread in the session's socket.
 TEST_F(SessionTest, BytesOneAtATimeMakeTheSamePdus) {
   start();
+  client.set_option(tcp::no_delay(true));
   smpp::BindTransceiver b;
   b.system_id.assign("client");
   b.interface_version = 0x34;
   auto bytes = smpp::encode(smpp::make_pdu(1, b));
+  const auto queued = [](int fd, unsigned long request) {
+    int n = -1;
+    return ::ioctl(fd, request, &n) == 0 ? n : -1;
+  };
   for (uint8_t byte : bytes) {
+    {
+      std::lock_guard lock(events->mutex);
+      ASSERT_TRUE(events->binds.empty()) << "bound before the last byte";
+    }
     send_bytes({byte});
-    std::this_thread::sleep_for(1ms);
+    const auto until = std::chrono::steady_clock::now() + 5s;
+    while (queued(client.native_handle(), SIOCOUTQ) != 0 || queued(server_fd, SIOCINQ) != 0) {
+      ASSERT_LT(std::chrono::steady_clock::now(), until) << "the session did not read the byte";
+      std::this_thread::sleep_for(1ms);
+    }
   }
   EXPECT_EQ(receive().command_status, st::ESME_ROK);
 }

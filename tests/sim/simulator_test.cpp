@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "smpp/receipt.hpp"
@@ -29,6 +30,7 @@ struct EsmeLog {
   std::vector<smpp::Pdu> responses;  // to our requests
   bool answer_deliveries = true;
   bool closed = false;
+  std::string closed_reason;
 };
 
 class EsmeHandler : public session::SessionHandler {
@@ -49,7 +51,10 @@ class EsmeHandler : public session::SessionHandler {
   void on_response(Session&, uint64_t, session::Outcome, smpp::Pdu* response) override {
     if (response != nullptr) log_->responses.push_back(*response);
   }
-  void on_closed(Session&, std::string_view) override { log_->closed = true; }
+  void on_closed(Session&, std::string_view reason) override {
+    log_->closed = true;
+    log_->closed_reason = reason;
+  }
 
   static void answer(Session& s, uint32_t seq) {
     smpp::Pdu r = smpp::make_pdu(seq, smpp::DeliverSmResp{});
@@ -253,6 +258,8 @@ TEST_F(SimulatorTest, StopUnbindsAndLeavesNoWork) {
   sim_->stop(std::chrono::seconds(2));
   ASSERT_TRUE(run_until([&] { return e.log->closed; }));
   EXPECT_EQ(e.session->state(), session::BindState::closed);
+  // Unbound by the simulator (the ESME answered), not dropped.
+  EXPECT_EQ(e.log->closed_reason, "unbound by the peer");
   // Nothing of the simulator keeps the io_context busy any more.
   e.session.reset();
   io_.restart();
@@ -269,6 +276,10 @@ TEST_F(SimulatorTest, DestroyedWithSessionsStillOpen) {
   Esme e = bound(smpp::CommandId::bind_transceiver);
   Esme pending = connect(smpp::CommandId::bind_receiver);  // not bound yet
   ASSERT_TRUE(run_until([&] { return e.log->delivered.size() >= 1; }));
+  // Both sessions are open at the simulator when it goes.
+  ASSERT_TRUE(run_until([&] { return sim_->session_count() == 2; }));
+  ASSERT_FALSE(e.log->closed);
+  ASSERT_FALSE(pending.log->closed);
   sim_.reset();  // closes its sessions at once; their coroutines end when the io_context runs
   ASSERT_TRUE(run_until([&] { return e.log->closed && pending.log->closed; }));
   e.session.reset();

@@ -50,7 +50,18 @@ class UpstreamKeysTest : public ::testing::Test, protected testing::IoThread {
       if (pool) pool->stop(50ms);
       smsc->stop();
     });
-    std::this_thread::sleep_for(200ms);
+    // Until every coroutine has let go: the pool's connections and clocks (each holds its pool)
+    // and the SMSC's loops.
+    const auto all_ended = [&] {
+      bool ended = true;
+      on_io([&] { ended = (!pool || pool.use_count() == 1) && smsc.use_count() == 1; });
+      return ended;
+    };
+    wait_for(all_ended);
+    on_io([&] {
+      pool.reset();
+      smsc.reset();
+    });
     stop_io();
   }
 
@@ -116,6 +127,7 @@ TEST_F(UpstreamKeysTest, WindowTimeoutBoundsTheWaitForAWindowSlot) {
   EXPECT_GE(second_after_ms, 190);
   EXPECT_LT(second_after_ms, 1500);
   EXPECT_EQ(first, -1) << "the request sent still waits for its response";
+  EXPECT_EQ(smsc->submits.load(), 1) << "the second was sent: it did not wait for the slot";
 }
 
 TEST_F(UpstreamKeysTest, TimeoutsEnquireLinkClosesAConnectionWhoseEnquireLinkGoesUnanswered) {

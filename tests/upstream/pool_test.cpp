@@ -15,6 +15,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
@@ -221,6 +222,8 @@ TEST_F(PoolTest, RetryableErrorsAreRetriedUnderThePolicy) {
   start_pool(c);
   for (uint32_t s : submit(20)) EXPECT_EQ(s, 0u);
   EXPECT_EQ(stats(0).submits_accepted, 20u);
+  // The errors were met and retried: one before or after each accepted submit.
+  EXPECT_GE(stats(0).errors, 19u);
 }
 
 TEST_F(PoolTest, RetriesStopAtMaxAttemptsAndTheClientSeesTheStatus) {
@@ -283,12 +286,19 @@ TEST_F(PoolTest, SuspendHoldsMessagesAndResumeSendsThem) {
   std::atomic<int> done{0};
   smpp::SubmitSm s;
   s.destination_addr.assign("1");
-  pool->submit(smpp::make_pdu(0, s), [&](Result, smpp::Pdu*, std::string_view) { ++done; });
-  std::this_thread::sleep_for(100ms);
+  std::atomic<uint32_t> status{0xFFFFFFFF};
+  pool->submit(smpp::make_pdu(0, s), [&](Result r, smpp::Pdu* resp, std::string_view) {
+    if (r == Result::response && resp) status = resp->command_status;
+    ++done;
+  });
+  std::this_thread::sleep_for(100ms);  // time for it to go out, were it not held
   EXPECT_EQ(done.load(), 0);
   EXPECT_EQ(pool->queued(), 1u);
+  EXPECT_EQ(stats(0).submits_accepted, 0u) << "sent while suspended";
   pool->resume();
   wait_for([&] { return done.load() == 1; });
+  EXPECT_EQ(status.load(), 0u);
+  EXPECT_EQ(stats(0).submits_accepted, 1u);
 }
 
 TEST_F(PoolTest, AnSmscGoingAwayMidStreamCompletesEveryRequest) {
@@ -563,7 +573,15 @@ TEST_F(PoolTest, AConnectThatNeverCompletesTimesOutAndIsTriedAgain) {
     fillers.push_back(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
     (void)::connect(fillers.back(), reinterpret_cast<sockaddr*>(&a), len);
   }
-  std::this_thread::sleep_for(100ms);
+  // Until the accept queue is full (for a listener, TCP_INFO gives its length in tcpi_unacked
+  // and its bound in tcpi_sacked): a connect from now on gets no handshake.
+  const auto queue_full = [&] {
+    tcp_info info{};
+    socklen_t size = sizeof info;
+    return ::getsockopt(listener, IPPROTO_TCP, TCP_INFO, &info, &size) == 0 &&
+           info.tcpi_unacked > info.tcpi_sacked;
+  };
+  wait_for(queue_full);
 
   std::ostringstream log_text;
   auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log_text);
@@ -685,9 +703,12 @@ TEST_F(PoolTest, FailoverTripsAfterThresholdFailuresForRecoveryTime) {
   c.failover.recovery_time = 700ms;
   start_pool(c);
   EXPECT_TRUE(pool->healthy());
-  submit(2);  // two timeouts: not yet
+  // Each one reaches the SMSC and times out (no response: 0xFFFFFFFF).
+  for (uint32_t s : submit(2)) EXPECT_EQ(s, 0xFFFFFFFFu);  // two timeouts: not yet
+  EXPECT_EQ(smsc.submits.load(), 2);
   EXPECT_TRUE(pool->healthy());
-  submit(1);  // the third
+  for (uint32_t s : submit(1)) EXPECT_EQ(s, 0xFFFFFFFFu);  // the third
+  EXPECT_EQ(smsc.submits.load(), 3);
   const auto tripped = std::chrono::steady_clock::now();
   EXPECT_FALSE(pool->healthy());
   EXPECT_EQ(pool->connections_up(), 1u);  // tripped, not down
