@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <string>
 
+#include "cli/cdr_command.hpp"
 #include "cli/route_command.hpp"
 #include "cli/sim_command.hpp"
 #include "config/loader.hpp"
@@ -88,6 +89,7 @@ int main(int argc, char** argv) {
   validate->add_option("-c,--config", config_path, "Configuration file (YAML)");
   smppd::cli::add_sim_command(app);
   smppd::cli::add_route_command(app, config_path);
+  smppd::cli::add_cdr_command(app, config_path);
 
   CLI11_PARSE(app, argc, argv);
   // Large blocks (a configuration's text, its YAML tree, the router's tables while they are
@@ -97,6 +99,7 @@ int main(int argc, char** argv) {
   mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   if (auto code = smppd::cli::run_sim_command(app)) return *code;
   if (auto code = smppd::cli::run_route_command(app)) return *code;
+  if (auto code = smppd::cli::run_cdr_command(app)) return *code;
 
   auto result = smppd::config::load_config_file(config_path);
   if (!result.ok()) {

@@ -2,13 +2,13 @@
 
 #include <CLI/CLI.hpp>
 
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <exception>
 #include <string_view>
 
 #include "config/loader.hpp"
+#include "core/instant.hpp"
 #include "router/mo_router.hpp"
 #include "router/router.hpp"
 #include "smpp/status.hpp"
@@ -36,67 +36,6 @@ struct RouteArgs {
 RouteArgs& args() {
   static RouteArgs a;
   return a;
-}
-
-std::optional<int> digits(std::string_view& text, std::size_t n) {
-  if (text.size() < n) return std::nullopt;
-  int value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + n, value);
-  if (ec != std::errc() || end != text.data() + n) return std::nullopt;
-  text.remove_prefix(n);
-  return value;
-}
-
-bool take(std::string_view& text, char c) {
-  if (text.empty() || text.front() != c) return false;
-  text.remove_prefix(1);
-  return true;
-}
-
-// "2026-11-27T14:00:00Z", "2026-11-27T16:00+02:00", "2026-11-27 14:00:00Z".
-std::optional<sys_seconds> parse_instant(std::string_view text) {
-  auto y = digits(text, 4);
-  if (!y || !take(text, '-')) return std::nullopt;
-  auto mo = digits(text, 2);
-  if (!mo || !take(text, '-')) return std::nullopt;
-  auto d = digits(text, 2);
-  if (!d || !(take(text, 'T') || take(text, ' '))) return std::nullopt;
-  auto h = digits(text, 2);
-  if (!h || !take(text, ':')) return std::nullopt;
-  auto mi = digits(text, 2);
-  if (!mi) return std::nullopt;
-  int s = 0;
-  if (take(text, ':')) {
-    auto sec = digits(text, 2);
-    if (!sec) return std::nullopt;
-    s = *sec;
-  }
-  int offset = 0;
-  if (!take(text, 'Z')) {
-    const int sign = take(text, '+') ? 1 : take(text, '-') ? -1 : 0;
-    if (sign == 0) return std::nullopt;
-    auto oh = digits(text, 2);
-    if (!oh || !take(text, ':')) return std::nullopt;
-    auto om = digits(text, 2);
-    if (!om) return std::nullopt;
-    offset = sign * (*oh * 3600 + *om * 60);
-  }
-  const year_month_day date{year{*y}, month{static_cast<unsigned>(*mo)},
-                            day{static_cast<unsigned>(*d)}};
-  if (!text.empty() || !date.ok() || *h > 23 || *mi > 59 || s > 59) return std::nullopt;
-  return sys_days(date) + hours(*h) + minutes(*mi) + seconds(s) - seconds(offset);
-}
-
-std::string format_instant(sys_seconds t) {
-  const auto day_start = floor<days>(t);
-  const year_month_day date(day_start);
-  const hh_mm_ss time(t - day_start);
-  char text[32];
-  std::snprintf(text, sizeof text, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(date.year()),
-                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
-                static_cast<int>(time.seconds().count()));
-  return text;
 }
 
 std::shared_ptr<const config::Config> load(const std::string& path) {
@@ -129,7 +68,7 @@ int run_test(const config::Config& config) {
                    a.at.c_str());
       return 2;
     }
-    now = *parsed;
+    now = floor<seconds>(*parsed);
   }
   router::MessageFacts m;
   m.destination_addr = a.address;
@@ -145,7 +84,8 @@ int run_test(const config::Config& config) {
       "message: destination_addr '%s' (TON %d), source_addr '%s' (TON %d), "
       "service_type '%s', client %s, at %s\n",
       a.address.c_str(), a.ton, a.source.c_str(), a.source_ton, a.service_type.c_str(),
-      a.client.empty() ? "(none)" : ("'" + a.client + "'").c_str(), format_instant(now).c_str());
+      a.client.empty() ? "(none)" : ("'" + a.client + "'").c_str(),
+      format_instant(now, false).c_str());
   if (e.decision.forced_by_client) {
     std::printf("  %s\n", e.forced.c_str());
     std::printf("routed: upstream %s (forced by client '%s')\n",
