@@ -218,7 +218,13 @@ constexpr KeySpec kSpecs[] = {
     {"storage.deliver_sm", section, "", ""},
     {"storage.deliver_sm.enabled", used, "gateway", "storage.deliver_sm.enabled"},
     {"storage.deliver_sm.retention", used, "gateway", "config_.deliver_sm.retention"},
-    {"storage.cdr", not_built, "", "no CDRs are written yet"},
+    {"storage.cdr", section, "", ""},
+    {"storage.cdr.enabled", used, "gateway", "config_.cdr_enabled"},
+    {"storage.cdr.path", used, "store", "storage.cdr_path"},
+    {"storage.cdr.format", used, "store", "storage.cdr_format"},
+    {"storage.cdr.rotation", section, "", ""},
+    {"storage.cdr.rotation.size", used, "store", "storage.cdr_rotation_size"},
+    {"storage.cdr.rotation.time", used, "store", "storage.cdr_rotation_time"},
     {"metrics", not_built, "", "there is no Prometheus endpoint"},
 
     // ---- logging ----

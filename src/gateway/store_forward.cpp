@@ -260,6 +260,7 @@ StoreForward::StoreForward(Gateway& gateway, store::Store& store, const config::
 
 StoreForward::~StoreForward() {
   if (commit_) commit_->stop();
+  if (cdrs_) cdrs_->stop();
 }
 
 std::size_t StoreForward::shard() {
@@ -347,6 +348,21 @@ uint64_t StoreForward::start(const std::vector<asio::any_io_executor>& executors
           log::info("store: writing again");
         }
       });
+  if (config_.cdr_enabled) {
+    cdrs_ = std::make_unique<store::CdrFeed>(
+        store_, store::CdrWriterOptions::from_config(config_),
+        [](uint64_t id, uint8_t version) {
+          return render_message_id(id, static_cast<smpp::Version>(version));
+        });
+    commit_->after_commit([this, done = std::vector<uint64_t>()](
+                              std::span<const store::WriteBatch* const> batches) mutable {
+      done.clear();
+      for (const store::WriteBatch* b : batches) b->done_ids(done);
+      cdrs_->add(done);
+    });
+    log::info("store: CDRs in {} ({})", config_.cdr_path,
+              config_.cdr_format == config::CdrFormat::json ? "JSON lines" : "CSV");
+  }
   commit_->start();
   for (const std::string& name : r.upstreams) {
     if (Upstream* u = upstream_of(name)) {

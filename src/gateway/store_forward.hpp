@@ -35,6 +35,7 @@
 #include "router/router.hpp"
 #include "session/session.hpp"
 #include "smpp/receipt.hpp"
+#include "store/cdr_feed.hpp"
 #include "store/group_commit.hpp"
 #include "store/store.hpp"
 #include "upstream/pool.hpp"
@@ -172,6 +173,7 @@ class StoreForward {
   config::StorageConfig config_;
   std::vector<std::string> client_names_;
   Counters& counters_;
+  std::unique_ptr<store::CdrFeed> cdrs_;  // storage.cdr
   std::unique_ptr<store::GroupCommit<Ticket>> commit_;
   std::vector<asio::any_io_executor> executors_;
   std::vector<std::unique_ptr<Upstream>> upstreams_;

@@ -17,6 +17,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -59,6 +60,11 @@ class GroupCommit {
   GroupCommit(const GroupCommit&) = delete;
   GroupCommit& operator=(const GroupCommit&) = delete;
   ~GroupCommit() { stop(); }
+
+  // On the committer's thread after each successful transaction, with its batches (before the
+  // tickets are handed back). Set before start().
+  using AfterCommit = std::function<void(std::span<const WriteBatch* const> batches)>;
+  void after_commit(AfterCommit f) { after_commit_ = std::move(f); }
 
   void start() {
     thread_ = std::thread([this] { run(); });
@@ -179,6 +185,7 @@ class GroupCommit {
         carry_.drop_new_messages();
         if (!failing_.exchange(true) && health_) health_(&*failure);
       } else {
+        if (after_commit_) after_commit_(batches);
         carry_.clear();
         stats_.commits.fetch_add(1, std::memory_order_relaxed);
         stats_.writes.fetch_add(writes, std::memory_order_relaxed);
@@ -212,6 +219,7 @@ class GroupCommit {
   GroupCommitSettings settings_;
   Committed committed_;
   Health health_;
+  AfterCommit after_commit_;
   std::vector<Shard> shards_;
   std::vector<Taken> taken_;
   WriteBatch carry_;  // writes of a failed commit, tried again first

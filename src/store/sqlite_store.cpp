@@ -137,6 +137,14 @@ void WriteBatch::purge(Millis messages_before, Millis deliveries_before, uint32_
   e.u32 = limit;
 }
 
+void WriteBatch::done_ids(std::vector<uint64_t>& out) const {
+  for (const Entry& e : ops_) {
+    if ((e.op == Op::set_state && is_final(e.state)) || (e.op == Op::submitted && e.u8a != 0)) {
+      out.push_back(e.id);
+    }
+  }
+}
+
 void WriteBatch::clear() {
   ops_.clear();
   bytes_.clear();

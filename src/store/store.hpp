@@ -122,6 +122,9 @@ class WriteBatch {
   // SMSC ids), and deliveries older than `deliveries_before`.
   void purge(Millis messages_before, Millis deliveries_before, uint32_t limit);
 
+  // The messages whose outcome becomes final (done) with these writes, in order.
+  void done_ids(std::vector<uint64_t>& out) const;
+
   bool empty() const { return ops_.empty(); }
   std::size_t size() const { return ops_.size(); }
   std::size_t new_messages() const { return new_messages_; }

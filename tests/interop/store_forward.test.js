@@ -381,3 +381,56 @@ test('a second smppd on the same database refuses to start and names the first',
     smsc.close();
   }
 });
+
+test('CDRs: one line per final outcome in the CDR folder, and smppd cdr export writes the same period', async () => {
+  let n = 0;
+  const smsc = await startSmsc({ onSubmit: () => ((n++ % 3 === 2) ? { status: 0x45 } : {}) });
+  const dir = h.tempDir();
+  const cdrDir = path.join(dir, 'cdr');
+  fs.mkdirSync(cdrDir);
+  const cfg = config(dir, [upstream('carrier', [smsc])]);
+  cfg.storage.cdr = { enabled: true, path: cdrDir, format: 'json' };
+  try {
+    const ids = [];
+    await run(cfg, dir, async (d) => {
+      await upstreamsBound(d);
+      const s = await h.bound(d.ports.smpp, 'bind_transceiver', alice.system_id, alice.password);
+      const got = receipts(s);
+      for (let i = 0; i < 6; i++) {
+        const r = await h.request(s, 'submit_sm', { source_addr: 'ACME', destination_addr: `25884000000${i}`,
+          short_message: `cdr ${i}`, registered_delivery: 1 });
+        assert.strictEqual(r.command_status, st.ESME_ROK);
+        ids.push(r.message_id);
+      }
+      await waitUntil(() => got.length === 6, 5000, 'six receipts');
+      s.close();
+    });
+    // The writer flushes within a second and at exit.
+    const lines = fs.readdirSync(cdrDir).filter((f) => f.endsWith('.jsonl'))
+      .flatMap((f) => fs.readFileSync(path.join(cdrDir, f), 'utf8').split('\n').filter(Boolean))
+      .map((l) => JSON.parse(l));
+    assert.strictEqual(lines.length, 6, JSON.stringify(lines));
+    const byId = new Map(lines.map((l) => [l.message_id, l]));
+    for (let i = 0; i < 6; i++) {
+      const cdr = byId.get(ids[i]);
+      assert.ok(cdr, `no CDR for ${ids[i]}`);
+      assert.strictEqual(cdr.client, 'alice');
+      assert.strictEqual(cdr.upstream, 'carrier');
+      assert.strictEqual(cdr.route, 'all');
+      assert.strictEqual(cdr.source, 'ACME');
+      assert.strictEqual(cdr.destination, `25884000000${i}`);
+      assert.strictEqual(cdr.state, i % 3 === 2 ? 'rejected' : 'delivered');
+      assert.strictEqual(cdr.error, i % 3 === 2 ? 0x45 : 0);
+    }
+    // The export reads the same from the store.
+    const today = new Date().toISOString().slice(0, 10);
+    const out = spawnSync(h.binary, ['cdr', 'export', '--config', path.join(dir, 'smppd.yaml'),
+      '--from', today, '--to', today, '--format', 'csv'], { encoding: 'utf8' });
+    assert.strictEqual(out.status, 0, out.stderr);
+    const rows = out.stdout.trim().split('\r\n');
+    assert.strictEqual(rows.length, 7, out.stdout);  // the header and six
+    for (const id of ids) assert.ok(out.stdout.includes(id), `${id} not exported`);
+  } finally {
+    smsc.close();
+  }
+});
