@@ -295,15 +295,20 @@ test('weighted hosts share the traffic by weight', async () => {
 
 test('the demo configuration: a message reaches the built-in simulator and its receipt returns', async () => {
   // configs/demo.yaml as `./dev run` serves it, on a free port instead of 2775, and with the
-  // simulator's receipts 50 ms late instead of 1 s.
+  // simulator's receipts 50 ms late instead of 1 s, its store in a temporary folder.
+  const dir = h.tempDir();
   const demo = fs.readFileSync(path.join(__dirname, '..', '..', 'configs', 'demo.yaml'), 'utf8');
   const yaml = demo.replace('address: :2775', 'address: 127.0.0.1:0')
     .replace('receipt_delay: 1s', 'receipt_delay: 50ms')
     .replace('outcomes: { delivered: 90, undeliverable: 5, expired: 5 }',
-      'outcomes: { delivered: 100 }');
+      'outcomes: { delivered: 100 }')
+    .replace('path: var/messages.db', `path: ${path.join(dir, 'messages.db')}`)
+    .replace('path: var/cdr', `path: ${dir}`);
+  assert.notStrictEqual(yaml.indexOf(path.join(dir, 'messages.db')), -1, 'the demo stores');
   assert.notStrictEqual(yaml.indexOf('127.0.0.1:0'), -1, 'the demo listener is where expected');
   await h.withSmppd(yaml, async (d) => {
     await upstreamsBound(d);
+    await d.waitFor(/messages are answered once stored, then sent/);
     const s = await h.bound(d.ports.smpp, 'bind_transceiver', 'demo', 'demo');
     const got = receipts(s);
     const r = await h.request(s, 'submit_sm',
@@ -312,7 +317,7 @@ test('the demo configuration: a message reaches the built-in simulator and its r
     await waitUntil(() => got.length === 1, 3000, 'the receipt');
     assert.match(got[0].short_message.message.toString(), new RegExp(`id:${r.message_id} .*stat:DELIVRD`));
     s.destroy();
-  }, { listeners: ['smpp'] });
+  }, { listeners: ['smpp'], dir });
 });
 
 test('a receipt that overtakes its submit_sm_resp is held until the message is known', async () => {
