@@ -7,7 +7,7 @@ const { test } = require('node:test');
 const assert = require('node:assert');
 const fs = require('node:fs');
 const path = require('node:path');
-const { spawnSync } = require('node:child_process');
+const { spawnSync, execFileSync } = require('node:child_process');
 const h = require('./daemon_harness');
 
 const { status: st, waitUntil, receipts, startSmsc, upstream, upstreamsBound } = h;
@@ -432,5 +432,89 @@ test('CDRs: one line per final outcome in the CDR folder, and smppd cdr export w
     for (const id of ids) assert.ok(out.stdout.includes(id), `${id} not exported`);
   } finally {
     smsc.close();
+  }
+});
+
+test('receipts for a client that is not bound wait in the store, across a restart, and come in order when it binds', async () => {
+  const smsc = await startSmsc({ receiptDelay: 10 });
+  const dir = h.tempDir();
+  const cfg = config(dir, [upstream('carrier', [smsc])]);
+  try {
+    const ids = [];
+    // Only a transmitter: nowhere to deliver the receipts.
+    await run(cfg, dir, async (d) => {
+      await upstreamsBound(d);
+      const s = await h.bound(d.ports.smpp, 'bind_transmitter', alice.system_id, alice.password);
+      for (let i = 0; i < 40; i++) {
+        const r = await h.request(s, 'submit_sm', { destination_addr: '1', short_message: `away ${i}`,
+          registered_delivery: 1 });
+        assert.strictEqual(r.command_status, st.ESME_ROK);
+        ids.push(r.message_id);
+      }
+      // The SMSC sent every receipt and smppd took each (stored).
+      await waitUntil(() => smsc.receiptAnswers.length === 40, 5000, 'the SMSC\'s receipts answered');
+      assert.deepStrictEqual(smsc.receiptAnswers, new Array(40).fill(0));
+      s.close();
+    });
+    // A new smppd process on the same store; the client binds a receiver at last.
+    await run(cfg, dir, async (d) => {
+      await d.waitFor(/store: 0 message\(s\) to send, 0 scheduled, 40 deliveries waiting for clients/);
+      const r = await h.connect(d.ports.smpp);
+      const got = receipts(r);
+      assert.strictEqual((await h.request(r, 'bind_receiver', alice)).command_status, st.ESME_ROK);
+      await waitUntil(() => got.length === 40, 5000, 'the 40 stored receipts');
+      assert.deepStrictEqual(got.map((p) => /^id:(\S+)/.exec(receiptText(p))[1]), ids);
+      r.close();
+    });
+    // Acknowledged: gone from the store.
+    await run(cfg, dir, async (d) => {
+      await d.waitFor(/store: 0 message\(s\) to send, 0 scheduled, 0 deliveries waiting for clients/);
+    });
+  } finally {
+    smsc.close();
+  }
+});
+
+test('a full disk: new messages are refused with ESME_RMSGQFUL, nothing stored is lost, and they are taken again once there is room', { skip: process.getuid() !== 0 && 'mounting a tmpfs needs root' }, async () => {
+  const smsc = await startSmsc({ hold: true });
+  const dir = h.tempDir();
+  const disk = path.join(dir, 'small');
+  fs.mkdirSync(disk);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk]);
+  try {
+    const cfg = config(dir, [upstream('carrier', [smsc])]);
+    cfg.storage.sqlite.path = path.join(disk, 'messages.db');
+    await run(cfg, dir, async (d) => {
+      await upstreamsBound(d);
+      const s = await h.bound(d.ports.smpp, 'bind_transmitter', alice.system_id, alice.password);
+      // The SMSC holds its answers: everything stays in the store. Long texts fill 1 MiB fast.
+      const text = 'x'.repeat(250);
+      let accepted = 0, refused = 0, i = 0;
+      while (refused === 0 && i < 10000) {
+        const r = await h.request(s, 'submit_sm', { destination_addr: '1', short_message: `${i++} ${text}`.slice(0, 254) });
+        if (r.command_status === st.ESME_ROK) accepted += 1;
+        else if (r.command_status === 0x14) refused += 1;  // ESME_RMSGQFUL
+        else assert.fail(`status ${r.command_status}`);
+      }
+      assert.ok(accepted > 100 && refused === 1, `${accepted} accepted, then ${refused} refused`);
+      await d.waitFor(/store: cannot write: .*messages\.db.*disk is full/);
+      // Room again: writing resumes by itself.
+      execFileSync('mount', ['-o', 'remount,size=64m', disk]);
+      let ok = false;
+      for (let tries = 0; tries < 50 && !ok; tries++) {
+        const r = await h.request(s, 'submit_sm', { destination_addr: '1', short_message: 'after' });
+        ok = r.command_status === st.ESME_ROK;
+        if (!ok) await h.sleep(100);
+      }
+      assert.ok(ok, 'still refused once the disk had room');
+      // Everything acknowledged reaches the SMSC.
+      smsc.release();
+      await waitUntil(() => smsc.received.length >= accepted + 1, 10000,
+        `the ${accepted + 1} acknowledged at the SMSC (${smsc.received.length})`);
+      s.close();
+    });
+  } finally {
+    smsc.close();
+    try { execFileSync('umount', ['-l', disk]); } catch (_) { /* already gone */ }
   }
 });
