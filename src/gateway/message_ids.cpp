@@ -10,6 +10,11 @@ constexpr std::string_view kBase62 =
 constexpr int64_t kEpoch2024 = 1704067200;  // 2024-01-01T00:00:00Z
 }  // namespace
 
+uint64_t first_message_id_at(int64_t unix_ms) {
+  const int64_t micros = unix_ms * 1000 - kEpoch2024 * 1000000;
+  return micros > 0 ? static_cast<uint64_t>(micros) : 0;
+}
+
 MessageIdSource::MessageIdSource() {
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   const int64_t us =

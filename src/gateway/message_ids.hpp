@@ -34,6 +34,10 @@ class MessageIdSource {
   std::atomic<uint64_t> next_;
 };
 
+// The first id a source started at `unix_ms` gives: every id given before that instant is
+// below it (while smppd averages under a million messages a second).
+uint64_t first_message_id_at(int64_t unix_ms);
+
 // 3.3 clients take at most 8 octets: base 62 (8 characters hold 47 bits). Others: lowercase
 // hex, 12 digits.
 std::string render_message_id(uint64_t id, smpp::Version client_version);

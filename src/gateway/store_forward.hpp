@@ -162,6 +162,7 @@ class StoreForward {
   void kick(Upstream& u);
   void pump(Upstream& u);
   void housekeeping();
+  void purge();
   void kick_load(ClientDisk& c);
   void load(ClientDisk& c);
   ClientDisk* disk_of(std::string_view client);
@@ -178,6 +179,7 @@ class StoreForward {
   std::vector<asio::any_io_executor> executors_;
   std::vector<std::unique_ptr<Upstream>> upstreams_;
   std::unique_ptr<asio::steady_timer> housekeeping_;
+  std::unique_ptr<asio::steady_timer> purge_timer_;
   StringMap<std::unique_ptr<ClientDisk>> clients_;  // every configured client; fixed at start
   std::atomic<uint64_t> next_delivery_seq_{1};
   std::atomic<bool> stopping_{false};

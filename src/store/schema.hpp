@@ -68,6 +68,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
   pdu BLOB NOT NULL                    -- the deliver_sm / data_sm as it goes to the client
 );
 CREATE INDEX IF NOT EXISTS deliveries_by_client ON deliveries(client, seq);
+CREATE INDEX IF NOT EXISTS deliveries_at ON deliveries(at);
 )sql";
 
 }  // namespace smppd::store

@@ -129,12 +129,14 @@ void WriteBatch::remove_delivery(uint64_t seq, Millis at) {
   e.at = at;
 }
 
-void WriteBatch::purge(Millis messages_before, Millis deliveries_before, uint32_t limit) {
+void WriteBatch::purge(Millis messages_before, Millis deliveries_before, uint32_t limit,
+                       uint64_t below_id) {
   Entry& e = ops_.emplace_back();
   e.op = Op::purge;
   e.at = messages_before;
   e.t1 = deliveries_before;
   e.u32 = limit;
+  e.id = below_id;
 }
 
 void WriteBatch::done_ids(std::vector<uint64_t>& out) const {
@@ -320,7 +322,8 @@ struct SqliteStore::Statements {
       "seq = ?1)");
     p(remove_delivery, "DELETE FROM deliveries WHERE seq = ?1");
     p(purge_select,
-      "SELECT id FROM messages WHERE accepted_at < ?1 AND state >= 4 ORDER BY id LIMIT ?2");
+      "SELECT id FROM messages WHERE id < ?3 AND accepted_at < ?1 AND state >= 4 ORDER BY id "
+      "LIMIT ?2");
     p(purge_message, "DELETE FROM messages WHERE id = ?1");
     p(purge_events, "DELETE FROM events WHERE id = ?1");
     p(purge_smsc_ids,
@@ -328,7 +331,7 @@ struct SqliteStore::Statements {
       "WHERE at < ?1 ORDER BY at LIMIT ?2)");
     p(purge_deliveries,
       "DELETE FROM deliveries WHERE seq IN (SELECT seq FROM deliveries WHERE at < ?1 ORDER BY "
-      "seq LIMIT ?2)");
+      "at LIMIT ?2)");
     p(begin, "BEGIN IMMEDIATE");
     p(commit, "COMMIT");
     p(rollback, "ROLLBACK");
@@ -669,7 +672,7 @@ std::optional<WriteFailure> SqliteStore::apply(const WriteBatch& batch) {
         break;
       case Op::purge: {
         std::vector<int64_t> ids;
-        s.purge_select.bind(1, e.at).bind(2, e.u32);
+        s.purge_select.bind(1, e.at).bind(2, e.u32).bind(3, id);
         int rc = SQLITE_OK;
         while ((rc = s.purge_select.step()) == SQLITE_ROW) ids.push_back(s.purge_select.i64(0));
         s.purge_select.reset();

@@ -118,9 +118,11 @@ class WriteBatch {
                     std::span<const uint8_t> pdu);
   // The client acknowledged it (the receipt's message, if any, records when).
   void remove_delivery(uint64_t seq, Millis at);
-  // Deletes at most `limit` messages done before `messages_before` (with their events and
-  // SMSC ids), and deliveries older than `deliveries_before`.
-  void purge(Millis messages_before, Millis deliveries_before, uint32_t limit);
+  // Deletes at most `limit` messages accepted before `messages_before` that are not to be sent
+  // any more (with their events; SMSC ids recorded before it), and deliveries older than
+  // `deliveries_before`. Only ids below `below_id` are looked at (every message accepted
+  // before `messages_before` is below it: the scan stops there, however large the table).
+  void purge(Millis messages_before, Millis deliveries_before, uint32_t limit, uint64_t below_id);
 
   // The messages whose outcome becomes final (done) with these writes, in order.
   void done_ids(std::vector<uint64_t>& out) const;

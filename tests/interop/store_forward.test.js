@@ -518,3 +518,37 @@ test('a full disk: new messages are refused with ESME_RMSGQFUL, nothing stored i
     try { execFileSync('umount', ['-l', disk]); } catch (_) { /* already gone */ }
   }
 });
+
+test('retention: a message done longer ago than submit_sm.retention is purged from the store', async () => {
+  const smsc = await startSmsc({ onSubmit: () => ({ status: 0x45 }) });  // final at once: rejected
+  const dir = h.tempDir();
+  const cfg = config(dir, [upstream('carrier', [smsc])]);
+  cfg.storage.submit_sm = { retention: '1s' };
+  try {
+    await run(cfg, dir, async (d) => {
+      await upstreamsBound(d);
+      const s = await h.bound(d.ports.smpp, 'bind_transmitter', alice.system_id, alice.password);
+      const r = await h.request(s, 'submit_sm', { source_addr: 'ACME', destination_addr: '1', short_message: 'brief' });
+      assert.strictEqual(r.command_status, st.ESME_ROK);
+      await waitUntil(() => smsc.received.length === 1, 3000, 'the message at the SMSC');
+      // Known while it is young (answered from the store: it is final).
+      let young;
+      for (let i = 0; i < 20; i++) {
+        young = await h.request(s, 'query_sm', { message_id: r.message_id, source_addr: 'ACME' });
+        if (young.command_status === 0 && young.message_state === 8) break;
+        await h.sleep(50);
+      }
+      assert.strictEqual(young.message_state, 8, 'REJECTED, from the store');
+      let gone = false;
+      for (let i = 0; i < 40 && !gone; i++) {
+        await h.sleep(100);
+        const q = await h.request(s, 'query_sm', { message_id: r.message_id, source_addr: 'ACME' });
+        gone = q.command_status === 0x0c;
+      }
+      assert.ok(gone, 'still in the store 4 s after a retention of 1 s');
+      s.close();
+    });
+  } finally {
+    smsc.close();
+  }
+});

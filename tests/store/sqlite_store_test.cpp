@@ -228,7 +228,7 @@ TEST(SqliteStore, PurgesOldRecordsInSteps) {
   b.add_delivery(2, "acme", 5'000, 2, kPdu);
   ASSERT_FALSE(store->write(b));
   b.clear();
-  b.purge(550, 100, 3);  // messages accepted before 550 (1-5), 3 at a time
+  b.purge(550, 100, 3, 100);  // messages accepted before 550 (1-5), 3 at a time
   ASSERT_FALSE(store->write(b));
   EXPECT_FALSE(store->message(1));
   EXPECT_TRUE(store->message(2));  // still to send: kept
@@ -240,6 +240,13 @@ TEST(SqliteStore, PurgesOldRecordsInSteps) {
   EXPECT_FALSE(store->message(5));
   EXPECT_TRUE(store->message(6));
   EXPECT_TRUE(store->message(2));
+  // Only ids below the bound are looked at: 6-10 are old enough but at or above it.
+  b.clear();
+  b.purge(100'000, 100, 100, 6);
+  ASSERT_FALSE(store->write(b));
+  EXPECT_TRUE(store->message(6));
+  EXPECT_TRUE(store->message(10));
+  EXPECT_TRUE(store->message(2));  // still to send
 }
 
 TEST(SqliteStore, ASecondSmppdOnTheSameFileIsRefusedWithThePidOfTheFirst) {
