@@ -21,55 +21,6 @@ using smpp::CommandId;
 
 namespace {
 
-// The routing facts of a message from a client.
-template <class Sm>
-void sm_facts(const Sm& m, router::MessageFacts& f) {
-  f.destination_addr = m.destination_addr.view();
-  f.dest_addr_ton = m.dest_addr_ton;
-  f.source_addr = m.source_addr.view();
-  f.source_addr_ton = m.source_addr_ton;
-  f.service_type = m.service_type.view();
-}
-
-bool facts_of(const smpp::Pdu& pdu, router::MessageFacts& f) {
-  if (const auto* m = pdu.as<smpp::SubmitSm>()) {
-    sm_facts(*m, f);
-    return true;
-  }
-  if (const auto* m = pdu.as<smpp::DataSm>()) {
-    sm_facts(*m, f);
-    return true;
-  }
-  if (const auto* m = pdu.as<smpp::SubmitMulti>()) {
-    // One route for the whole submit_multi: the first SME destination decides.
-    for (const auto& d : m->destinations) {
-      if (d.dest_flag == smpp::DestAddress::kSmeAddress) {
-        f.destination_addr = d.address.view();
-        f.dest_addr_ton = d.dest_addr_ton;
-        break;
-      }
-    }
-    f.source_addr = m->source_addr.view();
-    f.source_addr_ton = m->source_addr_ton;
-    f.service_type = m->service_type.view();
-    return true;
-  }
-  return false;
-}
-
-std::string_view response_message_id(const smpp::Pdu& resp) {
-  if (const auto* r = resp.as<smpp::SubmitSmResp>()) return r->message_id.view();
-  if (const auto* r = resp.as<smpp::DataSmResp>()) return r->message_id.view();
-  if (const auto* r = resp.as<smpp::SubmitMultiResp>()) return r->message_id.view();
-  return {};
-}
-
-void set_response_message_id(smpp::Pdu& out, std::string_view id) {
-  if (auto* r = out.as<smpp::SubmitSmResp>()) r->message_id.assign(id);
-  if (auto* r = out.as<smpp::DataSmResp>()) r->message_id.assign(id);
-  if (auto* r = out.as<smpp::SubmitMultiResp>()) r->message_id.assign(id);
-}
-
 // The message id a query_sm / cancel_sm / replace_sm names, as a mutable field.
 smpp::MessageId* named_message_id(smpp::Pdu& pdu) {
   if (auto* m = pdu.as<smpp::QuerySm>()) return &m->message_id;
@@ -150,6 +101,56 @@ uint64_t message_parts_key(const smpp::Pdu& pdu, std::string_view client) {
   return h == 0 ? 1 : h;
 }
 
+namespace {
+// The routing facts of a message from a client.
+template <class Sm>
+void sm_facts(const Sm& m, router::MessageFacts& f) {
+  f.destination_addr = m.destination_addr.view();
+  f.dest_addr_ton = m.dest_addr_ton;
+  f.source_addr = m.source_addr.view();
+  f.source_addr_ton = m.source_addr_ton;
+  f.service_type = m.service_type.view();
+}
+}  // namespace
+
+bool message_facts(const smpp::Pdu& pdu, router::MessageFacts& f) {
+  if (const auto* m = pdu.as<smpp::SubmitSm>()) {
+    sm_facts(*m, f);
+    return true;
+  }
+  if (const auto* m = pdu.as<smpp::DataSm>()) {
+    sm_facts(*m, f);
+    return true;
+  }
+  if (const auto* m = pdu.as<smpp::SubmitMulti>()) {
+    // One route for the whole submit_multi: the first SME destination decides.
+    for (const auto& d : m->destinations) {
+      if (d.dest_flag == smpp::DestAddress::kSmeAddress) {
+        f.destination_addr = d.address.view();
+        f.dest_addr_ton = d.dest_addr_ton;
+        break;
+      }
+    }
+    f.source_addr = m->source_addr.view();
+    f.source_addr_ton = m->source_addr_ton;
+    f.service_type = m->service_type.view();
+    return true;
+  }
+  return false;
+}
+
+std::string_view response_message_id(const smpp::Pdu& resp) {
+  if (const auto* r = resp.as<smpp::SubmitSmResp>()) return r->message_id.view();
+  if (const auto* r = resp.as<smpp::DataSmResp>()) return r->message_id.view();
+  if (const auto* r = resp.as<smpp::SubmitMultiResp>()) return r->message_id.view();
+  return {};
+}
+
+void set_response_message_id(smpp::Pdu& out, std::string_view id) {
+  if (auto* r = out.as<smpp::SubmitSmResp>()) r->message_id.assign(id);
+  if (auto* r = out.as<smpp::DataSmResp>()) r->message_id.assign(id);
+  if (auto* r = out.as<smpp::SubmitMultiResp>()) r->message_id.assign(id);
+}
 
 Gateway::Gateway(std::shared_ptr<const config::Config> config, Counters& counters,
                  std::size_t max_held_receipts, store::Store* store)
@@ -329,7 +330,7 @@ void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& reques
   const CommandId cmd = request.command_id();
   const uint32_t seq = request.sequence_number;
   router::MessageFacts facts;
-  facts_of(request, facts);
+  message_facts(request, facts);
   facts.client = state.system_id;
   const router::Decision decision = router_.route(facts, std::chrono::system_clock::now());
   upstream::Pool* target = decision.matched() ? pool(decision.upstream) : nullptr;

@@ -42,6 +42,12 @@ class StoreForward;
 // to one destination, so that they go out on the same upstream connection; 0 for a message in
 // one part.
 uint64_t message_parts_key(const smpp::Pdu& pdu, std::string_view client);
+// The routing facts of a client's submit_sm, data_sm or submit_multi (views into `pdu`; for a
+// submit_multi, its first SME destination). False for another PDU.
+bool message_facts(const smpp::Pdu& pdu, router::MessageFacts& f);
+// The message_id of a submit_sm_resp, data_sm_resp or submit_multi_resp.
+std::string_view response_message_id(const smpp::Pdu& resp);
+void set_response_message_id(smpp::Pdu& out, std::string_view id);
 
 class Gateway final : public upstream::PoolEvents {
  public:

@@ -47,19 +47,6 @@ Lines& lines() {
   return l;
 }
 
-template <class Sm>
-void common_facts(const Sm& m, store::NewMessage& n, router::MessageFacts& f) {
-  n.source = m.source_addr.view();
-  n.destination = m.destination_addr.view();
-  n.registered_delivery = m.registered_delivery;
-  n.data_coding = m.data_coding;
-  f.destination_addr = m.destination_addr.view();
-  f.dest_addr_ton = m.dest_addr_ton;
-  f.source_addr = m.source_addr.view();
-  f.source_addr_ton = m.source_addr_ton;
-  f.service_type = m.service_type.view();
-}
-
 // schedule_delivery_time / validity_period as an instant (ms), 0 when empty or unreadable.
 Millis instant_of(std::string_view field, Millis accepted_at) {
   if (field.empty()) return 0;
@@ -71,58 +58,38 @@ Millis instant_of(std::string_view field, Millis accepted_at) {
   return t->to_unix_seconds() * 1000 + t->tenths * 100;
 }
 
-// The facts of a stored message: what the store keeps and routing needs. False for a PDU that
-// is not a message.
+// What the store keeps of a client's message beyond its PDU, and its routing facts. False for
+// a PDU that is not a message.
 bool describe(const smpp::Pdu& pdu, store::NewMessage& n, router::MessageFacts& f) {
+  if (!message_facts(pdu, f)) return false;
+  n.source = f.source_addr;
+  n.destination = f.destination_addr;
+  std::optional<smpp::ConcatInfo> concat;
+  auto times = [&](const auto& m) {
+    n.registered_delivery = m.registered_delivery;
+    n.data_coding = m.data_coding;
+    n.not_before = instant_of(m.schedule_delivery_time.view(), n.accepted_at);
+    n.expires_at = instant_of(m.validity_period.view(), n.accepted_at);
+  };
   if (const auto* m = pdu.as<smpp::SubmitSm>()) {
-    common_facts(*m, n, f);
-    n.not_before = instant_of(m->schedule_delivery_time.view(), n.accepted_at);
-    n.expires_at = instant_of(m->validity_period.view(), n.accepted_at);
-    std::optional<smpp::ConcatInfo> concat;
+    times(*m);
     if (m->esm_class & 0x40) concat = smpp::parse_udh(m->short_message.bytes()).concat;
     if (!concat) concat = smpp::sar_concat(m->tlvs);
-    n.parts = concat ? concat->total : 1;
-    return true;
+  } else if (const auto* d = pdu.as<smpp::DataSm>()) {
+    n.registered_delivery = d->registered_delivery;
+    n.data_coding = d->data_coding;
+    concat = smpp::sar_concat(d->tlvs);
+  } else if (const auto* mu = pdu.as<smpp::SubmitMulti>()) {
+    times(*mu);
   }
-  if (const auto* m = pdu.as<smpp::DataSm>()) {
-    common_facts(*m, n, f);
-    auto concat = smpp::sar_concat(m->tlvs);
-    n.parts = concat ? concat->total : 1;
-    return true;
-  }
-  if (const auto* m = pdu.as<smpp::SubmitMulti>()) {
-    n.source = m->source_addr.view();
-    n.registered_delivery = m->registered_delivery;
-    n.data_coding = m->data_coding;
-    n.not_before = instant_of(m->schedule_delivery_time.view(), n.accepted_at);
-    n.expires_at = instant_of(m->validity_period.view(), n.accepted_at);
-    for (const auto& d : m->destinations) {
-      if (d.dest_flag == smpp::DestAddress::kSmeAddress) {
-        n.destination = d.address.view();
-        f.destination_addr = d.address.view();
-        f.dest_addr_ton = d.dest_addr_ton;
-        break;
-      }
-    }
-    f.source_addr = m->source_addr.view();
-    f.source_addr_ton = m->source_addr_ton;
-    f.service_type = m->service_type.view();
-    return true;
-  }
-  return false;
+  n.parts = concat ? concat->total : 1;
+  return true;
 }
 
 // smppd defers the message itself: the SMSC gets it when it is due, to send at once.
 void clear_schedule(smpp::Pdu& pdu) {
   if (auto* m = pdu.as<smpp::SubmitSm>()) m->schedule_delivery_time.assign("");
   if (auto* m = pdu.as<smpp::SubmitMulti>()) m->schedule_delivery_time.assign("");
-}
-
-std::string_view response_message_id(const smpp::Pdu& resp) {
-  if (const auto* r = resp.as<smpp::SubmitSmResp>()) return r->message_id.view();
-  if (const auto* r = resp.as<smpp::DataSmResp>()) return r->message_id.view();
-  if (const auto* r = resp.as<smpp::SubmitMultiResp>()) return r->message_id.view();
-  return {};
 }
 
 MessageState state_of(smpp::MessageState s) {
@@ -496,10 +463,7 @@ void StoreForward::run_ticket(Ticket& t, const store::WriteFailure* failure) {
       }
       if (s) {
         smpp::Pdu r = smpp::make_response(t.cmd, t.seq, st::ESME_ROK);
-        const std::string id = render_message_id(t.id, t.version);
-        if (auto* x = r.as<smpp::SubmitSmResp>()) x->message_id.assign(id);
-        if (auto* x = r.as<smpp::DataSmResp>()) x->message_id.assign(id);
-        if (auto* x = r.as<smpp::SubmitMultiResp>()) x->message_id.assign(id);
+        set_response_message_id(r, render_message_id(t.id, t.version));
         s->respond(r);
       }
       if (t.send) {
