@@ -412,12 +412,12 @@ void StoreForward::accept(session::Session& s, ClientState& state, smpp::Pdu& re
   t.expires_at = n.expires_at;
   if (n.state == MessageState::dispatched) {
     t.send = true;
-    t.pdu = std::move(request);
     t.ip_key = ip_key;
     t.sticky = sticky;
   }
   commit_->write(shard(), [&](store::WriteBatch& b, std::vector<Ticket>& tickets) {
-    b.add_message(n);
+    b.add_message(n);  // copies what `n` views in `request`: only then may it move
+    if (t.send) t.pdu = std::move(request);
     tickets.push_back(std::move(t));
   });
   counters_.add("smppd_messages_stored_total", {{"client", state.system_id}});

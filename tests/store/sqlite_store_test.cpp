@@ -5,6 +5,7 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <deque>
 #include <filesystem>
 #include <cstring>
 #include <fstream>
@@ -60,7 +61,9 @@ NewMessage message(uint64_t id, std::string_view upstream = "carrier",
   m.route = "default";
   m.upstream = upstream;
   m.source = "ACME";
-  m.destination = "25884" + std::to_string(id);
+  // NewMessage holds views: the text lives as long as the test program.
+  static std::deque<std::string> destinations;
+  m.destination = destinations.emplace_back("25884" + std::to_string(id));
   m.data_coding = 8;
   m.parts = 1;
   m.pdu = kPdu;
