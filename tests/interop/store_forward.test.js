@@ -561,3 +561,36 @@ test('retention: a message done longer ago than submit_sm.retention is purged fr
     smsc.close();
   }
 });
+
+test('a damaged database, or a folder smppd cannot write: smppd refuses to start and says what to do', async () => {
+  const dir = h.tempDir();
+  const cfg = config(dir, [{ name: 'carrier', hosts: [{ address: '127.0.0.1:9' }],
+    bind: { system_id: 'smppd', password: 'pw' } }]);
+  const file = path.join(dir, 'smppd.yaml');
+  const start = () => spawnSync(h.binary, ['--config', file], { encoding: 'utf8', timeout: 10000 });
+  // Not a database at all (a file that something else wrote there).
+  fs.writeFileSync(cfg.storage.sqlite.path, 'these are not the pages of a database '.repeat(100));
+  fs.writeFileSync(file, JSON.stringify(cfg));
+  let r = start();
+  assert.strictEqual(r.status, 1, r.stdout + r.stderr);
+  assert.match(r.stdout + r.stderr,
+    /messages\.db: not an SQLite database \(or encrypted, or truncated\); move it away or point storage\.sqlite\.path elsewhere/);
+  // A folder on a read-only disk (as root, permissions alone would not stop smppd).
+  if (process.getuid() === 0) {
+    const ro = path.join(dir, 'ro');
+    fs.mkdirSync(ro);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', ro]);
+    try {
+      cfg.storage.sqlite.path = path.join(ro, 'messages.db');
+      fs.writeFileSync(file, JSON.stringify(cfg));
+      r = start();
+      assert.strictEqual(r.status, 1, r.stdout + r.stderr);
+      assert.match(r.stdout + r.stderr, /ro\/messages\.db.*(not writable|Read-only file system)/);
+      const v = spawnSync(h.binary, ['validate', '--config', file], { encoding: 'utf8' });
+      assert.strictEqual(v.status, 1, v.stdout + v.stderr);
+      assert.match(v.stdout + v.stderr, /storage.*sqlite.*path.*(not writable|Read-only)/i);
+    } finally {
+      execFileSync('umount', ['-l', ro]);
+    }
+  }
+});
