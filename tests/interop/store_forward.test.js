@@ -594,3 +594,55 @@ test('a damaged database, or a folder smppd cannot write: smppd refuses to start
     }
   }
 });
+
+test('an SMSC that throttles past the deadline: the stored message goes back to disk and is sent again until it is taken', async () => {
+  let refusals = 0;
+  const smsc = await startSmsc({ onSubmit: () => (refusals++ < 6 ? { status: st.ESME_RTHROTTLED } : {}) });
+  const dir = h.tempDir();
+  const cfg = config(dir, [upstream('carrier', [smsc], { timeouts: { response: '300ms' } })]);
+  try {
+    const counters = await run(cfg, dir, async (d) => {
+      await upstreamsBound(d);
+      const s = await h.bound(d.ports.smpp, 'bind_transceiver', alice.system_id, alice.password);
+      const got = receipts(s);
+      const r = await h.request(s, 'submit_sm', { destination_addr: '1', short_message: 'persist',
+        registered_delivery: 1 });
+      assert.strictEqual(r.command_status, st.ESME_ROK);
+      await waitUntil(() => got.length === 1, 15000, 'the receipt once the SMSC took it');
+      assert.match(receiptText(got[0]), new RegExp(`^id:${r.message_id} .*stat:DELIVRD`));
+      // The SMSC refused it six times; smppd put it back on disk at least once on the way.
+      assert.strictEqual(smsc.received.length, 7);
+      await d.waitFor(/stored message \d+ refused for now \(ESME_RTHROTTLED\): back on disk/);
+      s.close();
+    });
+    assert.ok(counters['smppd_messages_requeued_total{upstream="carrier"}'] >= 1, JSON.stringify(counters));
+  } finally {
+    smsc.close();
+  }
+});
+
+test('failover: with its upstream down, a stored message goes to the route\'s failover upstream', async () => {
+  const down = await startCarrier({ down: true });
+  const backup = await startSmsc();
+  const dir = h.tempDir();
+  const cfg = config(dir, [upstream('primary', [down], { retry: { delay: '100ms', max_delay: '200ms' } }),
+    upstream('backup', [backup])]);
+  cfg.routes = [{ name: 'all', match: { destination_addr: '*' }, upstream: 'primary', failover: 'backup' }];
+  try {
+    await run(cfg, dir, async (d) => {
+      await d.waitFor(/upstream primary: .*bind refused/);
+      await d.waitFor(/upstream backup: \S+: bound/);
+      const s = await h.bound(d.ports.smpp, 'bind_transmitter', alice.system_id, alice.password);
+      for (let i = 0; i < 5; i++) {
+        const r = await h.request(s, 'submit_sm', { destination_addr: '1', short_message: `via backup ${i}` });
+        assert.strictEqual(r.command_status, st.ESME_ROK);
+      }
+      await waitUntil(() => backup.received.length === 5, 5000, 'the messages at the backup');
+      assert.strictEqual(down.received.length, 0);
+      s.close();
+    });
+  } finally {
+    down.close();
+    backup.close();
+  }
+});
