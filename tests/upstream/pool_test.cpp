@@ -303,9 +303,15 @@ TEST_F(PoolTest, SuspendHoldsMessagesAndResumeSendsThem) {
 
 TEST_F(PoolTest, AnSmscGoingAwayMidStreamCompletesEveryRequest) {
   config::UpstreamConfig c;
-  c.hosts = {host(start_sim())};
+  const uint16_t port = start_sim();
+  c.hosts = {host(port)};
   c.timeouts.response = 2s;
   start_pool(c);
+  // Once the SMSC has gone, its port stays taken by a listener that never accepts: the pool's
+  // reconnections (after 250-500 ms) must not reach whatever server of another test process
+  // the kernel gives that freed port to (seen once under ctest -j2: 400 requests "accepted"
+  // while this SMSC had taken none).
+  std::optional<tcp::acceptor> keep_port;
   std::atomic<int> done{0}, accepted{0}, unknown{0}, never_sent{0};
   for (int i = 0; i < 500; ++i) {
     smpp::SubmitSm s;
@@ -316,7 +322,12 @@ TEST_F(PoolTest, AnSmscGoingAwayMidStreamCompletesEveryRequest) {
       if (r == Result::failed) ++never_sent;
       ++done;
     });
-    if (i == 100) on_io([&] { sims[0]->stop(0ms); });  // the SMSC drops everything
+    if (i == 100) {
+      on_io([&] {
+        sims[0]->stop(0ms);  // the SMSC drops everything
+        keep_port.emplace(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+      });
+    }
   }
   // Each request ends: answered, failed by the drop, or failed after waiting for a connection.
   wait_for([&] { return done.load() == 500; }, 10s);
@@ -326,6 +337,7 @@ TEST_F(PoolTest, AnSmscGoingAwayMidStreamCompletesEveryRequest) {
   EXPECT_LT(accepted.load(), 500);
   EXPECT_GT(unknown.load() + never_sent.load(), 0);
   EXPECT_EQ(static_cast<uint64_t>(accepted.load()), stats(0).submits_accepted);
+  on_io([&] { keep_port.reset(); });
 }
 
 TEST_F(PoolTest, GrowsUnderLoadAndShrinksWhenIdle) {
