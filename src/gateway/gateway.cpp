@@ -82,17 +82,22 @@ void respond_on(const std::weak_ptr<session::Session>& ws, asio::any_io_executor
 
 }  // namespace
 
-uint64_t message_parts_key(const smpp::Pdu& pdu, std::string_view client) {
+std::optional<smpp::ConcatInfo> message_concat(const smpp::Pdu& pdu) {
   std::optional<smpp::ConcatInfo> concat;
-  std::string_view destination;
   if (const auto* m = pdu.as<smpp::SubmitSm>()) {
-    destination = m->destination_addr.view();
     if (m->esm_class & 0x40) concat = smpp::parse_udh(m->short_message.bytes()).concat;
     if (!concat) concat = smpp::sar_concat(m->tlvs);
   } else if (const auto* d = pdu.as<smpp::DataSm>()) {
-    destination = d->destination_addr.view();
     concat = smpp::sar_concat(d->tlvs);
   }
+  return concat;
+}
+
+uint64_t message_parts_key(const smpp::Pdu& pdu, const std::optional<smpp::ConcatInfo>& concat,
+                           std::string_view client) {
+  std::string_view destination;
+  if (const auto* m = pdu.as<smpp::SubmitSm>()) destination = m->destination_addr.view();
+  if (const auto* d = pdu.as<smpp::DataSm>()) destination = d->destination_addr.view();
   if (!concat || concat->total < 2) return 0;
   uint64_t h = std::hash<std::string_view>{}(client);
   h = h * 31 + std::hash<std::string_view>{}(destination);
@@ -360,16 +365,17 @@ void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& reques
     return;
   }
   const uint64_t id = ids_.next();
+  const UpstreamEntry* entry = upstream_entry(target->name());
+  assert(entry != nullptr);  // made with its pool in start()
+  const std::optional<smpp::ConcatInfo> concat = message_concat(request);
+  const uint64_t sticky = message_parts_key(request, concat, state.system_id);
   if (spool_) {
-    spool_->accept(s, state, request, id, decision, *target, ip_key(s.remote()),
-                   message_parts_key(request, state.system_id));
+    spool_->accept(s, state, request, id, facts, decision, entry->index, ip_key(s.remote()), sticky,
+                   concat ? concat->total : 1);
     return;
   }
   const smpp::Version version = s.version();
-  const uint64_t sticky = message_parts_key(request, state.system_id);
   const asio::any_io_executor client_executor = s.executor();
-  const UpstreamEntry* entry = upstream_entry(target->name());
-  assert(entry != nullptr);  // made with its pool in start()
   smpp::CStr<16> client;
   client.assign(state.system_id);  // a bound system_id: at most 15 characters
   MessageCompletion done{this,   s.weak_from_this(), s.executor(), seq, cmd, id, version,

@@ -29,6 +29,7 @@
 #include "router/router.hpp"
 #include "session/session.hpp"
 #include "smpp/receipt.hpp"
+#include "smpp/segment.hpp"
 #include "store/store.hpp"
 #include "upstream/pool.hpp"
 
@@ -38,10 +39,14 @@ namespace asio = boost::asio;
 
 class StoreForward;
 
-// A key shared by the parts of one long message (UDH concatenation or SAR TLVs) of one client
+// The concatenation (UDH, else SAR TLVs) of a submit_sm or data_sm part; empty for a message in
+// one piece.
+std::optional<smpp::ConcatInfo> message_concat(const smpp::Pdu& pdu);
+// A key shared by the parts of one long message (`concat`, from message_concat) of one client
 // to one destination, so that they go out on the same upstream connection; 0 for a message in
 // one part.
-uint64_t message_parts_key(const smpp::Pdu& pdu, std::string_view client);
+uint64_t message_parts_key(const smpp::Pdu& pdu, const std::optional<smpp::ConcatInfo>& concat,
+                           std::string_view client);
 // The routing facts of a client's submit_sm, data_sm or submit_multi (views into `pdu`; for a
 // submit_multi, its first SME destination). False for another PDU.
 bool message_facts(const smpp::Pdu& pdu, router::MessageFacts& f);

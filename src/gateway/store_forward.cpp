@@ -58,13 +58,10 @@ Millis instant_of(std::string_view field, Millis accepted_at) {
   return t->to_unix_seconds() * 1000 + t->tenths * 100;
 }
 
-// What the store keeps of a client's message beyond its PDU, and its routing facts. False for
-// a PDU that is not a message.
-bool describe(const smpp::Pdu& pdu, store::NewMessage& n, router::MessageFacts& f) {
-  if (!message_facts(pdu, f)) return false;
+// What the store keeps of a client's message beyond its PDU (its routing facts `f` given).
+void describe(const smpp::Pdu& pdu, const router::MessageFacts& f, store::NewMessage& n) {
   n.source = f.source_addr;
   n.destination = f.destination_addr;
-  std::optional<smpp::ConcatInfo> concat;
   auto times = [&](const auto& m) {
     n.registered_delivery = m.registered_delivery;
     n.data_coding = m.data_coding;
@@ -73,17 +70,12 @@ bool describe(const smpp::Pdu& pdu, store::NewMessage& n, router::MessageFacts& 
   };
   if (const auto* m = pdu.as<smpp::SubmitSm>()) {
     times(*m);
-    if (m->esm_class & 0x40) concat = smpp::parse_udh(m->short_message.bytes()).concat;
-    if (!concat) concat = smpp::sar_concat(m->tlvs);
   } else if (const auto* d = pdu.as<smpp::DataSm>()) {
     n.registered_delivery = d->registered_delivery;
     n.data_coding = d->data_coding;
-    concat = smpp::sar_concat(d->tlvs);
   } else if (const auto* mu = pdu.as<smpp::SubmitMulti>()) {
     times(*mu);
   }
-  n.parts = concat ? concat->total : 1;
-  return true;
 }
 
 // smppd defers the message itself: the SMSC gets it when it is due, to send at once.
@@ -284,6 +276,8 @@ uint64_t StoreForward::start(const std::vector<asio::any_io_executor>& executors
     u->index = entry->index;
     u->executor = executors_[i++ % executors_.size()];
     u->timer = std::make_unique<asio::steady_timer>(u->executor);
+    if (by_index_.size() <= u->index) by_index_.resize(u->index + 1, nullptr);
+    by_index_[u->index] = u.get();
     upstreams_.push_back(std::move(u));
   }
   for (const std::string& name : r.upstreams) {
@@ -372,20 +366,21 @@ void StoreForward::stop() {
 // ---- accepting ----
 
 void StoreForward::accept(session::Session& s, ClientState& state, smpp::Pdu& request,
-                          uint64_t id, const router::Decision& decision, upstream::Pool& target,
-                          uint64_t ip_key, uint64_t sticky) {
-  Upstream* u = upstream_of(target.name());
+                          uint64_t id, const router::MessageFacts& facts,
+                          const router::Decision& decision, uint32_t upstream,
+                          uint64_t ip_key, uint64_t sticky, uint16_t parts) {
+  Upstream* u = upstream < by_index_.size() ? by_index_[upstream] : nullptr;
   assert(u != nullptr);  // every pool has its entry
   store::NewMessage n;
-  router::MessageFacts facts;
   n.id = id;
   n.client = state.system_id;
   n.client_version = static_cast<uint8_t>(s.version());
   n.command_id = static_cast<uint32_t>(request.command_id());
   n.accepted_at = store::now_millis();
   n.route = decision.route_name;
-  n.upstream = target.name();
-  describe(request, n, facts);
+  n.upstream = u->name;
+  n.parts = parts;
+  describe(request, facts, n);
   if (n.not_before > n.accepted_at) {
     n.state = MessageState::scheduled;
   } else if (u->backlog.load(std::memory_order_relaxed)) {
@@ -713,7 +708,7 @@ void StoreForward::pump(Upstream& u) {
       finish(m.id, MessageState::failed, st::ESME_RSYSERR, u.name, "stored PDU unreadable");
       continue;
     }
-    t.sticky = message_parts_key(t.pdu, m.client);
+    t.sticky = message_parts_key(t.pdu, message_concat(t.pdu), m.client);
     sends.push_back(std::move(t));
   }
   u.in_hand += sends.size();

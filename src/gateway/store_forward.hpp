@@ -59,10 +59,14 @@ class StoreForward {
   void stop();
 
   // A client's submit_sm / data_sm / submit_multi, routed to `target` by `decision`.
-  // `ip_key`, `sticky`: the balancing keys (ip_hash, a long message's parts).
+  // `upstream`: the target's MessageMap::upstream_index; `ip_key`, `sticky`: the balancing keys
+  // (ip_hash, a long message's parts); `parts`: 1, or the total of the long message it is part
+  // of.
+  // `facts`, `decision`: how it was routed.
   void accept(session::Session& s, ClientState& state, smpp::Pdu& request, uint64_t id,
-              const router::Decision& decision, upstream::Pool& target, uint64_t ip_key,
-              uint64_t sticky);
+              const router::MessageFacts& facts, const router::Decision& decision,
+              uint32_t upstream, uint64_t ip_key,
+              uint64_t sticky, uint16_t parts);
 
   // A receipt from the SMSC matched to message `id`: its state is recorded; `handed`: the
   // client's registry took it.
@@ -178,6 +182,7 @@ class StoreForward {
   std::unique_ptr<store::GroupCommit<Ticket>> commit_;
   std::vector<asio::any_io_executor> executors_;
   std::vector<std::unique_ptr<Upstream>> upstreams_;
+  std::vector<Upstream*> by_index_;  // by MessageMap::upstream_index
   std::unique_ptr<asio::steady_timer> housekeeping_;
   std::unique_ptr<asio::steady_timer> purge_timer_;
   StringMap<std::unique_ptr<ClientDisk>> clients_;  // every configured client; fixed at start
