@@ -442,6 +442,9 @@ struct MetricsConfig {
   bool prometheus_enabled = true;
   std::string prometheus_path = "/metrics";
   uint16_t prometheus_port = 9100;
+  // Where the endpoint listens when written (port 0 lets the system pick; empty host: not
+  // written): else every interface on `prometheus_port`.
+  HostPort prometheus_address{"", 0};
 };
 
 enum class LogFormat { json, text };
@@ -487,6 +490,7 @@ struct ManagementConfig {
   std::string username;
   std::string password;
   std::string token;
+  TlsConfig tls;  // HTTPS when enabled
 };
 
 enum class MnpProvider { xconnect, hlr_lookup, custom };

@@ -225,7 +225,14 @@ constexpr KeySpec kSpecs[] = {
     {"storage.cdr.rotation", section, "", ""},
     {"storage.cdr.rotation.size", used, "store", "storage.cdr_rotation_size"},
     {"storage.cdr.rotation.time", used, "store", "storage.cdr_rotation_time"},
-    {"metrics", not_built, "", "there is no Prometheus endpoint"},
+    // ---- metrics ----
+    {"metrics", section, "", ""},
+    {"metrics.enabled", used, "server", "cfg.metrics.enabled"},
+    {"metrics.prometheus", section, "", ""},
+    {"metrics.prometheus.enabled", used, "server", "metrics.prometheus_enabled"},
+    {"metrics.prometheus.path", used, "server", "metrics.prometheus_path"},
+    {"metrics.prometheus.port", used, "server", "metrics.prometheus_port"},
+    {"metrics.prometheus.address", used, "server", "metrics.prometheus_address"},
 
     // ---- logging ----
     {"logging", section, "", ""},
@@ -240,7 +247,24 @@ constexpr KeySpec kSpecs[] = {
 
     {"tracing", not_built, "", "no traces are exported"},
     {"cluster", not_built, "", "smppd runs as a single node"},
-    {"management", not_built, "", "the management API is not built"},
+    // ---- management ----
+    {"management", section, "", ""},
+    {"management.enabled", used, "server", "cfg.management.enabled"},
+    {"management.address", used, "server", "management.address"},
+    {"management.tls", section, "", ""},
+    {"management.tls.enabled", used, "server", "management.tls.enabled"},
+    {"management.tls.cert", used, "net", "tls.cert"},
+    {"management.tls.key", used, "net", "tls.key"},
+    {"management.tls.ca", used, "net", "tls.ca"},
+    {"management.tls.min_version", used, "net", "tls.min_version"},
+    {"management.tls.max_version", used, "net", "tls.max_version"},
+    {"management.tls.cipher_suites", used, "net", "tls.cipher_suites"},
+    {"management.tls.client_auth", used, "net", "tls.client_auth"},
+    {"management.auth", section, "", ""},
+    {"management.auth.type", used, "server", "auth_type"},
+    {"management.auth.username", used, "server", "username"},
+    {"management.auth.password", used, "server", "password"},
+    {"management.auth.token", used, "server", "token"},
     {"mnp", not_built, "", "number portability lookups are not built"},
 };
 

@@ -1231,6 +1231,10 @@ void read_observability(Context& ctx, Map& top, Config& c) {
     read(p, "enabled", c.metrics.prometheus_enabled);
     read(p, "path", c.metrics.prometheus_path);
     read_int(p, "port", c.metrics.prometheus_port, 1, 65535);
+    read_address(p, "address", c.metrics.prometheus_address, true);
+    if (!c.metrics.prometheus_path.starts_with('/')) {
+      ctx.error(p.node(), "metrics.prometheus.path must start with '/'");
+    }
   }
   {
     Map m(top, "logging", "logging");
@@ -1294,6 +1298,7 @@ void read_management(Context& ctx, const yaml::Node& node, KeyScope keys, Manage
   Map m(ctx, node, "management", keys);
   read_enabled(m, mg.enabled);
   read_address(m, "address", mg.address, true);
+  read_tls(m, mg.tls, true);
   Map a(m, "auth", "management.auth");
   read_enum(a, "type", mg.auth_type,
             Names<ManagementAuthType>{{"none", ManagementAuthType::none},
@@ -1304,6 +1309,9 @@ void read_management(Context& ctx, const yaml::Node& node, KeyScope keys, Manage
   read(a, "token", mg.token);
   if (mg.auth_type == ManagementAuthType::basic && (mg.username.empty() || mg.password.empty())) {
     ctx.error(a.node(), "management auth 'basic' needs username and password");
+  }
+  if (mg.auth_type == ManagementAuthType::bearer && mg.token.empty()) {
+    ctx.error(a.node(), "management auth 'bearer' needs a token");
   }
 }
 

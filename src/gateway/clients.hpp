@@ -42,6 +42,7 @@ struct Delivery {
 // session's executor only).
 struct ClientState {
   std::string system_id;
+  uint16_t client_index = 0xFFFF;  // MessageMetrics::client_index, found at bind
   bool receives = false;                           // bound as receiver or transceiver
   void* registered = nullptr;                      // its ClientRegistry entry, once bound
   std::vector<std::optional<Delivery>> in_flight;  // deliveries sent, by cookie

@@ -161,6 +161,7 @@ Gateway::Gateway(std::shared_ptr<const config::Config> config, Counters& counter
                  std::size_t max_held_receipts, store::Store* store)
     : config_(std::move(config)),
       counters_(counters),
+      metrics_(counters, config_->clients),
       router_(*config_),
       mo_router_(*config_),
       clients_(store != nullptr ? StoreForward::kClientQueue : kClientQueue),
@@ -213,6 +214,14 @@ void Gateway::stop(session::Duration grace) {
   for (auto& [name, pool] : pools_) pool->stop(grace);
 }
 
+std::vector<upstream::Pool*> Gateway::pools() const {
+  std::vector<upstream::Pool*> out;
+  for (const auto& u : config_->upstreams) {
+    if (auto it = pools_.find(u.name); it != pools_.end()) out.push_back(it->second.get());
+  }
+  return out;
+}
+
 upstream::Pool* Gateway::pool(std::string_view name) {
   auto it = pools_.find(name);
   return it == pools_.end() ? nullptr : it->second.get();
@@ -229,6 +238,7 @@ upstream::Pool* Gateway::pool_at(uint32_t index) {
 
 void Gateway::client_bound(session::Session& s, ClientState& state) {
   state.system_id = s.system_id();
+  state.client_index = metrics_.client_index(state.system_id);
   state.receives =
       s.state() == session::BindState::bound_rx || s.state() == session::BindState::bound_trx;
   if (state.receives) {
@@ -298,6 +308,7 @@ void Gateway::ask_upstream(session::Session& s, ClientState& state, smpp::Pdu& r
       MessageRecord r;
       r.id = *id;
       r.client.assign(state.system_id);
+      r.client_index = state.client_index;
       r.smsc_id.assign(q.smsc_id);
       if (const UpstreamEntry* e = upstream_entry(q.upstream)) r.upstream = e->index;
       record = r;
@@ -338,6 +349,9 @@ void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& reques
   message_facts(request, facts);
   facts.client = state.system_id;
   const router::Decision decision = router_.route(facts, std::chrono::system_clock::now());
+  if (decision.route_index != router::Decision::kNoRoute) {
+    metrics_.route_matched(decision.route_index, decision.route_name);
+  }
   upstream::Pool* target = decision.matched() ? pool(decision.upstream) : nullptr;
   if (target != nullptr && !target->healthy()) {
     // Down, suspended or tripped: the route's failover, else the upstream's own fallback.
@@ -378,8 +392,9 @@ void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& reques
   const asio::any_io_executor client_executor = s.executor();
   smpp::CStr<16> client;
   client.assign(state.system_id);  // a bound system_id: at most 15 characters
-  MessageCompletion done{this,   s.weak_from_this(), s.executor(), seq, cmd, id, version,
-                         client, target->name(),     entry->index};
+  MessageCompletion done{this,   s.weak_from_this(), s.executor(), seq,
+                         cmd,    id,                 version,      client,
+                         target->name(), entry->index, state.client_index};
   static_assert(upstream::Completion::stores_inline<MessageCompletion>,
                 "the completion of every message must not allocate");
   target->submit(std::move(request), std::move(done), ip_key(s.remote()), sticky, &client_executor);
@@ -390,8 +405,10 @@ MessageRecord Gateway::MessageCompletion::record(std::string_view smsc_id) const
   r.smsc_id.assign(smsc_id);
   r.id = id;
   r.client = client;
+  r.client_index = client_index;
   r.upstream = upstream_index;
   r.client_version = version;
+  r.answered_ms = gateway->metrics_.now_ms();
   return r;
 }
 
@@ -429,10 +446,8 @@ void Gateway::MessageCompletion::operator()(upstream::Result r, smpp::Pdu* resp,
     }
     out = smpp::make_response(cmd, seq, st::ESME_RSYSERR);
   }
-  gateway->counters_.add("smppd_messages_total",
-                         {{"client", client.view()},
-                          {"upstream", upstream},
-                          {"status", smpp::status_name(out.command_status)}});
+  gateway->metrics_.message(Direction::mt, client_index, upstream_index, upstream,
+                            out.command_status);
   if (smsc_id.empty()) {
     respond_on(session, executor, std::move(out));
     return;
@@ -549,8 +564,7 @@ std::optional<uint32_t> Gateway::forward_receipt(std::string_view upstream, std:
     spool_->deliver(record->client.view(), std::move(out), record->id, state,
                     receipt_error(pdu, state), later);
     if (smpp::is_final(state)) messages_.mark_final_receipt(*record);
-    counters_.add("smppd_receipts_total",
-                  {{"upstream", upstream}, {"client", record->client.view()}});
+    metrics_.receipt(*record, entry->index, upstream);
     return upstream::PoolEvents::kAnswerLater;
   }
   // A held receipt (attempt > 0) was answered ESME_ROK already: it is queued beyond the
@@ -566,8 +580,7 @@ std::optional<uint32_t> Gateway::forward_receipt(std::string_view upstream, std:
   // conversion too).
   if (smpp::is_final(state)) messages_.mark_final_receipt(*record);
   if (spool_) spool_->receipt(record->id, state, receipt_error(pdu, state), true);
-  counters_.add("smppd_receipts_total",
-                {{"upstream", upstream}, {"client", record->client.view()}});
+  metrics_.receipt(*record, entry->index, upstream);
   return st::ESME_ROK;
 }
 
@@ -651,8 +664,12 @@ uint32_t Gateway::deliver_mo(upstream::Pool& pool, smpp::Pdu& pdu,
     return st::ESME_RINVDSTADR;
   }
   const std::string client(decision.client);
+  // MO names its client by a string (its mo_route's): the client's index is looked up here.
+  const uint16_t client_index = metrics_.client_index(client);
+  const UpstreamEntry* entry = upstream_entry(pool.name());
+  const uint32_t upstream_index = entry != nullptr ? entry->index : 0;
   if (later) {
-    counters_.add("smppd_mo_total", {{"upstream", pool.name()}, {"client", client}});
+    metrics_.message(Direction::mo, client_index, upstream_index, pool.name(), st::ESME_ROK);
     spool_->deliver(client, std::move(pdu), 0, smpp::MessageState::enroute, 0, later);
     return upstream::PoolEvents::kAnswerLater;
   }
@@ -660,7 +677,7 @@ uint32_t Gateway::deliver_mo(upstream::Pool& pool, smpp::Pdu& pdu,
     counters_.add("smppd_deliveries_refused_total", {{"client", client}, {"reason", "queue_full"}});
     return st::ESME_RMSGQFUL;
   }
-  counters_.add("smppd_mo_total", {{"upstream", pool.name()}, {"client", client}});
+  metrics_.message(Direction::mo, client_index, upstream_index, pool.name(), st::ESME_ROK);
   return st::ESME_ROK;
 }
 

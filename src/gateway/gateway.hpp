@@ -25,6 +25,7 @@
 #include "gateway/clients.hpp"
 #include "gateway/message_ids.hpp"
 #include "gateway/message_map.hpp"
+#include "gateway/message_metrics.hpp"
 #include "router/mo_router.hpp"
 #include "router/router.hpp"
 #include "session/session.hpp"
@@ -87,8 +88,15 @@ class Gateway final : public upstream::PoolEvents {
                        const upstream::DeliveryReply& later) override;
 
   upstream::Pool* pool(std::string_view name);
+  // Every upstream's pool, in configuration order (none before start()).
+  std::vector<upstream::Pool*> pools() const;
   ClientRegistry& clients() { return clients_; }
   MessageMap& messages() { return messages_; }
+  const router::Router& router() const { return router_; }
+  // Receipts waiting for their message right now.
+  std::size_t held_receipts() const { return held_count_.load(std::memory_order_relaxed); }
+  // With storage, else null.
+  StoreForward* store_forward() { return spool_.get(); }
 
  private:
   friend class StoreForward;
@@ -109,6 +117,7 @@ class Gateway final : public upstream::PoolEvents {
     smpp::CStr<16> client;
     std::string_view upstream;  // the pool's name (lives as long as the gateway)
     uint32_t upstream_index;
+    uint16_t client_index;
     void operator()(upstream::Result r, smpp::Pdu* resp, std::string_view host);
     MessageRecord record(std::string_view smsc_id) const;
     void part(const smpp::Pdu* resp) const;
@@ -130,6 +139,7 @@ class Gateway final : public upstream::PoolEvents {
 
   std::shared_ptr<const config::Config> config_;
   Counters& counters_;
+  MessageMetrics metrics_;
   router::Router router_;
   router::MoRouter mo_router_;
   MessageIdSource ids_;

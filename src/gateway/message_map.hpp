@@ -26,10 +26,14 @@ namespace smppd::gateway {
 struct MessageRecord {
   uint64_t id = 0;          // smppd's
   smpp::CStr<16> client;    // system_id that submitted it
+  uint16_t client_index = 0xFFFF;  // MessageMetrics::client_index
   uint32_t upstream = 0;    // the upstream that took it (MessageMap::upstream_index)
   smpp::MessageId smsc_id;  // the upstream's id, as given in its response
   smpp::Version client_version = smpp::Version::v34;
   bool final_receipt = false;  // a receipt with a final state was matched to it
+  // When it was answered, in milliseconds on MessageMetrics' clock (0: unknown): for the time
+  // from submit to receipt.
+  uint32_t answered_ms = 0;
 };
 
 // How a receipt's id may be compared with the ids of responses.

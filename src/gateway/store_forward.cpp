@@ -130,6 +130,7 @@ struct StoreForward::Completion {
   uint64_t id;
   std::size_t upstream;  // index into upstreams_
   smpp::CStr<16> client;
+  uint16_t client_index;
   smpp::Version version;
   uint8_t registered_delivery;
 
@@ -148,6 +149,8 @@ struct StoreForward::Completion {
       MessageRecord rec;
       rec.id = id;
       rec.client = client;
+      rec.client_index = client_index;
+      rec.answered_ms = self->gateway_.metrics_.now_ms();
       rec.upstream = u.index;
       rec.smsc_id.assign(smsc_id);
       rec.client_version = version;
@@ -183,9 +186,7 @@ struct StoreForward::Completion {
           b.set_state(id, MessageState::unconfirmed, now, 0, u.name,
                       "no response: outcome unknown");
         });
-        self->counters_.add("smppd_messages_total", {{"client", client.view()},
-                                                     {"upstream", u.name},
-                                                     {"status", "timeout"}});
+        self->counters_.add("smppd_upstream_timeouts_total", {{"upstream", u.name}});
         return;
       case upstream::Result::failed:
         // Never sent (the queue was full, nothing could take it in time, or the pool stops):
@@ -193,9 +194,7 @@ struct StoreForward::Completion {
         self->requeue(id, upstream, status, "not sent");
         return;
     }
-    self->counters_.add("smppd_messages_total", {{"client", client.view()},
-                                                 {"upstream", u.name},
-                                                 {"status", smpp::status_name(status)}});
+    self->gateway_.metrics_.message(Direction::mt, client_index, u.index, u.name, status);
     if (status == st::ESME_ROK) {
       const bool done = !wants_receipt(registered_delivery, true);
       self->commit_->write(self->shard(), [&](store::WriteBatch& b, auto&) {
@@ -403,6 +402,7 @@ void StoreForward::accept(session::Session& s, ClientState& state, smpp::Pdu& re
   t.id = id;
   t.upstream = u->position;
   t.client.assign(state.system_id);
+  t.client_index = state.client_index;
   t.registered_delivery = n.registered_delivery;
   t.expires_at = n.expires_at;
   if (n.state == MessageState::dispatched) {
@@ -415,7 +415,7 @@ void StoreForward::accept(session::Session& s, ClientState& state, smpp::Pdu& re
     if (t.send) t.pdu = std::move(request);
     tickets.push_back(std::move(t));
   });
-  counters_.add("smppd_messages_stored_total", {{"client", state.system_id}});
+  gateway_.metrics_.stored(state.client_index);
 }
 
 void StoreForward::committed(std::vector<Ticket>& tickets, const store::WriteFailure* failure) {
@@ -560,7 +560,9 @@ void StoreForward::send(Ticket& t) {
   }
   clear_schedule(t.pdu);
   const uint64_t sticky = t.sticky;
-  Completion done{this, t.id, index, t.client, t.version, t.registered_delivery};
+  Completion done{this,           t.id,      index,
+                  t.client,       t.client_index, t.version,
+                  t.registered_delivery};
   static_assert(upstream::Completion::stores_inline<Completion>,
                 "the completion of every message must not allocate");
   const asio::any_io_executor near = t.executor;
@@ -699,6 +701,7 @@ void StoreForward::pump(Upstream& u) {
     t.upstream = index;
     t.version = static_cast<smpp::Version>(m.client_version);
     t.client.assign(m.client);
+    t.client_index = gateway_.metrics_.client_index(m.client);
     t.registered_delivery = m.registered_delivery;
     t.expires_at = m.expires_at;
     t.ip_key = 0;
@@ -785,7 +788,7 @@ void StoreForward::deliver(std::string_view client, smpp::Pdu pdu, uint64_t mess
     }
     tickets.push_back(std::move(t));
   });
-  counters_.add("smppd_deliveries_stored_total", {{"client", client}});
+  gateway_.metrics_.delivery_stored(gateway_.metrics_.client_index(client));
 }
 
 void StoreForward::client_bound(std::string_view client) {
@@ -876,6 +879,7 @@ std::optional<MessageRecord> StoreForward::find_by_smsc_id(std::string_view upst
   MessageRecord rec;
   rec.id = m->id;
   rec.client.assign(m->client);
+  rec.client_index = gateway_.metrics_.client_index(m->client);
   rec.upstream = upstream_index;
   rec.smsc_id.assign(smsc_id);
   rec.client_version = static_cast<smpp::Version>(m->client_version);

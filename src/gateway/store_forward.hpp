@@ -128,6 +128,7 @@ class StoreForward {
     // What to send (accept with send, and send).
     smpp::Pdu pdu;
     smpp::CStr<16> client;
+    uint16_t client_index = 0xFFFF;  // MessageMetrics::client_index
     uint8_t registered_delivery = 0;
     store::Millis expires_at = 0;
     uint64_t ip_key = 0;

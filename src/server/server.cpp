@@ -14,6 +14,7 @@
 #include "core/log.hpp"
 #include "core/log_aggregate.hpp"
 #include "gateway/gateway.hpp"
+#include "server/operations.hpp"
 #include "server/smpp_listener.hpp"
 #include "server/workers.hpp"
 #include "sim/simulator.hpp"
@@ -31,6 +32,8 @@ struct Server::State {
   // With storage: outlives the gateway that writes to it.
   std::unique_ptr<store::SqliteStore> store;
   std::unique_ptr<gateway::Gateway> gateway;
+  // The metrics endpoint and the management API (on a thread of their own).
+  std::unique_ptr<Operations> operations;
   std::unique_ptr<asio::signal_set> signals;
   // SIGHUP: logged and ignored until reload exists (a logrotate postrotate or `systemctl
   // reload` must never stop the daemon).
@@ -142,6 +145,25 @@ int Server::run() {
     return 1;
   }
 
+  try {
+    st.operations = std::make_unique<Operations>(OperationsParts{
+        st.config, counters_, *st.workers, *st.gateway, st.store.get(), [this] { return endpoints(); }});
+    for (const auto& [name, bound] : st.operations->start()) {
+      {
+        std::lock_guard lock(st.mutex);
+        st.endpoints.emplace_back(name, bound);
+      }
+      const auto address = bound.address();
+      log::info("listener {} listening on {}:{} (HTTP{})", name,
+                address.is_v6() ? "[" + address.to_string() + "]" : address.to_string(),
+                bound.port(),
+                name == "management" && cfg.management.tls.enabled ? "S" : "");
+    }
+  } catch (const std::exception& e) {
+    log::error("{}", e.what());
+    return 1;
+  }
+
   if (st.options.handle_signals) {
     st.signals = std::make_unique<asio::signal_set>(st.workers->context(0), SIGTERM, SIGINT);
     st.signals->async_wait([this](const boost::system::error_code& ec, int signal) {
@@ -165,6 +187,7 @@ int Server::run() {
   // Sessions end within the grace period (each has its own deadline); whatever is left after
   // it is stopped.
   const bool clean = st.workers->join(st.options.shutdown_grace + std::chrono::seconds(2));
+  if (st.operations) st.operations->stop();
   for (const auto& [key, value] : counters_.snapshot()) log::info("counter {} {}", key, value);
   log::info("smppd stopped{}", clean ? "" : " (forced)");
   return 0;

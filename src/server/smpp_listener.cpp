@@ -80,7 +80,9 @@ config::BindType bind_type(smpp::CommandId id) {
 class ClientHandler final : public session::SessionHandler {
  public:
   ClientHandler(std::shared_ptr<SmppListener> listener, limits::ConnectionLease lease)
-      : listener_(std::move(listener)), lease_(std::move(lease)) {}
+      : listener_(std::move(listener)), lease_(std::move(lease)) {
+    listener_->context().counters.add_signed(listener_->unbound_gauge(), 1);
+  }
 
   asio::awaitable<uint32_t> on_bind(session::Session& s,
                                     const session::BindRequest& bind) override {
@@ -159,6 +161,12 @@ class ClientHandler final : public session::SessionHandler {
   }
 
   void on_bound(session::Session& s) override {
+    auto& counters = listener_->context().counters;
+    counters.add_signed(listener_->unbound_gauge(), -1);
+    // Found once per bind; only configured clients bind.
+    bound_gauge_ = counters.gauge("smppd_connections_active",
+                                  {{"type", "bound"}, {"client", s.system_id()}});
+    counters.add_signed(*bound_gauge_, 1);
     listener_->context().gateway->client_bound(s, state_);
   }
 
@@ -187,6 +195,7 @@ class ClientHandler final : public session::SessionHandler {
                 endpoint_text(s.remote()), s.system_id(), reason);
     }
     ctx.counters.add("smppd_sessions_closed_total", {{"listener", listener_->name()}});
+    ctx.counters.add_signed(bound_gauge_ ? *bound_gauge_ : listener_->unbound_gauge(), -1);
     if (st.decode_errors > 0) {
       ctx.counters.add("smppd_protocol_errors_total",
                        {{"listener", listener_->name()}, {"kind", "undecodable"}},
@@ -218,6 +227,7 @@ class ClientHandler final : public session::SessionHandler {
   }
 
  private:
+  std::optional<CounterId> bound_gauge_;  // once bound: smppd_connections_active{client}
   std::shared_ptr<SmppListener> listener_;
   limits::ConnectionLease lease_;
   std::optional<asio::steady_timer> bind_delay_;  // while a failed bind's reply is held
@@ -255,7 +265,9 @@ SmppListener::SmppListener(const config::ListenerConfig& config, ListenerContext
       connection_rate_(limits::TokenBucket::connections(config.rate_limit)),
       bind_rate_(limits::TokenBucket::binds(config.rate_limit)),
       limits_(limits::ConnectionLimits::Limits::of(config), context_.client_sessions),
-      acceptor_(context_.workers.context(0)) {
+      acceptor_(context_.workers.context(0)),
+      unbound_gauge_(context_.counters.gauge("smppd_connections_active",
+                                             {{"type", "unbound"}, {"client", ""}})) {
   if (config.tls.enabled) {
     auto result = net::make_server_tls_context(config.tls);
     if (!result.context) {

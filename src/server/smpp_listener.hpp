@@ -58,6 +58,8 @@ class SmppListener : public std::enable_shared_from_this<SmppListener> {
   // What peers without credentials can make the listener say at will, aggregated by reason
   // (log_aggregate.hpp): refused connections and binds, sessions that close before a bind.
   log::AggregatedByKey& refused_binds_log() { return refused_binds_log_; }
+  // smppd_connections_active{type="unbound"}: connections not bound (yet).
+  CounterId unbound_gauge() const { return unbound_gauge_; }
   log::AggregatedByKey& unbound_closes_log() { return unbound_closes_log_; }
 
  private:
@@ -74,6 +76,7 @@ class SmppListener : public std::enable_shared_from_this<SmppListener> {
   limits::SharedTokenBucket bind_rate_;
   limits::ConnectionLimits limits_;
   asio::ip::tcp::acceptor acceptor_;
+  CounterId unbound_gauge_;
   log::AggregatedByKey refused_connections_log_{log::Level::info, "refused connections"};
   log::AggregatedByKey refused_binds_log_{log::Level::info, "refused binds"};
   log::AggregatedByKey unbound_closes_log_{log::Level::info, "connections closed before a bind"};

@@ -858,14 +858,14 @@ uint64_t SqliteStore::last_delivery_seq() {
   return s.last_delivery.step() == SQLITE_ROW ? static_cast<uint64_t>(s.last_delivery.i64(0)) : 0;
 }
 
-SqliteStore::Stats SqliteStore::stats() {
+SqliteStore::Stats SqliteStore::stats(bool all_messages) {
   std::lock_guard lock(read_mutex_);
   Stats st;
   auto count = [&](const char* sql) {
     const std::string v = query_text(reader_, sql);
     return v.empty() ? 0 : std::stoull(v);
   };
-  st.messages = count("SELECT count(*) FROM messages");
+  if (all_messages) st.messages = count("SELECT count(*) FROM messages");
   st.to_send = count("SELECT count(*) FROM messages WHERE state IN (1, 3) AND state = 1");
   st.deliveries = count("SELECT count(*) FROM deliveries");
   std::error_code ec;

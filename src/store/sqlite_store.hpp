@@ -44,7 +44,7 @@ class SqliteStore final : public Store {
   std::vector<StoredDelivery> deliveries(std::string_view client, uint64_t after,
                                          std::size_t limit) override;
   uint64_t last_delivery_seq() override;
-  Stats stats() override;
+  Stats stats(bool all_messages = true) override;
 
   const std::string& path() const { return settings_.path; }
 

@@ -239,14 +239,15 @@ class Store {
   // The highest delivery seq stored (new ones continue from it).
   virtual uint64_t last_delivery_seq() = 0;
 
-  // For the operator: what the store holds, in rough numbers.
+  // For the operator: what the store holds, in rough numbers. `all_messages`: count every
+  // message kept (a scan of the whole table: not for every scrape); else `messages` is 0.
   struct Stats {
     uint64_t messages = 0;
     uint64_t to_send = 0;
     uint64_t deliveries = 0;
     uint64_t file_bytes = 0;
   };
-  virtual Stats stats() = 0;
+  virtual Stats stats(bool all_messages = true) = 0;
 };
 
 }  // namespace smppd::store

@@ -293,8 +293,14 @@ void Connection::on_response(uint64_t cookie, session::Outcome outcome, smpp::Pd
   InFlight f = std::move(in_flight_[cookie]);
   in_flight_[cookie].used = false;
   free_.push_back(cookie);
-  const double latency_ms =
-      std::chrono::duration<double, std::milli>(Clock::now() - f.sent).count();
+  const auto latency = Clock::now() - f.sent;
+  const double latency_ms = std::chrono::duration<double, std::milli>(latency).count();
+  if (outcome == session::Outcome::response) {
+    pool_->counters_.observe(
+        pool_->response_latency_,
+        static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(latency).count()));
+  }
   const uint32_t status =
       outcome == session::Outcome::response && response != nullptr ? response->command_status : 0;
   if (status == smpp::status::ESME_RTHROTTLED || status == smpp::status::ESME_RMSGQFUL) {

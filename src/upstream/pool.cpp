@@ -1,5 +1,6 @@
 #include "upstream/pool.hpp"
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -9,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <random>
 #include <stdexcept>
@@ -47,6 +49,13 @@ std::string_view check_name(config::HealthCheckType type) {
 }
 }  // namespace
 
+namespace {
+constexpr std::array<uint64_t, 14> kResponseBounds = {
+    250,     500,     1'000,     2'500,     5'000,     10'000,     25'000,
+    50'000, 100'000, 250'000, 500'000, 1'000'000, 5'000'000, 30'000'000};
+constexpr Buckets kResponseLatency{kResponseBounds, 1e6};
+}  // namespace
+
 Pool::Pool(const config::UpstreamConfig& config, std::vector<asio::any_io_executor> executors,
            PoolEvents& events, Counters& counters, std::vector<config::HostConfig> hosts_override,
            ThrottlePauses pauses)
@@ -60,6 +69,9 @@ Pool::Pool(const config::UpstreamConfig& config, std::vector<asio::any_io_execut
       rate_(config.rate_limit.messages_per_second, config.rate_limit.burst),
       drain_timer_(executors_.at(0)) {
   health_.resize(hosts_.size());
+  response_latency_ = counters_.histogram("smppd_message_latency_seconds",
+                                          {{"upstream", config_.name}, {"stage", "response"}},
+                                          kResponseLatency);
   if (config_.tls.enabled) {
     auto result = net::make_client_tls_context(config_.tls);
     if (!result.context) throw std::runtime_error("upstream " + config_.name + ": " + result.error);
@@ -224,6 +236,30 @@ std::size_t Pool::connections_up() const {
   std::size_t n = 0;
   for (const auto& s : slots_) n += s.state.up ? 1 : 0;
   return n;
+}
+
+Pool::View Pool::view() const {
+  View v;
+  v.healthy = healthy();
+  std::lock_guard lock(mutex_);
+  const auto now = Clock::now();
+  v.suspended = suspended_;
+  v.tripped = now < tripped_until_;
+  v.queued = waiting_.size() + delayed_.size();
+  for (const auto& h : health_) v.hosts_healthy.push_back(h.healthy());
+  for (const auto& s : slots_) {
+    if (s.retired || !s.connection) continue;
+    ConnectionView c;
+    c.host = s.state.host;
+    c.up = s.state.up;
+    c.paused = now < s.paused_until;
+    c.recycling = s.recycling;
+    c.in_flight = s.state.in_flight;
+    c.window = s.window;
+    if (s.state.up) c.up_seconds = std::chrono::duration<double>(now - s.up_since).count();
+    v.connections.push_back(c);
+  }
+  return v;
 }
 
 std::size_t Pool::queued() const {

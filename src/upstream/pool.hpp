@@ -141,6 +141,27 @@ class Pool : public std::enable_shared_from_this<Pool> {
   std::size_t connections_up() const;
   std::size_t queued() const;
 
+  // For the operator (metrics, management API): the pool as it is now, under its lock.
+  struct ConnectionView {
+    std::size_t host = 0;  // index into hosts()
+    bool up = false;       // bound (and its host healthy)
+    bool paused = false;   // throttled by the SMSC
+    bool recycling = false;
+    uint32_t in_flight = 0;
+    uint32_t window = 0;
+    double up_seconds = 0;
+  };
+  struct View {
+    bool healthy = false;
+    bool suspended = false;
+    bool tripped = false;  // failover.threshold failures in a row
+    std::size_t queued = 0;
+    std::vector<bool> hosts_healthy;
+    std::vector<ConnectionView> connections;  // retired slots left out
+  };
+  View view() const;
+  const std::vector<config::HostConfig>& hosts() const { return hosts_; }
+
  private:
   friend class Connection;
   struct Waiting {
@@ -235,6 +256,9 @@ class Pool : public std::enable_shared_from_this<Pool> {
   std::vector<asio::any_io_executor> executors_;
   PoolEvents& events_;
   Counters& counters_;
+  // smppd_message_latency_seconds{upstream,stage="response"}: from sending a request to its
+  // response, in microseconds.
+  HistogramId response_latency_;
   std::shared_ptr<asio::ssl::context> tls_;
 
   mutable std::mutex mutex_;

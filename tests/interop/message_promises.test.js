@@ -67,9 +67,9 @@ test('a submit the SMSC never answers, or whose connection drops, is ESME_RSYSER
       s.destroy();
     });
     assert.strictEqual(
-      counters['smppd_messages_total{client="alice",upstream="carrier",status="ESME_RSYSERR"}'], 2);
+      counters['smppd_messages_total{direction="mt",client="alice",upstream="carrier",status="ESME_RSYSERR"}'], 2);
     assert.strictEqual(
-      counters['smppd_messages_total{client="alice",upstream="carrier",status="ESME_ROK"}'], 1);
+      counters['smppd_messages_total{direction="mt",client="alice",upstream="carrier",status="ESME_ROK"}'], 1);
   } finally {
     smsc.close();
   }
@@ -106,11 +106,11 @@ test('unrouted MO is ESME_RINVDSTADR; messages, MO, unrouted MO and unmatched re
       s.destroy();
     });
     assert.strictEqual(
-      counters['smppd_messages_total{client="alice",upstream="carrier",status="ESME_ROK"}'], 1);
+      counters['smppd_messages_total{direction="mt",client="alice",upstream="carrier",status="ESME_ROK"}'], 1);
     assert.strictEqual(
       counters['smppd_messages_rejected_total{client="alice",reason="no_route"}'], 1);
     assert.strictEqual(counters['smppd_mo_unrouted_total{upstream="carrier"}'], 1);
-    assert.strictEqual(counters['smppd_mo_total{upstream="carrier",client="alice"}'], 1);
+    assert.strictEqual(counters['smppd_messages_total{direction="mo",client="alice",upstream="carrier",status="ESME_ROK"}'], 1);
     assert.strictEqual(counters['smppd_receipts_unmatched_total{upstream="carrier"}'], 1);
     assert.strictEqual(counters['smppd_receipts_total{upstream="carrier",client="alice"}'], 1);
   } finally {

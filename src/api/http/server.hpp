@@ -1,0 +1,76 @@
+// A small HTTP/1.1 server on Boost.Beast for smppd's own endpoints (metrics, the management
+// API): keep-alive, bounded request size, read/idle timeouts, a bound on open connections,
+// plain or TLS. Requests are answered one at a time per connection by a synchronous handler on
+// the server's executor; the handler must not block on the network.
+//
+// Knows sockets and HTTP, nothing of smppd's message path: the daemon (server/) gives it a
+// handler.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace smppd::http {
+
+struct Request {
+  std::string method;  // as sent: GET, POST, DELETE...
+  std::string path;    // the target up to '?', percent-decoding not applied
+  std::string query;   // after '?', or empty
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+  boost::asio::ip::tcp::endpoint remote;
+
+  // The first header of that (lower-case) name, or empty.
+  std::string_view header(std::string_view name) const;
+};
+
+struct Response {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+using Handler = std::function<Response(const Request&)>;
+
+struct ServerSettings {
+  std::string name;  // for the log: "metrics", "management"
+  std::chrono::milliseconds read_timeout{30000};
+  std::chrono::milliseconds idle_timeout{120000};
+  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::size_t max_connections = 256;
+  std::shared_ptr<boost::asio::ssl::context> tls;  // null: plain HTTP
+};
+
+class Server : public std::enable_shared_from_this<Server> {
+ public:
+  Server(boost::asio::any_io_executor executor, ServerSettings settings, Handler handler);
+  ~Server();
+
+  // Binds and starts accepting; returns the bound endpoint (port 0 resolved). Throws
+  // std::runtime_error naming the address when it cannot bind.
+  boost::asio::ip::tcp::endpoint start(const boost::asio::ip::tcp::endpoint& at);
+  // Stops accepting and closes open connections (thread safe).
+  void stop();
+
+  std::size_t connections() const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+// A JSON error body as every endpoint answers one: {"error": ..., "detail": ...}.
+Response json_error(unsigned status, std::string_view error, std::string_view detail = {});
+
+}  // namespace smppd::http

@@ -1,0 +1,819 @@
+#include "server/operations.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/json.hpp>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <array>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "api/http/server.hpp"
+#include "api/metrics/render.hpp"
+#include "core/log.hpp"
+#include "gateway/gateway.hpp"
+#include "gateway/message_ids.hpp"
+#include "gateway/store_forward.hpp"
+#include "net/tls.hpp"
+#include "server/workers.hpp"
+#include "smpp/status.hpp"
+#include "store/message_state.hpp"
+#include "store/store.hpp"
+#include "upstream/pool.hpp"
+
+namespace smppd::server {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr std::string_view kVersion = "0.1.0";
+// How long an API call waits for a worker to list its sessions.
+constexpr auto kWorkerWait = std::chrono::seconds(2);
+// Sessions a disconnect unbinds are given this long to finish their in-flight messages.
+constexpr auto kDisconnectGrace = std::chrono::seconds(5);
+
+std::array<unsigned char, 32> sha256(std::string_view data) {
+  std::array<unsigned char, 32> out{};
+  unsigned int n = 0;
+  EVP_Digest(data.data(), data.size(), out.data(), &n, EVP_sha256(), nullptr);
+  return out;
+}
+
+std::string hex(std::span<const unsigned char> bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) {
+    out += kHex[b >> 4];
+    out += kHex[b & 0xf];
+  }
+  return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view in) {
+  while (!in.empty() && in.back() == ' ') in.remove_suffix(1);
+  if (in.empty() || in.size() % 4 != 0 || in.size() > 4096) return std::nullopt;
+  std::string out(in.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(in.data()),
+                                static_cast<int>(in.size()));
+  if (n < 0) return std::nullopt;
+  std::size_t size = static_cast<std::size_t>(n);
+  // EVP_DecodeBlock counts the padding as zero bytes.
+  if (in.ends_with("==")) {
+    size -= 2;
+  } else if (in.ends_with("=")) {
+    size -= 1;
+  }
+  out.resize(size);
+  return out;
+}
+
+std::string file_sha256(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return {};
+  std::ostringstream text;
+  text << f.rdbuf();
+  return hex(sha256(text.str()));
+}
+
+std::string endpoint_text(const tcp::endpoint& e) {
+  const auto a = e.address();
+  return (a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()) + ":" + std::to_string(e.port());
+}
+
+std::string_view bind_name(session::BindState s) {
+  switch (s) {
+    case session::BindState::bound_tx:
+      return "transmitter";
+    case session::BindState::bound_rx:
+      return "receiver";
+    case session::BindState::bound_trx:
+      return "transceiver";
+    default:
+      return session::state_name(s);
+  }
+}
+
+double unix_seconds(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
+// Percent-decoding of a path segment (client ids may hold any printable character).
+std::optional<std::string> decode_segment(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    if (i + 2 >= s.size()) return std::nullopt;
+    auto digit = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      return -1;
+    };
+    const int hi = digit(s[i + 1]);
+    const int lo = digit(s[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> parts;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    const auto slash = path.find('/');
+    parts.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash);
+  }
+  return parts;
+}
+
+http::Response json_answer(const json::value& v, unsigned status = 200) {
+  http::Response r;
+  r.status = status;
+  r.body = json::serialize(v);
+  r.body += '\n';
+  return r;
+}
+
+}  // namespace
+
+bool same_secret(std::string_view a, std::string_view b) {
+  const auto da = sha256(a);
+  const auto db = sha256(b);
+  return CRYPTO_memcmp(da.data(), db.data(), da.size()) == 0;
+}
+
+struct SessionInfo {
+  uint64_t id = 0;
+  std::string system_id;
+  std::string remote;
+  session::BindState state = session::BindState::open;
+  smpp::Version version = smpp::Version::v34;
+  uint32_t in_flight_from_peer = 0;
+  uint32_t in_flight_to_peer = 0;
+  uint32_t window = 0;
+  uint64_t requests_received = 0;
+  uint64_t responses_received = 0;
+  std::size_t pending_output = 0;
+};
+
+struct Operations::Impl {
+  explicit Impl(OperationsParts p) : parts(std::move(p)) {}
+
+  OperationsParts parts;
+  const std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
+  const std::chrono::steady_clock::time_point started_steady = std::chrono::steady_clock::now();
+  std::string config_path;  // absolute
+  std::string config_hash;
+  asio::io_context context{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
+  std::thread thread;
+  std::shared_ptr<http::Server> metrics;
+  std::shared_ptr<http::Server> management;
+
+  const config::Config& cfg() const { return *parts.config; }
+
+  // ---- shared ----
+  // Each worker's sessions, asked of the worker itself; a worker that does not answer within
+  // kWorkerWait is left out (`complete` false).
+  std::vector<SessionInfo> sessions(bool& complete);
+  std::size_t disconnect(const std::string& system_id);
+  std::vector<metrics::Family> computed_families();
+
+  // ---- handlers ----
+  http::Response scrape(const http::Request& r);
+  http::Response manage(const http::Request& r);
+  bool authorized(const http::Request& r) const;
+  http::Response status();
+  json::object client_json(const config::ClientConfig& c, const std::vector<SessionInfo>& all);
+  http::Response clients(std::optional<std::string> one);
+  json::object upstream_json(upstream::Pool& pool);
+  http::Response upstreams(std::optional<std::string> one);
+  http::Response suspend(const std::string& name, bool suspend);
+  http::Response routes();
+  http::Response message(const std::string& id);
+};
+
+Operations::Operations(OperationsParts parts) : impl_(std::make_unique<Impl>(std::move(parts))) {}
+
+Operations::~Operations() {
+  stop();
+}
+
+std::vector<std::pair<std::string, tcp::endpoint>> Operations::start() {
+  Impl& im = *impl_;
+  const config::Config& cfg = im.cfg();
+  std::vector<std::pair<std::string, tcp::endpoint>> bound;
+  std::error_code ec;
+  im.config_path = std::filesystem::absolute(cfg.source, ec).string();
+  if (ec) im.config_path = cfg.source;
+  im.config_hash = file_sha256(cfg.source);
+  if (cfg.metrics.enabled && cfg.metrics.prometheus_enabled) {
+    http::ServerSettings s;
+    s.name = "metrics";
+    s.max_body_bytes = 0;
+    s.max_connections = 64;
+    im.metrics = std::make_shared<http::Server>(
+        im.context.get_executor(), s, [&im](const http::Request& r) { return im.scrape(r); });
+    config::HostPort at = cfg.metrics.prometheus_address;
+    if (at.host.empty()) at = config::HostPort{"0.0.0.0", cfg.metrics.prometheus_port};
+    const auto address = asio::ip::make_address(at.host);
+    bound.emplace_back("metrics", im.metrics->start(tcp::endpoint(address, at.port)));
+  }
+  if (cfg.management.enabled) {
+    http::ServerSettings s;
+    s.name = "management";
+    s.max_body_bytes = 64 * 1024;
+    s.max_connections = 64;
+    if (cfg.management.tls.enabled) {
+      auto result = net::make_server_tls_context(cfg.management.tls);
+      if (!result.context) throw std::runtime_error("management: " + result.error);
+      s.tls = std::move(result.context);
+    }
+    im.management = std::make_shared<http::Server>(
+        im.context.get_executor(), s, [&im](const http::Request& r) { return im.manage(r); });
+    const auto& at = cfg.management.address;
+    const auto address = asio::ip::make_address(at.host.empty() ? "0.0.0.0" : at.host);
+    bound.emplace_back("management", im.management->start(tcp::endpoint(address, at.port)));
+    if (cfg.management.auth_type == config::ManagementAuthType::none &&
+        !address.is_loopback()) {
+      log::warn("management API on {} without auth: anyone who reaches it can steer smppd",
+                endpoint_text(bound.back().second));
+    }
+  }
+  if (!bound.empty()) {
+    im.guard.emplace(im.context.get_executor());
+    im.thread = std::thread([&im] { im.context.run(); });
+  }
+  return bound;
+}
+
+void Operations::stop() {
+  Impl& im = *impl_;
+  if (im.metrics) im.metrics->stop();
+  if (im.management) im.management->stop();
+  im.guard.reset();
+  if (im.thread.joinable()) {
+    // Servers close their connections on stop; what is left ends with the context.
+    asio::post(im.context, [&im] { im.context.stop(); });
+    im.thread.join();
+  }
+}
+
+// ---- sessions, asked of their workers ----
+
+std::vector<SessionInfo> Operations::Impl::sessions(bool& complete) {
+  complete = true;
+  std::vector<std::future<std::vector<SessionInfo>>> parts_of;
+  for (std::size_t i = 0; i < parts.workers.size(); ++i) {
+    auto promise = std::make_shared<std::promise<std::vector<SessionInfo>>>();
+    parts_of.push_back(promise->get_future());
+    asio::post(parts.workers.context(i), [promise, &workers = parts.workers, i] {
+      std::vector<SessionInfo> out;
+      workers.sessions(i).for_each([&](session::Session& s) {
+        SessionInfo info;
+        info.id = s.id();
+        info.system_id = s.system_id();
+        info.remote = endpoint_text(s.remote());
+        info.state = s.state();
+        info.version = s.version();
+        info.in_flight_from_peer = s.requests_in_flight_from_peer();
+        info.in_flight_to_peer = s.requests_in_flight_to_peer();
+        info.window = s.settings().window_size;
+        info.requests_received = s.stats().requests_received;
+        info.responses_received = s.stats().responses_received;
+        info.pending_output = s.pending_output();
+        out.push_back(std::move(info));
+      });
+      promise->set_value(std::move(out));
+    });
+  }
+  std::vector<SessionInfo> all;
+  const auto deadline = std::chrono::steady_clock::now() + kWorkerWait;
+  for (auto& f : parts_of) {
+    if (f.wait_until(deadline) != std::future_status::ready) {
+      complete = false;
+      continue;
+    }
+    for (auto& s : f.get()) all.push_back(std::move(s));
+  }
+  return all;
+}
+
+std::size_t Operations::Impl::disconnect(const std::string& system_id) {
+  std::vector<std::future<std::size_t>> counts;
+  for (std::size_t i = 0; i < parts.workers.size(); ++i) {
+    auto promise = std::make_shared<std::promise<std::size_t>>();
+    counts.push_back(promise->get_future());
+    asio::post(parts.workers.context(i), [promise, &workers = parts.workers, i, system_id] {
+      std::size_t n = 0;
+      workers.sessions(i).for_each([&](session::Session& s) {
+        if (s.system_id() != system_id) return;
+        const auto st = s.state();
+        if (st != session::BindState::bound_tx && st != session::BindState::bound_rx &&
+            st != session::BindState::bound_trx) {
+          return;
+        }
+        s.shutdown(kDisconnectGrace, "disconnected by the operator");
+        ++n;
+      });
+      promise->set_value(n);
+    });
+  }
+  std::size_t total = 0;
+  const auto deadline = std::chrono::steady_clock::now() + kWorkerWait;
+  for (auto& f : counts) {
+    if (f.wait_until(deadline) == std::future_status::ready) total += f.get();
+  }
+  return total;
+}
+
+// ---- metrics ----
+
+std::vector<metrics::Family> Operations::Impl::computed_families() {
+  using metrics::Family;
+  using metrics::Point;
+  using metrics::Type;
+  std::vector<Family> out;
+  auto single = [&](std::string name, Type type, double value) {
+    out.push_back(Family{std::move(name), type, {Point{{}, value}}});
+  };
+  out.push_back(Family{"smppd_build_info", Type::gauge, {Point{{{"version", std::string(kVersion)}}, 1}}});
+  single("smppd_start_time_seconds", Type::gauge, unix_seconds(started));
+  single("smppd_uptime_seconds", Type::gauge,
+         std::chrono::duration<double>(std::chrono::steady_clock::now() - started_steady).count());
+  {
+    std::ifstream statm("/proc/self/statm");
+    uint64_t size = 0;
+    uint64_t resident = 0;
+    if (statm >> size >> resident) {
+      single("smppd_process_resident_memory_bytes", Type::gauge,
+             static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)));
+    }
+    std::error_code ec;
+    std::size_t fds = 0;
+    for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+      ++fds;
+    }
+    if (!ec) single("smppd_open_fds", Type::gauge, static_cast<double>(fds));
+    rusage usage{};
+    if (getrusage(RUSAGE_SELF, &usage) == 0) {
+      auto secs = [](const timeval& t) {
+        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+      };
+      single("smppd_process_cpu_seconds_total", Type::counter,
+             secs(usage.ru_utime) + secs(usage.ru_stime));
+    }
+  }
+  Family health{"smppd_upstream_health", Type::gauge, {}};
+  Family suspended{"smppd_upstream_suspended", Type::gauge, {}};
+  Family connections{"smppd_upstream_connections", Type::gauge, {}};
+  Family queue{"smppd_upstream_queue_depth", Type::gauge, {}};
+  Family window{"smppd_upstream_window_used", Type::gauge, {}};
+  for (upstream::Pool* pool : parts.gateway.pools()) {
+    const upstream::Pool::View v = pool->view();
+    const std::string& name = pool->name();
+    health.points.push_back(Point{{{"upstream", name}}, v.healthy ? 1.0 : 0.0});
+    suspended.points.push_back(Point{{{"upstream", name}}, v.suspended ? 1.0 : 0.0});
+    std::size_t up = 0;
+    std::size_t paused = 0;
+    std::size_t down = 0;
+    double in_flight = 0;
+    for (const auto& c : v.connections) {
+      if (!c.up) {
+        ++down;
+      } else if (c.paused) {
+        ++paused;
+      } else {
+        ++up;
+      }
+      in_flight += c.in_flight;
+    }
+    connections.points.push_back(Point{{{"upstream", name}, {"state", "bound"}}, double(up)});
+    connections.points.push_back(Point{{{"upstream", name}, {"state", "throttled"}}, double(paused)});
+    connections.points.push_back(Point{{{"upstream", name}, {"state", "connecting"}}, double(down)});
+    queue.points.push_back(Point{{{"upstream", name}}, static_cast<double>(v.queued)});
+    window.points.push_back(Point{{{"upstream", name}}, in_flight});
+  }
+  for (auto* f : {&health, &suspended, &connections, &queue, &window}) out.push_back(std::move(*f));
+  single("smppd_receipts_held", Type::gauge, static_cast<double>(parts.gateway.held_receipts()));
+  Family waiting{"smppd_client_queue_depth", Type::gauge, {}};
+  for (const auto& c : cfg().clients) {
+    waiting.points.push_back(
+        Point{{{"client", c.system_id}}, static_cast<double>(parts.gateway.clients().waiting(c.system_id))});
+  }
+  out.push_back(std::move(waiting));
+  if (parts.store != nullptr) {
+    const store::Store::Stats st = parts.store->stats(false);
+    single("smppd_store_backlog", Type::gauge, static_cast<double>(st.to_send));
+    single("smppd_store_deliveries", Type::gauge, static_cast<double>(st.deliveries));
+    single("smppd_store_file_bytes", Type::gauge, static_cast<double>(st.file_bytes));
+    if (gateway::StoreForward* sf = parts.gateway.store_forward()) {
+      const auto& c = sf->commit_stats();
+      single("smppd_store_commits_total", Type::counter, static_cast<double>(c.commits.load()));
+      single("smppd_store_writes_total", Type::counter, static_cast<double>(c.writes.load()));
+      single("smppd_store_commit_seconds_total", Type::counter,
+             static_cast<double>(c.commit_micros.load()) / 1e6);
+    }
+  }
+  return out;
+}
+
+http::Response Operations::Impl::scrape(const http::Request& r) {
+  if (r.path != cfg().metrics.prometheus_path) {
+    return http::json_error(404, "not found", "metrics are at " + cfg().metrics.prometheus_path);
+  }
+  if (r.method != "GET" && r.method != "HEAD") {
+    auto resp = http::json_error(405, "method not allowed", "use GET");
+    resp.headers.emplace_back("Allow", "GET, HEAD");
+    return resp;
+  }
+  http::Response resp;
+  resp.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  resp.body = metrics::render(parts.counters, computed_families());
+  return resp;
+}
+
+// ---- management ----
+
+bool Operations::Impl::authorized(const http::Request& r) const {
+  const auto& m = cfg().management;
+  const std::string_view given = r.header("authorization");
+  switch (m.auth_type) {
+    case config::ManagementAuthType::none:
+      return true;
+    case config::ManagementAuthType::bearer: {
+      if (!given.starts_with("Bearer ")) return false;
+      return same_secret(given.substr(7), m.token);
+    }
+    case config::ManagementAuthType::basic: {
+      if (!given.starts_with("Basic ")) return false;
+      const auto decoded = base64_decode(given.substr(6));
+      if (!decoded) return false;
+      const auto colon = decoded->find(':');
+      if (colon == std::string::npos) return false;
+      // Both compared, whatever the first gives: the time does not say which was wrong.
+      const bool user = same_secret(std::string_view(*decoded).substr(0, colon), m.username);
+      const bool pass = same_secret(std::string_view(*decoded).substr(colon + 1), m.password);
+      return user && pass;
+    }
+  }
+  return false;
+}
+
+http::Response Operations::Impl::manage(const http::Request& r) {
+  if (!authorized(r)) {
+    auto resp = http::json_error(401, "unauthorized", "credentials missing or wrong");
+    resp.headers.emplace_back("WWW-Authenticate",
+                              cfg().management.auth_type == config::ManagementAuthType::bearer
+                                  ? "Bearer realm=\"smppd\""
+                                  : "Basic realm=\"smppd\"");
+    return resp;
+  }
+  const auto parts_of = split_path(r.path);
+  auto method_not_allowed = [](std::string_view allow) {
+    auto resp = http::json_error(405, "method not allowed", "allowed: " + std::string(allow));
+    resp.headers.emplace_back("Allow", std::string(allow));
+    return resp;
+  };
+  if (parts_of.size() < 2 || parts_of[0] != "api") {
+    return http::json_error(404, "not found", "no such endpoint: " + r.path);
+  }
+  const std::string_view what = parts_of[1];
+  std::optional<std::string> arg;
+  if (parts_of.size() >= 3) {
+    arg = decode_segment(parts_of[2]);
+    if (!arg) return http::json_error(400, "bad request", "bad percent-encoding in the path");
+  }
+  const bool get = r.method == "GET" || r.method == "HEAD";
+  if (what == "status" && parts_of.size() == 2) {
+    return get ? status() : method_not_allowed("GET");
+  }
+  if (what == "clients") {
+    if (parts_of.size() <= 3) return get ? clients(arg) : method_not_allowed("GET");
+    if (parts_of.size() == 4 && parts_of[3] == "connections") {
+      if (r.method != "DELETE") return method_not_allowed("DELETE");
+      if (cfg().find_client(*arg) == nullptr) {
+        return http::json_error(404, "no such client", *arg);
+      }
+      const std::size_t n = disconnect(*arg);
+      log::info("management: client {}: {} session(s) unbound by the operator", *arg, n);
+      return json_answer(json::object{{"client", *arg}, {"disconnected", n}});
+    }
+  }
+  if (what == "upstreams") {
+    if (parts_of.size() <= 3) return get ? upstreams(arg) : method_not_allowed("GET");
+    if (parts_of.size() == 4 && (parts_of[3] == "suspend" || parts_of[3] == "resume")) {
+      if (r.method != "POST") return method_not_allowed("POST");
+      return suspend(*arg, parts_of[3] == "suspend");
+    }
+  }
+  if (what == "routes" && parts_of.size() == 2) {
+    return get ? routes() : method_not_allowed("GET");
+  }
+  if (what == "messages" && parts_of.size() == 3) {
+    return get ? message(*arg) : method_not_allowed("GET");
+  }
+  if (what == "config" && parts_of.size() == 3 && parts_of[2] == "reload") {
+    if (r.method != "POST") return method_not_allowed("POST");
+    return http::json_error(501, "not built",
+                            "configuration reload is not built yet: restart smppd to apply a "
+                            "new configuration");
+  }
+  return http::json_error(404, "not found", "no such endpoint: " + r.path);
+}
+
+http::Response Operations::Impl::status() {
+  const config::Config& c = cfg();
+  json::object o;
+  o["version"] = kVersion;
+  o["started_at"] = fmt::format("{:%FT%TZ}", std::chrono::floor<std::chrono::seconds>(started));
+  o["uptime_seconds"] = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::steady_clock::now() - started_steady)
+                            .count();
+  o["config"] = json::object{{"file", config_path}, {"sha256", config_hash}};
+  json::array listeners;
+  for (const auto& [name, endpoint] : parts.endpoints()) {
+    if (name.starts_with("upstream:")) continue;
+    const config::ListenerConfig* l = nullptr;
+    for (const auto& lc : c.listeners) {
+      if (lc.name == name) l = &lc;
+    }
+    json::object j{{"name", name}, {"address", endpoint_text(endpoint)}};
+    if (l != nullptr) {
+      j["type"] = config::to_string(l->type);
+      j["tls"] = l->tls.enabled;
+    }
+    listeners.push_back(std::move(j));
+  }
+  o["listeners"] = std::move(listeners);
+  bool complete = true;
+  const auto all = sessions(complete);
+  std::size_t bound = 0;
+  std::map<std::string, std::size_t> per_client;
+  for (const auto& s : all) {
+    if (s.state == session::BindState::bound_tx || s.state == session::BindState::bound_rx ||
+        s.state == session::BindState::bound_trx) {
+      ++bound;
+      ++per_client[s.system_id];
+    }
+  }
+  std::size_t healthy = 0;
+  const auto pools = parts.gateway.pools();
+  for (auto* p : pools) healthy += p->healthy() ? 1 : 0;
+  json::object counts{{"sessions", all.size()},
+                      {"sessions_bound", bound},
+                      {"clients_configured", c.clients.size()},
+                      {"clients_bound", per_client.size()},
+                      {"upstreams", pools.size()},
+                      {"upstreams_healthy", healthy},
+                      {"routes", c.routes.size()},
+                      {"receipts_held", parts.gateway.held_receipts()}};
+  uint64_t accepted = 0;
+  uint64_t refused = 0;
+  parts.counters.collect([&](const Counters::Sample& s) {
+    if (s.name != "smppd_messages_total") return;
+    bool mt = false;
+    bool ok = false;
+    for (const auto& [n, v] : s.labels) {
+      if (n == "direction") mt = v == "mt";
+      if (n == "status") ok = v == "ESME_ROK";
+    }
+    if (!mt) return;
+    (ok ? accepted : refused) += static_cast<uint64_t>(s.value);
+  });
+  counts["messages_accepted"] = accepted;
+  counts["messages_refused"] = refused;
+  o["counts"] = std::move(counts);
+  o["storage"] = c.storage.enabled;
+  if (!complete) o["partial"] = true;
+  return json_answer(o);
+}
+
+json::object Operations::Impl::client_json(const config::ClientConfig& c,
+                                           const std::vector<SessionInfo>& all) {
+  json::object o;
+  o["system_id"] = c.system_id;
+  o["max_connections"] = c.max_connections;
+  json::array list;
+  for (const auto& s : all) {
+    if (s.system_id != c.system_id) continue;
+    list.push_back(json::object{{"id", s.id},
+                                {"address", s.remote},
+                                {"bind", bind_name(s.state)},
+                                {"version", smpp::version_name(s.version)},
+                                {"window", s.window},
+                                {"in_flight_from_client", s.in_flight_from_peer},
+                                {"in_flight_to_client", s.in_flight_to_peer},
+                                {"requests_received", s.requests_received},
+                                {"responses_received", s.responses_received},
+                                {"pending_output_bytes", s.pending_output}});
+  }
+  o["bound"] = list.size();
+  o["sessions"] = std::move(list);
+  o["waiting_deliveries"] = parts.gateway.clients().waiting(c.system_id);
+  json::object by_status;
+  uint64_t mo = 0;
+  uint64_t receipts = 0;
+  parts.counters.collect([&](const Counters::Sample& s) {
+    const bool messages = s.name == "smppd_messages_total";
+    if (!messages && s.name != "smppd_receipts_total") return;
+    std::string_view client;
+    std::string_view status;
+    bool mt = true;
+    for (const auto& [n, v] : s.labels) {
+      if (n == "client") client = v;
+      if (n == "status") status = v;
+      if (n == "direction") mt = v == "mt";
+    }
+    if (client != c.system_id) return;
+    const auto n = static_cast<uint64_t>(s.value);
+    if (!messages) {
+      receipts += n;
+    } else if (!mt) {
+      mo += n;
+    } else {
+      auto& slot = by_status[status];
+      slot = (slot.is_uint64() ? slot.as_uint64() : 0) + n;
+    }
+  });
+  o["messages"] = json::object{{"submitted_by_status", std::move(by_status)},
+                               {"receipts_delivered", receipts},
+                               {"mo_delivered", mo}};
+  return o;
+}
+
+http::Response Operations::Impl::clients(std::optional<std::string> one) {
+  bool complete = true;
+  const auto all = sessions(complete);
+  if (one) {
+    const config::ClientConfig* c = cfg().find_client(*one);
+    if (c == nullptr) return http::json_error(404, "no such client", *one);
+    json::object o = client_json(*c, all);
+    if (!complete) o["partial"] = true;
+    return json_answer(o);
+  }
+  json::array list;
+  for (const auto& c : cfg().clients) list.push_back(client_json(c, all));
+  json::object o{{"clients", std::move(list)}};
+  if (!complete) o["partial"] = true;
+  return json_answer(o);
+}
+
+json::object Operations::Impl::upstream_json(upstream::Pool& pool) {
+  const auto& u = pool.config();
+  const upstream::Pool::View v = pool.view();
+  json::object o;
+  o["name"] = u.name;
+  o["type"] = config::to_string(u.type);
+  o["healthy"] = v.healthy;
+  o["suspended"] = v.suspended;
+  o["tripped"] = v.tripped;
+  o["queued"] = v.queued;
+  o["rate_limit"] = u.rate_limit.messages_per_second;
+  o["window_size"] = u.window.size;
+  json::array hosts;
+  const auto& hs = pool.hosts();
+  for (std::size_t i = 0; i < hs.size(); ++i) {
+    hosts.push_back(json::object{{"address", hs[i].address.to_string()},
+                                 {"weight", hs[i].weight},
+                                 {"priority", hs[i].priority},
+                                 {"healthy", i < v.hosts_healthy.size() && v.hosts_healthy[i]}});
+  }
+  o["hosts"] = std::move(hosts);
+  json::array conns;
+  uint64_t in_flight = 0;
+  for (const auto& c : v.connections) {
+    in_flight += c.in_flight;
+    conns.push_back(json::object{
+        {"host", c.host < hs.size() ? hs[c.host].address.to_string() : std::string()},
+        {"state", !c.up ? "connecting" : c.paused ? "throttled" : c.recycling ? "recycling"
+                                                                               : "bound"},
+        {"in_flight", c.in_flight},
+        {"window", c.window},
+        {"up_seconds", static_cast<int64_t>(c.up_seconds)}});
+  }
+  o["in_flight"] = in_flight;
+  o["connections"] = std::move(conns);
+  return o;
+}
+
+http::Response Operations::Impl::upstreams(std::optional<std::string> one) {
+  if (one) {
+    upstream::Pool* p = parts.gateway.pool(*one);
+    if (p == nullptr) return http::json_error(404, "no such upstream", *one);
+    return json_answer(upstream_json(*p));
+  }
+  json::array list;
+  for (upstream::Pool* p : parts.gateway.pools()) list.push_back(upstream_json(*p));
+  return json_answer(json::object{{"upstreams", std::move(list)}});
+}
+
+http::Response Operations::Impl::suspend(const std::string& name, bool suspend) {
+  upstream::Pool* p = parts.gateway.pool(name);
+  if (p == nullptr) return http::json_error(404, "no such upstream", name);
+  if (suspend) {
+    p->suspend();
+  } else {
+    p->resume();
+  }
+  log::info("management: upstream {} {} by the operator", name, suspend ? "suspended" : "resumed");
+  return json_answer(json::object{{"upstream", name}, {"suspended", p->suspended()}});
+}
+
+http::Response Operations::Impl::routes() {
+  std::map<std::string, uint64_t, std::less<>> matched;
+  parts.counters.collect([&](const Counters::Sample& s) {
+    if (s.name != "smppd_route_matches_total" || s.labels.empty()) return;
+    matched[s.labels[0].second] += static_cast<uint64_t>(s.value);
+  });
+  json::array list;
+  std::size_t position = 0;
+  for (const auto& r : cfg().routes) {
+    json::object o{{"name", r.name},
+                   {"position", position++},
+                   {"upstream", r.upstream},
+                   {"failover", r.failover}};
+    auto it = matched.find(r.name);
+    o["matched"] = it == matched.end() ? 0 : it->second;
+    list.push_back(std::move(o));
+  }
+  return json_answer(json::object{{"routes", std::move(list)}});
+}
+
+http::Response Operations::Impl::message(const std::string& text) {
+  // The id as its client was given it: hex for 3.4 and 5.0 clients, base 62 for 3.3 ones.
+  std::optional<uint64_t> id = gateway::parse_message_id(text, smpp::Version::v34);
+  if (!id) id = gateway::parse_message_id(text, smpp::Version::v33);
+  if (!id) return http::json_error(400, "bad message id", text);
+  if (parts.store != nullptr) {
+    const auto m = parts.store->message(*id, true);
+    if (!m) return http::json_error(404, "no such message", text);
+    json::object o{{"id", text},
+                   {"client", m->client},
+                   {"state", store::state_name(m->state)},
+                   {"route", m->route},
+                   {"upstream", m->upstream},
+                   {"source", m->source},
+                   {"destination", m->destination},
+                   {"parts", m->parts},
+                   {"attempts", m->attempts},
+                   {"accepted_at_ms", m->accepted_at},
+                   {"submitted_at_ms", m->submitted_at},
+                   {"done_at_ms", m->done_at},
+                   {"smsc_id", m->smsc_id},
+                   {"error", m->error}};
+    json::array history;
+    for (const auto& e : m->history) {
+      history.push_back(json::object{{"at_ms", e.at},
+                                     {"state", store::state_name(e.state)},
+                                     {"upstream", e.upstream},
+                                     {"smsc_id", e.smsc_id},
+                                     {"error", e.error},
+                                     {"detail", e.detail}});
+    }
+    o["history"] = std::move(history);
+    return json_answer(o);
+  }
+  // Without storage, only what the id map holds: messages answered recently that asked for a
+  // receipt.
+  const auto rec = parts.gateway.messages().find_by_id(*id);
+  if (!rec) {
+    return http::json_error(404, "no such message",
+                            text + " (without storage smppd keeps only recent messages that asked "
+                                   "for a receipt)");
+  }
+  return json_answer(json::object{{"id", text},
+                                  {"client", rec->client.view()},
+                                  {"smsc_id", rec->smsc_id.view()},
+                                  {"final_receipt", rec->final_receipt}});
+}
+
+}  // namespace smppd::server
