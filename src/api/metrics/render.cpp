@@ -69,6 +69,8 @@ constexpr FamilyInfo kFamilies[] = {
      "Delivery receipts that matched no message."},
     {"smppd_requests_refused_total", Type::counter,
      "Client requests refused by a limit or during shutdown, by reason."},
+    {"smppd_route_matches_total", Type::counter,
+     "Messages each route matched (the first route that matches decides)."},
     {"smppd_sessions_closed_total", Type::counter, "Client sessions closed, by listener."},
     {"smppd_start_time_seconds", Type::gauge, "When the process started (Unix time)."},
     {"smppd_store_backlog", Type::gauge, "Stored messages waiting to be sent."},
