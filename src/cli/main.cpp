@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <string>
 
+#include "cli/api_commands.hpp"
 #include "cli/cdr_command.hpp"
 #include "cli/route_command.hpp"
 #include "cli/sim_command.hpp"
@@ -90,6 +91,7 @@ int main(int argc, char** argv) {
   smppd::cli::add_sim_command(app);
   smppd::cli::add_route_command(app, config_path);
   smppd::cli::add_cdr_command(app, config_path);
+  smppd::cli::add_api_commands(app, config_path);
 
   CLI11_PARSE(app, argc, argv);
   // Large blocks (a configuration's text, its YAML tree, the router's tables while they are
@@ -100,6 +102,7 @@ int main(int argc, char** argv) {
   if (auto code = smppd::cli::run_sim_command(app)) return *code;
   if (auto code = smppd::cli::run_route_command(app)) return *code;
   if (auto code = smppd::cli::run_cdr_command(app)) return *code;
+  if (auto code = smppd::cli::run_api_commands(app)) return *code;
 
   auto result = smppd::config::load_config_file(config_path);
   if (!result.ok()) {

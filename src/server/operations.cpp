@@ -570,6 +570,9 @@ http::Response Operations::Impl::status() {
     if (l != nullptr) {
       j["type"] = config::to_string(l->type);
       j["tls"] = l->tls.enabled;
+    } else if (name == "metrics" || name == "management") {
+      j["type"] = "http";
+      j["tls"] = name == "management" && c.management.tls.enabled;
     }
     listeners.push_back(std::move(j));
   }

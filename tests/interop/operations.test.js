@@ -442,3 +442,98 @@ test('bearer tokens, HTTPS, and a message looked up in the store by the id its c
     smsc.close();
   }
 });
+
+// ---- the command line ----
+
+const { execFile } = require('node:child_process');
+
+function cli(...argv) {
+  return new Promise((resolve) => {
+    execFile(h.binary, argv, { timeout: 20000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? error.code : 0, stdout, stderr });
+    });
+  });
+}
+
+test('smppd status, client, upstream and stats talk to the running daemon, and say when it is not', async () => {
+  const smsc = await startSmsc({ hold: false });
+  const dir = h.tempDir();
+  try {
+    await h.withSmppd(config([upstream('carrier', [smsc])]), async (d) => {
+      await upstreamsBound(d);
+      const api = ['--api', `http://127.0.0.1:${d.ports.management}`, '--user', 'ops', '--password', 's3cret'];
+      const a = await h.bound(d.ports.smpp, 'bind_transceiver', alice.system_id, alice.password);
+      await submitMany(a, 5);
+
+      let r = await cli('status', ...api);
+      assert.strictEqual(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^smppd 0\.1\.0 at http:\/\/127\.0\.0\.1:\d+: running/);
+      assert.match(r.stdout, /sessions +1 bound of 1 open; 1 of 2 clients bound/);
+      assert.match(r.stdout, /messages +5 accepted, 0 refused/);
+      assert.match(r.stdout, new RegExp(`smpp +smpp +127\\.0\\.0\\.1:${d.ports.smpp} +no`));
+      r = await cli('status', ...api, '--json');
+      assert.strictEqual(JSON.parse(r.stdout).counts.sessions_bound, 1);
+
+      r = await cli('client', 'list', ...api);
+      assert.strictEqual(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^CLIENT +SESSIONS +MESSAGES/);
+      assert.match(r.stdout, /\nalice +1 +5 ok, 0 refused +0 +transceiver 127\.0\.0\.1:\d+\n/);
+      assert.match(r.stdout, /\nbob +0 +0 ok, 0 refused +0 +-\n/);
+
+      r = await cli('stats', '--client', 'alice', ...api);
+      assert.strictEqual(r.code, 0, r.stderr);
+      assert.match(r.stdout, /alice +5 ok, 0 refused/);
+      assert.doesNotMatch(r.stdout, /UPSTREAM/);
+      r = await cli('stats', '--upstream', 'carrier', ...api, '--json');
+      assert.strictEqual(JSON.parse(r.stdout).upstreams[0].name, 'carrier');
+
+      r = await cli('upstream', 'list', ...api);
+      assert.match(r.stdout, /\ncarrier +healthy +1\/1 +0 +0 +1\n/);
+      r = await cli('upstream', 'suspend', 'carrier', ...api);
+      assert.strictEqual(r.code, 0, r.stderr);
+      assert.match((await cli('upstream', 'list', ...api)).stdout, /\ncarrier +suspended/);
+      r = await cli('upstream', 'resume', 'carrier', ...api);
+      assert.strictEqual(r.code, 0, r.stderr);
+      r = await cli('upstream', 'suspend', 'nowhere', ...api);
+      assert.strictEqual(r.code, 1);
+      assert.match(r.stderr, /smppd refused \(404\): no such upstream: nowhere/);
+
+      a.on('unbind', (pdu) => a.send(pdu.response()));
+      r = await cli('client', 'disconnect', 'alice', ...api);
+      assert.strictEqual(r.code, 0, r.stderr);
+      assert.match(r.stdout, /client alice: 1 session\(s\) unbinding/);
+      await h.closed(a);
+
+      r = await cli('status', '--api', `http://127.0.0.1:${d.ports.management}`, '--user', 'ops', '--password', 'nope');
+      assert.strictEqual(r.code, 1);
+      assert.match(r.stderr, /refused the credentials \(401\)/);
+      // The configuration file gives the address and the credentials.
+      const file = `${dir}/ops.yaml`;
+      fs.writeFileSync(file, JSON.stringify(config([upstream('carrier', [smsc])], {
+        management: { address: `127.0.0.1:${d.ports.management}`,
+          auth: { type: 'basic', username: 'ops', password: 's3cret' } },
+      })));
+      r = await cli('status', '--config', file);
+      assert.strictEqual(r.code, 0, r.stderr);
+      // Nothing there: said plainly.
+      const closedPort = await new Promise((resolve) => {
+        const s = net.createServer().listen(0, '127.0.0.1', () => {
+          const { port } = s.address();
+          s.close(() => resolve(port));
+        });
+      });
+      r = await cli('status', '--api', `http://127.0.0.1:${closedPort}`);
+      assert.strictEqual(r.code, 1);
+      assert.match(r.stderr, new RegExp(`smppd is not running at http://127\\.0\\.0\\.1:${closedPort} \\(connection refused\\)`));
+      const noManagement = `${dir}/plain.yaml`;
+      fs.writeFileSync(noManagement, JSON.stringify({ listeners: [h.listener('smpp')] }));
+      r = await cli('status', '--config', noManagement);
+      assert.strictEqual(r.code, 2);
+      assert.match(r.stderr, /the management API is not enabled/);
+      r = await cli('status', '--config', `${dir}/missing.yaml`);
+      assert.strictEqual(r.code, 2);
+    }, { listeners });
+  } finally {
+    smsc.close();
+  }
+});
