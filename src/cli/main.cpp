@@ -40,23 +40,9 @@ void print_summary(const std::string& path, const smppd::config::Config& c) {
 
 smppd::log::Settings log_settings(const smppd::config::LoggingConfig& c) {
   using smppd::config::LogFormat;
-  using smppd::config::LogLevel;
   using smppd::config::LogOutput;
   smppd::log::Settings s;
-  switch (c.level) {
-    case LogLevel::debug:
-      s.level = smppd::log::Level::debug;
-      break;
-    case LogLevel::info:
-      s.level = smppd::log::Level::info;
-      break;
-    case LogLevel::warn:
-      s.level = smppd::log::Level::warn;
-      break;
-    case LogLevel::error:
-      s.level = smppd::log::Level::error;
-      break;
-  }
+  s.level = smppd::server::log_level(c.level);
   s.format = c.format == LogFormat::json ? smppd::log::Format::json : smppd::log::Format::text;
   switch (c.output) {
     case LogOutput::stdout_:

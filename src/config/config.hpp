@@ -41,6 +41,8 @@ struct TlsConfig {
   std::vector<std::string> cipher_suites;  // empty: the OpenSSL defaults
   bool skip_verify = false;                // upstreams only
   std::string server_name;                 // upstreams only (SNI); empty: the host name
+
+  bool operator==(const TlsConfig&) const = default;
 };
 
 // ---- listeners ----
@@ -53,6 +55,8 @@ struct ListenerTimeouts {
   Duration idle = 5min;
   Duration bind = 30s;      // a session that does not bind within this is closed
   Duration response = 30s;  // for requests smppd sends to the peer
+
+  bool operator==(const ListenerTimeouts&) const = default;
 };
 
 struct ListenerSmpp {
@@ -62,6 +66,8 @@ struct ListenerSmpp {
   Duration enquire_link_interval = 30s;
   Duration enquire_link_timeout = 10s;
   uint32_t window_size = 100;
+
+  bool operator==(const ListenerSmpp&) const = default;
 };
 
 // 0 means unlimited.
@@ -70,6 +76,8 @@ struct ListenerRateLimit {
   double binds_per_second = 0;        // smpp
   double requests_per_second = 0;     // http, grpc
   uint32_t burst = 0;                 // 0: equal to the rate
+
+  bool operator==(const ListenerRateLimit&) const = default;
 };
 
 struct HttpSettings {
@@ -78,6 +86,8 @@ struct HttpSettings {
   Duration idle_timeout = 120s;
   uint64_t max_header_bytes = 1 * kMiB;
   uint64_t max_body_bytes = 10 * kMiB;
+
+  bool operator==(const HttpSettings&) const = default;
 };
 
 struct CorsConfig {
@@ -85,6 +95,8 @@ struct CorsConfig {
   std::vector<std::string> allowed_origins;
   std::vector<std::string> allowed_methods;
   std::vector<std::string> allowed_headers;
+
+  bool operator==(const CorsConfig&) const = default;
 };
 
 struct GrpcSettings {
@@ -92,6 +104,8 @@ struct GrpcSettings {
   uint64_t max_send_msg_size = 4 * kMiB;
   Duration keepalive_time = 30s;
   Duration keepalive_timeout = 10s;
+
+  bool operator==(const GrpcSettings&) const = default;
 };
 
 // What a failed bind is answered with (smpp listeners). `specific`: ESME_RINVSYSID for an unknown
@@ -122,6 +136,8 @@ struct ListenerConfig {
   HttpSettings http;              // type http
   CorsConfig cors;                // type http
   GrpcSettings grpc;              // type grpc
+
+  bool operator==(const ListenerConfig&) const = default;
 };
 
 // ---- upstreams ----
@@ -146,6 +162,8 @@ struct HostConfig {
   uint32_t priority = 1;  // lower is preferred; higher priorities are backups
   // Destination prefix -> price per message; "*" is the fallback price (cost_based balancing).
   std::map<std::string, double> cost;
+
+  bool operator==(const HostConfig&) const = default;
 };
 
 struct UpstreamBind {
@@ -161,6 +179,8 @@ struct UpstreamBind {
   uint8_t addr_ton = 0;
   uint8_t addr_npi = 0;
   std::string address_range;
+
+  bool operator==(const UpstreamBind&) const = default;
 };
 
 struct PoolConfig {
@@ -168,6 +188,8 @@ struct PoolConfig {
   uint32_t max_connections = 10;
   Duration idle_timeout = 5min;
   Duration max_lifetime = 1h;
+
+  bool operator==(const PoolConfig&) const = default;
 };
 
 struct UpstreamTimeouts {
@@ -178,6 +200,8 @@ struct UpstreamTimeouts {
   Duration enquire_link = 10s;  // enquire_link.timeout when that is not written
   Duration read = 60s;
   Duration write = 30s;
+
+  bool operator==(const UpstreamTimeouts&) const = default;
 };
 
 // Checks of each host of an upstream; what each type checks: upstream/health.hpp.
@@ -188,6 +212,8 @@ struct HealthConfig {
   Duration timeout = 10s;
   uint32_t threshold = 3;           // failures before unhealthy
   uint32_t recovery_threshold = 2;  // successes before healthy again
+
+  bool operator==(const HealthConfig&) const = default;
 };
 
 struct RetryConfig {
@@ -198,11 +224,15 @@ struct RetryConfig {
   Backoff backoff = Backoff::exponential;
   double backoff_factor = 2;
   std::vector<uint32_t> retryable_errors = {0x08, 0x58};  // ESME_RSYSERR, ESME_RTHROTTLED
+
+  bool operator==(const RetryConfig&) const = default;
 };
 
 struct UpstreamRateLimit {
   double messages_per_second = 0;  // 0: unlimited
   uint32_t burst = 0;              // 0: equal to the rate
+
+  bool operator==(const UpstreamRateLimit&) const = default;
 };
 
 struct WindowConfig {
@@ -210,17 +240,23 @@ struct WindowConfig {
   // How long a request may wait in the pool's queue for a connection able to take it (a free
   // window slot, a rate-limit token, a host up) before it fails unsent. 0: timeouts.response.
   Duration timeout = 0ms;
+
+  bool operator==(const WindowConfig&) const = default;
 };
 
 struct EnquireLinkConfig {
   Duration interval = 30s;
   Duration timeout = 10s;
+
+  bool operator==(const EnquireLinkConfig&) const = default;
 };
 
 struct ProtocolConfig {
   smpp::Version version = smpp::Version::v34;
   bool auto_respond_enquire = true;
   bool auto_respond_unbind = true;
+
+  bool operator==(const ProtocolConfig&) const = default;
 };
 
 struct MessageConfig {
@@ -230,6 +266,8 @@ struct MessageConfig {
   std::string default_service_type;
   uint8_t default_source_addr_ton = 0;
   uint8_t default_source_addr_npi = 0;
+
+  bool operator==(const MessageConfig&) const = default;
 };
 
 struct UpstreamFailover {
@@ -237,6 +275,8 @@ struct UpstreamFailover {
   uint32_t threshold = 3;  // consecutive failures
   Duration recovery_time = 60s;
   std::string fallback;  // an upstream name; empty: none
+
+  bool operator==(const UpstreamFailover&) const = default;
 };
 
 // The built-in SMSC simulator (upstream `type: simulator`). Percentages are 0-100.
@@ -248,6 +288,8 @@ struct SimulatorConfig {
   double throttle_rate = 0;    // % of submits answered ESME_RTHROTTLED
   double error_rate = 0;       // % of submits answered ESME_RSYSERR
   Duration mo_interval = 0ms;  // 0: no spontaneous MO messages
+
+  bool operator==(const SimulatorConfig&) const = default;
 };
 
 struct UpstreamConfig {
@@ -269,6 +311,8 @@ struct UpstreamConfig {
   UpstreamFailover failover;
   std::map<std::string, std::string> tags;
   SimulatorConfig simulator;  // type simulator
+
+  bool operator==(const UpstreamConfig&) const = default;
 };
 
 // ---- routes ----
@@ -278,6 +322,8 @@ struct Schedule {
   std::string hours;          // "HH:MM-HH:MM" as written; may wrap midnight
   uint16_t start_minute = 0;  // minutes after midnight
   uint16_t end_minute = 0;
+
+  bool operator==(const Schedule&) const = default;
 };
 
 // Every present condition must hold (AND). Address patterns: a prefix with a trailing '*', or
@@ -292,6 +338,15 @@ struct RouteMatch {
   std::shared_ptr<Schedule> schedule;
   std::optional<std::string> mnc;
   std::optional<bool> is_ported;
+
+  // The schedules compared by value (each load makes its own).
+  bool operator==(const RouteMatch& o) const {
+    const bool same_schedule = (schedule == nullptr) == (o.schedule == nullptr) &&
+                               (schedule == nullptr || *schedule == *o.schedule);
+    return same_schedule && destination_addr == o.destination_addr &&
+           source_addr == o.source_addr && service_type == o.service_type && client == o.client &&
+           source_addr_ton == o.source_addr_ton && mnc == o.mnc && is_ported == o.is_ported;
+  }
 };
 
 struct RouteConfig {
@@ -300,6 +355,8 @@ struct RouteConfig {
   std::string upstream;  // an upstream name, or empty when `script` decides
   std::string failover;  // an upstream name; empty: none
   std::string script;    // a Lua file
+
+  bool operator==(const RouteConfig&) const = default;
 };
 
 // Mobile-originated traffic (deliver_sm from an upstream) to a client.
@@ -307,12 +364,16 @@ struct MoRouteMatch {
   std::optional<std::string> destination_addr;
   std::optional<std::string> source_addr;
   std::optional<std::string> upstream;
+
+  bool operator==(const MoRouteMatch&) const = default;
 };
 
 struct MoRouteConfig {
   std::string name;  // default: "mo-route-<index>"
   MoRouteMatch match;
   std::string client;  // a client system_id
+
+  bool operator==(const MoRouteConfig&) const = default;
 };
 
 // ---- clients ----
@@ -320,11 +381,15 @@ struct MoRouteConfig {
 struct ClientRateLimit {
   double messages_per_second = 0;  // 0: unlimited
   uint32_t window_size = 0;        // max in flight; 0: the listener's window
+
+  bool operator==(const ClientRateLimit&) const = default;
 };
 
 struct AddressRule {
   std::vector<std::string> allowed;  // empty: every address
   std::vector<std::string> blocked;
+
+  bool operator==(const AddressRule&) const = default;
 };
 
 struct ClientConfig {
@@ -340,6 +405,8 @@ struct ClientConfig {
   std::string upstream;  // forces this upstream; empty: routes decide
   std::string tier;
   std::map<std::string, std::string> tags;
+
+  bool operator==(const ClientConfig&) const = default;
 };
 
 // ---- auth ----

@@ -64,6 +64,8 @@ class Cidr {
   bool is_v6() const { return network_.size == 16; }
   unsigned prefix_length() const { return prefix_; }
   const std::string& text() const { return text_; }
+  // The same block, as written.
+  bool operator==(const Cidr& other) const { return text_ == other.text_; }
 
  private:
   IpAddress network_;

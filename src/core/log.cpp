@@ -74,22 +74,26 @@ void setup(const Settings& s) {
   } else {
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ %v", spdlog::pattern_time_type::utc);
   }
-  switch (s.level) {
-    case Level::debug:
-      logger->set_level(spdlog::level::debug);
-      break;
-    case Level::info:
-      logger->set_level(spdlog::level::info);
-      break;
-    case Level::warn:
-      logger->set_level(spdlog::level::warn);
-      break;
-    case Level::error:
-      logger->set_level(spdlog::level::err);
-      break;
-  }
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(std::move(logger));
+  set_level(s.level);
+}
+
+void set_level(Level level) {
+  switch (level) {
+    case Level::debug:
+      spdlog::set_level(spdlog::level::debug);
+      break;
+    case Level::info:
+      spdlog::set_level(spdlog::level::info);
+      break;
+    case Level::warn:
+      spdlog::set_level(spdlog::level::warn);
+      break;
+    case Level::error:
+      spdlog::set_level(spdlog::level::err);
+      break;
+  }
 }
 
 }  // namespace smppd::log

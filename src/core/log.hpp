@@ -30,5 +30,7 @@ struct Settings {
 // Replaces the default logger. Throws spdlog::spdlog_ex when a log file cannot be opened
 // (start-up only).
 void setup(const Settings& settings);
+// The level of the logger in place (a reload).
+void set_level(Level level);
 
 }  // namespace smppd::log

@@ -162,35 +162,69 @@ Gateway::Gateway(std::shared_ptr<const config::Config> config, Counters& counter
     : config_(std::move(config)),
       counters_(counters),
       metrics_(counters, config_->clients),
-      router_(*config_),
-      mo_router_(*config_),
       clients_(store != nullptr ? StoreForward::kClientQueue : kClientQueue),
       max_held_receipts_(max_held_receipts),
-      store_(store) {}
+      store_(store) {
+  static std::atomic<uint64_t> next_gateway{1};
+  auto first = std::make_shared<Snapshot>();
+  first->config = config_;
+  first->router = std::make_shared<const router::Router>(*config_);
+  first->mo_router = std::make_shared<const router::MoRouter>(*config_);
+  snapshot_ = std::move(first);
+  stamp_.store(next_gateway.fetch_add(1) << 32 | 1);
+}
 
 Gateway::~Gateway() = default;
+
+const Gateway::Snapshot& Gateway::now() const {
+  struct Seen {
+    uint64_t stamp = 0;
+    const Snapshot* snapshot = nullptr;
+  };
+  thread_local Seen seen;
+  if (seen.stamp == stamp_.load(std::memory_order_acquire)) return *seen.snapshot;
+  std::lock_guard lock(snapshot_mutex_);
+  seen = Seen{stamp_.load(std::memory_order_relaxed), snapshot_.get()};
+  return *seen.snapshot;
+}
+
+std::shared_ptr<const config::Config> Gateway::config() const {
+  std::lock_guard lock(snapshot_mutex_);
+  return snapshot_->config;
+}
+
+std::shared_ptr<upstream::Pool> Gateway::make_pool(
+    const config::UpstreamConfig& u, const std::map<std::string, config::HostPort>& simulators) {
+  std::vector<config::HostConfig> hosts;
+  if (u.type == config::UpstreamType::simulator) {
+    auto it = simulators.find(u.name);
+    if (it == simulators.end()) return nullptr;
+    config::HostConfig h;
+    h.address = it->second;
+    hosts.push_back(h);
+  }
+  return std::make_shared<upstream::Pool>(u, executors_, *this, counters_, hosts);
+}
 
 void Gateway::start(std::vector<asio::any_io_executor> executors,
                     const std::map<std::string, config::HostPort>& simulators) {
   executors_ = executors;
+  auto first = std::make_shared<Snapshot>(*snapshot_);
   for (const auto& u : config_->upstreams) {
-    std::vector<config::HostConfig> hosts;
-    if (u.type == config::UpstreamType::simulator) {
-      auto it = simulators.find(u.name);
-      if (it == simulators.end()) continue;
-      config::HostConfig h;
-      h.address = it->second;
-      hosts.push_back(h);
-    }
-    auto pool = std::make_shared<upstream::Pool>(u, executors, *this, counters_, hosts);
-    auto entry = std::make_unique<UpstreamEntry>();
-    entry->pool = pool.get();
+    auto pool = make_pool(u, simulators);
+    if (!pool) continue;
+    auto entry = std::make_shared<UpstreamEntry>();
+    entry->pool = pool;
     entry->index = messages_.upstream_index(u.name);
-    if (by_index_.size() <= entry->index) by_index_.resize(entry->index + 1, nullptr);
-    by_index_[entry->index] = entry.get();
-    upstreams_.emplace(u.name, std::move(entry));
+    if (first->by_index.size() <= entry->index) first->by_index.resize(entry->index + 1, nullptr);
+    first->by_index[entry->index] = entry.get();
+    first->upstreams.emplace(u.name, std::move(entry));
     pool->start();
-    pools_.emplace(u.name, std::move(pool));
+  }
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    snapshot_ = std::move(first);
+    stamp_.fetch_add(1);
   }
   if (store_ != nullptr) {
     spool_ = std::make_unique<StoreForward>(*this, *store_, *config_, counters_);
@@ -211,29 +245,154 @@ void Gateway::stop(session::Duration grace) {
     held_.clear();
   }
   if (spool_) spool_->stop();
-  for (auto& [name, pool] : pools_) pool->stop(grace);
+  std::shared_ptr<const Snapshot> last;
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    last = snapshot_;
+  }
+  for (auto& [name, entry] : last->upstreams) entry->pool->stop(grace);
 }
 
 std::vector<upstream::Pool*> Gateway::pools() const {
+  std::shared_ptr<const Snapshot> s;
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    s = snapshot_;
+  }
   std::vector<upstream::Pool*> out;
-  for (const auto& u : config_->upstreams) {
-    if (auto it = pools_.find(u.name); it != pools_.end()) out.push_back(it->second.get());
+  for (const auto& u : s->config->upstreams) {
+    if (auto it = s->upstreams.find(u.name); it != s->upstreams.end()) {
+      out.push_back(it->second->pool.get());
+    }
   }
   return out;
 }
 
 upstream::Pool* Gateway::pool(std::string_view name) {
-  auto it = pools_.find(name);
-  return it == pools_.end() ? nullptr : it->second.get();
+  const Snapshot& s = now();
+  auto it = s.upstreams.find(name);
+  return it == s.upstreams.end() ? nullptr : it->second->pool.get();
 }
 
 Gateway::UpstreamEntry* Gateway::upstream_entry(std::string_view name) {
-  auto it = upstreams_.find(name);
-  return it == upstreams_.end() ? nullptr : it->second.get();
+  const Snapshot& s = now();
+  auto it = s.upstreams.find(name);
+  return it == s.upstreams.end() ? nullptr : it->second.get();
 }
 
 upstream::Pool* Gateway::pool_at(uint32_t index) {
-  return index < by_index_.size() && by_index_[index] != nullptr ? by_index_[index]->pool : nullptr;
+  const Snapshot& s = now();
+  return index < s.by_index.size() && s.by_index[index] != nullptr ? s.by_index[index]->pool.get()
+                                                                   : nullptr;
+}
+
+Gateway::Changes Gateway::reconfigure(std::shared_ptr<const config::Config> next,
+                                      const std::map<std::string, config::HostPort>& simulators,
+                                      session::Duration grace) {
+  Changes changes;
+  std::shared_ptr<const Snapshot> current;
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    current = snapshot_;
+  }
+  auto fresh = std::make_shared<Snapshot>();
+  fresh->router = std::make_shared<const router::Router>(*next);
+  fresh->mo_router = std::make_shared<const router::MoRouter>(*next);
+  if (current->config->routes != next->routes) changes.applied.push_back("routes");
+  if (current->config->mo_routes != next->mo_routes) changes.applied.push_back("mo_routes");
+  metrics_.add_clients(next->clients);
+
+  // Upstreams. The configuration in effect keeps the upstreams that could not change, as they
+  // were: it is `next` with those put back.
+  auto effective = std::make_shared<config::Config>(*next);
+  std::vector<std::shared_ptr<upstream::Pool>> to_start;
+  std::vector<std::pair<std::shared_ptr<upstream::Pool>, std::shared_ptr<upstream::Pool>>> to_replace;
+  std::vector<std::shared_ptr<upstream::Pool>> to_drain;
+  auto keep = [&](const std::string& name) {
+    auto it = current->upstreams.find(name);
+    if (it != current->upstreams.end()) fresh->upstreams.emplace(name, it->second);
+  };
+  auto restore = [&](const std::string& name, std::string why) {
+    changes.restart_needed.push_back("upstream " + name + ": " + std::move(why));
+    const config::UpstreamConfig* old = current->config->find_upstream(name);
+    auto& list = effective->upstreams;
+    auto it = std::find_if(list.begin(), list.end(), [&](const auto& u) { return u.name == name; });
+    if (old != nullptr && it != list.end()) {
+      *it = *old;
+    } else if (old != nullptr) {
+      list.push_back(*old);
+    } else if (it != list.end()) {
+      list.erase(it);
+    }
+    keep(name);
+  };
+  for (const auto& u : next->upstreams) {
+    const config::UpstreamConfig* old = current->config->find_upstream(u.name);
+    const bool running = current->upstreams.count(u.name) > 0;
+    if (old != nullptr && *old == u && (running || u.type == config::UpstreamType::simulator)) {
+      keep(u.name);
+      continue;
+    }
+    if (spool_) {
+      restore(u.name, "with storage, upstreams change only with a restart");
+      continue;
+    }
+    if (u.type == config::UpstreamType::simulator || (old != nullptr &&
+                                                      old->type == config::UpstreamType::simulator)) {
+      restore(u.name, "a built-in simulator changes only with a restart");
+      continue;
+    }
+    auto pool = make_pool(u, simulators);
+    auto entry = std::make_shared<UpstreamEntry>();
+    entry->pool = pool;
+    entry->index = messages_.upstream_index(u.name);
+    if (running) {
+      const auto& before = current->upstreams.at(u.name);
+      entry->id_mode.store(before->id_mode.load());
+      to_replace.emplace_back(before->pool, pool);
+      changes.applied.push_back("upstream " + u.name + " changed");
+    } else {
+      to_start.push_back(pool);
+      changes.applied.push_back("upstream " + u.name + " added");
+    }
+    fresh->upstreams.emplace(u.name, std::move(entry));
+  }
+  for (const auto& [name, entry] : current->upstreams) {
+    if (next->find_upstream(name) != nullptr) continue;
+    if (spool_) {
+      restore(name, "with storage, upstreams change only with a restart");
+      continue;
+    }
+    to_drain.push_back(entry->pool);
+    changes.applied.push_back("upstream " + name + " removed");
+  }
+  for (const auto& [name, entry] : fresh->upstreams) {
+    if (fresh->by_index.size() <= entry->index) fresh->by_index.resize(entry->index + 1, nullptr);
+    fresh->by_index[entry->index] = entry.get();
+  }
+  fresh->config = effective;
+  // New pools start before they are seen; replaced ones hand their queue over once the new
+  // snapshot is in place (nothing new reaches them after that).
+  for (auto& p : to_start) p->start();
+  for (auto& [old, pool] : to_replace) pool->start();
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    const auto now_time = std::chrono::steady_clock::now();
+    std::erase_if(retired_snapshots_,
+                  [&](const auto& r) { return now_time - r.first > kSnapshotLinger; });
+    retired_snapshots_.emplace_back(now_time, snapshot_);
+    snapshot_ = fresh;
+    stamp_.fetch_add(1);
+  }
+  for (auto& [old, pool] : to_replace) {
+    old->stop(grace, pool.get());
+    retired_pools_.push_back(old);
+  }
+  for (auto& old : to_drain) {
+    old->stop(grace);
+    retired_pools_.push_back(old);
+  }
+  return changes;
 }
 
 void Gateway::client_bound(session::Session& s, ClientState& state) {
@@ -348,19 +507,29 @@ void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& reques
   router::MessageFacts facts;
   message_facts(request, facts);
   facts.client = state.system_id;
-  const router::Decision decision = router_.route(facts, std::chrono::system_clock::now());
+  const Snapshot& snap = now();
+  const router::Decision decision = snap.router->route(facts, std::chrono::system_clock::now());
   if (decision.route_index != router::Decision::kNoRoute) {
     metrics_.route_matched(decision.route_index, decision.route_name);
   }
-  upstream::Pool* target = decision.matched() ? pool(decision.upstream) : nullptr;
+  // One snapshot for the whole decision: the routes and the upstreams they name agree.
+  auto entry_of = [&snap](std::string_view name) -> const UpstreamEntry* {
+    auto it = snap.upstreams.find(name);
+    return it == snap.upstreams.end() ? nullptr : it->second.get();
+  };
+  const UpstreamEntry* entry = decision.matched() ? entry_of(decision.upstream) : nullptr;
+  upstream::Pool* target = entry != nullptr ? entry->pool.get() : nullptr;
   if (target != nullptr && !target->healthy()) {
     // Down, suspended or tripped: the route's failover, else the upstream's own fallback.
     std::string_view alternative = decision.failover;
     if (alternative.empty() && target->config().failover.enabled) {
       alternative = target->config().failover.fallback;
     }
-    upstream::Pool* other = alternative.empty() ? nullptr : pool(alternative);
-    if (other != nullptr && other->healthy()) target = other;
+    const UpstreamEntry* other = alternative.empty() ? nullptr : entry_of(alternative);
+    if (other != nullptr && other->pool->healthy()) {
+      entry = other;
+      target = other->pool.get();
+    }
   }
   if (target == nullptr) {
     if (decision.matched()) {
@@ -379,8 +548,6 @@ void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& reques
     return;
   }
   const uint64_t id = ids_.next();
-  const UpstreamEntry* entry = upstream_entry(target->name());
-  assert(entry != nullptr);  // made with its pool in start()
   const std::optional<smpp::ConcatInfo> concat = message_concat(request);
   const uint64_t sticky = message_parts_key(request, concat, state.system_id);
   if (spool_) {
@@ -656,7 +823,7 @@ uint32_t Gateway::deliver_mo(upstream::Pool& pool, smpp::Pdu& pdu,
     facts.source_addr = ds->source_addr.view();
     facts.source_addr_ton = ds->source_addr_ton;
   }
-  const router::MoDecision decision = mo_router_.route(facts);
+  const router::MoDecision decision = now().mo_router->route(facts);
   if (!decision.matched()) {
     peer_lines().mo_unrouted("upstream {}: MO to '{}' matches no mo_route", pool.name(),
                              facts.destination_addr);

@@ -87,12 +87,27 @@ class Gateway final : public upstream::PoolEvents {
   uint32_t on_delivery(upstream::Pool& pool, smpp::Pdu& pdu,
                        const upstream::DeliveryReply& later) override;
 
+  // A new configuration (validated whole by the loader): routes and mo_routes apply to the next
+  // message; upstreams added start, removed ones drain their in-flight requests then unbind,
+  // changed ones are replaced by a pool of the new settings that takes over the old one's
+  // queue while the old one drains. What cannot change without a restart (a built-in
+  // simulator's upstream; any upstream with storage, whose pumps hold their pools) is kept as
+  // it was and named in `restart_needed`; what changed is named in `applied`.
+  struct Changes {
+    std::vector<std::string> applied;
+    std::vector<std::string> restart_needed;
+  };
+  Changes reconfigure(std::shared_ptr<const config::Config> next,
+                      const std::map<std::string, config::HostPort>& simulators,
+                      session::Duration grace);
+
   upstream::Pool* pool(std::string_view name);
   // Every upstream's pool, in configuration order (none before start()).
   std::vector<upstream::Pool*> pools() const;
   ClientRegistry& clients() { return clients_; }
   MessageMap& messages() { return messages_; }
-  const router::Router& router() const { return router_; }
+  // The configuration in effect (the last one reconfigure() took).
+  std::shared_ptr<const config::Config> config() const;
   // Receipts waiting for their message right now.
   std::size_t held_receipts() const { return held_count_.load(std::memory_order_relaxed); }
   // With storage, else null.
@@ -137,15 +152,12 @@ class Gateway final : public upstream::PoolEvents {
   // Deliveries go through the store (storage.deliver_sm), answered later.
   bool stores_deliveries() const { return spool_ && config_->storage.deliver_sm.enabled; }
 
-  std::shared_ptr<const config::Config> config_;
+  std::shared_ptr<const config::Config> config_;  // the one it started with
   Counters& counters_;
   MessageMetrics metrics_;
-  router::Router router_;
-  router::MoRouter mo_router_;
   MessageIdSource ids_;
   MessageMap messages_;
   ClientRegistry clients_;
-  std::map<std::string, std::shared_ptr<upstream::Pool>, std::less<>> pools_;
   std::vector<asio::any_io_executor> executors_;
   // What an upstream's receipt ids have shown. An upstream seen to match exactly is never
   // matched by conversion (but after the last wait), as sequential decimal ids convert into
@@ -156,10 +168,35 @@ class Gateway final : public upstream::PoolEvents {
     converted,  // hex/decimal conversions of them
   };
   struct UpstreamEntry {
-    upstream::Pool* pool = nullptr;
+    std::shared_ptr<upstream::Pool> pool;
     uint32_t index = 0;  // MessageMap::upstream_index
     std::atomic<IdMode> id_mode{IdMode::unknown};
   };
+  // What a message's way is decided by, replaced whole by reconfigure(): the configuration,
+  // its routers, and the upstreams by name and by MessageMap index.
+  struct Snapshot {
+    std::shared_ptr<const config::Config> config;
+    std::shared_ptr<const router::Router> router;
+    std::shared_ptr<const router::MoRouter> mo_router;
+    std::map<std::string, std::shared_ptr<UpstreamEntry>, std::less<>> upstreams;
+    std::vector<UpstreamEntry*> by_index;
+  };
+  // This thread's view of the current snapshot: an atomic load and a comparison once seen (no
+  // lock, no reference count per message). A snapshot stays alive at least kSnapshotLinger
+  // after it is replaced, far longer than any thread holds the reference it got here.
+  const Snapshot& now() const;
+  static constexpr std::chrono::seconds kSnapshotLinger{60};
+  std::shared_ptr<upstream::Pool> make_pool(const config::UpstreamConfig& u,
+                                            const std::map<std::string, config::HostPort>& simulators);
+  mutable std::mutex snapshot_mutex_;
+  std::shared_ptr<const Snapshot> snapshot_;
+  // (unique per gateway) << 32 | generation: what a thread compares with what it saw.
+  std::atomic<uint64_t> stamp_;
+  // Replaced snapshots, with when they were; pools replaced or removed (kept: completions
+  // name their pool by a view of its name).
+  std::vector<std::pair<std::chrono::steady_clock::time_point, std::shared_ptr<const Snapshot>>>
+      retired_snapshots_;
+  std::vector<std::shared_ptr<upstream::Pool>> retired_pools_;
   // How long a receipt that finds no message waits before each look again; after the last, it
   // is given up.
   static constexpr std::array<std::chrono::milliseconds, 5> kReceiptWaits = {
@@ -168,8 +205,6 @@ class Gateway final : public upstream::PoolEvents {
   static constexpr int kLastReceiptLook = static_cast<int>(kReceiptWaits.size());
   UpstreamEntry* upstream_entry(std::string_view name);
   upstream::Pool* pool_at(uint32_t index);
-  std::map<std::string, std::unique_ptr<UpstreamEntry>, std::less<>> upstreams_;
-  std::vector<UpstreamEntry*> by_index_;  // by MessageMap::upstream_index
   std::atomic<bool> stopping_{false};
   // Receipts waiting for their message: at most max_held_receipts_ at a time.
   const std::size_t max_held_receipts_;

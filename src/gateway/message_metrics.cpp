@@ -40,6 +40,11 @@ const Buckets MessageMetrics::kReceiptLatency{kReceiptBounds, 1e3};
 MessageMetrics::MessageMetrics(Counters& counters,
                                const std::vector<config::ClientConfig>& clients)
     : counters_(counters) {
+  add_clients(clients);
+}
+
+void MessageMetrics::add_clients(const std::vector<config::ClientConfig>& clients) {
+  std::unique_lock lock(mutex_);
   for (const auto& c : clients) {
     if (names_.size() >= kOtherClient) break;
     if (index_.emplace(c.system_id, static_cast<uint16_t>(names_.size())).second) {
@@ -49,11 +54,13 @@ MessageMetrics::MessageMetrics(Counters& counters,
 }
 
 uint16_t MessageMetrics::client_index(std::string_view system_id) const {
+  std::shared_lock lock(mutex_);
   auto it = index_.find(system_id);
   return it == index_.end() ? kOtherClient : it->second;
 }
 
 std::string_view MessageMetrics::client_name(uint16_t index) const {
+  std::shared_lock lock(mutex_);
   return index < names_.size() ? std::string_view(names_[index]) : std::string_view("other");
 }
 

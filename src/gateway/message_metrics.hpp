@@ -9,6 +9,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,8 +34,10 @@ class MessageMetrics {
 
   MessageMetrics(Counters& counters, const std::vector<config::ClientConfig>& clients);
 
-  // At bind, or once per record: a lookup.
+  // At bind, or once per record: a lookup (under a shared lock: reloads add clients).
   uint16_t client_index(std::string_view system_id) const;
+  // A reloaded configuration's clients: new ones get an index (kept ones keep theirs).
+  void add_clients(const std::vector<config::ClientConfig>& clients);
   std::string_view client_name(uint16_t index) const;
 
   // smppd_messages_total{direction,client,upstream,status}: `status` is the client's answer
@@ -59,7 +63,8 @@ class MessageMetrics {
 
   Counters& counters_;
   const std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();
-  std::vector<std::string> names_;
+  mutable std::shared_mutex mutex_;
+  std::deque<std::string> names_;  // deque: client_name() views stay valid as it grows
   StringMap<uint16_t> index_;
 };
 

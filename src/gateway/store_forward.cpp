@@ -267,11 +267,11 @@ uint64_t StoreForward::start(const std::vector<asio::any_io_executor>& executors
   log::info("store: {} message(s) to send, {} scheduled, {} deliveries waiting for clients",
             r.queued, r.scheduled, r.deliveries);
   std::size_t i = 0;
-  for (const auto& [name, entry] : gateway_.upstreams_) {
+  for (const auto& [name, entry] : gateway_.now().upstreams) {
     auto u = std::make_unique<Upstream>();
     u->name = name;
     u->position = upstreams_.size();
-    u->pool = entry->pool;
+    u->pool = entry->pool.get();
     u->index = entry->index;
     u->executor = executors_[i++ % executors_.size()];
     u->timer = std::make_unique<asio::steady_timer>(u->executor);

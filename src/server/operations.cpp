@@ -187,6 +187,14 @@ struct Operations::Impl {
   explicit Impl(OperationsParts p) : parts(std::move(p)) {}
 
   OperationsParts parts;
+  // The configuration in effect (reconfigure() replaces it) and, during a request, the one
+  // that request reads (requests are handled one at a time, on this object's thread).
+  mutable std::mutex config_mutex;
+  std::shared_ptr<const config::Config> pinned;
+  void pin() {
+    std::lock_guard lock(config_mutex);
+    pinned = parts.config;
+  }
   const std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
   const std::chrono::steady_clock::time_point started_steady = std::chrono::steady_clock::now();
   std::string config_path;  // absolute
@@ -197,7 +205,7 @@ struct Operations::Impl {
   std::shared_ptr<http::Server> metrics;
   std::shared_ptr<http::Server> management;
 
-  const config::Config& cfg() const { return *parts.config; }
+  const config::Config& cfg() const { return *pinned; }
 
   // ---- shared ----
   // Each worker's sessions, asked of the worker itself; a worker that does not answer within
@@ -228,6 +236,7 @@ Operations::~Operations() {
 
 std::vector<std::pair<std::string, tcp::endpoint>> Operations::start() {
   Impl& im = *impl_;
+  im.pin();
   const config::Config& cfg = im.cfg();
   std::vector<std::pair<std::string, tcp::endpoint>> bound;
   std::error_code ec;
@@ -272,6 +281,18 @@ std::vector<std::pair<std::string, tcp::endpoint>> Operations::start() {
     im.thread = std::thread([&im] { im.context.run(); });
   }
   return bound;
+}
+
+void Operations::reconfigure(std::shared_ptr<const config::Config> next) {
+  Impl& im = *impl_;
+  // The API's own section as it started (changing it needs a restart).
+  auto effective = std::make_shared<config::Config>(*next);
+  std::string hash = file_sha256(next->source);
+  std::lock_guard lock(im.config_mutex);
+  effective->management = im.parts.config->management;
+  effective->metrics = im.parts.config->metrics;
+  im.parts.config = std::move(effective);
+  im.config_hash = std::move(hash);
 }
 
 void Operations::stop() {
@@ -447,6 +468,7 @@ std::vector<metrics::Family> Operations::Impl::computed_families() {
 }
 
 http::Response Operations::Impl::scrape(const http::Request& r) {
+  pin();
   if (r.path != cfg().metrics.prometheus_path) {
     return http::json_error(404, "not found", "metrics are at " + cfg().metrics.prometheus_path);
   }
@@ -489,6 +511,7 @@ bool Operations::Impl::authorized(const http::Request& r) const {
 }
 
 http::Response Operations::Impl::manage(const http::Request& r) {
+  pin();
   if (!authorized(r)) {
     auto resp = http::json_error(401, "unauthorized", "credentials missing or wrong");
     resp.headers.emplace_back("WWW-Authenticate",
@@ -543,9 +566,24 @@ http::Response Operations::Impl::manage(const http::Request& r) {
   }
   if (what == "config" && parts_of.size() == 3 && parts_of[2] == "reload") {
     if (r.method != "POST") return method_not_allowed("POST");
-    return http::json_error(501, "not built",
-                            "configuration reload is not built yet: restart smppd to apply a "
-                            "new configuration");
+    if (!parts.reload) return http::json_error(501, "not built", "reload is not available");
+    const ReloadResult result = parts.reload();
+    auto strings = [](const std::vector<std::string>& v) {
+      json::array a;
+      for (const auto& s : v) a.emplace_back(s);
+      return a;
+    };
+    json::object o{{"ok", result.ok},
+                   {"applied", strings(result.applied)},
+                   {"restart_needed", strings(result.restart_needed)}};
+    if (!result.ok) {
+      o["error"] = "invalid configuration";
+      o["detail"] = result.errors.empty() ? std::string("the file does not load")
+                                          : result.errors.front();
+      o["errors"] = strings(result.errors);
+      return json_answer(o, 422);
+    }
+    return json_answer(o);
   }
   return http::json_error(404, "not found", "no such endpoint: " + r.path);
 }
@@ -558,7 +596,10 @@ http::Response Operations::Impl::status() {
   o["uptime_seconds"] = std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::steady_clock::now() - started_steady)
                             .count();
-  o["config"] = json::object{{"file", config_path}, {"sha256", config_hash}};
+  {
+    std::lock_guard lock(config_mutex);
+    o["config"] = json::object{{"file", config_path}, {"sha256", config_hash}};
+  }
   json::array listeners;
   for (const auto& [name, endpoint] : parts.endpoints()) {
     if (name.starts_with("upstream:")) continue;

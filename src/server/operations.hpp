@@ -15,7 +15,7 @@
 //   POST   /api/upstreams/{name}/resume
 //   GET    /api/routes                    routes and how often each matched
 //   GET    /api/messages/{id}             a message by the id its client was given
-//   POST   /api/config/reload             not built yet: 501
+//   POST   /api/config/reload             reads the file again (Server::reload); 422 when invalid
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -29,6 +29,7 @@
 
 #include "config/config.hpp"
 #include "core/counters.hpp"
+#include "server/server.hpp"
 
 namespace smppd::gateway {
 class Gateway;
@@ -49,6 +50,8 @@ struct OperationsParts {
   store::Store* store = nullptr;  // with storage
   // The daemon's endpoints by listener name (SMPP listeners, simulators).
   std::function<std::vector<std::pair<std::string, boost::asio::ip::tcp::endpoint>>()> endpoints;
+  // POST /api/config/reload.
+  std::function<ReloadResult()> reload;
 };
 
 class Operations {
@@ -60,6 +63,8 @@ class Operations {
   // std::runtime_error when one cannot listen or its TLS set-up fails.
   std::vector<std::pair<std::string, boost::asio::ip::tcp::endpoint>> start();
   void stop();
+  // After a reload: what the API shows (its own address and credentials stay as they were).
+  void reconfigure(std::shared_ptr<const config::Config> next);
 
  private:
   struct Impl;

@@ -4,6 +4,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -11,6 +12,7 @@
 
 #include "auth/clients.hpp"
 #include "auth/throttle.hpp"
+#include "config/loader.hpp"
 #include "core/log.hpp"
 #include "core/log_aggregate.hpp"
 #include "gateway/gateway.hpp"
@@ -35,6 +37,11 @@ struct Server::State {
   // The metrics endpoint and the management API (on a thread of their own).
   std::unique_ptr<Operations> operations;
   std::unique_ptr<asio::signal_set> signals;
+  std::map<std::string, config::HostPort> simulator_addresses;
+  std::shared_ptr<ClientsSource> clients;
+  std::optional<ListenerContext> listener_context;
+  std::mutex reload_mutex;  // one reload at a time
+  bool reload_requested = false;  // by SIGHUP, for the main thread (under `mutex`)
   // SIGHUP: logged and ignored until reload exists (a logrotate postrotate or `systemctl
   // reload` must never stop the daemon).
   std::unique_ptr<asio::signal_set> hangups;
@@ -114,13 +121,16 @@ int Server::run() {
     log::error("{}", e.what());
     return 1;
   }
+  st.simulator_addresses = simulator_addresses;
+  st.clients = std::make_shared<ClientsSource>(std::make_shared<const auth::ClientDirectory>(cfg.clients));
   ListenerContext shared{*st.workers,
                          counters_,
-                         std::make_shared<const auth::ClientDirectory>(cfg.clients),
+                         st.clients,
                          std::make_shared<auth::AuthFailureThrottle>(),
                          std::make_shared<limits::ClientSessionCounter>(),
                          st.stopping_flag,
                          st.gateway.get()};
+  st.listener_context.emplace(shared);
   try {
     for (const auto& l : cfg.listeners) {
       if (l.type != config::ListenerType::smpp) {
@@ -146,8 +156,9 @@ int Server::run() {
   }
 
   try {
-    st.operations = std::make_unique<Operations>(OperationsParts{
-        st.config, counters_, *st.workers, *st.gateway, st.store.get(), [this] { return endpoints(); }});
+    st.operations = std::make_unique<Operations>(
+        OperationsParts{st.config, counters_, *st.workers, *st.gateway, st.store.get(),
+                        [this] { return endpoints(); }, [this] { return reload("API"); }});
     for (const auto& [name, bound] : st.operations->start()) {
       {
         std::lock_guard lock(st.mutex);
@@ -181,8 +192,18 @@ int Server::run() {
   st.workers->start();
 
   {
+    // The main thread waits for the end, and meanwhile runs the reloads SIGHUP asks for (off
+    // the workers: reading a large configuration takes a while).
     std::unique_lock lock(st.mutex);
-    st.stop_requested_cv.wait(lock, [&st] { return st.stop_requested; });
+    while (!st.stop_requested) {
+      st.stop_requested_cv.wait(lock, [&st] { return st.stop_requested || st.reload_requested; });
+      if (st.reload_requested && !st.stop_requested) {
+        st.reload_requested = false;
+        lock.unlock();
+        reload("SIGHUP");
+        lock.lock();
+      }
+    }
   }
   // Sessions end within the grace period (each has its own deadline); whatever is left after
   // it is stopped.
@@ -196,9 +217,12 @@ int Server::run() {
 void Server::wait_for_hangup() {
   state_->hangups->async_wait([this](const boost::system::error_code& ec, int) {
     if (ec) return;
-    log::warn(
-        "SIGHUP received: ignored (configuration reload is not built yet; smppd goes on "
-        "with the configuration it started with)");
+    log::info("SIGHUP received: reloading the configuration");
+    {
+      std::lock_guard lock(state_->mutex);
+      state_->reload_requested = true;
+    }
+    state_->stop_requested_cv.notify_all();
     wait_for_hangup();
   });
 }
@@ -215,7 +239,10 @@ void Server::shutdown() {
   State& st = *state_;
   std::call_once(st.stopping, [&] {
     st.stopping_flag->store(true);
-    for (auto& l : st.listeners) l->stop_accepting();
+    {
+      std::lock_guard lock(st.mutex);
+      for (auto& l : st.listeners) l->stop_accepting();
+    }
     if (st.signals) {
       asio::post(st.workers->context(0), [&st] {
         boost::system::error_code ignored;
@@ -243,6 +270,254 @@ void Server::shutdown() {
     st.stop_requested = true;
     st.stop_requested_cv.notify_all();
   });
+}
+
+log::Level log_level(config::LogLevel level) {
+  switch (level) {
+    case config::LogLevel::debug:
+      return log::Level::debug;
+    case config::LogLevel::info:
+      return log::Level::info;
+    case config::LogLevel::warn:
+      return log::Level::warn;
+    case config::LogLevel::error:
+      return log::Level::error;
+  }
+  return log::Level::info;
+}
+
+namespace {
+
+// The sections that change only with a restart: in `next`, put back as they are in `current`,
+// each one that differed named in `restart_needed`.
+void keep_restart_only_sections(const config::Config& current, config::Config& next,
+                                std::vector<std::string>& restart_needed) {
+  const auto& a = current.storage;
+  auto& b = next.storage;
+  if (a.enabled != b.enabled || a.backend != b.backend || a.sqlite_path != b.sqlite_path ||
+      a.sqlite_journal_mode != b.sqlite_journal_mode || a.cdr_enabled != b.cdr_enabled ||
+      a.cdr_path != b.cdr_path || a.cdr_format != b.cdr_format ||
+      a.cdr_rotation_size != b.cdr_rotation_size || a.cdr_rotation_time != b.cdr_rotation_time ||
+      a.deliver_sm.enabled != b.deliver_sm.enabled ||
+      a.deliver_sm.retention != b.deliver_sm.retention ||
+      a.submit_sm.retention != b.submit_sm.retention) {
+    restart_needed.push_back("storage");
+    b = a;
+  }
+  const auto& m = current.metrics;
+  auto& n = next.metrics;
+  if (m.enabled != n.enabled || m.prometheus_enabled != n.prometheus_enabled ||
+      m.prometheus_path != n.prometheus_path || m.prometheus_port != n.prometheus_port ||
+      m.prometheus_address != n.prometheus_address) {
+    restart_needed.push_back("metrics");
+    n = m;
+  }
+  const auto& g = current.management;
+  auto& k = next.management;
+  if (g.enabled != k.enabled || g.address != k.address || g.tls != k.tls ||
+      g.auth_type != k.auth_type || g.username != k.username || g.password != k.password ||
+      g.token != k.token) {
+    restart_needed.push_back("management");
+    k = g;
+  }
+  if (current.tracing.enabled != next.tracing.enabled ||
+      current.tracing.otlp_endpoint != next.tracing.otlp_endpoint) {
+    restart_needed.push_back("tracing");
+    next.tracing = current.tracing;
+  }
+  const auto& l = current.logging;
+  auto& o = next.logging;
+  if (l.format != o.format || l.output != o.output || l.file_path != o.file_path ||
+      l.rotation_size != o.rotation_size || l.rotation_max_files != o.rotation_max_files) {
+    restart_needed.push_back("logging (format, output, file)");
+    const auto level = o.level;
+    o = l;
+    o.level = level;
+  }
+  if (current.cluster.enabled != next.cluster.enabled) {
+    restart_needed.push_back("cluster");
+    next.cluster = current.cluster;
+  }
+}
+
+}  // namespace
+
+ReloadResult Server::reload(std::string_view why) {
+  State& st = *state_;
+  std::lock_guard reloading(st.reload_mutex);
+  ReloadResult result;
+  std::shared_ptr<const config::Config> current;
+  {
+    std::lock_guard lock(st.mutex);
+    current = st.config;
+  }
+  if (st.stopping_flag->load() || !st.gateway || !st.listener_context) {
+    result.errors.push_back("smppd is not running (or is stopping)");
+    return result;
+  }
+  const auto loaded = config::load_config_file(current->source);
+  if (!loaded.ok()) {
+    for (const auto& e : loaded.errors) result.errors.push_back(e.to_string());
+    log::error("reload ({}): {} is not valid, the running configuration stays ({} error(s))",
+               why, current->source, result.errors.size());
+    for (const auto& e : result.errors) log::error("reload: {}", e);
+    return result;
+  }
+  for (const auto& w : loaded.warnings) {
+    log::warn("{}:{}:{}: {}", w.file, w.line, w.column, w.message);
+  }
+  auto next = std::make_shared<config::Config>(*loaded.config);
+  keep_restart_only_sections(*current, *next, result.restart_needed);
+  if (current->logging.level != next->logging.level) {
+    log::set_level(log_level(next->logging.level));
+    result.applied.push_back("logging.level");
+  }
+  // Clients: for the next bind; a removed client's sessions are unbound.
+  std::vector<std::string> removed_clients;
+  for (const auto& c : current->clients) {
+    const config::ClientConfig* now = next->find_client(c.system_id);
+    if (now == nullptr) {
+      removed_clients.push_back(c.system_id);
+      result.applied.push_back("client " + c.system_id + " removed");
+    } else if (!(*now == c)) {
+      result.applied.push_back("client " + c.system_id + " changed (applies to its next bind)");
+    }
+  }
+  for (const auto& c : next->clients) {
+    if (current->find_client(c.system_id) == nullptr) {
+      result.applied.push_back("client " + c.system_id + " added");
+    }
+  }
+  try {
+    const gateway::Gateway::Changes changes =
+        st.gateway->reconfigure(next, st.simulator_addresses, st.options.shutdown_grace);
+    result.applied.insert(result.applied.end(), changes.applied.begin(), changes.applied.end());
+    result.restart_needed.insert(result.restart_needed.end(), changes.restart_needed.begin(),
+                                 changes.restart_needed.end());
+  } catch (const std::exception& e) {
+    result.errors.push_back(e.what());
+    log::error("reload ({}): {}; the running configuration stays", why, e.what());
+    return result;
+  }
+  // What the gateway kept as it was is part of the configuration in effect.
+  auto effective = std::make_shared<config::Config>(*next);
+  effective->upstreams = st.gateway->config()->upstreams;
+  st.clients->set(std::make_shared<const auth::ClientDirectory>(effective->clients));
+  if (!removed_clients.empty()) {
+    for (std::size_t i = 0; i < st.workers->size(); ++i) {
+      asio::post(st.workers->context(i), [&workers = *st.workers, i, removed_clients,
+                                          grace = st.options.shutdown_grace] {
+        workers.sessions(i).for_each([&](session::Session& s) {
+          if (std::find(removed_clients.begin(), removed_clients.end(), s.system_id()) !=
+              removed_clients.end()) {
+            s.shutdown(grace, "client removed from the configuration");
+          }
+        });
+      });
+    }
+  }
+  reload_listeners(*effective, result);
+  {
+    std::lock_guard lock(st.mutex);
+    st.config = effective;
+  }
+  if (st.operations) st.operations->reconfigure(effective);
+  result.ok = true;
+  if (result.applied.empty()) result.applied.push_back("nothing changed");
+  std::string applied;
+  for (const auto& a : result.applied) applied += (applied.empty() ? "" : "; ") + a;
+  log::info("reload ({}): {} applied: {}", why, current->source, applied);
+  for (const auto& r : result.restart_needed) {
+    log::warn("reload ({}): {} changed but needs a restart: the running one stays", why, r);
+  }
+  return result;
+}
+
+void Server::reload_listeners(const config::Config& next, ReloadResult& result) {
+  State& st = *state_;
+  std::vector<std::shared_ptr<SmppListener>> kept;
+  std::vector<std::shared_ptr<SmppListener>> gone;
+  auto set_endpoint = [&](const std::string& name, const asio::ip::tcp::endpoint& e) {
+    std::lock_guard lock(st.mutex);
+    std::erase_if(st.endpoints, [&](const auto& p) { return p.first == name; });
+    if (e.port() != 0) st.endpoints.emplace_back(name, e);
+  };
+  for (const auto& old : st.listeners) {
+    const config::ListenerConfig* now = nullptr;
+    for (const auto& l : next.listeners) {
+      if (l.name == old->name() && l.type == config::ListenerType::smpp) now = &l;
+    }
+    if (now == nullptr) {
+      gone.push_back(old);
+      continue;
+    }
+    if (*now == old->config()) {
+      kept.push_back(old);
+      continue;
+    }
+    try {
+      auto replacement = std::make_shared<SmppListener>(*now, *st.listener_context);
+      asio::ip::tcp::endpoint bound;
+      if (now->address == old->config().address) {
+        bound = old->hand_over(*replacement);
+        result.applied.push_back("listener " + now->name + " changed (new sessions)");
+      } else {
+        bound = replacement->start();
+        old->stop_accepting();
+        result.applied.push_back("listener " + now->name + " moved to " + now->address.to_string());
+        log::info("listener {} listening on {}:{}{}", now->name, bound.address().to_string(),
+                  bound.port(), now->tls.enabled ? " (TLS)" : "");
+      }
+      set_endpoint(now->name, bound);
+      kept.push_back(std::move(replacement));
+    } catch (const std::exception& e) {
+      // Its TLS files or its new address do not work: it goes on as it was.
+      result.restart_needed.push_back("listener " + now->name + ": " + e.what() +
+                                      " (kept as it was)");
+      kept.push_back(old);
+    }
+  }
+  for (const auto& l : next.listeners) {
+    if (l.type != config::ListenerType::smpp) continue;
+    const bool exists = std::any_of(st.listeners.begin(), st.listeners.end(),
+                                    [&](const auto& o) { return o->name() == l.name; });
+    if (exists) continue;
+    try {
+      auto listener = std::make_shared<SmppListener>(l, *st.listener_context);
+      const auto bound = listener->start();
+      set_endpoint(l.name, bound);
+      log::info("listener {} listening on {}:{}{}", l.name, bound.address().to_string(),
+                bound.port(), l.tls.enabled ? " (TLS)" : "");
+      result.applied.push_back("listener " + l.name + " added");
+      kept.push_back(std::move(listener));
+    } catch (const std::exception& e) {
+      result.restart_needed.push_back("listener " + l.name + ": " + e.what() + " (not started)");
+    }
+  }
+  // Removed listeners stop accepting; their sessions are unbound.
+  for (const auto& old : gone) {
+    old->stop_accepting();
+    set_endpoint(old->name(), {});
+    result.applied.push_back("listener " + old->name() + " removed");
+    const session::SessionSettings* settings = old->session_settings().get();
+    for (std::size_t i = 0; i < st.workers->size(); ++i) {
+      asio::post(st.workers->context(i), [&workers = *st.workers, i, settings, keep = old,
+                                          grace = st.options.shutdown_grace] {
+        workers.sessions(i).for_each([&](session::Session& s) {
+          if (&s.settings() == settings) s.shutdown(grace, "listener removed from the configuration");
+        });
+      });
+    }
+  }
+  {
+    std::lock_guard lock(st.mutex);
+    st.listeners = std::move(kept);
+  }
+  // A shutdown that began meanwhile has not seen the new ones.
+  if (st.stopping_flag->load()) {
+    std::lock_guard lock(st.mutex);
+    for (auto& l : st.listeners) l->stop_accepting();
+  }
 }
 
 }  // namespace smppd::server

@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <array>
+#include <future>
 #include <optional>
 #include <stdexcept>
 
@@ -92,6 +93,8 @@ class ClientHandler final : public session::SessionHandler {
     const auto now = std::chrono::steady_clock::now();
     std::string_view reason;
     uint32_t status = st::ESME_ROK;
+    // The clients in effect when the bind came; `client` points into it.
+    const std::shared_ptr<const auth::ClientDirectory> directory = ctx.clients->get();
     const config::ClientConfig* client = nullptr;
     if (!listener_->bind_rate().try_take(now)) {
       status = st::ESME_RTHROTTLED;
@@ -100,7 +103,7 @@ class ClientHandler final : public session::SessionHandler {
       // Password guessing is limited in attempts, not only in replies: past its limits a peer
       // (or a system_id, for peers it does not trust) is refused before the password is checked.
       auto& failures = *ctx.auth_failures;
-      const config::ClientConfig* known = ctx.clients->find(bind.system_id);
+      const config::ClientConfig* known = directory->find(bind.system_id);
       const auto attempt = failures.begin_attempt(
           peer.view(), bind.system_id, known != nullptr,
           known && auth::ClientDirectory::pins_address(*known, peer.view()), now);
@@ -114,7 +117,7 @@ class ClientHandler final : public session::SessionHandler {
         reason = auth::reason::kSystemIdLocked;
         delay = attempt.reply_delay;
       } else {
-        const auth::AuthResult result = ctx.clients->authenticate(
+        const auth::AuthResult result = directory->authenticate(
             bind.system_id, bind.password, peer.view(), bind_type(bind.command));
         // A right password is no guess, even when the bind type is not allowed.
         if (result.ok() || result.reason == auth::reason::kBindTypeNotAllowed) {
@@ -275,6 +278,22 @@ SmppListener::SmppListener(const config::ListenerConfig& config, ListenerContext
     }
     tls_ = std::move(result.context);
   }
+}
+
+tcp::endpoint SmppListener::hand_over(SmppListener& next) {
+  std::promise<tcp::endpoint> done;
+  auto handed = done.get_future();
+  asio::post(acceptor_.get_executor(), [&] {
+    boost::system::error_code ec;
+    const tcp::endpoint at = acceptor_.local_endpoint(ec);
+    const auto protocol = at.protocol();
+    // Cancels this listener's accept (its loop ends) without closing the socket.
+    const auto handle = acceptor_.release(ec);
+    next.acceptor_.assign(protocol, handle, ec);
+    asio::co_spawn(next.acceptor_.get_executor(), next.accept_loop(), asio::detached);
+    done.set_value(at);
+  });
+  return handed.get();
 }
 
 tcp::endpoint SmppListener::start() {

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "auth/clients.hpp"
@@ -26,11 +27,30 @@
 
 namespace smppd::server {
 
+// The clients binds are checked against: replaced whole on reload; a bind reads the one in
+// effect when it starts.
+class ClientsSource {
+ public:
+  explicit ClientsSource(std::shared_ptr<const auth::ClientDirectory> d) : directory_(std::move(d)) {}
+  std::shared_ptr<const auth::ClientDirectory> get() const {
+    std::lock_guard lock(mutex_);
+    return directory_;
+  }
+  void set(std::shared_ptr<const auth::ClientDirectory> d) {
+    std::lock_guard lock(mutex_);
+    directory_ = std::move(d);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<const auth::ClientDirectory> directory_;
+};
+
 // What every listener shares with the others.
 struct ListenerContext {
   WorkerPool& workers;
   Counters& counters;
-  std::shared_ptr<const auth::ClientDirectory> clients;
+  std::shared_ptr<ClientsSource> clients;
   std::shared_ptr<auth::AuthFailureThrottle> auth_failures;
   std::shared_ptr<limits::ClientSessionCounter> client_sessions;  // across listeners
   std::shared_ptr<std::atomic<bool>> stopping;                    // set once shutdown begins
@@ -46,6 +66,10 @@ class SmppListener : public std::enable_shared_from_this<SmppListener> {
   asio::ip::tcp::endpoint start();
   // Stops accepting (existing sessions go on).
   void stop_accepting();
+  // Reload, same address: this listener stops accepting and gives its listening socket, open,
+  // to `next` (which accepts from then on with its own settings): no connection is refused in
+  // between. Waits until done.
+  asio::ip::tcp::endpoint hand_over(SmppListener& next);
 
   const std::string& name() const { return config_.name; }
   const config::ListenerConfig& config() const { return config_; }

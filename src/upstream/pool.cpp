@@ -153,7 +153,7 @@ void Pool::start() {
       asio::detached);
 }
 
-void Pool::stop(Duration grace) {
+void Pool::stop(Duration grace, Pool* successor) {
   std::vector<std::shared_ptr<Connection>> connections;
   std::deque<Waiting> left;
   std::vector<Waiting> delayed;
@@ -170,6 +170,11 @@ void Pool::stop(Duration grace) {
     delayed.swap(delayed_);
   }
   wake_clock();  // it ends now, rather than after its sleep
+  if (successor != nullptr) {
+    successor->adopt(std::move(left), std::move(delayed));
+    left.clear();
+    delayed.clear();
+  }
   // Never sent: the client is told to come back later (ESME_RTHROTTLED), not that it failed.
   for (auto& w : left) fail_stopping(w);
   for (auto& w : delayed) fail_stopping(w);
@@ -180,6 +185,19 @@ void Pool::stop(Duration grace) {
     asio::post(timer->get_executor(),
                [self = shared_from_this(), t = timer.get()] { t->cancel(); });
   }
+}
+
+void Pool::adopt(std::deque<Waiting> waiting, std::vector<Waiting> delayed) {
+  if (waiting.empty() && delayed.empty()) return;
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& w : waiting) waiting_.push_back(std::move(w));
+    for (auto& w : delayed) delayed_.push_back(std::move(w));
+    wake = clock_must_wake_locked();
+  }
+  if (wake) wake_clock();
+  drain_soon(false);
 }
 
 void Pool::suspend() {

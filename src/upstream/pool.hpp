@@ -113,7 +113,10 @@ class Pool : public std::enable_shared_from_this<Pool> {
   ~Pool();
 
   void start();
-  void stop(Duration grace);
+  // Stops: connections finish their in-flight requests (up to `grace`), then unbind. Requests
+  // still queued go to `successor` (a pool replacing this one on reload), in their order; with
+  // none, they are answered ESME_RTHROTTLED (come back later).
+  void stop(Duration grace, Pool* successor = nullptr);
 
   // `balance_key` feeds ip_hash; `sticky_key` (non-zero) keeps requests with the same key on
   // one connection while it is up (the parts of a long message).
@@ -203,6 +206,8 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // closing does not (the drop is counted once, by connection_down).
   bool request_done(const Connection* who, std::size_t slot, Result result, Waiting& request,
                     uint32_t status, double latency_ms, bool count_failure);
+  // Requests of a pool this one replaces, queued behind what waits here.
+  void adopt(std::deque<Waiting> waiting, std::vector<Waiting> delayed);
   // ESME_RTHROTTLED / ESME_RMSGQFUL: pause the connection, queue the request again in front.
   void throttled(const Connection* who, std::size_t slot, Waiting retry, uint32_t status);
   // The connection could not send it (down, window full): queue it again in front.
