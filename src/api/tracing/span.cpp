@@ -38,7 +38,7 @@ void Span::reset(const SpanContext& self, const SpanId& parent, Literal name, Sp
 bool Span::store_text(std::string_view text, uint16_t& offset, uint16_t& size) {
   const std::string_view kept = utf8::prefix(text, kTextBytes - text_used_);
   if (kept.empty() && !text.empty()) return false;
-  std::memcpy(text_.data() + text_used_, kept.data(), kept.size());
+  if (!kept.empty()) std::memcpy(text_.data() + text_used_, kept.data(), kept.size());
   offset = text_used_;
   size = static_cast<uint16_t>(kept.size());
   text_used_ = static_cast<uint16_t>(text_used_ + kept.size());
