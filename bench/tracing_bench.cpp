@@ -59,39 +59,38 @@ void BM_RecordNotSampled(benchmark::State& state) {
 }
 BENCHMARK(BM_RecordNotSampled);
 
-// A sampled span with four attributes into the ring, drained by another thread as the
-// exporter does; 1 thread, and 2 threads recording at once.
+// A sampled span with four attributes into a ring with room (the ring is emptied, untimed,
+// whenever it fills), and into a full ring (the span is dropped and counted).
 void BM_RecordSampled(benchmark::State& state) {
-  static Tracer* tracer = nullptr;
-  static std::atomic<bool> done{false};
-  static std::thread drain;
-  if (state.thread_index() == 0) {
-    tracer = new Tracer(TracerOptions{.sampling_ratio = 1.0, .buffer_spans = 1 << 16});
-    done = false;
-    drain = std::thread([] {
-      std::vector<Span> out;
-      while (!done.load(std::memory_order_relaxed)) {
-        out.clear();
-        if (tracer->take(out, 4096) == 0) std::this_thread::yield();
-      }
-    });
-  }
+  const bool full = state.range(0) != 0;
+  Tracer tracer(TracerOptions{.sampling_ratio = 1.0, .buffer_spans = 4096});
   const SpanContext trace{random_trace_id(), random_span_id(), kSampledFlag};
   const std::string client = "client-a";
+  std::vector<Span> out;
+  out.reserve(tracer.capacity());
+  const auto record = [&] {
+    return tracer.record(trace, {}, "smpp.submit_sm", SpanKind::server, 1, 2,
+                         {{"smpp.system_id", client}, {"smpp.command_status", 0},
+                          {"smppd.route", "default"}, {"smpp.registered_delivery", true}});
+  };
+  if (full) {
+    while (record()) {
+    }
+  }
+  std::size_t in_ring = 0;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(tracer->record(
-        trace, {}, "smpp.submit_sm", SpanKind::server, 1, 2,
-        {{"smpp.system_id", client}, {"smpp.command_status", 0}, {"smppd.route", "default"},
-         {"smpp.registered_delivery", true}}));
+    if (!full && ++in_ring == tracer.capacity()) {
+      state.PauseTiming();
+      out.clear();
+      tracer.take(out, tracer.capacity());
+      in_ring = 1;
+      state.ResumeTiming();
+    }
+    benchmark::DoNotOptimize(record());
   }
-  if (state.thread_index() == 0) {
-    done = true;
-    drain.join();
-    state.counters["dropped"] = static_cast<double>(tracer->stats().dropped);
-    delete tracer;
-  }
+  state.counters["dropped"] = static_cast<double>(tracer.stats().dropped);
 }
-BENCHMARK(BM_RecordSampled)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_RecordSampled)->ArgName("full")->Arg(0)->Arg(1);
 
 // The exporter's thread: one batch of 512 spans as OTLP JSON.
 void BM_EncodeBatch(benchmark::State& state) {

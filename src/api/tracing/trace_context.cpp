@@ -1,6 +1,8 @@
 #include "api/tracing/trace_context.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 #include <random>
 
 namespace smppd::tracing {
@@ -45,10 +47,8 @@ uint64_t random_u64() {
 }
 
 void store_be(uint64_t v, uint8_t* out) {
-  for (int i = 7; i >= 0; --i) {
-    out[i] = static_cast<uint8_t>(v);
-    v >>= 8;
-  }
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+  std::memcpy(out, &v, sizeof v);
 }
 
 template <std::size_t N>
@@ -93,19 +93,24 @@ SpanContext SpanContext::child() const {
 }
 
 TraceId random_trace_id() {
-  TraceId id;
+  uint64_t high, low;
   do {
-    store_be(random_u64(), id.bytes.data());
-    store_be(random_u64(), id.bytes.data() + 8);
-  } while (!id.valid());
+    high = random_u64();
+    low = random_u64();
+  } while ((high | low) == 0);
+  TraceId id;
+  store_be(high, id.bytes.data());
+  store_be(low, id.bytes.data() + 8);
   return id;
 }
 
 SpanId random_span_id() {
-  SpanId id;
+  uint64_t v;
   do {
-    store_be(random_u64(), id.bytes.data());
-  } while (!id.valid());
+    v = random_u64();
+  } while (v == 0);
+  SpanId id;
+  store_be(v, id.bytes.data());
   return id;
 }
 
@@ -181,9 +186,10 @@ RatioSampler::RatioSampler(double ratio) : ratio_(std::clamp(ratio, 0.0, 1.0)) {
 }
 
 bool RatioSampler::sampled(const TraceId& id) const {
-  uint64_t random_part = 0;
-  for (std::size_t i = 9; i < 16; ++i) random_part = random_part << 8 | id.bytes[i];
-  return random_part < threshold_;
+  uint64_t low;
+  std::memcpy(&low, id.bytes.data() + 8, sizeof low);
+  if constexpr (std::endian::native == std::endian::little) low = __builtin_bswap64(low);
+  return (low & ((uint64_t{1} << 56) - 1)) < threshold_;
 }
 
 }  // namespace smppd::tracing
