@@ -526,10 +526,19 @@ struct LoggingConfig {
   uint32_t rotation_max_files = 10;
 };
 
+// Where OTLP/HTTP spans are sent: http://host:port/path.
+struct OtlpEndpoint {
+  HostPort address{"localhost", 4318};  // 4318 is OTLP/HTTP's port (4317 is OTLP/gRPC's)
+  std::string path = "/v1/traces";
+  bool operator==(const OtlpEndpoint&) const = default;
+};
+
 struct TracingConfig {
   bool enabled = false;
-  std::string otlp_endpoint;
-  std::string jaeger_endpoint;
+  std::string otlp_endpoint;  // as written; empty: the default below
+  OtlpEndpoint otlp;
+  double sampling_ratio = 1.0;  // of new traces; a remote parent's decision is kept
+  std::string jaeger_endpoint;  // not used: Jaeger takes OTLP (see the loader's warning)
 };
 
 enum class DiscoveryMethod { kubernetes, consul, static_ };

@@ -1223,6 +1223,39 @@ void read_storage(Context& ctx, const yaml::Node& node, KeyScope keys, StorageCo
   }
 }
 
+// tracing.otlp.endpoint. Port 4317 is OTLP/gRPC's, which smppd does not speak yet: written
+// without a scheme (as the design's example, "otel-collector:4317"), the collector's OTLP/HTTP
+// port on the same host, 4318, is used instead; written with http://, it is used as written.
+// Either way a warning says so, at the key.
+void read_otlp_endpoint(Map& tracing, TracingConfig& t) {
+  Map o(tracing, "otlp", "tracing.otlp");
+  OtlpEndpointText written;
+  bool given = false;
+  read_with(o, "endpoint", written, [&](std::string_view text) {
+    given = true;
+    t.otlp_endpoint = text;
+    return parse_otlp_endpoint(text);
+  });
+  if (!given || written.address.host.empty()) return;
+  t.otlp.address = written.address;
+  t.otlp.path = written.path;
+  if (written.address.port != 4317) return;
+  const std::string grpc = "port 4317 is OTLP/gRPC, which smppd does not speak yet (it needs "
+                           "the gRPC feature); ";
+  if (written.scheme_written) {
+    o.ctx().warning(o.get("endpoint"), "tracing.otlp: endpoint: " + grpc +
+                                           "OTLP/HTTP is sent to it as written (http://): a "
+                                           "collector's OTLP/HTTP port is usually 4318");
+    return;
+  }
+  t.otlp.address.port = 4318;
+  o.ctx().warning(o.get("endpoint"),
+                  "tracing.otlp: endpoint: " + grpc + "spans are sent as OTLP/HTTP to http://" +
+                      t.otlp.address.to_string() + t.otlp.path +
+                      ", the collector's usual OTLP/HTTP port (write http://host:port to choose "
+                      "the port)");
+}
+
 void read_observability(Context& ctx, Map& top, Config& c) {
   {
     Map m(top, "metrics", "metrics");
@@ -1259,8 +1292,9 @@ void read_observability(Context& ctx, Map& top, Config& c) {
   {
     Map m(top, "tracing", "tracing");
     read_enabled(m, c.tracing.enabled);
-    Map o(m, "otlp", "tracing.otlp");
-    read(o, "endpoint", c.tracing.otlp_endpoint);
+    read_otlp_endpoint(m, c.tracing);
+    Map s(m, "sampling", "tracing.sampling");
+    read_number(s, "ratio", c.tracing.sampling_ratio, 0, 1);
     Map j(m, "jaeger", "tracing.jaeger");
     read(j, "endpoint", c.tracing.jaeger_endpoint);
   }

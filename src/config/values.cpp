@@ -167,6 +167,47 @@ Parsed<HostPort> parse_host_port(std::string_view text, bool allow_port_zero) {
   return out;
 }
 
+Parsed<OtlpEndpointText> parse_otlp_endpoint(std::string_view text) {
+  OtlpEndpointText out;
+  const auto scheme_end = text.find("://");
+  if (scheme_end != std::string_view::npos) {
+    const std::string_view scheme = text.substr(0, scheme_end);
+    if (scheme == "https") {
+      return Invalid{"https:// is not supported: smppd sends OTLP over plain HTTP (no TLS yet); "
+                     "send to a collector on this host or network (http://host:4318) that "
+                     "forwards over TLS"};
+    }
+    if (scheme != "http") {
+      return Invalid{"unsupported scheme '" + std::string(scheme) +
+                     "://' (expected http://host:port[/path] or host:port)"};
+    }
+    out.scheme_written = true;
+    text.remove_prefix(scheme_end + 3);
+  }
+  const std::string_view authority = text.substr(0, text.find('/'));
+  std::string_view path = text.substr(authority.size());
+  if (!out.scheme_written && !path.empty()) {
+    return Invalid{"a path needs the scheme: write http://" + std::string(text)};
+  }
+  for (char c : path) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
+      return Invalid{"invalid character in the path '" + std::string(path) + "'"};
+  }
+  out.path = path.empty() || path == "/" ? "/v1/traces" : std::string(path);
+  // After http:// the port may be left out (80, as in any URL).
+  const bool port_written =
+      authority.ends_with(']') ? false : authority.find(':') != std::string_view::npos;
+  auto address = parse_host_port(
+      out.scheme_written && !port_written ? std::string(authority) + ":80" : std::string(authority),
+      false);
+  if (auto* e = std::get_if<Invalid>(&address)) return *e;
+  out.address = std::get<HostPort>(std::move(address));
+  if (out.address.host.empty()) {
+    return Invalid{"'" + std::string(authority) + "' names no host (expected host:port)"};
+  }
+  return out;
+}
+
 namespace {
 
 std::optional<std::array<uint8_t, 4>> parse_ipv4(std::string_view s) {

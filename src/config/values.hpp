@@ -44,6 +44,16 @@ struct HostPort {
 };
 Parsed<HostPort> parse_host_port(std::string_view text, bool allow_port_zero);
 
+// An OTLP/HTTP endpoint as written: "host:port", "http://host:port" or "http://host:port/path"
+// (after http:// the port may be left out: 80; no path, or "/": /v1/traces; an IPv6 host in
+// brackets). https:// and every other scheme are refused with the reason.
+struct OtlpEndpointText {
+  HostPort address;
+  std::string path;
+  bool scheme_written = false;  // http:// was written
+};
+Parsed<OtlpEndpointText> parse_otlp_endpoint(std::string_view text);
+
 // An IPv4 (4 bytes) or IPv6 (16 bytes) address in network byte order.
 struct IpAddress {
   std::array<uint8_t, 16> bytes{};

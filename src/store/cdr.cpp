@@ -4,13 +4,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <bit>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <filesystem>
 
 #include "core/log.hpp"
+#include "core/utf8.hpp"
 
 namespace smppd::store {
 
@@ -18,54 +18,10 @@ namespace {
 
 using namespace std::chrono;
 
-// The length of the valid UTF-8 sequence at text[i], or 0 when the byte there does not start
-// one (overlong forms, surrogates and code points past U+10FFFF are not valid).
-std::size_t utf8_sequence(std::string_view text, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[i + k]); };
-  const auto in = [&](std::size_t k, unsigned lo, unsigned hi) {
-    return i + k < text.size() && byte(k) >= lo && byte(k) <= hi;
-  };
-  const unsigned c = byte(0);
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) return in(1, 0x80, 0xBF) ? 2 : 0;
-  if (c == 0xE0) return in(1, 0xA0, 0xBF) && in(2, 0x80, 0xBF) ? 3 : 0;
-  if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF)
-    return in(1, 0x80, 0xBF) && in(2, 0x80, 0xBF) ? 3 : 0;
-  if (c == 0xED) return in(1, 0x80, 0x9F) && in(2, 0x80, 0xBF) ? 3 : 0;
-  if (c == 0xF0) return in(1, 0x90, 0xBF) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4 : 0;
-  if (c >= 0xF1 && c <= 0xF3)
-    return in(1, 0x80, 0xBF) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4 : 0;
-  if (c == 0xF4) return in(1, 0x80, 0x8F) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4 : 0;
-  return 0;
-}
-
-constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
-
-// Appends `text` with every byte that is not valid UTF-8 replaced by U+FFFD (a CDR file is
-// UTF-8 whatever a peer sent); each ASCII character goes through `ascii`, for escaping.
-template <class Ascii>
-void append_utf8(std::string_view text, std::string& out, Ascii ascii) {
-  for (std::size_t i = 0; i < text.size();) {
-    if (static_cast<unsigned char>(text[i]) < 0x80) {
-      ascii(text[i], out);
-      ++i;
-      continue;
-    }
-    const std::size_t n = utf8_sequence(text, i);
-    if (n == 0) {
-      out.append(kReplacement);
-      ++i;
-    } else {
-      out.append(text.substr(i, n));
-      i += n;
-    }
-  }
-}
-
 void append_json_string(std::string_view text, std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
-  append_utf8(text, out, [](char c, std::string& o) {
+  utf8::append_replacing_invalid(text, out, [](char c, std::string& o) {
     switch (c) {
       case '"':
         o.append("\\\"");
@@ -127,7 +83,7 @@ void append_json_time(int64_t ms, std::string& out) {
 void append_csv_field(std::string_view text, std::string& out) {
   const bool quote = text.find_first_of(",\"\r\n") != std::string_view::npos;
   if (quote) out.push_back('"');
-  append_utf8(text, out, [](char c, std::string& o) {
+  utf8::append_replacing_invalid(text, out, [](char c, std::string& o) {
     if (c == '"') o.push_back('"');
     o.push_back(c);
   });
@@ -231,11 +187,9 @@ CdrWriterOptions CdrWriterOptions::from_config(const config::StorageConfig& stor
 
 CdrWriter::CdrWriter(CdrWriterOptions options)
     : options_(std::move(options)),
-      mask_(std::bit_ceil(std::max<std::size_t>(options_.buffer_records, 2)) - 1),
-      slots_(std::make_unique<Slot[]>(mask_ + 1)),
+      ring_(options_.buffer_records),
       drop_log_(log::Level::error, "CDRs dropped"),
       error_log_(log::Level::error, "CDR write errors") {
-  for (std::size_t i = 0; i <= mask_; ++i) slots_[i].sequence.store(i, std::memory_order_relaxed);
   thread_ = std::thread([this] { run(); });
 }
 
@@ -250,29 +204,14 @@ bool CdrWriter::write(const CdrRecord& record) {
               options_.folder, record.message_id, dropped);
     return false;
   }
-  // A bounded multi-producer ring (D. Vyukov's): a slot is free for the producer at position
-  // `pos` when its sequence is `pos`, and holds a record for the consumer when it is `pos + 1`.
-  std::size_t pos = enqueue_at_.load(std::memory_order_relaxed);
-  Slot* slot;
-  for (;;) {
-    slot = &slots_[pos & mask_];
-    const std::size_t sequence = slot->sequence.load(std::memory_order_acquire);
-    const auto diff = static_cast<std::ptrdiff_t>(sequence - pos);
-    if (diff == 0) {
-      if (enqueue_at_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) break;
-    } else if (diff < 0) {
-      const uint64_t dropped = dropped_.fetch_add(1, std::memory_order_relaxed) + 1;
-      drop_log_(
-          "CDR buffer full ({} records not yet written to {}): CDR of message {} dropped ({} "
-          "dropped in all)",
-          mask_ + 1, options_.folder, record.message_id, dropped);
-      return false;
-    } else {
-      pos = enqueue_at_.load(std::memory_order_relaxed);
-    }
+  if (!ring_.try_push([&](CdrRecord& slot) { slot = record; })) {
+    const uint64_t dropped = dropped_.fetch_add(1, std::memory_order_relaxed) + 1;
+    drop_log_(
+        "CDR buffer full ({} records not yet written to {}): CDR of message {} dropped ({} "
+        "dropped in all)",
+        ring_.capacity(), options_.folder, record.message_id, dropped);
+    return false;
   }
-  slot->record = record;
-  slot->sequence.store(pos + 1, std::memory_order_release);
   // Pairs with the fence in wait_until(): either the writer's thread sees this record before it
   // sleeps, or this sees it asleep and wakes it.
   std::atomic_thread_fence(std::memory_order_seq_cst);
@@ -286,16 +225,6 @@ bool CdrWriter::write(const CdrRecord& record) {
   return true;
 }
 
-CdrWriter::Slot* CdrWriter::front() {
-  Slot* slot = &slots_[dequeue_at_ & mask_];
-  return slot->sequence.load(std::memory_order_acquire) == dequeue_at_ + 1 ? slot : nullptr;
-}
-
-void CdrWriter::pop(Slot* slot) {
-  slot->sequence.store(dequeue_at_ + mask_ + 1, std::memory_order_release);
-  ++dequeue_at_;
-}
-
 void CdrWriter::stop() {
   std::lock_guard guard(stop_mutex_);
   if (!thread_.joinable()) return;
@@ -307,10 +236,7 @@ void CdrWriter::stop() {
   wake_.notify_one();
   thread_.join();
   // Records of a write() that raced with stop().
-  for (Slot* slot = front(); slot != nullptr; slot = front()) {
-    pop(slot);
-    dropped_.fetch_add(1, std::memory_order_relaxed);
-  }
+  for (; ring_.front() != nullptr; ring_.pop()) dropped_.fetch_add(1, std::memory_order_relaxed);
 }
 
 CdrWriterStats CdrWriter::stats() const {
@@ -423,7 +349,7 @@ void CdrWriter::wait_until(Clock::time_point deadline, bool want_records) {
   if (want_records) {
     sleeping_.store(true, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (front() != nullptr) {
+    if (ring_.front() != nullptr) {
       sleeping_.store(false, std::memory_order_relaxed);
       return;
     }
@@ -438,10 +364,10 @@ void CdrWriter::run() {
   for (;;) {
     const bool stopping = stopping_.load(std::memory_order_acquire);
     while (!rotate_ && out_.size() < options_.max_unwritten_bytes) {
-      Slot* slot = front();
-      if (slot == nullptr) break;
-      take(slot->record);
-      pop(slot);
+      const CdrRecord* record = ring_.front();
+      if (record == nullptr) break;
+      take(*record);
+      ring_.pop();
     }
     auto now = Clock::now();
     const bool may_try = !failing_ || now >= retry_at_ || stopping;
@@ -460,15 +386,12 @@ void CdrWriter::run() {
     if (flush_due && flushed && may_try) flushed = flush();
     if (rotate_ && out_.empty()) close_file();
 
-    const bool more = front() != nullptr;
+    const bool more = ring_.front() != nullptr;
     if (stopping) {
       if (out_.empty() && !more) break;
       if (!flushed) {
         uint64_t lost = records_in_out_;
-        for (Slot* slot = front(); slot != nullptr; slot = front()) {
-          pop(slot);
-          ++lost;
-        }
+        for (; ring_.front() != nullptr; ring_.pop()) ++lost;
         dropped_.fetch_add(lost, std::memory_order_relaxed);
         log::error("CDR writer stopping: {} CDR(s) could not be written to {} and are lost", lost,
                    path_.empty() ? options_.folder : path_);

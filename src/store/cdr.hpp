@@ -27,6 +27,7 @@
 #include "config/config.hpp"
 #include "core/instant.hpp"
 #include "core/log_aggregate.hpp"
+#include "core/mpsc_ring.hpp"
 
 namespace smppd::store {
 
@@ -110,16 +111,9 @@ class CdrWriter {
   const CdrWriterOptions& options() const { return options_; }
 
  private:
-  struct Slot {
-    std::atomic<std::size_t> sequence{0};
-    CdrRecord record;
-  };
   using Clock = std::chrono::steady_clock;
 
   void run();
-  // The ring's consumer side (the writer's thread only).
-  Slot* front();
-  void pop(Slot* slot);
   void take(const CdrRecord& record);
   bool flush();
   bool open_file();
@@ -128,10 +122,7 @@ class CdrWriter {
   void wait_until(Clock::time_point deadline, bool want_records);
 
   const CdrWriterOptions options_;
-  const std::size_t mask_;
-  std::unique_ptr<Slot[]> slots_;
-  alignas(64) std::atomic<std::size_t> enqueue_at_{0};
-  alignas(64) std::size_t dequeue_at_ = 0;  // the writer's thread only
+  MpscRing<CdrRecord> ring_;  // consumed by the writer's thread only
 
   std::atomic<bool> stopping_{false};
   std::atomic<bool> sleeping_{false};  // the writer's thread waits for records
