@@ -7,8 +7,8 @@
 #include <thread>
 #include <vector>
 
-#include "api/tracing/otlp_json.hpp"
-#include "api/tracing/tracer.hpp"
+#include "tracing/otlp_json.hpp"
+#include "tracing/tracer.hpp"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "api/tracing/trace_context.hpp"
+#include "tracing/trace_context.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   using namespace smppd::tracing;

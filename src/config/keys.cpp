@@ -11,11 +11,6 @@ constexpr KeyUse used = KeyUse::used;
 constexpr KeyUse section = KeyUse::section;
 constexpr KeyUse not_built = KeyUse::not_built;
 
-// The trace exporter (api/tracing) is built; the message path does not call it yet.
-constexpr std::string_view kTracingNotWired =
-    "the OTLP/HTTP exporter is built, but the message path emits no spans yet: no traces are "
-    "exported";
-
 // Keep in the loader's order. docs/configuration.md ("What each key does") lists the same.
 constexpr KeySpec kSpecs[] = {
     // ---- listeners ----
@@ -251,11 +246,11 @@ constexpr KeySpec kSpecs[] = {
     {"logging.file.rotation.max_files", used, "cli", "c.rotation_max_files"},
 
     {"tracing", section, "", ""},
-    {"tracing.enabled", not_built, "", kTracingNotWired},
+    {"tracing.enabled", used, "server", "cfg.tracing.enabled"},
     {"tracing.otlp", section, "", ""},
-    {"tracing.otlp.endpoint", not_built, "", kTracingNotWired},
+    {"tracing.otlp.endpoint", used, "tracing", "tracing.otlp"},
     {"tracing.sampling", section, "", ""},
-    {"tracing.sampling.ratio", not_built, "", kTracingNotWired},
+    {"tracing.sampling.ratio", used, "server", "cfg.tracing.sampling_ratio"},
     {"tracing.jaeger", section, "", ""},
     {"tracing.jaeger.endpoint", not_built, "",
      "Jaeger takes OTLP natively (4317 gRPC, 4318 HTTP): smppd sends OTLP/HTTP to "

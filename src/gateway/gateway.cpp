@@ -158,13 +158,14 @@ void set_response_message_id(smpp::Pdu& out, std::string_view id) {
 }
 
 Gateway::Gateway(std::shared_ptr<const config::Config> config, Counters& counters,
-                 std::size_t max_held_receipts, store::Store* store)
+                 std::size_t max_held_receipts, store::Store* store, tracing::Tracer* tracer)
     : config_(std::move(config)),
       counters_(counters),
       metrics_(counters, config_->clients),
       clients_(store != nullptr ? StoreForward::kClientQueue : kClientQueue),
       max_held_receipts_(max_held_receipts),
-      store_(store) {
+      store_(store),
+      tracer_(tracer != nullptr && tracer->enabled() ? tracer : nullptr) {
   static std::atomic<uint64_t> next_gateway{1};
   auto first = std::make_shared<Snapshot>();
   first->config = config_;
@@ -507,6 +508,9 @@ void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& reques
   router::MessageFacts facts;
   message_facts(request, facts);
   facts.client = state.system_id;
+  // A trace per message; spans only for sampled ones (no clock read otherwise).
+  const tracing::SpanContext trace = tracer_ != nullptr ? tracer_->new_trace() : tracing::SpanContext{};
+  const uint64_t received_at = trace.sampled() ? tracing::now_unix_nanos() : 0;
   const Snapshot& snap = now();
   const router::Decision decision = snap.router->route(facts, std::chrono::system_clock::now());
   if (decision.route_index != router::Decision::kNoRoute) {
@@ -548,6 +552,13 @@ void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& reques
     return;
   }
   const uint64_t id = ids_.next();
+  uint64_t sent_at = 0;
+  if (trace.sampled()) {
+    sent_at = tracing::now_unix_nanos();
+    tracer_->record(trace.child(), trace.span_id, "smppd.route", tracing::SpanKind::internal,
+                    received_at, sent_at,
+                    {{"smppd.route", decision.route_name}, {"smppd.upstream", target->name()}});
+  }
   const std::optional<smpp::ConcatInfo> concat = message_concat(request);
   const uint64_t sticky = message_parts_key(request, concat, state.system_id);
   if (spool_) {
@@ -559,12 +570,38 @@ void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& reques
   const asio::any_io_executor client_executor = s.executor();
   smpp::CStr<16> client;
   client.assign(state.system_id);  // a bound system_id: at most 15 characters
-  MessageCompletion done{this,   s.weak_from_this(), s.executor(), seq,
-                         cmd,    id,                 version,      client,
-                         target->name(), entry->index, state.client_index};
+  MessageCompletion done{this,           s.weak_from_this(), s.executor(),       seq,
+                         cmd,            id,                 version,            client,
+                         target->name(), entry->index,       state.client_index, trace,
+                         received_at,    sent_at};
   static_assert(upstream::Completion::stores_inline<MessageCompletion>,
                 "the completion of every message must not allocate");
   target->submit(std::move(request), std::move(done), ip_key(s.remote()), sticky, &client_executor);
+}
+
+void Gateway::MessageCompletion::trace_response(upstream::Result r, uint32_t status,
+                                                std::string_view smsc_id) const {
+  using tracing::SpanKind;
+  using tracing::StatusCode;
+  tracing::Tracer& tracer = *gateway->tracer_;
+  const uint64_t answered_at = tracing::now_unix_nanos();
+  const std::string_view status_name = smpp::status_name(status);
+  const StatusCode outcome = status == st::ESME_ROK ? StatusCode::unset : StatusCode::error;
+  tracer.record(trace.child(), trace.span_id, "smpp.upstream.submit_sm", SpanKind::client, sent_at,
+                answered_at,
+                {{"smppd.upstream", upstream},
+                 {"smpp.command_status", status_name},
+                 {"smpp.smsc_message_id", smsc_id},
+                 {"smppd.outcome", r == upstream::Result::response ? "response"
+                                   : r == upstream::Result::timeout ? "timeout"
+                                                                     : "not_sent"}},
+                outcome);
+  tracer.record(trace, {}, "smpp.submit_sm", SpanKind::server, received_at, answered_at,
+                {{"smpp.system_id", client.view()},
+                 {"smppd.message_id", static_cast<int64_t>(id)},
+                 {"smpp.command_status", status_name}},
+                outcome);
+  if (!smsc_id.empty()) gateway->traces_.put(id, trace);
 }
 
 MessageRecord Gateway::MessageCompletion::record(std::string_view smsc_id) const {
@@ -615,6 +652,7 @@ void Gateway::MessageCompletion::operator()(upstream::Result r, smpp::Pdu* resp,
   }
   gateway->metrics_.message(Direction::mt, client_index, upstream_index, upstream,
                             out.command_status);
+  if (trace.sampled()) trace_response(r, out.command_status, smsc_id);
   if (smsc_id.empty()) {
     respond_on(session, executor, std::move(out));
     return;
@@ -731,7 +769,7 @@ std::optional<uint32_t> Gateway::forward_receipt(std::string_view upstream, std:
     spool_->deliver(record->client.view(), std::move(out), record->id, state,
                     receipt_error(pdu, state), later);
     if (smpp::is_final(state)) messages_.mark_final_receipt(*record);
-    metrics_.receipt(*record, entry->index, upstream);
+    receipt_taken(*record, entry->index, upstream, state);
     return upstream::PoolEvents::kAnswerLater;
   }
   // A held receipt (attempt > 0) was answered ESME_ROK already: it is queued beyond the
@@ -747,8 +785,22 @@ std::optional<uint32_t> Gateway::forward_receipt(std::string_view upstream, std:
   // conversion too).
   if (smpp::is_final(state)) messages_.mark_final_receipt(*record);
   if (spool_) spool_->receipt(record->id, state, receipt_error(pdu, state), true);
-  metrics_.receipt(*record, entry->index, upstream);
+  receipt_taken(*record, entry->index, upstream, state);
   return st::ESME_ROK;
+}
+
+void Gateway::receipt_taken(const MessageRecord& record, uint32_t upstream_index,
+                            std::string_view upstream, smpp::MessageState state) {
+  metrics_.receipt(record, upstream_index, upstream);
+  if (tracer_ == nullptr) return;
+  if (auto trace = traces_.find(record.id, smpp::is_final(state)); trace && trace->sampled()) {
+    const uint64_t at = tracing::now_unix_nanos();
+    tracer_->record(trace->child(), trace->span_id, "smpp.receipt", tracing::SpanKind::consumer,
+                    at, at,
+                    {{"smppd.upstream", upstream},
+                     {"smpp.message_state", smpp::stat_word(state)},
+                     {"smpp.system_id", record.client.view()}});
+  }
 }
 
 void Gateway::hold_receipt(std::string upstream, std::string id, smpp::MessageState state,

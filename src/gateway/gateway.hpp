@@ -26,12 +26,14 @@
 #include "gateway/message_ids.hpp"
 #include "gateway/message_map.hpp"
 #include "gateway/message_metrics.hpp"
+#include "gateway/message_traces.hpp"
 #include "router/mo_router.hpp"
 #include "router/router.hpp"
 #include "session/session.hpp"
 #include "smpp/receipt.hpp"
 #include "smpp/segment.hpp"
 #include "store/store.hpp"
+#include "tracing/tracer.hpp"
 #include "upstream/pool.hpp"
 
 namespace smppd::gateway {
@@ -65,8 +67,10 @@ class Gateway final : public upstream::PoolEvents {
   static constexpr std::size_t kClientQueue = 100'000;
   // `store`: with storage enabled, where messages are kept (store and forward); it must
   // outlive the gateway.
+  // `tracer`: with tracing on, where spans of sampled messages go; it must outlive the gateway.
   Gateway(std::shared_ptr<const config::Config> config, Counters& counters,
-          std::size_t max_held_receipts = kMaxHeldReceipts, store::Store* store = nullptr);
+          std::size_t max_held_receipts = kMaxHeldReceipts, store::Store* store = nullptr,
+          tracing::Tracer* tracer = nullptr);
   ~Gateway() override;
 
   // Starts a pool per upstream. `simulators`: upstream name -> the address of its built-in
@@ -133,8 +137,15 @@ class Gateway final : public upstream::PoolEvents {
     std::string_view upstream;  // the pool's name (lives as long as the gateway)
     uint32_t upstream_index;
     uint16_t client_index;
+    // Its trace (empty unless sampled): when it came and when it went upstream.
+    tracing::SpanContext trace;
+    uint64_t received_at = 0;
+    uint64_t sent_at = 0;
     void operator()(upstream::Result r, smpp::Pdu* resp, std::string_view host);
     MessageRecord record(std::string_view smsc_id) const;
+    // The spans of a sampled message once answered: its own (received -> answered) and the
+    // upstream's (sent -> response).
+    void trace_response(upstream::Result r, uint32_t status, std::string_view smsc_id) const;
     void part(const smpp::Pdu* resp) const;
     void late(const smpp::Pdu* resp, std::string_view host) const;
   };
@@ -146,6 +157,9 @@ class Gateway final : public upstream::PoolEvents {
   std::optional<uint32_t> forward_receipt(std::string_view upstream, std::string_view id,
                                           smpp::MessageState state, const smpp::Pdu& pdu,
                                           int attempt, const upstream::DeliveryReply& later);
+  // A receipt matched and taken for its client: counted, and traced when its message was.
+  void receipt_taken(const MessageRecord& record, uint32_t upstream_index,
+                     std::string_view upstream, smpp::MessageState state);
   void hold_receipt(std::string upstream, std::string id, smpp::MessageState state, smpp::Pdu pdu,
                     int attempt, upstream::DeliveryReply later);
   uint32_t deliver_mo(upstream::Pool& pool, smpp::Pdu& pdu, const upstream::DeliveryReply& later);
@@ -214,6 +228,8 @@ class Gateway final : public upstream::PoolEvents {
   std::size_t held_prune_at_ = 1024;
   store::Store* store_ = nullptr;
   std::unique_ptr<StoreForward> spool_;  // with storage
+  tracing::Tracer* tracer_ = nullptr;    // with tracing
+  MessageTraces traces_;
 };
 
 }  // namespace smppd::gateway

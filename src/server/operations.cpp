@@ -32,6 +32,7 @@
 #include "smpp/status.hpp"
 #include "store/message_state.hpp"
 #include "store/store.hpp"
+#include "tracing/otlp_exporter.hpp"
 #include "upstream/pool.hpp"
 
 namespace smppd::server {
@@ -451,6 +452,19 @@ std::vector<metrics::Family> Operations::Impl::computed_families() {
         Point{{{"client", c.system_id}}, static_cast<double>(parts.gateway.clients().waiting(c.system_id))});
   }
   out.push_back(std::move(waiting));
+  if (parts.exporter != nullptr) {
+    const tracing::OtlpExporterStats t = parts.exporter->stats();
+    Family spans{"smppd_trace_spans_total", Type::counter, {}};
+    for (const auto& [result, n] : {std::pair<std::string, uint64_t>{"exported", t.exported},
+                                    {"rejected", t.rejected},
+                                    {"dropped_export", t.dropped},
+                                    {"dropped_buffer_full", t.tracer.dropped}}) {
+      spans.points.push_back(Point{{{"result", result}}, static_cast<double>(n)});
+    }
+    out.push_back(std::move(spans));
+    single("smppd_trace_export_failures_total", Type::counter,
+           static_cast<double>(t.failed_requests));
+  }
   if (parts.store != nullptr) {
     const store::Store::Stats st = parts.store->stats(false);
     single("smppd_store_backlog", Type::gauge, static_cast<double>(st.to_send));

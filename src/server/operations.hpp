@@ -37,6 +37,9 @@ class Gateway;
 namespace smppd::store {
 class Store;
 }
+namespace smppd::tracing {
+class OtlpExporter;
+}
 
 namespace smppd::server {
 
@@ -52,6 +55,8 @@ struct OperationsParts {
   std::function<std::vector<std::pair<std::string, boost::asio::ip::tcp::endpoint>>()> endpoints;
   // POST /api/config/reload.
   std::function<ReloadResult()> reload;
+  // With tracing: its counts become metrics.
+  const tracing::OtlpExporter* exporter = nullptr;
 };
 
 class Operations {

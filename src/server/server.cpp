@@ -21,6 +21,8 @@
 #include "server/workers.hpp"
 #include "sim/simulator.hpp"
 #include "store/sqlite_store.hpp"
+#include "tracing/otlp_exporter.hpp"
+#include "tracing/tracer.hpp"
 
 namespace smppd::server {
 
@@ -33,6 +35,9 @@ struct Server::State {
   std::vector<std::pair<std::size_t, std::unique_ptr<sim::Simulator>>> simulators;
   // With storage: outlives the gateway that writes to it.
   std::unique_ptr<store::SqliteStore> store;
+  // With tracing: the spans' buffer (outlives the gateway) and the thread that exports them.
+  std::unique_ptr<tracing::Tracer> tracer;
+  std::unique_ptr<tracing::OtlpExporter> exporter;
   std::unique_ptr<gateway::Gateway> gateway;
   // The metrics endpoint and the management API (on a thread of their own).
   std::unique_ptr<Operations> operations;
@@ -110,8 +115,18 @@ int Server::run() {
       }
       st.simulators.emplace_back(worker, std::move(simulator));
     }
-    st.gateway = std::make_unique<gateway::Gateway>(
-        st.config, counters_, gateway::Gateway::kMaxHeldReceipts, st.store.get());
+    if (cfg.tracing.enabled) {
+      tracing::TracerOptions options;
+      options.sampling_ratio = cfg.tracing.sampling_ratio;
+      st.tracer = std::make_unique<tracing::Tracer>(options);
+      st.exporter = std::make_unique<tracing::OtlpExporter>(
+          *st.tracer, tracing::OtlpExporterOptions::from_config(cfg.tracing));
+      log::info("tracing: {} of messages traced, spans sent to {} (OTLP/HTTP JSON)",
+                cfg.tracing.sampling_ratio, st.exporter->url());
+    }
+    st.gateway = std::make_unique<gateway::Gateway>(st.config, counters_,
+                                                    gateway::Gateway::kMaxHeldReceipts,
+                                                    st.store.get(), st.tracer.get());
     std::vector<asio::any_io_executor> executors;
     for (std::size_t i = 0; i < st.workers->size(); ++i) {
       executors.push_back(st.workers->context(i).get_executor());
@@ -158,7 +173,8 @@ int Server::run() {
   try {
     st.operations = std::make_unique<Operations>(
         OperationsParts{st.config, counters_, *st.workers, *st.gateway, st.store.get(),
-                        [this] { return endpoints(); }, [this] { return reload("API"); }});
+                        [this] { return endpoints(); }, [this] { return reload("API"); },
+                        st.exporter.get()});
     for (const auto& [name, bound] : st.operations->start()) {
       {
         std::lock_guard lock(st.mutex);
@@ -209,6 +225,7 @@ int Server::run() {
   // it is stopped.
   const bool clean = st.workers->join(st.options.shutdown_grace + std::chrono::seconds(2));
   if (st.operations) st.operations->stop();
+  if (st.exporter) st.exporter->stop();  // sends what the last messages left
   for (const auto& [key, value] : counters_.snapshot()) log::info("counter {} {}", key, value);
   log::info("smppd stopped{}", clean ? "" : " (forced)");
   return 0;

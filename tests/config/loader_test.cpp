@@ -564,17 +564,11 @@ TEST(Loader, TracingGrpcPortAndJaegerAreExplained) {
   EXPECT_EQ(t.otlp.address, (HostPort{"otel-collector", 4318}));
   EXPECT_EQ(t.sampling_ratio, 0.01);
   EXPECT_EQ(t.jaeger_endpoint, "jaeger:6831");
-  const std::string not_wired =
-      "not built yet: accepted and ignored (the OTLP/HTTP exporter is built, but the message path "
-      "emits no spans yet: no traces are exported)";
   const std::vector<std::string> expected = {
-      "test.yaml:12:3: warning: tracing: enabled: " + not_wired,
-      "test.yaml:14:5: warning: tracing.otlp: endpoint: " + not_wired,
       "test.yaml:14:15: warning: tracing.otlp: endpoint: port 4317 is OTLP/gRPC, which smppd does "
       "not speak yet (it needs the gRPC feature); spans are sent as OTLP/HTTP to "
       "http://otel-collector:4318/v1/traces, the collector's usual OTLP/HTTP port (write "
       "http://host:port to choose the port)",
-      "test.yaml:16:5: warning: tracing.sampling: ratio: " + not_wired,
       "test.yaml:18:5: warning: tracing.jaeger: endpoint: not built yet: accepted and ignored "
       "(Jaeger takes OTLP natively (4317 gRPC, 4318 HTTP): smppd sends OTLP/HTTP to "
       "tracing.otlp.endpoint; point that at Jaeger, e.g. http://jaeger:4318)",
@@ -585,9 +579,9 @@ TEST(Loader, TracingGrpcPortAndJaegerAreExplained) {
   r = load(std::string(kBase) + "tracing:\n  otlp:\n    endpoint: http://otel-collector:4317\n");
   ASSERT_TRUE(r.ok()) << dump(r);
   EXPECT_EQ(r.config->tracing.otlp.address, (HostPort{"otel-collector", 4317}));
-  ASSERT_EQ(r.warnings.size(), 2u);
-  EXPECT_TRUE(has(r.warnings[1].message, "OTLP/HTTP is sent to it as written (http://)"))
-      << r.warnings[1].to_string();
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_TRUE(has(r.warnings[0].message, "OTLP/HTTP is sent to it as written (http://)"))
+      << r.warnings[0].to_string();
 }
 
 TEST(Loader, TracingSamplingRatioIsAFractionOfOne) {

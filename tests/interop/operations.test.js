@@ -538,3 +538,114 @@ test('smppd status, client, upstream and stats talk to the running daemon, and s
     smsc.close();
   }
 });
+
+// ---- traces ----
+
+// A local OTLP/HTTP receiver: every span POSTed to /v1/traces, flattened.
+async function startCollector() {
+  const collector = { spans: [], posts: 0 };
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      collector.posts += 1;
+      assert.strictEqual(req.url, '/v1/traces');
+      assert.match(req.headers['content-type'], /^application\/json/);
+      const doc = JSON.parse(body);
+      for (const rs of doc.resourceSpans) {
+        const service = rs.resource.attributes.find((a) => a.key === 'service.name');
+        for (const ss of rs.scopeSpans) {
+          for (const s of ss.spans) {
+            const attrs = {};
+            for (const a of s.attributes || []) attrs[a.key] = a.value.stringValue ?? a.value.intValue ?? a.value.boolValue;
+            collector.spans.push({ ...s, attrs, service: service && service.value.stringValue });
+          }
+        }
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  collector.port = server.address().port;
+  collector.close = () => server.close();
+  return collector;
+}
+
+test('traces: each sampled message\'s life reaches the OTLP collector as spans of one trace', async () => {
+  const smsc = await startSmsc({ receiptDelay: 5 });
+  const collector = await startCollector();
+  try {
+    const cfg = config([upstream('carrier', [smsc])], {
+      tracing: { otlp: { endpoint: `http://127.0.0.1:${collector.port}` }, sampling: { ratio: 1 } },
+    });
+    await h.withSmppd(cfg, async (d) => {
+      await upstreamsBound(d);
+      const a = await h.bound(d.ports.smpp, 'bind_transceiver', alice.system_id, alice.password);
+      const got = h.receipts(a);
+      const answers = await submitMany(a, 5, { registered_delivery: 1 });
+      await waitUntil(() => got.length === 5, 5000, 'the receipts');
+      // Batches go out at least once a second.
+      await waitUntil(() => collector.spans.length >= 20, 5000, 'the spans at the collector');
+      const roots = collector.spans.filter((s) => s.name === 'smpp.submit_sm');
+      assert.strictEqual(roots.length, 5);
+      for (const root of roots) {
+        assert.strictEqual(root.service, 'smppd');
+        assert.strictEqual(root.kind, 2);  // server
+        assert.strictEqual(root.attrs['smpp.system_id'], 'alice');
+        assert.strictEqual(root.attrs['smpp.command_status'], 'ESME_ROK');
+        assert.ok(!root.parentSpanId);
+        const mine = collector.spans.filter((s) => s.traceId === root.traceId);
+        assert.deepStrictEqual(mine.map((s) => s.name).sort(),
+          ['smpp.receipt', 'smpp.submit_sm', 'smpp.upstream.submit_sm', 'smppd.route']);
+        for (const s of mine) {
+          if (s !== root) assert.strictEqual(s.parentSpanId, root.spanId, s.name);
+          assert.ok(BigInt(s.endTimeUnixNano) >= BigInt(s.startTimeUnixNano));
+        }
+        const up = mine.find((s) => s.name === 'smpp.upstream.submit_sm');
+        assert.strictEqual(up.attrs['smppd.upstream'], 'carrier');
+        assert.ok(smsc.received.length === 5 && up.attrs['smpp.smsc_message_id']);
+        assert.strictEqual(mine.find((s) => s.name === 'smpp.receipt').attrs['smpp.message_state'], 'DELIVRD');
+        assert.strictEqual(mine.find((s) => s.name === 'smppd.route').attrs['smppd.route'], 'all');
+      }
+      assert.ok(answers.every((r) => r.command_status === 0));
+      const m = (await scrape(d)).samples;
+      assert.ok(m['smppd_trace_spans_total{result="exported"}'] >= 20);
+      assert.strictEqual(m['smppd_trace_spans_total{result="dropped_buffer_full"}'], 0);
+      a.destroy();
+    }, { listeners });
+  } finally {
+    smsc.close();
+    collector.close();
+  }
+});
+
+test('traces: at ratio 0 nothing is sent; a dead collector costs the messages nothing', async () => {
+  const smsc = await startSmsc();
+  const collector = await startCollector();
+  const deadPort = await new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+  try {
+    for (const [endpoint, ratio] of [[`http://127.0.0.1:${collector.port}`, 0], [`http://127.0.0.1:${deadPort}`, 1]]) {
+      const cfg = config([upstream('carrier', [smsc])], {
+        tracing: { otlp: { endpoint }, sampling: { ratio } },
+      });
+      await h.withSmppd(cfg, async (d) => {
+        await upstreamsBound(d);
+        const a = await h.bound(d.ports.smpp, 'bind_transceiver', alice.system_id, alice.password);
+        const answers = await submitMany(a, 200);
+        assert.ok(answers.every((r) => r.command_status === 0));
+        a.destroy();
+      }, { listeners });
+    }
+    await h.sleep(1500);
+    assert.strictEqual(collector.posts, 0, 'ratio 0: no spans');
+  } finally {
+    smsc.close();
+    collector.close();
+  }
+});

@@ -83,6 +83,11 @@ constexpr FamilyInfo kFamilies[] = {
     {"smppd_tlvs_rewritten_for_v33_total", Type::counter,
      "TLVs written the SMPP 3.3 way for a 3.3 upstream."},
     {"smppd_tlvs_stripped_total", Type::counter, "TLVs left out towards SMPP 3.3 clients."},
+    {"smppd_trace_export_failures_total", Type::counter,
+     "POSTs of spans to the OTLP collector that failed (each attempt)."},
+    {"smppd_trace_spans_total", Type::counter,
+     "Spans of sampled messages: exported, refused by the collector, given up after retries, or "
+     "dropped on the message path because the buffer was full."},
     {"smppd_upstream_connections", Type::gauge, "Upstream connections by state."},
     {"smppd_upstream_failed_total", Type::counter,
      "Upstream connections that failed or dropped, by reason."},

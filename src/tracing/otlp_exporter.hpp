@@ -22,8 +22,8 @@
 #include <memory>
 #include <string>
 
-#include "api/tracing/otlp_json.hpp"
-#include "api/tracing/tracer.hpp"
+#include "tracing/otlp_json.hpp"
+#include "tracing/tracer.hpp"
 #include "config/config.hpp"
 
 namespace smppd::tracing {

@@ -1,4 +1,4 @@
-#include "api/tracing/span.hpp"
+#include "tracing/span.hpp"
 
 #include <algorithm>
 #include <chrono>

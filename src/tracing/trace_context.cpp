@@ -1,4 +1,4 @@
-#include "api/tracing/trace_context.hpp"
+#include "tracing/trace_context.hpp"
 
 #include <algorithm>
 #include <bit>

@@ -1,5 +1,5 @@
 // The OTLP/HTTP JSON body, read back with Boost.JSON as a collector reads it.
-#include "api/tracing/otlp_json.hpp"
+#include "tracing/otlp_json.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "api/tracing/tracer.hpp"
+#include "tracing/tracer.hpp"
 
 namespace smppd::tracing {
 

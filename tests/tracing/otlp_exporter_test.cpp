@@ -1,7 +1,7 @@
 // The exporter against a real HTTP collector on loopback (a small Boost.Beast server in this
 // test, on port 0): what it receives, batching, retries, a collector that refuses, one that is
 // down, one that never answers, and shutdown within its deadline.
-#include "api/tracing/otlp_exporter.hpp"
+#include "tracing/otlp_exporter.hpp"
 
 #include <gtest/gtest.h>
 

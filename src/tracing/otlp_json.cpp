@@ -1,4 +1,4 @@
-#include "api/tracing/otlp_json.hpp"
+#include "tracing/otlp_json.hpp"
 
 #include <unistd.h>
 

@@ -16,7 +16,7 @@
 #include <span>
 #include <string>
 
-#include "api/tracing/span.hpp"
+#include "tracing/span.hpp"
 
 namespace smppd::tracing {
 

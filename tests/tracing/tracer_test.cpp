@@ -1,6 +1,6 @@
 // Spans as records, and the tracer's buffer: what is sampled is kept in order, what is not costs
 // nothing, a full buffer drops and counts without ever making the caller wait.
-#include "api/tracing/tracer.hpp"
+#include "tracing/tracer.hpp"
 
 #include <gtest/gtest.h>
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "api/tracing/tracer.hpp"
+#include "tracing/tracer.hpp"
 #include "counting_new.hpp"
 
 using smppd::test::g_allocations;

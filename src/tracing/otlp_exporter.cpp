@@ -1,4 +1,4 @@
-#include "api/tracing/otlp_exporter.hpp"
+#include "tracing/otlp_exporter.hpp"
 
 #include <algorithm>
 #include <atomic>

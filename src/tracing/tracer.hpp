@@ -30,8 +30,8 @@
 #include <initializer_list>
 #include <vector>
 
-#include "api/tracing/span.hpp"
-#include "api/tracing/trace_context.hpp"
+#include "tracing/span.hpp"
+#include "tracing/trace_context.hpp"
 #include "core/mpsc_ring.hpp"
 
 namespace smppd::tracing {

@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "api/tracing/trace_context.hpp"
+#include "tracing/trace_context.hpp"
 
 namespace smppd::tracing {
 

@@ -1,13 +1,13 @@
 // Trace and span ids, the W3C traceparent header as a receiver must read it, and the ratio
 // sampler's decisions.
-#include "api/tracing/trace_context.hpp"
+#include "tracing/trace_context.hpp"
 
 #include <gtest/gtest.h>
 
 #include <set>
 #include <string>
 
-#include "api/tracing/tracer.hpp"
+#include "tracing/tracer.hpp"
 
 namespace smppd::tracing {
 namespace {
