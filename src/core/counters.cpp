@@ -1,6 +1,7 @@
 #include "core/counters.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <map>
 
 namespace smppd {
@@ -107,6 +108,19 @@ HistogramId Counters::histogram(std::string_view name, std::initializer_list<Lab
   return HistogramId{s.slot, s.buckets};
 }
 
+uint32_t Counters::block(std::string_view name, std::string_view key, uint32_t count,
+                         Labeler labels) {
+  std::lock_guard lock(mutex_);
+  for (const auto& b : blocks_) {
+    if (b.name == name && b.key == key) return b.base;
+  }
+  if (next_slot_ + count > kMaxSlots) return 0;
+  const uint32_t base = next_slot_;
+  next_slot_ += count;
+  blocks_.push_back(Block{std::string(name), std::string(key), base, count, std::move(labels)});
+  return base;
+}
+
 void Counters::add(std::string_view name, std::initializer_list<Label> labels, uint64_t n) {
   uint32_t slot;
   {
@@ -155,6 +169,15 @@ void Counters::collect(const std::function<void(const Sample&)>& visit) const {
   order.reserve(series_.size());
   for (const auto& s : series_) {
     if (s.slot != 0) order.push_back(&s);
+  }
+  // The blocks' series that counted something, as series of their own for this scrape.
+  std::deque<Series> numbered;
+  for (const auto& b : blocks_) {
+    for (uint32_t i = 0; i < b.count; ++i) {
+      if (sum_locked(b.base + i) == 0) continue;
+      numbered.push_back(Series{b.name, b.labels(i), SeriesKind::counter, b.base + i, nullptr});
+      order.push_back(&numbered.back());
+    }
   }
   std::sort(order.begin(), order.end(), [](const Series* a, const Series* b) {
     return std::tie(a->name, a->labels) < std::tie(b->name, b->labels);

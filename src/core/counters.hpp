@@ -66,6 +66,14 @@ class Counters {
   HistogramId histogram(std::string_view name, std::initializer_list<Label> labels,
                         const Buckets& buckets);
 
+  // A counter family whose series are numbered 0 .. count - 1 (a PDU's command, a status): their
+  // slots are reserved at once and counted as add(CounterId{base + i}), with no lookup at all.
+  // `labels(i)` names series i at scrape time; series still at 0 are left out. Returns `base`
+  // (0 when the registry is full: everything then counts nowhere).
+  // A block of the same `name` and `key` made again is the same block.
+  using Labeler = std::function<std::vector<std::pair<std::string, std::string>>(uint32_t)>;
+  uint32_t block(std::string_view name, std::string_view key, uint32_t count, Labeler labels);
+
   // ---- the message path: no lock, no lookup ----
   void add(CounterId id, uint64_t n = 1) { bump(id.slot, n); }
   void add_signed(CounterId id, int64_t delta) { bump(id.slot, static_cast<uint64_t>(delta)); }
@@ -171,6 +179,14 @@ class Counters {
   std::unordered_map<std::thread::id, Cells*> by_thread_;
   std::unordered_map<std::string, std::size_t> by_key_;  // -> series_ index
   std::vector<Series> series_;
+  struct Block {
+    std::string name;
+    std::string key;
+    uint32_t base;
+    uint32_t count;
+    Labeler labels;
+  };
+  std::vector<Block> blocks_;
   uint32_t next_slot_ = 1;  // slot 0: the sink of ids that could not be made
 };
 

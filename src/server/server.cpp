@@ -144,7 +144,8 @@ int Server::run() {
                          std::make_shared<auth::AuthFailureThrottle>(),
                          std::make_shared<limits::ClientSessionCounter>(),
                          st.stopping_flag,
-                         st.gateway.get()};
+                         st.gateway.get(),
+                         std::make_shared<const session::PduCounters>(counters_, "client")};
   st.listener_context.emplace(shared);
   try {
     for (const auto& l : cfg.listeners) {

@@ -198,6 +198,10 @@ class ClientHandler final : public session::SessionHandler {
                 endpoint_text(s.remote()), s.system_id(), reason);
     }
     ctx.counters.add("smppd_sessions_closed_total", {{"listener", listener_->name()}});
+    if (reason.starts_with("TLS handshake failed")) {
+      ctx.counters.add("smppd_tls_handshake_failures_total",
+                       {{"side", "client"}, {"name", listener_->name()}});
+    }
     ctx.counters.add_signed(bound_gauge_ ? *bound_gauge_ : listener_->unbound_gauge(), -1);
     if (st.decode_errors > 0) {
       ctx.counters.add("smppd_protocol_errors_total",
@@ -262,8 +266,11 @@ session::SessionSettings listener_session_settings(const config::ListenerConfig&
 SmppListener::SmppListener(const config::ListenerConfig& config, ListenerContext context)
     : config_(config),
       context_(std::move(context)),
-      settings_(
-          std::make_shared<const session::SessionSettings>(listener_session_settings(config))),
+      settings_(std::make_shared<const session::SessionSettings>([&] {
+        session::SessionSettings s = listener_session_settings(config);
+        s.pdu_counters = context_.pdu_counters.get();
+        return s;
+      }())),
       filter_(config),
       connection_rate_(limits::TokenBucket::connections(config.rate_limit)),
       bind_rate_(limits::TokenBucket::binds(config.rate_limit)),

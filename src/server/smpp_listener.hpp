@@ -55,6 +55,7 @@ struct ListenerContext {
   std::shared_ptr<limits::ClientSessionCounter> client_sessions;  // across listeners
   std::shared_ptr<std::atomic<bool>> stopping;                    // set once shutdown begins
   gateway::Gateway* gateway = nullptr;                            // the message path
+  std::shared_ptr<const session::PduCounters> pdu_counters;       // side "client"; may be null
 };
 
 class SmppListener : public std::enable_shared_from_this<SmppListener> {

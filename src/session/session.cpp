@@ -16,6 +16,24 @@
 
 namespace smppd::session {
 
+PduCounters::PduCounters(Counters& counters, std::string_view side)
+    : counters_(counters),
+      pdus_(counters.block("smppd_pdus_total", side, 2 * kCommands,
+                           [s = std::string(side)](uint32_t i) {
+                             return std::vector<std::pair<std::string, std::string>>{
+                                 {"side", s},
+                                 {"direction", i < kCommands ? "received" : "sent"},
+                                 {"command", std::string(smpp::command_ordinal_name(i % kCommands))}};
+                           })),
+      errors_(counters.block("smppd_pdu_errors_total", side, 2 * kStatuses,
+                             [s = std::string(side)](uint32_t i) {
+                               return std::vector<std::pair<std::string, std::string>>{
+                                   {"side", s},
+                                   {"direction", i < kStatuses ? "received" : "sent"},
+                                   {"command_status",
+                                    std::string(smpp::status_ordinal_name(i % kStatuses))}};
+                             })) {}
+
 namespace {
 
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
@@ -297,6 +315,9 @@ void Session::dispatch(smpp::Pdu& pdu) {
   namespace st = smpp::status;
   const CommandId cmd = pdu.command_id();
   const uint32_t seq = pdu.sequence_number;
+  if (settings_->pdu_counters != nullptr) {
+    settings_->pdu_counters->count(false, static_cast<uint32_t>(cmd), pdu.command_status);
+  }
   if (smpp::is_response(cmd)) {
     ++stats_.responses_received;
     on_response_pdu(pdu);
@@ -514,12 +535,19 @@ void Session::write_pdu(smpp::Pdu& pdu) {
   if (is_closed()) return;
   if (version_ == smpp::Version::v33)
     stats_.tlvs_stripped += smpp::adapt_for_version(pdu, version_);
+  if (settings_->pdu_counters != nullptr) {
+    settings_->pdu_counters->count(true, static_cast<uint32_t>(pdu.command_id()),
+                                   pdu.command_status);
+  }
   smpp::encode(pdu, tx_);
   wake_writer();
 }
 
 void Session::write_header_only(smpp::CommandId id, uint32_t status, uint32_t seq) {
   if (is_closed()) return;
+  if (settings_->pdu_counters != nullptr) {
+    settings_->pdu_counters->count(true, static_cast<uint32_t>(id), status);
+  }
   const uint32_t words[4] = {smpp::kHeaderSize, static_cast<uint32_t>(id), status, seq};
   for (uint32_t w : words) {
     tx_.push_back(static_cast<uint8_t>(w >> 24));

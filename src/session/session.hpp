@@ -28,10 +28,13 @@
 #include <string_view>
 #include <vector>
 
+#include "core/counters.hpp"
 #include "session/bind_state.hpp"
 #include "session/transport.hpp"
 #include "session/window.hpp"
 #include "smpp/codec.hpp"
+#include "smpp/command.hpp"
+#include "smpp/status.hpp"
 #include "smpp/version.hpp"
 
 namespace smppd::session {
@@ -41,6 +44,30 @@ using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 // Fixed for the life of a session, shared by every session of a listener or upstream.
+// Where a session counts the PDUs it reads and writes: smppd_pdus_total{side,direction,command}
+// and, for responses with an error, smppd_pdu_errors_total{side,direction,command_status}. Two
+// blocks of the registry (core/counters.hpp): a table lookup and an add per PDU.
+class PduCounters {
+ public:
+  // `side`: "client" (sessions of the listeners) or "upstream" (connections to SMSCs).
+  PduCounters(Counters& counters, std::string_view side);
+  void count(bool sent, uint32_t command_id, uint32_t command_status) const {
+    counters_.add(CounterId{pdus_ + (sent ? kCommands : 0) +
+                            static_cast<uint32_t>(smpp::command_ordinal(command_id))});
+    if (command_status != 0) {
+      counters_.add(CounterId{errors_ + (sent ? kStatuses : 0) +
+                              static_cast<uint32_t>(smpp::status_ordinal(command_status))});
+    }
+  }
+
+ private:
+  static constexpr uint32_t kCommands = smpp::kCommandOrdinals;
+  static constexpr uint32_t kStatuses = smpp::kStatusOrdinals;
+  Counters& counters_;
+  uint32_t pdus_;
+  uint32_t errors_;
+};
+
 struct SessionSettings {
   Role role = Role::smsc;
   std::string system_id = "smppd";  // smsc role: the system_id in bind responses
@@ -70,6 +97,8 @@ struct SessionSettings {
   // esme: a bind_resp without sc_interface_version leaves the session at versions[0] (the
   // operator said so) instead of 3.3, as the spec would take it (3.4 §5.3.2.25).
   bool keep_version_unannounced = false;
+  // Where its PDUs are counted (null: not counted); outlives the session.
+  const PduCounters* pdu_counters = nullptr;
 };
 
 enum class Outcome : uint8_t {

@@ -1,5 +1,8 @@
 #include "smpp/command.hpp"
 
+#include <array>
+#include <iterator>
+
 namespace smpp {
 
 namespace {
@@ -57,6 +60,32 @@ const CommandInfo* find(uint32_t id) {
   return nullptr;
 }
 }  // namespace
+
+static_assert(std::size(kCommands) + 1 == kCommandOrdinals);
+
+namespace {
+// By (id & 0x1FF) | (response ? 0x200 : 0): the ordinal + 1, 0 for none. Every known id fits
+// in those bits (the highest is 0x112).
+constexpr auto kOrdinals = [] {
+  std::array<uint8_t, 1024> t{};
+  for (std::size_t i = 0; i < std::size(kCommands); ++i) {
+    const auto id = static_cast<uint32_t>(kCommands[i].id);
+    t[(id & 0x1FF) | ((id & kResponseBit) != 0 ? 0x200 : 0)] = static_cast<uint8_t>(i + 1);
+  }
+  return t;
+}();
+}  // namespace
+
+std::size_t command_ordinal(uint32_t id) {
+  const uint8_t k = kOrdinals[(id & 0x1FF) | ((id & kResponseBit) != 0 ? 0x200 : 0)];
+  // The low bits may match a known id while the others do not.
+  if (k == 0 || static_cast<uint32_t>(kCommands[k - 1].id) != id) return kCommandOrdinals - 1;
+  return k - 1u;
+}
+
+std::string_view command_ordinal_name(std::size_t ordinal) {
+  return ordinal < std::size(kCommands) ? kCommands[ordinal].name : std::string_view("unknown");
+}
 
 bool is_known_command(uint32_t id) {
   return find(id) != nullptr;

@@ -72,4 +72,10 @@ bool has_response(CommandId id);
 // "submit_sm", "deliver_sm_resp", ...; "unknown" for ids not in the table.
 std::string_view command_name(CommandId id);
 
+// Every command id this library knows has a small number, 0 .. kCommandOrdinals - 2; the last
+// one stands for every other id. A table lookup (for counting PDUs per command).
+inline constexpr std::size_t kCommandOrdinals = 40;
+std::size_t command_ordinal(uint32_t id);
+std::string_view command_ordinal_name(std::size_t ordinal);
+
 }  // namespace smpp

@@ -1,5 +1,8 @@
 #include "smpp/status.hpp"
 
+#include <array>
+#include <iterator>
+
 namespace smpp {
 
 namespace {
@@ -87,6 +90,33 @@ const StatusInfo* find(uint32_t v) {
   return nullptr;
 }
 }  // namespace
+
+static_assert(std::size(kStatuses) + 2 == kStatusOrdinals);
+
+namespace {
+// By value (every named one is below 0x400): the ordinal + 1, 0 for none.
+constexpr auto kOrdinals = [] {
+  std::array<uint8_t, 0x400> t{};
+  for (std::size_t i = 0; i < std::size(kStatuses); ++i) {
+    if (kStatuses[i].value >= t.size()) throw "a status value beyond the table";
+    t[kStatuses[i].value] = static_cast<uint8_t>(i + 1);
+  }
+  return t;
+}();
+}  // namespace
+
+std::size_t status_ordinal(uint32_t command_status) {
+  if (command_status < kOrdinals.size() && kOrdinals[command_status] != 0) {
+    return kOrdinals[command_status] - 1u;
+  }
+  if (command_status >= 0x400 && command_status <= 0x4FF) return kStatusOrdinals - 2;
+  return kStatusOrdinals - 1;
+}
+
+std::string_view status_ordinal_name(std::size_t ordinal) {
+  if (ordinal < std::size(kStatuses)) return kStatuses[ordinal].name;
+  return ordinal == kStatusOrdinals - 2 ? "ESME_VENDOR" : "ESME_UNKNOWN";
+}
 
 std::string_view status_name(uint32_t command_status) {
   if (const StatusInfo* s = find(command_status)) return s->name;

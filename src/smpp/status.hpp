@@ -1,6 +1,7 @@
 // SMPP command_status values (3.4 Table 5-2, 5.0 §4.7.6) and their names.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -82,6 +83,12 @@ inline constexpr uint32_t ESME_RINVBCASTCHANIND = 0x00000112;
 
 // "ESME_RINVDSTADR"; "ESME_VENDOR" for 0x400-0x4FF; "ESME_UNKNOWN" for others.
 std::string_view status_name(uint32_t command_status);
+
+// Every status value the spec names has a small number, 0 .. kStatusOrdinals - 3; then one for
+// the vendor range (0x400-0x4FF) and one for every other value. A table lookup.
+inline constexpr std::size_t kStatusOrdinals = 69;
+std::size_t status_ordinal(uint32_t command_status);
+std::string_view status_ordinal_name(std::size_t ordinal);
 
 // A short human description ("Invalid Dest Addr").
 std::string_view status_description(uint32_t command_status);

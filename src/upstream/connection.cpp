@@ -102,8 +102,12 @@ class Connection::Handler final : public session::SessionHandler {
     if (r.command_status != smpp::status::ESME_ROK) {
       log::warn("upstream {}: {}: bind refused: {} ({:#x})", c_->pool_->name(), c_->host_text_,
                 smpp::status_name(r.command_status), r.command_status);
+      c_->pool_->counters_.add("smppd_upstream_connects_total",
+                               {{"upstream", c_->pool_->name()}, {"result", "bind_refused"}});
       return;
     }
+    c_->pool_->counters_.add("smppd_upstream_connects_total",
+                             {{"upstream", c_->pool_->name()}, {"result", "bound"}});
     if (s.peer_announced_version()) {
       log::info("upstream {}: {}: bound (SMPP {})", c_->pool_->name(), c_->host_text_,
                 smpp::version_name(s.version()));
@@ -148,7 +152,16 @@ class Connection::Handler final : public session::SessionHandler {
     } else if (c_->up_) {
       log::warn("upstream {}: {}: connection closed: {}", c_->pool_->name(), c_->host_text_,
                 reason);
+      c_->pool_->counters_.add("smppd_upstream_disconnects_total", {{"upstream", c_->pool_->name()}});
     } else if (c_->last_bind_status_ == smpp::status::ESME_ROK) {
+      const bool tls = reason.starts_with("TLS handshake failed");
+      c_->pool_->counters_.add("smppd_upstream_connects_total",
+                               {{"upstream", c_->pool_->name()},
+                                {"result", tls ? "tls_failed" : "not_bound"}});
+      if (tls) {
+        c_->pool_->counters_.add("smppd_tls_handshake_failures_total",
+                                 {{"side", "upstream"}, {"name", c_->pool_->name()}});
+      }
       // Never bound, and no bind_resp said why (a refusal is logged above): a TLS handshake
       // that failed, a bind that timed out, an SMSC that hung up. Each attempt says so, like
       // a connect that fails; the attempts back off.
@@ -168,7 +181,11 @@ Connection::Connection(std::shared_ptr<Pool> pool, std::size_t slot, std::size_t
       host_(host),
       executor_(std::move(executor)),
       settings_(
-          std::make_shared<const session::SessionSettings>(connection_settings(pool_->config()))),
+          std::make_shared<const session::SessionSettings>([&] {
+            session::SessionSettings s = connection_settings(pool_->config());
+            s.pdu_counters = &pool_->pdu_counters_;
+            return s;
+          }())),
       wake_(executor_, Clock::time_point::max()),
       probe_done_(executor_) {
   host_text_ = pool_->hosts_[host_].address.to_string();
@@ -382,6 +399,9 @@ asio::awaitable<void> Connection::run(std::shared_ptr<Connection> self) {
     if (ec) {
       log::warn("upstream {}: {}: cannot connect: {}", pool_->name(), host_text_,
                 timed_out ? "timeout" : ec.message());
+      pool_->counters_.add("smppd_upstream_connects_total",
+                           {{"upstream", pool_->name()},
+                            {"result", timed_out ? "connect_timeout" : "connect_failed"}});
     } else {
       socket.set_option(tcp::no_delay(true), ec);
       session::register_for_reads_only(socket);

@@ -65,6 +65,7 @@ Pool::Pool(const config::UpstreamConfig& config, std::vector<asio::any_io_execut
       executors_(std::move(executors)),
       events_(events),
       counters_(counters),
+      pdu_counters_(counters, "upstream"),
       balancer_(config.load_balancing, hosts_),
       rate_(config.rate_limit.messages_per_second, config.rate_limit.burst),
       drain_timer_(executors_.at(0)) {
@@ -651,6 +652,7 @@ bool Pool::request_done(const Connection* who, std::size_t slot, Result result, 
           std::find(r.retryable_errors.begin(), r.retryable_errors.end(), status) !=
               r.retryable_errors.end()) {
         ++request.attempt;
+        counters_.add("smppd_upstream_retries_total", {{"upstream", config_.name}});
         request.last_status = status;
         request.not_before = now + retry_delay(request.attempt - 1);
         request.deadline = std::max(request.deadline, request.not_before + queue_wait(config_));

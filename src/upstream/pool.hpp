@@ -264,6 +264,8 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // smppd_message_latency_seconds{upstream,stage="response"}: from sending a request to its
   // response, in microseconds.
   HistogramId response_latency_;
+  // Its connections' PDUs (smppd_pdus_total{side="upstream"}).
+  session::PduCounters pdu_counters_;
   std::shared_ptr<asio::ssl::context> tls_;
 
   mutable std::mutex mutex_;

@@ -134,6 +134,19 @@ test('the metrics under traffic count exactly what was sent, per client, status 
       assert.strictEqual(mt('bob', 'ESME_ROK'), 30);
       assert.strictEqual(samples['smppd_receipts_total{upstream="carrier",client="alice"}'], 120);
       assert.strictEqual(samples['smppd_route_matches_total{route="all"}'], 151);
+      // PDUs on both sides, and the refusal where it came from and where it went.
+      const pdus = (side, dir, cmd) => samples[`smppd_pdus_total{side="${side}",direction="${dir}",command="${cmd}"}`];
+      assert.strictEqual(pdus('client', 'received', 'submit_sm'), 151);
+      assert.strictEqual(pdus('client', 'sent', 'submit_sm_resp'), 151);
+      assert.strictEqual(pdus('client', 'received', 'bind_transceiver'), 2);
+      assert.strictEqual(pdus('upstream', 'sent', 'submit_sm'), 151);
+      assert.strictEqual(pdus('upstream', 'received', 'deliver_sm'), 120);
+      assert.strictEqual(pdus('client', 'sent', 'deliver_sm'), 120);
+      assert.strictEqual(
+        samples['smppd_pdu_errors_total{side="upstream",direction="received",command_status="ESME_RSUBMITFAIL"}'], 1);
+      assert.strictEqual(
+        samples['smppd_pdu_errors_total{side="client",direction="sent",command_status="ESME_RSUBMITFAIL"}'], 1);
+      assert.strictEqual(samples['smppd_upstream_connects_total{upstream="carrier",result="bound"}'], 1);
       // The response latency: one observation per response, buckets cumulative up to +Inf.
       const lat = (suffix, le) => samples[`smppd_message_latency_seconds_${suffix}{upstream="carrier",stage="response"${le ? `,le="${le}"` : ''}}`];
       assert.strictEqual(lat('count'), 151);

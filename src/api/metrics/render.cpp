@@ -53,6 +53,12 @@ constexpr FamilyInfo kFamilies[] = {
     {"smppd_open_fds", Type::gauge, "File descriptors open in the process."},
     {"smppd_output_pauses_total", Type::counter,
      "Times a client made smppd stop reading by not reading its responses."},
+    {"smppd_pdu_errors_total", Type::counter,
+     "Responses with an error status (and generic_nack), by side (client, upstream), direction "
+     "and command_status."},
+    {"smppd_pdus_total", Type::counter,
+     "PDUs by side (client: sessions of the listeners; upstream: connections to SMSCs), "
+     "direction (received, sent) and command."},
     {"smppd_process_cpu_seconds_total", Type::counter, "CPU time used by the process."},
     {"smppd_process_resident_memory_bytes", Type::gauge, "Resident memory of the process."},
     {"smppd_protocol_errors_total", Type::counter,
@@ -80,6 +86,8 @@ constexpr FamilyInfo kFamilies[] = {
     {"smppd_store_failures_total", Type::counter, "Store writes that failed."},
     {"smppd_store_file_bytes", Type::gauge, "Size of the store's database file."},
     {"smppd_store_writes_total", Type::counter, "Rows written to the store."},
+    {"smppd_tls_handshake_failures_total", Type::counter,
+     "TLS handshakes that failed, by side (client: a listener's; upstream) and its name."},
     {"smppd_tlvs_rewritten_for_v33_total", Type::counter,
      "TLVs written the SMPP 3.3 way for a 3.3 upstream."},
     {"smppd_tlvs_stripped_total", Type::counter, "TLVs left out towards SMPP 3.3 clients."},
@@ -89,6 +97,11 @@ constexpr FamilyInfo kFamilies[] = {
      "Spans of sampled messages: exported, refused by the collector, given up after retries, or "
      "dropped on the message path because the buffer was full."},
     {"smppd_upstream_connections", Type::gauge, "Upstream connections by state."},
+    {"smppd_upstream_connects_total", Type::counter,
+     "Connection attempts to an upstream's hosts, by result (bound, bind_refused, "
+     "connect_failed, connect_timeout, tls_failed, not_bound): reconnects show here."},
+    {"smppd_upstream_disconnects_total", Type::counter,
+     "Bound upstream connections that dropped without smppd closing them."},
     {"smppd_upstream_failed_total", Type::counter,
      "Upstream connections that failed or dropped, by reason."},
     {"smppd_upstream_health", Type::gauge,
@@ -98,6 +111,8 @@ constexpr FamilyInfo kFamilies[] = {
      "Health checks of upstream hosts, by result."},
     {"smppd_upstream_queue_depth", Type::gauge,
      "Messages waiting in an upstream's queue for a connection with room."},
+    {"smppd_upstream_retries_total", Type::counter,
+     "Requests sent again under the upstream's retry policy (a retryable error)."},
     {"smppd_upstream_suspended", Type::gauge, "1 when the upstream is suspended by an operator."},
     {"smppd_upstream_throttled_total", Type::counter,
      "ESME_RTHROTTLED or ESME_RMSGQFUL answers from an upstream (each pauses a connection)."},
