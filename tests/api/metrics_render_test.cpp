@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -48,6 +49,28 @@ TEST(Render, EverySeriesNamedInTheSourcesIsDescribed) {
     for (const auto& m : missing) all += m + "\n";
     return all;
   }();
+}
+
+// The Grafana dashboard (deploy/grafana) asks only for series smppd exposes.
+TEST(Render, TheDashboardNamesOnlySeriesSmppdExposes) {
+  const std::filesystem::path file =
+      std::filesystem::path(SMPPD_SOURCE_DIR) / "deploy" / "grafana" / "smppd-dashboard.json";
+  std::ifstream in(file);
+  ASSERT_TRUE(in) << file;
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string s = text.str();
+  const std::regex name(R"re(smppd_[a-z0-9_]+)re");
+  std::set<std::string> names;
+  for (std::sregex_iterator it(s.begin(), s.end(), name), end; it != end; ++it) {
+    std::string n = it->str();
+    for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+      if (n.ends_with(suffix) && help_of(n).empty()) n.resize(n.size() - std::strlen(suffix));
+    }
+    names.insert(n);
+  }
+  EXPECT_GT(names.size(), 20u);
+  for (const auto& n : names) EXPECT_FALSE(help_of(n).empty()) << n << " is not a series of smppd";
 }
 
 TEST(Render, RegistryThenComputedFamiliesEachOnce) {
