@@ -645,8 +645,8 @@ void Gateway::MessageCompletion::operator()(upstream::Result r, smpp::Pdu* resp,
   } else {
     if (r == upstream::Result::timeout) {
       peer_lines().outcome_unknown(
-          "upstream {} ({}): no response for a message of {}: its outcome is unknown", upstream,
-          host, client.view());
+          "upstream {} ({}): no response for message {} of {}: its outcome is unknown", upstream,
+          host, render_message_id(id, version), client.view());
     }
     out = smpp::make_response(cmd, seq, st::ESME_RSYSERR);
   }
@@ -682,10 +682,11 @@ void Gateway::MessageCompletion::late(const smpp::Pdu* resp, std::string_view ho
   const uint32_t status = resp != nullptr ? resp->command_status : st::ESME_RSYSERR;
   const std::string_view smsc_id = resp != nullptr ? response_message_id(*resp) : "";
   peer_lines().late_response(
-      "upstream {} ({}): late {} for a message of {} (after timeouts.response; the client was "
+      "upstream {} ({}): late {} for message {} of {} (after timeouts.response; the client was "
       "answered ESME_RSYSERR): {}{}{}",
       upstream, host, resp != nullptr ? smpp::command_name(resp->command_id()) : "response",
-      client.view(), smpp::status_name(status), smsc_id.empty() ? "" : ", SMSC id ", smsc_id);
+      render_message_id(id, version), client.view(), smpp::status_name(status),
+      smsc_id.empty() ? "" : ", SMSC id ", smsc_id);
   gateway->counters_.add("smppd_late_responses_total",
                          {{"upstream", upstream}, {"status", smpp::status_name(status)}});
   if (status == st::ESME_ROK && !smsc_id.empty()) gateway->messages_.add(record(smsc_id));

@@ -411,7 +411,7 @@ test('a submit_sm_resp after timeouts.response is logged and its receipt still r
         const resp = await h.request(c, 'submit_sm', { source_addr: 'Bank',
           destination_addr: '+258841234567', short_message: 'late', registered_delivery: 1 });
         assert.strictEqual(resp.command_status, h.status.ESME_RSYSERR);
-        await d.waitFor(/late submit_sm_resp for a message of alice .*ESME_ROK, SMSC id 1000/);
+        await d.waitFor(/late submit_sm_resp for message [0-9a-f]{12} of alice .*ESME_ROK, SMSC id 1000/);
         await h.waitUntil(() => got.length === 1, 5000, 'the receipt of the late message');
         assert.match(text(got[0]), /stat:DELIVRD/);
         assert.strictEqual(d.grep(/matches no message/).length, 0, d.text());
