@@ -26,6 +26,7 @@
 #include <string>
 #include <thread>
 
+#include "api/http/client.hpp"
 #include "session/session.hpp"
 #include "smpp/status.hpp"
 
@@ -111,6 +112,10 @@ int main(int argc, char** argv) {
   app.add_option("--sessions", sessions, "Sessions to bind");
   app.add_option("--hold", hold_seconds, "Seconds to hold them with enquire_link traffic");
   app.add_option("--parallel", parallel, "Connects in flight at once");
+  bool scrape = false;
+  app.add_flag("--scrape", scrape,
+               "With every session bound, time scrapes of /metrics (target < 100 ms) and "
+               "GET /api/clients");
   CLI11_PARSE(app, argc, argv);
 
   raise_fd_limit();
@@ -124,7 +129,7 @@ int main(int argc, char** argv) {
   const uint16_t port = free_port();
   char config_path[] = "/tmp/smppd-binds-bench-XXXXXX";
   const int fd = mkstemp(config_path);
-  const std::string config =
+  std::string config =
       "listeners:\n"
       "  - name: bench\n"
       "    type: smpp\n"
@@ -140,6 +145,13 @@ int main(int argc, char** argv) {
       "  - system_id: bench\n"
       "    password: bench\n"
       "logging: { level: warn }\n";
+  const uint16_t metrics_port = free_port();
+  const uint16_t management_port = free_port();
+  if (scrape) {
+    config += "metrics: { prometheus: { address: 127.0.0.1:" + std::to_string(metrics_port) +
+              " } }\nmanagement: { address: 127.0.0.1:" + std::to_string(management_port) +
+              " }\n";
+  }
   if (write(fd, config.data(), config.size()) != static_cast<ssize_t>(config.size())) return 1;
   close(fd);
 
@@ -203,6 +215,38 @@ int main(int argc, char** argv) {
     }
   }
   const long rss_bound = rss_kib(child);
+  bool scrape_ok = true;
+  if (scrape) {
+    // Each scrape blocks this thread (our sessions wait; their enquire_link timeout is 10 s).
+    auto time_get = [&](uint16_t p, const char* path, std::size_t& bytes) {
+      smppd::http::ClientRequest r;
+      r.port = p;
+      r.target = path;
+      const auto t0 = steady_clock::now();
+      const smppd::http::ClientResult res = smppd::http::fetch(r);
+      const double ms = std::chrono::duration<double, std::milli>(steady_clock::now() - t0).count();
+      bytes = res.answer ? res.answer->body.size() : 0;
+      if (!res.answer || res.answer->status != 200) return -1.0;
+      return ms;
+    };
+    for (const auto& [p, path, bound_ms] :
+         {std::tuple{metrics_port, "/metrics", 100.0}, std::tuple{management_port, "/api/clients", 0.0},
+          std::tuple{management_port, "/api/status", 0.0}}) {
+      double worst = 0;
+      std::size_t bytes = 0;
+      for (int i = 0; i < 5; ++i) {
+        const double ms = time_get(p, path, bytes);
+        if (ms < 0) scrape_ok = false;
+        worst = std::max(worst, ms);
+        io.run_for(std::chrono::milliseconds(100));
+      }
+      std::printf("GET %s with %zu sessions bound: worst of 5 %.1f ms, %zu bytes%s\n", path,
+                  tally.bound, worst, bytes,
+                  bound_ms > 0 ? (worst < bound_ms ? " (target < 100 ms)" : " (TARGET < 100 ms MISSED)")
+                            : "");
+      if (bound_ms > 0 && worst >= bound_ms) scrape_ok = false;
+    }
+  }
   io.run_for(std::chrono::seconds(hold_seconds));
   const long rss_held = rss_kib(child);
   const std::size_t still_bound = tally.bound - std::min(tally.bound, tally.closed);
@@ -218,7 +262,7 @@ int main(int argc, char** argv) {
   std::printf("per session: %.2f KiB (target <= 8 KiB)\n", per_session);
   std::printf("still bound after the hold: %zu\n", still_bound);
   const bool ok = tally.bound == sessions && bound_seconds >= 0 && bound_seconds <= 3.0 &&
-                  per_session <= 8.0 && still_bound == sessions;
+                  per_session <= 8.0 && still_bound == sessions && scrape_ok;
   std::printf("result: %s\n", ok ? "targets met" : "TARGETS MISSED");
 
   kill(child, SIGTERM);

@@ -24,6 +24,7 @@
 #   SESSIONS [4]   loadgen sessions         WINDOW [200]   loadgen window per session
 #   RATE [10000]   the fixed-rate run       UPSTREAM_CONNECTIONS [4]  smppd -> sink sessions
 #   SMPPD [BUILD_DIR/src/cli/smppd]         KEEP [empty]   a directory to keep every output in
+#   SMPPD_EXTRA [empty]  YAML appended to smppd's configuration (e.g. metrics and tracing)
 #   RECEIPT_DELAY [0ms]  the sink's --receipt-delay (0: right behind the submit_sm_resp)
 #   RECEIPT_SESSION [same]  the sink's --receipt-session in the runs: same (the session that
 #                  submitted) or any (round robin over the sessions of the system_id; the probe
@@ -371,6 +372,7 @@ routes:
   - match: { destination_addr: "*" }
     upstream: sink
 logging: { level: warn }
+${SMPPD_EXTRA:-}
 EOF
   smppd_pid=
   if ! "$smppd" validate --config "$config" >"$work/smppd-validate.out" 2>&1; then
