@@ -613,6 +613,7 @@ MessageRecord Gateway::MessageCompletion::record(std::string_view smsc_id) const
   r.upstream = upstream_index;
   r.client_version = version;
   r.answered_ms = gateway->metrics_.now_ms();
+  r.traced = trace.sampled();
   return r;
 }
 
@@ -793,7 +794,8 @@ std::optional<uint32_t> Gateway::forward_receipt(std::string_view upstream, std:
 void Gateway::receipt_taken(const MessageRecord& record, uint32_t upstream_index,
                             std::string_view upstream, smpp::MessageState state) {
   metrics_.receipt(record, upstream_index, upstream);
-  if (tracer_ == nullptr) return;
+  // Only a sampled message's receipt looks for its trace (no lock for the others).
+  if (tracer_ == nullptr || !record.traced) return;
   if (auto trace = traces_.find(record.id, smpp::is_final(state)); trace && trace->sampled()) {
     const uint64_t at = tracing::now_unix_nanos();
     tracer_->record(trace->child(), trace->span_id, "smpp.receipt", tracing::SpanKind::consumer,

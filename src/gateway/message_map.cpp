@@ -53,6 +53,9 @@ bool needs_growth(std::size_t used, std::size_t size) {
 
 }  // namespace
 
+// Kept small: the map holds up to 2,000,000 of them.
+static_assert(sizeof(MessageRecord) <= 104);
+
 MessageMap::MessageMap(std::size_t max_entries)
     : per_shard_(
           std::clamp<std::size_t>(max_entries / kShards, 1, (std::size_t{1} << kSlotBits) - 1)) {}

@@ -26,6 +26,8 @@ namespace smppd::gateway {
 struct MessageRecord {
   uint64_t id = 0;          // smppd's
   smpp::CStr<16> client;    // system_id that submitted it
+  // (Fields ordered so that the record stays 104 bytes: 2,000,000 of them by default.)
+  bool traced = false;             // sampled for tracing: its trace is in MessageTraces
   uint16_t client_index = 0xFFFF;  // MessageMetrics::client_index
   uint32_t upstream = 0;    // the upstream that took it (MessageMap::upstream_index)
   smpp::MessageId smsc_id;  // the upstream's id, as given in its response
