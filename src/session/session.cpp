@@ -12,6 +12,7 @@
 
 #include "core/log.hpp"
 #include "core/log_aggregate.hpp"
+#include "net/tls.hpp"
 #include "smpp/status.hpp"
 
 namespace smppd::session {
@@ -128,7 +129,7 @@ asio::awaitable<void> Session::read_loop(std::shared_ptr<Session> /*self*/) {
     const auto type = role() == Role::smsc ? TlsStream::server : TlsStream::client;
     auto [ec] = co_await transport_.tls().async_handshake(type, nothrow);
     if (ec) {
-      close(std::string("TLS handshake failed: ") + ec.message());
+      close("TLS handshake failed: " + net::describe_tls_error(transport_.tls(), ec));
       co_return;
     }
   }

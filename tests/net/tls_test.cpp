@@ -32,6 +32,7 @@ struct Outcome {
   bool finished = false;             // false: still waiting when the time ran out
   boost::system::error_code server;  // the server's handshake
   boost::system::error_code client;  // the client's handshake, then reading one byte over TLS
+  std::string client_reason;         // describe_tls_error of a failed client handshake
   std::string version;               // as the client sees it: "TLSv1.3"
   std::string cipher;                // IANA name, as the client sees it
   std::string client_cert_subject;   // the certificate the server received, if any
@@ -101,6 +102,7 @@ Outcome connect(const TlsConfig& server_tls, const TlsConfig& client_tls,
     client.async_handshake(ssl::stream_base::client, [&](boost::system::error_code hs) {
       if (hs) {
         out.client = hs;
+        out.client_reason = describe_tls_error(client, hs);
         client.next_layer().close();
         return;
       }
@@ -432,6 +434,7 @@ TEST_F(TlsTest, UnknownIssuerFailsUnlessSkipVerify) {
   client.ca = path("other.crt");
   Outcome o = connect(server_tls(), client);
   EXPECT_TRUE(o.failed()) << o;
+  EXPECT_EQ(o.client_reason, "certificate verify failed: unable to get local issuer certificate");
   client.skip_verify = true;
   o = connect(server_tls(), client);
   EXPECT_TRUE(o.ok()) << o;
@@ -449,10 +452,21 @@ TEST_F(TlsTest, ServerNameMismatchFailsUnlessSkipVerify) {
   client.server_name = "smsc.example.com";
   Outcome o = connect(server_tls(), client);
   EXPECT_TRUE(o.failed()) << o;
+  EXPECT_EQ(o.client_reason, "certificate verify failed: hostname mismatch");
   client.skip_verify = true;
   o = connect(server_tls(), client);
   EXPECT_TRUE(o.ok()) << o;
   EXPECT_EQ(o.sni, "smsc.example.com");  // still sent
+}
+
+TEST_F(TlsTest, SelfSignedServerCertificateIsNamedAsSuch) {
+  TlsConfig server;
+  server.enabled = true;
+  server.cert = path("other.crt");
+  server.key = path("other.key");
+  const Outcome o = connect(server, client_tls());
+  EXPECT_TRUE(o.failed()) << o;
+  EXPECT_EQ(o.client_reason, "certificate verify failed: self-signed certificate");
 }
 
 TEST_F(TlsTest, ServerNameOverridesHost) {
