@@ -8,6 +8,7 @@
 
 #include "cli/api_commands.hpp"
 #include "cli/cdr_command.hpp"
+#include "cli/config_load.hpp"
 #include "cli/route_command.hpp"
 #include "cli/sim_command.hpp"
 #include "config/loader.hpp"
@@ -15,12 +16,6 @@
 #include "server/server.hpp"
 
 namespace {
-
-// Prints every error as "FILE:LINE:COLUMN: error: message" to stderr.
-void print_errors(const smppd::config::LoadResult& result) {
-  for (const auto& e : result.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
-  std::fprintf(stderr, "%zu error%s\n", result.errors.size(), result.errors.size() == 1 ? "" : "s");
-}
 
 void print_summary(const std::string& path, const smppd::config::Config& c) {
   std::printf("%s: configuration is valid\n", path.c_str());
@@ -92,7 +87,7 @@ int main(int argc, char** argv) {
 
   auto result = smppd::config::load_config_file(config_path);
   if (!result.ok()) {
-    print_errors(result);
+    smppd::cli::print_config_errors(result);
     return 1;
   }
   if (validate->parsed()) {
