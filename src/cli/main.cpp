@@ -11,6 +11,7 @@
 #include "cli/config_load.hpp"
 #include "cli/route_command.hpp"
 #include "cli/sim_command.hpp"
+#include "cli/upstream_command.hpp"
 #include "config/loader.hpp"
 #include "core/log.hpp"
 #include "server/server.hpp"
@@ -73,6 +74,7 @@ int main(int argc, char** argv) {
   smppd::cli::add_route_command(app, config_path);
   smppd::cli::add_cdr_command(app, config_path);
   smppd::cli::add_api_commands(app, config_path);
+  smppd::cli::add_upstream_command(app, config_path);
 
   CLI11_PARSE(app, argc, argv);
   // Large blocks (a configuration's text, its YAML tree, the router's tables while they are
@@ -84,6 +86,7 @@ int main(int argc, char** argv) {
   if (auto code = smppd::cli::run_route_command(app)) return *code;
   if (auto code = smppd::cli::run_cdr_command(app)) return *code;
   if (auto code = smppd::cli::run_api_commands(app)) return *code;
+  if (auto code = smppd::cli::run_upstream_command(app)) return *code;
 
   auto result = smppd::config::load_config_file(config_path);
   if (!result.ok()) {
