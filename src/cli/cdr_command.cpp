@@ -9,7 +9,8 @@
 #include <fstream>
 #include <iostream>
 
-#include "config/loader.hpp"
+#include "cli/config_load.hpp"
+#include "config/config.hpp"
 #include "core/instant.hpp"
 #include "gateway/message_ids.hpp"
 #include "store/cdr_export.hpp"
@@ -64,17 +65,10 @@ int run_export() {
     return usage("--format: '" + a.format + "' is neither json nor csv");
   }
 
-  // Only the storage section matters: the files the rest names may exist only where the daemon
-  // runs.
-  auto loaded =
-      config::load_config_file(*a.config_path, config::process_env, {.check_files = false});
-  if (!loaded.ok()) {
-    for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
-    std::fprintf(stderr, "%zu error%s\n", loaded.errors.size(),
-                 loaded.errors.size() == 1 ? "" : "s");
-    return 2;
-  }
-  const config::StorageConfig& storage = loaded.config->storage;
+  // Only the storage section matters.
+  const auto loaded = load_config_for_command(*a.config_path);
+  if (!loaded) return 2;
+  const config::StorageConfig& storage = loaded->storage;
   if (storage.backend != config::StorageBackend::sqlite) {
     std::fprintf(stderr, "smppd cdr export: %s: storage.backend is not sqlite\n",
                  a.config_path->c_str());

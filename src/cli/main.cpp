@@ -8,19 +8,15 @@
 
 #include "cli/api_commands.hpp"
 #include "cli/cdr_command.hpp"
+#include "cli/config_load.hpp"
 #include "cli/route_command.hpp"
 #include "cli/sim_command.hpp"
+#include "cli/upstream_command.hpp"
 #include "config/loader.hpp"
 #include "core/log.hpp"
 #include "server/server.hpp"
 
 namespace {
-
-// Prints every error as "FILE:LINE:COLUMN: error: message" to stderr.
-void print_errors(const smppd::config::LoadResult& result) {
-  for (const auto& e : result.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
-  std::fprintf(stderr, "%zu error%s\n", result.errors.size(), result.errors.size() == 1 ? "" : "s");
-}
 
 void print_summary(const std::string& path, const smppd::config::Config& c) {
   std::printf("%s: configuration is valid\n", path.c_str());
@@ -78,6 +74,7 @@ int main(int argc, char** argv) {
   smppd::cli::add_route_command(app, config_path);
   smppd::cli::add_cdr_command(app, config_path);
   smppd::cli::add_api_commands(app, config_path);
+  smppd::cli::add_upstream_command(app, config_path);
 
   CLI11_PARSE(app, argc, argv);
   // Large blocks (a configuration's text, its YAML tree, the router's tables while they are
@@ -89,10 +86,11 @@ int main(int argc, char** argv) {
   if (auto code = smppd::cli::run_route_command(app)) return *code;
   if (auto code = smppd::cli::run_cdr_command(app)) return *code;
   if (auto code = smppd::cli::run_api_commands(app)) return *code;
+  if (auto code = smppd::cli::run_upstream_command(app)) return *code;
 
   auto result = smppd::config::load_config_file(config_path);
   if (!result.ok()) {
-    print_errors(result);
+    smppd::cli::print_config_errors(result);
     return 1;
   }
   if (validate->parsed()) {

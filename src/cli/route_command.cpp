@@ -7,7 +7,8 @@
 #include <exception>
 #include <string_view>
 
-#include "config/loader.hpp"
+#include "cli/config_load.hpp"
+#include "config/config.hpp"
 #include "core/instant.hpp"
 #include "router/mo_router.hpp"
 #include "router/router.hpp"
@@ -36,18 +37,6 @@ struct RouteArgs {
 RouteArgs& args() {
   static RouteArgs a;
   return a;
-}
-
-std::shared_ptr<const config::Config> load(const std::string& path) {
-  // Routes only: the certificates and folders a configuration names may exist only on the
-  // machine it is meant for.
-  auto result = config::load_config_file(path, config::process_env, {.check_files = false});
-  if (!result.ok()) {
-    for (const auto& e : result.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
-    std::fprintf(stderr, "%zu error%s\n", result.errors.size(),
-                 result.errors.size() == 1 ? "" : "s");
-  }
-  return result.config;
 }
 
 std::string target(const config::RouteConfig& r) {
@@ -178,7 +167,7 @@ void add_route_command(CLI::App& app, std::string& config_path) {
 std::optional<int> run_route_command(const CLI::App&) {
   const RouteArgs& a = args();
   if (a.route == nullptr || !a.route->parsed()) return std::nullopt;
-  auto config = load(*a.config_path);
+  auto config = load_config_for_command(*a.config_path);
   if (!config) return 2;
   try {
     return a.test->parsed() ? run_test(*config) : run_list(*config);

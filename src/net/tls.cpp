@@ -293,4 +293,19 @@ void prepare_client_stream(TlsStream& stream, const TlsConfig& tls, const std::s
   }
 }
 
+std::string describe_tls_error(TlsStream& stream, const boost::system::error_code& ec) {
+  if (ec.category() != boost::asio::error::get_ssl_category()) return ec.message();
+  // OpenSSL's reason alone: Asio's message adds the library ("... (SSL routines)").
+  const auto error = static_cast<unsigned long>(ec.value());
+  const char* reason = ERR_reason_error_string(error);
+  std::string text = reason != nullptr ? reason : ec.message();
+  if (ERR_GET_REASON(error) != SSL_R_CERTIFICATE_VERIFY_FAILED) return text;
+  const long verify = SSL_get_verify_result(stream.native_handle());
+  if (verify != X509_V_OK) {
+    text += ": ";
+    text += X509_verify_cert_error_string(verify);
+  }
+  return text;
+}
+
 }  // namespace smppd::net

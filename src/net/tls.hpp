@@ -53,4 +53,10 @@ TlsContextResult make_client_tls_context(const config::TlsConfig& tls);
 void prepare_client_stream(TlsStream& stream, const config::TlsConfig& tls,
                            const std::string& host);
 
+// Why a handshake (or a read or write after it) on `stream` failed, as an operator needs it:
+// OpenSSL's reason ("tlsv1 alert unknown ca", "wrong version number"), and when the peer's
+// certificate did not verify, why not ("certificate verify failed: self-signed certificate",
+// "certificate verify failed: hostname mismatch"): OpenSSL's reason alone does not say.
+std::string describe_tls_error(TlsStream& stream, const boost::system::error_code& ec);
+
 }  // namespace smppd::net

@@ -12,6 +12,7 @@
 
 #include "core/log.hpp"
 #include "core/log_aggregate.hpp"
+#include "net/tls.hpp"
 #include "smpp/status.hpp"
 
 namespace smppd::session {
@@ -146,7 +147,7 @@ asio::awaitable<void> Session::read_loop(std::shared_ptr<Session> /*self*/) {
     const auto type = role() == Role::smsc ? TlsStream::server : TlsStream::client;
     auto [ec] = co_await transport_.tls().async_handshake(type, nothrow);
     if (ec) {
-      close(std::string("TLS handshake failed: ") + ec.message());
+      close("TLS handshake failed: " + net::describe_tls_error(transport_.tls(), ec));
       co_return;
     }
   }
@@ -478,24 +479,19 @@ void Session::on_response_pdu(smpp::Pdu& pdu) {
     bind_seq_ = 0;
     if (pdu.command_status == smpp::status::ESME_ROK && smpp::is_response(pdu.command_id()) &&
         pdu.command_id() != smpp::CommandId::generic_nack) {
-      // Without sc_interface_version the SMSC must be taken to accept no TLVs (3.4 §5.3.2.25).
-      bool has_version = false;
+      std::optional<uint8_t> announced;
       std::visit(
           [&](const auto& body) {
             using B = std::decay_t<decltype(body)>;
             if constexpr (std::is_base_of_v<smpp::BindRespFields, B>) {
-              if (auto v = body.tlvs.get(smpp::tlv::sc_interface_version)) {
-                has_version = true;
-                const smpp::Version theirs = smpp::version_from_interface(*v);
-                version_ = std::min(version_, theirs);
-              }
+              announced = body.tlvs.get(smpp::tlv::sc_interface_version);
               state_ =
                   state_after_bind(smpp::CommandId(static_cast<uint32_t>(B::kId) & 0x7FFFFFFFu));
             }
           },
           pdu.body);
-      peer_announced_version_ = has_version;
-      if (!has_version && !settings_->keep_version_unannounced) version_ = smpp::Version::v33;
+      peer_announced_version_ = announced.has_value();
+      version_ = smpp::version_after_bind(version_, announced, settings_->keep_version_unannounced);
       last_activity_ = last_read_ = Clock::now();
       rearm(Clock::now());
       handler_->on_bind_response(*this, pdu);

@@ -691,8 +691,10 @@ class Simulator::Impl : public std::enable_shared_from_this<Impl> {
     socket.set_option(tcp::no_delay(true), ignored);
     auto handler = std::make_unique<SimHandler>(this);
     SimHandler* h = handler.get();
-    auto s = std::make_shared<Session>(session::Transport(std::move(socket)), settings_,
-                                       std::move(handler));
+    auto s = std::make_shared<Session>(options_.tls
+                                           ? session::Transport(std::move(socket), *options_.tls)
+                                           : session::Transport(std::move(socket)),
+                                       settings_, std::move(handler));
     ++stats_.sessions_accepted;
     sessions_.emplace(s->id(), Entry{s, h});
     s->start();

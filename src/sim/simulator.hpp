@@ -53,6 +53,9 @@ struct SimulatorOptions {
   // Addresses of the spontaneous MOs sent every mo_interval.
   std::string mo_source = "1234567890";
   std::string mo_destination = "12345";
+  // When set, every connection speaks TLS with this server context (net::make_server_tls_context):
+  // an SMSC to test TLS upstreams against. Not offered by `smppd sim` yet.
+  std::shared_ptr<asio::ssl::context> tls;
 };
 
 // Counts since construction (and two gauges).

@@ -1,5 +1,7 @@
 #include "smpp/version.hpp"
 
+#include <algorithm>
+
 namespace smpp {
 
 Version version_from_interface(uint8_t iv) {
@@ -66,6 +68,12 @@ Version negotiate(uint8_t peer_interface_version, Version highest_supported) {
   const Version peer = version_from_interface(peer_interface_version);
   return static_cast<uint8_t>(peer) < static_cast<uint8_t>(highest_supported) ? peer
                                                                               : highest_supported;
+}
+
+Version version_after_bind(Version bound, std::optional<uint8_t> sc_interface_version,
+                           bool keep_when_unannounced) {
+  if (!sc_interface_version) return keep_when_unannounced ? bound : Version::v33;
+  return std::min(bound, version_from_interface(*sc_interface_version));
 }
 
 }  // namespace smpp

@@ -43,4 +43,11 @@ std::size_t adapt_for_version(Pdu& pdu, Version peer);
 // server speaks: the lower of the two.
 Version negotiate(uint8_t peer_interface_version, Version highest_supported);
 
+// The version an ESME speaks once the SMSC accepted its bind: the lower of the version it bound
+// with and the one the bind_resp announced in sc_interface_version. Without that TLV the SMSC
+// must be taken to accept no TLVs, i.e. 3.3 (3.4 §5.3.2.25), unless `keep_when_unannounced`
+// (the operator wrote the version down): then `bound` stays.
+Version version_after_bind(Version bound, std::optional<uint8_t> sc_interface_version,
+                           bool keep_when_unannounced);
+
 }  // namespace smpp

@@ -8,14 +8,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <sstream>
+#include <optional>
 #include <string>
 
 #include "config/loader.hpp"
+#include "support/test_certificates.hpp"
 
 using namespace smppd::config;
 
@@ -66,18 +66,15 @@ std::string load_in_child(const std::function<LoadResult()>& load, bool as_nobod
 class ConfigFiles : public ::testing::Test {
  public:
   static void SetUpTestSuite() {
-    std::string dir = "/tmp/smppd-config-files-XXXXXX";
-    if (mkdtemp(dir.data()) == nullptr) {
-      setup_error_ = "mkdtemp failed";
-      return;
-    }
-    dir_ = dir;
-    std::filesystem::permissions(
-        dir_, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
-                  std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
-                  std::filesystem::perms::others_exec);
-    const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2";
-    const std::vector<std::string> commands = {
+    certs_.emplace("smppd-config-files");
+    if (!certs_->error().empty()) return;
+    std::filesystem::permissions(certs_->dir(), std::filesystem::perms::owner_all |
+                                                    std::filesystem::perms::group_read |
+                                                    std::filesystem::perms::group_exec |
+                                                    std::filesystem::perms::others_read |
+                                                    std::filesystem::perms::others_exec);
+    const std::string ec = smppd::testing::TestCertificates::kNewKey;
+    certs_->make({
         "openssl req -x509" + ec + " -keyout " + path("ca.key") + " -out " + path("ca.crt") +
             " -subj /CN=smppd-test-ca -addext basicConstraints=critical,CA:TRUE",
         "openssl req -x509" + ec + " -keyout " + path("server.key") + " -out " +
@@ -87,24 +84,15 @@ class ConfigFiles : public ::testing::Test {
             " -subj /CN=other",
         "openssl pkey -in " + path("server.key") + " -aes128 -passout pass:secret -out " +
             path("encrypted.key"),
-    };
-    for (const std::string& command : commands) {
-      const std::string quiet = command + " >>" + path("openssl.log") + " 2>&1";
-      if (std::system(quiet.c_str()) != 0) {
-        setup_error_ = "failed: " + command;
-        return;
-      }
-    }
+    });
   }
 
-  static void TearDownTestSuite() {
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-  }
+  static void TearDownTestSuite() { certs_.reset(); }
 
-  static std::string path(const std::string& file) { return (dir_ / file).string(); }
+  static std::string path(const std::string& file) { return certs_->path(file); }
 
  protected:
-  void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << setup_error_; }
+  void SetUp() override { ASSERT_TRUE(certs_->error().empty()) << certs_->error(); }
 
   // A TLS listener with this cert, key and ca (ca omitted when empty). The cert is on line 6.
   static std::string tls_listener(const std::string& cert, const std::string& key,
@@ -126,8 +114,7 @@ class ConfigFiles : public ::testing::Test {
   }
 
  private:
-  static inline std::filesystem::path dir_;
-  static inline std::string setup_error_;
+  static inline std::optional<smppd::testing::TestCertificates> certs_;
 };
 
 }  // namespace

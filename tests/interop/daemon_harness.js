@@ -472,11 +472,14 @@ function receipts(session) {
 // submit_sm_resp ('submit_sm_resp') and receipts ('deliver_sm') it wrote, in the order written.
 // `answerDelay` (ms): each submit_sm is answered that long after it arrives. With
 // `announceVersion: false` the bind_resp carries no sc_interface_version (as many SMSCs send it,
-// the npm package's own server among them).
-function startSmsc({ onSubmit, receiptDelay = 20, hexReceiptIds = false, port = 0,
+// the npm package's own server among them). `onBind(pdu)` may return a command_status to refuse
+// the bind with (a bind_resp without body, as 3.4 §4.1 has it). `binds` and `enquireLinks` hold
+// the bind PDUs and the enquire_link PDUs received.
+function startSmsc({ onSubmit, onBind, receiptDelay = 20, hexReceiptIds = false, port = 0,
   receiptFirst = false, hold = false, answerDelay = 0, announceVersion = true } = {}) {
   const smsc = { received: [], sessions: [], nextId: 1000, held: [], holding: hold,
-    receiptsSent: 0, receiptAnswers: [], answered: 0, unbinds: [], sent: [] };
+    receiptsSent: 0, receiptAnswers: [], answered: 0, unbinds: [], sent: [], binds: [],
+    enquireLinks: [] };
   smsc.release = () => {
     smsc.holding = false;
     for (const answer of smsc.held.splice(0)) answer();
@@ -485,10 +488,20 @@ function startSmsc({ onSubmit, receiptDelay = 20, hexReceiptIds = false, port = 
     smsc.sessions.push(session);
     session.on('error', () => {});
     for (const bind of ['bind_transceiver', 'bind_transmitter', 'bind_receiver']) {
-      session.on(bind, (pdu) => session.send(
-        pdu.response(announceVersion ? { sc_interface_version: 0x34 } : {})));
+      session.on(bind, (pdu) => {
+        smsc.binds.push(pdu);
+        const refusal = onBind ? onBind(pdu) : 0;
+        if (refusal) {
+          session.send(pdu.response({ command_status: refusal }));
+          return;
+        }
+        session.send(pdu.response(announceVersion ? { sc_interface_version: 0x34 } : {}));
+      });
     }
-    session.on('enquire_link', (pdu) => session.send(pdu.response()));
+    session.on('enquire_link', (pdu) => {
+      smsc.enquireLinks.push(pdu);
+      session.send(pdu.response());
+    });
     session.on('unbind', (pdu) => {
       smsc.unbinds.push({ via: smsc.sessions.indexOf(session), answered: smsc.answered });
       session.send(pdu.response());

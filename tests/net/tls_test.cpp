@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
-#include <stdlib.h>
 
 #include <array>
 #include <boost/asio/connect.hpp>
@@ -12,11 +11,10 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <optional>
 #include <string>
+
+#include "support/test_certificates.hpp"
 
 using namespace smppd::net;
 using smppd::config::ClientAuth;
@@ -34,6 +32,7 @@ struct Outcome {
   bool finished = false;             // false: still waiting when the time ran out
   boost::system::error_code server;  // the server's handshake
   boost::system::error_code client;  // the client's handshake, then reading one byte over TLS
+  std::string client_reason;         // describe_tls_error of a failed client handshake
   std::string version;               // as the client sees it: "TLSv1.3"
   std::string cipher;                // IANA name, as the client sees it
   std::string client_cert_subject;   // the certificate the server received, if any
@@ -103,6 +102,7 @@ Outcome connect(const TlsConfig& server_tls, const TlsConfig& client_tls,
     client.async_handshake(ssl::stream_base::client, [&](boost::system::error_code hs) {
       if (hs) {
         out.client = hs;
+        out.client_reason = describe_tls_error(client, hs);
         client.next_layer().close();
         return;
       }
@@ -131,18 +131,13 @@ Outcome connect(const TlsConfig& server_tls, const TlsConfig& client_tls,
 class TlsTest : public ::testing::Test {
  public:
   static void SetUpTestSuite() {
-    std::string dir = "/tmp/smppd-tls-test-XXXXXX";
-    if (mkdtemp(dir.data()) == nullptr) {
-      setup_error_ = "mkdtemp failed";
-      return;
-    }
-    dir_ = dir;
-    const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2";
+    certs_.emplace("smppd-tls-test");
+    const std::string ec = smppd::testing::TestCertificates::kNewKey;
     const std::string ca_ext =
         " -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign";
     const std::string signed_by_ca = " -CA " + path("ca.crt") + " -CAkey " + path("ca.key") +
                                      " -addext basicConstraints=critical,CA:FALSE";
-    const std::vector<std::string> commands = {
+    certs_->make({
         "openssl req -x509" + ec + " -keyout " + path("ca.key") + " -out " + path("ca.crt") +
             " -subj /CN=smppd-test-ca" + ca_ext,
         "openssl req -x509" + ec + " -keyout " + path("server.key") + " -out " +
@@ -156,27 +151,15 @@ class TlsTest : public ::testing::Test {
             " -subj /CN=smppd-other-ca" + ca_ext,
         "openssl pkey -in " + path("server.key") + " -aes128 -passout pass:secret -out " +
             path("encrypted.key"),
-    };
-    for (const std::string& command : commands) {
-      const std::string quiet = command + " >>" + path("openssl.log") + " 2>&1";
-      if (std::system(quiet.c_str()) != 0) {
-        std::ifstream log(path("openssl.log"));
-        std::stringstream text;
-        text << log.rdbuf();
-        setup_error_ = "failed: " + command + "\n" + text.str();
-        return;
-      }
-    }
+    });
   }
 
-  static void TearDownTestSuite() {
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-  }
+  static void TearDownTestSuite() { certs_.reset(); }
 
-  static std::string path(const std::string& file) { return (dir_ / file).string(); }
+  static std::string path(const std::string& file) { return certs_->path(file); }
 
  protected:
-  void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << setup_error_; }
+  void SetUp() override { ASSERT_TRUE(certs_->error().empty()) << certs_->error(); }
 
   static TlsConfig server_tls() {
     TlsConfig t;
@@ -206,8 +189,7 @@ class TlsTest : public ::testing::Test {
   }
 
  private:
-  static inline std::filesystem::path dir_;
-  static inline std::string setup_error_;
+  static inline std::optional<smppd::testing::TestCertificates> certs_;
 };
 
 // ---- handshakes ----
@@ -452,6 +434,7 @@ TEST_F(TlsTest, UnknownIssuerFailsUnlessSkipVerify) {
   client.ca = path("other.crt");
   Outcome o = connect(server_tls(), client);
   EXPECT_TRUE(o.failed()) << o;
+  EXPECT_EQ(o.client_reason, "certificate verify failed: unable to get local issuer certificate");
   client.skip_verify = true;
   o = connect(server_tls(), client);
   EXPECT_TRUE(o.ok()) << o;
@@ -469,10 +452,21 @@ TEST_F(TlsTest, ServerNameMismatchFailsUnlessSkipVerify) {
   client.server_name = "smsc.example.com";
   Outcome o = connect(server_tls(), client);
   EXPECT_TRUE(o.failed()) << o;
+  EXPECT_EQ(o.client_reason, "certificate verify failed: hostname mismatch");
   client.skip_verify = true;
   o = connect(server_tls(), client);
   EXPECT_TRUE(o.ok()) << o;
   EXPECT_EQ(o.sni, "smsc.example.com");  // still sent
+}
+
+TEST_F(TlsTest, SelfSignedServerCertificateIsNamedAsSuch) {
+  TlsConfig server;
+  server.enabled = true;
+  server.cert = path("other.crt");
+  server.key = path("other.key");
+  const Outcome o = connect(server, client_tls());
+  EXPECT_TRUE(o.failed()) << o;
+  EXPECT_EQ(o.client_reason, "certificate verify failed: self-signed certificate");
 }
 
 TEST_F(TlsTest, ServerNameOverridesHost) {

@@ -137,3 +137,17 @@ TEST(Version, NegotiateTakesTheLower) {
   EXPECT_EQ(negotiate(0x50, Version::v33), Version::v33);
   EXPECT_EQ(negotiate(0x40, Version::v50), Version::v34);
 }
+
+TEST(Version, AfterBindTakesTheLowerOfBoundAndAnnounced) {
+  EXPECT_EQ(version_after_bind(Version::v34, 0x34, false), Version::v34);
+  EXPECT_EQ(version_after_bind(Version::v34, 0x50, false), Version::v34);
+  EXPECT_EQ(version_after_bind(Version::v50, 0x34, false), Version::v34);
+  EXPECT_EQ(version_after_bind(Version::v34, 0x33, true), Version::v33);
+}
+
+TEST(Version, AfterBindWithoutAnnouncementIs33UnlessTheOperatorSaidOtherwise) {
+  EXPECT_EQ(version_after_bind(Version::v34, std::nullopt, false), Version::v33);
+  EXPECT_EQ(version_after_bind(Version::v50, std::nullopt, false), Version::v33);
+  EXPECT_EQ(version_after_bind(Version::v34, std::nullopt, true), Version::v34);
+  EXPECT_EQ(version_after_bind(Version::v50, std::nullopt, true), Version::v50);
+}
