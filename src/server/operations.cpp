@@ -21,6 +21,7 @@
 #include <sstream>
 #include <thread>
 
+#include "api/http/request_parts.hpp"
 #include "api/http/server.hpp"
 #include "api/metrics/render.hpp"
 #include "core/log.hpp"
@@ -66,25 +67,6 @@ std::string hex(std::span<const unsigned char> bytes) {
   return out;
 }
 
-std::optional<std::string> base64_decode(std::string_view in) {
-  while (!in.empty() && in.back() == ' ') in.remove_suffix(1);
-  if (in.empty() || in.size() % 4 != 0 || in.size() > 4096) return std::nullopt;
-  std::string out(in.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()),
-                                static_cast<int>(in.size()));
-  if (n < 0) return std::nullopt;
-  std::size_t size = static_cast<std::size_t>(n);
-  // EVP_DecodeBlock counts the padding as zero bytes.
-  if (in.ends_with("==")) {
-    size -= 2;
-  } else if (in.ends_with("=")) {
-    size -= 1;
-  }
-  out.resize(size);
-  return out;
-}
-
 std::string file_sha256(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) return {};
@@ -113,45 +95,6 @@ std::string_view bind_name(session::BindState s) {
 
 double unix_seconds(std::chrono::system_clock::time_point t) {
   return std::chrono::duration<double>(t.time_since_epoch()).count();
-}
-
-// Percent-decoding of a path segment (client ids may hold any printable character).
-std::optional<std::string> decode_segment(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out += s[i];
-      continue;
-    }
-    if (i + 2 >= s.size()) return std::nullopt;
-    auto digit = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-      return -1;
-    };
-    const int hi = digit(s[i + 1]);
-    const int lo = digit(s[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out += static_cast<char>(hi * 16 + lo);
-    i += 2;
-  }
-  return out;
-}
-
-std::vector<std::string_view> split_path(std::string_view path) {
-  std::vector<std::string_view> parts;
-  while (!path.empty()) {
-    if (path.front() == '/') {
-      path.remove_prefix(1);
-      continue;
-    }
-    const auto slash = path.find('/');
-    parts.push_back(path.substr(0, slash));
-    if (slash == std::string_view::npos) break;
-    path.remove_prefix(slash);
-  }
-  return parts;
 }
 
 http::Response json_answer(const json::value& v, unsigned status = 200) {
@@ -510,14 +453,11 @@ bool Operations::Impl::authorized(const http::Request& r) const {
       return same_secret(given.substr(7), m.token);
     }
     case config::ManagementAuthType::basic: {
-      if (!given.starts_with("Basic ")) return false;
-      const auto decoded = base64_decode(given.substr(6));
-      if (!decoded) return false;
-      const auto colon = decoded->find(':');
-      if (colon == std::string::npos) return false;
+      const auto credentials = http::basic_credentials(given);
+      if (!credentials) return false;
       // Both compared, whatever the first gives: the time does not say which was wrong.
-      const bool user = same_secret(std::string_view(*decoded).substr(0, colon), m.username);
-      const bool pass = same_secret(std::string_view(*decoded).substr(colon + 1), m.password);
+      const bool user = same_secret(credentials->first, m.username);
+      const bool pass = same_secret(credentials->second, m.password);
       return user && pass;
     }
   }
@@ -534,7 +474,7 @@ http::Response Operations::Impl::manage(const http::Request& r) {
                                   : "Basic realm=\"smppd\"");
     return resp;
   }
-  const auto parts_of = split_path(r.path);
+  const auto parts_of = http::split_path(r.path);
   auto method_not_allowed = [](std::string_view allow) {
     auto resp = http::json_error(405, "method not allowed", "allowed: " + std::string(allow));
     resp.headers.emplace_back("Allow", std::string(allow));
@@ -546,7 +486,7 @@ http::Response Operations::Impl::manage(const http::Request& r) {
   const std::string_view what = parts_of[1];
   std::optional<std::string> arg;
   if (parts_of.size() >= 3) {
-    arg = decode_segment(parts_of[2]);
+    arg = http::percent_decode(parts_of[2]);
     if (!arg) return http::json_error(400, "bad request", "bad percent-encoding in the path");
   }
   const bool get = r.method == "GET" || r.method == "HEAD";
