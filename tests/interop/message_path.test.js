@@ -303,9 +303,13 @@ test('the demo configuration: a message reaches the built-in simulator and its r
     .replace('outcomes: { delivered: 90, undeliverable: 5, expired: 5 }',
       'outcomes: { delivered: 100 }')
     .replace('path: var/messages.db', `path: ${path.join(dir, 'messages.db')}`)
-    .replace('path: var/cdr', `path: ${dir}`);
+    .replace('path: var/cdr', `path: ${dir}`)
+    .replace('address: 127.0.0.1:9100', 'address: 127.0.0.1:0')
+    .replace('address: 127.0.0.1:8081', 'address: 127.0.0.1:0');
   assert.notStrictEqual(yaml.indexOf(path.join(dir, 'messages.db')), -1, 'the demo stores');
   assert.notStrictEqual(yaml.indexOf('127.0.0.1:0'), -1, 'the demo listener is where expected');
+  assert.strictEqual(yaml.indexOf('address: 127.0.0.1:9100'), -1, 'the demo metrics on a free port');
+  assert.strictEqual(yaml.indexOf('address: 127.0.0.1:8081'), -1, 'the demo management API on a free port');
   await h.withSmppd(yaml, async (d) => {
     await upstreamsBound(d);
     await d.waitFor(/messages are answered once stored, then sent/);
@@ -316,8 +320,16 @@ test('the demo configuration: a message reaches the built-in simulator and its r
     assert.strictEqual(r.command_status, 0);
     await waitUntil(() => got.length === 1, 3000, 'the receipt');
     assert.match(got[0].short_message.message.toString(), new RegExp(`id:${r.message_id} .*stat:DELIVRD`));
+    // What the quick start says an operator can see.
+    const status = await new Promise((resolve) => {
+      require('node:child_process').execFile(h.binary,
+        ['status', '--api', `http://127.0.0.1:${d.ports.management}`],
+        (error, stdout) => resolve({ code: error ? error.code : 0, stdout }));
+    });
+    assert.strictEqual(status.code, 0);
+    assert.match(status.stdout, /sessions +1 bound of 1 open; 1 of 1 clients bound/);
     s.destroy();
-  }, { listeners: ['smpp'], dir });
+  }, { listeners: ['smpp', 'metrics', 'management'], dir });
 });
 
 test('a receipt that overtakes its submit_sm_resp is held until the message is known', async () => {
