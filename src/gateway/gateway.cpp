@@ -563,7 +563,7 @@ void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& reques
   const uint64_t sticky = message_parts_key(request, concat, state.system_id);
   if (spool_) {
     spool_->accept(s, state, request, id, facts, decision, entry->index, ip_key(s.remote()), sticky,
-                   concat ? concat->total : 1);
+                   concat ? concat->total : 1, trace, received_at);
     return;
   }
   const smpp::Version version = s.version();

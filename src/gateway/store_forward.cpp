@@ -133,6 +133,8 @@ struct StoreForward::Completion {
   uint16_t client_index;
   smpp::Version version;
   uint8_t registered_delivery;
+  tracing::SpanContext trace;  // empty unless sampled (and for messages sent from disk)
+  uint64_t sent_at;
 
   // In the in-memory id map only when a receipt is asked for (any kind): the store has every
   // SMSC id anyway, for the receipts an SMSC sends unasked.
@@ -151,6 +153,7 @@ struct StoreForward::Completion {
       rec.client = client;
       rec.client_index = client_index;
       rec.answered_ms = self->gateway_.metrics_.now_ms();
+      rec.traced = trace.sampled();
       rec.upstream = u.index;
       rec.smsc_id.assign(smsc_id);
       rec.client_version = version;
@@ -195,6 +198,17 @@ struct StoreForward::Completion {
         return;
     }
     self->gateway_.metrics_.message(Direction::mt, client_index, u.index, u.name, status);
+    if (trace.sampled()) {
+      tracing::Tracer& tracer = *self->gateway_.tracer_;
+      tracer.record(trace.child(), trace.span_id, "smpp.upstream.submit_sm",
+                    tracing::SpanKind::client, sent_at, tracing::now_unix_nanos(),
+                    {{"smppd.upstream", u.name},
+                     {"smpp.command_status", smpp::status_name(status)},
+                     {"smpp.smsc_message_id", smsc_id}},
+                    status == st::ESME_ROK ? tracing::StatusCode::unset
+                                           : tracing::StatusCode::error);
+      if (status == st::ESME_ROK && !smsc_id.empty()) self->gateway_.traces_.put(id, trace);
+    }
     if (status == st::ESME_ROK) {
       const bool done = !wants_receipt(registered_delivery, true);
       self->commit_->write(self->shard(), [&](store::WriteBatch& b, auto&) {
@@ -367,7 +381,8 @@ void StoreForward::stop() {
 void StoreForward::accept(session::Session& s, ClientState& state, smpp::Pdu& request,
                           uint64_t id, const router::MessageFacts& facts,
                           const router::Decision& decision, uint32_t upstream,
-                          uint64_t ip_key, uint64_t sticky, uint16_t parts) {
+                          uint64_t ip_key, uint64_t sticky, uint16_t parts,
+                          const tracing::SpanContext& trace, uint64_t received_at) {
   Upstream* u = upstream < by_index_.size() ? by_index_[upstream] : nullptr;
   assert(u != nullptr);  // every pool has its entry
   store::NewMessage n;
@@ -405,6 +420,8 @@ void StoreForward::accept(session::Session& s, ClientState& state, smpp::Pdu& re
   t.client_index = state.client_index;
   t.registered_delivery = n.registered_delivery;
   t.expires_at = n.expires_at;
+  t.trace = trace;
+  t.received_at = received_at;
   if (n.state == MessageState::dispatched) {
     t.send = true;
     t.ip_key = ip_key;
@@ -437,6 +454,20 @@ void StoreForward::committed(std::vector<Ticket>& tickets, const store::WriteFai
   }
 }
 
+void StoreForward::trace_stored(const Ticket& t, uint32_t status) {
+  if (!t.trace.sampled()) return;
+  // With storage the client's answer comes once the message is on disk: the message's own span
+  // ends there; the upstream's span follows when it is sent.
+  gateway_.tracer_->record(t.trace, {}, "smpp.submit_sm", tracing::SpanKind::server, t.received_at,
+                           tracing::now_unix_nanos(),
+                           {{"smpp.system_id", t.client.view()},
+                            {"smppd.message_id", static_cast<int64_t>(t.id)},
+                            {"smpp.command_status", smpp::status_name(status)},
+                            {"smppd.stored", status == st::ESME_ROK}},
+                           status == st::ESME_ROK ? tracing::StatusCode::unset
+                                                  : tracing::StatusCode::error);
+}
+
 void StoreForward::run_ticket(Ticket& t, const store::WriteFailure* failure) {
   switch (t.kind) {
     case Ticket::Kind::accept: {
@@ -448,6 +479,7 @@ void StoreForward::run_ticket(Ticket& t, const store::WriteFailure* failure) {
                                     : st::ESME_RSYSERR;
         lines().refused("client {}: message refused ({}): {}", t.client.view(),
                         smpp::status_name(status), failure->what);
+        trace_stored(t, status);
         counters_.add("smppd_messages_rejected_total",
                       {{"client", t.client.view()}, {"reason", "store_unavailable"}});
         if (s) {
@@ -461,6 +493,7 @@ void StoreForward::run_ticket(Ticket& t, const store::WriteFailure* failure) {
         set_response_message_id(r, render_message_id(t.id, t.version));
         s->respond(r);
       }
+      trace_stored(t, st::ESME_ROK);
       if (t.send) {
         send(t);
       } else {
@@ -560,9 +593,15 @@ void StoreForward::send(Ticket& t) {
   }
   clear_schedule(t.pdu);
   const uint64_t sticky = t.sticky;
-  Completion done{this,           t.id,      index,
-                  t.client,       t.client_index, t.version,
-                  t.registered_delivery};
+  Completion done{this,
+                  t.id,
+                  index,
+                  t.client,
+                  t.client_index,
+                  t.version,
+                  t.registered_delivery,
+                  t.trace,
+                  t.trace.sampled() ? tracing::now_unix_nanos() : 0};
   static_assert(upstream::Completion::stores_inline<Completion>,
                 "the completion of every message must not allocate");
   const asio::any_io_executor near = t.executor;

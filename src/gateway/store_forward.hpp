@@ -31,6 +31,7 @@
 #include "core/counters.hpp"
 #include "core/string_map.hpp"
 #include "gateway/clients.hpp"
+#include "tracing/trace_context.hpp"
 #include "gateway/message_map.hpp"
 #include "router/router.hpp"
 #include "session/session.hpp"
@@ -63,10 +64,11 @@ class StoreForward {
   // (ip_hash, a long message's parts); `parts`: 1, or the total of the long message it is part
   // of.
   // `facts`, `decision`: how it was routed.
+  // `trace`: the message's (spans only when sampled), received at `received_at`.
   void accept(session::Session& s, ClientState& state, smpp::Pdu& request, uint64_t id,
               const router::MessageFacts& facts, const router::Decision& decision,
-              uint32_t upstream, uint64_t ip_key,
-              uint64_t sticky, uint16_t parts);
+              uint32_t upstream, uint64_t ip_key, uint64_t sticky, uint16_t parts,
+              const tracing::SpanContext& trace = {}, uint64_t received_at = 0);
 
   // A receipt from the SMSC matched to message `id`: its state is recorded; `handed`: the
   // client's registry took it.
@@ -133,6 +135,9 @@ class StoreForward {
     store::Millis expires_at = 0;
     uint64_t ip_key = 0;
     uint64_t sticky = 0;
+    // accept: the message's trace (sampled: spans recorded) and when it came.
+    tracing::SpanContext trace;
+    uint64_t received_at = 0;
     // delivery: its number in the store, its client, the SMSC's answer.
     uint64_t stored = 0;
     ClientDisk* disk = nullptr;
@@ -157,6 +162,8 @@ class StoreForward {
 
   void committed(std::vector<Ticket>& tickets, const store::WriteFailure* failure);
   void run_ticket(Ticket& t, const store::WriteFailure* failure);
+  // The span of a sampled message from its arrival to its answer (stored, or refused).
+  void trace_stored(const Ticket& t, uint32_t status);
   void send(Ticket& t);
   // The message is back on disk (not sent): the pump takes it again.
   void requeue(uint64_t id, std::size_t upstream, uint32_t status, std::string_view why);

@@ -585,12 +585,14 @@ async function startCollector() {
   return collector;
 }
 
-test('traces: each sampled message\'s life reaches the OTLP collector as spans of one trace', async () => {
+for (const stored of [false, true]) test(`traces${stored ? ', with store and forward' : ''}: each sampled message's life reaches the OTLP collector as spans of one trace`, async () => {
   const smsc = await startSmsc({ receiptDelay: 5 });
   const collector = await startCollector();
+  const dir = h.tempDir();
   try {
     const cfg = config([upstream('carrier', [smsc])], {
       tracing: { otlp: { endpoint: `http://127.0.0.1:${collector.port}` }, sampling: { ratio: 1 } },
+      ...(stored ? { storage: { sqlite: { path: `${dir}/messages.db` } } } : {}),
     });
     await h.withSmppd(cfg, async (d) => {
       await upstreamsBound(d);
@@ -607,6 +609,7 @@ test('traces: each sampled message\'s life reaches the OTLP collector as spans o
         assert.strictEqual(root.kind, 2);  // server
         assert.strictEqual(root.attrs['smpp.system_id'], 'alice');
         assert.strictEqual(root.attrs['smpp.command_status'], 'ESME_ROK');
+        if (stored) assert.strictEqual(root.attrs['smppd.stored'], true);
         assert.ok(!root.parentSpanId);
         const mine = collector.spans.filter((s) => s.traceId === root.traceId);
         assert.deepStrictEqual(mine.map((s) => s.name).sort(),
@@ -626,7 +629,7 @@ test('traces: each sampled message\'s life reaches the OTLP collector as spans o
       assert.ok(m['smppd_trace_spans_total{result="exported"}'] >= 20);
       assert.strictEqual(m['smppd_trace_spans_total{result="dropped_buffer_full"}'], 0);
       a.destroy();
-    }, { listeners });
+    }, { listeners, dir });
   } finally {
     smsc.close();
     collector.close();
