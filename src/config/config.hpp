@@ -488,6 +488,8 @@ enum class CdrFormat { json, csv };
 struct StoreSection {
   bool enabled = true;
   Duration retention;
+
+  bool operator==(const StoreSection&) const = default;
 };
 
 struct StorageConfig {
@@ -502,6 +504,8 @@ struct StorageConfig {
   CdrFormat cdr_format = CdrFormat::json;
   uint64_t cdr_rotation_size = 100 * kMiB;
   Duration cdr_rotation_time = 1h;
+
+  bool operator==(const StorageConfig&) const = default;
 };
 
 struct MetricsConfig {
@@ -512,6 +516,8 @@ struct MetricsConfig {
   // Where the endpoint listens when written (port 0 lets the system pick; empty host: not
   // written): else every interface on `prometheus_port`.
   HostPort prometheus_address{"", 0};
+
+  bool operator==(const MetricsConfig&) const = default;
 };
 
 enum class LogFormat { json, text };
@@ -524,6 +530,8 @@ struct LoggingConfig {
   std::string file_path;
   uint64_t rotation_size = 100 * kMiB;
   uint32_t rotation_max_files = 10;
+
+  bool operator==(const LoggingConfig&) const = default;
 };
 
 // Where OTLP/HTTP spans are sent: http://host:port/path.
@@ -539,6 +547,8 @@ struct TracingConfig {
   OtlpEndpoint otlp;
   double sampling_ratio = 1.0;  // of new traces; a remote parent's decision is kept
   std::string jaeger_endpoint;  // not used: Jaeger takes OTLP (see the loader's warning)
+
+  bool operator==(const TracingConfig&) const = default;
 };
 
 enum class DiscoveryMethod { kubernetes, consul, static_ };
@@ -555,6 +565,8 @@ struct ClusterConfig {
   bool sync_sessions = false;
   bool sync_messages = false;
   bool sync_config = false;
+
+  bool operator==(const ClusterConfig&) const = default;
 };
 
 enum class ManagementAuthType { none, basic, bearer };
@@ -567,6 +579,8 @@ struct ManagementConfig {
   std::string password;
   std::string token;
   TlsConfig tls;  // HTTPS when enabled
+
+  bool operator==(const ManagementConfig&) const = default;
 };
 
 enum class MnpProvider { xconnect, hlr_lookup, custom };

@@ -28,6 +28,7 @@
 #include "gateway/gateway.hpp"
 #include "gateway/message_ids.hpp"
 #include "gateway/store_forward.hpp"
+#include "net/endpoint.hpp"
 #include "net/tls.hpp"
 #include "server/workers.hpp"
 #include "smpp/status.hpp"
@@ -75,10 +76,6 @@ std::string file_sha256(const std::string& path) {
   return hex(sha256(text.str()));
 }
 
-std::string endpoint_text(const tcp::endpoint& e) {
-  const auto a = e.address();
-  return (a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()) + ":" + std::to_string(e.port());
-}
 
 std::string_view bind_name(session::BindState s) {
   switch (s) {
@@ -163,7 +160,16 @@ struct Operations::Impl {
   http::Response manage(const http::Request& r);
   bool authorized(const http::Request& r) const;
   http::Response status();
-  json::object client_json(const config::ClientConfig& c, const std::vector<SessionInfo>& all);
+  // Per client, from one pass over the registry: messages by status, MO and receipts.
+  struct ClientCounts {
+    json::object by_status;
+    uint64_t mo = 0;
+    uint64_t receipts = 0;
+  };
+  std::map<std::string, ClientCounts, std::less<>> client_counts();
+  json::object client_json(const config::ClientConfig& c,
+                           const std::vector<const SessionInfo*>& sessions,
+                           ClientCounts counts);
   http::Response clients(std::optional<std::string> one);
   json::object upstream_json(upstream::Pool& pool);
   http::Response upstreams(std::optional<std::string> one);
@@ -217,7 +223,7 @@ std::vector<std::pair<std::string, tcp::endpoint>> Operations::start() {
     if (cfg.management.auth_type == config::ManagementAuthType::none &&
         !address.is_loopback()) {
       log::warn("management API on {} without auth: anyone who reaches it can steer smppd",
-                endpoint_text(bound.back().second));
+                net::endpoint_text(bound.back().second));
     }
   }
   if (!bound.empty()) {
@@ -265,7 +271,7 @@ std::vector<SessionInfo> Operations::Impl::sessions(bool& complete) {
         SessionInfo info;
         info.id = s.id();
         info.system_id = s.system_id();
-        info.remote = endpoint_text(s.remote());
+        info.remote = net::endpoint_text(s.remote());
         info.state = s.state();
         info.version = s.version();
         info.in_flight_from_peer = s.requests_in_flight_from_peer();
@@ -561,7 +567,7 @@ http::Response Operations::Impl::status() {
     for (const auto& lc : c.listeners) {
       if (lc.name == name) l = &lc;
     }
-    json::object j{{"name", name}, {"address", endpoint_text(endpoint)}};
+    json::object j{{"name", name}, {"address", net::endpoint_text(endpoint)}};
     if (l != nullptr) {
       j["type"] = config::to_string(l->type);
       j["tls"] = l->tls.enabled;
@@ -615,31 +621,9 @@ http::Response Operations::Impl::status() {
   return json_answer(o);
 }
 
-json::object Operations::Impl::client_json(const config::ClientConfig& c,
-                                           const std::vector<SessionInfo>& all) {
-  json::object o;
-  o["system_id"] = c.system_id;
-  o["max_connections"] = c.max_connections;
-  json::array list;
-  for (const auto& s : all) {
-    if (s.system_id != c.system_id) continue;
-    list.push_back(json::object{{"id", s.id},
-                                {"address", s.remote},
-                                {"bind", bind_name(s.state)},
-                                {"version", smpp::version_name(s.version)},
-                                {"window", s.window},
-                                {"in_flight_from_client", s.in_flight_from_peer},
-                                {"in_flight_to_client", s.in_flight_to_peer},
-                                {"requests_received", s.requests_received},
-                                {"responses_received", s.responses_received},
-                                {"pending_output_bytes", s.pending_output}});
-  }
-  o["bound"] = list.size();
-  o["sessions"] = std::move(list);
-  o["waiting_deliveries"] = parts.gateway.clients().waiting(c.system_id);
-  json::object by_status;
-  uint64_t mo = 0;
-  uint64_t receipts = 0;
+std::map<std::string, Operations::Impl::ClientCounts, std::less<>>
+Operations::Impl::client_counts() {
+  std::map<std::string, ClientCounts, std::less<>> out;
   parts.counters.collect([&](const Counters::Sample& s) {
     const bool messages = s.name == "smppd_messages_total";
     if (!messages && s.name != "smppd_receipts_total") return;
@@ -651,36 +635,72 @@ json::object Operations::Impl::client_json(const config::ClientConfig& c,
       if (n == "status") status = v;
       if (n == "direction") mt = v == "mt";
     }
-    if (client != c.system_id) return;
+    ClientCounts& c = out[std::string(client)];
     const auto n = static_cast<uint64_t>(s.value);
     if (!messages) {
-      receipts += n;
+      c.receipts += n;
     } else if (!mt) {
-      mo += n;
+      c.mo += n;
     } else {
-      auto& slot = by_status[status];
+      auto& slot = c.by_status[status];
       slot = (slot.is_uint64() ? slot.as_uint64() : 0) + n;
     }
   });
-  o["messages"] = json::object{{"submitted_by_status", std::move(by_status)},
-                               {"receipts_delivered", receipts},
-                               {"mo_delivered", mo}};
+  return out;
+}
+
+json::object Operations::Impl::client_json(const config::ClientConfig& c,
+                                           const std::vector<const SessionInfo*>& sessions,
+                                           ClientCounts counts) {
+  json::object o;
+  o["system_id"] = c.system_id;
+  o["max_connections"] = c.max_connections;
+  json::array list;
+  for (const SessionInfo* s : sessions) {
+    list.push_back(json::object{{"id", s->id},
+                                {"address", s->remote},
+                                {"bind", bind_name(s->state)},
+                                {"version", smpp::version_name(s->version)},
+                                {"window", s->window},
+                                {"in_flight_from_client", s->in_flight_from_peer},
+                                {"in_flight_to_client", s->in_flight_to_peer},
+                                {"requests_received", s->requests_received},
+                                {"responses_received", s->responses_received},
+                                {"pending_output_bytes", s->pending_output}});
+  }
+  o["bound"] = list.size();
+  o["sessions"] = std::move(list);
+  o["waiting_deliveries"] = parts.gateway.clients().waiting(c.system_id);
+  o["messages"] = json::object{{"submitted_by_status", std::move(counts.by_status)},
+                               {"receipts_delivered", counts.receipts},
+                               {"mo_delivered", counts.mo}};
   return o;
 }
 
 http::Response Operations::Impl::clients(std::optional<std::string> one) {
   bool complete = true;
   const auto all = sessions(complete);
+  // Once each: the sessions by client, the counts by client.
+  std::map<std::string_view, std::vector<const SessionInfo*>, std::less<>> by_client;
+  for (const auto& s : all) by_client[s.system_id].push_back(&s);
+  auto counts = client_counts();
+  auto of = [&](const config::ClientConfig& c) {
+    static const std::vector<const SessionInfo*> none;
+    auto sessions_of = by_client.find(c.system_id);
+    auto counts_of = counts.find(c.system_id);
+    return client_json(c, sessions_of == by_client.end() ? none : sessions_of->second,
+                       counts_of == counts.end() ? ClientCounts{} : std::move(counts_of->second));
+  };
+  json::object o;
   if (one) {
     const config::ClientConfig* c = cfg().find_client(*one);
     if (c == nullptr) return http::json_error(404, "no such client", *one);
-    json::object o = client_json(*c, all);
-    if (!complete) o["partial"] = true;
-    return json_answer(o);
+    o = of(*c);
+  } else {
+    json::array list;
+    for (const auto& c : cfg().clients) list.push_back(of(c));
+    o = json::object{{"clients", std::move(list)}};
   }
-  json::array list;
-  for (const auto& c : cfg().clients) list.push_back(client_json(c, all));
-  json::object o{{"clients", std::move(list)}};
   if (!complete) o["partial"] = true;
   return json_answer(o);
 }

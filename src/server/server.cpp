@@ -16,6 +16,7 @@
 #include "core/log.hpp"
 #include "core/log_aggregate.hpp"
 #include "gateway/gateway.hpp"
+#include "net/endpoint.hpp"
 #include "server/operations.hpp"
 #include "server/smpp_listener.hpp"
 #include "server/workers.hpp"
@@ -25,6 +26,14 @@
 #include "tracing/tracer.hpp"
 
 namespace smppd::server {
+
+namespace {
+// The line the operator (and the tests) read a listener's address from.
+void log_listening(std::string_view name, const asio::ip::tcp::endpoint& bound,
+                   std::string_view what) {
+  log::info("listener {} listening on {}{}", name, net::endpoint_text(bound), what);
+}
+}  // namespace
 
 struct Server::State {
   std::shared_ptr<const config::Config> config;
@@ -160,10 +169,7 @@ int Server::run() {
         std::lock_guard lock(st.mutex);
         st.endpoints.emplace_back(l.name, bound);
       }
-      const auto address = bound.address();
-      log::info("listener {} listening on {}:{}{}", l.name,
-                address.is_v6() ? "[" + address.to_string() + "]" : address.to_string(),
-                bound.port(), l.tls.enabled ? " (TLS)" : "");
+      log_listening(l.name, bound, l.tls.enabled ? " (TLS)" : "");
       st.listeners.push_back(std::move(listener));
     }
   } catch (const std::exception& e) {
@@ -181,11 +187,8 @@ int Server::run() {
         std::lock_guard lock(st.mutex);
         st.endpoints.emplace_back(name, bound);
       }
-      const auto address = bound.address();
-      log::info("listener {} listening on {}:{} (HTTP{})", name,
-                address.is_v6() ? "[" + address.to_string() + "]" : address.to_string(),
-                bound.port(),
-                name == "management" && cfg.management.tls.enabled ? "S" : "");
+      log_listening(name, bound,
+                    name == "management" && cfg.management.tls.enabled ? " (HTTPS)" : " (HTTP)");
     }
   } catch (const std::exception& e) {
     log::error("{}", e.what());
@@ -310,51 +313,24 @@ namespace {
 // each one that differed named in `restart_needed`.
 void keep_restart_only_sections(const config::Config& current, config::Config& next,
                                 std::vector<std::string>& restart_needed) {
-  const auto& a = current.storage;
-  auto& b = next.storage;
-  if (a.enabled != b.enabled || a.backend != b.backend || a.sqlite_path != b.sqlite_path ||
-      a.sqlite_journal_mode != b.sqlite_journal_mode || a.cdr_enabled != b.cdr_enabled ||
-      a.cdr_path != b.cdr_path || a.cdr_format != b.cdr_format ||
-      a.cdr_rotation_size != b.cdr_rotation_size || a.cdr_rotation_time != b.cdr_rotation_time ||
-      a.deliver_sm.enabled != b.deliver_sm.enabled ||
-      a.deliver_sm.retention != b.deliver_sm.retention ||
-      a.submit_sm.retention != b.submit_sm.retention) {
-    restart_needed.push_back("storage");
-    b = a;
-  }
-  const auto& m = current.metrics;
-  auto& n = next.metrics;
-  if (m.enabled != n.enabled || m.prometheus_enabled != n.prometheus_enabled ||
-      m.prometheus_path != n.prometheus_path || m.prometheus_port != n.prometheus_port ||
-      m.prometheus_address != n.prometheus_address) {
-    restart_needed.push_back("metrics");
-    n = m;
-  }
-  const auto& g = current.management;
-  auto& k = next.management;
-  if (g.enabled != k.enabled || g.address != k.address || g.tls != k.tls ||
-      g.auth_type != k.auth_type || g.username != k.username || g.password != k.password ||
-      g.token != k.token) {
-    restart_needed.push_back("management");
-    k = g;
-  }
-  if (current.tracing.enabled != next.tracing.enabled ||
-      current.tracing.otlp_endpoint != next.tracing.otlp_endpoint) {
-    restart_needed.push_back("tracing");
-    next.tracing = current.tracing;
-  }
-  const auto& l = current.logging;
-  auto& o = next.logging;
-  if (l.format != o.format || l.output != o.output || l.file_path != o.file_path ||
-      l.rotation_size != o.rotation_size || l.rotation_max_files != o.rotation_max_files) {
-    restart_needed.push_back("logging (format, output, file)");
-    const auto level = o.level;
-    o = l;
-    o.level = level;
-  }
-  if (current.cluster.enabled != next.cluster.enabled) {
-    restart_needed.push_back("cluster");
-    next.cluster = current.cluster;
+  auto keep = [&](auto member, std::string_view what) {
+    if (current.*member == next.*member) return;
+    restart_needed.emplace_back(what);
+    next.*member = current.*member;
+  };
+  keep(&config::Config::storage, "storage");
+  keep(&config::Config::metrics, "metrics");
+  keep(&config::Config::management, "management");
+  keep(&config::Config::tracing, "tracing");
+  keep(&config::Config::cluster, "cluster");
+  // The log's level changes live; the rest of the section does not.
+  config::LoggingConfig logging = next.logging;
+  logging.level = current.logging.level;
+  if (!(logging == current.logging)) {
+    restart_needed.emplace_back("logging (format, output, file)");
+    const auto level = next.logging.level;
+    next.logging = current.logging;
+    next.logging.level = level;
   }
 }
 
@@ -483,8 +459,7 @@ void Server::reload_listeners(const config::Config& next, ReloadResult& result) 
         bound = replacement->start();
         old->stop_accepting();
         result.applied.push_back("listener " + now->name + " moved to " + now->address.to_string());
-        log::info("listener {} listening on {}:{}{}", now->name, bound.address().to_string(),
-                  bound.port(), now->tls.enabled ? " (TLS)" : "");
+        log_listening(now->name, bound, now->tls.enabled ? " (TLS)" : "");
       }
       set_endpoint(now->name, bound);
       kept.push_back(std::move(replacement));
@@ -504,8 +479,7 @@ void Server::reload_listeners(const config::Config& next, ReloadResult& result) 
       auto listener = std::make_shared<SmppListener>(l, *st.listener_context);
       const auto bound = listener->start();
       set_endpoint(l.name, bound);
-      log::info("listener {} listening on {}:{}{}", l.name, bound.address().to_string(),
-                bound.port(), l.tls.enabled ? " (TLS)" : "");
+      log_listening(l.name, bound, l.tls.enabled ? " (TLS)" : "");
       result.applied.push_back("listener " + l.name + " added");
       kept.push_back(std::move(listener));
     } catch (const std::exception& e) {

@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "core/log.hpp"
+#include "net/endpoint.hpp"
 #include "net/tls.hpp"
 #include "smpp/status.hpp"
 
@@ -45,15 +46,6 @@ AddressBytes address_bytes(const asio::ip::address& a) {
   return out;
 }
 
-std::string endpoint_text(const tcp::endpoint& e) {
-  auto a = e.address();
-  // A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d; show them as IPv4.
-  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
-    a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
-  }
-  if (a.is_v6()) return "[" + a.to_string() + "]:" + std::to_string(e.port());
-  return a.to_string() + ":" + std::to_string(e.port());
-}
 
 std::string_view bind_mode(smpp::CommandId id) {
   switch (id) {
@@ -148,14 +140,14 @@ class ClientHandler final : public session::SessionHandler {
       status = auth::bind_failure_reply(status, listener_->config().bind_failure_status);
       listener_->refused_binds_log()(
           reason, "listener {}: session {} from {}: bind_{} as '{}' refused: {} ({:#x})",
-          listener_->name(), s.id(), endpoint_text(s.remote()), bind_mode(bind.command),
+          listener_->name(), s.id(), net::endpoint_text(s.remote()), bind_mode(bind.command),
           bind.system_id, reason, status);
       ctx.counters.add("smppd_binds_rejected_total",
                        {{"listener", listener_->name()}, {"reason", reason}});
       co_return status;
     }
     log::info("listener {}: session {} from {}: bound as '{}' ({}, SMPP {})", listener_->name(),
-              s.id(), endpoint_text(s.remote()), bind.system_id, bind_mode(bind.command),
+              s.id(), net::endpoint_text(s.remote()), bind.system_id, bind_mode(bind.command),
               smpp::version_name(bind.version));
     ctx.counters.add("smppd_binds_total", {{"listener", listener_->name()},
                                            {"client", client->system_id},
@@ -192,10 +184,10 @@ class ClientHandler final : public session::SessionHandler {
     if (s.system_id().empty()) {
       // Never bound: anyone can make these at will.
       listener_->unbound_closes_log()(reason, "listener {}: session {} from {}: closed: {}",
-                                      listener_->name(), s.id(), endpoint_text(s.remote()), reason);
+                                      listener_->name(), s.id(), net::endpoint_text(s.remote()), reason);
     } else {
       log::info("listener {}: session {} from {} as {}: closed: {}", listener_->name(), s.id(),
-                endpoint_text(s.remote()), s.system_id(), reason);
+                net::endpoint_text(s.remote()), s.system_id(), reason);
     }
     ctx.counters.add("smppd_sessions_closed_total", {{"listener", listener_->name()}});
     if (reason.starts_with("TLS handshake failed")) {
@@ -374,7 +366,7 @@ void SmppListener::admit(tcp::socket socket, std::size_t worker) {
   boost::system::error_code ec;
   const tcp::endpoint remote = socket.remote_endpoint(ec);
   if (ec) return;  // already gone
-  const std::string peer = endpoint_text(remote);
+  const std::string peer = net::endpoint_text(remote);
   const auto address = address_bytes(remote.address());
   if (auto reason = filter_.reject_reason(address.view())) {
     refuse(socket, peer, *reason);
