@@ -391,6 +391,7 @@ SqliteStore::~SqliteStore() {
   w_.reset();
   r_.reset();
   if (reader_ != nullptr) sqlite3_close_v2(reader_);
+  if (stats_reader_ != nullptr) sqlite3_close_v2(stats_reader_);
   if (writer_ != nullptr) sqlite3_close_v2(writer_);
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }
@@ -521,6 +522,8 @@ std::optional<std::string> SqliteStore::start(int lock_fd) {
   if (r_->prepare_reads(reader_) != SQLITE_OK) {
     return fmt::format("storage.sqlite.path {}: {}. {}", path, sqlite3_errmsg(reader_), kRecover);
   }
+  if (auto e = open_one(&stats_reader_, SQLITE_OPEN_READONLY)) return e;
+  exec(stats_reader_, "PRAGMA cache_size = -512");
   return std::nullopt;
 }
 
@@ -859,10 +862,10 @@ uint64_t SqliteStore::last_delivery_seq() {
 }
 
 SqliteStore::Stats SqliteStore::stats(bool all_messages) {
-  std::lock_guard lock(read_mutex_);
+  std::lock_guard lock(stats_mutex_);
   Stats st;
   auto count = [&](const char* sql) {
-    const std::string v = query_text(reader_, sql);
+    const std::string v = query_text(stats_reader_, sql);
     return v.empty() ? 0 : std::stoull(v);
   };
   if (all_messages) st.messages = count("SELECT count(*) FROM messages");

@@ -62,6 +62,10 @@ class SqliteStore final : public Store {
   std::mutex read_mutex_;
   sqlite3* reader_ = nullptr;
   std::unique_ptr<Statements> r_;
+  // stats() counts on its own connection: its scans (as long as the backlog) never hold up the
+  // reads the message path waits for (WAL readers do not block each other).
+  std::mutex stats_mutex_;
+  sqlite3* stats_reader_ = nullptr;
 };
 
 }  // namespace smppd::store

@@ -57,14 +57,21 @@ struct Server::State : std::enable_shared_from_this<State> {
   ServerSettings settings;
   Handler handler;
   tcp::acceptor acceptor;
-  // Open connections' sockets, for stop(); touched on `executor` only.
-  std::list<tcp::socket*> open;
-  std::atomic<std::size_t> count{0};
+  // Open connections, for stop() and for making room; touched on `executor` only.
+  struct Open {
+    tcp::socket* socket;
+    bool waiting = true;  // for a request (not answering one)
+    std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now();
+  };
+  std::list<Open> open;
   bool stopped = false;
 
   asio::awaitable<void> accept_loop();
+  // At the bound: closes the connection that has waited longest for a request. False when
+  // every one is busy answering.
+  bool make_room();
   template <class Stream>
-  asio::awaitable<void> serve(Stream& stream, tcp::endpoint remote);
+  asio::awaitable<void> serve(Stream& stream, Open& conn, tcp::endpoint remote);
   asio::awaitable<void> connection(tcp::socket socket);
   Response answer(bhttp::request<bhttp::string_body>& req, const tcp::endpoint& remote);
 };
@@ -99,12 +106,20 @@ void Server::stop() {
     s->stopped = true;
     boost::system::error_code ignored;
     s->acceptor.close(ignored);
-    for (tcp::socket* socket : s->open) socket->close(ignored);
+    for (auto& c : s->open) c.socket->close(ignored);
   });
 }
 
-std::size_t Server::connections() const {
-  return state_->count.load();
+bool Server::State::make_room() {
+  auto oldest = open.end();
+  for (auto it = open.begin(); it != open.end(); ++it) {
+    if (it->waiting && (oldest == open.end() || it->since < oldest->since)) oldest = it;
+  }
+  if (oldest == open.end()) return false;
+  boost::system::error_code ignored;
+  oldest->socket->close(ignored);  // its read fails; its coroutine removes it
+  oldest->waiting = false;         // not chosen twice
+  return true;
 }
 
 asio::awaitable<void> Server::State::accept_loop() {
@@ -118,9 +133,9 @@ asio::awaitable<void> Server::State::accept_loop() {
       co_await pause.async_wait(nothrow);
       continue;
     }
-    if (count.load() >= settings.max_connections) {
+    if (open.size() >= settings.max_connections && !make_room()) {
       boost::system::error_code ignored;
-      socket.close(ignored);  // beyond the bound: no slot, no reading
+      socket.close(ignored);  // every slot busy answering: no room
       continue;
     }
     asio::co_spawn(
@@ -135,27 +150,25 @@ asio::awaitable<void> Server::State::connection(tcp::socket socket) {
   const tcp::endpoint remote = socket.remote_endpoint(ec);
   if (ec) co_return;
   socket.set_option(tcp::no_delay(true), ec);
-  ++count;
   beast::tcp_stream stream(std::move(socket));
-  auto where = open.insert(open.end(), &stream.socket());
+  auto where = open.insert(open.end(), Open{&stream.socket()});
   if (!stopped) {
     if (settings.tls) {
       beast::ssl_stream<beast::tcp_stream&> tls(stream, *settings.tls);
       stream.expires_after(settings.read_timeout);
       auto [hs] = co_await tls.async_handshake(asio::ssl::stream_base::server, nothrow);
-      if (!hs) co_await serve(tls, remote);
+      if (!hs) co_await serve(tls, *where, remote);
     } else {
-      co_await serve(stream, remote);
+      co_await serve(stream, *where, remote);
     }
   }
   open.erase(where);
-  --count;
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   stream.socket().close(ec);
 }
 
 template <class Stream>
-asio::awaitable<void> Server::State::serve(Stream& stream, tcp::endpoint remote) {
+asio::awaitable<void> Server::State::serve(Stream& stream, Open& conn, tcp::endpoint remote) {
   beast::flat_buffer buffer;
   auto& lowest = beast::get_lowest_layer(stream);
   bool first = true;
@@ -165,7 +178,11 @@ asio::awaitable<void> Server::State::serve(Stream& stream, tcp::endpoint remote)
     parser.body_limit(settings.max_body_bytes);
     lowest.expires_after(first ? settings.read_timeout : settings.idle_timeout);
     first = false;
+    conn.waiting = true;
+    conn.since = std::chrono::steady_clock::now();
     auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, nothrow);
+    if (!conn.waiting) co_return;  // closed to make room
+    conn.waiting = false;
     Response resp;
     bool keep_alive = false;
     unsigned version = 11;

@@ -1,6 +1,8 @@
 // A small HTTP/1.1 server on Boost.Beast for smppd's own endpoints (metrics, the management
 // API): keep-alive, bounded request size, read/idle timeouts, a bound on open connections,
-// plain or TLS. Requests are answered one at a time per connection by a synchronous handler on
+// plain or TLS. At the bound, a new connection takes the place of the one that has waited
+// longest for a request (a slow or silent client, or an idle keep-alive): clients that hold
+// connections open without asking cannot lock the others out. Requests are answered one at a time per connection by a synchronous handler on
 // the server's executor; the handler must not block on the network.
 //
 // Knows sockets and HTTP, nothing of smppd's message path: the daemon (server/) gives it a
@@ -62,8 +64,6 @@ class Server : public std::enable_shared_from_this<Server> {
   boost::asio::ip::tcp::endpoint start(const boost::asio::ip::tcp::endpoint& at);
   // Stops accepting and closes open connections (thread safe).
   void stop();
-
-  std::size_t connections() const;
 
  private:
   struct State;
