@@ -379,8 +379,9 @@ struct MoRouteConfig {
 // ---- clients ----
 
 struct ClientRateLimit {
-  double messages_per_second = 0;  // 0: unlimited
-  uint32_t window_size = 0;        // max in flight; 0: the listener's window
+  double messages_per_second = 0;  // 0: unlimited; across all the client's sessions
+  uint32_t burst = 0;              // messages at once; 0: one second's worth
+  uint32_t window_size = 0;        // its requests in flight across its sessions; 0: no bound
 
   bool operator==(const ClientRateLimit&) const = default;
 };

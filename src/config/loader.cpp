@@ -1030,6 +1030,7 @@ ClientConfig read_client(Context& ctx, const yaml::Node& node, std::size_t index
   } else {
     Map r(ctx, rl, "rate_limit of " + what, m.scope("rate_limit"));
     read_number(r, "messages_per_second", c.rate_limit.messages_per_second);
+    read_u32(r, "burst", c.rate_limit.burst);
     read_u32(r, "window_size", c.rate_limit.window_size);
   }
   {

@@ -40,8 +40,11 @@ struct Delivery {
 
 // What the gateway keeps per client session (owned by the session's handler; touched on the
 // session's executor only).
+struct ClientLimit;
+
 struct ClientState {
   std::string system_id;
+  std::shared_ptr<ClientLimit> limit;  // its rate and window (ClientLimits), found at bind
   uint16_t client_index = 0xFFFF;  // MessageMetrics::client_index, found at bind
   bool receives = false;                           // bound as receiver or transceiver
   void* registered = nullptr;                      // its ClientRegistry entry, once bound

@@ -65,6 +65,7 @@ struct PeerLines {
                                      "deliveries refused for a full client queue"};
   log::Aggregated receipt_dropped{log::Level::error, "receipts dropped"};
   log::Aggregated mo_unrouted{log::Level::warn, "MO messages without a mo_route"};
+  log::Aggregated throttled{log::Level::info, "messages beyond a client's rate_limit"};
 };
 PeerLines& peer_lines() {
   static PeerLines lines;
@@ -173,6 +174,7 @@ Gateway::Gateway(std::shared_ptr<const config::Config> config, Counters& counter
   first->mo_router = std::make_shared<const router::MoRouter>(*config_);
   snapshot_ = std::move(first);
   stamp_.store(next_gateway.fetch_add(1) << 32 | 1);
+  client_limits_.configure(config_->clients);
 }
 
 Gateway::~Gateway() = default;
@@ -302,6 +304,7 @@ Gateway::Changes Gateway::reconfigure(std::shared_ptr<const config::Config> next
   if (current->config->routes != next->routes) changes.applied.push_back("routes");
   if (current->config->mo_routes != next->mo_routes) changes.applied.push_back("mo_routes");
   metrics_.add_clients(next->clients);
+  client_limits_.configure(next->clients);
 
   // Upstreams. The configuration in effect keeps the upstreams that could not change, as they
   // were: it is `next` with those put back.
@@ -399,6 +402,10 @@ Gateway::Changes Gateway::reconfigure(std::shared_ptr<const config::Config> next
 void Gateway::client_bound(session::Session& s, ClientState& state) {
   state.system_id = s.system_id();
   state.client_index = metrics_.client_index(state.system_id);
+  state.limit = client_limits_.find(state.system_id);
+  if (state.limit && state.limit->window->limit.load(std::memory_order_relaxed) > 0) {
+    s.share_window(state.limit->window);
+  }
   state.receives =
       s.state() == session::BindState::bound_rx || s.state() == session::BindState::bound_trx;
   if (state.receives) {
@@ -505,6 +512,15 @@ void Gateway::ask_upstream(session::Session& s, ClientState& state, smpp::Pdu& r
 void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& request) {
   const CommandId cmd = request.command_id();
   const uint32_t seq = request.sequence_number;
+  if (state.limit && state.limit->rate.limited() &&
+      !state.limit->rate.try_take(std::chrono::steady_clock::now())) {
+    // Beyond the client's messages_per_second (across all its sessions): it sends again later.
+    peer_lines().throttled("client {}: {} beyond its rate_limit: ESME_RTHROTTLED", state.system_id,
+                           smpp::command_name(cmd));
+    smpp::Pdu r = smpp::make_response(cmd, seq, st::ESME_RTHROTTLED);
+    s.respond(r);
+    return;
+  }
   router::MessageFacts facts;
   message_facts(request, facts);
   facts.client = state.system_id;

@@ -22,6 +22,7 @@
 
 #include "config/config.hpp"
 #include "core/counters.hpp"
+#include "gateway/client_limits.hpp"
 #include "gateway/clients.hpp"
 #include "gateway/message_ids.hpp"
 #include "gateway/message_map.hpp"
@@ -109,6 +110,7 @@ class Gateway final : public upstream::PoolEvents {
   // Every upstream's pool, in configuration order (none before start()).
   std::vector<upstream::Pool*> pools() const;
   ClientRegistry& clients() { return clients_; }
+  const ClientLimits& client_limits() const { return client_limits_; }
   MessageMap& messages() { return messages_; }
   // The configuration in effect (the last one reconfigure() took).
   std::shared_ptr<const config::Config> config() const;
@@ -172,6 +174,7 @@ class Gateway final : public upstream::PoolEvents {
   MessageIdSource ids_;
   MessageMap messages_;
   ClientRegistry clients_;
+  ClientLimits client_limits_;
   std::vector<asio::any_io_executor> executors_;
   // What an upstream's receipt ids have shown. An upstream seen to match exactly is never
   // matched by conversion (but after the last wait), as sequential decimal ids convert into

@@ -401,6 +401,14 @@ std::vector<metrics::Family> Operations::Impl::computed_families() {
         Point{{{"client", c.system_id}}, static_cast<double>(parts.gateway.clients().waiting(c.system_id))});
   }
   out.push_back(std::move(waiting));
+  Family hits{"smppd_rate_limit_hits_total", Type::counter, {}};
+  for (const auto& c : parts.gateway.client_limits().seen()) {
+    hits.points.push_back(Point{{{"client", c.client}, {"limit", "messages_per_second"}},
+                                static_cast<double>(c.rate_refused)});
+    hits.points.push_back(Point{{{"client", c.client}, {"limit", "window_size"}},
+                                static_cast<double>(c.window_refused)});
+  }
+  out.push_back(std::move(hits));
   if (parts.exporter != nullptr) {
     const tracing::OtlpExporterStats t = parts.exporter->stats();
     Family spans{"smppd_trace_spans_total", Type::counter, {}};
@@ -671,6 +679,16 @@ json::object Operations::Impl::client_json(const config::ClientConfig& c,
   o["bound"] = list.size();
   o["sessions"] = std::move(list);
   o["waiting_deliveries"] = parts.gateway.clients().waiting(c.system_id);
+  json::object limit{{"messages_per_second", c.rate_limit.messages_per_second},
+                     {"burst", c.rate_limit.burst},
+                     {"window_size", c.rate_limit.window_size}};
+  if (auto l = parts.gateway.client_limits().find(c.system_id)) {
+    // in_flight is counted across its sessions only where a window_size bounds it.
+    if (c.rate_limit.window_size > 0) limit["in_flight"] = l->window->in_flight.load();
+    limit["throttled"] = l->rate.refused();
+    limit["window_full"] = l->window->refused.load();
+  }
+  o["rate_limit"] = std::move(limit);
   o["messages"] = json::object{{"submitted_by_status", std::move(counts.by_status)},
                                {"receipts_delivered", counts.receipts},
                                {"mo_delivered", counts.mo}};

@@ -366,7 +366,8 @@ ReloadResult Server::reload(std::string_view why) {
     log::set_level(log_level(next->logging.level));
     result.applied.push_back("logging.level");
   }
-  // Clients: for the next bind; a removed client's sessions are unbound.
+  // Clients: for the next bind (limits: the next message); a removed client's sessions are
+  // unbound.
   std::vector<std::string> removed_clients;
   for (const auto& c : current->clients) {
     const config::ClientConfig* now = next->find_client(c.system_id);
@@ -374,7 +375,11 @@ ReloadResult Server::reload(std::string_view why) {
       removed_clients.push_back(c.system_id);
       result.applied.push_back("client " + c.system_id + " removed");
     } else if (!(*now == c)) {
-      result.applied.push_back("client " + c.system_id + " changed (applies to its next bind)");
+      // Its rate and window apply to its next message; the rest to its next bind.
+      config::ClientConfig others = *now;
+      others.rate_limit = c.rate_limit;
+      result.applied.push_back("client " + c.system_id + " changed" +
+                               (others == c ? "" : " (applies to its next bind)"));
     }
   }
   for (const auto& c : next->clients) {

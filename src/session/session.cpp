@@ -403,6 +403,16 @@ void Session::dispatch(smpp::Pdu& pdu) {
     write_pdu(nack);
     return;
   }
+  if (shared_window_ && !shared_window_->try_enter()) {
+    // The client's window across all its sessions is full.
+    static log::Aggregated full(log::Level::info, "requests beyond a client's window_size");
+    full("session {}: {} from '{}' beyond the client's window_size ({} in flight): ESME_RMSGQFUL",
+         id_, smpp::command_name(cmd), system_id_,
+         shared_window_->in_flight.load(std::memory_order_relaxed));
+    ++stats_.refused_shared_window;
+    answer(cmd, seq, st::ESME_RMSGQFUL);
+    return;
+  }
   ++inbound_;
   handler_->on_request(*this, pdu);
 }
@@ -556,7 +566,10 @@ void Session::write_header_only(smpp::CommandId id, uint32_t status, uint32_t se
 
 bool Session::respond(smpp::Pdu& response) {
   if (ending()) return false;
-  if (inbound_ > 0) --inbound_;
+  if (inbound_ > 0) {
+    --inbound_;
+    if (shared_window_) shared_window_->leave();
+  }
   write_pdu(response);
   if (phase_ == Phase::peer_unbinding) {
     if (inbound_ == 0) answer_peer_unbind();
@@ -690,6 +703,13 @@ asio::awaitable<void> Session::write_loop(std::shared_ptr<Session> /*self*/) {
 
 // ---------------------------------------------------------------- closing
 
+void Session::share_window(std::shared_ptr<SharedWindow> window) {
+  if (is_closed()) return;
+  if (shared_window_) shared_window_->leave(inbound_);
+  if (window) window->in_flight.fetch_add(inbound_, std::memory_order_relaxed);
+  shared_window_ = std::move(window);
+}
+
 void Session::close_after_flush(std::string_view reason) {
   if (ending()) return;
   const bool started = phase_ != Phase::starting;
@@ -717,6 +737,10 @@ void Session::close(std::string_view reason) {
   if (list_ != nullptr) {
     list_->remove(this);
     list_ = nullptr;
+  }
+  if (shared_window_) {
+    shared_window_->leave(inbound_);  // never answered now
+    shared_window_.reset();
   }
   handler_->on_closed(*this, why);
 }

@@ -31,6 +31,7 @@
 #include "core/counters.hpp"
 #include "session/bind_state.hpp"
 #include "session/transport.hpp"
+#include "session/shared_window.hpp"
 #include "session/window.hpp"
 #include "smpp/codec.hpp"
 #include "smpp/command.hpp"
@@ -130,6 +131,7 @@ struct SessionStats {
   uint64_t tlvs_stripped = 0;          // towards a 3.3 peer
   uint64_t refused_shutting_down = 0;  // requests answered ESME_RTHROTTLED during shutdown
   uint64_t output_pauses = 0;          // times the reader stopped at max_pending_output
+  uint64_t refused_shared_window = 0;  // requests answered ESME_RMSGQFUL (share_window)
 };
 
 enum class SendResult : uint8_t { sent, window_full, not_allowed, closed };
@@ -224,6 +226,10 @@ class Session : public std::enable_shared_from_this<Session> {
   const SessionStats& stats() const { return stats_; }
   const SessionSettings& settings() const { return *settings_; }
   uint32_t requests_in_flight_from_peer() const { return inbound_; }
+  // Counts the requests this session hands its handler, and their answers, in `window` too,
+  // and answers those beyond its limit ESME_RMSGQFUL (a client's window across its sessions).
+  // On the session's executor; null stops counting. What is in flight moves with it.
+  void share_window(std::shared_ptr<SharedWindow> window);
   uint32_t requests_in_flight_to_peer() const { return window_.size(); }
   // Bytes encoded for the peer and not yet written.
   std::size_t pending_output() const { return tx_.size() + tx_writing_.size(); }
@@ -329,6 +335,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   uint32_t last_seq_ = 0;
   uint32_t inbound_ = 0;  // requests handed to the handler and not answered
+  std::shared_ptr<SharedWindow> shared_window_;  // counts inbound_ too, when set
   uint32_t enquire_seq_ = 0, unbind_seq_ = 0, bind_seq_ = 0;
   uint32_t probe_seq_ = 0;  // a health check waiting for its response (send_probe)
   uint64_t probe_cookie_ = 0;

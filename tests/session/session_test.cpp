@@ -427,6 +427,47 @@ TEST_F(SessionTest, FullInboundWindowStopsReading) {
   EXPECT_EQ(events->requests.back().sequence_number, 13u);
 }
 
+TEST_F(SessionTest, ASharedWindowRefusesBeyondItsLimitAndGivesBackWhatIsLeftAtClose) {
+  // The client's window across its sessions holds 4, 2 of them taken by its other sessions.
+  auto shared = std::make_shared<SharedWindow>();
+  shared->limit = 4;
+  shared->in_flight = 2;
+  tune = [](TestHandler& h) { h.hold_requests = true; };
+  start();
+  bind_trx(1);
+  on_session([&] {
+    session->share_window(shared);
+    return 0;
+  });
+  for (uint32_t seq = 10; seq < 13; ++seq) send(submit(seq));
+  // Two fit; the third is answered ESME_RMSGQFUL by the session, without the handler.
+  smpp::Pdu refused = receive();
+  EXPECT_EQ(refused.command_id(), CommandId::submit_sm_resp);
+  EXPECT_EQ(refused.command_status, st::ESME_RMSGQFUL);
+  EXPECT_EQ(refused.sequence_number, 12u);
+  ASSERT_TRUE(events->wait([&] { return events->requests.size() == 2; }));
+  EXPECT_EQ(shared->in_flight.load(), 4u);
+  EXPECT_EQ(shared->refused.load(), 1u);
+  // An answer frees a place for the next request.
+  on_session([&] {
+    smpp::Pdu r = smpp::make_response(CommandId::submit_sm, 10, st::ESME_ROK);
+    return session->respond(r);
+  });
+  EXPECT_EQ(receive().sequence_number, 10u);
+  EXPECT_EQ(shared->in_flight.load(), 3u);
+  send(submit(13));
+  ASSERT_TRUE(events->wait([&] { return events->requests.size() == 3; }));
+  EXPECT_EQ(shared->in_flight.load(), 4u);
+  // The session closes with two unanswered: they are given back, once.
+  on_session([&] {
+    session->close("test");
+    smpp::Pdu late = smpp::make_response(CommandId::submit_sm, 11, st::ESME_ROK);
+    return session->respond(late);
+  });
+  EXPECT_EQ(shared->in_flight.load(), 2u);
+  EXPECT_EQ(on_session([&] { return session->stats().refused_shared_window; }), 1u);
+}
+
 TEST_F(SessionTest, OutboundWindowTimeoutsAndClose) {
   settings.window_size = 2;
   settings.response_timeout = 150ms;

@@ -63,6 +63,9 @@ constexpr FamilyInfo kFamilies[] = {
     {"smppd_process_resident_memory_bytes", Type::gauge, "Resident memory of the process."},
     {"smppd_protocol_errors_total", Type::counter,
      "Client PDUs that could not be decoded or came in the wrong state."},
+    {"smppd_rate_limit_hits_total", Type::counter,
+     "Messages a client sent beyond its rate_limit: messages_per_second (answered "
+     "ESME_RTHROTTLED) or window_size (ESME_RMSGQFUL), across all its sessions."},
     {"smppd_receipts_dropped_total", Type::counter,
      "Delivery receipts given up (their message was never known), by upstream and reason."},
     {"smppd_receipts_held", Type::gauge,
