@@ -337,10 +337,6 @@ Gateway::Changes Gateway::reconfigure(std::shared_ptr<const config::Config> next
       keep(u.name);
       continue;
     }
-    if (spool_) {
-      restore(u.name, "with storage, upstreams change only with a restart");
-      continue;
-    }
     if (u.type == config::UpstreamType::simulator || (old != nullptr &&
                                                       old->type == config::UpstreamType::simulator)) {
       restore(u.name, "a built-in simulator changes only with a restart");
@@ -350,6 +346,12 @@ Gateway::Changes Gateway::reconfigure(std::shared_ptr<const config::Config> next
     auto entry = std::make_shared<UpstreamEntry>();
     entry->pool = pool;
     entry->index = messages_.upstream_index(u.name);
+    // With storage, its stored messages go to the new pool from now on (before any route can
+    // name an added one).
+    if (spool_ && !spool_->set_upstream(u.name, pool.get(), entry->index)) {
+      restore(u.name, "too many upstreams since start for the store's table");
+      continue;
+    }
     if (running) {
       const auto& before = current->upstreams.at(u.name);
       entry->id_mode.store(before->id_mode.load());
@@ -363,12 +365,10 @@ Gateway::Changes Gateway::reconfigure(std::shared_ptr<const config::Config> next
   }
   for (const auto& [name, entry] : current->upstreams) {
     if (next->find_upstream(name) != nullptr) continue;
-    if (spool_) {
-      restore(name, "with storage, upstreams change only with a restart");
-      continue;
-    }
     to_drain.push_back(entry->pool);
-    changes.applied.push_back("upstream " + name + " removed");
+    changes.applied.push_back(
+        "upstream " + name + " removed" +
+        (spool_ ? " (messages stored for it wait on disk until it is configured again)" : ""));
   }
   for (const auto& [name, entry] : fresh->upstreams) {
     if (fresh->by_index.size() <= entry->index) fresh->by_index.resize(entry->index + 1, nullptr);

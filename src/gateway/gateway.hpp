@@ -95,9 +95,10 @@ class Gateway final : public upstream::PoolEvents {
   // A new configuration (validated whole by the loader): routes and mo_routes apply to the next
   // message; upstreams added start, removed ones drain their in-flight requests then unbind,
   // changed ones are replaced by a pool of the new settings that takes over the old one's
-  // queue while the old one drains. What cannot change without a restart (a built-in
-  // simulator's upstream; any upstream with storage, whose pumps hold their pools) is kept as
-  // it was and named in `restart_needed`; what changed is named in `applied`.
+  // queue while the old one drains. With storage, the pumps send to the new pools; messages
+  // stored for a removed upstream wait on disk until it is configured again. What cannot
+  // change without a restart (a built-in simulator's upstream) is kept as it was and named in
+  // `restart_needed`; what changed is named in `applied`.
   struct Changes {
     std::vector<std::string> applied;
     std::vector<std::string> restart_needed;

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <cassert>
+#include <stdexcept>
 
 #include "core/log.hpp"
 #include "core/log_aggregate.hpp"
@@ -233,7 +234,12 @@ struct StoreForward::Completion {
 
 StoreForward::StoreForward(Gateway& gateway, store::Store& store, const config::Config& config,
                            Counters& counters)
-    : gateway_(gateway), store_(store), config_(config.storage), counters_(counters) {
+    : gateway_(gateway),
+      store_(store),
+      config_(config.storage),
+      counters_(counters),
+      upstreams_(std::make_unique<std::unique_ptr<Upstream>[]>(kMaxUpstreams)),
+      by_index_(std::make_unique<std::atomic<Upstream*>[]>(kMaxUpstreams)) {
   for (const auto& c : config.clients) client_names_.push_back(c.system_id);
 }
 
@@ -258,10 +264,42 @@ std::size_t StoreForward::shard() {
 }
 
 StoreForward::Upstream* StoreForward::upstream_of(std::string_view name) {
-  for (auto& u : upstreams_) {
-    if (u->name == name) return u.get();
+  for (std::size_t i = 0, n = upstream_count(); i < n; ++i) {
+    if (upstreams_[i]->name == name) return upstreams_[i].get();
   }
   return nullptr;
+}
+
+bool StoreForward::set_upstream(const std::string& name, upstream::Pool* pool, uint32_t index) {
+  std::lock_guard lock(upstreams_mutex_);
+  if (Upstream* u = upstream_of(name)) {
+    u->pool.store(pool, std::memory_order_release);
+    if (index < kMaxUpstreams) by_index_[index].store(u, std::memory_order_release);
+    if (commit_ && !stopping_.load()) {
+      u->backlog.store(true, std::memory_order_relaxed);  // what waited for it may go now
+      kick(*u);
+    }
+    return true;
+  }
+  const std::size_t n = upstream_count_.load(std::memory_order_relaxed);
+  if (n >= kMaxUpstreams || index >= kMaxUpstreams) return false;
+  auto u = std::make_unique<Upstream>();
+  u->name = name;
+  u->position = n;
+  u->pool.store(pool, std::memory_order_relaxed);
+  u->index = index;
+  u->executor = executors_[n % executors_.size()];
+  u->timer = std::make_unique<asio::steady_timer>(u->executor);
+  Upstream* raw = u.get();
+  upstreams_[n] = std::move(u);
+  by_index_[index].store(raw, std::memory_order_release);
+  upstream_count_.store(n + 1, std::memory_order_release);
+  if (commit_ && !stopping_.load()) {
+    // Messages may wait for it on disk (it was configured before, or before a restart).
+    raw->backlog.store(true, std::memory_order_relaxed);
+    kick(*raw);
+  }
+  return true;
 }
 
 uint64_t StoreForward::start(const std::vector<asio::any_io_executor>& executors) {
@@ -280,18 +318,11 @@ uint64_t StoreForward::start(const std::vector<asio::any_io_executor>& executors
   }
   log::info("store: {} message(s) to send, {} scheduled, {} deliveries waiting for clients",
             r.queued, r.scheduled, r.deliveries);
-  std::size_t i = 0;
   for (const auto& [name, entry] : gateway_.now().upstreams) {
-    auto u = std::make_unique<Upstream>();
-    u->name = name;
-    u->position = upstreams_.size();
-    u->pool = entry->pool.get();
-    u->index = entry->index;
-    u->executor = executors_[i++ % executors_.size()];
-    u->timer = std::make_unique<asio::steady_timer>(u->executor);
-    if (by_index_.size() <= u->index) by_index_.resize(u->index + 1, nullptr);
-    by_index_[u->index] = u.get();
-    upstreams_.push_back(std::move(u));
+    if (!set_upstream(name, entry->pool.get(), entry->index)) {
+      throw std::runtime_error("store: more than " + std::to_string(kMaxUpstreams) +
+                               " upstreams");
+    }
   }
   for (const std::string& name : r.upstreams) {
     if (upstream_of(name) == nullptr) {
@@ -369,8 +400,9 @@ uint64_t StoreForward::start(const std::vector<asio::any_io_executor>& executors
 
 void StoreForward::stop() {
   stopping_.store(true);
-  for (auto& u : upstreams_) {
-    asio::post(u->executor, [t = u->timer.get()] { t->cancel(); });
+  std::lock_guard lock(upstreams_mutex_);
+  for (std::size_t i = 0, n = upstream_count(); i < n; ++i) {
+    asio::post(upstreams_[i]->executor, [t = upstreams_[i]->timer.get()] { t->cancel(); });
   }
   if (housekeeping_) asio::post(executors_[0], [t = housekeeping_.get()] { t->cancel(); });
   if (purge_timer_) asio::post(executors_[0], [t = purge_timer_.get()] { t->cancel(); });
@@ -383,8 +415,9 @@ void StoreForward::accept(session::Session& s, ClientState& state, smpp::Pdu& re
                           const router::Decision& decision, uint32_t upstream,
                           uint64_t ip_key, uint64_t sticky, uint16_t parts,
                           const tracing::SpanContext& trace, uint64_t received_at) {
-  Upstream* u = upstream < by_index_.size() ? by_index_[upstream] : nullptr;
-  assert(u != nullptr);  // every pool has its entry
+  Upstream* u =
+      upstream < kMaxUpstreams ? by_index_[upstream].load(std::memory_order_acquire) : nullptr;
+  assert(u != nullptr);  // every pool has its entry (set_upstream before routes name it)
   store::NewMessage n;
   n.id = id;
   n.client = state.system_id;
@@ -540,9 +573,9 @@ void StoreForward::run_ticket(Ticket& t, const store::WriteFailure* failure) {
     case Ticket::Kind::released:
       // Scheduled messages became queued: every pump looks.
       if (failure != nullptr) return;
-      for (auto& u : upstreams_) {
-        u->backlog.store(true, std::memory_order_relaxed);
-        kick(*u);
+      for (std::size_t i = 0, n = upstream_count(); i < n; ++i) {
+        upstreams_[i]->backlog.store(true, std::memory_order_relaxed);
+        kick(*upstreams_[i]);
       }
       return;
     case Ticket::Kind::requeued: {
@@ -569,7 +602,7 @@ void StoreForward::send(Ticket& t) {
     if (wants_receipt(t.registered_delivery, false)) make_receipt(t.id, MessageState::expired, 0);
     return;
   }
-  upstream::Pool* target = u.pool;
+  upstream::Pool* target = u.pool.load(std::memory_order_acquire);
   std::size_t index = t.upstream;
   bool can_go = target->healthy();
   if (!can_go) {
@@ -577,8 +610,9 @@ void StoreForward::send(Ticket& t) {
     // failover applies at acceptance.)
     if (target->config().failover.enabled) {
       if (Upstream* other = upstream_of(target->config().failover.fallback)) {
-        if (other->pool->healthy()) {
-          target = other->pool;
+        upstream::Pool* alternative = other->pool.load(std::memory_order_acquire);
+        if (alternative->healthy()) {
+          target = alternative;
           index = other->position;
           can_go = true;
         }
@@ -702,16 +736,17 @@ void StoreForward::pump(Upstream& u) {
       if (!ec) pump(u);
     });
   };
-  if (!u.pool->healthy()) {
+  upstream::Pool* pool = u.pool.load(std::memory_order_acquire);
+  if (!pool->healthy()) {
     bool fallback = false;
-    if (u.pool->config().failover.enabled) {
-      if (Upstream* other = upstream_of(u.pool->config().failover.fallback)) {
-        fallback = other->pool->healthy();
+    if (pool->config().failover.enabled) {
+      if (Upstream* other = upstream_of(pool->config().failover.fallback)) {
+        fallback = other->pool.load(std::memory_order_acquire)->healthy();
       }
     }
     if (!fallback) return again(kPumpIdle);
   }
-  if (u.pool->queued() >= kPumpBatch) return again(kPumpBusy);
+  if (pool->queued() >= kPumpBatch) return again(kPumpBusy);
   std::vector<store::StoredMessage> rows = store_.to_send(u.name, u.cursor, kPumpBatch);
   if (rows.empty()) {
     if (u.cursor != 0 && !u.rescanned) {
@@ -778,8 +813,8 @@ void StoreForward::housekeeping() {
       tickets.push_back(std::move(t));
     });
   }
-  for (auto& u : upstreams_) {
-    if (u->backlog.load(std::memory_order_relaxed)) kick(*u);
+  for (std::size_t i = 0, n = upstream_count(); i < n; ++i) {
+    if (upstreams_[i]->backlog.load(std::memory_order_relaxed)) kick(*upstreams_[i]);
   }
   for (auto& [name, c] : clients_) {
     if (c->on_disk.load(std::memory_order_relaxed)) kick_load(*c);

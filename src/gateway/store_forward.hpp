@@ -24,6 +24,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -104,6 +105,13 @@ class StoreForward {
 
   const store::GroupCommitStats& commit_stats() const { return commit_->stats(); }
 
+  // A reload added upstream `name` or replaced its pool: its messages go to `pool` from now on
+  // (`index`: its MessageMap::upstream_index). Called before routes can name a new upstream.
+  // A removed upstream keeps its entry: its stopped pool takes nothing, so its messages stay
+  // queued on disk until it comes back. False when no more upstreams fit (kMaxUpstreams).
+  bool set_upstream(const std::string& name, upstream::Pool* pool, uint32_t index);
+  static constexpr std::size_t kMaxUpstreams = 4096;  // every name seen since start
+
  private:
   // Per client: its deliveries in the store. Its deliveries are all written through one shard,
   // so their numbers are in commit order, and their tickets and the loader run on one
@@ -149,7 +157,10 @@ class StoreForward {
   struct Upstream {
     std::string name;
     std::size_t position = 0;  // in upstreams_
-    upstream::Pool* pool = nullptr;
+    // Replaced by a reload (set_upstream); a pool replaced or removed stays alive (the gateway
+    // keeps it), and one read just before a swap answers ESME_RTHROTTLED: the message is
+    // requeued.
+    std::atomic<upstream::Pool*> pool{nullptr};
     uint32_t index = 0;  // MessageMap::upstream_index
     asio::any_io_executor executor;
     std::unique_ptr<asio::steady_timer> timer;
@@ -189,8 +200,13 @@ class StoreForward {
   std::unique_ptr<store::CdrFeed> cdrs_;  // storage.cdr
   std::unique_ptr<store::GroupCommit<Ticket>> commit_;
   std::vector<asio::any_io_executor> executors_;
-  std::vector<std::unique_ptr<Upstream>> upstreams_;
-  std::vector<Upstream*> by_index_;  // by MessageMap::upstream_index
+  // Append-only, read from every thread without a lock: kMaxUpstreams slots, the first
+  // `upstream_count_` filled (published with release).
+  std::unique_ptr<std::unique_ptr<Upstream>[]> upstreams_;
+  std::atomic<std::size_t> upstream_count_{0};
+  std::unique_ptr<std::atomic<Upstream*>[]> by_index_;  // by MessageMap::upstream_index
+  std::mutex upstreams_mutex_;  // adding
+  std::size_t upstream_count() const { return upstream_count_.load(std::memory_order_acquire); }
   std::unique_ptr<asio::steady_timer> housekeeping_;
   std::unique_ptr<asio::steady_timer> purge_timer_;
   StringMap<std::unique_ptr<ClientDisk>> clients_;  // every configured client; fixed at start

@@ -225,3 +225,71 @@ test('a removed client is unbound; a removed listener stops; storage changes wai
     carrier.close();
   }
 });
+
+test('with storage: an upstream moved, one removed with messages waiting on disk and added again, while messages flow: none lost or sent twice', async () => {
+  const first = await startSmsc({ answerDelay: 20 });
+  const second = await startSmsc();
+  const uk = await startSmsc();
+  const nowhere = await new Promise((resolve) => {
+    const srv = require('node:net').createServer();
+    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+  });
+  const dir = h.tempDir();
+  const withStorage = (carrierSmscs, ukHosts) => {
+    const cfg = base(carrierSmscs);
+    if (ukHosts) {
+      cfg.upstreams.push({ ...upstream('uk', []), hosts: ukHosts });
+      cfg.routes.unshift({ name: 'uk', match: { destination_addr: '44*' }, upstream: 'uk' });
+    }
+    cfg.storage = { sqlite: { path: `${dir}/messages.db` } };
+    return cfg;
+  };
+  const ukHost = [{ address: `127.0.0.1:${uk.port}` }];
+  try {
+    // uk points nowhere at first: its messages are stored and wait on disk.
+    await h.withSmppd(withStorage([first], [{ address: `127.0.0.1:${nowhere}` }]), async (d) => {
+      await upstreamsBound(d);
+      const a = await h.bound(d.ports.smpp, 'bind_transceiver', alice.system_id, alice.password);
+      for (let i = 0; i < 5; i++) {
+        const r = await h.request(a, 'submit_sm', { destination_addr: `44${i}`, short_message: `uk${i}` });
+        assert.strictEqual(r.command_status, st.ESME_ROK, 'stored');
+      }
+      const traffic = flow(a, 10);
+      await waitUntil(() => traffic.answers.length >= 40, 5000, 'traffic');
+
+      // carrier moves to another SMSC; uk goes, with its five messages on disk.
+      rewrite(d, withStorage([second], null));
+      let r = await post(d.ports.management, '/api/config/reload');
+      assert.strictEqual(r.status, 200, JSON.stringify(r.json));
+      assert.deepStrictEqual(r.json.restart_needed, []);
+      assert.ok(r.json.applied.includes('upstream carrier changed'), JSON.stringify(r.json));
+      assert.ok(r.json.applied.includes('upstream uk removed (messages stored for it wait on disk until it is configured again)'), JSON.stringify(r.json));
+      await waitUntil(() => second.received.length >= 40, 5000, 'messages at the new SMSC');
+
+      // uk comes back, at a real SMSC: the five go there.
+      rewrite(d, withStorage([second], ukHost));
+      r = await post(d.ports.management, '/api/config/reload');
+      assert.strictEqual(r.status, 200, JSON.stringify(r.json));
+      assert.ok(r.json.applied.includes('upstream uk added'), JSON.stringify(r.json));
+      await waitUntil(() => uk.received.length === 5, 10000, 'the stored messages at uk');
+      assert.deepStrictEqual(uk.received.map((p) => p.short_message.message.toString()).sort(),
+        ['uk0', 'uk1', 'uk2', 'uk3', 'uk4']);
+
+      const answers = await traffic.stop();
+      assert.ok(answers.every((x) => x.status === st.ESME_ROK), JSON.stringify(answers.filter((x) => x.status)));
+      // Stored and answered: each reaches an SMSC once (the last ones maybe a moment later).
+      await waitUntil(() => first.received.length + second.received.length >= answers.length, 10000,
+        'every stored message sent');
+      await h.sleep(200);
+      const all = [...first.received, ...second.received].map((p) => p.short_message.message.toString());
+      assert.strictEqual(all.length, answers.length, 'each message reached an SMSC once');
+      assert.strictEqual(new Set(all).size, all.length, 'none twice');
+      await waitUntil(() => first.unbinds.length === 1, 5000, 'the old pool to unbind');
+      a.destroy();
+    }, { listeners, dir });
+  } finally {
+    first.close();
+    second.close();
+    uk.close();
+  }
+});
