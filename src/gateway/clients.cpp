@@ -10,6 +10,7 @@
 #include "core/log.hpp"
 #include "core/log_aggregate.hpp"
 #include "smpp/downgrade.hpp"
+#include "smpp/receipt.hpp"
 #include "smpp/status.hpp"
 
 namespace smppd::gateway {
@@ -20,6 +21,25 @@ namespace {
 bool on_this_thread(const asio::any_io_executor& ex) {
   const auto* io = ex.target<asio::io_context::executor_type>();
   return io != nullptr && io->running_in_this_thread();
+}
+
+// For the log: which delivery, as the client saw it ("receipt for message 0a1b2c3d4e5f",
+// "MO from 4670000 to 1234").
+std::string describe_delivery(const smpp::Pdu& pdu) {
+  std::optional<smpp::ReceiptKey> receipt;
+  std::string_view from;
+  std::string_view to;
+  if (const auto* d = pdu.as<smpp::DeliverSm>()) {
+    receipt = smpp::receipt_key(*d);
+    from = d->source_addr.view();
+    to = d->destination_addr.view();
+  } else if (const auto* data = pdu.as<smpp::DataSm>()) {
+    receipt = smpp::receipt_key(*data);
+    from = data->source_addr.view();
+    to = data->destination_addr.view();
+  }
+  if (receipt) return fmt::format("receipt for message {}", receipt->id);
+  return fmt::format("MO from {} to {}", from, to);
 }
 
 }  // namespace
@@ -255,8 +275,8 @@ void ClientRegistry::delivery_outcome(session::Session& s, ClientState& st, uint
                                     status == smpp::status::ESME_RTHROTTLED);
   if (answered && status != smpp::status::ESME_ROK && !not_now) {
     static log::Aggregated refused(log::Level::warn, "deliveries refused by clients");
-    refused("client {}: delivery refused with {} ({:#x}); not retried", st.system_id,
-            smpp::status_name(status), status);
+    refused("client {}: {} refused with {} ({:#x}); not retried", st.system_id,
+            describe_delivery(d.pdu), smpp::status_name(status), status);
   }
   {
     std::lock_guard lock(c.mutex);

@@ -793,8 +793,9 @@ std::optional<uint32_t> Gateway::forward_receipt(std::string_view upstream, std:
   // A held receipt (attempt > 0) was answered ESME_ROK already: it is queued beyond the
   // queue's bound (up to twice it).
   if (!clients_.deliver(record->client.view(), std::move(out), attempt > 0)) {
-    peer_lines().receipt_queue_full("client {}: receipt queue full; upstream {} will retry",
-                                    record->client.view(), upstream);
+    peer_lines().receipt_queue_full(
+        "client {}: receipt for message {} refused, its queue is full; upstream {} will retry",
+        record->client.view(), render_message_id(record->id, record->client_version), upstream);
     counters_.add("smppd_deliveries_refused_total",
                   {{"client", record->client.view()}, {"reason", "queue_full"}});
     return st::ESME_RMSGQFUL;

@@ -185,7 +185,7 @@ struct StoreForward::Completion {
         lines().unconfirmed(
             "upstream {} ({}): no response for stored message {} of {}: its outcome is unknown "
             "(not sent again)",
-            u.name, host, id, client.view());
+            u.name, host, render_message_id(id, version), client.view());
         self->commit_->write(self->shard(), [&](store::WriteBatch& b, auto&) {
           b.set_state(id, MessageState::unconfirmed, now, 0, u.name,
                       "no response: outcome unknown");
@@ -195,7 +195,7 @@ struct StoreForward::Completion {
       case upstream::Result::failed:
         // Never sent (the queue was full, nothing could take it in time, or the pool stops):
         // back to disk, in its place.
-        self->requeue(id, upstream, status, "not sent");
+        self->requeue(id, version, upstream, status, "not sent");
         return;
     }
     self->gateway_.metrics_.message(Direction::mt, client_index, u.index, u.name, status);
@@ -220,11 +220,11 @@ struct StoreForward::Completion {
     }
     if (status == st::ESME_RTHROTTLED || status == st::ESME_RMSGQFUL) {
       // Still refused "for now" at its deadline: it waits on disk and is tried again.
-      self->requeue(id, upstream, status, "refused for now");
+      self->requeue(id, version, upstream, status, "refused for now");
       return;
     }
-    lines().rejected("upstream {} ({}): stored message {} of {} refused: {}", u.name, host, id,
-                     client.view(), smpp::status_name(status));
+    lines().rejected("upstream {} ({}): stored message {} of {} refused: {}", u.name, host,
+                     render_message_id(id, version), client.view(), smpp::status_name(status));
     self->finish(id, MessageState::rejected, status, u.name, "refused by the SMSC");
     if (wants_receipt(registered_delivery, false)) {
       self->make_receipt(id, MessageState::rejected, status);
@@ -596,8 +596,8 @@ void StoreForward::send(Ticket& t) {
   const Millis now = store::now_millis();
   Upstream& u = *upstreams_[t.upstream];
   if (t.expires_at != 0 && now >= t.expires_at) {
-    lines().expired("stored message {} of {} expired before it could be sent", t.id,
-                    t.client.view());
+    lines().expired("upstream {}: stored message {} of {} expired before it could be sent",
+                    u.name, render_message_id(t.id, t.version), t.client.view());
     finish(t.id, MessageState::expired, 0, u.name, "validity_period passed before it was sent");
     if (wants_receipt(t.registered_delivery, false)) make_receipt(t.id, MessageState::expired, 0);
     return;
@@ -622,7 +622,7 @@ void StoreForward::send(Ticket& t) {
   if (!can_go) {
     // Nothing can take it now: it waits on disk, not in the pool's queue (the pump sends it
     // when the upstream is back, or expires it).
-    requeue(t.id, t.upstream, st::ESME_RSYSERR, "upstream not available");
+    requeue(t.id, t.version, t.upstream, st::ESME_RSYSERR, "upstream not available");
     return;
   }
   clear_schedule(t.pdu);
@@ -642,11 +642,11 @@ void StoreForward::send(Ticket& t) {
   target->submit(std::move(t.pdu), std::move(done), t.ip_key, sticky, &near);
 }
 
-void StoreForward::requeue(uint64_t id, std::size_t upstream, uint32_t status,
-                           std::string_view why) {
+void StoreForward::requeue(uint64_t id, smpp::Version version, std::size_t upstream,
+                           uint32_t status, std::string_view why) {
   Upstream& u = *upstreams_[upstream];
   lines().requeued("upstream {}: stored message {} {} ({}): back on disk, sent later", u.name,
-                   id, why, smpp::status_name(status));
+                   render_message_id(id, version), why, smpp::status_name(status));
   u.backlog.store(true, std::memory_order_relaxed);
   Ticket t;
   t.kind = Ticket::Kind::requeued;
@@ -710,7 +710,7 @@ void StoreForward::make_receipt(uint64_t id, MessageState state, uint32_t error)
   } else {
     lines().receipt_lost("client {}: the receipt smppd made for message {} ({}) is dropped: "
                          "the client's queue is full",
-                         m->client, id, store::state_name(state));
+                         m->client, render_message_id(id, version), store::state_name(state));
   }
   counters_.add("smppd_receipts_made_total",
                 {{"client", m->client}, {"state", store::state_name(state)}});
@@ -781,7 +781,9 @@ void StoreForward::pump(Upstream& u) {
     t.ip_key = 0;
     smpp::DecodeError de;
     if (!smpp::decode(m.pdu, t.pdu, de)) {
-      log::error("store: message {} cannot be read back (its PDU is damaged): failed", m.id);
+      log::error("store: message {} of {} for upstream {} cannot be read back (its PDU is "
+                 "damaged): failed",
+                 render_message_id(m.id, t.version), m.client, u.name);
       finish(m.id, MessageState::failed, st::ESME_RSYSERR, u.name, "stored PDU unreadable");
       continue;
     }

@@ -177,7 +177,8 @@ class StoreForward {
   void trace_stored(const Ticket& t, uint32_t status);
   void send(Ticket& t);
   // The message is back on disk (not sent): the pump takes it again.
-  void requeue(uint64_t id, std::size_t upstream, uint32_t status, std::string_view why);
+  void requeue(uint64_t id, smpp::Version version, std::size_t upstream, uint32_t status,
+               std::string_view why);
   void finish(uint64_t id, store::MessageState state, uint32_t error, std::string_view upstream,
               std::string_view why);
   // A receipt made by smppd (refused, expired) for a message whose client asked for one.

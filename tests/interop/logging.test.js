@@ -88,3 +88,53 @@ async function startWithFileLog(cfg, dir, logFile) {
   d.port = Number(m[1]);
   return d;
 }
+
+test('lines about a message name its client, its upstream and the id the client was given', async () => {
+  // The SMSC refuses one stored message for good; the client refuses a receipt; a message to a
+  // slow SMSC times out.
+  const smsc = await startSmsc({
+    receiptDelay: 10,
+    onSubmit: (pdu) => (pdu.destination_addr === '666' ? { status: 0x45 } : {}),
+  });
+  const slow = await startSmsc({ hold: true });
+  const dir = h.tempDir();
+  try {
+    const cfg = {
+      listeners: [h.listener('smpp')],
+      upstreams: [upstream('carrier', [smsc]),
+        { ...upstream('slowpoke', [slow]), timeouts: { response: '300ms' } }],
+      routes: [{ name: 'slow', match: { destination_addr: '777' }, upstream: 'slowpoke' },
+        { name: 'all', match: { destination_addr: '*' }, upstream: 'carrier' }],
+      clients: [{ system_id: 'alice', password: 'alice-pw' }],
+    };
+    await h.withSmppd(cfg, async (d) => {
+      await upstreamsBound(d, 2);
+      const a = await h.bound(d.port, 'bind_transceiver', 'alice', 'alice-pw');
+      // The receipt for this one is refused by the client for good (ESME_RX_P_APPN).
+      a.on('deliver_sm', (pdu) => a.send(pdu.response({ command_status: 0x65 })));
+      const r = await h.request(a, 'submit_sm', { destination_addr: '123', short_message: 'x', registered_delivery: 1 });
+      const given = r.message_id;
+      const refused = await d.waitFor(/client alice: receipt for message \S+ refused with/);
+      assert.ok(refused.includes(`receipt for message ${given} refused with ESME_RX_P_APPN`), refused);
+      // No response from slowpoke: the line names the upstream, its host and the client.
+      await h.request(a, 'submit_sm', { destination_addr: '777', short_message: 'y' });
+      const unknown = await d.waitFor(/no response for message/);
+      assert.match(unknown, /upstream slowpoke \(127\.0\.0\.1:\d+\): no response for message [0-9a-f]{12} of alice/);
+      a.destroy();
+    });
+
+    // With storage: a stored message refused by the SMSC after the client was answered.
+    cfg.storage = { sqlite: { path: path.join(dir, 'messages.db') } };
+    await h.withSmppd(cfg, async (d) => {
+      await upstreamsBound(d, 2);
+      const a = await h.bound(d.port, 'bind_transmitter', 'alice', 'alice-pw');
+      const r = await h.request(a, 'submit_sm', { destination_addr: '666', short_message: 'z' });
+      const line = await d.waitFor(/stored message \S+ of alice refused/);
+      assert.ok(line.includes(`upstream carrier (127.0.0.1:${smsc.port}): stored message ${r.message_id} of alice refused: ESME_RSUBMITFAIL`), line);
+      a.destroy();
+    }, { dir });
+  } finally {
+    smsc.close();
+    slow.close();
+  }
+});
