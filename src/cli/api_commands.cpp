@@ -32,6 +32,7 @@ struct ApiArgs {
   bool json = false;
   std::string client;    // stats --client
   std::string upstream;  // stats --upstream
+  bool routes = false;   // stats --routes
   std::string id;        // client disconnect ID, upstream suspend NAME
   CLI::App* status = nullptr;
   CLI::App* client_list = nullptr;
@@ -358,8 +359,24 @@ int run_upstream_switch(const Target& t, bool suspend) {
   return 0;
 }
 
+// The routes of the running configuration and how often each matched since start.
+int run_route_stats(const Target& t) {
+  auto v = call(t, "GET", "/api/routes");
+  if (auto* code = std::get_if<int>(&v)) return *code;
+  const json::value& s = std::get<json::value>(v);
+  if (args().json) return print_json(s);
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : list(s, "routes")) {
+    rows.push_back({field(r, "position"), field(r, "name"), field(r, "upstream"),
+                    field(r, "failover").empty() ? "-" : field(r, "failover"), field(r, "matched")});
+  }
+  print_table({"#", "ROUTE", "UPSTREAM", "FAILOVER", "MATCHED"}, rows);
+  return 0;
+}
+
 int run_stats(const Target& t) {
   const ApiArgs& a = args();
+  if (a.routes) return run_route_stats(t);
   json::object out;
   const bool clients = !a.client.empty() || a.upstream.empty();
   const bool upstreams = !a.upstream.empty() || a.client.empty();
@@ -436,6 +453,7 @@ void add_api_commands(CLI::App& app, std::string& config_path) {
   a.stats = app.add_subcommand("stats", "Message counts of clients and upstreams");
   a.stats->add_option("--client", a.client, "Only this client");
   a.stats->add_option("--upstream", a.upstream, "Only this upstream");
+  a.stats->add_flag("--routes", a.routes, "The routes in effect and how often each matched");
   common_options(a.stats, a);
 }
 

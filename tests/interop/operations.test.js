@@ -500,6 +500,9 @@ test('smppd status, client, upstream and stats talk to the running daemon, and s
       assert.doesNotMatch(r.stdout, /UPSTREAM/);
       r = await cli('stats', '--upstream', 'carrier', ...api, '--json');
       assert.strictEqual(JSON.parse(r.stdout).upstreams[0].name, 'carrier');
+      r = await cli('stats', '--routes', ...api);
+      assert.strictEqual(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^# +ROUTE +UPSTREAM +FAILOVER +MATCHED\n0 +all +carrier +- +5\n$/);
 
       r = await cli('upstream', 'list', ...api);
       assert.match(r.stdout, /\ncarrier +healthy +1\/1 +0 +0 +1\n/);
