@@ -12,25 +12,30 @@ loadgen=$1
 sink=$2
 work=$(mktemp -d)
 sink_pid=
+sinks=0
 trap '[ -n "$sink_pid" ] && kill -TERM "$sink_pid" 2>/dev/null; rm -rf "$work"' EXIT
 
+# Each sink writes a file of its own: the shell truncates a reused one only once the new sink's
+# process runs, so the previous sink's port could be read from it meanwhile.
 start_sink() {
-  "$sink" --listen 127.0.0.1:0 "$@" >"$work/sink.out" 2>&1 &
+  sinks=$((sinks + 1))
+  sink_out="$work/sink$sinks.out"
+  "$sink" --listen 127.0.0.1:0 "$@" >"$sink_out" 2>&1 &
   sink_pid=$!
   port=
   for _ in $(seq 1 200); do
-    port=$(sed -n 's/^sink listening on .*:\([0-9]*\)$/\1/p' "$work/sink.out")
+    port=$(sed -n 's/^sink listening on .*:\([0-9]*\)$/\1/p' "$sink_out" 2>/dev/null || true)
     [ -n "$port" ] && return 0
     sleep 0.025
   done
-  echo "sink did not start"; cat "$work/sink.out"; exit 1
+  echo "sink did not start"; cat "$sink_out"; exit 1
 }
 
 stop_sink() {
   kill -TERM "$sink_pid"
   wait "$sink_pid"
   sink_pid=
-  cat "$work/sink.out"
+  cat "$sink_out"
 }
 
 check() {
