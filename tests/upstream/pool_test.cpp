@@ -350,8 +350,8 @@ TEST_F(PoolTest, GrowsUnderLoadAndShrinksWhenIdle) {
   start_pool(c);
   for (uint32_t s : submit(200)) EXPECT_EQ(s, 0u);
   EXPECT_GT(stats(0).binds, 1u);  // more connections were opened for the burst
-  // Idle: back to min_connections.
-  wait_for([&] { return pool->connections_up() == 1; }, 5s);
+  // Idle: back to min_connections (a generous wait: on a loaded host the closes come late).
+  wait_for([&] { return pool->connections_up() == 1; }, 15s);
   for (uint32_t s : submit(3)) EXPECT_EQ(s, 0u);
 }
 
