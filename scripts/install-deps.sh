@@ -42,6 +42,10 @@ if [ "${1:-}" != "--no-npm" ]; then
   if [ ! -d "$here/tests/interop/node_modules/smpp" ] || \
      [ "$here/tests/interop/package-lock.json" -nt "$here/tests/interop/node_modules/.package-lock.json" ]; then
     echo "install-deps: installing npm test peers"
-    (cd "$here/tests/interop" && npm ci --silent --no-audit --no-fund >/dev/null)
+    if ! (cd "$here/tests/interop" && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
+      echo "install-deps: npm ci failed in tests/interop (it needs https://registry.npmjs.org;" \
+        "behind a TLS-intercepting proxy, set NODE_EXTRA_CA_CERTS to its CA)" >&2
+      exit 1
+    fi
   fi
 fi
