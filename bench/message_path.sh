@@ -161,7 +161,7 @@ start_sink() {
   pids+=("$sink_pid")
   local i
   for i in $(seq 1 200); do
-    sink_port=$(sed -n 's/^sink listening on .*:\([0-9]*\)$/\1/p' "$out")
+    sink_port=$(sed -n 's/^sink listening on .*:\([0-9]*\)$/\1/p' "$out" 2>/dev/null || true)
     [ -n "$sink_port" ] && return 0
     sleep 0.025
   done
@@ -333,7 +333,7 @@ if [ -x "$relay" ]; then
   relay_pid=$!
   pids+=("$relay_pid")
   for i in $(seq 1 200); do
-    relay_port=$(sed -n 's/^relay listening on .*:\([0-9]*\)$/\1/p' "$work/relay.out")
+    relay_port=$(sed -n 's/^relay listening on .*:\([0-9]*\)$/\1/p' "$work/relay.out" 2>/dev/null || true)
     [ -n "$relay_port" ] && break
     sleep 0.025
   done
