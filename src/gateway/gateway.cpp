@@ -81,6 +81,10 @@ void respond_on(const std::weak_ptr<session::Session>& ws, asio::any_io_executor
   });
 }
 
+void respond_to_session(void* target, smpp::Pdu& response) {
+  static_cast<session::Session*>(target)->respond(response);
+}
+
 }  // namespace
 
 std::optional<smpp::ConcatInfo> message_concat(const smpp::Pdu& pdu) {
@@ -156,6 +160,10 @@ void set_response_message_id(smpp::Pdu& out, std::string_view id) {
   if (auto* r = out.as<smpp::SubmitSmResp>()) r->message_id.assign(id);
   if (auto* r = out.as<smpp::DataSmResp>()) r->message_id.assign(id);
   if (auto* r = out.as<smpp::SubmitMultiResp>()) r->message_id.assign(id);
+}
+
+Origin Origin::of(session::Session& s) {
+  return Origin{s.weak_from_this(), &respond_to_session, s.executor(), s.version()};
 }
 
 Gateway::Gateway(std::shared_ptr<const config::Config> config, Counters& counters,
@@ -433,7 +441,8 @@ void Gateway::client_request(session::Session& s, ClientState& state, smpp::Pdu&
     case CommandId::submit_sm:
     case CommandId::data_sm:
     case CommandId::submit_multi:
-      forward(s, state, request);
+      forward(Origin::of(s), ClientRef{state.system_id, state.client_index, state.limit.get()},
+              request, ip_key(s.remote()));
       return;
     case CommandId::query_sm:
     case CommandId::cancel_sm:
@@ -509,21 +518,34 @@ void Gateway::ask_upstream(session::Session& s, ClientState& state, smpp::Pdu& r
                  });
 }
 
-void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& request) {
+Gateway::FaceClient Gateway::face_client(std::string_view system_id) {
+  FaceClient c;
+  c.system_id = system_id;
+  c.client_index = metrics_.client_index(system_id);
+  c.limit = client_limits_.find(system_id);
+  return c;
+}
+
+void Gateway::submit(Origin origin, const ClientRef& client, smpp::Pdu& request,
+                     uint64_t ip_key) {
+  forward(std::move(origin), client, request, ip_key);
+}
+
+void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request,
+                      uint64_t ip_key) {
   const CommandId cmd = request.command_id();
   const uint32_t seq = request.sequence_number;
-  if (state.limit && state.limit->rate.limited() &&
-      !state.limit->rate.try_take(std::chrono::steady_clock::now())) {
+  if (client.limit != nullptr && client.limit->rate.limited() &&
+      !client.limit->rate.try_take(std::chrono::steady_clock::now())) {
     // Beyond the client's messages_per_second (across all its sessions): it sends again later.
-    peer_lines().throttled("client {}: {} beyond its rate_limit: ESME_RTHROTTLED", state.system_id,
+    peer_lines().throttled("client {}: {} beyond its rate_limit: ESME_RTHROTTLED", client.system_id,
                            smpp::command_name(cmd));
-    smpp::Pdu r = smpp::make_response(cmd, seq, st::ESME_RTHROTTLED);
-    s.respond(r);
+    origin.answer(smpp::make_response(cmd, seq, st::ESME_RTHROTTLED));
     return;
   }
   router::MessageFacts facts;
   message_facts(request, facts);
-  facts.client = state.system_id;
+  facts.client = client.system_id;
   // A trace per message; spans only for sampled ones (no clock read otherwise).
   const tracing::SpanContext trace = tracer_ != nullptr ? tracer_->new_trace() : tracing::SpanContext{};
   const uint64_t received_at = trace.sampled() ? tracing::now_unix_nanos() : 0;
@@ -554,17 +576,16 @@ void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& reques
   if (target == nullptr) {
     if (decision.matched()) {
       peer_lines().upstream_down("client {}: upstream '{}' of route {} is not running",
-                                 state.system_id, decision.upstream, decision.route_name);
+                                 client.system_id, decision.upstream, decision.route_name);
     } else {
-      peer_lines().no_route("client {}: no route for {} to '{}': ESME_RINVDSTADR", state.system_id,
-                            smpp::command_name(cmd), facts.destination_addr);
+      peer_lines().no_route("client {}: no route for {} to '{}': ESME_RINVDSTADR",
+                            client.system_id, smpp::command_name(cmd), facts.destination_addr);
     }
     counters_.add("smppd_messages_rejected_total",
-                  {{"client", state.system_id},
+                  {{"client", client.system_id},
                    {"reason", decision.matched() ? "upstream_down" : "no_route"}});
-    smpp::Pdu r =
-        smpp::make_response(cmd, seq, decision.matched() ? st::ESME_RSYSERR : st::ESME_RINVDSTADR);
-    s.respond(r);
+    origin.answer(
+        smpp::make_response(cmd, seq, decision.matched() ? st::ESME_RSYSERR : st::ESME_RINVDSTADR));
     return;
   }
   const uint64_t id = ids_.next();
@@ -576,23 +597,21 @@ void Gateway::forward(session::Session& s, ClientState& state, smpp::Pdu& reques
                     {{"smppd.route", decision.route_name}, {"smppd.upstream", target->name()}});
   }
   const std::optional<smpp::ConcatInfo> concat = message_concat(request);
-  const uint64_t sticky = message_parts_key(request, concat, state.system_id);
+  const uint64_t sticky = message_parts_key(request, concat, client.system_id);
   if (spool_) {
-    spool_->accept(s, state, request, id, facts, decision, entry->index, ip_key(s.remote()), sticky,
-                   concat ? concat->total : 1, trace, received_at);
+    spool_->accept(std::move(origin), client, request, id, facts, decision, entry->index, ip_key,
+                   sticky, concat ? concat->total : 1, trace, received_at);
     return;
   }
-  const smpp::Version version = s.version();
-  const asio::any_io_executor client_executor = s.executor();
-  smpp::CStr<16> client;
-  client.assign(state.system_id);  // a bound system_id: at most 15 characters
-  MessageCompletion done{this,           s.weak_from_this(), s.executor(),       seq,
-                         cmd,            id,                 version,            client,
-                         target->name(), entry->index,       state.client_index, trace,
-                         received_at,    sent_at};
+  const asio::any_io_executor client_executor = origin.executor;
+  smpp::CStr<16> name;
+  name.assign(client.system_id);  // a configured system_id: at most 15 characters
+  MessageCompletion done{this,           std::move(origin),   seq,   cmd,         id,
+                         name,           target->name(),      entry->index,
+                         client.client_index, trace,          received_at, sent_at};
   static_assert(upstream::Completion::stores_inline<MessageCompletion>,
                 "the completion of every message must not allocate");
-  target->submit(std::move(request), std::move(done), ip_key(s.remote()), sticky, &client_executor);
+  target->submit(std::move(request), std::move(done), ip_key, sticky, &client_executor);
 }
 
 void Gateway::MessageCompletion::trace_response(upstream::Result r, uint32_t status,
@@ -627,7 +646,7 @@ MessageRecord Gateway::MessageCompletion::record(std::string_view smsc_id) const
   r.client = client;
   r.client_index = client_index;
   r.upstream = upstream_index;
-  r.client_version = version;
+  r.client_version = origin.version;
   r.answered_ms = gateway->metrics_.now_ms();
   r.traced = trace.sampled();
   return r;
@@ -656,14 +675,14 @@ void Gateway::MessageCompletion::operator()(upstream::Result r, smpp::Pdu* resp,
       out.as<smpp::SubmitMultiResp>()->unsuccess_smes = std::move(multi->unsuccess_smes);
     }
     if (status == st::ESME_ROK) {
-      set_response_message_id(out, render_message_id(id, version));
+      set_response_message_id(out, render_message_id(id, origin.version));
       smsc_id = response_message_id(*resp);
     }
   } else {
     if (r == upstream::Result::timeout) {
       peer_lines().outcome_unknown(
           "upstream {} ({}): no response for message {} of {}: its outcome is unknown", upstream,
-          host, render_message_id(id, version), client.view());
+          host, render_message_id(id, origin.version), client.view());
     }
     out = smpp::make_response(cmd, seq, st::ESME_RSYSERR);
   }
@@ -671,17 +690,18 @@ void Gateway::MessageCompletion::operator()(upstream::Result r, smpp::Pdu* resp,
                             out.command_status);
   if (trace.sampled()) trace_response(r, out.command_status, smsc_id);
   if (smsc_id.empty()) {
-    respond_on(session, executor, std::move(out));
+    origin.answer(std::move(out));
     return;
   }
   // The message becomes known to receipts only once its response is queued for the client, on
   // the client's thread: a receipt that finds it is then queued after the response, never
   // before it; one that races in earlier waits (hold_receipt).
-  asio::dispatch(
-      executor, [g = gateway, ws = session, out = std::move(out), rec = record(smsc_id)]() mutable {
-        if (auto s = ws.lock()) s->respond(out);
-        g->messages_.add(rec);
-      });
+  const asio::any_io_executor ex = origin.executor;
+  asio::dispatch(ex, [g = gateway, o = std::move(origin), out = std::move(out),
+                      rec = record(smsc_id)]() mutable {
+    o.answer_here(out);
+    g->messages_.add(rec);
+  });
 }
 
 void Gateway::MessageCompletion::part(const smpp::Pdu* resp) const {
@@ -690,7 +710,8 @@ void Gateway::MessageCompletion::part(const smpp::Pdu* resp) const {
   if (resp == nullptr || resp->command_status != st::ESME_ROK) return;
   const std::string_view smsc_id = response_message_id(*resp);
   if (smsc_id.empty()) return;
-  asio::dispatch(executor, [g = gateway, rec = record(smsc_id)] { g->messages_.add(rec); });
+  asio::dispatch(origin.executor,
+                 [g = gateway, rec = record(smsc_id)] { g->messages_.add(rec); });
 }
 
 void Gateway::MessageCompletion::late(const smpp::Pdu* resp, std::string_view host) const {
@@ -702,7 +723,7 @@ void Gateway::MessageCompletion::late(const smpp::Pdu* resp, std::string_view ho
       "upstream {} ({}): late {} for message {} of {} (after timeouts.response; the client was "
       "answered ESME_RSYSERR): {}{}{}",
       upstream, host, resp != nullptr ? smpp::command_name(resp->command_id()) : "response",
-      render_message_id(id, version), client.view(), smpp::status_name(status),
+      render_message_id(id, origin.version), client.view(), smpp::status_name(status),
       smsc_id.empty() ? "" : ", SMSC id ", smsc_id);
   gateway->counters_.add("smppd_late_responses_total",
                          {{"upstream", upstream}, {"status", smpp::status_name(status)}});

@@ -24,6 +24,7 @@
 #include "core/counters.hpp"
 #include "gateway/client_limits.hpp"
 #include "gateway/clients.hpp"
+#include "gateway/origin.hpp"
 #include "gateway/message_ids.hpp"
 #include "gateway/message_map.hpp"
 #include "gateway/message_metrics.hpp"
@@ -88,6 +89,22 @@ class Gateway final : public upstream::PoolEvents {
   void client_response(session::Session& s, ClientState& state, uint64_t cookie,
                        session::Outcome outcome, const smpp::Pdu* response);
 
+  // A client of another face (HTTP, gRPC), found by its system_id when it is authenticated:
+  // its metrics index and its rate_limit entry (null when not configured).
+  struct FaceClient {
+    std::string system_id;
+    uint16_t client_index = 0xFFFF;
+    std::shared_ptr<ClientLimit> limit;
+    ClientRef ref() const { return ClientRef{system_id, client_index, limit.get()}; }
+  };
+  FaceClient face_client(std::string_view system_id);
+  // A submit_sm from another face, as an SMPP client of that name would send it: the same
+  // rate limit, routing, forced upstream and store; answered once through `origin` with the
+  // submit_sm_resp the SMPP client would get (the response's sequence_number is the request's).
+  // The face keeps the client's window (session::SharedWindow) itself. Any thread.
+  // `ip_key`: the client's address as a balancing key (ip_hash), 0 for none.
+  void submit(Origin origin, const ClientRef& client, smpp::Pdu& request, uint64_t ip_key = 0);
+
   // upstream::PoolEvents
   uint32_t on_delivery(upstream::Pool& pool, smpp::Pdu& pdu,
                        const upstream::DeliveryReply& later) override;
@@ -122,7 +139,7 @@ class Gateway final : public upstream::PoolEvents {
 
  private:
   friend class StoreForward;
-  void forward(session::Session& s, ClientState& state, smpp::Pdu& request);
+  void forward(Origin origin, const ClientRef& client, smpp::Pdu& request, uint64_t ip_key);
   // query_sm, cancel_sm, replace_sm: to the upstream that took the message.
   void ask_upstream(session::Session& s, ClientState& state, smpp::Pdu& request);
   // What becomes of a message the pool took (upstream::Completion): the client's response with
@@ -130,12 +147,10 @@ class Gateway final : public upstream::PoolEvents {
   // inline in the pool's request: no allocation per message.
   struct MessageCompletion {
     Gateway* gateway;
-    std::weak_ptr<session::Session> session;
-    asio::any_io_executor executor;  // the client session's
+    Origin origin;
     uint32_t seq;
     smpp::CommandId cmd;
-    uint64_t id;            // smppd's message id
-    smpp::Version version;  // the client's
+    uint64_t id;  // smppd's message id (written as origin.version says)
     smpp::CStr<16> client;
     std::string_view upstream;  // the pool's name (lives as long as the gateway)
     uint32_t upstream_index;

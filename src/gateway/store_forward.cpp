@@ -410,18 +410,19 @@ void StoreForward::stop() {
 
 // ---- accepting ----
 
-void StoreForward::accept(session::Session& s, ClientState& state, smpp::Pdu& request,
+void StoreForward::accept(Origin origin, const ClientRef& client, smpp::Pdu& request,
                           uint64_t id, const router::MessageFacts& facts,
                           const router::Decision& decision, uint32_t upstream,
                           uint64_t ip_key, uint64_t sticky, uint16_t parts,
-                          const tracing::SpanContext& trace, uint64_t received_at) {
+                          const tracing::SpanContext& trace,
+                          uint64_t received_at) {
   Upstream* u =
       upstream < kMaxUpstreams ? by_index_[upstream].load(std::memory_order_acquire) : nullptr;
   assert(u != nullptr);  // every pool has its entry (set_upstream before routes name it)
   store::NewMessage n;
   n.id = id;
-  n.client = state.system_id;
-  n.client_version = static_cast<uint8_t>(s.version());
+  n.client = client.system_id;
+  n.client_version = static_cast<uint8_t>(origin.version);
   n.command_id = static_cast<uint32_t>(request.command_id());
   n.accepted_at = store::now_millis();
   n.route = decision.route_name;
@@ -442,15 +443,14 @@ void StoreForward::accept(session::Session& s, ClientState& state, smpp::Pdu& re
 
   Ticket t;
   t.kind = Ticket::Kind::accept;
-  t.executor = s.executor();
-  t.session = s.weak_from_this();
+  t.executor = origin.executor;
   t.seq = request.sequence_number;
   t.cmd = request.command_id();
-  t.version = s.version();
+  t.version = origin.version;
   t.id = id;
   t.upstream = u->position;
-  t.client.assign(state.system_id);
-  t.client_index = state.client_index;
+  t.client.assign(client.system_id);
+  t.client_index = client.client_index;
   t.registered_delivery = n.registered_delivery;
   t.expires_at = n.expires_at;
   t.trace = trace;
@@ -460,12 +460,13 @@ void StoreForward::accept(session::Session& s, ClientState& state, smpp::Pdu& re
     t.ip_key = ip_key;
     t.sticky = sticky;
   }
+  t.origin = std::move(origin);
   commit_->write(shard(), [&](store::WriteBatch& b, std::vector<Ticket>& tickets) {
     b.add_message(n);  // copies what `n` views in `request`: only then may it move
     if (t.send) t.pdu = std::move(request);
     tickets.push_back(std::move(t));
   });
-  gateway_.metrics_.stored(state.client_index);
+  gateway_.metrics_.stored(client.client_index);
 }
 
 void StoreForward::committed(std::vector<Ticket>& tickets, const store::WriteFailure* failure) {
@@ -504,7 +505,6 @@ void StoreForward::trace_stored(const Ticket& t, uint32_t status) {
 void StoreForward::run_ticket(Ticket& t, const store::WriteFailure* failure) {
   switch (t.kind) {
     case Ticket::Kind::accept: {
-      auto s = t.session.lock();
       if (failure != nullptr) {
         // Not stored: never a false ESME_ROK. A full disk is "come back later".
         const uint32_t status = failure->kind == store::WriteFailure::Kind::full
@@ -515,23 +515,24 @@ void StoreForward::run_ticket(Ticket& t, const store::WriteFailure* failure) {
         trace_stored(t, status);
         counters_.add("smppd_messages_rejected_total",
                       {{"client", t.client.view()}, {"reason", "store_unavailable"}});
-        if (s) {
-          smpp::Pdu r = smpp::make_response(t.cmd, t.seq, status);
-          s->respond(r);
-        }
+        smpp::Pdu r = smpp::make_response(t.cmd, t.seq, status);
+        t.origin.answer_here(r);
         return;
       }
-      if (s) {
+      {
         smpp::Pdu r = smpp::make_response(t.cmd, t.seq, st::ESME_ROK);
         set_response_message_id(r, render_message_id(t.id, t.version));
-        s->respond(r);
+        t.origin.answer_here(r);
       }
       trace_stored(t, st::ESME_ROK);
       if (t.send) {
         send(t);
       } else {
-        // Queued behind a backlog, or scheduled: the pump takes it from disk.
+        // Queued behind a backlog, or scheduled: the pump takes it from disk. The pump may
+        // be finding the backlog empty while this commit is on its way: `look` makes its next
+        // run read again, or the message would wait for the next restart.
         Upstream& u = *upstreams_[t.upstream];
+        u.look.store(true);
         kick(u);
       }
       return;
@@ -729,6 +730,7 @@ void StoreForward::kick(Upstream& u) {
 
 void StoreForward::pump(Upstream& u) {
   if (stopping_.load(std::memory_order_relaxed)) return;
+  if (u.look.exchange(false)) u.backlog.store(true, std::memory_order_relaxed);
   if (!u.backlog.load(std::memory_order_relaxed) || u.in_hand > 0) return;
   auto again = [&](auto delay) {
     u.timer->expires_after(delay);
@@ -758,7 +760,7 @@ void StoreForward::pump(Upstream& u) {
     u.backlog.store(false, std::memory_order_relaxed);
     u.cursor = 0;
     u.rescanned = false;
-    // A message queued while the last read ran is kicked by its own ticket.
+    // A message queued while the last read ran: its ticket sets `look` and kicks again.
     return;
   }
   u.rescanned = false;

@@ -34,6 +34,7 @@
 #include "gateway/clients.hpp"
 #include "tracing/trace_context.hpp"
 #include "gateway/message_map.hpp"
+#include "gateway/origin.hpp"
 #include "router/router.hpp"
 #include "session/session.hpp"
 #include "smpp/receipt.hpp"
@@ -66,7 +67,7 @@ class StoreForward {
   // of.
   // `facts`, `decision`: how it was routed.
   // `trace`: the message's (spans only when sampled), received at `received_at`.
-  void accept(session::Session& s, ClientState& state, smpp::Pdu& request, uint64_t id,
+  void accept(Origin origin, const ClientRef& client, smpp::Pdu& request, uint64_t id,
               const router::MessageFacts& facts, const router::Decision& decision,
               uint32_t upstream, uint64_t ip_key, uint64_t sticky, uint16_t parts,
               const tracing::SpanContext& trace = {}, uint64_t received_at = 0);
@@ -128,7 +129,7 @@ class StoreForward {
   struct Ticket {
     enum class Kind : uint8_t { accept, send, requeued, released, delivery } kind = Kind::accept;
     asio::any_io_executor executor;
-    std::weak_ptr<session::Session> session;  // accept
+    Origin origin;  // accept: where the answer goes
     uint32_t seq = 0;
     smpp::CommandId cmd = smpp::CommandId::submit_sm;
     smpp::Version version = smpp::Version::v34;
@@ -166,6 +167,9 @@ class StoreForward {
     std::unique_ptr<asio::steady_timer> timer;
     std::atomic<bool> backlog{false};  // queued messages on disk: new ones queue behind them
     std::atomic<bool> kick_pending{false};
+    // A message was queued on disk (committed): the pump reads again even if its last read
+    // found nothing (that read may have run before the commit).
+    std::atomic<bool> look{false};
     uint64_t cursor = 0;   // the pump's place (executor only)
     uint64_t in_hand = 0;  // read, marked dispatched, not yet sent (executor only)
     bool rescanned = false;

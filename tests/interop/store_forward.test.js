@@ -612,7 +612,7 @@ test('an SMSC that throttles past the deadline: the stored message goes back to 
       assert.match(receiptText(got[0]), new RegExp(`^id:${r.message_id} .*stat:DELIVRD`));
       // The SMSC refused it six times; smppd put it back on disk at least once on the way.
       assert.strictEqual(smsc.received.length, 7);
-      await d.waitFor(/stored message \d+ refused for now \(ESME_RTHROTTLED\): back on disk/);
+      await d.waitFor(/stored message [0-9a-f]{12} refused for now \(ESME_RTHROTTLED\): back on disk/);
       s.close();
     });
     assert.ok(counters['smppd_messages_requeued_total{upstream="carrier"}'] >= 1, JSON.stringify(counters));
