@@ -696,9 +696,9 @@ void Gateway::MessageCompletion::operator()(upstream::Result r, smpp::Pdu* resp,
   // The message becomes known to receipts only once its response is queued for the client, on
   // the client's thread: a receipt that finds it is then queued after the response, never
   // before it; one that races in earlier waits (hold_receipt).
-  const asio::any_io_executor ex = origin.executor;
-  asio::dispatch(ex, [g = gateway, o = std::move(origin), out = std::move(out),
-                      rec = record(smsc_id)]() mutable {
+  // (A copy of the origin: a long message segmented for a 3.3 SMSC calls part() after this.)
+  asio::dispatch(origin.executor, [g = gateway, o = origin, out = std::move(out),
+                                   rec = record(smsc_id)]() mutable {
     o.answer_here(out);
     g->messages_.add(rec);
   });

@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
 #include <chrono>
@@ -26,7 +27,8 @@ using tcp = asio::ip::tcp;
 
 class HttpServerTest : public ::testing::Test {
  protected:
-  void start(ServerSettings settings, Handler handler) {
+  template <class H>
+  void start(ServerSettings settings, H handler) {
     server_ = std::make_shared<Server>(context_.get_executor(), std::move(settings),
                                        std::move(handler));
     port_ = server_->start(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)).port();
@@ -176,6 +178,69 @@ TEST_F(HttpServerTest, StopClosesKeptAliveConnections) {
   const ClientResult after = get("/k");
   EXPECT_FALSE(after.answer);
   EXPECT_TRUE(after.refused) << after.error;
+}
+
+TEST_F(HttpServerTest, AnAsyncReplyComesFromAnotherThreadWhileOtherConnectionsAreServed) {
+  // Two worker contexts for the connections; replies come from a third thread.
+  asio::io_context workers[2];
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  ServerSettings s = settings();
+  for (auto& w : workers) {
+    s.executors.push_back(w.get_executor());
+    guards.push_back(asio::make_work_guard(w));
+  }
+  std::thread worker_threads[2] = {std::thread([&] { workers[0].run(); }),
+                                   std::thread([&] { workers[1].run(); })};
+  asio::io_context later;
+  auto later_guard = asio::make_work_guard(later);
+  std::thread later_thread([&] { later.run(); });
+  start(s, [&later](Request& r, Reply reply) {
+    if (r.path == "/now") {
+      Response out;
+      out.body = "now";
+      reply(out);
+      return;
+    }
+    // Answered 200 ms later, from another thread.
+    auto timer = std::make_shared<asio::steady_timer>(later, std::chrono::milliseconds(200));
+    timer->async_wait([timer, reply](const boost::system::error_code&) {
+      Response out;
+      out.body = "later";
+      reply(out);
+      reply(json_error(500, "twice"));  // a second reply goes nowhere
+    });
+  });
+  std::thread slow([&] {
+    const ClientResult r = get("/later");
+    ASSERT_TRUE(r.answer) << r.error;
+    EXPECT_EQ(r.answer->status, 200u);
+    EXPECT_EQ(r.answer->body, "later");
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const auto t0 = std::chrono::steady_clock::now();
+  const ClientResult fast = get("/now");  // not held up by the one waiting
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(150));
+  ASSERT_TRUE(fast.answer) << fast.error;
+  EXPECT_EQ(fast.answer->body, "now");
+  slow.join();
+  server_->stop();
+  server_.reset();
+  later_guard.reset();
+  later_thread.join();
+  for (auto& g : guards) g.reset();
+  for (auto& t : worker_threads) t.join();
+}
+
+TEST_F(HttpServerTest, AReplyThatNeverComesIsA504) {
+  ServerSettings s = settings();
+  s.reply_timeout = std::chrono::milliseconds(200);
+  std::vector<Reply> kept;  // never called
+  start(s, [&kept](Request&, Reply reply) { kept.push_back(reply); });
+  const ClientResult r = get("/forgotten");
+  ASSERT_TRUE(r.answer) << r.error;
+  EXPECT_EQ(r.answer->status, 504u);
+  EXPECT_NE(r.answer->body.find("no reply in time"), std::string::npos);
+  kept.front()(Response{});  // too late: goes nowhere
 }
 
 }  // namespace

@@ -5,7 +5,10 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -13,8 +16,11 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <list>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
 
 #include "core/log.hpp"
@@ -49,34 +55,67 @@ Response json_error(unsigned status, std::string_view error, std::string_view de
   return r;
 }
 
+struct Reply::Slot {
+  explicit Slot(asio::any_io_executor ex) : executor(std::move(ex)), timer(executor) {}
+  asio::any_io_executor executor;  // the connection's
+  asio::steady_timer timer;        // the connection waits on it for the reply
+  std::atomic<bool> given{false};
+  std::optional<Response> response;  // on `executor` only
+};
+
+void Reply::operator()(Response response) const {
+  if (!slot_ || slot_->given.exchange(true)) return;
+  asio::dispatch(slot_->executor, [s = slot_, r = std::move(response)]() mutable {
+    s->response = std::move(r);
+    s->timer.cancel();
+  });
+}
+
+const asio::any_io_executor& Reply::executor() const {
+  return slot_->executor;
+}
+
 struct Server::State : std::enable_shared_from_this<State> {
-  State(asio::any_io_executor ex, ServerSettings s, Handler h)
+  State(asio::any_io_executor ex, ServerSettings s, AsyncHandler h)
       : executor(std::move(ex)), settings(std::move(s)), handler(std::move(h)), acceptor(executor) {}
 
   asio::any_io_executor executor;
   ServerSettings settings;
-  Handler handler;
+  AsyncHandler handler;
   tcp::acceptor acceptor;
-  // Open connections, for stop() and for making room; touched on `executor` only.
+  std::size_t next_executor = 0;  // on `executor`
+  // An open connection, for stop() and for making room. `socket` is touched on the
+  // connection's executor only (null once its coroutine is done with it).
   struct Open {
-    tcp::socket* socket;
-    bool waiting = true;  // for a request (not answering one)
-    std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now();
+    asio::any_io_executor executor;
+    tcp::socket* socket = nullptr;
+    std::atomic<bool> waiting{true};  // for a request (not answering one)
+    std::atomic<int64_t> since{0};    // steady clock ticks: since when
+    std::atomic<bool> evicted{false};
   };
-  std::list<Open> open;
-  bool stopped = false;
+  std::mutex open_mutex;
+  std::list<std::shared_ptr<Open>> open;
+  std::atomic<bool> stopped{false};
 
   asio::awaitable<void> accept_loop();
   // At the bound: closes the connection that has waited longest for a request. False when
   // every one is busy answering.
   bool make_room();
+  static void close_on_its_thread(const std::shared_ptr<Open>& c);
   template <class Stream>
   asio::awaitable<void> serve(Stream& stream, Open& conn, tcp::endpoint remote);
   asio::awaitable<void> connection(tcp::socket socket);
-  Response answer(bhttp::request<bhttp::string_body>& req, const tcp::endpoint& remote);
+  Request request_of(bhttp::request<bhttp::string_body>& req, const tcp::endpoint& remote);
+  // The handler's reply to `r`, waited for without holding the thread.
+  asio::awaitable<Response> answer(Request& r);
 };
 
 Server::Server(asio::any_io_executor executor, ServerSettings settings, Handler handler)
+    : state_(std::make_shared<State>(
+          std::move(executor), std::move(settings),
+          [h = std::move(handler)](Request& r, Reply reply) { reply(h(r)); })) {}
+
+Server::Server(asio::any_io_executor executor, ServerSettings settings, AsyncHandler handler)
     : state_(std::make_shared<State>(std::move(executor), std::move(settings),
                                      std::move(handler))) {}
 
@@ -101,31 +140,42 @@ tcp::endpoint Server::start(const tcp::endpoint& at) {
 }
 
 void Server::stop() {
+  if (state_->stopped.exchange(true)) return;
   asio::post(state_->executor, [s = state_] {
-    if (s->stopped) return;
-    s->stopped = true;
     boost::system::error_code ignored;
     s->acceptor.close(ignored);
-    for (auto& c : s->open) c.socket->close(ignored);
+  });
+  std::lock_guard lock(state_->open_mutex);
+  for (const auto& c : state_->open) State::close_on_its_thread(c);
+}
+
+void Server::State::close_on_its_thread(const std::shared_ptr<Open>& c) {
+  asio::post(c->executor, [c] {
+    boost::system::error_code ignored;
+    if (c->socket != nullptr) c->socket->close(ignored);  // its read or wait fails
   });
 }
 
 bool Server::State::make_room() {
-  auto oldest = open.end();
-  for (auto it = open.begin(); it != open.end(); ++it) {
-    if (it->waiting && (oldest == open.end() || it->since < oldest->since)) oldest = it;
+  std::shared_ptr<Open> oldest;
+  std::lock_guard lock(open_mutex);
+  for (const auto& c : open) {
+    if (!c->waiting.load() || c->evicted.load()) continue;
+    if (!oldest || c->since.load() < oldest->since.load()) oldest = c;
   }
-  if (oldest == open.end()) return false;
-  boost::system::error_code ignored;
-  oldest->socket->close(ignored);  // its read fails; its coroutine removes it
-  oldest->waiting = false;         // not chosen twice
+  if (!oldest) return false;
+  oldest->evicted = true;  // not chosen twice
+  close_on_its_thread(oldest);
   return true;
 }
 
 asio::awaitable<void> Server::State::accept_loop() {
   auto self = shared_from_this();
   while (!stopped) {
-    auto [ec, socket] = co_await acceptor.async_accept(nothrow);
+    const asio::any_io_executor where =
+        settings.executors.empty() ? executor
+                                   : settings.executors[next_executor++ % settings.executors.size()];
+    auto [ec, socket] = co_await acceptor.async_accept(where, nothrow);
     if (ec) {
       if (stopped || ec == asio::error::operation_aborted) break;
       log::warn("{}: accept failed: {}", settings.name, ec.message());
@@ -133,13 +183,18 @@ asio::awaitable<void> Server::State::accept_loop() {
       co_await pause.async_wait(nothrow);
       continue;
     }
-    if (open.size() >= settings.max_connections && !make_room()) {
+    std::size_t count;
+    {
+      std::lock_guard lock(open_mutex);
+      count = open.size();
+    }
+    if (count >= settings.max_connections && !make_room()) {
       boost::system::error_code ignored;
       socket.close(ignored);  // every slot busy answering: no room
       continue;
     }
     asio::co_spawn(
-        executor, [self, s = std::move(socket)]() mutable { return self->connection(std::move(s)); },
+        where, [self, s = std::move(socket)]() mutable { return self->connection(std::move(s)); },
         asio::detached);
   }
 }
@@ -151,18 +206,30 @@ asio::awaitable<void> Server::State::connection(tcp::socket socket) {
   if (ec) co_return;
   socket.set_option(tcp::no_delay(true), ec);
   beast::tcp_stream stream(std::move(socket));
-  auto where = open.insert(open.end(), Open{&stream.socket()});
+  auto conn = std::make_shared<Open>();
+  conn->executor = stream.get_executor();
+  conn->socket = &stream.socket();
+  conn->since = std::chrono::steady_clock::now().time_since_epoch().count();
+  std::list<std::shared_ptr<Open>>::iterator where;
+  {
+    std::lock_guard lock(open_mutex);
+    where = open.insert(open.end(), conn);
+  }
   if (!stopped) {
     if (settings.tls) {
       beast::ssl_stream<beast::tcp_stream&> tls(stream, *settings.tls);
       stream.expires_after(settings.read_timeout);
       auto [hs] = co_await tls.async_handshake(asio::ssl::stream_base::server, nothrow);
-      if (!hs) co_await serve(tls, *where, remote);
+      if (!hs) co_await serve(tls, *conn, remote);
     } else {
-      co_await serve(stream, *where, remote);
+      co_await serve(stream, *conn, remote);
     }
   }
-  open.erase(where);
+  {
+    std::lock_guard lock(open_mutex);
+    open.erase(where);
+  }
+  conn->socket = nullptr;
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   stream.socket().close(ec);
 }
@@ -178,11 +245,11 @@ asio::awaitable<void> Server::State::serve(Stream& stream, Open& conn, tcp::endp
     parser.body_limit(settings.max_body_bytes);
     lowest.expires_after(first ? settings.read_timeout : settings.idle_timeout);
     first = false;
+    conn.since = std::chrono::steady_clock::now().time_since_epoch().count();
     conn.waiting = true;
-    conn.since = std::chrono::steady_clock::now();
     auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, nothrow);
-    if (!conn.waiting) co_return;  // closed to make room
     conn.waiting = false;
+    if (conn.evicted) co_return;  // closed to make room
     Response resp;
     bool keep_alive = false;
     unsigned version = 11;
@@ -202,7 +269,10 @@ asio::awaitable<void> Server::State::serve(Stream& stream, Open& conn, tcp::endp
       auto& req = parser.get();
       keep_alive = req.keep_alive();
       version = req.version();
-      resp = answer(req, remote);
+      Request r = request_of(req, remote);
+      lowest.expires_never();  // the wait for the reply has its own bound
+      resp = co_await answer(r);
+      if (stopped) keep_alive = false;
     }
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(resp.status), version};
     out.set(bhttp::field::server, "smppd");
@@ -211,7 +281,7 @@ asio::awaitable<void> Server::State::serve(Stream& stream, Open& conn, tcp::endp
     out.body() = std::move(resp.body);
     out.keep_alive(keep_alive);
     out.prepare_payload();
-    lowest.expires_after(settings.read_timeout);
+    lowest.expires_after(settings.write_timeout);
     auto [wec, written] = co_await bhttp::async_write(stream, out, nothrow);
     if (out.body().size() > kLargeBody) {
       // A large answer (the clients of 10,000 sessions: megabytes) leaves its pages with this
@@ -223,8 +293,35 @@ asio::awaitable<void> Server::State::serve(Stream& stream, Open& conn, tcp::endp
   }
 }
 
-Response Server::State::answer(bhttp::request<bhttp::string_body>& req,
-                               const tcp::endpoint& remote) {
+asio::awaitable<Response> Server::State::answer(Request& r) {
+  auto slot = std::make_shared<Reply::Slot>(co_await asio::this_coro::executor);
+  try {
+    handler(r, Reply(slot));
+  } catch (const std::exception& e) {
+    log::error("{}: {} {}: {}", settings.name, r.method, r.path, e.what());
+    const Reply failed(slot);
+    failed(json_error(500, "internal error", e.what()));
+  }
+  auto deadline = std::chrono::steady_clock::now() + settings.reply_timeout;
+  while (!slot->response) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      if (!slot->given.exchange(true)) {
+        log::warn("{}: {} {}: no reply within {} ms", settings.name, r.method, r.path,
+                  settings.reply_timeout.count());
+        co_return json_error(504, "no reply in time",
+                             "the request took longer than " +
+                                 std::to_string(settings.reply_timeout.count()) + " ms");
+      }
+      deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);  // on its way
+    }
+    slot->timer.expires_at(deadline);
+    co_await slot->timer.async_wait(nothrow);
+  }
+  co_return std::move(*slot->response);
+}
+
+Request Server::State::request_of(bhttp::request<bhttp::string_body>& req,
+                                  const tcp::endpoint& remote) {
   Request r;
   r.method = std::string(req.method_string());
   const std::string_view target = req.target();
@@ -239,12 +336,7 @@ Response Server::State::answer(bhttp::request<bhttp::string_body>& req,
   }
   r.body = std::move(req.body());
   r.remote = remote;
-  try {
-    return handler(r);
-  } catch (const std::exception& e) {
-    log::error("{}: {} {}: {}", settings.name, r.method, r.path, e.what());
-    return json_error(500, "internal error", e.what());
-  }
+  return r;
 }
 
 }  // namespace smppd::http

@@ -1,9 +1,13 @@
-// A small HTTP/1.1 server on Boost.Beast for smppd's own endpoints (metrics, the management
-// API): keep-alive, bounded request size, read/idle timeouts, a bound on open connections,
-// plain or TLS. At the bound, a new connection takes the place of the one that has waited
-// longest for a request (a slow or silent client, or an idle keep-alive): clients that hold
-// connections open without asking cannot lock the others out. Requests are answered one at a time per connection by a synchronous handler on
-// the server's executor; the handler must not block on the network.
+// A small HTTP/1.1 server on Boost.Beast for smppd's endpoints (metrics, the management API, the
+// HTTP face): keep-alive, bounded request size, read/write/idle timeouts, a bound on open
+// connections, plain or TLS. At the bound, a new connection takes the place of the one that has
+// waited longest for a request (a slow or silent client, or an idle keep-alive): clients that
+// hold connections open without asking cannot lock the others out.
+//
+// Requests are answered one at a time per connection, in order. A handler answers at once (a
+// synchronous Handler) or later, from any thread (an AsyncHandler calls its Reply once); the
+// connection waits for the reply without holding a thread. Connections run on the server's
+// executor, or spread over `executors` (the workers) round robin.
 //
 // Knows sockets and HTTP, nothing of smppd's message path: the daemon (server/) gives it a
 // handler.
@@ -44,6 +48,24 @@ struct Response {
 
 using Handler = std::function<Response(const Request&)>;
 
+// The answer to one request, given once from any thread (later calls are ignored). A request
+// whose reply does not come within `reply_timeout` is answered 504; a reply given after that, or
+// after the client went away, goes nowhere.
+class Reply {
+ public:
+  struct Slot;
+  explicit Reply(std::shared_ptr<Slot> slot) : slot_(std::move(slot)) {}
+  void operator()(Response response) const;
+  // The executor of the request's connection: a handler that answers from there may call the
+  // Reply at once.
+  const boost::asio::any_io_executor& executor() const;
+
+ private:
+  std::shared_ptr<Slot> slot_;
+};
+// The request may be moved from.
+using AsyncHandler = std::function<void(Request& request, Reply reply)>;
+
 struct ServerSettings {
   std::string name;  // for the log: "metrics", "management"
   std::chrono::milliseconds read_timeout{30000};
@@ -52,11 +74,17 @@ struct ServerSettings {
   std::size_t max_body_bytes = 1024 * 1024;
   std::size_t max_connections = 256;
   std::shared_ptr<boost::asio::ssl::context> tls;  // null: plain HTTP
+  std::chrono::milliseconds write_timeout{30000};
+  std::chrono::milliseconds reply_timeout{120000};  // an AsyncHandler's
+  // Where connections run, round robin; empty: the server's executor. The acceptor runs on
+  // the server's executor.
+  std::vector<boost::asio::any_io_executor> executors;
 };
 
 class Server : public std::enable_shared_from_this<Server> {
  public:
   Server(boost::asio::any_io_executor executor, ServerSettings settings, Handler handler);
+  Server(boost::asio::any_io_executor executor, ServerSettings settings, AsyncHandler handler);
   ~Server();
 
   // Binds and starts accepting; returns the bound endpoint (port 0 resolved). Throws
