@@ -52,6 +52,12 @@ ClientDirectory::ClientDirectory(std::vector<config::ClientConfig> clients)
       throw std::invalid_argument("duplicate client system_id '" + client.system_id + "'");
     }
     index_.emplace(client.system_id, entries_.size());
+    for (const std::string& key : client.api_keys) {
+      if (!key_index_.emplace(sha256_or_throw(key), entries_.size()).second) {
+        throw std::invalid_argument("an api_key of client '" + client.system_id +
+                                    "' is also another client's");
+      }
+    }
     Digest digest = sha256_or_throw(client.password);
     entries_.push_back({std::move(client), digest});
   }
@@ -93,6 +99,26 @@ AuthResult ClientDirectory::authenticate(std::string_view system_id, std::string
     return refuse(st::ESME_RBINDFAIL, reason::kBindTypeNotAllowed);
   }
   return {st::ESME_ROK, {}, &e->config};
+}
+
+AuthResult ClientDirectory::authenticate_key(std::string_view api_key,
+                                             std::span<const uint8_t> peer,
+                                             config::BindType bind_type) const {
+  namespace st = smpp::status;
+  Digest given{};
+  if (api_key.empty() || !sha256(api_key, given)) {
+    return refuse(st::ESME_RINVPASWD, reason::kWrongPassword);
+  }
+  auto it = key_index_.find(given);
+  if (it == key_index_.end()) return refuse(st::ESME_RINVPASWD, reason::kWrongPassword);
+  const Entry& e = entries_[it->second];
+  if (!address_allowed(e.config, peer)) {
+    return refuse(st::ESME_RBINDFAIL, reason::kClientIpNotAllowed);
+  }
+  if (!bind_type_allowed(e.config, bind_type)) {
+    return refuse(st::ESME_RBINDFAIL, reason::kBindTypeNotAllowed);
+  }
+  return {st::ESME_ROK, {}, &e.config};
 }
 
 uint32_t bind_failure_reply(uint32_t status, config::BindFailureStatus mode) {

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -60,6 +61,13 @@ class ClientDirectory {
   AuthResult authenticate(std::string_view system_id, std::string_view password,
                           std::span<const uint8_t> peer, config::BindType bind_type) const;
 
+  // Decides an HTTP request carrying `api_key` (one of a client's `api_keys`), as authenticate
+  // does a bind: an unknown key -> ESME_RINVPASWD, "wrong_password"; then the client's
+  // allowed_ips and bind_types. Keys are found by their SHA-256 digest: the lookup's time says
+  // nothing about how close a guess came.
+  AuthResult authenticate_key(std::string_view api_key, std::span<const uint8_t> peer,
+                              config::BindType bind_type) const;
+
   const config::ClientConfig* find(std::string_view system_id) const;
   size_t size() const { return entries_.size(); }
 
@@ -77,6 +85,7 @@ class ClientDirectory {
 
   std::vector<Entry> entries_;
   StringMap<size_t> index_;
+  std::map<Digest, size_t> key_index_;  // api_keys' digests -> entries_
   Digest dummy_digest_;
 };
 

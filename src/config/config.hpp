@@ -404,6 +404,9 @@ struct ClientConfig {
   AddressRule source_addresses;
   AddressRule destination_addresses;
   std::string upstream;  // forces this upstream; empty: routes decide
+  // Bearer tokens that authenticate it on the HTTP API (beside Basic with system_id and
+  // password); at least 16 characters each, unique across clients.
+  std::vector<std::string> api_keys;
   std::string tier;
   std::map<std::string, std::string> tags;
 

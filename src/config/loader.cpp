@@ -544,7 +544,7 @@ ListenerConfig read_listener(Context& ctx, const yaml::Node& node, std::size_t i
   read(m, "name", l.name);
   names.push_back({l.name, m.has("name") ? m.get("name") : node});
   if (m.has("name")) m.rename("listener '" + l.name + "'");
-  if (l.type != ListenerType::smpp) {
+  if (l.type == ListenerType::grpc) {
     ctx.warning(m.get("type"), m.what() + ": type " + std::string(to_string(l.type)) +
                                    " is not built yet: the listener is not started");
   }
@@ -998,7 +998,8 @@ MoRouteConfig read_mo_route(Context& ctx, const yaml::Node& node, std::size_t in
 }
 
 ClientConfig read_client(Context& ctx, const yaml::Node& node, std::size_t index, KeyScope keys,
-                         References& refs, std::vector<NamedNode>& names) {
+                         References& refs, std::vector<NamedNode>& names,
+                         std::vector<NamedNode>& api_keys) {
   ClientConfig c;
   Map m(ctx, node, "client #" + std::to_string(index + 1), keys);
   if (m.require("system_id").IsDefined()) read(m, "system_id", c.system_id);
@@ -1016,6 +1017,15 @@ ClientConfig read_client(Context& ctx, const yaml::Node& node, std::size_t index
   read_list(m, "bind_types", c.bind_types,
             [](std::string_view t) { return parse_enum(t, kBindTypes); });
   read_u32(m, "max_connections", c.max_connections);
+  read_strings(m, "api_keys", c.api_keys);
+  for (const std::string& key : c.api_keys) {
+    // The key itself never appears in a message: it is a secret.
+    if (key.size() < 16) {
+      ctx.error(m.get("api_keys"), "an api_key of " + what +
+                                       " is shorter than 16 characters (too easy to guess)");
+    }
+    api_keys.push_back({key, m.get("api_keys")});
+  }
   yaml::Node rl = m.get("rate_limit");
   if (rl.IsScalar()) {
     auto text = scalar(ctx, rl, "'rate_limit' in " + what);
@@ -1409,9 +1419,22 @@ std::shared_ptr<Config> build(Context& ctx, const yaml::Node& root) {
   for_each_item(ctx, top.get("mo_routes"), "mo_routes", [&](const yaml::Node& n, std::size_t i) {
     c->mo_routes.push_back(read_mo_route(ctx, n, i, top.scope("mo_routes"), refs, mo_route_names));
   });
+  std::vector<NamedNode> api_keys;
   for_each_item(ctx, top.get("clients"), "clients", [&](const yaml::Node& n, std::size_t i) {
-    c->clients.push_back(read_client(ctx, n, i, top.scope("clients"), refs, client_names));
+    c->clients.push_back(
+        read_client(ctx, n, i, top.scope("clients"), refs, client_names, api_keys));
   });
+  {
+    std::unordered_map<std::string_view, const yaml::Node*> seen;
+    for (const auto& k : api_keys) {
+      auto [it, inserted] = seen.emplace(k.name, &k.where);
+      if (!inserted) {
+        ctx.error(k.where, "an api_key is given twice (first at line " +
+                               std::to_string(it->second->Mark().line + 1) +
+                               "): each key names one client");
+      }
+    }
+  }
   read_auth(ctx, top.get("auth"), top.scope("auth"), c->auth);
   for_each_item(ctx, top.get("middleware"), "middleware", [&](const yaml::Node& n, std::size_t i) {
     c->middleware.push_back(read_middleware(ctx, n, i, top.scope("middleware")));

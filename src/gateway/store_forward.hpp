@@ -105,6 +105,8 @@ class StoreForward {
               smpp::Version version);
 
   const store::GroupCommitStats& commit_stats() const { return commit_->stats(); }
+  // False while commits fail (a full disk, an I/O error): new messages are refused meanwhile.
+  bool writable() const { return !commit_ || !commit_->failing(); }
 
   // A reload added upstream `name` or replaced its pool: its messages go to `pool` from now on
   // (`index`: its MessageMap::upstream_index). Called before routes can name a new upstream.

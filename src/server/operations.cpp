@@ -24,6 +24,7 @@
 #include "api/http/request_parts.hpp"
 #include "api/http/server.hpp"
 #include "api/metrics/render.hpp"
+#include "api/rest/message_view.hpp"
 #include "core/log.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/message_ids.hpp"
@@ -438,6 +439,22 @@ std::vector<metrics::Family> Operations::Impl::computed_families() {
   return out;
 }
 
+void Operations::metrics_text(std::function<void(std::string)> done) {
+  Impl* im = impl_.get();
+  if (!im->thread.joinable()) {
+    // Neither metrics nor management listen: no thread of their own; made here, one at a time.
+    static std::mutex alone;
+    std::lock_guard lock(alone);
+    im->pin();
+    done(metrics::render(im->parts.counters, im->computed_families()));
+    return;
+  }
+  asio::post(im->context, [im, done = std::move(done)] {
+    im->pin();
+    done(metrics::render(im->parts.counters, im->computed_families()));
+  });
+}
+
 http::Response Operations::Impl::scrape(const http::Request& r) {
   pin();
   if (r.path != cfg().metrics.prometheus_path) {
@@ -805,51 +822,7 @@ http::Response Operations::Impl::routes() {
 }
 
 http::Response Operations::Impl::message(const std::string& text) {
-  // The id as its client was given it: hex for 3.4 and 5.0 clients, base 62 for 3.3 ones.
-  std::optional<uint64_t> id = gateway::parse_message_id(text, smpp::Version::v34);
-  if (!id) id = gateway::parse_message_id(text, smpp::Version::v33);
-  if (!id) return http::json_error(400, "bad message id", text);
-  if (parts.store != nullptr) {
-    const auto m = parts.store->message(*id, true);
-    if (!m) return http::json_error(404, "no such message", text);
-    json::object o{{"id", text},
-                   {"client", m->client},
-                   {"state", store::state_name(m->state)},
-                   {"route", m->route},
-                   {"upstream", m->upstream},
-                   {"source", m->source},
-                   {"destination", m->destination},
-                   {"parts", m->parts},
-                   {"attempts", m->attempts},
-                   {"accepted_at_ms", m->accepted_at},
-                   {"submitted_at_ms", m->submitted_at},
-                   {"done_at_ms", m->done_at},
-                   {"smsc_id", m->smsc_id},
-                   {"error", m->error}};
-    json::array history;
-    for (const auto& e : m->history) {
-      history.push_back(json::object{{"at_ms", e.at},
-                                     {"state", store::state_name(e.state)},
-                                     {"upstream", e.upstream},
-                                     {"smsc_id", e.smsc_id},
-                                     {"error", e.error},
-                                     {"detail", e.detail}});
-    }
-    o["history"] = std::move(history);
-    return json_answer(o);
-  }
-  // Without storage, only what the id map holds: messages answered recently that asked for a
-  // receipt.
-  const auto rec = parts.gateway.messages().find_by_id(*id);
-  if (!rec) {
-    return http::json_error(404, "no such message",
-                            text + " (without storage smppd keeps only recent messages that asked "
-                                   "for a receipt)");
-  }
-  return json_answer(json::object{{"id", text},
-                                  {"client", rec->client.view()},
-                                  {"smsc_id", rec->smsc_id.view()},
-                                  {"final_receipt", rec->final_receipt}});
+  return rest::message_view(text, parts.store, parts.gateway);
 }
 
 }  // namespace smppd::server

@@ -70,6 +70,9 @@ class Operations {
   void stop();
   // After a reload: what the API shows (its own address and credentials stay as they were).
   void reconfigure(std::shared_ptr<const config::Config> next);
+  // The Prometheus text, made on the operations' thread and handed to `done` there (for
+  // /v1/metrics on the HTTP listeners).
+  void metrics_text(std::function<void(std::string)> done);
 
  private:
   struct Impl;

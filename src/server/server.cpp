@@ -10,6 +10,8 @@
 #include <mutex>
 #include <thread>
 
+#include "api/http/server.hpp"
+#include "api/rest/http_api.hpp"
 #include "auth/clients.hpp"
 #include "auth/throttle.hpp"
 #include "config/loader.hpp"
@@ -17,6 +19,7 @@
 #include "core/log_aggregate.hpp"
 #include "gateway/gateway.hpp"
 #include "net/endpoint.hpp"
+#include "net/tls.hpp"
 #include "server/operations.hpp"
 #include "server/smpp_listener.hpp"
 #include "server/workers.hpp"
@@ -40,6 +43,13 @@ struct Server::State {
   ServerOptions options;
   std::unique_ptr<WorkerPool> workers;
   std::vector<std::shared_ptr<SmppListener>> listeners;
+  // Listeners of type http: the REST API on the HTTP server, connections on the workers.
+  struct HttpListener {
+    config::ListenerConfig config;
+    std::shared_ptr<rest::HttpApi> api;
+    std::shared_ptr<http::Server> server;
+  };
+  std::vector<HttpListener> http_listeners;
   // Built-in SMSC simulators (upstreams of type simulator), each on one worker.
   std::vector<std::pair<std::size_t, std::unique_ptr<sim::Simulator>>> simulators;
   // With storage: outlives the gateway that writes to it.
@@ -158,6 +168,10 @@ int Server::run() {
   st.listener_context.emplace(shared);
   try {
     for (const auto& l : cfg.listeners) {
+      if (l.type == config::ListenerType::http) {
+        start_http_listener(l);
+        continue;
+      }
       if (l.type != config::ListenerType::smpp) {
         log::warn("listener {}: type {} is not built yet; it is not started", l.name,
                   config::to_string(l.type));
@@ -207,7 +221,8 @@ int Server::run() {
   }
   st.log_flush = std::make_unique<asio::steady_timer>(st.workers->context(0));
   flush_logs_every_second();
-  log::info("smppd running: {} listener(s), {} worker thread(s)", st.listeners.size(),
+  log::info("smppd running: {} listener(s), {} worker thread(s)",
+            st.listeners.size() + st.http_listeners.size(),
             st.workers->size());
   st.workers->start();
 
@@ -233,6 +248,47 @@ int Server::run() {
   for (const auto& [key, value] : counters_.snapshot()) log::info("counter {} {}", key, value);
   log::info("smppd stopped{}", clean ? "" : " (forced)");
   return 0;
+}
+
+void Server::start_http_listener(const config::ListenerConfig& l) {
+  State& st = *state_;
+  rest::HttpApiParts parts{*st.gateway, counters_,
+                           [clients = st.clients] { return clients->get(); },
+                           [this](std::function<void(std::string)> done) {
+                             if (state_->operations) {
+                               state_->operations->metrics_text(std::move(done));
+                             } else {
+                               done({});
+                             }
+                           },
+                           st.store.get()};
+  auto api = std::make_shared<rest::HttpApi>(l, std::move(parts));
+  http::ServerSettings s;
+  s.name = "listener " + l.name;
+  s.read_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(l.http.read_timeout);
+  s.write_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(l.http.write_timeout);
+  s.idle_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(l.http.idle_timeout);
+  s.max_header_bytes = l.http.max_header_bytes;
+  s.max_body_bytes = l.http.max_body_bytes;
+  s.max_connections = l.max_connections;
+  if (l.tls.enabled) {
+    auto result = net::make_server_tls_context(l.tls);
+    if (!result.context) throw std::runtime_error("listener " + l.name + ": " + result.error);
+    s.tls = std::move(result.context);
+  }
+  for (std::size_t i = 0; i < st.workers->size(); ++i) {
+    s.executors.push_back(st.workers->context(i).get_executor());
+  }
+  auto server = std::make_shared<http::Server>(
+      st.workers->context(0).get_executor(), std::move(s),
+      [api](http::Request& r, http::Reply reply) { (*api)(r, std::move(reply)); });
+  const auto bound = server->start(listen_endpoint(l, st.workers->context(0)));
+  {
+    std::lock_guard lock(st.mutex);
+    st.endpoints.emplace_back(l.name, bound);
+  }
+  log_listening(l.name, bound, l.tls.enabled ? " (HTTPS)" : " (HTTP)");
+  st.http_listeners.push_back({l, std::move(api), std::move(server)});
 }
 
 void Server::wait_for_hangup() {
@@ -263,6 +319,8 @@ void Server::shutdown() {
     {
       std::lock_guard lock(st.mutex);
       for (auto& l : st.listeners) l->stop_accepting();
+      // Requests being answered finish; idle connections close.
+      for (auto& h : st.http_listeners) h.server->drain();
     }
     if (st.signals) {
       asio::post(st.workers->context(0), [&st] {
@@ -474,6 +532,22 @@ void Server::reload_listeners(const config::Config& next, ReloadResult& result) 
                                       " (kept as it was)");
       kept.push_back(old);
     }
+  }
+  // HTTP listeners change only with a restart (said, and kept as they are).
+  for (const auto& l : next.listeners) {
+    if (l.type != config::ListenerType::http) continue;
+    auto it = std::find_if(st.http_listeners.begin(), st.http_listeners.end(),
+                           [&](const auto& h) { return h.config.name == l.name; });
+    if (it == st.http_listeners.end()) {
+      result.restart_needed.push_back("listener " + l.name + " (http): added");
+    } else if (!(it->config == l)) {
+      result.restart_needed.push_back("listener " + l.name + " (http): changed");
+    }
+  }
+  for (const auto& h : st.http_listeners) {
+    const bool still = std::any_of(next.listeners.begin(), next.listeners.end(),
+                                   [&](const auto& l) { return l.name == h.config.name; });
+    if (!still) result.restart_needed.push_back("listener " + h.config.name + " (http): removed");
   }
   for (const auto& l : next.listeners) {
     if (l.type != config::ListenerType::smpp) continue;

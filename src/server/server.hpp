@@ -60,6 +60,8 @@ class Server {
 
  private:
   void wait_for_hangup();
+  // A listener of type http: the REST API. Throws std::runtime_error when it cannot listen.
+  void start_http_listener(const config::ListenerConfig& l);
   void reload_listeners(const config::Config& next, ReloadResult& result);
   void flush_logs_every_second();
 

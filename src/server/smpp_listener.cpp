@@ -295,22 +295,29 @@ tcp::endpoint SmppListener::hand_over(SmppListener& next) {
   return handed.get();
 }
 
-tcp::endpoint SmppListener::start() {
+tcp::endpoint listen_endpoint(const config::ListenerConfig& l, asio::io_context& context) {
   boost::system::error_code ec;
-  const std::string& host = config_.address.host;
+  const std::string& host = l.address.host;
   asio::ip::address address = host.empty() ? asio::ip::address(asio::ip::address_v6::any())
                                            : asio::ip::make_address(host, ec);
   if (ec) {
     // A host name: resolve it once at start-up.
-    tcp::resolver resolver(context_.workers.context(0));
-    auto results = resolver.resolve(host, std::to_string(config_.address.port), ec);
+    tcp::resolver resolver(context);
+    auto results = resolver.resolve(host, std::to_string(l.address.port), ec);
     if (ec || results.empty()) {
-      throw std::runtime_error("listener " + config_.name + ": cannot resolve '" + host +
+      throw std::runtime_error("listener " + l.name + ": cannot resolve '" + host +
                                "': " + ec.message());
     }
     address = results.begin()->endpoint().address();
   }
-  const tcp::endpoint endpoint(address, config_.address.port);
+  return tcp::endpoint(address, l.address.port);
+}
+
+tcp::endpoint SmppListener::start() {
+  boost::system::error_code ec;
+  const std::string& host = config_.address.host;
+  const tcp::endpoint endpoint = listen_endpoint(config_, context_.workers.context(0));
+  const asio::ip::address address = endpoint.address();
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec && address.is_v6() && host.empty()) {
     acceptor_.set_option(asio::ip::v6_only(false), ec);  // ":2775" takes IPv4 and IPv6

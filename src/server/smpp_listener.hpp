@@ -107,6 +107,11 @@ class SmppListener : public std::enable_shared_from_this<SmppListener> {
   log::AggregatedByKey unbound_closes_log_{log::Level::info, "connections closed before a bind"};
 };
 
+// Where a listener listens: its address, a host name resolved once; an empty host is every
+// address, IPv4 and IPv6. Throws std::runtime_error naming the listener when it cannot resolve.
+boost::asio::ip::tcp::endpoint listen_endpoint(const config::ListenerConfig& l,
+                                               boost::asio::io_context& context);
+
 // Builds the session settings of a listener from its configuration.
 session::SessionSettings listener_session_settings(const config::ListenerConfig& config);
 

@@ -405,9 +405,10 @@ const ids = {
   unbind_resp: 0x80000006,
 };
 // Polls `pred` every 10 ms until it holds; throws after `ms`, naming `what`.
+// `pred` may be async (it is awaited).
 async function waitUntil(pred, ms = 5000, what = 'condition') {
   const until = Date.now() + ms;
-  while (!pred()) {
+  while (!(await pred())) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);
   }

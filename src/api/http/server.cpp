@@ -8,6 +8,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -127,6 +128,10 @@ tcp::endpoint Server::start(const tcp::endpoint& at) {
   State& st = *state_;
   boost::system::error_code ec;
   st.acceptor.open(at.protocol(), ec);
+  if (!ec && at.address() == asio::ip::address(asio::ip::address_v6::any())) {
+    st.acceptor.set_option(asio::ip::v6_only(false), ec);  // "[::]" takes IPv4 too
+    ec.clear();
+  }
   if (!ec) st.acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) st.acceptor.bind(at, ec);
   if (!ec) st.acceptor.listen(asio::socket_base::max_listen_connections, ec);
@@ -147,6 +152,18 @@ void Server::stop() {
   });
   std::lock_guard lock(state_->open_mutex);
   for (const auto& c : state_->open) State::close_on_its_thread(c);
+}
+
+void Server::drain() {
+  if (state_->stopped.exchange(true)) return;
+  asio::post(state_->executor, [s = state_] {
+    boost::system::error_code ignored;
+    s->acceptor.close(ignored);
+  });
+  std::lock_guard lock(state_->open_mutex);
+  for (const auto& c : state_->open) {
+    if (c->waiting.load()) State::close_on_its_thread(c);
+  }
 }
 
 void Server::State::close_on_its_thread(const std::shared_ptr<Open>& c) {

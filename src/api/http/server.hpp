@@ -92,6 +92,9 @@ class Server : public std::enable_shared_from_this<Server> {
   boost::asio::ip::tcp::endpoint start(const boost::asio::ip::tcp::endpoint& at);
   // Stops accepting and closes open connections (thread safe).
   void stop();
+  // Stops accepting; connections waiting for a request close, those answering one close once
+  // their answer is written (thread safe).
+  void drain();
 
  private:
   struct State;

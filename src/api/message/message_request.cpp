@@ -225,6 +225,7 @@ class MessageReader {
     const json::value* to = obj->if_contains("to");
     if (!to) return error("to", "required");
     if (auto e = read_to(*to, m.to)) return *e;
+    m.to_was_list = to->is_array();
     const json::value* from = obj->if_contains("from");
     if (!from) return error("from", "required");
     if (auto e = read_from(*from, m.from)) return *e;

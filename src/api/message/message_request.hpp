@@ -78,6 +78,7 @@ struct MessageLimits {
 
 struct MessageRequest {
   std::vector<Address> to;  // 1..max_recipients, in the order given (duplicates kept)
+  bool to_was_list = false;  // `to` was an array (answered per recipient, even with one)
   Address from;
   // The content, already encoded: `payload` is what goes after any UDH (one octet per GSM
   // septet, UTF-16BE, Latin-1 or raw octets), `data_coding` announces `alphabet`.

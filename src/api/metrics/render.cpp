@@ -26,6 +26,8 @@ constexpr FamilyInfo kFamilies[] = {
      "Receipts and MO an SMSC was asked to send again later, by reason."},
     {"smppd_deliveries_stored_total", Type::counter,
      "Receipts and MO stored for a client (storage.deliver_sm)."},
+    {"smppd_http_requests_total", Type::counter,
+     "Requests to the HTTP listeners (the REST API), by listener and the status answered."},
     {"smppd_late_responses_total", Type::counter,
      "Upstream responses that came after timeouts.response (the client was answered "
      "already)."},

@@ -1,0 +1,551 @@
+#include "api/rest/http_api.hpp"
+
+#include <boost/json.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "api/http/request_parts.hpp"
+#include "api/message/message_build.hpp"
+#include "api/rest/message_view.hpp"
+#include "core/log.hpp"
+#include "gateway/client_limits.hpp"
+#include "gateway/message_ids.hpp"
+#include "gateway/store_forward.hpp"
+#include "smpp/status.hpp"
+
+namespace smppd::rest {
+
+namespace json = boost::json;
+namespace st = smpp::status;
+
+namespace {
+
+// Refused rather than silently dropped until receipts go to HTTP callbacks.
+constexpr const char* kNoCallbacks =
+    "receipts to HTTP callbacks are not built yet; bind an SMPP receiver, or poll "
+    "GET /v1/messages/{id}";
+
+constexpr unsigned kCodes[] = {200, 202, 204, 400, 401, 403, 404, 405, 413,
+                               415, 422, 429, 431, 500, 502, 503, 504};
+
+http::Response json_answer(unsigned status, const json::value& v) {
+  http::Response r;
+  r.status = status;
+  r.body = json::serialize(v);
+  r.body += '\n';
+  return r;
+}
+
+http::Response field_error(const api::FieldError& e) {
+  http::Response r = http::json_error(400, "invalid request", e.detail);
+  json::object o{{"error", "invalid request"}, {"field", e.field}, {"detail", e.detail}};
+  r.body = json::serialize(o) + "\n";
+  return r;
+}
+
+// The peer's address as the client rules read it: 4 bytes for IPv4 (and IPv4-mapped IPv6), 16
+// for IPv6.
+struct PeerBytes {
+  std::array<uint8_t, 16> bytes{};
+  std::size_t size = 0;
+  std::span<const uint8_t> view() const { return {bytes.data(), size}; }
+};
+PeerBytes peer_bytes(const boost::asio::ip::address& a) {
+  PeerBytes p;
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+    const auto v4 = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, a.to_v6());
+    const auto b = v4.to_bytes();
+    std::copy(b.begin(), b.end(), p.bytes.begin());
+    p.size = 4;
+  } else if (a.is_v4()) {
+    const auto b = a.to_v4().to_bytes();
+    std::copy(b.begin(), b.end(), p.bytes.begin());
+    p.size = 4;
+  } else {
+    const auto b = a.to_v6().to_bytes();
+    std::copy(b.begin(), b.end(), p.bytes.begin());
+    p.size = 16;
+  }
+  return p;
+}
+
+uint64_t balance_key(const PeerBytes& p) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a: the client's address for ip_hash
+  for (std::size_t i = 0; i < p.size; ++i) h = (h ^ p.bytes[i]) * 1099511628211ull;
+  return h;
+}
+
+std::string shown(const api::Address& a) {
+  return a.ton == api::ton::kInternational ? "+" + a.value : a.value;
+}
+
+bool starts_with_ci(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+unsigned http_status_of(uint32_t command_status) {
+  switch (command_status) {
+    case st::ESME_ROK:
+      return 202;
+    case st::ESME_RTHROTTLED:
+    case st::ESME_RMSGQFUL:
+      return 429;
+    case st::ESME_RSYSERR:
+      return 502;
+    default:
+      return 422;
+  }
+}
+
+struct HttpApi::Caller {
+  gateway::Gateway::FaceClient client;
+  uint64_t ip_key = 0;
+};
+
+// The messages of one request on their way: each part is submitted with its index as sequence
+// number, and answered (on the request's connection thread) through `on_response`. Kept alive
+// by itself until every part is answered; the gateway answers each exactly once.
+struct HttpApi::Submission : std::enable_shared_from_this<Submission> {
+  explicit Submission(http::Reply r) : reply(std::move(r)) {}
+
+  struct Item {
+    bool list = false;  // `to` was a list: an entry per recipient
+    std::optional<api::FieldError> error;
+    std::size_t first_recipient = 0;
+    std::size_t recipients = 0;
+    std::optional<std::string> client_ref;
+  };
+  struct Recipient {
+    std::string to;
+    std::optional<api::FieldError> error;  // could not be built
+    std::size_t first_part = 0;
+    std::size_t parts = 0;  // PDUs
+    std::size_t sms = 0;    // what the handset receives
+  };
+  struct Part {
+    std::size_t recipient = 0;
+    uint32_t status = st::ESME_ROK;
+    std::string id;
+    bool windowed = false;  // counted in the client's window
+  };
+
+  http::Reply reply;
+  bool batch = false;
+  std::vector<Item> items;
+  std::vector<Recipient> recipients;
+  std::vector<Part> parts;
+  std::vector<smpp::Pdu> pdus;  // parts' requests, until submitted
+  std::size_t remaining = 0;
+  std::shared_ptr<Submission> self;
+  std::shared_ptr<session::SharedWindow> window;
+  std::vector<std::pair<std::string, std::string>> headers;  // CORS, for the answer
+  std::shared_ptr<const Codes> codes;
+
+  static void on_response(void* target, smpp::Pdu& response) {
+    static_cast<Submission*>(target)->answered(response);
+  }
+
+  void answered(smpp::Pdu& response) {
+    const std::size_t i = response.sequence_number;
+    if (i >= parts.size() || remaining == 0) return;
+    Part& p = parts[i];
+    p.status = response.command_status;
+    if (p.status == st::ESME_ROK) p.id = std::string(gateway::response_message_id(response));
+    if (p.windowed) window->leave();
+    p.windowed = false;
+    if (--remaining == 0) finish();
+  }
+
+  json::object entry(const Recipient& r, const Item& item, uint32_t& first_failure,
+                     std::size_t& accepted, std::size_t& refused) const {
+    json::object o{{"to", r.to}};
+    if (r.error) {
+      o["status"] = "refused";
+      o["error"] = "invalid request";
+      o["field"] = r.error->field;
+      o["detail"] = r.error->detail;
+      ++refused;
+      if (first_failure == st::ESME_ROK) first_failure = st::ESME_RINVPARLEN;
+      return o;
+    }
+    std::size_t ok = 0;
+    json::array ids;
+    json::array failures;
+    for (std::size_t k = 0; k < r.parts; ++k) {
+      const Part& p = parts[r.first_part + k];
+      if (p.status == st::ESME_ROK) {
+        ++ok;
+        ids.push_back(json::value(p.id));
+      } else {
+        ids.push_back(nullptr);
+        failures.push_back(json::value(smpp::status_name(p.status)));
+        if (first_failure == st::ESME_ROK) first_failure = p.status;
+      }
+    }
+    if (ok > 0) o["message_id"] = parts[r.first_part].status == st::ESME_ROK
+                                      ? json::value(parts[r.first_part].id)
+                                      : ids[0];
+    o["status"] = ok == r.parts ? "accepted" : ok == 0 ? "refused" : "partially accepted";
+    o["parts"] = r.sms;
+    if (r.parts > 1) o["part_ids"] = std::move(ids);
+    if (ok < r.parts) {
+      o["command_status"] = failures.front();
+      if (failures.size() > 1) o["command_statuses"] = std::move(failures);
+    }
+    if (item.client_ref) o["client_ref"] = *item.client_ref;
+    (ok == r.parts ? accepted : refused) += 1;
+    return o;
+  }
+
+  void finish() {
+    uint32_t first_failure = st::ESME_ROK;
+    std::size_t accepted = 0;
+    std::size_t refused = 0;
+    http::Response out;
+    if (!batch && items.size() == 1 && !items[0].list && items[0].recipients == 1) {
+      json::object o = entry(recipients[items[0].first_recipient], items[0], first_failure,
+                             accepted, refused);
+      const unsigned code = http_status_of(first_failure);
+      if (first_failure != st::ESME_ROK) {
+        o["error"] = code == 429   ? "come back later"
+                     : code == 502 ? "upstream failed"
+                                   : "refused";
+        o["detail"] = fmt::format("{} ({:#x})", smpp::status_name(first_failure), first_failure);
+      }
+      out = json_answer(code, o);
+      if (code == 429) out.headers.emplace_back("Retry-After", "1");
+    } else {
+      json::array results;
+      for (const Item& item : items) {
+        if (item.error) {
+          results.push_back(json::object{{"status", "refused"},
+                                         {"error", "invalid request"},
+                                         {"field", item.error->field},
+                                         {"detail", item.error->detail}});
+          ++refused;
+          continue;
+        }
+        if (!item.list) {
+          results.push_back(entry(recipients[item.first_recipient], item, first_failure, accepted,
+                                  refused));
+          continue;
+        }
+        json::array list;
+        for (std::size_t k = 0; k < item.recipients; ++k) {
+          list.push_back(entry(recipients[item.first_recipient + k], item, first_failure, accepted,
+                               refused));
+        }
+        if (batch) {
+          results.push_back(json::object{{"recipients", std::move(list)}});
+        } else {
+          for (auto& e : list) results.push_back(std::move(e));
+        }
+      }
+      out = json_answer(200, json::object{{"results", std::move(results)},
+                                          {"accepted", accepted},
+                                          {"refused", refused}});
+    }
+    for (auto& h : headers) out.headers.push_back(std::move(h));
+    codes->count(out.status);
+    reply(std::move(out));
+    self.reset();  // the last reference may be this one
+  }
+};
+
+HttpApi::Codes::Codes(Counters& c, const std::string& listener)
+    : counters(c),
+      other(c.counter("smppd_http_requests_total", {{"listener", listener}, {"code", "other"}})) {
+  for (unsigned code : kCodes) {
+    const std::string text = std::to_string(code);
+    by_code.emplace_back(
+        code, c.counter("smppd_http_requests_total", {{"listener", listener}, {"code", text}}));
+  }
+}
+
+void HttpApi::Codes::count(unsigned status) const {
+  for (const auto& [code, id] : by_code) {
+    if (code == status) {
+      counters.add(id);
+      return;
+    }
+  }
+  counters.add(other);
+}
+
+HttpApi::HttpApi(const config::ListenerConfig& listener, HttpApiParts parts)
+    : listener_(listener),
+      parts_(std::move(parts)),
+      requests_(listener.rate_limit.requests_per_second, listener.rate_limit.burst),
+      codes_(std::make_shared<const Codes>(parts_.counters, listener_.name)) {}
+
+std::optional<std::string> HttpApi::not_ready() const {
+  bool bound = false;
+  for (upstream::Pool* p : parts_.gateway.pools()) bound = bound || p->healthy();
+  if (!bound) return std::string("no upstream is bound and healthy");
+  if (gateway::StoreForward* sf = parts_.gateway.store_forward()) {
+    if (!sf->writable()) return std::string("the store cannot be written");
+  }
+  return std::nullopt;
+}
+
+http::Response HttpApi::health() const {
+  if (auto why = not_ready()) {
+    return json_answer(503, json::object{{"status", "not ready"}, {"detail", *why}});
+  }
+  return json_answer(200, json::object{{"status", "ready"}});
+}
+
+std::optional<HttpApi::Caller> HttpApi::authenticate(const http::Request& r,
+                                                     http::Response& refusal) {
+  const std::string_view header = r.header("authorization");
+  const auto directory = parts_.clients();
+  const PeerBytes peer = peer_bytes(r.remote.address());
+  auth::AuthResult result;
+  if (starts_with_ci(header, "basic ")) {
+    auto credentials = http::basic_credentials(header);
+    if (!credentials) {
+      refusal = http::json_error(401, "authentication failed", "malformed Basic credentials");
+    } else {
+      result = directory->authenticate(credentials->first, credentials->second, peer.view(),
+                                       config::BindType::transmitter);
+    }
+  } else if (starts_with_ci(header, "bearer ")) {
+    std::string_view token = header.substr(7);
+    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+    result = directory->authenticate_key(token, peer.view(), config::BindType::transmitter);
+  } else {
+    refusal = http::json_error(401, "authentication required",
+                               "send HTTP Basic credentials (system_id and password) or a bearer "
+                               "api key");
+  }
+  if (result.ok()) return Caller{parts_.gateway.face_client(result.client->system_id),
+                                 balance_key(peer)};
+  if (refusal.status == 200) {
+    if (result.reason == auth::reason::kClientIpNotAllowed ||
+        result.reason == auth::reason::kBindTypeNotAllowed) {
+      refusal = http::json_error(403, "forbidden", std::string(result.reason));
+    } else {
+      // Unknown client or wrong password alike: nothing said about which.
+      refusal = http::json_error(401, "authentication failed", "wrong credentials");
+    }
+  }
+  if (refusal.status == 401) {
+    refusal.headers.emplace_back("WWW-Authenticate", "Basic realm=\"smppd\"");
+  }
+  return std::nullopt;
+}
+
+void HttpApi::cors(const http::Request& r, http::Response& out) const {
+  if (!listener_.cors.enabled) return;
+  const std::string_view origin = r.header("origin");
+  if (origin.empty()) return;
+  const auto& allowed = listener_.cors.allowed_origins;
+  const bool any = std::find(allowed.begin(), allowed.end(), "*") != allowed.end();
+  if (!any && std::find(allowed.begin(), allowed.end(), origin) == allowed.end()) return;
+  out.headers.emplace_back("Access-Control-Allow-Origin", any ? "*" : std::string(origin));
+  if (!any) out.headers.emplace_back("Vary", "Origin");
+}
+
+std::optional<http::Response> HttpApi::preflight(const http::Request& r) const {
+  if (r.method != "OPTIONS") return std::nullopt;
+  const std::string_view origin = r.header("origin");
+  const std::string_view method = r.header("access-control-request-method");
+  if (!listener_.cors.enabled || origin.empty() || method.empty()) {
+    http::Response out = json_answer(204, json::object{});
+    out.body.clear();
+    out.headers.emplace_back("Allow", "GET, POST, OPTIONS");
+    return out;
+  }
+  const auto& origins = listener_.cors.allowed_origins;
+  const bool any = std::find(origins.begin(), origins.end(), "*") != origins.end();
+  const auto& methods = listener_.cors.allowed_methods;
+  const bool origin_ok = any || std::find(origins.begin(), origins.end(), origin) != origins.end();
+  const bool method_ok =
+      methods.empty() ? (method == "GET" || method == "POST")
+                      : std::find(methods.begin(), methods.end(), method) != methods.end();
+  if (!origin_ok || !method_ok) {
+    return http::json_error(403, "CORS request refused",
+                            !origin_ok ? "origin not allowed: " + std::string(origin)
+                                       : "method not allowed: " + std::string(method));
+  }
+  http::Response out;
+  out.status = 204;
+  out.content_type = "text/plain";
+  out.headers.emplace_back("Access-Control-Allow-Origin", any ? "*" : std::string(origin));
+  std::string list;
+  for (const auto& m : methods.empty() ? std::vector<std::string>{"GET", "POST"} : methods) {
+    list += (list.empty() ? "" : ", ") + m;
+  }
+  out.headers.emplace_back("Access-Control-Allow-Methods", list);
+  std::string headers;
+  for (const auto& h : listener_.cors.allowed_headers.empty()
+                           ? std::vector<std::string>{"Authorization", "Content-Type"}
+                           : listener_.cors.allowed_headers) {
+    headers += (headers.empty() ? "" : ", ") + h;
+  }
+  out.headers.emplace_back("Access-Control-Allow-Headers", headers);
+  out.headers.emplace_back("Access-Control-Max-Age", "600");
+  if (!any) out.headers.emplace_back("Vary", "Origin");
+  return out;
+}
+
+void HttpApi::operator()(http::Request& r, http::Reply reply) {
+  // Every answer is counted and marked for CORS on its way out.
+  auto answer = [this, &r, &reply](http::Response out) {
+    cors(r, out);
+    codes_->count(out.status);
+    reply(std::move(out));
+  };
+  if (auto p = preflight(r)) return answer(std::move(*p));
+  if (r.path == "/health" || r.path == "/v1/health") {
+    if (r.method != "GET" && r.method != "HEAD") {
+      return answer(http::json_error(405, "method not allowed", "use GET"));
+    }
+    return answer(health());
+  }
+  if (!requests_.unlimited() && !requests_.try_take(std::chrono::steady_clock::now())) {
+    http::Response out = http::json_error(429, "too many requests",
+                                          "beyond the listener's rate_limit.requests_per_second");
+    out.headers.emplace_back("Retry-After", "1");
+    return answer(std::move(out));
+  }
+  const bool messages = r.path == "/v1/messages";
+  const bool batch = r.path == "/v1/messages/batch";
+  const bool one = r.path.starts_with("/v1/messages/") && !batch;
+  const bool metrics = r.path == "/v1/metrics";
+  if (!messages && !batch && !one && !metrics) {
+    return answer(http::json_error(404, "not found", "no such endpoint: " + r.path));
+  }
+  http::Response refusal;
+  auto caller = authenticate(r, refusal);
+  if (!caller) return answer(std::move(refusal));
+  if (metrics) {
+    if (r.method != "GET") return answer(http::json_error(405, "method not allowed", "use GET"));
+    if (!parts_.metrics) return answer(http::json_error(404, "not found", "metrics are off"));
+    http::Response marks;
+    cors(r, marks);
+    parts_.metrics([reply, codes = codes_, marks = std::move(marks)](std::string text) mutable {
+      http::Response out;
+      out.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      out.body = std::move(text);
+      for (auto& h : marks.headers) out.headers.push_back(std::move(h));
+      codes->count(out.status);
+      reply(std::move(out));
+    });
+    return;
+  }
+  if (one) {
+    if (r.method != "GET") return answer(http::json_error(405, "method not allowed", "use GET"));
+    auto id = http::percent_decode(std::string_view(r.path).substr(13));
+    if (!id) return answer(http::json_error(400, "bad message id", "not percent-encoded right"));
+    return answer(message_view(*id, parts_.store, parts_.gateway, caller->client.system_id));
+  }
+  if (r.method != "POST") return answer(http::json_error(405, "method not allowed", "use POST"));
+  // The body is read as JSON whatever its Content-Type says (curl -d sends
+  // application/x-www-form-urlencoded): what is not JSON is a 400 that says so.
+  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  std::vector<api::MessageResult> items;
+  if (batch) {
+    auto parsed = api::parse_batch_request(r.body, now);
+    if (auto* e = std::get_if<api::FieldError>(&parsed)) return answer(field_error(*e));
+    items = std::move(std::get<api::BatchRequest>(parsed).items);
+  } else {
+    auto parsed = api::parse_message_request(r.body, now);
+    if (auto* e = std::get_if<api::FieldError>(&parsed)) return answer(field_error(*e));
+    if (std::get<api::MessageRequest>(parsed).callback_url) {
+      return answer(field_error(api::FieldError{"callback_url", kNoCallbacks}));
+    }
+    items.push_back(std::move(parsed));
+  }
+  send(*caller, std::move(items), batch, r, std::move(reply));
+}
+
+void HttpApi::send(const Caller& caller, std::vector<api::MessageResult> items, bool batch,
+                   const http::Request& r, http::Reply reply) {
+  auto s = std::make_shared<Submission>(std::move(reply));
+  s->batch = batch;
+  // The answer comes once every part is answered: its CORS headers and its count then.
+  http::Response marks;
+  cors(r, marks);
+  s->headers = std::move(marks.headers);
+  s->codes = codes_;
+  for (auto& item : items) {
+    Submission::Item it;
+    if (auto* e = std::get_if<api::FieldError>(&item)) {
+      it.error = *e;
+      s->items.push_back(std::move(it));
+      continue;
+    }
+    const api::MessageRequest& m = std::get<api::MessageRequest>(item);
+    if (m.callback_url) {
+      // Receipts to HTTP callbacks are not built yet: refused rather than silently dropped.
+      it.error = api::FieldError{
+          "messages[" + std::to_string(s->items.size()) + "].callback_url", kNoCallbacks};
+      s->items.push_back(std::move(it));
+      continue;
+    }
+    it.list = m.to_was_list;
+    it.client_ref = m.client_ref;
+    it.first_recipient = s->recipients.size();
+    it.recipients = m.to.size();
+    for (const api::Address& to : m.to) {
+      Submission::Recipient rec;
+      rec.to = shown(to);
+      api::BuildOptions options;
+      options.reference = next_reference_.fetch_add(1, std::memory_order_relaxed);
+      auto built = api::build_submits(m, to, options);
+      if (auto* e = std::get_if<api::FieldError>(&built)) {
+        rec.error = *e;
+      } else {
+        auto& b = std::get<api::BuiltMessage>(built);
+        rec.first_part = s->parts.size();
+        rec.parts = b.pdus.size();
+        rec.sms = b.parts;
+        for (auto& pdu : b.pdus) {
+          Submission::Part part;
+          part.recipient = s->recipients.size();
+          s->parts.push_back(std::move(part));
+          s->pdus.push_back(std::move(pdu));
+        }
+      }
+      s->recipients.push_back(std::move(rec));
+    }
+    s->items.push_back(std::move(it));
+  }
+  s->remaining = s->parts.size();
+  if (s->remaining == 0) return s->finish();
+  s->self = s;
+  const gateway::ClientRef ref = caller.client.ref();
+  gateway::ClientLimit* limit = caller.client.limit.get();
+  if (limit != nullptr && limit->window->limit.load(std::memory_order_relaxed) > 0) {
+    s->window = limit->window;
+  }
+  const gateway::Origin origin{s, &Submission::on_response, s->reply.executor(),
+                               smpp::Version::v34};
+  const std::size_t n = s->parts.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    smpp::Pdu pdu = std::move(s->pdus[i]);
+    pdu.sequence_number = static_cast<uint32_t>(i);
+    if (s->window) {
+      if (!s->window->try_enter()) {
+        // The client's window (across its SMPP sessions and HTTP requests) is full.
+        origin.answer(smpp::make_response(pdu.command_id(), pdu.sequence_number, st::ESME_RMSGQFUL));
+        continue;
+      }
+      s->parts[i].windowed = true;
+    }
+    parts_.gateway.submit(origin, ref, pdu, caller.ip_key);
+  }
+  s->pdus.clear();
+}
+
+}  // namespace smppd::rest

@@ -1,0 +1,93 @@
+// The HTTP face of smppd (listeners of `type: http`): the design's REST API.
+//
+//   POST /v1/messages          one message, to one number or a list (api/message)
+//   POST /v1/messages/batch    many messages, answered one by one
+//   GET  /v1/messages/{id}     a message's state (and history, with storage): its client only
+//   GET  /v1/health, /health   200 when ready (an upstream bound, the store writable), else 503
+//   GET  /v1/metrics           the Prometheus text (authenticated like the rest)
+//
+// A request is authenticated as a configured client, by HTTP Basic (system_id and password,
+// with the client's allowed_ips) or by a bearer token from the client's `api_keys`, and its
+// messages go through the gateway exactly as that client's SMPP messages would: its
+// rate_limit (429), its window across all its sessions and requests, routing, a forced
+// upstream, the store. The listener's `rate_limit.requests_per_second` (with `burst`) bounds
+// requests (429) and `cors` answers preflights and marks allowed origins. Every error is JSON
+// {error, detail} (a field error adds `field`).
+//
+// Answers: a message is accepted (202) once its upstream took every part, or, with storage,
+// once it is stored: {message_id, status: "accepted", parts, to} (part_ids when it has more
+// than one part: each part is its own message at the SMSC). When `to` is a list, or for a
+// batch, 200 with one such entry per recipient (or per message) and counts.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "api/http/server.hpp"
+#include "api/message/message_request.hpp"
+#include "auth/clients.hpp"
+#include "config/config.hpp"
+#include "core/counters.hpp"
+#include "gateway/gateway.hpp"
+#include "limits/token_bucket.hpp"
+#include "store/store.hpp"
+
+namespace smppd::rest {
+
+struct HttpApiParts {
+  gateway::Gateway& gateway;
+  Counters& counters;
+  // The clients in effect (a reload replaces them).
+  std::function<std::shared_ptr<const auth::ClientDirectory>()> clients;
+  // The Prometheus text exposition, handed to the callback (from any thread).
+  std::function<void(std::function<void(std::string)>)> metrics;
+  store::Store* store = nullptr;  // with storage
+};
+
+class HttpApi {
+ public:
+  HttpApi(const config::ListenerConfig& listener, HttpApiParts parts);
+
+  // The listener's http::AsyncHandler.
+  void operator()(http::Request& request, http::Reply reply);
+
+  // Why smppd is not ready to take messages, or nothing when it is.
+  std::optional<std::string> not_ready() const;
+
+ private:
+  struct Caller;
+  struct Submission;
+  std::optional<Caller> authenticate(const http::Request& r, http::Response& refusal);
+  void send(const Caller& caller, std::vector<api::MessageResult> items, bool batch,
+            const http::Request& r, http::Reply reply);
+  http::Response message_status(const Caller& caller, std::string_view id);
+  http::Response health() const;
+  void cors(const http::Request& r, http::Response& out) const;
+  std::optional<http::Response> preflight(const http::Request& r) const;
+  // smppd_http_requests_total{listener,code} by the answer's status (found once; shared with
+  // the requests still waiting for their answer).
+  struct Codes {
+    Codes(Counters& counters, const std::string& listener);
+    void count(unsigned status) const;
+    Counters& counters;
+    std::vector<std::pair<unsigned, CounterId>> by_code;
+    CounterId other;
+  };
+
+  config::ListenerConfig listener_;
+  HttpApiParts parts_;
+  limits::SharedTokenBucket requests_;
+  std::atomic<uint16_t> next_reference_{1};
+  std::shared_ptr<const Codes> codes_;
+};
+
+// The HTTP status for a message refused with `command_status` (what an SMPP client would have
+// been answered): 429 for "come back later" (ESME_RTHROTTLED, ESME_RMSGQFUL), 502 when the
+// upstream failed or did not answer (ESME_RSYSERR), 422 for the rest (the message itself was
+// refused: no route, a bad address, a refusal by the SMSC).
+unsigned http_status_of(uint32_t command_status);
+
+}  // namespace smppd::rest
