@@ -527,12 +527,12 @@ Gateway::FaceClient Gateway::face_client(std::string_view system_id) {
 }
 
 void Gateway::submit(Origin origin, const ClientRef& client, smpp::Pdu& request,
-                     uint64_t ip_key) {
-  forward(std::move(origin), client, request, ip_key);
+                     uint64_t ip_key, const tracing::SpanContext* parent) {
+  forward(std::move(origin), client, request, ip_key, parent);
 }
 
 void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request,
-                      uint64_t ip_key) {
+                      uint64_t ip_key, const tracing::SpanContext* parent) {
   const CommandId cmd = request.command_id();
   const uint32_t seq = request.sequence_number;
   if (client.limit != nullptr && client.limit->rate.limited() &&
@@ -546,8 +546,13 @@ void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request
   router::MessageFacts facts;
   message_facts(request, facts);
   facts.client = client.system_id;
-  // A trace per message; spans only for sampled ones (no clock read otherwise).
-  const tracing::SpanContext trace = tracer_ != nullptr ? tracer_->new_trace() : tracing::SpanContext{};
+  // A trace per message, or the request's own; spans only for sampled ones (no clock read
+  // otherwise).
+  const tracing::SpanContext trace = tracer_ == nullptr ? tracing::SpanContext{}
+                                     : parent != nullptr ? tracer_->continue_trace(*parent)
+                                                         : tracer_->new_trace();
+  const tracing::SpanId parent_span =
+      parent != nullptr && parent->valid() ? parent->span_id : tracing::SpanId{};
   const uint64_t received_at = trace.sampled() ? tracing::now_unix_nanos() : 0;
   const Snapshot& snap = now();
   const router::Decision decision = snap.router->route(facts, std::chrono::system_clock::now());
@@ -600,7 +605,7 @@ void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request
   const uint64_t sticky = message_parts_key(request, concat, client.system_id);
   if (spool_) {
     spool_->accept(std::move(origin), client, request, id, facts, decision, entry->index, ip_key,
-                   sticky, concat ? concat->total : 1, trace, received_at);
+                   sticky, concat ? concat->total : 1, trace, received_at, parent_span);
     return;
   }
   const asio::any_io_executor client_executor = origin.executor;
@@ -608,7 +613,8 @@ void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request
   name.assign(client.system_id);  // a configured system_id: at most 15 characters
   MessageCompletion done{this,           std::move(origin),   seq,   cmd,         id,
                          name,           target->name(),      entry->index,
-                         client.client_index, trace,          received_at, sent_at};
+                         client.client_index, trace,          received_at, sent_at,
+                         parent_span};
   static_assert(upstream::Completion::stores_inline<MessageCompletion>,
                 "the completion of every message must not allocate");
   target->submit(std::move(request), std::move(done), ip_key, sticky, &client_executor);
@@ -631,7 +637,7 @@ void Gateway::MessageCompletion::trace_response(upstream::Result r, uint32_t sta
                                    : r == upstream::Result::timeout ? "timeout"
                                                                      : "not_sent"}},
                 outcome);
-  tracer.record(trace, {}, "smpp.submit_sm", SpanKind::server, received_at, answered_at,
+  tracer.record(trace, parent_span, "smpp.submit_sm", SpanKind::server, received_at, answered_at,
                 {{"smpp.system_id", client.view()},
                  {"smppd.message_id", static_cast<int64_t>(id)},
                  {"smpp.command_status", status_name}},

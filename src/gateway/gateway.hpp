@@ -102,8 +102,10 @@ class Gateway final : public upstream::PoolEvents {
   // rate limit, routing, forced upstream and store; answered once through `origin` with the
   // submit_sm_resp the SMPP client would get (the response's sequence_number is the request's).
   // The face keeps the client's window (session::SharedWindow) itself. Any thread.
-  // `ip_key`: the client's address as a balancing key (ip_hash), 0 for none.
-  void submit(Origin origin, const ClientRef& client, smpp::Pdu& request, uint64_t ip_key = 0);
+  // `ip_key`: the client's address as a balancing key (ip_hash), 0 for none. `parent`: the
+  // trace the request came with (an HTTP traceparent): the message's spans join it.
+  void submit(Origin origin, const ClientRef& client, smpp::Pdu& request, uint64_t ip_key = 0,
+              const tracing::SpanContext* parent = nullptr);
 
   // upstream::PoolEvents
   uint32_t on_delivery(upstream::Pool& pool, smpp::Pdu& pdu,
@@ -139,7 +141,8 @@ class Gateway final : public upstream::PoolEvents {
 
  private:
   friend class StoreForward;
-  void forward(Origin origin, const ClientRef& client, smpp::Pdu& request, uint64_t ip_key);
+  void forward(Origin origin, const ClientRef& client, smpp::Pdu& request, uint64_t ip_key,
+               const tracing::SpanContext* parent = nullptr);
   // query_sm, cancel_sm, replace_sm: to the upstream that took the message.
   void ask_upstream(session::Session& s, ClientState& state, smpp::Pdu& request);
   // What becomes of a message the pool took (upstream::Completion): the client's response with
@@ -159,6 +162,7 @@ class Gateway final : public upstream::PoolEvents {
     tracing::SpanContext trace;
     uint64_t received_at = 0;
     uint64_t sent_at = 0;
+    tracing::SpanId parent_span{};  // the remote parent of the message's span, if any
     void operator()(upstream::Result r, smpp::Pdu* resp, std::string_view host);
     MessageRecord record(std::string_view smsc_id) const;
     // The spans of a sampled message once answered: its own (received -> answered) and the

@@ -414,8 +414,8 @@ void StoreForward::accept(Origin origin, const ClientRef& client, smpp::Pdu& req
                           uint64_t id, const router::MessageFacts& facts,
                           const router::Decision& decision, uint32_t upstream,
                           uint64_t ip_key, uint64_t sticky, uint16_t parts,
-                          const tracing::SpanContext& trace,
-                          uint64_t received_at) {
+                          const tracing::SpanContext& trace, uint64_t received_at,
+                          tracing::SpanId parent_span) {
   Upstream* u =
       upstream < kMaxUpstreams ? by_index_[upstream].load(std::memory_order_acquire) : nullptr;
   assert(u != nullptr);  // every pool has its entry (set_upstream before routes name it)
@@ -455,6 +455,7 @@ void StoreForward::accept(Origin origin, const ClientRef& client, smpp::Pdu& req
   t.expires_at = n.expires_at;
   t.trace = trace;
   t.received_at = received_at;
+  t.parent_span = parent_span;
   if (n.state == MessageState::dispatched) {
     t.send = true;
     t.ip_key = ip_key;
@@ -492,7 +493,7 @@ void StoreForward::trace_stored(const Ticket& t, uint32_t status) {
   if (!t.trace.sampled()) return;
   // With storage the client's answer comes once the message is on disk: the message's own span
   // ends there; the upstream's span follows when it is sent.
-  gateway_.tracer_->record(t.trace, {}, "smpp.submit_sm", tracing::SpanKind::server, t.received_at,
+  gateway_.tracer_->record(t.trace, t.parent_span, "smpp.submit_sm", tracing::SpanKind::server, t.received_at,
                            tracing::now_unix_nanos(),
                            {{"smpp.system_id", t.client.view()},
                             {"smppd.message_id", static_cast<int64_t>(t.id)},

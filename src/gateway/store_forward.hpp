@@ -70,7 +70,8 @@ class StoreForward {
   void accept(Origin origin, const ClientRef& client, smpp::Pdu& request, uint64_t id,
               const router::MessageFacts& facts, const router::Decision& decision,
               uint32_t upstream, uint64_t ip_key, uint64_t sticky, uint16_t parts,
-              const tracing::SpanContext& trace = {}, uint64_t received_at = 0);
+              const tracing::SpanContext& trace = {}, uint64_t received_at = 0,
+              tracing::SpanId parent_span = {});
 
   // A receipt from the SMSC matched to message `id`: its state is recorded; `handed`: the
   // client's registry took it.
@@ -149,6 +150,7 @@ class StoreForward {
     // accept: the message's trace (sampled: spans recorded) and when it came.
     tracing::SpanContext trace;
     uint64_t received_at = 0;
+    tracing::SpanId parent_span{};  // the remote parent of the message's span, if any
     // delivery: its number in the store, its client, the SMSC's answer.
     uint64_t stored = 0;
     ClientDisk* disk = nullptr;

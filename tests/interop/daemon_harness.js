@@ -8,6 +8,7 @@
 const assert = require('node:assert');
 const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
+const http = require('node:http');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
@@ -597,7 +598,39 @@ const status = {
   ESME_RTHROTTLED: 0x58,
 };
 
+// A local OTLP/HTTP receiver: every span POSTed to /v1/traces, flattened.
+async function startCollector() {
+  const collector = { spans: [], posts: 0 };
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      collector.posts += 1;
+      assert.strictEqual(req.url, '/v1/traces');
+      assert.match(req.headers['content-type'], /^application\/json/);
+      const doc = JSON.parse(body);
+      for (const rs of doc.resourceSpans) {
+        const service = rs.resource.attributes.find((a) => a.key === 'service.name');
+        for (const ss of rs.scopeSpans) {
+          for (const s of ss.spans) {
+            const attrs = {};
+            for (const a of s.attributes || []) attrs[a.key] = a.value.stringValue ?? a.value.intValue ?? a.value.boolValue;
+            collector.spans.push({ ...s, attrs, service: service && service.value.stringValue });
+          }
+        }
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  collector.port = server.address().port;
+  collector.close = () => server.close();
+  return collector;
+}
+
 module.exports = {
+  startCollector,
   binary, sleep, now, within, tempDir, listener, startSmppd, withSmppd, connect, request, closed,
   bound, header, pduBytes, RawClient, makeCertificates, hasIpv6Loopback, hasSecondLoopbackAddress,
   ids, status, smpp, waitUntil, peerHasRead, receipts, startSmsc, upstream, upstreamsBound,

@@ -337,3 +337,34 @@ test('with storage: accepted once stored, the history shows its way, another cli
     smsc.close();
   }
 });
+
+test('a W3C traceparent on the request: the message\'s spans join the caller\'s trace', async () => {
+  const smsc = await startSmsc();
+  const collector = await h.startCollector();
+  try {
+    const cfg = config([smsc], { extra: {
+      tracing: { otlp: { endpoint: `http://127.0.0.1:${collector.port}` }, sampling: { ratio: 0 } } } });
+    await h.withSmppd(cfg, async (d) => {
+      await upstreamsBound(d);
+      // Sampled by the caller (flags 01), though smppd's own ratio is 0.
+      const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+      const parentId = '00f067aa0ba902b7';
+      const r = await send(d, { to: '1', from: 'X', text: 'traced' },
+        { headers: { traceparent: `00-${traceId}-${parentId}-01` } });
+      assert.strictEqual(r.status, 202, r.text);
+      await waitUntil(() => collector.spans.some((s) => s.name === 'smpp.upstream.submit_sm'), 5000, 'the spans');
+      const root = collector.spans.find((s) => s.name === 'smpp.submit_sm');
+      assert.strictEqual(root.traceId, traceId);
+      assert.strictEqual(root.parentSpanId, parentId);
+      assert.notStrictEqual(root.spanId, parentId);
+      // Without one, nothing at ratio 0.
+      const before = collector.spans.length;
+      assert.strictEqual((await send(d, { to: '1', from: 'X', text: 'untraced' })).status, 202);
+      await h.sleep(1500);
+      assert.strictEqual(collector.spans.length, before);
+    }, { listeners: ['api'] });
+  } finally {
+    smsc.close();
+    collector.close();
+  }
+});

@@ -557,36 +557,7 @@ test('smppd status, client, upstream and stats talk to the running daemon, and s
 
 // ---- traces ----
 
-// A local OTLP/HTTP receiver: every span POSTed to /v1/traces, flattened.
-async function startCollector() {
-  const collector = { spans: [], posts: 0 };
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => { body += c; });
-    req.on('end', () => {
-      collector.posts += 1;
-      assert.strictEqual(req.url, '/v1/traces');
-      assert.match(req.headers['content-type'], /^application\/json/);
-      const doc = JSON.parse(body);
-      for (const rs of doc.resourceSpans) {
-        const service = rs.resource.attributes.find((a) => a.key === 'service.name');
-        for (const ss of rs.scopeSpans) {
-          for (const s of ss.spans) {
-            const attrs = {};
-            for (const a of s.attributes || []) attrs[a.key] = a.value.stringValue ?? a.value.intValue ?? a.value.boolValue;
-            collector.spans.push({ ...s, attrs, service: service && service.value.stringValue });
-          }
-        }
-      }
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{}');
-    });
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  collector.port = server.address().port;
-  collector.close = () => server.close();
-  return collector;
-}
+const { startCollector } = h;
 
 for (const stored of [false, true]) test(`traces${stored ? ', with store and forward' : ''}: each sampled message's life reaches the OTLP collector as spans of one trace`, async () => {
   const smsc = await startSmsc({ receiptDelay: 5 });

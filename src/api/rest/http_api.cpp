@@ -15,6 +15,7 @@
 #include "gateway/message_ids.hpp"
 #include "gateway/store_forward.hpp"
 #include "smpp/status.hpp"
+#include "tracing/trace_context.hpp"
 
 namespace smppd::rest {
 
@@ -531,6 +532,9 @@ void HttpApi::send(const Caller& caller, std::vector<api::MessageResult> items, 
   }
   const gateway::Origin origin{s, &Submission::on_response, s->reply.executor(),
                                smpp::Version::v34};
+  // A W3C traceparent continues the caller's trace: the messages' spans join it.
+  const std::optional<tracing::SpanContext> parent =
+      tracing::parse_traceparent(r.header("traceparent"));
   const std::size_t n = s->parts.size();
   for (std::size_t i = 0; i < n; ++i) {
     smpp::Pdu pdu = std::move(s->pdus[i]);
@@ -543,7 +547,7 @@ void HttpApi::send(const Caller& caller, std::vector<api::MessageResult> items, 
       }
       s->parts[i].windowed = true;
     }
-    parts_.gateway.submit(origin, ref, pdu, caller.ip_key);
+    parts_.gateway.submit(origin, ref, pdu, caller.ip_key, parent ? &*parent : nullptr);
   }
   s->pdus.clear();
 }
