@@ -25,28 +25,6 @@ namespace {
 using tcp = asio::ip::tcp;
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 
-// The address as 4 or 16 octets in network order.
-struct AddressBytes {
-  std::array<uint8_t, 16> bytes{};
-  std::size_t size = 0;
-  std::span<const uint8_t> view() const { return {bytes.data(), size}; }
-};
-
-AddressBytes address_bytes(const asio::ip::address& a) {
-  AddressBytes out;
-  if (a.is_v4()) {
-    const auto b = a.to_v4().to_bytes();
-    std::copy(b.begin(), b.end(), out.bytes.begin());
-    out.size = 4;
-  } else {
-    const auto b = a.to_v6().to_bytes();
-    std::copy(b.begin(), b.end(), out.bytes.begin());
-    out.size = 16;
-  }
-  return out;
-}
-
-
 std::string_view bind_mode(smpp::CommandId id) {
   switch (id) {
     case smpp::CommandId::bind_transmitter:
@@ -81,7 +59,7 @@ class ClientHandler final : public session::SessionHandler {
                                     const session::BindRequest& bind) override {
     namespace st = smpp::status;
     auto& ctx = listener_->context();
-    const auto peer = address_bytes(s.remote().address());
+    const auto peer = net::address_bytes(s.remote().address());
     const auto now = std::chrono::steady_clock::now();
     std::string_view reason;
     uint32_t status = st::ESME_ROK;
@@ -374,7 +352,7 @@ void SmppListener::admit(tcp::socket socket, std::size_t worker) {
   const tcp::endpoint remote = socket.remote_endpoint(ec);
   if (ec) return;  // already gone
   const std::string peer = net::endpoint_text(remote);
-  const auto address = address_bytes(remote.address());
+  const auto address = net::address_bytes(remote.address());
   if (auto reason = filter_.reject_reason(address.view())) {
     refuse(socket, peer, *reason);
     return;

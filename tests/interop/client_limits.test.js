@@ -8,7 +8,6 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const fs = require('node:fs');
-const http = require('node:http');
 const path = require('node:path');
 const h = require('./daemon_harness');
 
@@ -29,16 +28,7 @@ function config(smsc, aliceLimit) {
 }
 const listeners = ['smpp', 'other', 'metrics', 'management'];
 
-function get(port, target) {
-  return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: target }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => { text += c; });
-      res.on('end', () => resolve({ status: res.statusCode, text }));
-    }).on('error', reject);
-  });
-}
+const get = (port, target) => h.httpCall(port, target);
 
 async function hits(d, client, limit) {
   const r = await get(d.ports.metrics, '/metrics');

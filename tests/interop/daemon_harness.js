@@ -9,6 +9,7 @@ const assert = require('node:assert');
 const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
+const https = require('node:https');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
@@ -629,7 +630,39 @@ async function startCollector() {
   return collector;
 }
 
+// One HTTP exchange with smppd's HTTP endpoints; resolves { status, headers, text, json }.
+// `body`: a string as is, anything else as JSON (with its content-type). `tls`: https, with
+// these options (ca, servername...).
+function httpCall(port, p, { method = 'GET', auth, bearer, body, tls, headers = {} } = {}) {
+  const hdrs = { ...headers };
+  if (auth) hdrs.authorization = `Basic ${Buffer.from(auth).toString('base64')}`;
+  if (bearer) hdrs.authorization = `Bearer ${bearer}`;
+  const data = body === undefined || typeof body === 'string' ? body : JSON.stringify(body);
+  if (data !== undefined) {
+    if (typeof body !== 'string') hdrs['content-type'] = hdrs['content-type'] || 'application/json';
+    hdrs['content-length'] = Buffer.byteLength(data);
+  }
+  const lib = tls ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = lib.request({ host: '127.0.0.1', port, path: p, method, headers: hdrs, ...(tls || {}) },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => { text += c; });
+        res.on('end', () => {
+          let json;
+          try { json = JSON.parse(text); } catch { json = undefined; }
+          resolve({ status: res.statusCode, headers: res.headers, text, json });
+        });
+      });
+    req.on('error', reject);
+    if (data !== undefined) req.write(data);
+    req.end();
+  });
+}
+
 module.exports = {
+  httpCall,
   startCollector,
   binary, sleep, now, within, tempDir, listener, startSmppd, withSmppd, connect, request, closed,
   bound, header, pduBytes, RawClient, makeCertificates, hasIpv6Loopback, hasSecondLoopbackAddress,

@@ -24,32 +24,7 @@ function config(smscs, { listener = {}, clients = [alice, bob], extra = {} } = {
   };
 }
 
-// One request; resolves { status, headers, text, json }.
-function call(port, p, { method = 'GET', auth, bearer, body, headers = {} } = {}) {
-  const hdrs = { ...headers };
-  if (auth) hdrs.authorization = `Basic ${Buffer.from(auth).toString('base64')}`;
-  if (bearer) hdrs.authorization = `Bearer ${bearer}`;
-  const data = body === undefined ? undefined : (typeof body === 'string' ? body : JSON.stringify(body));
-  if (data !== undefined) {
-    hdrs['content-type'] = hdrs['content-type'] || 'application/json';
-    hdrs['content-length'] = Buffer.byteLength(data);
-  }
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: p, method, headers: hdrs }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => { text += c; });
-      res.on('end', () => {
-        let json;
-        try { json = JSON.parse(text); } catch { json = undefined; }
-        resolve({ status: res.statusCode, headers: res.headers, text, json });
-      });
-    });
-    req.on('error', reject);
-    if (data !== undefined) req.write(data);
-    req.end();
-  });
-}
+const call = h.httpCall;
 
 const send = (d, body, options = {}) =>
   call(d.ports.api, '/v1/messages', { method: 'POST', auth: 'alice:alice-pw', body, ...options });

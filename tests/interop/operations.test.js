@@ -5,8 +5,6 @@
 
 const test = require('node:test');
 const assert = require('node:assert');
-const http = require('node:http');
-const https = require('node:https');
 const net = require('node:net');
 const fs = require('node:fs');
 const h = require('./daemon_harness');
@@ -30,30 +28,7 @@ function config(upstreams, extra = {}) {
 
 const listeners = ['smpp', 'metrics', 'management'];
 
-// One HTTP exchange; resolves { status, headers, text, json }.
-function call(port, path, { method = 'GET', auth, bearer, body, tls, headers = {} } = {}) {
-  const hdrs = { ...headers };
-  if (auth) hdrs.authorization = `Basic ${Buffer.from(auth).toString('base64')}`;
-  if (bearer) hdrs.authorization = `Bearer ${bearer}`;
-  if (body !== undefined) hdrs['content-length'] = Buffer.byteLength(body);
-  const lib = tls ? https : http;
-  return new Promise((resolve, reject) => {
-    const req = lib.request({ host: '127.0.0.1', port, path, method, headers: hdrs, ...(tls || {}) },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c) => { text += c; });
-        res.on('end', () => {
-          let json;
-          try { json = JSON.parse(text); } catch { json = undefined; }
-          resolve({ status: res.statusCode, headers: res.headers, text, json });
-        });
-      });
-    req.on('error', reject);
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
-}
+const call = h.httpCall;
 
 const ops = (port, path, options = {}) => call(port, path, { auth: 'ops:s3cret', ...options });
 

@@ -14,6 +14,7 @@
 #include "gateway/client_limits.hpp"
 #include "gateway/message_ids.hpp"
 #include "gateway/store_forward.hpp"
+#include "net/endpoint.hpp"
 #include "smpp/status.hpp"
 #include "tracing/trace_context.hpp"
 
@@ -47,33 +48,7 @@ http::Response field_error(const api::FieldError& e) {
   return r;
 }
 
-// The peer's address as the client rules read it: 4 bytes for IPv4 (and IPv4-mapped IPv6), 16
-// for IPv6.
-struct PeerBytes {
-  std::array<uint8_t, 16> bytes{};
-  std::size_t size = 0;
-  std::span<const uint8_t> view() const { return {bytes.data(), size}; }
-};
-PeerBytes peer_bytes(const boost::asio::ip::address& a) {
-  PeerBytes p;
-  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
-    const auto v4 = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, a.to_v6());
-    const auto b = v4.to_bytes();
-    std::copy(b.begin(), b.end(), p.bytes.begin());
-    p.size = 4;
-  } else if (a.is_v4()) {
-    const auto b = a.to_v4().to_bytes();
-    std::copy(b.begin(), b.end(), p.bytes.begin());
-    p.size = 4;
-  } else {
-    const auto b = a.to_v6().to_bytes();
-    std::copy(b.begin(), b.end(), p.bytes.begin());
-    p.size = 16;
-  }
-  return p;
-}
-
-uint64_t balance_key(const PeerBytes& p) {
+uint64_t balance_key(const net::AddressBytes& p) {
   uint64_t h = 1469598103934665603ull;  // FNV-1a: the client's address for ip_hash
   for (std::size_t i = 0; i < p.size; ++i) h = (h ^ p.bytes[i]) * 1099511628211ull;
   return h;
@@ -309,7 +284,7 @@ std::optional<HttpApi::Caller> HttpApi::authenticate(const http::Request& r,
                                                      http::Response& refusal) {
   const std::string_view header = r.header("authorization");
   const auto directory = parts_.clients();
-  const PeerBytes peer = peer_bytes(r.remote.address());
+  const net::AddressBytes peer = net::address_bytes(r.remote.address());
   auth::AuthResult result;
   if (starts_with_ci(header, "basic ")) {
     auto credentials = http::basic_credentials(header);
