@@ -51,7 +51,8 @@ constexpr KeySpec kSpecs[] = {
     {"listeners[].rate_limit.connections_per_second", used, "limits",
      "limit.connections_per_second"},
     {"listeners[].rate_limit.binds_per_second", used, "limits", "limit.binds_per_second"},
-    {"listeners[].rate_limit.requests_per_second", used, "api", "rate_limit.requests_per_second"},
+    {"listeners[].rate_limit.requests_per_second", used, "api/rest",
+     "rate_limit.requests_per_second"},
     {"listeners[].rate_limit.burst", used, "limits", "limit.burst"},
     {"listeners[].allowed_ips", used, "limits", "listener.allowed_ips"},
     {"listeners[].blocked_ips", used, "limits", "listener.blocked_ips"},
@@ -62,10 +63,10 @@ constexpr KeySpec kSpecs[] = {
     {"listeners[].http.max_header_bytes", used, "server", "http.max_header_bytes"},
     {"listeners[].http.max_body_bytes", used, "server", "http.max_body_bytes"},
     {"listeners[].cors", section, "", ""},
-    {"listeners[].cors.enabled", used, "api", "cors.enabled"},
-    {"listeners[].cors.allowed_origins", used, "api", "cors.allowed_origins"},
-    {"listeners[].cors.allowed_methods", used, "api", "cors.allowed_methods"},
-    {"listeners[].cors.allowed_headers", used, "api", "cors.allowed_headers"},
+    {"listeners[].cors.enabled", used, "api/rest", "cors.enabled"},
+    {"listeners[].cors.allowed_origins", used, "api/rest", "cors.allowed_origins"},
+    {"listeners[].cors.allowed_methods", used, "api/rest", "cors.allowed_methods"},
+    {"listeners[].cors.allowed_headers", used, "api/rest", "cors.allowed_headers"},
     {"listeners[].grpc", not_built, "", "gRPC listeners are not built"},
 
     // ---- upstreams ----
@@ -206,7 +207,7 @@ constexpr KeySpec kSpecs[] = {
     {"clients[].rate_limit.window_size", used, "gateway", "rate_limit.window_size"},
     {"clients[].addresses", not_built, "", "per-client address rules are not built"},
     {"clients[].upstream", used, "router", "c.upstream"},
-    {"clients[].api_keys", used, "api", "api_keys"},
+    {"clients[].api_keys", used, "auth", "client.api_keys"},
     {"clients[].tier", not_built, "", "nothing reads a client's tier yet"},
     {"clients[].tags", not_built, "", "nothing reads client tags yet"},
 

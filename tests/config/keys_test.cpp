@@ -86,9 +86,9 @@ TEST(Keys, KeysThatAreNotBuiltAreWarnedAboutAtTheirLine) {
   const auto r = load(R"(listeners:
   - type: smpp
     address: :2775
-  - name: rest
-    type: http
-    address: :8080
+  - name: rpc
+    type: grpc
+    address: :9090
 upstreams:
   - name: a
     hosts: [{address: "127.0.0.1:2776"}]
@@ -108,7 +108,7 @@ mnp: {enabled: false}
 )");
   ASSERT_TRUE(r.ok()) << r.errors.front().to_string();
   const std::vector<std::string> expected = {
-      "test.yaml:5:11: warning: listener 'rest': type http is not built yet: the listener is not "
+      "test.yaml:5:11: warning: listener 'rpc': type grpc is not built yet: the listener is not "
       "started",
       "test.yaml:12:7: warning: timeouts of upstream 'a': submit: not built yet: accepted and "
       "ignored (a session has one response timeout for every request: timeouts.response "
