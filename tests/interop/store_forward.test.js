@@ -233,7 +233,9 @@ test('kill -9 mid-load: every message a client saw acknowledged reaches the SMSC
     const exit = await d.exited;
     assert.strictEqual(exit.signal, 'SIGKILL');
     const acked = await loading;
-    assert.ok(acked.size >= 3000 && acked.size < texts.length,
+    // Mid-load. (Acknowledgements on their way at the kill are lost: the client may have seen
+    // fewer than the SMSC got.)
+    assert.ok(acked.size >= 1000 && acked.size < texts.length,
       `killed mid-load: ${acked.size} of ${texts.length} acknowledged`);
     const beforeRestart = carrier.received.length;
 
