@@ -261,7 +261,7 @@ void Server::start_http_listener(const config::ListenerConfig& l) {
                                done({});
                              }
                            },
-                           st.store.get()};
+                           st.store.get(), st.listener_context->auth_failures};
   auto api = std::make_shared<rest::HttpApi>(l, std::move(parts));
   http::ServerSettings s;
   s.name = "listener " + l.name;

@@ -143,6 +143,18 @@ test('authentication: none, wrong, a bearer key, an address or bind type the cli
       r = await send(d, body, { auth: 'rx:rx-pw' });
       assert.deepStrictEqual([r.status, r.json.detail], [403, 'bind_type_not_allowed']);
       assert.strictEqual(smsc.received.length, 1, 'only the authenticated message went');
+      // Failures count with SMPP binds': each further one from this address is answered later
+      // (250 ms, doubling), without holding up anyone else.
+      const t0 = h.now();
+      r = await send(d, body, { auth: 'alice:guess-1' });
+      const slow = h.now() - t0;
+      assert.strictEqual(r.status, 401);
+      assert.ok(slow >= 1500, `a failure after four others answered after ${slow} ms`);
+      const t1 = h.now();
+      assert.strictEqual((await call(d.ports.api, '/v1/health')).status, 200);
+      assert.ok(h.now() - t1 < 500, 'others are not held');
+      r = await send(d, body);
+      assert.strictEqual(r.status, 202, 'the right password still goes (the address is not locked yet)');
       // No secret in the log.
       assert.ok(!d.text().includes('alice-key-0123456789'));
       assert.ok(!d.text().includes('alice-pw'));

@@ -1,5 +1,6 @@
 #include "api/rest/http_api.hpp"
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 
 #include <fmt/format.h>
@@ -281,30 +282,71 @@ http::Response HttpApi::health() const {
 }
 
 std::optional<HttpApi::Caller> HttpApi::authenticate(const http::Request& r,
-                                                     http::Response& refusal) {
+                                                     http::Response& refusal,
+                                                     std::chrono::milliseconds& delay) {
   const std::string_view header = r.header("authorization");
   const auto directory = parts_.clients();
   const net::AddressBytes peer = net::address_bytes(r.remote.address());
+  auth::AuthFailureThrottle* throttle = parts_.auth_failures.get();
+  const auto now = std::chrono::steady_clock::now();
+  using Verdict = auth::AuthFailureThrottle::Verdict;
   auth::AuthResult result;
+  std::string name;  // the system_id tried (Basic), for the throttle
+  auth::AuthFailureThrottle::Attempt attempt;
+  bool tried = false;
+  auto begin = [&](std::string_view system_id) {
+    const config::ClientConfig* known = directory->find(system_id);
+    if (throttle == nullptr) return true;
+    attempt = throttle->begin_attempt(
+        peer.view(), system_id, known != nullptr,
+        known != nullptr && auth::ClientDirectory::pins_address(*known, peer.view()), now);
+    if (attempt.verdict == Verdict::peer_locked) {
+      refusal = http::json_error(403, "locked", "too many failed authentications from this address");
+      return false;
+    }
+    if (attempt.verdict == Verdict::client_locked) {
+      refusal = http::json_error(401, "authentication failed", "wrong credentials");
+      delay = attempt.reply_delay;
+      return false;
+    }
+    return true;
+  };
   if (starts_with_ci(header, "basic ")) {
     auto credentials = http::basic_credentials(header);
     if (!credentials) {
       refusal = http::json_error(401, "authentication failed", "malformed Basic credentials");
-    } else {
+    } else if (begin(credentials->first)) {
+      tried = true;
+      name = credentials->first;
       result = directory->authenticate(credentials->first, credentials->second, peer.view(),
                                        config::BindType::transmitter);
     }
   } else if (starts_with_ci(header, "bearer ")) {
     std::string_view token = header.substr(7);
     while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-    result = directory->authenticate_key(token, peer.view(), config::BindType::transmitter);
+    if (begin("")) {  // counted against the address only: a key names no client before it matches
+      tried = true;
+      result = directory->authenticate_key(token, peer.view(), config::BindType::transmitter);
+    }
   } else {
     refusal = http::json_error(401, "authentication required",
                                "send HTTP Basic credentials (system_id and password) or a bearer "
                                "api key");
   }
-  if (result.ok()) return Caller{parts_.gateway.face_client(result.client->system_id),
-                                 balance_key(peer)};
+  if (tried && throttle != nullptr) {
+    // A right password (or key) is no guess, even when the client may not send from here.
+    if (result.ok() || result.reason == auth::reason::kBindTypeNotAllowed) {
+      throttle->record_success(peer.view(), result.client ? result.client->system_id : name,
+                               attempt, now);
+    } else {
+      throttle->record_failure(peer.view(), name, attempt,
+                               result.reason == auth::reason::kWrongPassword && !name.empty(), now);
+      delay = attempt.reply_delay;
+    }
+  }
+  if (result.ok()) {
+    return Caller{parts_.gateway.face_client(result.client->system_id), balance_key(peer)};
+  }
   if (refusal.status == 200) {
     if (result.reason == auth::reason::kClientIpNotAllowed ||
         result.reason == auth::reason::kBindTypeNotAllowed) {
@@ -402,8 +444,18 @@ void HttpApi::operator()(http::Request& r, http::Reply reply) {
     return answer(http::json_error(404, "not found", "no such endpoint: " + r.path));
   }
   http::Response refusal;
-  auto caller = authenticate(r, refusal);
-  if (!caller) return answer(std::move(refusal));
+  std::chrono::milliseconds delay{0};
+  auto caller = authenticate(r, refusal, delay);
+  if (!caller) {
+    if (delay.count() <= 0) return answer(std::move(refusal));
+    // Held (on the connection's thread, holding nothing else): a guesser's next try waits.
+    cors(r, refusal);
+    codes_->count(refusal.status);
+    auto timer = std::make_shared<boost::asio::steady_timer>(reply.executor(), delay);
+    timer->async_wait([timer, reply, out = std::move(refusal)](
+                          const boost::system::error_code&) mutable { reply(std::move(out)); });
+    return;
+  }
   if (metrics) {
     if (r.method != "GET") return answer(http::json_error(405, "method not allowed", "use GET"));
     if (!parts_.metrics) return answer(http::json_error(404, "not found", "metrics are off"));

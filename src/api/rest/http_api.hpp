@@ -7,7 +7,9 @@
 //   GET  /v1/metrics           the Prometheus text (authenticated like the rest)
 //
 // A request is authenticated as a configured client, by HTTP Basic (system_id and password,
-// with the client's allowed_ips) or by a bearer token from the client's `api_keys`, and its
+// with the client's allowed_ips) or by a bearer token from the client's `api_keys`; failures
+// count with the SMPP binds' (auth::AuthFailureThrottle: answers held longer after each, then
+// the address locked: 403), and its
 // messages go through the gateway exactly as that client's SMPP messages would: its
 // rate_limit (429), its window across all its sessions and requests, routing, a forced
 // upstream, the store. The listener's `rate_limit.requests_per_second` (with `burst`) bounds
@@ -29,6 +31,7 @@
 #include "api/http/server.hpp"
 #include "api/message/message_request.hpp"
 #include "auth/clients.hpp"
+#include "auth/throttle.hpp"
 #include "config/config.hpp"
 #include "core/counters.hpp"
 #include "gateway/gateway.hpp"
@@ -45,6 +48,9 @@ struct HttpApiParts {
   // The Prometheus text exposition, handed to the callback (from any thread).
   std::function<void(std::function<void(std::string)>)> metrics;
   store::Store* store = nullptr;  // with storage
+  // Failed authentications, shared with the SMPP listeners: guesses over HTTP and SMPP count
+  // together, and a locked address is locked for both. Null: not counted (tests).
+  std::shared_ptr<auth::AuthFailureThrottle> auth_failures;
 };
 
 class HttpApi {
@@ -60,7 +66,10 @@ class HttpApi {
  private:
   struct Caller;
   struct Submission;
-  std::optional<Caller> authenticate(const http::Request& r, http::Response& refusal);
+  // The caller, or nothing with `refusal` set (and `delay`: how long to hold it, a guesser's
+  // failures being answered ever later).
+  std::optional<Caller> authenticate(const http::Request& r, http::Response& refusal,
+                                     std::chrono::milliseconds& delay);
   void send(const Caller& caller, std::vector<api::MessageResult> items, bool batch,
             const http::Request& r, http::Reply reply);
   http::Response message_status(const Caller& caller, std::string_view id);
