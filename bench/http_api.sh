@@ -22,7 +22,7 @@
 #   bench/http_api.sh [BUILD_DIR]             (default build/release; needs smppd and smpp_sink)
 # Environment (defaults in brackets):
 #   SMPPD [BUILD_DIR/src/cli/smppd]  SINK [BUILD_DIR/bench/smpp_sink]
-#   DURATION [5s]  each wrk run          CONNECTIONS ["32 64 128"]   THREADS [2] (wrk -t)
+#   DURATION [5s]  each wrk run          CONNECTIONS ["64 128 256"]   THREADS [2] (wrk -t)
 #   REPEAT [2]     runs of each scenario (median (min-max) over them)
 #   RATE [10000]   the fixed rate        RATE_SECONDS [10]           RATE_CLIENTS [100]
 #   PERF [1]       0: no profile         PERF_SECONDS [4]
@@ -41,7 +41,7 @@ build=${1:-build/release}
 smppd=${SMPPD:-$build/src/cli/smppd}
 sink=${SINK:-$build/bench/smpp_sink}
 duration=${DURATION:-5s}
-read -r -a connections <<<"${CONNECTIONS:-32 64 128}"
+read -r -a connections <<<"${CONNECTIONS:-64 128 256}"
 threads=${THREADS:-2}
 repeat=${REPEAT:-2}
 rate=${RATE:-10000}
