@@ -106,6 +106,15 @@ test('lists and batches are answered per recipient and per message; one bad item
       const got = smsc.received.map((p) => p.destination_addr);
       assert.deepStrictEqual(got.sort(), ['111', '222', '333', '555', '556', '666']);
 
+      // A batch of lists naming more recipients than one request may: refused before anything
+      // is built (the body is within its bound).
+      const many = Array.from({ length: 1000 }, (_, i) => String(1000 + i));
+      const tooMany = await call(d.ports.api, '/v1/messages/batch', { method: 'POST', auth: 'alice:alice-pw',
+        body: { messages: Array.from({ length: 11 }, () => ({ to: many, from: 'X', text: 'y' })) } });
+      assert.strictEqual(tooMany.status, 413, tooMany.text);
+      assert.strictEqual(tooMany.json.error, 'too many recipients');
+      assert.strictEqual(smsc.received.length, 6, 'nothing of it sent');
+
       // One message refused by the SMSC: 422 with its status; no route is 422 too.
       const refused = await send(d, { to: '666', from: 'X', text: 'c' });
       assert.strictEqual(refused.status, 422);

@@ -31,6 +31,9 @@ constexpr const char* kNoCallbacks =
     "receipts to HTTP callbacks are not built yet; bind an SMPP receiver, or poll "
     "GET /v1/messages/{id}";
 
+// Recipients (messages to build) in one request, all its messages and lists together.
+constexpr std::size_t kMaxRecipientsPerRequest = 10'000;
+
 constexpr unsigned kCodes[] = {200, 202, 204, 400, 401, 403, 404, 405, 413,
                                415, 422, 429, 431, 500, 502, 503, 504};
 
@@ -493,6 +496,18 @@ void HttpApi::operator()(http::Request& r, http::Reply reply) {
       return answer(field_error(api::FieldError{"callback_url", kNoCallbacks}));
     }
     items.push_back(std::move(parsed));
+  }
+  // A batch of lists could name a million recipients in a few megabytes: bounded before any
+  // PDU is built.
+  std::size_t recipients = 0;
+  for (const auto& item : items) {
+    if (const auto* m = std::get_if<api::MessageRequest>(&item)) recipients += m->to.size();
+  }
+  if (recipients > kMaxRecipientsPerRequest) {
+    return answer(http::json_error(
+        413, "too many recipients",
+        fmt::format("{} recipients in one request, at most {}: split it", recipients,
+                    kMaxRecipientsPerRequest)));
   }
   send(*caller, std::move(items), batch, r, std::move(reply));
 }
