@@ -273,9 +273,12 @@ TlsContextResult make_client_tls_context(const TlsConfig& tls) {
 }
 
 void prepare_client_stream(TlsStream& stream, const TlsConfig& tls, const std::string& host) {
-  const std::string& name = tls.server_name.empty() ? host : tls.server_name;
+  set_client_peer_name(stream.native_handle(), tls.server_name.empty() ? host : tls.server_name,
+                       !tls.skip_verify);
+}
+
+void set_client_peer_name(SSL* ssl, const std::string& name, bool check) {
   if (name.empty()) return;
-  SSL* ssl = stream.native_handle();
   boost::system::error_code not_an_address;
   boost::asio::ip::make_address(name, not_an_address);
   const bool is_address = !not_an_address;
@@ -284,7 +287,7 @@ void prepare_client_stream(TlsStream& stream, const TlsConfig& tls, const std::s
   if (!is_address)
     SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
              const_cast<char*>(name.c_str()));
-  if (tls.skip_verify) return;
+  if (!check) return;
   if (is_address) {
     X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str());
   } else {
@@ -294,13 +297,17 @@ void prepare_client_stream(TlsStream& stream, const TlsConfig& tls, const std::s
 }
 
 std::string describe_tls_error(TlsStream& stream, const boost::system::error_code& ec) {
+  return describe_tls_error(stream.native_handle(), ec);
+}
+
+std::string describe_tls_error(SSL* ssl, const boost::system::error_code& ec) {
   if (ec.category() != boost::asio::error::get_ssl_category()) return ec.message();
   // OpenSSL's reason alone: Asio's message adds the library ("... (SSL routines)").
   const auto error = static_cast<unsigned long>(ec.value());
   const char* reason = ERR_reason_error_string(error);
   std::string text = reason != nullptr ? reason : ec.message();
   if (ERR_GET_REASON(error) != SSL_R_CERTIFICATE_VERIFY_FAILED) return text;
-  const long verify = SSL_get_verify_result(stream.native_handle());
+  const long verify = SSL_get_verify_result(ssl);
   if (verify != X509_V_OK) {
     text += ": ";
     text += X509_verify_cert_error_string(verify);

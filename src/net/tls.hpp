@@ -52,11 +52,16 @@ TlsContextResult make_client_tls_context(const config::TlsConfig& tls);
 // still sent but not checked.
 void prepare_client_stream(TlsStream& stream, const config::TlsConfig& tls,
                            const std::string& host);
+// The same on a bare SSL, for streams of another type (Beast's, in the HTTP client): sends
+// `name` as SNI unless it is an IP address, and when `check` is set, verifies the certificate
+// against it.
+void set_client_peer_name(SSL* ssl, const std::string& name, bool check);
 
 // Why a handshake (or a read or write after it) on `stream` failed, as an operator needs it:
 // OpenSSL's reason ("tlsv1 alert unknown ca", "wrong version number"), and when the peer's
 // certificate did not verify, why not ("certificate verify failed: self-signed certificate",
 // "certificate verify failed: hostname mismatch"): OpenSSL's reason alone does not say.
 std::string describe_tls_error(TlsStream& stream, const boost::system::error_code& ec);
+std::string describe_tls_error(SSL* ssl, const boost::system::error_code& ec);
 
 }  // namespace smppd::net
