@@ -96,11 +96,7 @@ double unix_seconds(std::chrono::system_clock::time_point t) {
 }
 
 http::Response json_answer(const json::value& v, unsigned status = 200) {
-  http::Response r;
-  r.status = status;
-  r.body = json::serialize(v);
-  r.body += '\n';
-  return r;
+  return http::json_response(status, v);
 }
 
 }  // namespace

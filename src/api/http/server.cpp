@@ -45,15 +45,16 @@ std::string_view Request::header(std::string_view name) const {
   return {};
 }
 
-Response json_error(unsigned status, std::string_view error, std::string_view detail) {
-  boost::json::object o;
-  o["error"] = error;
-  o["detail"] = detail;
+Response json_response(unsigned status, const boost::json::value& value) {
   Response r;
   r.status = status;
-  r.body = boost::json::serialize(o);
+  r.body = boost::json::serialize(value);
   r.body += '\n';
   return r;
+}
+
+Response json_error(unsigned status, std::string_view error, std::string_view detail) {
+  return json_response(status, boost::json::object{{"error", error}, {"detail", detail}});
 }
 
 struct Reply::Slot {

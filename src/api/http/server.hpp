@@ -16,6 +16,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/json/fwd.hpp>
 
 #include <chrono>
 #include <functional>
@@ -101,6 +102,8 @@ class Server : public std::enable_shared_from_this<Server> {
   std::shared_ptr<State> state_;
 };
 
+// A JSON answer: the serialized value and a newline.
+Response json_response(unsigned status, const boost::json::value& value);
 // A JSON error body as every endpoint answers one: {"error": ..., "detail": ...}.
 Response json_error(unsigned status, std::string_view error, std::string_view detail = {});
 

@@ -37,19 +37,11 @@ constexpr std::size_t kMaxRecipientsPerRequest = 10'000;
 constexpr unsigned kCodes[] = {200, 202, 204, 400, 401, 403, 404, 405, 413,
                                415, 422, 429, 431, 500, 502, 503, 504};
 
-http::Response json_answer(unsigned status, const json::value& v) {
-  http::Response r;
-  r.status = status;
-  r.body = json::serialize(v);
-  r.body += '\n';
-  return r;
-}
+using http::json_response;
 
 http::Response field_error(const api::FieldError& e) {
-  http::Response r = http::json_error(400, "invalid request", e.detail);
-  json::object o{{"error", "invalid request"}, {"field", e.field}, {"detail", e.detail}};
-  r.body = json::serialize(o) + "\n";
-  return r;
+  return json_response(
+      400, json::object{{"error", "invalid request"}, {"field", e.field}, {"detail", e.detail}});
 }
 
 uint64_t balance_key(const net::AddressBytes& p) {
@@ -201,7 +193,7 @@ struct HttpApi::Submission : std::enable_shared_from_this<Submission> {
                                    : "refused";
         o["detail"] = fmt::format("{} ({:#x})", smpp::status_name(first_failure), first_failure);
       }
-      out = json_answer(code, o);
+      out = json_response(code, o);
       if (code == 429) out.headers.emplace_back("Retry-After", "1");
     } else {
       json::array results;
@@ -230,7 +222,7 @@ struct HttpApi::Submission : std::enable_shared_from_this<Submission> {
           for (auto& e : list) results.push_back(std::move(e));
         }
       }
-      out = json_answer(200, json::object{{"results", std::move(results)},
+      out = json_response(200, json::object{{"results", std::move(results)},
                                           {"accepted", accepted},
                                           {"refused", refused}});
     }
@@ -279,9 +271,9 @@ std::optional<std::string> HttpApi::not_ready() const {
 
 http::Response HttpApi::health() const {
   if (auto why = not_ready()) {
-    return json_answer(503, json::object{{"status", "not ready"}, {"detail", *why}});
+    return json_response(503, json::object{{"status", "not ready"}, {"detail", *why}});
   }
-  return json_answer(200, json::object{{"status", "ready"}});
+  return json_response(200, json::object{{"status", "ready"}});
 }
 
 std::optional<HttpApi::Caller> HttpApi::authenticate(const http::Request& r,
@@ -381,7 +373,7 @@ std::optional<http::Response> HttpApi::preflight(const http::Request& r) const {
   const std::string_view origin = r.header("origin");
   const std::string_view method = r.header("access-control-request-method");
   if (!listener_.cors.enabled || origin.empty() || method.empty()) {
-    http::Response out = json_answer(204, json::object{});
+    http::Response out = json_response(204, json::object{});
     out.body.clear();
     out.headers.emplace_back("Allow", "GET, POST, OPTIONS");
     return out;

@@ -17,12 +17,7 @@ http::Response message_view(std::string_view text, store::Store* store, gateway:
   std::optional<uint64_t> id = gateway::parse_message_id(text, smpp::Version::v34);
   if (!id) id = gateway::parse_message_id(text, smpp::Version::v33);
   if (!id) return http::json_error(400, "bad message id", std::string(text));
-  auto answer = [](const json::object& o) {
-    http::Response r;
-    r.body = json::serialize(o);
-    r.body += '\n';
-    return r;
-  };
+  auto answer = [](const json::object& o) { return http::json_response(200, o); };
   if (store != nullptr) {
     const auto m = store->message(*id, true);
     if (!m || (only_client && m->client != *only_client)) {
