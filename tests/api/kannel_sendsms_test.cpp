@@ -40,10 +40,10 @@ MessageRequest request(std::string_view query) {
 }
 
 TEST(KannelSendsms, ReadsTheFieldsTheirAliasesAndTheFirstOccurrence) {
-  const KannelSendsms k = ok(
-      "user=alias&pass=s%26cret&username=shop&to=%2B258841234567+841234568&from=SHOP"
-      "&text=Hello+World%21&dlrmask=31&dlr-url=http%3A%2F%2Fapp%2Fdlr%3Fid%3D7%26type%3D%25d"
-      "&priority=1&account=acct&binfo=svc&unknown=whatever&from=OTHER");
+  const KannelSendsms k =
+      ok("user=alias&pass=s%26cret&username=shop&to=%2B258841234567+841234568&from=SHOP"
+         "&text=Hello+World%21&dlrmask=31&dlr-url=http%3A%2F%2Fapp%2Fdlr%3Fid%3D7%26type%3D%25d"
+         "&priority=1&account=acct&binfo=svc&unknown=whatever&from=OTHER");
   EXPECT_EQ(k.username, "shop");  // `username` before its alias `user`, wherever they are
   EXPECT_EQ(k.password, "s&cret");
   EXPECT_EQ(k.to, (std::vector<std::string>{"+258841234567", "841234568"}));
@@ -95,6 +95,29 @@ TEST(KannelSendsms, EveryRefusalIsKannelsOwnBody) {
   EXPECT_EQ(refused("to=1&from=x&" + udh).body, "UDH field is too long, rejected");
 }
 
+TEST(KannelSendsms, SeveralFaultsInSmsboxReqHandlesOrder) {
+  // The UDH first, then the sender, then the fields (dlr-url before dlr-mask before coding...).
+  EXPECT_EQ(refused("to=1&udh=%05%00&coding=9").body, "UDH field misformed, rejected");
+  EXPECT_EQ(refused("to=1&coding=9").body, "Sender missing and no global set, rejected");
+  EXPECT_EQ(refused("to=1&from=x&coding=9&dlr-mask=99&dlr-url=x").body,
+            "DLR-URL field misformed, rejected");
+  EXPECT_EQ(refused("to=1&from=x&coding=9&dlr-mask=99").body, "DLR-Mask field misformed, rejected");
+  // What Kannel takes as not given: an empty dlr-url, account or binfo.
+  const KannelSendsms k = ok("to=1&from=x&dlr-url=&account=&binfo=");
+  EXPECT_FALSE(k.dlr_url);
+  EXPECT_FALSE(k.account);
+  EXPECT_FALSE(k.binfo);
+  // A dlr-url is "http://" or "https://" (any case) and at least one more character.
+  EXPECT_EQ(refused("to=1&from=x&dlr-url=http://").body, "DLR-URL field misformed, rejected");
+  EXPECT_EQ(*ok("to=1&from=x&dlr-url=HTTPS://a").dlr_url, "HTTPS://a");
+}
+
+TEST(KannelSendsms, PriorityIsThePriorityFlag) {
+  EXPECT_EQ(request("username=u&password=p&from=x&to=1&text=a&priority=1").priority_flag, 1);
+  EXPECT_EQ(request("username=u&password=p&from=x&to=1&text=a&priority=3").priority_flag, 3);
+  EXPECT_EQ(request("username=u&password=p&from=x&to=1&text=a").priority_flag, 0);
+}
+
 TEST(KannelSendsms, TheRequestAsPlaySmsAndCourierSendIt) {
   // courier: UTF-8 text, coding 2 with charset utf8, dlr-mask 27 (1|2|8|16).
   MessageRequest m = request(
@@ -110,8 +133,9 @@ TEST(KannelSendsms, TheRequestAsPlaySmsAndCourierSendIt) {
   EXPECT_TRUE(m.registered_delivery);
   EXPECT_EQ(*m.callback_url, "https://c/s?status=%d");
   // playSMS: UCS-2 bytes with charset UTF-16BE, two numbers, mclass 0 (flash), dlr-mask 31.
-  m = request("username=u&password=p&from=SMS&to=111+222&text=%00H%00i&coding=2"
-              "&charset=UTF-16BE&mclass=0&dlr-mask=31&account=admin");
+  m = request(
+      "username=u&password=p&from=SMS&to=111+222&text=%00H%00i&coding=2"
+      "&charset=UTF-16BE&mclass=0&dlr-mask=31&account=admin");
   EXPECT_EQ(m.to.size(), 2u);
   EXPECT_TRUE(m.to_was_list);
   EXPECT_EQ(m.from.ton, ton::kAlphanumeric);

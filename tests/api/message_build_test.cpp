@@ -191,6 +191,16 @@ TEST(MessageBuild, ScheduleAndValidityAreAbsoluteUtc) {
   EXPECT_EQ(part(now, 0).validity_period, "260601000130000+");
 }
 
+TEST(MessageBuild, PriorityFlagOnEveryPart) {
+  MessageRequest m = request(with(R"("text": ")" + std::string(200, 'a') + R"(")"));
+  EXPECT_EQ(part(build(m), 0).priority_flag, 0);  // the JSON body does not set it
+  m.priority_flag = 3;                            // Kannel's priority, Jasmin's
+  const BuiltMessage b = build(m);
+  ASSERT_EQ(b.pdus.size(), 2u);
+  EXPECT_EQ(part(b, 0).priority_flag, 3);
+  EXPECT_EQ(part(b, 1).priority_flag, 3);
+}
+
 TEST(MessageBuild, AHandMadeRequestWithTooLongAnAddress) {
   MessageRequest m = request(with(R"("text": "x")"));
   EXPECT_EQ(std::get<FieldError>(build_submits(m, {std::string(21, '1'), 1, 1})),

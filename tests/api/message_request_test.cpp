@@ -118,6 +118,23 @@ TEST(MessageRequest, Senders) {
             (FieldError{"from", "expected a string"}));
 }
 
+TEST(MessageRequest, TheAddressRulesAreTheOtherFaces) {
+  // Kannel's and Jasmin's parsers read addresses with the same functions.
+  EXPECT_EQ(parse_phone_number("+258841234567"),
+            (Address{"258841234567", ton::kInternational, npi::kIsdn}));
+  EXPECT_EQ(parse_phone_number("0841"), (Address{"0841", ton::kUnknown, npi::kIsdn}));
+  EXPECT_FALSE(parse_phone_number("+"));
+  EXPECT_FALSE(parse_phone_number("12 34"));
+  EXPECT_FALSE(parse_phone_number(std::string(21, '1')));
+  EXPECT_EQ(std::get<Address>(parse_sender("SHOP")),
+            (Address{"SHOP", ton::kAlphanumeric, npi::kUnknown}));
+  EXPECT_EQ(std::get<Address>(parse_sender("+1555")),
+            (Address{"1555", ton::kInternational, npi::kIsdn}));
+  EXPECT_EQ(std::get<std::string>(parse_sender("")), "must not be empty");
+  EXPECT_EQ(std::get<std::string>(parse_sender("ABCDEFGHIJKL")),
+            "alphanumeric sender longer than 11 GSM characters");
+}
+
 TEST(MessageRequest, RequiredAndUnknownFields) {
   EXPECT_EQ(bad(R"({"from": "A", "text": "x"})"), (FieldError{"to", "required"}));
   EXPECT_EQ(bad(R"({"to": "1", "text": "x"})"), (FieldError{"from", "required"}));

@@ -8,6 +8,7 @@
 #include <climits>
 #include <map>
 
+#include "api/message/decoding.hpp"
 #include "core/utf8.hpp"
 #include "smpp/text.hpp"
 
@@ -18,60 +19,6 @@ namespace {
 constexpr std::size_t kMaxUdh = 140;
 constexpr std::size_t kMaxAccount = 64;
 constexpr std::size_t kMaxText = 64 * 1024;  // far beyond any message: refused as too long later
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Form decoding as Kannel's octstr_url_decode: '+' is a space, %XX a byte; an escape that is
-// not two hex digits stays as written.
-std::string form_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && hex_digit(s[i + 1]) >= 0 &&
-               hex_digit(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-// C's sscanf("%d"): leading white space, an optional sign, digits; anything after is ignored.
-// Not a number (or out of int's range): -1, "not set".
-int scan_int(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-  bool negative = false;
-  if (i < s.size() && (s[i] == '+' || s[i] == '-')) negative = s[i++] == '-';
-  if (i >= s.size() || !std::isdigit(static_cast<unsigned char>(s[i]))) return -1;
-  long long v = 0;
-  for (; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])); ++i) {
-    v = v * 10 + (s[i] - '0');
-    if (v > INT_MAX) return -1;
-  }
-  return static_cast<int>(negative ? -v : v);
-}
-
-std::vector<std::string> split_words(std::string_view s) {
-  std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-    const std::size_t start = i;
-    while (i < s.size() && !std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-    if (i > start) out.emplace_back(s.substr(start, i - start));
-  }
-  return out;
-}
 
 KannelRefusal bad(std::string_view body) {
   return KannelRefusal{400, std::string(body)};
@@ -124,8 +71,9 @@ std::variant<KannelSendsms, KannelRefusal> parse_kannel_sendsms(std::string_view
     const std::string_view pair = query.substr(pos, end - pos);
     if (!pair.empty()) {
       const std::size_t eq = pair.find('=');
-      std::string name = form_decode(pair.substr(0, eq));
-      std::string value = eq == std::string_view::npos ? std::string() : form_decode(pair.substr(eq + 1));
+      std::string name = url_decode(pair.substr(0, eq));
+      std::string value =
+          eq == std::string_view::npos ? std::string() : url_decode(pair.substr(eq + 1));
       args.emplace(std::move(name), std::move(value));
     }
     pos = end + 1;
@@ -137,7 +85,7 @@ std::variant<KannelSendsms, KannelRefusal> parse_kannel_sendsms(std::string_view
   };
   auto integer = [&](std::string_view name, std::string_view alias = {}) {
     const std::string* v = get(name, alias);
-    return v == nullptr ? -1 : scan_int(*v);
+    return v == nullptr ? -1 : scan_c_int(*v).value_or(-1);
   };
 
   KannelSendsms k;
@@ -149,59 +97,66 @@ std::variant<KannelSendsms, KannelRefusal> parse_kannel_sendsms(std::string_view
   if (k.to.empty()) return bad("Empty receiver number not allowed, rejected");
   if (const auto* v = get("from")) k.from = *v;
   if (const auto* v = get("text")) k.text = *v;
-  if (k.text.size() > kMaxText) return bad("Charset or body misformed, rejected");
   if (const auto* v = get("charset")) k.charset = *v;
-  if (const auto* v = get("udh")) {
-    if (v->size() > kMaxUdh) return bad("UDH field is too long, rejected");
-    if (!v->empty()) {
-      if (static_cast<uint8_t>((*v)[0]) != v->size() - 1) {
-        return bad("UDH field misformed, rejected");
-      }
-      k.udh.assign(v->begin(), v->end());
-    }
-  }
+  if (const auto* v = get("udh")) k.udh.assign(v->begin(), v->end());
   if (const auto* v = get("smsc")) k.smsc = *v;
   k.mclass = integer("mclass");
-  if (k.mclass < -1 || k.mclass > 3) return bad("MClass field misformed, rejected");
   k.mwi = integer("mwi");
-  if (k.mwi < -1 || k.mwi > 7) return bad("MWI field misformed, rejected");
   k.compress = integer("compress");
-  if (k.compress < -1 || k.compress > 1) return bad("Compress field misformed, rejected");
   k.coding = integer("coding");
-  if (k.coding < -1 || k.coding > 2) return bad("Coding field misformed, rejected");
   k.validity = integer("validity");
-  if (k.validity < -1) return bad("Validity field misformed, rejected");
   k.deferred = integer("deferred");
-  if (k.deferred < -1) return bad("Deferred field misformed, rejected");
   k.dlr_mask = integer("dlr-mask", "dlrmask");
-  if (k.dlr_mask < -1 || k.dlr_mask > 66) return bad("DLR-Mask field misformed, rejected");
-  if (const auto* v = get("dlr-url", "dlrurl")) {
-    std::string lower = v->substr(0, 8);
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (!lower.starts_with("http://") && !lower.starts_with("https://")) {
-      return bad("DLR-URL field misformed, rejected");
-    }
-    k.dlr_url = *v;
-  }
+  if (const auto* v = get("dlr-url", "dlrurl")) k.dlr_url = *v;
   k.pid = integer("pid");
-  if (k.pid < -1 || k.pid > 255) return bad("PID field misformed, rejected");
   k.alt_dcs = integer("alt-dcs");
-  if (k.alt_dcs < -1 || k.alt_dcs > 1) return bad("Alt-DCS field misformed, rejected");
   k.rpi = integer("rpi");
-  if (k.rpi < -1 || k.rpi > 2) return bad("RPI field misformed, rejected");
-  if (const auto* v = get("account")) {
-    if (v->size() > kMaxAccount || v->find_first_of("[]\n\r") != std::string::npos) {
-      return bad("Account field misformed or too long, rejected");
-    }
-    k.account = *v;
-  }
+  if (const auto* v = get("account")) k.account = *v;
   if (const auto* v = get("binfo")) k.binfo = *v;
   k.priority = integer("priority");
-  if (k.priority < -1 || k.priority > 3) return bad("Priority field misformed, rejected");
   if (const auto* v = get("meta-data")) k.meta_data = *v;
-  if (!k.from || k.from->empty()) return bad("Sender missing and no global set, rejected");
+  if (auto refusal = check_kannel_sendsms(k)) return std::move(*refusal);
   return k;
+}
+
+std::optional<KannelRefusal> check_kannel_sendsms(KannelSendsms& k) {
+  // A UDH's first octet counts the octets after it.
+  if (!k.udh.empty() && k.udh.size() != std::size_t{k.udh[0]} + 1) {
+    return bad("UDH field misformed, rejected");
+  }
+  if (k.udh.size() > kMaxUdh) return bad("UDH field is too long, rejected");
+  if (k.to.empty()) {
+    return bad("Number(s) has/have been denied by white/black lists, or allowed/denied rules.");
+  }
+  if (!k.from || k.from->empty()) return bad("Sender missing and no global set, rejected");
+  if (k.account && k.account->empty()) k.account.reset();
+  if (k.account && (k.account->size() > kMaxAccount ||
+                    k.account->find_first_of("[]\n\r") != std::string::npos)) {
+    return bad("Account field misformed or too long, rejected");
+  }
+  if (k.binfo && k.binfo->empty()) k.binfo.reset();
+  if (k.dlr_url && k.dlr_url->empty()) k.dlr_url.reset();
+  if (k.dlr_url) {
+    // At least "http(s)://" and one more character, the scheme in any case.
+    const std::string_view url = *k.dlr_url;
+    if (url.size() < 8 ||
+        (!iequals(url.substr(0, 7), "http://") && !iequals(url.substr(0, 8), "https://"))) {
+      return bad("DLR-URL field misformed, rejected");
+    }
+  }
+  if (k.dlr_mask < -1 || k.dlr_mask > 66) return bad("DLR-Mask field misformed, rejected");
+  if (k.mclass < -1 || k.mclass > 3) return bad("MClass field misformed, rejected");
+  if (k.pid < -1 || k.pid > 255) return bad("PID field misformed, rejected");
+  if (k.rpi < -1 || k.rpi > 2) return bad("RPI field misformed, rejected");
+  if (k.alt_dcs < -1 || k.alt_dcs > 1) return bad("Alt-DCS field misformed, rejected");
+  if (k.mwi < -1 || k.mwi > 7) return bad("MWI field misformed, rejected");
+  if (k.coding < -1 || k.coding > 2) return bad("Coding field misformed, rejected");
+  if (k.compress < -1 || k.compress > 1) return bad("Compress field misformed, rejected");
+  if (k.validity < -1) return bad("Validity field misformed, rejected");
+  if (k.deferred < -1) return bad("Deferred field misformed, rejected");
+  if (k.priority < -1 || k.priority > 3) return bad("Priority field misformed, rejected");
+  if (k.text.size() > kMaxText) return bad("Charset or body misformed, rejected");
+  return std::nullopt;
 }
 
 std::variant<MessageRequest, KannelRefusal> kannel_to_request(const KannelSendsms& k,
@@ -219,9 +174,8 @@ std::variant<MessageRequest, KannelRefusal> kannel_to_request(const KannelSendsm
   } else {
     // Alphanumeric: what an SMSC takes as a name (printable ASCII, at most 11 characters).
     const std::string& f = *k.from;
-    const bool printable = std::all_of(f.begin(), f.end(), [](unsigned char c) {
-      return c >= 0x20 && c < 0x7F;
-    });
+    const bool printable =
+        std::all_of(f.begin(), f.end(), [](unsigned char c) { return c >= 0x20 && c < 0x7F; });
     if (!printable || f.size() > 11) return bad("Sender missing and no global set, rejected");
     m.from.value = f;
     m.from.ton = ton::kAlphanumeric;
@@ -270,6 +224,8 @@ std::variant<MessageRequest, KannelRefusal> kannel_to_request(const KannelSendsm
   }
   // DLR bits 1 (delivered) and 2 (not delivered): a final receipt.
   m.registered_delivery = k.dlr_mask > 0 && (k.dlr_mask & 3) != 0;
+  // Kannel's priority (0-3) is SMPP's priority_flag (smsc_smpp.c).
+  if (k.priority > 0) m.priority_flag = static_cast<uint8_t>(k.priority);
   if (k.deferred > 0) m.schedule_at = now + std::chrono::minutes(k.deferred);
   if (k.validity > 0) m.expires_at = now + std::chrono::minutes(k.validity);
   m.callback_url = k.dlr_url;

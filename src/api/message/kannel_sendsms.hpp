@@ -60,21 +60,29 @@ struct KannelRefusal {
 };
 
 // Kannel's answers, exactly.
-inline constexpr std::string_view kKannelAccepted = "0: Accepted for delivery";  // 202
-inline constexpr std::string_view kKannelQueued = "3: Queued for later delivery";  // 202
-inline constexpr std::string_view kKannelAuthFailed = "Authorization failed for sendsms";  // 403
-inline constexpr std::string_view kKannelNotRoutable = "Not routable. Do not try again.";  // 403
+inline constexpr std::string_view kKannelAccepted = "0: Accepted for delivery";             // 202
+inline constexpr std::string_view kKannelQueued = "3: Queued for later delivery";           // 202
+inline constexpr std::string_view kKannelAuthFailed = "Authorization failed for sendsms";   // 403
+inline constexpr std::string_view kKannelNotRoutable = "Not routable. Do not try again.";   // 403
 inline constexpr std::string_view kKannelTemporary = "Temporal failure, try again later.";  // 503
 
 // The query string after '?'. Credentials are not checked here (the caller knows the clients);
 // the fields are, in Kannel's order.
 std::variant<KannelSendsms, KannelRefusal> parse_kannel_sendsms(std::string_view query);
 
+// The checks Kannel's smsbox_req_handle makes, in its order, on what either sendsms read (the
+// GET query or a POST, kannel_post.hpp): the UDH's length octet and size, a recipient left, a
+// sender, then account, dlr-url, dlr-mask, mclass, pid, rpi, alt-dcs, mwi, coding, compress,
+// validity, deferred and priority. What Kannel treats as not given (an empty account, binfo or
+// dlr-url) is made so.
+std::optional<KannelRefusal> check_kannel_sendsms(KannelSendsms& k);
+
 // The request every face hands to the gateway: numbers and sender as api::Address (a leading
 // '+' or "00" is international), the text decoded from its charset and encoded as `coding`
 // says (7-bit: GSM 03.38, a character outside it refused; 8-bit: the bytes as they are, with
 // the UDH; UCS-2: UTF-16BE), validity and deferred (schedule) from `now`, registered delivery
-// when dlr-mask asks for a final state (1 or 2). Refusals are Kannel's bodies.
+// when dlr-mask asks for a final state (1 or 2), priority as submit_sm's priority_flag. Refusals
+// are Kannel's bodies.
 std::variant<MessageRequest, KannelRefusal> kannel_to_request(const KannelSendsms& k,
                                                               std::chrono::sys_seconds now);
 

@@ -52,6 +52,7 @@ std::variant<BuiltMessage, FieldError> build_submits(const MessageRequest& reque
     return FieldError{"to", "longer than 20 characters"};
   }
   tmpl.registered_delivery = request.registered_delivery ? 1 : 0;
+  tmpl.priority_flag = request.priority_flag;
   if (request.schedule_at) tmpl.schedule_delivery_time = absolute_time(*request.schedule_at);
   if (request.expires_at) tmpl.validity_period = absolute_time(*request.expires_at);
 

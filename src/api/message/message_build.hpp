@@ -2,11 +2,11 @@
 // upstream is sent. Pure: the concatenation reference comes from the caller (a counter per
 // upstream connection or destination), so the same request always builds the same PDUs.
 //
-// Every part carries the same addresses, schedule, validity and registered_delivery. The
-// receipt flag goes on every part, not only the last: each part is a message of its own at the
-// SMSC with its own message_id, and a part that asks for no receipt leaves its fate unknown, so
-// the gateway could not tell the client whether the whole message arrived. (SMSCs that bill
-// receipts bill per part either way.)
+// Every part carries the same addresses, priority_flag, schedule, validity and
+// registered_delivery. The receipt flag goes on every part, not only the last: each part is a
+// message of its own at the SMSC with its own message_id, and a part that asks for no receipt
+// leaves its fate unknown, so the gateway could not tell the client whether the whole message
+// arrived. (SMSCs that bill receipts bill per part either way.)
 //
 // Times are absolute, in UTC ("YYMMDDhhmmss000+"): the instants were fixed when the request was
 // accepted, so a message that waits in smppd's store does not get its validity extended.

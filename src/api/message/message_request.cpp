@@ -7,6 +7,7 @@
 #include <boost/json/parser.hpp>
 #include <boost/json/value.hpp>
 
+#include "api/message/decoding.hpp"
 #include "core/utf8.hpp"
 #include "smpp/segment.hpp"
 #include "smpp/text.hpp"
@@ -59,34 +60,6 @@ std::string quoted(std::string_view s) {
   std::size_t n = kMax;
   while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
   return "'" + std::string(s.substr(0, n)) + "...'";
-}
-
-std::optional<Address> phone_number(std::string_view s) {
-  const bool plus = !s.empty() && s.front() == '+';
-  const std::string_view digits = plus ? s.substr(1) : s;
-  if (digits.empty() || digits.size() > kMaxNumberDigits || !all_digits(digits)) {
-    return std::nullopt;
-  }
-  return Address{std::string(digits), plus ? ton::kInternational : ton::kUnknown, npi::kIsdn};
-}
-
-std::optional<std::vector<uint8_t>> hex_decode(std::string_view s) {
-  const auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  if (s.size() % 2 != 0) return std::nullopt;
-  std::vector<uint8_t> out;
-  out.reserve(s.size() / 2);
-  for (std::size_t i = 0; i < s.size(); i += 2) {
-    const int hi = nibble(s[i]);
-    const int lo = nibble(s[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<uint8_t>(hi * 16 + lo));
-  }
-  return out;
 }
 
 // "90", with a unit: "90s", "10m", "2h", "1d". One term only; seconds as a bare number come
@@ -267,7 +240,7 @@ class MessageReader {
     const auto one = [&](const json::value& item, std::string_view field) -> Error {
       const json::string* s = item.if_string();
       if (!s) return error(field, "expected a string");
-      auto address = phone_number(view(*s));
+      auto address = parse_phone_number(view(*s));
       if (!address) {
         return error(field, "not a phone number: " + quoted(view(*s)) +
                                 " (an optional '+' and 1 to 20 digits)");
@@ -293,26 +266,9 @@ class MessageReader {
   Error read_from(const json::value& v, Address& out) const {
     const json::string* s = v.if_string();
     if (!s) return error("from", "expected a string");
-    const std::string_view from = view(*s);
-    if (from.empty()) return error("from", "must not be empty");
-    if (from.front() == '+' || all_digits(from)) {
-      auto address = phone_number(from);
-      if (!address) {
-        return error("from", "not a phone number: " + quoted(from) +
-                                 " (an optional '+' and 1 to 20 digits)");
-      }
-      out = std::move(*address);
-      return {};
-    }
-    if (!printable_ascii(from) || !smpp::fits_gsm7(from)) {
-      return error("from", "alphanumeric sender " + quoted(from) +
-                               " may hold only printable ASCII characters of the GSM alphabet");
-    }
-    // Extension characters ('[', '{', ...) take two septets.
-    if (smpp::utf8_to_gsm7(from).bytes.size() > kMaxAlphanumericSeptets) {
-      return error("from", "alphanumeric sender longer than 11 GSM characters");
-    }
-    out = Address{std::string(from), ton::kAlphanumeric, npi::kUnknown};
+    auto sender = parse_sender(view(*s));
+    if (auto* why = std::get_if<std::string>(&sender)) return error("from", std::move(*why));
+    out = std::move(std::get<Address>(sender));
     return {};
   }
 
@@ -490,6 +446,32 @@ std::variant<json::value, FieldError> parse_json(std::string_view body) {
 }
 
 }  // namespace
+
+std::optional<Address> parse_phone_number(std::string_view number) {
+  const bool plus = !number.empty() && number.front() == '+';
+  const std::string_view digits = plus ? number.substr(1) : number;
+  if (digits.empty() || digits.size() > kMaxNumberDigits || !all_digits(digits)) {
+    return std::nullopt;
+  }
+  return Address{std::string(digits), plus ? ton::kInternational : ton::kUnknown, npi::kIsdn};
+}
+
+std::variant<Address, std::string> parse_sender(std::string_view from) {
+  if (from.empty()) return std::string("must not be empty");
+  if (from.front() == '+' || all_digits(from)) {
+    if (auto address = parse_phone_number(from)) return std::move(*address);
+    return "not a phone number: " + quoted(from) + " (an optional '+' and 1 to 20 digits)";
+  }
+  if (!printable_ascii(from) || !smpp::fits_gsm7(from)) {
+    return "alphanumeric sender " + quoted(from) +
+           " may hold only printable ASCII characters of the GSM alphabet";
+  }
+  // Extension characters ('[', '{', ...) take two septets.
+  if (smpp::utf8_to_gsm7(from).bytes.size() > kMaxAlphanumericSeptets) {
+    return std::string("alphanumeric sender longer than 11 GSM characters");
+  }
+  return Address{std::string(from), ton::kAlphanumeric, npi::kUnknown};
+}
 
 MessageResult parse_message_request(std::string_view body, sys_seconds now,
                                     const MessageLimits& limits) {

@@ -77,7 +77,7 @@ struct MessageLimits {
 };
 
 struct MessageRequest {
-  std::vector<Address> to;  // 1..max_recipients, in the order given (duplicates kept)
+  std::vector<Address> to;   // 1..max_recipients, in the order given (duplicates kept)
   bool to_was_list = false;  // `to` was an array (answered per recipient, even with one)
   Address from;
   // The content, already encoded: `payload` is what goes after any UDH (one octet per GSM
@@ -88,6 +88,7 @@ struct MessageRequest {
   std::vector<uint8_t> udh;         // binary only, UDHL included; empty when none
   std::optional<std::string> text;  // the text as given (for the store and logs); none if binary
   bool registered_delivery = false;
+  uint8_t priority_flag = 0;  // submit_sm's priority_flag, 0-3 (the JSON body does not set it)
   std::optional<std::chrono::sys_seconds> schedule_at;
   std::optional<std::chrono::sys_seconds> expires_at;  // from "validity"
   std::optional<std::string> callback_url;
@@ -95,6 +96,16 @@ struct MessageRequest {
 };
 
 using MessageResult = std::variant<MessageRequest, FieldError>;
+
+// A recipient as every face reads one: an optional '+' (TON international, else unknown) and 1
+// to 20 digits, NPI ISDN. Nothing for anything else.
+std::optional<Address> parse_phone_number(std::string_view number);
+
+// A sender as every face reads one: a number as above when it starts with '+' or is all digits;
+// otherwise an alphanumeric name (TON 5, NPI 0) of printable ASCII characters of the GSM
+// alphabet, at most 11 septets. When it is neither, why, worded for an error message
+// ("must not be empty", "alphanumeric sender longer than 11 GSM characters"...).
+std::variant<Address, std::string> parse_sender(std::string_view sender);
 
 // `POST /v1/messages`. `now` is the instant the request is accepted: schedules must be after
 // it and validity counts from it.
