@@ -32,6 +32,44 @@ inline std::size_t sequence_at(std::string_view text, std::size_t i) {
 
 inline constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
+// The code point of the valid sequence of `n` bytes (sequence_at's answer) at text[i].
+inline char32_t code_point_at(std::string_view text, std::size_t i, std::size_t n) {
+  const auto byte = [&](std::size_t k) {
+    return static_cast<char32_t>(static_cast<unsigned char>(text[i + k]));
+  };
+  switch (n) {
+    case 1:
+      return byte(0);
+    case 2:
+      return ((byte(0) & 0x1F) << 6) | (byte(1) & 0x3F);
+    case 3:
+      return ((byte(0) & 0x0F) << 12) | ((byte(1) & 0x3F) << 6) | (byte(2) & 0x3F);
+    default:
+      return ((byte(0) & 0x07) << 18) | ((byte(1) & 0x3F) << 12) | ((byte(2) & 0x3F) << 6) |
+             (byte(3) & 0x3F);
+  }
+}
+
+// Appends the UTF-8 sequence of a code point (at most U+10FFFF).
+inline void append_code_point(std::string& out, char32_t cp) {
+  const auto put = [&out](char32_t b) { out += static_cast<char>(b); };
+  if (cp < 0x80) {
+    put(cp);
+  } else if (cp < 0x800) {
+    put(0xC0 | (cp >> 6));
+    put(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    put(0xE0 | (cp >> 12));
+    put(0x80 | ((cp >> 6) & 0x3F));
+    put(0x80 | (cp & 0x3F));
+  } else {
+    put(0xF0 | (cp >> 18));
+    put(0x80 | ((cp >> 12) & 0x3F));
+    put(0x80 | ((cp >> 6) & 0x3F));
+    put(0x80 | (cp & 0x3F));
+  }
+}
+
 // Appends `text` with every byte that is not valid UTF-8 replaced by U+FFFD; each ASCII
 // character goes through ascii(char, out), for escaping.
 template <class Ascii>
