@@ -90,6 +90,9 @@ struct HttpSettings {
   bool operator==(const HttpSettings&) const = default;
 };
 
+// Other gateways' HTTP APIs an http listener also serves, for applications written for them.
+enum class HttpCompat : uint8_t { kannel, jasmin };
+
 struct CorsConfig {
   bool enabled = false;
   std::vector<std::string> allowed_origins;
@@ -135,6 +138,7 @@ struct ListenerConfig {
   std::vector<Cidr> blocked_ips;  // checked before allowed_ips
   HttpSettings http;              // type http
   CorsConfig cors;                // type http
+  std::vector<HttpCompat> compat;  // type http
   GrpcSettings grpc;              // type grpc
 
   bool operator==(const ListenerConfig&) const = default;
@@ -386,6 +390,22 @@ struct ClientRateLimit {
   bool operator==(const ClientRateLimit&) const = default;
 };
 
+// Receipts and MO a client takes by HTTP (api/callbacks).
+struct ClientCallbacks {
+  // Where receipts go as JSON for messages sent without a callback_url of their own; empty:
+  // to the client's SMPP sessions.
+  std::string receipt_url;
+  // Where MO routed to the client goes as JSON; empty: to its SMPP sessions.
+  std::string mo_url;
+  // HMAC-SHA256 key of the X-Smppd-Signature header; empty: callbacks are not signed.
+  std::string secret;
+  Duration timeout = 10s;     // one attempt
+  Duration retry_for = 1h;    // tried again with backoff (1 s doubling to 5 min) for this long
+  uint32_t max_concurrent = 16;  // requests at once per receiving host
+
+  bool operator==(const ClientCallbacks&) const = default;
+};
+
 struct AddressRule {
   std::vector<std::string> allowed;  // empty: every address
   std::vector<std::string> blocked;
@@ -407,6 +427,7 @@ struct ClientConfig {
   // Bearer tokens that authenticate it on the HTTP API (beside Basic with system_id and
   // password); at least 16 characters each, unique across clients.
   std::vector<std::string> api_keys;
+  ClientCallbacks callbacks;
   std::string tier;
   std::map<std::string, std::string> tags;
 

@@ -446,6 +446,9 @@ const Names<BindType> kBindTypes = {{"transmitter", BindType::transmitter},
                                     {"receiver", BindType::receiver},
                                     {"transceiver", BindType::transceiver}};
 
+const Names<HttpCompat> kCompat = {{"kannel", HttpCompat::kannel},
+                                   {"jasmin", HttpCompat::jasmin}};
+
 void read_tls(Map& parent, TlsConfig& tls, bool listener) {
   Map m(parent, "tls", "tls of " + parent.what());
   read_enabled(m, tls.enabled);
@@ -577,6 +580,8 @@ ListenerConfig read_listener(Context& ctx, const yaml::Node& node, std::size_t i
   only_for("smpp", ListenerType::smpp);
   only_for("http", ListenerType::http);
   only_for("cors", ListenerType::http);
+  only_for("compat", ListenerType::http);
+  read_list(m, "compat", l.compat, [](std::string_view t) { return parse_enum(t, kCompat); });
   only_for("grpc", ListenerType::grpc);
   {
     Map s(m, "smpp", "smpp settings of " + m.what());
@@ -1025,6 +1030,25 @@ ClientConfig read_client(Context& ctx, const yaml::Node& node, std::size_t index
                                        " is shorter than 16 characters (too easy to guess)");
     }
     api_keys.push_back({key, m.get("api_keys")});
+  }
+  {
+    Map cb(m, "callbacks", "callbacks of " + what);
+    auto url = [&](const std::string& key, std::string& out) {
+      read(cb, key, out);
+      if (out.empty()) return;
+      const bool http = out.rfind("http://", 0) == 0 || out.rfind("https://", 0) == 0;
+      if (!http || out.find_first_of(" \t\r\n") != std::string::npos || out.size() > 2048) {
+        ctx.error(cb.get(key), "'" + key + "' of " + what +
+                                   " must be an http:// or https:// URL (at most 2048 characters, "
+                                   "no spaces)");
+      }
+    };
+    url("receipt_url", c.callbacks.receipt_url);
+    url("mo_url", c.callbacks.mo_url);
+    read(cb, "secret", c.callbacks.secret);
+    read(cb, "timeout", c.callbacks.timeout);
+    read(cb, "retry_for", c.callbacks.retry_for);
+    read_u32(cb, "max_concurrent", c.callbacks.max_concurrent, 1);
   }
   yaml::Node rl = m.get("rate_limit");
   if (rl.IsScalar()) {

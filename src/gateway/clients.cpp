@@ -103,13 +103,24 @@ void ClientRegistry::window_open(ClientState& state) {
 }
 
 std::size_t ClientRegistry::waiting(std::string_view system_id) {
+  const std::size_t diverted = divert_ != nullptr ? divert_->waiting(system_id) : 0;
   Client& c = client(system_id);
   std::lock_guard lock(c.mutex);
-  return c.waiting.size();
+  return c.waiting.size() + diverted;
 }
 
 bool ClientRegistry::deliver(std::string_view system_id, smpp::Pdu pdu, bool accepted,
-                             uint64_t stored) {
+                             uint64_t stored, std::string_view upstream) {
+  if (divert_ != nullptr) {
+    switch (divert_->take(system_id, pdu, stored, upstream, accepted)) {
+      case DeliveryDivert::Taken::yes:
+        return true;
+      case DeliveryDivert::Taken::full:
+        return false;
+      case DeliveryDivert::Taken::no:
+        break;
+    }
+  }
   Client& c = client(system_id);
   std::optional<Receiver> now;
   Delivery d;

@@ -52,6 +52,24 @@ struct ClientState {
   std::vector<uint64_t> free_cookies;
 };
 
+// Deliveries that leave by another way than an SMPP session: receipts and MO a client takes by
+// HTTP (api/callbacks). Asked first for every delivery, from any thread.
+class DeliveryDivert {
+ public:
+  virtual ~DeliveryDivert() = default;
+  enum class Taken : uint8_t {
+    no,    // not for it: the client's SMPP sessions take it
+    yes,   // it owns the delivery now; when over (done or given up) it calls
+           // ClientRegistry::stored_done for a stored one
+    full,  // for it, but its queue for that client is full: refused as a full queue is
+  };
+  // `upstream`: where it came from, when known. `accepted` as ClientRegistry::deliver's.
+  virtual Taken take(std::string_view system_id, smpp::Pdu& pdu, uint64_t stored,
+                     std::string_view upstream, bool accepted) = 0;
+  // Deliveries it holds for the client (queued or being tried).
+  virtual std::size_t waiting(std::string_view system_id) = 0;
+};
+
 class ClientRegistry {
  public:
   explicit ClientRegistry(std::size_t max_waiting_per_client = 100'000);
@@ -71,12 +89,19 @@ class ClientRegistry {
   // grow it without end); false only past that.
   // `stored`: the delivery's number in the store; once the client has answered it (or refused
   // it for good), `on_stored_done` is told, so the store can forget it.
+  // `upstream`: where it came from (for a divert), when known.
   bool deliver(std::string_view system_id, smpp::Pdu pdu, bool accepted = false,
-               uint64_t stored = 0);
+               uint64_t stored = 0, std::string_view upstream = {});
   std::size_t waiting(std::string_view system_id);
   // Set once, before any delivery.
   using StoredDone = std::function<void(std::string_view system_id, uint64_t stored)>;
   void on_stored_done(StoredDone f) { stored_done_ = std::move(f); }
+  // A stored delivery is over (a divert's, delivered or given up): the store forgets it.
+  void stored_done(std::string_view system_id, uint64_t stored) {
+    if (stored != 0 && stored_done_) stored_done_(system_id, stored);
+  }
+  // Set once, before any delivery; it must outlive the registry's deliveries.
+  void divert_to(DeliveryDivert* divert) { divert_ = divert; }
 
  private:
   struct Receiver {
@@ -115,6 +140,7 @@ class ClientRegistry {
 
   std::size_t max_waiting_;
   StoredDone stored_done_;
+  DeliveryDivert* divert_ = nullptr;
   uint64_t instance_;  // tells this registry's thread caches from another's
   static inline std::atomic<uint64_t> next_instance_{0};
   std::mutex mutex_;

@@ -291,6 +291,11 @@ Gateway::UpstreamEntry* Gateway::upstream_entry(std::string_view name) {
   return it == s.upstreams.end() ? nullptr : it->second.get();
 }
 
+std::string Gateway::upstream_name(uint32_t index) {
+  const upstream::Pool* p = pool_at(index);
+  return p != nullptr ? std::string(p->name()) : std::string();
+}
+
 upstream::Pool* Gateway::pool_at(uint32_t index) {
   const Snapshot& s = now();
   return index < s.by_index.size() && s.by_index[index] != nullptr ? s.by_index[index]->pool.get()
@@ -527,12 +532,24 @@ Gateway::FaceClient Gateway::face_client(std::string_view system_id) {
 }
 
 void Gateway::submit(Origin origin, const ClientRef& client, smpp::Pdu& request,
-                     uint64_t ip_key, const tracing::SpanContext* parent) {
-  forward(std::move(origin), client, request, ip_key, parent);
+                     uint64_t ip_key, const tracing::SpanContext* parent,
+                     std::shared_ptr<const CallbackSpec> callback) {
+  forward(std::move(origin), client, request, ip_key, parent, std::move(callback));
+}
+
+void Gateway::submit_outcome(uint64_t id, std::string_view client, uint8_t client_version,
+                             uint32_t status, std::string_view smsc_id,
+                             std::string_view upstream) {
+  if (callbacks_.empty() || callback_events_ == nullptr) return;
+  std::shared_ptr<const CallbackSpec> spec = callbacks_.find(id);
+  if (!spec) return;
+  callback_events_->submit_outcome(
+      SubmitOutcome{id, client, client_version, status, smsc_id, upstream, std::move(spec)});
 }
 
 void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request,
-                      uint64_t ip_key, const tracing::SpanContext* parent) {
+                      uint64_t ip_key, const tracing::SpanContext* parent,
+                      std::shared_ptr<const CallbackSpec> callback) {
   const CommandId cmd = request.command_id();
   const uint32_t seq = request.sequence_number;
   if (client.limit != nullptr && client.limit->rate.limited() &&
@@ -594,6 +611,11 @@ void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request
     return;
   }
   const uint64_t id = ids_.next();
+  std::string callback_line;
+  if (callback) {
+    if (spool_) callback_line = callback->encode();
+    callbacks_.put(id, std::move(callback));
+  }
   uint64_t sent_at = 0;
   if (trace.sampled()) {
     sent_at = tracing::now_unix_nanos();
@@ -605,7 +627,8 @@ void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request
   const uint64_t sticky = message_parts_key(request, concat, client.system_id);
   if (spool_) {
     spool_->accept(std::move(origin), client, request, id, facts, decision, entry->index, ip_key,
-                   sticky, concat ? concat->total : 1, trace, received_at, parent_span);
+                   sticky, concat ? concat->total : 1, trace, received_at, parent_span,
+                   callback_line);
     return;
   }
   const asio::any_io_executor client_executor = origin.executor;
@@ -695,6 +718,8 @@ void Gateway::MessageCompletion::operator()(upstream::Result r, smpp::Pdu* resp,
   gateway->metrics_.message(Direction::mt, client_index, upstream_index, upstream,
                             out.command_status);
   if (trace.sampled()) trace_response(r, out.command_status, smsc_id);
+  gateway->submit_outcome(id, client.view(), static_cast<uint8_t>(origin.version),
+                          out.command_status, smsc_id, upstream);
   if (smsc_id.empty()) {
     origin.answer(std::move(out));
     return;
@@ -819,7 +844,7 @@ std::optional<uint32_t> Gateway::forward_receipt(std::string_view upstream, std:
   }
   // A held receipt (attempt > 0) was answered ESME_ROK already: it is queued beyond the
   // queue's bound (up to twice it).
-  if (!clients_.deliver(record->client.view(), std::move(out), attempt > 0)) {
+  if (!clients_.deliver(record->client.view(), std::move(out), attempt > 0, 0, upstream)) {
     peer_lines().receipt_queue_full(
         "client {}: receipt for message {} refused, its queue is full; upstream {} will retry",
         record->client.view(), render_message_id(record->id, record->client_version), upstream);
@@ -939,7 +964,7 @@ uint32_t Gateway::deliver_mo(upstream::Pool& pool, smpp::Pdu& pdu,
     spool_->deliver(client, std::move(pdu), 0, smpp::MessageState::enroute, 0, later);
     return upstream::PoolEvents::kAnswerLater;
   }
-  if (!clients_.deliver(client, pdu)) {
+  if (!clients_.deliver(client, pdu, false, 0, pool.name())) {
     counters_.add("smppd_deliveries_refused_total", {{"client", client}, {"reason", "queue_full"}});
     return st::ESME_RMSGQFUL;
   }

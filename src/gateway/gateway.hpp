@@ -25,6 +25,7 @@
 #include "gateway/client_limits.hpp"
 #include "gateway/clients.hpp"
 #include "gateway/origin.hpp"
+#include "gateway/message_callbacks.hpp"
 #include "gateway/message_ids.hpp"
 #include "gateway/message_map.hpp"
 #include "gateway/message_metrics.hpp"
@@ -104,8 +105,11 @@ class Gateway final : public upstream::PoolEvents {
   // The face keeps the client's window (session::SharedWindow) itself. Any thread.
   // `ip_key`: the client's address as a balancing key (ip_hash), 0 for none. `parent`: the
   // trace the request came with (an HTTP traceparent): the message's spans join it.
+  // `callback`: what the message asked to be told by HTTP (its receipts, the SMSC's answer);
+  // registered before the message goes out, so that nothing about it can come back first.
   void submit(Origin origin, const ClientRef& client, smpp::Pdu& request, uint64_t ip_key = 0,
-              const tracing::SpanContext* parent = nullptr);
+              const tracing::SpanContext* parent = nullptr,
+              std::shared_ptr<const CallbackSpec> callback = nullptr);
 
   // upstream::PoolEvents
   uint32_t on_delivery(upstream::Pool& pool, smpp::Pdu& pdu,
@@ -127,11 +131,17 @@ class Gateway final : public upstream::PoolEvents {
                       session::Duration grace);
 
   upstream::Pool* pool(std::string_view name);
+  // The name of the upstream of that MessageMap index (empty when none).
+  std::string upstream_name(uint32_t index);
   // Every upstream's pool, in configuration order (none before start()).
   std::vector<upstream::Pool*> pools() const;
   ClientRegistry& clients() { return clients_; }
   const ClientLimits& client_limits() const { return client_limits_; }
   MessageMap& messages() { return messages_; }
+  // Messages' HTTP callbacks, and the attempts made for them.
+  MessageCallbacks& callbacks() { return callbacks_; }
+  // Told of the SMSC's answer to messages with a callback. Set once, before start().
+  void callback_events(CallbackEvents* events) { callback_events_ = events; }
   // The configuration in effect (the last one reconfigure() took).
   std::shared_ptr<const config::Config> config() const;
   // Receipts waiting for their message right now.
@@ -142,7 +152,11 @@ class Gateway final : public upstream::PoolEvents {
  private:
   friend class StoreForward;
   void forward(Origin origin, const ClientRef& client, smpp::Pdu& request, uint64_t ip_key,
-               const tracing::SpanContext* parent = nullptr);
+               const tracing::SpanContext* parent = nullptr,
+               std::shared_ptr<const CallbackSpec> callback = nullptr);
+  // The SMSC answered message `id` (its last part): its callback, if it has one, is told.
+  void submit_outcome(uint64_t id, std::string_view client, uint8_t client_version,
+                      uint32_t status, std::string_view smsc_id, std::string_view upstream);
   // query_sm, cancel_sm, replace_sm: to the upstream that took the message.
   void ask_upstream(session::Session& s, ClientState& state, smpp::Pdu& request);
   // What becomes of a message the pool took (upstream::Completion): the client's response with
@@ -253,6 +267,8 @@ class Gateway final : public upstream::PoolEvents {
   std::unique_ptr<StoreForward> spool_;  // with storage
   tracing::Tracer* tracer_ = nullptr;    // with tracing
   MessageTraces traces_;
+  MessageCallbacks callbacks_;
+  CallbackEvents* callback_events_ = nullptr;
 };
 
 }  // namespace smppd::gateway

@@ -210,6 +210,10 @@ struct StoreForward::Completion {
                                            : tracing::StatusCode::error);
       if (status == st::ESME_ROK && !smsc_id.empty()) self->gateway_.traces_.put(id, trace);
     }
+    if (status != st::ESME_RTHROTTLED && status != st::ESME_RMSGQFUL) {
+      self->gateway_.submit_outcome(id, client.view(), static_cast<uint8_t>(version), status,
+                                    smsc_id, u.name);
+    }
     if (status == st::ESME_ROK) {
       const bool done = !wants_receipt(registered_delivery, true);
       self->commit_->write(self->shard(), [&](store::WriteBatch& b, auto&) {
@@ -318,6 +322,20 @@ uint64_t StoreForward::start(const std::vector<asio::any_io_executor>& executors
   }
   log::info("store: {} message(s) to send, {} scheduled, {} deliveries waiting for clients",
             r.queued, r.scheduled, r.deliveries);
+  // Their HTTP callbacks, before any receipt can look for them.
+  std::size_t unreadable = 0;
+  for (const auto& [id, line] : r.callbacks) {
+    if (auto spec = CallbackSpec::decode(line)) {
+      gateway_.callbacks_.put(id, std::make_shared<const CallbackSpec>(std::move(*spec)));
+    } else {
+      ++unreadable;
+    }
+  }
+  if (unreadable > 0) {
+    log::warn("store: {} message(s) have an HTTP callback this smppd cannot read; their "
+              "receipts go to their clients' SMPP sessions",
+              unreadable);
+  }
   for (const auto& [name, entry] : gateway_.now().upstreams) {
     if (!set_upstream(name, entry->pool.get(), entry->index)) {
       throw std::runtime_error("store: more than " + std::to_string(kMaxUpstreams) +
@@ -391,6 +409,11 @@ uint64_t StoreForward::start(const std::vector<asio::any_io_executor>& executors
       kick(*u);
     }
   }
+  // Deliveries waiting on disk are read back now, not only when their client binds: a client
+  // may take its receipts and MO by HTTP, without ever binding.
+  for (auto& [name, c] : clients_) {
+    if (c->on_disk.load()) kick_load(*c);
+  }
   housekeeping_ = std::make_unique<asio::steady_timer>(executors_[0]);
   housekeeping();
   purge_timer_ = std::make_unique<asio::steady_timer>(executors_[0]);
@@ -415,7 +438,7 @@ void StoreForward::accept(Origin origin, const ClientRef& client, smpp::Pdu& req
                           const router::Decision& decision, uint32_t upstream,
                           uint64_t ip_key, uint64_t sticky, uint16_t parts,
                           const tracing::SpanContext& trace, uint64_t received_at,
-                          tracing::SpanId parent_span) {
+                          tracing::SpanId parent_span, std::string_view callback) {
   Upstream* u =
       upstream < kMaxUpstreams ? by_index_[upstream].load(std::memory_order_acquire) : nullptr;
   assert(u != nullptr);  // every pool has its entry (set_upstream before routes name it)
@@ -428,6 +451,7 @@ void StoreForward::accept(Origin origin, const ClientRef& client, smpp::Pdu& req
   n.route = decision.route_name;
   n.upstream = u->name;
   n.parts = parts;
+  n.callback = callback;
   describe(request, facts, n);
   if (n.not_before > n.accepted_at) {
     n.state = MessageState::scheduled;

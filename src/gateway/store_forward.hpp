@@ -71,7 +71,7 @@ class StoreForward {
               const router::MessageFacts& facts, const router::Decision& decision,
               uint32_t upstream, uint64_t ip_key, uint64_t sticky, uint16_t parts,
               const tracing::SpanContext& trace = {}, uint64_t received_at = 0,
-              tracing::SpanId parent_span = {});
+              tracing::SpanId parent_span = {}, std::string_view callback = {});
 
   // A receipt from the SMSC matched to message `id`: its state is recorded; `handed`: the
   // client's registry took it.

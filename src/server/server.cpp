@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "api/http/server.hpp"
+#include "api/callbacks/http_callbacks.hpp"
 #include "api/rest/http_api.hpp"
 #include "auth/clients.hpp"
 #include "auth/throttle.hpp"
@@ -58,6 +59,8 @@ struct Server::State {
   std::unique_ptr<tracing::Tracer> tracer;
   std::unique_ptr<tracing::OtlpExporter> exporter;
   std::unique_ptr<gateway::Gateway> gateway;
+  // Receipts and MO to HTTP (destroyed before the gateway it serves).
+  std::unique_ptr<callbacks::HttpCallbacks> callbacks;
   // The metrics endpoint and the management API (on a thread of their own).
   std::unique_ptr<Operations> operations;
   std::unique_ptr<asio::signal_set> signals;
@@ -150,6 +153,9 @@ int Server::run() {
     for (std::size_t i = 0; i < st.workers->size(); ++i) {
       executors.push_back(st.workers->context(i).get_executor());
     }
+    // Before the gateway starts: deliveries stored for HTTP are read back at start.
+    st.callbacks = std::make_unique<callbacks::HttpCallbacks>(
+        st.workers->context(0).get_executor(), *st.gateway, counters_, *st.config);
     st.gateway->start(executors, simulator_addresses);
   } catch (const std::exception& e) {
     log::error("{}", e.what());
@@ -334,6 +340,7 @@ void Server::shutdown() {
     });
     const auto grace = st.options.shutdown_grace;
     if (st.gateway) st.gateway->stop(grace);
+    if (st.callbacks) st.callbacks->stop();
     for (auto& [worker, simulator] : st.simulators) {
       asio::post(st.workers->context(worker), [sim = simulator.get(), grace] { sim->stop(grace); });
     }
@@ -479,6 +486,7 @@ ReloadResult Server::reload(std::string_view why) {
     st.config = effective;
   }
   if (st.operations) st.operations->reconfigure(effective);
+  if (st.callbacks) st.callbacks->reconfigure(*effective);
   result.ok = true;
   if (result.applied.empty()) result.applied.push_back("nothing changed");
   std::string applied;

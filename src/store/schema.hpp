@@ -4,7 +4,7 @@
 
 namespace smppd::store {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 inline constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS messages (
@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS messages (
   smsc_id TEXT,
   done_at INTEGER,                     -- when its outcome became final (CDR written then)
   error INTEGER,                       -- the SMPP command_status of a refusal, or the receipt's err
-  receipt_at INTEGER                   -- when its receipt was handed to the client
+  receipt_at INTEGER,                  -- when its receipt was handed to the client
+  callback TEXT                        -- what it asked to be told by HTTP (CallbackSpec), if any
 );
 -- Queued and dispatched messages (what a restart resumes), by upstream in accepted order.
 CREATE INDEX IF NOT EXISTS messages_to_send ON messages(upstream, id) WHERE state IN (1, 3);
@@ -70,5 +71,11 @@ CREATE TABLE IF NOT EXISTS deliveries (
 CREATE INDEX IF NOT EXISTS deliveries_by_client ON deliveries(client, seq);
 CREATE INDEX IF NOT EXISTS deliveries_at ON deliveries(at);
 )sql";
+
+// From one version to the next, applied in order to an older file (in one transaction).
+inline constexpr const char* kMigrations[] = {
+    // 1 -> 2: HTTP callbacks.
+    "ALTER TABLE messages ADD COLUMN callback TEXT;",
+};
 
 }  // namespace smppd::store

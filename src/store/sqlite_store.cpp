@@ -54,6 +54,7 @@ void WriteBatch::add_message(const NewMessage& m) {
   e.s[6] = put(m.pdu);
   // data_coding and parts share the last slice's neighbour: kept in s[7] as numbers.
   e.s[7] = Slice{m.data_coding, m.parts};
+  e.s[8] = put(m.callback);
   ++new_messages_;
 }
 
@@ -171,8 +172,10 @@ void WriteBatch::append(const WriteBatch& other) {
 
 void WriteBatch::copy_entry(const WriteBatch& from, const Entry& e) {
   Entry& c = ops_.emplace_back(e);
-  const std::size_t strings = e.op == Op::add_message ? 7 : c.s.size();
-  for (std::size_t i = 0; i < strings; ++i) c.s[i] = put(from.text(e.s[i]));
+  for (std::size_t i = 0; i < c.s.size(); ++i) {
+    if (e.op == Op::add_message && i == 7) continue;  // numbers, not a string
+    c.s[i] = put(from.text(e.s[i]));
+  }
 }
 
 // ---- SQLite helpers ----
@@ -295,9 +298,9 @@ struct SqliteStore::Statements {
     p(insert_message,
       "INSERT INTO messages (id, client, client_version, client_ref, command_id, accepted_at, "
       "not_before, expires_at, registered_delivery, route, upstream, source, destination, "
-      "data_coding, parts, pdu, state, attempts) VALUES "
+      "data_coding, parts, pdu, state, attempts, callback) VALUES "
       "(?1, ?2, ?3, NULLIF(?4, ''), ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-      "?18)");
+      "?18, NULLIF(?19, ''))");
     p(dispatched,
       "UPDATE messages SET state = 3, upstream = ?2, attempts = attempts + 1 WHERE id = ?1 AND "
       "state < 10");
@@ -500,6 +503,21 @@ std::optional<std::string> SqliteStore::start(int lock_fd) {
   exec(writer_, settings_.fsync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF");
   exec(writer_, "PRAGMA foreign_keys = OFF");
   exec(writer_, "PRAGMA cache_size = -4096");  // 4 MiB: the store's memory, whatever it holds
+  if (version > 0 && version < kSchemaVersion) {
+    // An older file: brought up to date in one transaction (an older smppd cannot read it then).
+    std::string sql = "BEGIN;";
+    for (int v = version; v < kSchemaVersion; ++v) sql += kMigrations[v - 1];
+    sql += fmt::format("PRAGMA user_version = {};COMMIT;", kSchemaVersion);
+    char* msg = nullptr;
+    if (sqlite3_exec(writer_, sql.c_str(), nullptr, nullptr, &msg) != SQLITE_OK) {
+      std::string reason = msg ? msg : "";
+      sqlite3_free(msg);
+      exec(writer_, "ROLLBACK");
+      return fmt::format("storage.sqlite.path {}: cannot upgrade the tables from schema {} to "
+                         "{}: {}",
+                         path, version, kSchemaVersion, reason);
+    }
+  }
   if (version == 0) {
     char* msg = nullptr;
     const std::string sql = std::string("BEGIN;") + kSchema +
@@ -602,6 +620,7 @@ std::optional<WriteFailure> SqliteStore::apply(const WriteBatch& batch) {
                       .bind_blob(16, batch.blob(e.s[6]))
                       .bind(17, static_cast<int64_t>(e.state))
                       .bind(18, e.state == MessageState::dispatched ? 1 : 0)
+                      .bind(19, batch.text(e.s[8]))
                       .run(),
                   "storing a message");
         break;
@@ -730,6 +749,22 @@ Recovery SqliteStore::recover() {
       while (sqlite3_step(s) == SQLITE_ROW) {
         if (const auto* p = sqlite3_column_text(s, 0)) {
           r.delivery_clients.emplace_back(reinterpret_cast<const char*>(p));
+        }
+      }
+    }
+    sqlite3_finalize(s);
+  }
+  {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(writer_,
+                           "SELECT id, callback FROM messages WHERE callback IS NOT NULL AND "
+                           "(state < 10 OR id IN (SELECT message_id FROM deliveries WHERE "
+                           "message_id IS NOT NULL))",
+                           -1, &s, nullptr) == SQLITE_OK) {
+      while (sqlite3_step(s) == SQLITE_ROW) {
+        if (const auto* p = sqlite3_column_text(s, 1)) {
+          r.callbacks.emplace_back(static_cast<uint64_t>(sqlite3_column_int64(s, 0)),
+                                   reinterpret_cast<const char*>(p));
         }
       }
     }

@@ -42,6 +42,7 @@ struct NewMessage {
   uint16_t parts = 1;
   std::span<const uint8_t> pdu;  // the client's request, encoded
   MessageState state = MessageState::queued;
+  std::string_view callback;  // its HTTP callback (gateway::CallbackSpec::encode), if any
 };
 
 // A stored message (the row), with its history when asked for.
@@ -164,7 +165,7 @@ class WriteBatch {
     Millis at = 0;
     Millis t1 = 0;  // not_before / second time
     Millis t2 = 0;  // expires_at
-    std::array<Slice, 8> s{};
+    std::array<Slice, 9> s{};  // add_message: s[7] holds numbers, s[8] the callback
   };
   std::span<const Entry> entries() const { return ops_; }
   std::string_view text(Slice s) const { return {bytes_.data() + s.offset, s.size}; }
@@ -203,6 +204,9 @@ struct Recovery {
   std::vector<std::string> delivery_clients;  // the clients they wait for
   std::vector<std::string> upstreams;  // with messages to send
   uint64_t max_id = 0;      // the highest message id stored: new ids go above it
+  // The HTTP callbacks of messages that may still be told something (not final, or with a
+  // delivery waiting): id and spec line.
+  std::vector<std::pair<uint64_t, std::string>> callbacks;
 };
 
 class Store {

@@ -630,6 +630,38 @@ async function startCollector() {
   return collector;
 }
 
+// A local HTTP server that takes smppd's callbacks: every request recorded as { method, url,
+// headers, body, at }. `answer(req, index)` says what to answer: { status, body, hang } (hang:
+// never answer); 200 with an empty body by default. `port`: a fixed port (for a restart).
+async function startReceiver({ answer, port = 0 } = {}) {
+  const receiver = { requests: [], hung: [] };
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      const entry = { method: req.method, url: req.url, headers: req.headers, body, at: Date.now() };
+      receiver.requests.push(entry);
+      const a = (answer && answer(entry, receiver.requests.length - 1)) || {};
+      if (a.hang) {
+        receiver.hung.push(res);
+        return;
+      }
+      res.writeHead(a.status || 200, { 'content-type': 'text/plain' });
+      res.end(a.body || '');
+    });
+  });
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  receiver.port = server.address().port;
+  receiver.url = (p) => `http://127.0.0.1:${receiver.port}${p}`;
+  receiver.close = () => new Promise((resolve) => {
+    for (const res of receiver.hung) res.destroy();
+    server.closeAllConnections();
+    server.close(resolve);
+  });
+  return receiver;
+}
+
 // One HTTP exchange with smppd's HTTP endpoints; resolves { status, headers, text, json }.
 // `body`: a string as is, anything else as JSON (with its content-type). `tls`: https, with
 // these options (ca, servername...).
@@ -664,6 +696,7 @@ function httpCall(port, p, { method = 'GET', auth, bearer, body, tls, headers = 
 module.exports = {
   httpCall,
   startCollector,
+  startReceiver,
   binary, sleep, now, within, tempDir, listener, startSmppd, withSmppd, connect, request, closed,
   bound, header, pduBytes, RawClient, makeCertificates, hasIpv6Loopback, hasSecondLoopbackAddress,
   ids, status, smpp, waitUntil, peerHasRead, receipts, startSmsc, upstream, upstreamsBound,

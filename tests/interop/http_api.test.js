@@ -184,7 +184,7 @@ test('bad requests get a 4xx naming the problem; sizes are bounded (413, 431); u
         [{ to: 1, from: 'X', text: 'y' }, 'to', /expected a string/],
         [{ to: '1', from: 'X', text: 'y', registered_delivery: 1 }, 'registered_delivery', /true or false/],
         [{ to: '1', from: 'X', text: 'y'.repeat(1600) }, 'text', /parts/],
-        [{ to: '1', from: 'X', text: 'y', callback_url: 'https://example.com/cb' }, 'callback_url', /not built yet/],
+        [{ to: '1', from: 'X', text: 'y', callback_url: 'ftp://example.com/cb' }, 'callback_url', /http:\/\/ or https:\/\//],
       ];
       for (const [body, field, detail] of cases) {
         const r = await send(d, body);

@@ -15,6 +15,9 @@ constexpr FamilyInfo kFamilies[] = {
     {"smppd_binds_rejected_total", Type::counter, "Binds refused, by listener and reason."},
     {"smppd_binds_total", Type::counter, "Successful binds, by listener, client and mode."},
     {"smppd_build_info", Type::gauge, "Always 1; the version smppd was built as."},
+    {"smppd_callbacks_total", Type::counter,
+     "HTTP callbacks (receipts, the SMSC's answers, MO) by client, kind and outcome: delivered, "
+     "retried (one failed attempt, tried again), given_up, not_asked_for, queue_full, dropped."},
     {"smppd_client_queue_depth", Type::gauge,
      "Receipts and MO waiting in memory for a client to take them."},
     {"smppd_connections_active", Type::gauge,

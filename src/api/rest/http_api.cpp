@@ -17,6 +17,8 @@
 #include "gateway/store_forward.hpp"
 #include "net/endpoint.hpp"
 #include "smpp/status.hpp"
+#include "api/message/kannel_post.hpp"
+#include "api/message/kannel_sendsms.hpp"
 #include "tracing/trace_context.hpp"
 
 namespace smppd::rest {
@@ -25,11 +27,6 @@ namespace json = boost::json;
 namespace st = smpp::status;
 
 namespace {
-
-// Refused rather than silently dropped until receipts go to HTTP callbacks.
-constexpr const char* kNoCallbacks =
-    "receipts to HTTP callbacks are not built yet; bind an SMPP receiver, or poll "
-    "GET /v1/messages/{id}";
 
 // Recipients (messages to build) in one request, all its messages and lists together.
 constexpr std::size_t kMaxRecipientsPerRequest = 10'000;
@@ -108,10 +105,12 @@ struct HttpApi::Submission : std::enable_shared_from_this<Submission> {
     uint32_t status = st::ESME_ROK;
     std::string id;
     bool windowed = false;  // counted in the client's window
+    std::shared_ptr<const gateway::CallbackSpec> callback;  // what its receipts call, if any
   };
 
   http::Reply reply;
   bool batch = false;
+  Dialect dialect = Dialect::json;
   std::vector<Item> items;
   std::vector<Recipient> recipients;
   std::vector<Part> parts;
@@ -178,7 +177,41 @@ struct HttpApi::Submission : std::enable_shared_from_this<Submission> {
     return o;
   }
 
+  // Kannel's answer reflects its first recipient's first part, as Kannel's does (the first
+  // acknowledgement): accepted, refused for good (403), or to try again (503).
+  http::Response kannel_answer() const {
+    http::Response out;
+    out.content_type = "text/html";
+    out.headers = {{"Pragma", "no-cache"}, {"Cache-Control", "no-cache"}};
+    const Recipient& first = recipients.front();
+    if (first.error) {
+      out.status = 400;
+      out.body = first.error->detail + ", rejected";
+      return out;
+    }
+    const uint32_t status = parts[first.first_part].status;
+    if (status == st::ESME_ROK) {
+      out.status = 202;
+      out.body = api::kKannelAccepted;
+    } else if (http_status_of(status) == 422) {
+      out.status = 403;
+      out.body = api::kKannelNotRoutable;
+    } else {
+      out.status = 503;
+      out.body = api::kKannelTemporary;
+    }
+    return out;
+  }
+
   void finish() {
+    if (dialect == Dialect::kannel) {
+      http::Response out = kannel_answer();
+      for (auto& h : headers) out.headers.push_back(std::move(h));
+      codes->count(out.status);
+      reply(std::move(out));
+      self.reset();
+      return;
+    }
     uint32_t first_failure = st::ESME_ROK;
     std::size_t accepted = 0;
     std::size_t refused = 0;
@@ -257,7 +290,12 @@ HttpApi::HttpApi(const config::ListenerConfig& listener, HttpApiParts parts)
     : listener_(listener),
       parts_(std::move(parts)),
       requests_(listener.rate_limit.requests_per_second, listener.rate_limit.burst),
-      codes_(std::make_shared<const Codes>(parts_.counters, listener_.name)) {}
+      codes_(std::make_shared<const Codes>(parts_.counters, listener_.name)) {
+  for (config::HttpCompat c : listener_.compat) {
+    if (c == config::HttpCompat::kannel) kannel_ = true;
+    if (c == config::HttpCompat::jasmin) jasmin_ = true;
+  }
+}
 
 std::optional<std::string> HttpApi::not_ready() const {
   bool bound = false;
@@ -276,9 +314,9 @@ http::Response HttpApi::health() const {
   return json_response(200, json::object{{"status", "ready"}});
 }
 
-std::optional<HttpApi::Caller> HttpApi::authenticate(const http::Request& r,
-                                                     http::Response& refusal,
-                                                     std::chrono::milliseconds& delay) {
+std::optional<HttpApi::Caller> HttpApi::authenticate(
+    const http::Request& r, http::Response& refusal, std::chrono::milliseconds& delay,
+    const std::pair<std::string_view, std::string_view>* given) {
   const std::string_view header = r.header("authorization");
   const auto directory = parts_.clients();
   const net::AddressBytes peer = net::address_bytes(r.remote.address());
@@ -306,7 +344,14 @@ std::optional<HttpApi::Caller> HttpApi::authenticate(const http::Request& r,
     }
     return true;
   };
-  if (starts_with_ci(header, "basic ")) {
+  if (given != nullptr) {
+    if (begin(given->first)) {
+      tried = true;
+      name = given->first;
+      result = directory->authenticate(given->first, given->second, peer.view(),
+                                       config::BindType::transmitter);
+    }
+  } else if (starts_with_ci(header, "basic ")) {
     auto credentials = http::basic_credentials(header);
     if (!credentials) {
       refusal = http::json_error(401, "authentication failed", "malformed Basic credentials");
@@ -411,6 +456,89 @@ std::optional<http::Response> HttpApi::preflight(const http::Request& r) const {
   return out;
 }
 
+void HttpApi::answer_later(http::Reply reply, http::Response out,
+                           std::chrono::milliseconds delay) {
+  // Held (on the connection's thread, holding nothing else): a guesser's next try waits.
+  codes_->count(out.status);
+  auto timer = std::make_shared<boost::asio::steady_timer>(reply.executor(), delay);
+  timer->async_wait([timer, reply, out = std::move(out)](
+                        const boost::system::error_code&) mutable { reply(std::move(out)); });
+}
+
+void HttpApi::kannel_sendsms(http::Request& r, http::Reply reply) {
+  auto text = [](unsigned status, std::string_view body) {
+    http::Response out;
+    out.status = status;
+    out.content_type = "text/html";
+    out.body = std::string(body);  // exactly: no newline
+    out.headers = {{"Pragma", "no-cache"}, {"Cache-Control", "no-cache"}};
+    return out;
+  };
+  auto answer = [this, &reply](http::Response out) {
+    codes_->count(out.status);
+    reply(std::move(out));
+  };
+  // A GET has its fields in the query; a POST in X-Kannel-* headers or an XML body, whose
+  // credentials Kannel checks before the rest.
+  std::variant<api::KannelSendsms, api::KannelRefusal> parsed;
+  std::optional<std::string> username;
+  std::optional<std::string> password;
+  if (r.method == "GET" || r.method == "HEAD" || r.body.empty()) {
+    parsed = api::parse_kannel_sendsms(r.query);
+    if (auto* e = std::get_if<api::KannelRefusal>(&parsed)) {
+      return answer(text(e->status, e->body));
+    }
+    username = std::get<api::KannelSendsms>(parsed).username;
+    password = std::get<api::KannelSendsms>(parsed).password;
+  } else {
+    std::vector<api::HeaderField> fields;
+    fields.reserve(r.headers.size());
+    for (const auto& [name, value] : r.headers) fields.emplace_back(name, value);
+    auto post = api::parse_kannel_post(fields, r.body);
+    if (auto* e = std::get_if<api::KannelRefusal>(&post)) return answer(text(e->status, e->body));
+    auto& p = std::get<api::KannelPost>(post);
+    username = std::move(p.username);
+    password = std::move(p.password);
+    parsed = std::move(p.outcome);
+  }
+  if (!username || !password) return answer(text(403, api::kKannelAuthFailed));
+  http::Response refusal;
+  std::chrono::milliseconds delay{0};
+  const std::pair<std::string_view, std::string_view> credentials{*username, *password};
+  auto caller = authenticate(r, refusal, delay, &credentials);
+  if (!caller) {
+    http::Response out = text(403, api::kKannelAuthFailed);
+    if (delay.count() <= 0) return answer(std::move(out));
+    return answer_later(std::move(reply), std::move(out), delay);
+  }
+  if (auto* e = std::get_if<api::KannelRefusal>(&parsed)) return answer(text(e->status, e->body));
+  const api::KannelSendsms& k = std::get<api::KannelSendsms>(parsed);
+  if (!requests_.unlimited() && !requests_.try_take(std::chrono::steady_clock::now())) {
+    return answer(text(503, api::kKannelTemporary));
+  }
+  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  auto request = api::kannel_to_request(k, now);
+  if (auto* e = std::get_if<api::KannelRefusal>(&request)) return answer(text(e->status, e->body));
+  std::vector<api::MessageResult> items;
+  items.push_back(std::move(std::get<api::MessageRequest>(request)));
+  CallbackOf callback_of;
+  if (k.dlr_url && k.dlr_mask > 0) {
+    // Kannel's dlr-url, filled in when each report comes (%p is this recipient).
+    callback_of = [&k](const api::MessageRequest&, const api::Address& to) {
+      auto spec = std::make_shared<gateway::CallbackSpec>();
+      spec->style = gateway::CallbackSpec::Style::kannel;
+      spec->mask = static_cast<uint8_t>(k.dlr_mask & 31);
+      spec->url = *k.dlr_url;
+      spec->client_ref = k.account.value_or("");
+      spec->meta = k.meta_data.value_or("");
+      spec->to = to.ton == api::ton::kInternational ? "+" + to.value : to.value;
+      spec->from = k.from.value_or("");
+      return std::shared_ptr<const gateway::CallbackSpec>(std::move(spec));
+    };
+  }
+  send(*caller, std::move(items), false, r, std::move(reply), Dialect::kannel, callback_of);
+}
+
 void HttpApi::operator()(http::Request& r, http::Reply reply) {
   // Every answer is counted and marked for CORS on its way out.
   auto answer = [this, &r, &reply](http::Response out) {
@@ -419,6 +547,7 @@ void HttpApi::operator()(http::Request& r, http::Reply reply) {
     reply(std::move(out));
   };
   if (auto p = preflight(r)) return answer(std::move(*p));
+  if (kannel_ && r.path == "/cgi-bin/sendsms") return kannel_sendsms(r, std::move(reply));
   if (r.path == "/health" || r.path == "/v1/health") {
     if (r.method != "GET" && r.method != "HEAD") {
       return answer(http::json_error(405, "method not allowed", "use GET"));
@@ -443,13 +572,8 @@ void HttpApi::operator()(http::Request& r, http::Reply reply) {
   auto caller = authenticate(r, refusal, delay);
   if (!caller) {
     if (delay.count() <= 0) return answer(std::move(refusal));
-    // Held (on the connection's thread, holding nothing else): a guesser's next try waits.
     cors(r, refusal);
-    codes_->count(refusal.status);
-    auto timer = std::make_shared<boost::asio::steady_timer>(reply.executor(), delay);
-    timer->async_wait([timer, reply, out = std::move(refusal)](
-                          const boost::system::error_code&) mutable { reply(std::move(out)); });
-    return;
+    return answer_later(std::move(reply), std::move(refusal), delay);
   }
   if (metrics) {
     if (r.method != "GET") return answer(http::json_error(405, "method not allowed", "use GET"));
@@ -484,9 +608,6 @@ void HttpApi::operator()(http::Request& r, http::Reply reply) {
   } else {
     auto parsed = api::parse_message_request(r.body, now);
     if (auto* e = std::get_if<api::FieldError>(&parsed)) return answer(field_error(*e));
-    if (std::get<api::MessageRequest>(parsed).callback_url) {
-      return answer(field_error(api::FieldError{"callback_url", kNoCallbacks}));
-    }
     items.push_back(std::move(parsed));
   }
   // A batch of lists could name a million recipients in a few megabytes: bounded before any
@@ -505,9 +626,11 @@ void HttpApi::operator()(http::Request& r, http::Reply reply) {
 }
 
 void HttpApi::send(const Caller& caller, std::vector<api::MessageResult> items, bool batch,
-                   const http::Request& r, http::Reply reply) {
+                   const http::Request& r, http::Reply reply, Dialect dialect,
+                   const CallbackOf& callback_of) {
   auto s = std::make_shared<Submission>(std::move(reply));
   s->batch = batch;
+  s->dialect = dialect;
   // The answer comes once every part is answered: its CORS headers and its count then.
   http::Response marks;
   cors(r, marks);
@@ -520,13 +643,17 @@ void HttpApi::send(const Caller& caller, std::vector<api::MessageResult> items, 
       s->items.push_back(std::move(it));
       continue;
     }
-    const api::MessageRequest& m = std::get<api::MessageRequest>(item);
+    api::MessageRequest& m = std::get<api::MessageRequest>(item);
+    std::shared_ptr<const gateway::CallbackSpec> callback;
     if (m.callback_url) {
-      // Receipts to HTTP callbacks are not built yet: refused rather than silently dropped.
-      it.error = api::FieldError{
-          "messages[" + std::to_string(s->items.size()) + "].callback_url", kNoCallbacks};
-      s->items.push_back(std::move(it));
-      continue;
+      // Its receipts go to that URL as JSON (api/callbacks): asking for a callback is asking
+      // for receipts.
+      auto spec = std::make_shared<gateway::CallbackSpec>();
+      spec->style = gateway::CallbackSpec::Style::json;
+      spec->url = *m.callback_url;
+      if (m.client_ref) spec->client_ref = *m.client_ref;
+      callback = std::move(spec);
+      m.registered_delivery = true;
     }
     it.list = m.to_was_list;
     it.client_ref = m.client_ref;
@@ -535,6 +662,7 @@ void HttpApi::send(const Caller& caller, std::vector<api::MessageResult> items, 
     for (const api::Address& to : m.to) {
       Submission::Recipient rec;
       rec.to = shown(to);
+      if (callback_of) callback = callback_of(m, to);
       api::BuildOptions options;
       options.reference = next_reference_.fetch_add(1, std::memory_order_relaxed);
       auto built = api::build_submits(m, to, options);
@@ -548,6 +676,7 @@ void HttpApi::send(const Caller& caller, std::vector<api::MessageResult> items, 
         for (auto& pdu : b.pdus) {
           Submission::Part part;
           part.recipient = s->recipients.size();
+          part.callback = callback;
           s->parts.push_back(std::move(part));
           s->pdus.push_back(std::move(pdu));
         }
@@ -581,7 +710,8 @@ void HttpApi::send(const Caller& caller, std::vector<api::MessageResult> items, 
       }
       s->parts[i].windowed = true;
     }
-    parts_.gateway.submit(origin, ref, pdu, caller.ip_key, parent ? &*parent : nullptr);
+    parts_.gateway.submit(origin, ref, pdu, caller.ip_key, parent ? &*parent : nullptr,
+                          std::move(s->parts[i].callback));
   }
   s->pdus.clear();
 }

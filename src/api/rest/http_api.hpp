@@ -68,10 +68,23 @@ class HttpApi {
   struct Submission;
   // The caller, or nothing with `refusal` set (and `delay`: how long to hold it, a guesser's
   // failures being answered ever later).
-  std::optional<Caller> authenticate(const http::Request& r, http::Response& refusal,
-                                     std::chrono::milliseconds& delay);
+  // `given`: credentials from the request's fields (Kannel's username and password) rather than
+  // its Authorization header.
+  std::optional<Caller> authenticate(
+      const http::Request& r, http::Response& refusal, std::chrono::milliseconds& delay,
+      const std::pair<std::string_view, std::string_view>* given = nullptr);
+  // How a submission is answered: the design's JSON, or Kannel's or Jasmin's text.
+  enum class Dialect : uint8_t { json, kannel, jasmin };
+  // The callback of the messages to one recipient (Kannel's dlr-url is filled per recipient).
+  using CallbackOf = std::function<std::shared_ptr<const gateway::CallbackSpec>(
+      const api::MessageRequest&, const api::Address& to)>;
   void send(const Caller& caller, std::vector<api::MessageResult> items, bool batch,
-            const http::Request& r, http::Reply reply);
+            const http::Request& r, http::Reply reply, Dialect dialect = Dialect::json,
+            const CallbackOf& callback_of = {});
+  // Kannel's /cgi-bin/sendsms (compat: [kannel]).
+  void kannel_sendsms(http::Request& r, http::Reply reply);
+  // Answers `out` after `delay` (a failed authentication), on the reply's executor.
+  void answer_later(http::Reply reply, http::Response out, std::chrono::milliseconds delay);
   http::Response message_status(const Caller& caller, std::string_view id);
   http::Response health() const;
   void cors(const http::Request& r, http::Response& out) const;
@@ -87,6 +100,8 @@ class HttpApi {
   };
 
   config::ListenerConfig listener_;
+  bool kannel_ = false;  // serves Kannel's sendsms
+  bool jasmin_ = false;  // serves Jasmin's HTTP API
   HttpApiParts parts_;
   limits::SharedTokenBucket requests_;
   std::atomic<uint16_t> next_reference_{1};

@@ -11,6 +11,25 @@ namespace smppd::rest {
 
 namespace json = boost::json;
 
+namespace {
+
+// Its HTTP callbacks' attempts (kept in memory for recent messages), when it had any.
+void add_callbacks(json::object& o, gateway::Gateway& gateway, uint64_t id) {
+  const std::vector<gateway::CallbackAttempt> attempts = gateway.callbacks().attempts(id);
+  if (attempts.empty()) return;
+  json::array list;
+  for (const auto& a : attempts) {
+    json::object e{{"at_ms", a.at_ms}, {"kind", a.kind}, {"final", a.final}};
+    if (a.status != 0) e["http_status"] = a.status;
+    e["outcome"] = a.error.empty() ? "delivered" : a.final ? "given up" : "will retry";
+    if (!a.error.empty()) e["error"] = a.error;
+    list.push_back(std::move(e));
+  }
+  o["callbacks"] = std::move(list);
+}
+
+}  // namespace
+
 http::Response message_view(std::string_view text, store::Store* store, gateway::Gateway& gateway,
                             std::optional<std::string_view> only_client) {
   // The id as its client was given it: hex for 3.4 and 5.0 clients, base 62 for 3.3 ones.
@@ -47,6 +66,7 @@ http::Response message_view(std::string_view text, store::Store* store, gateway:
                                      {"detail", e.detail}});
     }
     o["history"] = std::move(history);
+    add_callbacks(o, gateway, *id);
     return answer(o);
   }
   // Without storage, only what the id map holds: messages answered recently that asked for a
@@ -58,11 +78,13 @@ http::Response message_view(std::string_view text, store::Store* store, gateway:
                                 " (without storage smppd keeps only recent messages that asked "
                                 "for a receipt)");
   }
-  return answer(json::object{{"id", text},
-                             {"client", rec->client.view()},
-                             {"state", rec->final_receipt ? "final receipt received" : "submitted"},
-                             {"smsc_id", rec->smsc_id.view()},
-                             {"final_receipt", rec->final_receipt}});
+  json::object o{{"id", text},
+                 {"client", rec->client.view()},
+                 {"state", rec->final_receipt ? "final receipt received" : "submitted"},
+                 {"smsc_id", rec->smsc_id.view()},
+                 {"final_receipt", rec->final_receipt}};
+  add_callbacks(o, gateway, *id);
+  return answer(o);
 }
 
 }  // namespace smppd::rest
