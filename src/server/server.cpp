@@ -267,7 +267,10 @@ void Server::start_http_listener(const config::ListenerConfig& l) {
                                done({});
                              }
                            },
-                           st.store.get(), st.listener_context->auth_failures};
+                           st.store.get(), st.listener_context->auth_failures,
+                           [callbacks = st.callbacks.get()](std::string url) {
+                             if (callbacks != nullptr) callbacks->notify(std::move(url));
+                           }};
   auto api = std::make_shared<rest::HttpApi>(l, std::move(parts));
   http::ServerSettings s;
   s.name = "listener " + l.name;

@@ -154,6 +154,21 @@ void HttpCallbacks::stop() {
   if (mo_timer_) asio::post(executor_, [t = mo_timer_] { t->cancel(); });
 }
 
+void HttpCallbacks::notify(std::string url) {
+  if (stopping_.load(std::memory_order_relaxed)) return;
+  std::shared_ptr<Receiver> r = receiver("");
+  http::AsyncClient::Request request;
+  request.url = std::move(url);
+  const std::string shown = request.url.substr(0, request.url.find('?'));
+  r->http->request(std::move(request), [shown, r](http::AsyncClient::Result result) {
+    if (!result.error.empty() || result.status >= 400) {
+      log::warn("callbacks: GET {} failed ({}); not tried again",
+                shown, result.error.empty() ? "HTTP " + std::to_string(result.status)
+                                            : result.error);
+    }
+  });
+}
+
 std::shared_ptr<HttpCallbacks::Receiver> HttpCallbacks::receiver(std::string_view system_id) {
   std::lock_guard lock(mutex_);
   auto it = receivers_.find(system_id);

@@ -58,6 +58,9 @@ class HttpCallbacks final : public gateway::DeliveryDivert, public gateway::Call
   void reconfigure(const config::Config& config);
   // Stops retrying and calling; what is stored is called again after a restart.
   void stop();
+  // One GET whose answer does not matter (Jasmin's batch callbacks): made once, a failure
+  // logged. Any thread.
+  void notify(std::string url);
 
   // gateway::DeliveryDivert
   Taken take(std::string_view system_id, smpp::Pdu& pdu, uint64_t stored,

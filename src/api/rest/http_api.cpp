@@ -75,10 +75,6 @@ unsigned http_status_of(uint32_t command_status) {
   }
 }
 
-struct HttpApi::Caller {
-  gateway::Gateway::FaceClient client;
-  uint64_t ip_key = 0;
-};
 
 // The messages of one request on their way: each part is submitted with its index as sequence
 // number, and answered (on the request's connection thread) through `on_response`. Kept alive
@@ -109,6 +105,9 @@ struct HttpApi::Submission : std::enable_shared_from_this<Submission> {
   };
 
   http::Reply reply;
+  // Where the answer goes instead of `reply` (a Jasmin REST call answers what its /send said,
+  // a batch's message its callback): the outer request counts it.
+  std::function<void(http::Response)> deliver;
   bool batch = false;
   Dialect dialect = Dialect::json;
   std::vector<Item> items;
@@ -203,15 +202,50 @@ struct HttpApi::Submission : std::enable_shared_from_this<Submission> {
     return out;
   }
 
-  void finish() {
-    if (dialect == Dialect::kannel) {
-      http::Response out = kannel_answer();
-      for (auto& h : headers) out.headers.push_back(std::move(h));
+  // Jasmin's /send answer: `Success "<id>"` with the id its DLRs will name (the last part's:
+  // only the last part asks for a receipt, as in Jasmin), or its `Error "..."`.
+  http::Response jasmin_answer() const {
+    http::Response out;
+    out.content_type = "text/plain";
+    const Recipient& first = recipients.front();
+    if (first.error) {
+      out.status = 400;
+      out.body = "Error \"" + first.error->detail + "\"";
+      return out;
+    }
+    uint32_t failure = st::ESME_ROK;
+    for (std::size_t k = 0; k < first.parts && failure == st::ESME_ROK; ++k) {
+      failure = parts[first.first_part + k].status;
+    }
+    if (failure == st::ESME_ROK) {
+      out.body = api::jasmin_success(parts[first.first_part + first.parts - 1].id);
+    } else if (failure == st::ESME_RINVDSTADR) {
+      out.status = 412;
+      out.body = "Error \"No route found\"";
+    } else if (failure == st::ESME_RTHROTTLED || failure == st::ESME_RMSGQFUL) {
+      out.status = 403;
+      out.body = "Error \"User throughput exceeded\"";
+    } else {
+      out.status = 500;
+      out.body = "Error \"Cannot send submit_sm, check SMPPClientManagerPB log file for details\"";
+    }
+    return out;
+  }
+
+  void send_answer(http::Response out) {
+    for (auto& h : headers) out.headers.push_back(std::move(h));
+    if (deliver) {
+      deliver(std::move(out));
+    } else {
       codes->count(out.status);
       reply(std::move(out));
-      self.reset();
-      return;
     }
+    self.reset();  // the last reference may be this one
+  }
+
+  void finish() {
+    if (dialect == Dialect::kannel) return send_answer(kannel_answer());
+    if (dialect == Dialect::jasmin) return send_answer(jasmin_answer());
     uint32_t first_failure = st::ESME_ROK;
     std::size_t accepted = 0;
     std::size_t refused = 0;
@@ -259,10 +293,7 @@ struct HttpApi::Submission : std::enable_shared_from_this<Submission> {
                                           {"accepted", accepted},
                                           {"refused", refused}});
     }
-    for (auto& h : headers) out.headers.push_back(std::move(h));
-    codes->count(out.status);
-    reply(std::move(out));
-    self.reset();  // the last reference may be this one
+    send_answer(std::move(out));
   }
 };
 
@@ -548,6 +579,7 @@ void HttpApi::operator()(http::Request& r, http::Reply reply) {
   };
   if (auto p = preflight(r)) return answer(std::move(*p));
   if (kannel_ && r.path == "/cgi-bin/sendsms") return kannel_sendsms(r, std::move(reply));
+  if (jasmin_ && jasmin(r, reply)) return;
   if (r.path == "/health" || r.path == "/v1/health") {
     if (r.method != "GET" && r.method != "HEAD") {
       return answer(http::json_error(405, "method not allowed", "use GET"));
@@ -627,10 +659,11 @@ void HttpApi::operator()(http::Request& r, http::Reply reply) {
 
 void HttpApi::send(const Caller& caller, std::vector<api::MessageResult> items, bool batch,
                    const http::Request& r, http::Reply reply, Dialect dialect,
-                   const CallbackOf& callback_of) {
+                   const CallbackOf& callback_of, std::function<void(http::Response)> deliver) {
   auto s = std::make_shared<Submission>(std::move(reply));
   s->batch = batch;
   s->dialect = dialect;
+  s->deliver = std::move(deliver);
   // The answer comes once every part is answered: its CORS headers and its count then.
   http::Response marks;
   cors(r, marks);
@@ -679,6 +712,12 @@ void HttpApi::send(const Caller& caller, std::vector<api::MessageResult> items, 
           part.callback = callback;
           s->parts.push_back(std::move(part));
           s->pdus.push_back(std::move(pdu));
+        }
+        if (dialect == Dialect::jasmin) {
+          // Jasmin asks for the receipt of the last part only; its DLRs name that part.
+          for (std::size_t k = rec.first_part; k + 1 < s->parts.size(); ++k) {
+            s->parts[k].callback.reset();
+          }
         }
       }
       s->recipients.push_back(std::move(rec));

@@ -29,6 +29,7 @@
 #include <string>
 
 #include "api/http/server.hpp"
+#include "api/message/jasmin_send.hpp"
 #include "api/message/message_request.hpp"
 #include "auth/clients.hpp"
 #include "auth/throttle.hpp"
@@ -51,6 +52,8 @@ struct HttpApiParts {
   // Failed authentications, shared with the SMPP listeners: guesses over HTTP and SMPP count
   // together, and a locked address is locked for both. Null: not counted (tests).
   std::shared_ptr<auth::AuthFailureThrottle> auth_failures;
+  // A GET whose answer does not matter (Jasmin's batch callbacks); empty: not made.
+  std::function<void(std::string url)> notify;
 };
 
 class HttpApi {
@@ -64,7 +67,11 @@ class HttpApi {
   std::optional<std::string> not_ready() const;
 
  private:
-  struct Caller;
+  // An authenticated caller: the client, and its address as a balancing key.
+  struct Caller {
+    gateway::Gateway::FaceClient client;
+    uint64_t ip_key = 0;
+  };
   struct Submission;
   // The caller, or nothing with `refusal` set (and `delay`: how long to hold it, a guesser's
   // failures being answered ever later).
@@ -78,11 +85,22 @@ class HttpApi {
   // The callback of the messages to one recipient (Kannel's dlr-url is filled per recipient).
   using CallbackOf = std::function<std::shared_ptr<const gateway::CallbackSpec>(
       const api::MessageRequest&, const api::Address& to)>;
+  // `deliver`: where the answer goes instead of `reply` (the caller counts it).
   void send(const Caller& caller, std::vector<api::MessageResult> items, bool batch,
             const http::Request& r, http::Reply reply, Dialect dialect = Dialect::json,
-            const CallbackOf& callback_of = {});
+            const CallbackOf& callback_of = {},
+            std::function<void(http::Response)> deliver = {});
   // Kannel's /cgi-bin/sendsms (compat: [kannel]).
   void kannel_sendsms(http::Request& r, http::Reply reply);
+  // Jasmin's HTTP API (/send, /ping, /balance, /rate) and REST API (/secure/...) with
+  // compat: [jasmin] (jasmin_api.cpp). False when the path is not one of them.
+  bool jasmin(http::Request& r, http::Reply& reply);
+  // Jasmin's HTTP API (/send, /balance, /rate) for `r`, answered through `done`.
+  void jasmin_http(const http::Request& r, const http::Reply& reply,
+                   std::function<void(http::Response)> done);
+  // Jasmin's /send with these arguments, answered (its status and text) through `done`.
+  void jasmin_send(const http::Request& r, const http::Reply& reply, const api::JasminArgs& args,
+                   std::function<void(http::Response)> done);
   // Answers `out` after `delay` (a failed authentication), on the reply's executor.
   void answer_later(http::Reply reply, http::Response out, std::chrono::milliseconds delay);
   http::Response message_status(const Caller& caller, std::string_view id);
