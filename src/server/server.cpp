@@ -39,17 +39,18 @@ void log_listening(std::string_view name, const asio::ip::tcp::endpoint& bound,
 }
 }  // namespace
 
+struct Server::HttpListener {
+  config::ListenerConfig config;
+  std::shared_ptr<rest::HttpApi> api;
+  std::shared_ptr<http::Server> server;
+};
+
 struct Server::State {
   std::shared_ptr<const config::Config> config;
   ServerOptions options;
   std::unique_ptr<WorkerPool> workers;
   std::vector<std::shared_ptr<SmppListener>> listeners;
   // Listeners of type http: the REST API on the HTTP server, connections on the workers.
-  struct HttpListener {
-    config::ListenerConfig config;
-    std::shared_ptr<rest::HttpApi> api;
-    std::shared_ptr<http::Server> server;
-  };
   std::vector<HttpListener> http_listeners;
   // Built-in SMSC simulators (upstreams of type simulator), each on one worker.
   std::vector<std::pair<std::size_t, std::unique_ptr<sim::Simulator>>> simulators;
@@ -258,6 +259,18 @@ int Server::run() {
 
 void Server::start_http_listener(const config::ListenerConfig& l) {
   State& st = *state_;
+  HttpListener h = make_http_listener(l);
+  const auto bound = h.server->start(listen_endpoint(l, st.workers->context(0)));
+  {
+    std::lock_guard lock(st.mutex);
+    st.endpoints.emplace_back(l.name, bound);
+  }
+  log_listening(l.name, bound, l.tls.enabled ? " (HTTPS)" : " (HTTP)");
+  st.http_listeners.push_back(std::move(h));
+}
+
+Server::HttpListener Server::make_http_listener(const config::ListenerConfig& l) {
+  State& st = *state_;
   rest::HttpApiParts parts{*st.gateway, counters_,
                            [clients = st.clients] { return clients->get(); },
                            [this](std::function<void(std::string)> done) {
@@ -291,13 +304,7 @@ void Server::start_http_listener(const config::ListenerConfig& l) {
   auto server = std::make_shared<http::Server>(
       st.workers->context(0).get_executor(), std::move(s),
       [api](http::Request& r, http::Reply reply) { (*api)(r, std::move(reply)); });
-  const auto bound = server->start(listen_endpoint(l, st.workers->context(0)));
-  {
-    std::lock_guard lock(st.mutex);
-    st.endpoints.emplace_back(l.name, bound);
-  }
-  log_listening(l.name, bound, l.tls.enabled ? " (HTTPS)" : " (HTTP)");
-  st.http_listeners.push_back({l, std::move(api), std::move(server)});
+  return HttpListener{l, std::move(api), std::move(server)};
 }
 
 void Server::wait_for_hangup() {
@@ -544,21 +551,76 @@ void Server::reload_listeners(const config::Config& next, ReloadResult& result) 
       kept.push_back(old);
     }
   }
-  // HTTP listeners change only with a restart (said, and kept as they are).
-  for (const auto& l : next.listeners) {
-    if (l.type != config::ListenerType::http) continue;
-    auto it = std::find_if(st.http_listeners.begin(), st.http_listeners.end(),
-                           [&](const auto& h) { return h.config.name == l.name; });
-    if (it == st.http_listeners.end()) {
-      result.restart_needed.push_back("listener " + l.name + " (http): added");
-    } else if (!(it->config == l)) {
-      result.restart_needed.push_back("listener " + l.name + " (http): changed");
+  // HTTP listeners: a changed one is replaced by a server of the new settings that takes over
+  // the listening socket (same address) or listens on the new one; the old one finishes the
+  // requests it is answering. Added ones start, removed ones drain.
+  std::vector<HttpListener> http_kept;
+  for (auto& old : st.http_listeners) {
+    const config::ListenerConfig* now = nullptr;
+    for (const auto& l : next.listeners) {
+      if (l.name == old.config.name && l.type == config::ListenerType::http) now = &l;
+    }
+    if (now == nullptr) {
+      old.server->drain();
+      set_endpoint(old.config.name, {});
+      result.applied.push_back("listener " + old.config.name + " (http) removed");
+      continue;
+    }
+    if (*now == old.config) {
+      http_kept.push_back(std::move(old));
+      continue;
+    }
+    try {
+      HttpListener replacement = make_http_listener(*now);
+      asio::ip::tcp::endpoint bound;
+      // The same address, or the one it was bound to (port 0 then resolved).
+      asio::ip::tcp::endpoint was;
+      {
+        std::lock_guard lock(st.mutex);
+        for (const auto& [name, e] : st.endpoints) {
+          if (name == old.config.name) was = e;
+        }
+      }
+      const bool same = now->address == old.config.address ||
+                        listen_endpoint(*now, st.workers->context(0)) == was;
+      if (same) {
+        bound = replacement.server->take_over(*old.server);
+        result.applied.push_back("listener " + now->name + " (http) changed (new requests)");
+      } else {
+        bound = replacement.server->start(listen_endpoint(*now, st.workers->context(0)));
+        old.server->drain();
+        result.applied.push_back("listener " + now->name + " (http) moved to " +
+                                 now->address.to_string());
+        log_listening(now->name, bound, now->tls.enabled ? " (HTTPS)" : " (HTTP)");
+      }
+      set_endpoint(now->name, bound);
+      http_kept.push_back(std::move(replacement));
+    } catch (const std::exception& e) {
+      result.restart_needed.push_back(std::string(e.what()) + " (kept as it was)");
+      http_kept.push_back(std::move(old));
     }
   }
-  for (const auto& h : st.http_listeners) {
-    const bool still = std::any_of(next.listeners.begin(), next.listeners.end(),
-                                   [&](const auto& l) { return l.name == h.config.name; });
-    if (!still) result.restart_needed.push_back("listener " + h.config.name + " (http): removed");
+  for (const auto& l : next.listeners) {
+    if (l.type != config::ListenerType::http) continue;
+    const bool exists = std::any_of(http_kept.begin(), http_kept.end(),
+                                    [&](const auto& h) { return h.config.name == l.name; });
+    const bool was = std::any_of(st.http_listeners.begin(), st.http_listeners.end(),
+                                 [&](const auto& h) { return h.config.name == l.name; });
+    if (exists || was) continue;
+    try {
+      HttpListener added = make_http_listener(l);
+      const auto bound = added.server->start(listen_endpoint(l, st.workers->context(0)));
+      set_endpoint(l.name, bound);
+      log_listening(l.name, bound, l.tls.enabled ? " (HTTPS)" : " (HTTP)");
+      result.applied.push_back("listener " + l.name + " (http) added");
+      http_kept.push_back(std::move(added));
+    } catch (const std::exception& e) {
+      result.restart_needed.push_back(std::string(e.what()) + " (not started)");
+    }
+  }
+  {
+    std::lock_guard lock(st.mutex);
+    st.http_listeners = std::move(http_kept);
   }
   for (const auto& l : next.listeners) {
     if (l.type != config::ListenerType::smpp) continue;

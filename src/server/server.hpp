@@ -62,6 +62,9 @@ class Server {
   void wait_for_hangup();
   // A listener of type http: the REST API. Throws std::runtime_error when it cannot listen.
   void start_http_listener(const config::ListenerConfig& l);
+  // An HTTP listener's API and server, not started.
+  struct HttpListener;
+  HttpListener make_http_listener(const config::ListenerConfig& l);
   void reload_listeners(const config::Config& next, ReloadResult& result);
   void flush_logs_every_second();
 

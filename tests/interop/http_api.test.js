@@ -364,3 +364,39 @@ test('a W3C traceparent on the request: the message\'s spans join the caller\'s 
     collector.close();
   }
 });
+
+test('a client that sends requests and never reads the answers is cut off after write_timeout; others are served meanwhile', async () => {
+  const net = require('node:net');
+  const smsc = await startSmsc();
+  try {
+    await h.withSmppd(config([smsc], { listener: { http: { write_timeout: '1s' } } }), async (d) => {
+      await upstreamsBound(d);
+      const auth = Buffer.from('alice:alice-pw').toString('base64');
+      const one = `GET /v1/metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Basic ${auth}\r\n\r\n`;
+      const metrics = await call(d.ports.api, '/v1/metrics', { auth: 'alice:alice-pw' });
+      // Enough pipelined answers to fill the socket buffers on both sides many times over.
+      const count = Math.ceil((64 << 20) / Math.max(metrics.text.length, 1000));
+      const sock = net.connect(d.ports.api, '127.0.0.1');
+      await new Promise((resolve) => sock.on('connect', resolve));
+      sock.pause();  // never read
+      sock.write(one.repeat(Math.min(count, 20000)));
+      const started = Date.now();
+      // Others are served while it is stuck.
+      for (let i = 0; i < 5; i++) {
+        const r = await call(d.ports.api, '/health');
+        assert.strictEqual(r.status, 200);
+      }
+      assert.ok(Date.now() - started < 1000, 'served at once');
+      // Within a few seconds smppd gives up on it: reading now finds the end of the stream.
+      await h.sleep(3000);
+      let received = 0;
+      const ended = new Promise((resolve) => { sock.on('end', resolve); sock.on('close', resolve); sock.on('error', resolve); });
+      sock.on('data', (c) => { received += c.length; });
+      sock.resume();
+      await h.within(5000, ended, 'the connection closed by smppd');
+      assert.ok(received < count * metrics.text.length, `only part of the answers came (${received} bytes)`);
+    }, { listeners: ['api'] });
+  } finally {
+    smsc.close();
+  }
+});

@@ -293,3 +293,41 @@ test('with storage: an upstream moved, one removed with messages waiting on disk
     uk.close();
   }
 });
+
+test('HTTP listeners reload: a changed one takes over its port (requests in flight finish), one is added, one removed', async () => {
+  const carrier = await startSmsc({ answerDelay: 400 });
+  try {
+    const cfg = base([carrier]);
+    cfg.listeners.push({ name: 'api', type: 'http', address: '127.0.0.1:0' });
+    cfg.listeners.push({ name: 'old', type: 'http', address: '127.0.0.1:0' });
+    await h.withSmppd(cfg, async (d) => {
+      await upstreamsBound(d);
+      const kannel = `/cgi-bin/sendsms?username=alice&password=alice-pw&from=X&to=1&text=hi`;
+      assert.strictEqual((await h.httpCall(d.ports.api, kannel)).status, 404, 'no compat yet');
+      // A request the SMSC answers late is on its way while the listener changes.
+      const inFlight = h.httpCall(d.ports.api, '/v1/messages', { method: 'POST', auth: 'alice:alice-pw',
+        body: { to: '1', from: 'X', text: 'in flight' } });
+      await waitUntil(() => carrier.received.length === 1, 5000, 'the request at the SMSC');
+      const next = base([carrier]);
+      next.listeners.push({ name: 'api', type: 'http', address: `127.0.0.1:${d.ports.api}`, compat: ['kannel'] });
+      next.listeners.push({ name: 'added', type: 'http', address: '127.0.0.1:0' });
+      rewrite(d, next);
+      const r = await post(d.ports.management, '/api/config/reload');
+      assert.strictEqual(r.status, 200, JSON.stringify(r.json));
+      assert.deepStrictEqual(r.json.restart_needed, []);
+      for (const a of ['listener api (http) changed (new requests)', 'listener added (http) added',
+        'listener old (http) removed']) {
+        assert.ok(r.json.applied.includes(a), `${a} not in ${JSON.stringify(r.json.applied)}`);
+      }
+      assert.strictEqual((await inFlight).status, 202, 'the request in flight finished on the old server');
+      const sent = await h.httpCall(d.ports.api, kannel);
+      assert.deepStrictEqual([sent.status, sent.text], [202, '0: Accepted for delivery'], 'the same port, the new settings');
+      const line = d.lines.find((l) => /listener added listening on 127\.0\.0\.1:(\d+)/.test(l));
+      const port = Number(/:(\d+) \(HTTP\)/.exec(line)[1]);
+      assert.strictEqual((await h.httpCall(port, '/health')).status, 200);
+      await assert.rejects(h.httpCall(d.ports.old, '/health'), 'the removed listener accepts no more');
+    }, { listeners: ['smpp', 'api', 'old', 'management'] });
+  } finally {
+    carrier.close();
+  }
+});

@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <future>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -143,6 +144,36 @@ tcp::endpoint Server::start(const tcp::endpoint& at) {
   const tcp::endpoint bound = st.acceptor.local_endpoint();
   asio::co_spawn(st.executor, [s = state_]() { return s->accept_loop(); }, asio::detached);
   return bound;
+}
+
+tcp::endpoint Server::take_over(Server& old) {
+  std::promise<tcp::endpoint> done;
+  auto handed = done.get_future();
+  asio::post(old.state_->executor, [&] {
+    boost::system::error_code ec;
+    const tcp::endpoint at = old.state_->acceptor.local_endpoint(ec);
+    // Cancels the old loop's accept without closing the socket; the old server then drains.
+    old.state_->stopped = true;
+    const auto handle = old.state_->acceptor.release(ec);
+    asio::post(state_->executor, [s = state_, at, handle] {
+      boost::system::error_code assign_ec;
+      s->acceptor.assign(at.protocol(), handle, assign_ec);
+      if (assign_ec) {
+        log::error("{}: cannot take over the listening socket: {}", s->settings.name,
+                   assign_ec.message());
+        return;
+      }
+      asio::co_spawn(s->executor, [s]() { return s->accept_loop(); }, asio::detached);
+    });
+    done.set_value(at);
+  });
+  const tcp::endpoint at = handed.get();
+  // Connections waiting for a request close; those answering one finish.
+  std::lock_guard lock(old.state_->open_mutex);
+  for (const auto& c : old.state_->open) {
+    if (c->waiting.load()) State::close_on_its_thread(c);
+  }
+  return at;
 }
 
 void Server::stop() {

@@ -91,6 +91,10 @@ class Server : public std::enable_shared_from_this<Server> {
   // Binds and starts accepting; returns the bound endpoint (port 0 resolved). Throws
   // std::runtime_error naming the address when it cannot bind.
   boost::asio::ip::tcp::endpoint start(const boost::asio::ip::tcp::endpoint& at);
+  // Takes `old`'s listening socket (the same address, not a moment without a listener) and
+  // starts accepting; `old` stops accepting and drains (its connections finish as drain()
+  // says). Returns the endpoint. Not from `old`'s executor's thread (it waits for it).
+  boost::asio::ip::tcp::endpoint take_over(Server& old);
   // Stops accepting and closes open connections (thread safe).
   void stop();
   // Stops accepting; connections waiting for a request close, those answering one close once
