@@ -141,6 +141,16 @@ TEST(CallbackFormat, JasminFieldsAndAcknowledgement) {
   EXPECT_FALSE(jasmin_acknowledged(0, ""));
 }
 
+TEST(CallbackFormat, RandomUuidsAreVersion4AndDiffer) {
+  const std::string a = random_uuid();
+  const std::string b = random_uuid();
+  EXPECT_NE(a, b);
+  ASSERT_EQ(a.size(), 36u);
+  EXPECT_EQ(a[8], '-');
+  EXPECT_EQ(a[14], '4');
+  EXPECT_NE(std::string("89ab").find(a[19]), std::string::npos);
+}
+
 TEST(CallbackFormat, QueriesAreAddedToUrls) {
   EXPECT_EQ(with_query("http://a/b", "x=1"), "http://a/b?x=1");
   EXPECT_EQ(with_query("http://a/b?k=v", "x=1"), "http://a/b?k=v&x=1");

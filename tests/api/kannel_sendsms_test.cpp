@@ -118,6 +118,31 @@ TEST(KannelSendsms, PriorityIsThePriorityFlag) {
   EXPECT_EQ(request("username=u&password=p&from=x&to=1&text=a").priority_flag, 0);
 }
 
+TEST(KannelSendsms, MclassBinfoPidAndRpiGoToTheSubmitSm) {
+  // playSMS's flash message: mclass=0 in the general data coding group.
+  const std::string base = "username=u&password=p&from=x&to=1&text=a";
+  EXPECT_EQ(request(base + "&mclass=0").data_coding, 0x10);
+  EXPECT_EQ(request(base + "&mclass=1&coding=2&charset=utf-8").data_coding, 0x19);
+  EXPECT_EQ(request(base + "&mclass=2&coding=1").data_coding, 0x16);
+  EXPECT_EQ(request(base + "&mclass=1&alt-dcs=1").data_coding, 0xF1);
+  EXPECT_EQ(request(base + "&mclass=3&alt-dcs=1&coding=2&charset=utf-8").data_coding, 0x1B);  // not 0xF_ for UCS-2
+  EXPECT_EQ(request(base).data_coding, 0x00);
+  const MessageRequest m = request(base + "&binfo=CMT&pid=64&rpi=1");
+  EXPECT_EQ(m.service_type, "CMT");
+  EXPECT_EQ(m.protocol_id, 64);
+  EXPECT_TRUE(m.reply_path);
+  auto built = build_submits(m, m.to.front());
+  ASSERT_TRUE(std::holds_alternative<BuiltMessage>(built));
+  const auto& sm = *std::get<BuiltMessage>(built).pdus.front().as<smpp::SubmitSm>();
+  EXPECT_EQ(sm.service_type.view(), "CMT");
+  EXPECT_EQ(sm.protocol_id, 64);
+  EXPECT_EQ(sm.esm_class & 0x80, 0x80);
+  EXPECT_FALSE(request(base + "&rpi=2").reply_path);
+  auto refused = kannel_to_request(ok(base + "&binfo=TOOLONG"), kNow);
+  ASSERT_TRUE(std::holds_alternative<KannelRefusal>(refused));
+  EXPECT_EQ(std::get<KannelRefusal>(refused).body, "BInfo field misformed, rejected");
+}
+
 TEST(KannelSendsms, TheRequestAsPlaySmsAndCourierSendIt) {
   // courier: UTF-8 text, coding 2 with charset utf8, dlr-mask 27 (1|2|8|16).
   MessageRequest m = request(

@@ -199,14 +199,17 @@ test('a receiver that hangs holds only its callbacks: messages keep flowing at f
   }
 });
 
-test('with storage, a receipt whose callback could not be made yet is made after a restart', async () => {
+test('with storage, a receipt and an MO whose callbacks could not be made yet are made after a restart', async () => {
   const smsc = await startSmsc({ receiptDelay: 10 });
   const dir = h.tempDir();
   // A port nothing listens on yet: connections are refused.
   const probe = await startReceiver();
   const port = probe.port;
   await probe.close();
-  const cfg = config([smsc], { extra: { storage: { enabled: true, sqlite: { path: path.join(dir, 'messages.db') } } } });
+  const client = { ...alice, callbacks: { secret, mo_url: `http://127.0.0.1:${port}/mo` } };
+  const cfg = config([smsc], { clients: [client], extra: {
+    storage: { enabled: true, sqlite: { path: path.join(dir, 'messages.db') } },
+    mo_routes: [{ name: 'mo', match: { destination_addr: '3*' }, client: 'alice' }] } });
   let id;
   try {
     const d1 = await h.startSmppd(cfg, { dir });
@@ -218,6 +221,11 @@ test('with storage, a receipt whose callback could not be made yet is made after
       await waitUntil(() => smsc.receiptAnswers.length === 1, 5000, 'the receipt taken');
       await waitUntil(async () => ((await status(d1, id)).json.callbacks || []).length >= 1, 5000, 'a failed attempt');
       assert.match((await status(d1, id)).json.callbacks[0].error, /refused/);
+      const moAnswers = [];
+      smsc.sessions[0].deliver_sm({ source_addr: '258840000009', destination_addr: '3999', short_message: 'kept' },
+        (resp) => moAnswers.push(resp.command_status));
+      await waitUntil(() => moAnswers.length === 1, 5000, 'the MO taken');
+      assert.deepStrictEqual(moAnswers, [0], 'stored, so the SMSC is told it is taken');
     } finally {
       await d1.stopClean();
     }
@@ -225,10 +233,13 @@ test('with storage, a receipt whose callback could not be made yet is made after
     try {
       const d2 = await h.startSmppd(cfg, { dir });
       try {
-        await waitUntil(() => receiver.requests.length === 1, 10000, 'the callback after the restart');
-        const body = JSON.parse(receiver.requests[0].body);
+        await waitUntil(() => receiver.requests.length === 2, 10000, 'the callbacks after the restart');
+        const later = receiver.requests.find((x) => x.url === '/later');
+        const body = JSON.parse(later.body);
         assert.deepStrictEqual([body.message_id, body.client_ref, body.state], [id, 'k1', 'delivered']);
-        assert.ok(verify(receiver.requests[0]));
+        assert.ok(verify(later));
+        const mo = JSON.parse(receiver.requests.find((x) => x.url === '/mo').body);
+        assert.deepStrictEqual([mo.from, mo.to, mo.text], ['258840000009', '3999', 'kept']);
       } finally {
         await d2.stopClean();
       }
@@ -236,7 +247,7 @@ test('with storage, a receipt whose callback could not be made yet is made after
       const d3 = await h.startSmppd(cfg, { dir });
       try {
         await h.sleep(1500);
-        assert.strictEqual(receiver.requests.length, 1);
+        assert.strictEqual(receiver.requests.length, 2);
       } finally {
         await d3.stopClean();
       }

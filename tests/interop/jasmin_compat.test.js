@@ -134,3 +134,26 @@ test('the REST API: /secure/send with Basic credentials, /secure/sendbatch with 
     await receiver.close();
   }
 });
+
+test('/send by POST: a form body and a JSON body (Content-Type exactly application/json)', async () => {
+  const smsc = await startSmsc();
+  try {
+    await h.withSmppd(config([smsc]), async (d) => {
+      await upstreamsBound(d);
+      const byForm = await h.httpCall(d.ports.api, '/send', { method: 'POST',
+        body: q({ username: 'alice', password: 'alice-pw', to: '111', content: 'form body', priority: '2' }),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      assert.strictEqual(byForm.status, 200, byForm.text);
+      const byJson = await h.httpCall(d.ports.api, '/send', { method: 'POST',
+        body: { username: 'alice', password: 'alice-pw', to: '+222', 'hex-content': '004a0053004f004e', coding: 8 } });
+      assert.strictEqual(byJson.status, 200, byJson.text);
+      assert.deepStrictEqual(smsc.received.map((p) => [p.destination_addr, p.priority_flag, p.data_coding]),
+        [['111', 2, 0], ['222', 0, 8]]);
+      assert.strictEqual(smsc.received[0].short_message.message.toString(), 'form body');
+      assert.strictEqual(smsc.received[1].short_message.message, 'JSON');
+      assert.strictEqual(smsc.received[1].dest_addr_ton, 1);
+    }, { listeners: ['api'] });
+  } finally {
+    smsc.close();
+  }
+});

@@ -138,3 +138,40 @@ test('a listener without compat: [kannel] does not serve sendsms', async () => {
     smsc.close();
   }
 });
+
+test('Kannel\'s POSTs: X-Kannel headers with the text as the body, and the XML document; a flash message by mclass', async () => {
+  const smsc = await startSmsc();
+  try {
+    await h.withSmppd(config([smsc]), async (d) => {
+      await upstreamsBound(d);
+      const headers = await h.httpCall(d.ports.api, '/cgi-bin/sendsms', { method: 'POST', body: 'Hello from a POST',
+        headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-kannel-username': 'alice', 'x-kannel-password': 'alice-pw',
+          'x-kannel-from': 'SHOP', 'x-kannel-to': '258841234567', 'x-kannel-mclass': '0', 'x-kannel-binfo': 'CMT' } });
+      assert.deepStrictEqual([headers.status, headers.text], [202, '0: Accepted for delivery']);
+      const first = smsc.received[0];
+      assert.deepStrictEqual([first.source_addr, first.destination_addr, first.data_coding, first.service_type],
+        ['SHOP', '258841234567', 0x10, 'CMT']);
+      assert.strictEqual(first.short_message.message.toString(), 'Hello from a POST');
+
+      const xml = '<?xml version="1.0"?>\n<message><submit>' +
+        '<da><number>111</number></da><da><number>222</number></da><oa><number>SHOP</number></oa>' +
+        '<ud>XML%20text</ud><from><username>alice</username><password>alice-pw</password></from>' +
+        '</submit></message>';
+      const doc = await h.httpCall(d.ports.api, '/cgi-bin/sendsms', { method: 'POST', body: xml,
+        headers: { 'content-type': 'text/xml' } });
+      assert.deepStrictEqual([doc.status, doc.text], [202, '0: Accepted for delivery']);
+      assert.deepStrictEqual(smsc.received.slice(1).map((p) => [p.destination_addr, p.short_message.message.toString()]),
+        [['111', 'XML text'], ['222', 'XML text']]);
+
+      const noCredentials = await h.httpCall(d.ports.api, '/cgi-bin/sendsms', { method: 'POST', body: 'x',
+        headers: { 'content-type': 'text/plain', 'x-kannel-to': '1', 'x-kannel-from': 'X' } });
+      assert.deepStrictEqual([noCredentials.status, noCredentials.text], [403, 'Authorization failed for sendsms']);
+      const form = await h.httpCall(d.ports.api, '/cgi-bin/sendsms', { method: 'POST', body: 'username=alice',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      assert.deepStrictEqual([form.status, form.text], [400, 'Invalid content-type']);
+      assert.strictEqual(smsc.received.length, 3);
+    }, { listeners: ['api'] });
+  } finally {
+    smsc.close();
+  }
+});

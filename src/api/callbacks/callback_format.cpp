@@ -2,9 +2,11 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -171,6 +173,16 @@ std::string mo_json(const MoFacts& m) {
   o["parts"] = m.parts;
   if (m.incomplete) o["incomplete"] = true;
   return json::serialize(o);
+}
+
+std::string random_uuid() {
+  unsigned char b[16];
+  if (RAND_bytes(b, sizeof b) != 1) std::fill(std::begin(b), std::end(b), 0);
+  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);
+  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);
+  const std::string h = hex(b, sizeof b);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+         "-" + h.substr(20);
 }
 
 std::string hmac_sha256_hex(std::string_view key, std::string_view data) {

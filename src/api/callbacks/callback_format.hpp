@@ -62,6 +62,10 @@ std::string mo_json(const MoFacts& m);
 // "YYYY-MM-DDTHH:MM:SSZ" (milliseconds are dropped).
 std::string iso8601_utc(int64_t unix_seconds);
 
+// A random (version 4) UUID, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx": Kannel's %I, Jasmin's batch
+// ids.
+std::string random_uuid();
+
 // HMAC-SHA256 of `data` with `key`, in lower-case hex.
 std::string hmac_sha256_hex(std::string_view key, std::string_view data);
 // What X-Smppd-Signature says: "sha256=" + hmac(secret, timestamp + "." + body).

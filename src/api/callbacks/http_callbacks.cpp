@@ -1,7 +1,5 @@
 #include "api/callbacks/http_callbacks.hpp"
 
-#include <openssl/rand.h>
-
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
@@ -30,17 +28,6 @@ int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-std::string uuid4() {
-  unsigned char b[16];
-  if (RAND_bytes(b, sizeof b) != 1) std::fill(std::begin(b), std::end(b), 0);
-  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);
-  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);
-  return fmt::format("{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}"
-                     "{:02x}{:02x}{:02x}{:02x}",
-                     b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
-                     b[12], b[13], b[14], b[15]);
 }
 
 std::optional<uint64_t> our_id(std::string_view text) {
@@ -215,11 +202,13 @@ gateway::DeliveryDivert::Taken HttpCallbacks::take_receipt(std::string_view syst
                                                            smpp::Pdu& pdu, uint64_t stored,
                                                            std::string_view upstream,
                                                            bool accepted) {
+  std::shared_ptr<Receiver> r = receiver(system_id);
+  // No message has a callback and this client has no receipt_url: nothing to read.
+  if (!r->receipts && gateway_.callbacks().empty()) return Taken::no;
   std::optional<ReceiptFacts> facts = receipt_facts(pdu);
   if (!facts) return Taken::no;
   const std::optional<uint64_t> id = our_id(facts->message_id);
   std::shared_ptr<const CallbackSpec> spec = id ? gateway_.callbacks().find(*id) : nullptr;
-  std::shared_ptr<Receiver> r = receiver(system_id);
   if (!spec) spec = r->receipts;
   if (!spec) return Taken::no;  // the client takes its receipts by SMPP
   const bool delivered = facts->state == smpp::MessageState::delivered;
@@ -271,7 +260,7 @@ gateway::DeliveryDivert::Taken HttpCallbacks::take_receipt(std::string_view syst
       d.username = std::string(system_id);
       d.account = spec->client_ref;
       d.meta = spec->meta;
-      d.uuid = uuid4();
+      d.uuid = random_uuid();
       d.dlr_url = spec->url;
       d.unix_seconds = unix_now();
       job->request.method = "GET";
@@ -335,7 +324,7 @@ void HttpCallbacks::submit_outcome(const gateway::SubmitOutcome& o) {
     d.username = std::string(o.client);
     d.account = spec.client_ref;
     d.meta = spec.meta;
-    d.uuid = uuid4();
+    d.uuid = random_uuid();
     d.dlr_url = spec.url;
     d.unix_seconds = unix_now();
     job->request.method = "GET";

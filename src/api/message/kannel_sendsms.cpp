@@ -222,6 +222,21 @@ std::variant<MessageRequest, KannelRefusal> kannel_to_request(const KannelSendsm
     m.payload = std::move(gsm.bytes);
     m.text = std::move(utf8);
   }
+  // mclass (and alt-dcs) as Kannel's fields_to_dcs writes them: a message class in the general
+  // data coding group (0x10 | coding << 2 | class), or with alt-dcs the 0xF0 group (7-bit and
+  // 8-bit only); playSMS sends mclass=0 for a flash message.
+  if (k.mclass >= 0) {
+    m.data_coding = k.alt_dcs == 1 && coding != 2
+                        ? static_cast<uint8_t>(0xF0 | (coding == 1 ? 0x04 : 0x00) | k.mclass)
+                        : static_cast<uint8_t>(0x10 | (coding << 2) | k.mclass);
+  }
+  // binfo goes in service_type (smsc_smpp.c), pid in protocol_id, rpi=1 sets the reply path.
+  if (k.binfo) {
+    if (k.binfo->size() > 5) return bad("BInfo field misformed, rejected");
+    m.service_type = *k.binfo;
+  }
+  if (k.pid >= 0) m.protocol_id = static_cast<uint8_t>(k.pid);
+  m.reply_path = k.rpi == 1;
   // DLR bits 1 (delivered) and 2 (not delivered): a final receipt.
   m.registered_delivery = k.dlr_mask > 0 && (k.dlr_mask & 3) != 0;
   // Kannel's priority (0-3) is SMPP's priority_flag (smsc_smpp.c).

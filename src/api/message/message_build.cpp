@@ -53,6 +53,11 @@ std::variant<BuiltMessage, FieldError> build_submits(const MessageRequest& reque
   }
   tmpl.registered_delivery = request.registered_delivery ? 1 : 0;
   tmpl.priority_flag = request.priority_flag;
+  tmpl.protocol_id = request.protocol_id;
+  if (request.reply_path) tmpl.esm_class = static_cast<uint8_t>(tmpl.esm_class | 0x80);
+  if (!tmpl.service_type.assign(request.service_type)) {
+    return FieldError{"service_type", "longer than 5 characters"};
+  }
   if (request.schedule_at) tmpl.schedule_delivery_time = absolute_time(*request.schedule_at);
   if (request.expires_at) tmpl.validity_period = absolute_time(*request.expires_at);
 

@@ -89,6 +89,10 @@ struct MessageRequest {
   std::optional<std::string> text;  // the text as given (for the store and logs); none if binary
   bool registered_delivery = false;
   uint8_t priority_flag = 0;  // submit_sm's priority_flag, 0-3 (the JSON body does not set it)
+  // What the compatibility faces carry beyond the JSON body: Kannel's binfo, pid and rpi.
+  std::string service_type;  // at most 5 characters
+  uint8_t protocol_id = 0;
+  bool reply_path = false;  // esm_class 0x80
   std::optional<std::chrono::sys_seconds> schedule_at;
   std::optional<std::chrono::sys_seconds> expires_at;  // from "validity"
   std::optional<std::string> callback_url;

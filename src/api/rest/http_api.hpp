@@ -56,7 +56,8 @@ struct HttpApiParts {
   std::function<void(std::string url)> notify;
 };
 
-class HttpApi {
+// Held by a shared_ptr (work it schedules for later keeps it alive across a reload).
+class HttpApi : public std::enable_shared_from_this<HttpApi> {
  public:
   HttpApi(const config::ListenerConfig& listener, HttpApiParts parts);
 

@@ -15,8 +15,6 @@
 // of style jasmin on the last part (api/callbacks makes the calls, expecting ACK/Jasmin).
 #include <boost/asio/steady_timer.hpp>
 
-#include <openssl/rand.h>
-
 #include <fmt/format.h>
 
 #include "api/callbacks/callback_format.hpp"
@@ -46,17 +44,6 @@ http::Response json_text(unsigned status, std::string body) {
 }
 
 std::string error_body(std::string_view message) { return fmt::format("Error \"{}\"", message); }
-
-std::string batch_id() {
-  unsigned char b[16];
-  if (RAND_bytes(b, sizeof b) != 1) std::fill(std::begin(b), std::end(b), 0);
-  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);
-  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);
-  std::string hex;
-  for (unsigned char c : b) hex += fmt::format("{:02x}", c);
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
-         hex.substr(16, 4) + "-" + hex.substr(20);
-}
 
 // The arguments of a /send, /rate or /balance request as Twisted gives them: the query, a form
 // body over it, then a JSON body's keys (Content-Type exactly application/json).
@@ -243,24 +230,24 @@ bool HttpApi::jasmin(http::Request& r, http::Reply& reply) {
       return answer(json_text(e->status, e->body)), true;
     }
     auto batch = std::make_shared<api::JasminBatch>(std::get<api::JasminBatch>(std::move(parsed)));
-    const std::string id = batch_id();
+    const std::string id = callbacks::random_uuid();
     answer(json_text(200, api::jasmin_batch_answer(id, *batch)));
     // Each message as its own /send; its outcome to callback_url (success) or errback_url.
     auto request = std::make_shared<http::Request>(r);
     request->body.clear();
-    auto run = [this, batch, id, request, reply] {
+    auto run = [self = shared_from_this(), batch, id, request, reply] {
       for (const api::JasminArgs& args : batch->messages) {
         const api::JasminArg* to = args.find("to");
         std::string to_text = to != nullptr ? to->value : std::string();
-        jasmin_send(*request, reply, args,
-                    [this, batch, id, to_text](http::Response out) {
-                      codes_->count(out.status);
+        self->jasmin_send(*request, reply, args,
+                    [self, batch, id, to_text](http::Response out) {
+                      self->codes_->count(out.status);
                       const bool ok = out.status == 200;
                       const auto& url = ok ? batch->callback_url : batch->errback_url;
-                      if (!url || !parts_.notify) return;
+                      if (!url || !self->parts_.notify) return;
                       const std::string status_text =
                           ok ? out.body : "HTTPAPI error: " + out.body;
-                      parts_.notify(callbacks::with_query(
+                      self->parts_.notify(callbacks::with_query(
                           *url, callbacks::form_encode({{"batchId", id},
                                                         {"to", to_text},
                                                         {"status", ok ? "1" : "0"},
