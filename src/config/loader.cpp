@@ -1069,12 +1069,23 @@ ClientConfig read_client(Context& ctx, const yaml::Node& node, std::size_t index
   }
   {
     Map a(m, "addresses", "addresses of " + what);
+    // Patterns as routes write them ("*", "+1900*", "258841234567"), checked here.
+    auto patterns = [&](Map& side, const std::string& key, std::vector<std::string>& out) {
+      read_strings(side, key, out);
+      for (const std::string& p : out) {
+        auto parsed = parse_address_pattern(p);
+        if (parsed.index() == 1) {
+          ctx.error(side.get(key), "'" + p + "' in " + key + " of " + side.what() + ": " +
+                                       std::get<1>(parsed).reason);
+        }
+      }
+    };
     Map s(a, "source", "source addresses of " + what);
-    read_strings(s, "allowed", c.source_addresses.allowed);
-    read_strings(s, "blocked", c.source_addresses.blocked);
+    patterns(s, "allowed", c.source_addresses.allowed);
+    patterns(s, "blocked", c.source_addresses.blocked);
     Map d(a, "destination", "destination addresses of " + what);
-    read_strings(d, "allowed", c.destination_addresses.allowed);
-    read_strings(d, "blocked", c.destination_addresses.blocked);
+    patterns(d, "allowed", c.destination_addresses.allowed);
+    patterns(d, "blocked", c.destination_addresses.blocked);
   }
   read(m, "upstream", c.upstream);
   if (!c.upstream.empty()) refs.upstreams.add(c.upstream, m.get("upstream"));

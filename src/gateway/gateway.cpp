@@ -66,6 +66,7 @@ struct PeerLines {
   log::Aggregated receipt_dropped{log::Level::error, "receipts dropped"};
   log::Aggregated mo_unrouted{log::Level::warn, "MO messages without a mo_route"};
   log::Aggregated throttled{log::Level::info, "messages beyond a client's rate_limit"};
+  log::Aggregated filtered{log::Level::info, "messages refused by the middleware"};
 };
 PeerLines& peer_lines() {
   static PeerLines lines;
@@ -180,6 +181,7 @@ Gateway::Gateway(std::shared_ptr<const config::Config> config, Counters& counter
   first->config = config_;
   first->router = std::make_shared<const router::Router>(*config_);
   first->mo_router = std::make_shared<const router::MoRouter>(*config_);
+  first->chain = std::make_shared<const middleware::Chain>(*config_);
   snapshot_ = std::move(first);
   stamp_.store(next_gateway.fetch_add(1) << 32 | 1);
   client_limits_.configure(config_->clients);
@@ -314,6 +316,7 @@ Gateway::Changes Gateway::reconfigure(std::shared_ptr<const config::Config> next
   auto fresh = std::make_shared<Snapshot>();
   fresh->router = std::make_shared<const router::Router>(*next);
   fresh->mo_router = std::make_shared<const router::MoRouter>(*next);
+  fresh->chain = std::make_shared<const middleware::Chain>(*next);
   if (current->config->routes != next->routes) changes.applied.push_back("routes");
   if (current->config->mo_routes != next->mo_routes) changes.applied.push_back("mo_routes");
   metrics_.add_clients(next->clients);
@@ -523,6 +526,30 @@ void Gateway::ask_upstream(session::Session& s, ClientState& state, smpp::Pdu& r
                  });
 }
 
+void Gateway::log_message(config::LogLevel level, std::string_view client, CommandId cmd,
+                          const router::MessageFacts& f,
+                          const std::optional<middleware::Rejection>& rejection) {
+  // The logger middleware: a line per message, at its level.
+  const std::string text = fmt::format(
+      "client {}: {} from '{}' to '{}' service_type '{}'{}{}", client, smpp::command_name(cmd),
+      f.source_addr, f.destination_addr, f.service_type, rejection ? ": refused by " : "",
+      rejection ? std::string(rejection->filter) + " (" + rejection->rule + ")" : "");
+  switch (level) {
+    case config::LogLevel::debug:
+      log::debug("{}", text);
+      break;
+    case config::LogLevel::info:
+      log::info("{}", text);
+      break;
+    case config::LogLevel::warn:
+      log::warn("{}", text);
+      break;
+    case config::LogLevel::error:
+      log::error("{}", text);
+      break;
+  }
+}
+
 Gateway::FaceClient Gateway::face_client(std::string_view system_id) {
   FaceClient c;
   c.system_id = system_id;
@@ -572,6 +599,23 @@ void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request
       parent != nullptr && parent->valid() ? parent->span_id : tracing::SpanId{};
   const uint64_t received_at = trace.sampled() ? tracing::now_unix_nanos() : 0;
   const Snapshot& snap = now();
+  if (!snap.chain->empty()) {
+    // The middleware, in the configuration's order: a filter may refuse the message here.
+    const middleware::Verdict v = snap.chain->run(request, client.system_id);
+    if (v.log_level) log_message(*v.log_level, client.system_id, cmd, facts, v.rejection);
+    if (v.rejection) {
+      const middleware::Rejection& r = *v.rejection;
+      peer_lines().filtered("client {}: {} refused by {} ({}: '{}'): {}", client.system_id,
+                            smpp::command_name(cmd), r.filter, r.rule, r.address,
+                            smpp::status_name(r.command_status));
+      counters_.add("smppd_middleware_rejections_total",
+                    {{"client", client.system_id}, {"filter", r.filter}, {"rule", r.rule}});
+      counters_.add("smppd_messages_rejected_total",
+                    {{"client", client.system_id}, {"reason", r.filter}});
+      origin.answer(smpp::make_response(cmd, seq, r.command_status));
+      return;
+    }
+  }
   const router::Decision decision = snap.router->route(facts, std::chrono::system_clock::now());
   if (decision.route_index != router::Decision::kNoRoute) {
     metrics_.route_matched(decision.route_index, decision.route_name);

@@ -30,6 +30,7 @@
 #include "gateway/message_map.hpp"
 #include "gateway/message_metrics.hpp"
 #include "gateway/message_traces.hpp"
+#include "middleware/chain.hpp"
 #include "router/mo_router.hpp"
 #include "router/router.hpp"
 #include "session/session.hpp"
@@ -154,6 +155,10 @@ class Gateway final : public upstream::PoolEvents {
   void forward(Origin origin, const ClientRef& client, smpp::Pdu& request, uint64_t ip_key,
                const tracing::SpanContext* parent = nullptr,
                std::shared_ptr<const CallbackSpec> callback = nullptr);
+  // The logger middleware's line for a message.
+  static void log_message(config::LogLevel level, std::string_view client, smpp::CommandId cmd,
+                          const router::MessageFacts& f,
+                          const std::optional<middleware::Rejection>& rejection);
   // The SMSC answered message `id` (its last part): its callback, if it has one, is told.
   void submit_outcome(uint64_t id, std::string_view client, uint8_t client_version,
                       uint32_t status, std::string_view smsc_id, std::string_view upstream);
@@ -229,6 +234,7 @@ class Gateway final : public upstream::PoolEvents {
     std::shared_ptr<const config::Config> config;
     std::shared_ptr<const router::Router> router;
     std::shared_ptr<const router::MoRouter> mo_router;
+    std::shared_ptr<const middleware::Chain> chain;  // before routing
     std::map<std::string, std::shared_ptr<UpstreamEntry>, std::less<>> upstreams;
     std::vector<UpstreamEntry*> by_index;
   };

@@ -54,6 +54,9 @@ constexpr FamilyInfo kFamilies[] = {
     {"smppd_messages_total", Type::counter,
      "Messages by direction (mt: client to upstream, mo: upstream to client), client, upstream "
      "and the command_status they were answered with."},
+    {"smppd_middleware_rejections_total", Type::counter,
+     "Messages the middleware refused, by client, filter and rule (address_filter: the "
+     "client's addresses)."},
     {"smppd_mo_unrouted_total", Type::counter, "MO messages that matched no mo_route."},
     {"smppd_open_fds", Type::gauge, "File descriptors open in the process."},
     {"smppd_output_pauses_total", Type::counter,
