@@ -764,12 +764,6 @@ void read_load_balancing(Map& m, LoadBalancing& algorithm) {
                                  {"ip_hash", LoadBalancing::ip_hash},
                                  {"latency", LoadBalancing::latency},
                                  {"cost_based", LoadBalancing::cost_based}});
-  if (algorithm == LoadBalancing::cost_based) {
-    m.ctx().warning(lb.get("algorithm"),
-                    lb.what() +
-                        ": algorithm cost_based is not built yet: it balances as "
-                        "weighted_round_robin (the hosts' cost is not used)");
-  }
 }
 
 void read_retry(Map& m, RetryConfig& retry) {

@@ -12,7 +12,16 @@ Balancer::Balancer(config::LoadBalancing strategy, const std::vector<config::Hos
     HostState s;
     s.weight = h.weight;
     s.priority = h.priority;
-    hosts_.push_back(s);
+    for (const auto& [prefix, price] : h.cost) {
+      if (prefix == "*") {
+        s.default_cost = price;
+      } else {
+        s.costs.emplace_back(prefix.starts_with('+') ? prefix.substr(1) : prefix, price);
+      }
+    }
+    std::sort(s.costs.begin(), s.costs.end(),
+              [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+    hosts_.push_back(std::move(s));
   }
 }
 
@@ -22,7 +31,18 @@ void Balancer::observe_latency(std::size_t host, double ms) {
   avg = avg == 0 ? ms : avg * 0.9 + ms * 0.1;
 }
 
-std::optional<std::size_t> Balancer::pick(std::span<const Candidate> c, uint64_t key) {
+double Balancer::cost(std::size_t host, std::string_view destination) const {
+  if (host >= hosts_.size()) return std::numeric_limits<double>::infinity();
+  if (destination.starts_with('+')) destination.remove_prefix(1);
+  const HostState& h = hosts_[host];
+  for (const auto& [prefix, price] : h.costs) {  // longest first
+    if (destination.starts_with(prefix)) return price;
+  }
+  return h.default_cost;
+}
+
+std::optional<std::size_t> Balancer::pick(std::span<const Candidate> c, uint64_t key,
+                                          std::string_view destination) {
   // The best priority among hosts with a connection up.
   uint32_t best = std::numeric_limits<uint32_t>::max();
   for (const auto& x : c) {
@@ -71,8 +91,40 @@ std::optional<std::size_t> Balancer::pick(std::span<const Candidate> c, uint64_t
       next_ = (next_ + 1) % hosts_.size();
       return least_busy_of(*best_host);
     }
-    case config::LoadBalancing::weighted_round_robin:
     case config::LoadBalancing::cost_based: {
+      // The cheapest host up for this destination; among equal prices, smooth weighted round
+      // robin. A cheapest host whose connections are all busy is waited for.
+      has_.assign(hosts_.size(), 0);
+      double cheapest = std::numeric_limits<double>::infinity();
+      bool any = false;
+      for (const auto& x : c) {
+        if (!x.up || x.host >= hosts_.size() || hosts_[x.host].priority != best) continue;
+        const double price = cost(x.host, destination);
+        if (!any || price < cheapest) cheapest = price;
+        any = true;
+      }
+      for (std::size_t i = 0; i < c.size(); ++i) {
+        if (c[i].up && c[i].host < hosts_.size() && hosts_[c[i].host].priority == best &&
+            cost(c[i].host, destination) == cheapest) {
+          has_[c[i].host] = 1;
+        }
+      }
+      int64_t total = 0;
+      std::optional<std::size_t> best_host;
+      for (std::size_t h = 0; h < hosts_.size(); ++h) {
+        if (!has_[h]) continue;
+        bool room = false;
+        for (std::size_t i = 0; i < c.size(); ++i) room = room || (eligible(i) && c[i].host == h);
+        if (!room) continue;
+        hosts_[h].current += hosts_[h].weight;
+        total += hosts_[h].weight;
+        if (!best_host || hosts_[h].current > hosts_[*best_host].current) best_host = h;
+      }
+      if (!best_host) return std::nullopt;  // the cheapest are busy: wait for them
+      hosts_[*best_host].current -= total;
+      return least_busy_of(*best_host);
+    }
+    case config::LoadBalancing::weighted_round_robin: {
       // Smooth weighted round robin over the hosts that have an eligible connection (nginx's
       // algorithm): every host gains its weight, the richest is chosen and pays the total.
       int64_t total = 0;

@@ -5,6 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
 #include <optional>
 #include <span>
 #include <vector>
@@ -25,6 +28,10 @@ struct HostState {
   uint32_t priority = 1;
   int64_t current = 0;    // smooth weighted round robin
   double latency_ms = 0;  // moving average of response time
+  // cost_based: the host's prices by destination prefix (digits, without '+'), longest first,
+  // and its "*" price; a destination no prefix covers and no "*" costs +infinity (last resort).
+  std::vector<std::pair<std::string, double>> costs;
+  double default_cost = std::numeric_limits<double>::infinity();
 };
 
 class Balancer {
@@ -33,8 +40,15 @@ class Balancer {
            uint64_t seed = 0x9E3779B97F4A7C15ull);
 
   // The index of the chosen candidate, or nullopt when none of the best priority is available
-  // (the request waits). `key` feeds ip_hash.
-  std::optional<std::size_t> pick(std::span<const Candidate> candidates, uint64_t key = 0);
+  // (the request waits). `key` feeds ip_hash; `destination` (its digits, a '+' ignored) feeds
+  // cost_based: of the hosts up (connected and healthy) of the best priority, the cheapest for
+  // it (the longest prefix of its cost table, else its "*"), ties by weight; when the cheapest
+  // has no room the request waits for it rather than go dearer.
+  std::optional<std::size_t> pick(std::span<const Candidate> candidates, uint64_t key = 0,
+                                  std::string_view destination = {});
+
+  // A host's price for this destination (cost_based).
+  double cost(std::size_t host, std::string_view destination) const;
 
   // Response time of a request answered by a host (for the latency strategy).
   void observe_latency(std::size_t host, double ms);

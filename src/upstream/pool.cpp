@@ -331,7 +331,13 @@ std::optional<std::size_t> Pool::pick_locked(Clock::time_point now, const Waitin
     }
   }
   if (!chosen) {
-    chosen = balancer_.pick(candidates_, w.key);
+    std::string_view destination;
+    if (const auto* sm = w.pdu.as<smpp::SubmitSm>()) destination = sm->destination_addr.view();
+    if (const auto* ds = w.pdu.as<smpp::DataSm>()) destination = ds->destination_addr.view();
+    if (const auto* multi = w.pdu.as<smpp::SubmitMulti>(); multi && !multi->destinations.empty()) {
+      destination = multi->destinations.front().address.view();
+    }
+    chosen = balancer_.pick(candidates_, w.key, destination);
     if (chosen && w.near && slots_[*chosen].connection) {
       // Same host, but the first free connection on the caller's thread: no hand-off between
       // threads, and requests that arrive together leave together in one write.

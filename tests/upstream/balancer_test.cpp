@@ -157,3 +157,60 @@ TEST(Balancer, NothingUpIsNothingPicked) {
 
 }  // namespace
 }  // namespace smppd::upstream
+
+namespace smppd::upstream {
+namespace {
+
+std::vector<config::HostConfig> priced(std::vector<std::map<std::string, double>> tables,
+                                       std::vector<uint32_t> weights = {}) {
+  std::vector<config::HostConfig> out;
+  for (std::size_t i = 0; i < tables.size(); ++i) {
+    config::HostConfig h;
+    h.weight = i < weights.size() ? weights[i] : 100;
+    h.cost = tables[i];
+    out.push_back(h);
+  }
+  return out;
+}
+
+TEST(Balancer, CostBasedTakesTheCheapestHostForTheDestination) {
+  // The design's example: carrier A is cheaper for +258, B for +27; "*" otherwise.
+  Balancer b(config::LoadBalancing::cost_based,
+             priced({{{"+258", 0.015}, {"+27", 0.012}, {"*", 0.025}},
+                     {{"+258", 0.012}, {"+27", 0.010}, {"+25882", 0.020}, {"*", 0.020}}}));
+  std::vector<Candidate> c = {Candidate{0, true, true, 0}, Candidate{1, true, true, 0}};
+  EXPECT_EQ(*b.pick(c, 0, "258841234567"), 1u);
+  EXPECT_EQ(*b.pick(c, 0, "+258841234567"), 1u) << "a '+' is not a digit";
+  // The longest prefix wins: +25882 costs 0.020 at B, so A (0.015 for +258) is cheaper.
+  EXPECT_EQ(*b.pick(c, 0, "258821234567"), 0u);
+  EXPECT_EQ(*b.pick(c, 0, "49151"), 1u);  // "*": 0.020 < 0.025
+  EXPECT_DOUBLE_EQ(b.cost(0, "27821234567"), 0.012);
+  EXPECT_DOUBLE_EQ(b.cost(1, "27821234567"), 0.010);
+}
+
+TEST(Balancer, CostBasedSkipsADownHostAndWaitsForABusyOne) {
+  Balancer b(config::LoadBalancing::cost_based, priced({{{"*", 0.01}}, {{"*", 0.02}}}));
+  // The cheapest down (or unhealthy: not up): the next cheapest.
+  std::vector<Candidate> c = {Candidate{0, false, false, 0}, Candidate{1, true, true, 0}};
+  EXPECT_EQ(*b.pick(c, 0, "1"), 1u);
+  // The cheapest up but its window full: wait for it rather than pay more.
+  c = {Candidate{0, true, false, 10}, Candidate{1, true, true, 0}};
+  EXPECT_FALSE(b.pick(c, 0, "1"));
+}
+
+TEST(Balancer, CostBasedTiesGoByWeightAndAHostWithoutPricesIsTheLastResort) {
+  Balancer b(config::LoadBalancing::cost_based,
+             priced({{{"*", 0.01}}, {{"*", 0.01}}, {}}, {3, 1, 100}));
+  std::vector<Candidate> c = {Candidate{0, true, true, 0}, Candidate{1, true, true, 0},
+                              Candidate{2, true, true, 0}};
+  std::map<std::size_t, int> count;
+  for (int i = 0; i < 8; ++i) ++count[*b.pick(c, 0, "1")];
+  EXPECT_EQ(count[0], 6);
+  EXPECT_EQ(count[1], 2);
+  EXPECT_EQ(count[2], 0);
+  c = {Candidate{0, false, false, 0}, Candidate{1, false, false, 0}, Candidate{2, true, true, 0}};
+  EXPECT_EQ(*b.pick(c, 0, "1"), 2u);
+}
+
+}  // namespace
+}  // namespace smppd::upstream
