@@ -402,6 +402,10 @@ struct ClientCallbacks {
   Duration timeout = 10s;     // one attempt
   Duration retry_for = 1h;    // tried again with backoff (1 s doubling to 5 min) for this long
   uint32_t max_concurrent = 16;  // requests at once per receiving host
+  // URLs the client gives with its messages (callback_url, Kannel's and Jasmin's dlr-url) may
+  // reach loopback, private and link-local addresses; by default they may not (receipt_url and
+  // mo_url, written by the operator, always may).
+  bool allow_private_networks = false;
 
   bool operator==(const ClientCallbacks&) const = default;
 };

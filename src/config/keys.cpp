@@ -223,6 +223,8 @@ constexpr KeySpec kSpecs[] = {
     {"clients[].callbacks.timeout", used, "api/callbacks", "settings.timeout"},
     {"clients[].callbacks.retry_for", used, "api/callbacks", "settings.retry_for"},
     {"clients[].callbacks.max_concurrent", used, "api/callbacks", "settings.max_concurrent"},
+    {"clients[].callbacks.allow_private_networks", used, "api/callbacks",
+     "settings.allow_private_networks"},
     {"clients[].tier", not_built, "", "nothing reads a client's tier yet"},
     {"clients[].tags", not_built, "", "nothing reads client tags yet"},
 

@@ -1043,6 +1043,7 @@ ClientConfig read_client(Context& ctx, const yaml::Node& node, std::size_t index
     read(cb, "timeout", c.callbacks.timeout);
     read(cb, "retry_for", c.callbacks.retry_for);
     read_u32(cb, "max_concurrent", c.callbacks.max_concurrent, 1);
+    read(cb, "allow_private_networks", c.callbacks.allow_private_networks);
   }
   yaml::Node rl = m.get("rate_limit");
   if (rl.IsScalar()) {

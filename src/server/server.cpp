@@ -281,8 +281,9 @@ Server::HttpListener Server::make_http_listener(const config::ListenerConfig& l)
                              }
                            },
                            st.store.get(), st.listener_context->auth_failures,
-                           [callbacks = st.callbacks.get()](std::string url) {
-                             if (callbacks != nullptr) callbacks->notify(std::move(url));
+                           [callbacks = st.callbacks.get()](std::string_view client,
+                                                            std::string url) {
+                             if (callbacks != nullptr) callbacks->notify(client, std::move(url));
                            }};
   auto api = std::make_shared<rest::HttpApi>(l, std::move(parts));
   http::ServerSettings s;

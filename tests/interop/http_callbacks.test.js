@@ -14,7 +14,10 @@ const h = require('./daemon_harness');
 const { waitUntil, startSmsc, upstream, upstreamsBound, startReceiver } = h;
 
 const secret = 'hmac-secret-of-alice';
-const alice = { system_id: 'alice', password: 'alice-pw', callbacks: { secret } };
+// The receivers run on loopback: alice may call them (a customer's URLs may not reach private
+// networks unless its client allows it).
+const alice = { system_id: 'alice', password: 'alice-pw', callbacks: { secret, allow_private_networks: true } };
+const bob = { system_id: 'bob', password: 'bob-pw' };
 
 function config(smscs, { clients = [alice], extra = {} } = {}) {
   return {
@@ -172,7 +175,7 @@ test('a client\'s receipt_url takes the receipts of its SMPP messages, and mo_ur
 test('a receiver that hangs holds only its callbacks: messages keep flowing at full speed', async () => {
   const smsc = await startSmsc({ receiptDelay: 1 });
   const receiver = await startReceiver({ answer: () => ({ hang: true }) });
-  const client = { ...alice, callbacks: { timeout: '30s', max_concurrent: 2 } };
+  const client = { ...alice, callbacks: { timeout: '30s', max_concurrent: 2, allow_private_networks: true } };
   try {
     await h.withSmppd(config([smsc], { clients: [client] }), async (d) => {
       await upstreamsBound(d);
@@ -206,7 +209,7 @@ test('with storage, a receipt and an MO whose callbacks could not be made yet ar
   const probe = await startReceiver();
   const port = probe.port;
   await probe.close();
-  const client = { ...alice, callbacks: { secret, mo_url: `http://127.0.0.1:${port}/mo` } };
+  const client = { ...alice, callbacks: { secret, mo_url: `http://127.0.0.1:${port}/mo`, allow_private_networks: true } };
   const cfg = config([smsc], { clients: [client], extra: {
     storage: { enabled: true, sqlite: { path: path.join(dir, 'messages.db') } },
     mo_routes: [{ name: 'mo', match: { destination_addr: '3*' }, client: 'alice' }] } });
@@ -256,5 +259,33 @@ test('with storage, a receipt and an MO whose callbacks could not be made yet ar
     }
   } finally {
     smsc.close();
+  }
+});
+
+test('a customer\'s callback_url may not reach loopback or private addresses unless its client allows it; the operator\'s receipt_url may', async () => {
+  const smsc = await startSmsc({ receiptDelay: 10 });
+  const receiver = await startReceiver();
+  const carol = { system_id: 'carol', password: 'carol-pw', callbacks: { receipt_url: receiver.url('/operator') } };
+  try {
+    await h.withSmppd(config([smsc], { clients: [alice, bob, carol] }), async (d) => {
+      await upstreamsBound(d);
+      const r = await h.httpCall(d.ports.api, '/v1/messages', { method: 'POST', auth: 'bob:bob-pw',
+        body: { to: '1', from: 'SHOP', text: 'x', callback_url: receiver.url('/internal') } });
+      assert.strictEqual(r.status, 202, r.text);
+      await waitUntil(async () => ((await h.httpCall(d.ports.api, `/v1/messages/${r.json.message_id}`,
+        { auth: 'bob:bob-pw' })).json.callbacks || []).length === 1, 5000, 'the refused attempt');
+      const shown = (await h.httpCall(d.ports.api, `/v1/messages/${r.json.message_id}`, { auth: 'bob:bob-pw' })).json.callbacks;
+      assert.deepStrictEqual([shown[0].outcome, shown[0].final], ['given up', true]);
+      assert.match(shown[0].error, /refused: 127\.0\.0\.1 is .*non-public address/);
+      // The operator's own receipt_url (carol's) reaches loopback.
+      const c = await h.httpCall(d.ports.api, '/v1/messages', { method: 'POST', auth: 'carol:carol-pw',
+        body: { to: '2', from: 'SHOP', text: 'y', registered_delivery: true } });
+      assert.strictEqual(c.status, 202, c.text);
+      await waitUntil(() => receiver.requests.length === 1, 5000, 'the operator receipt');
+      assert.strictEqual(receiver.requests[0].url, '/operator');
+    }, { listeners: ['api', 'smpp'] });
+  } finally {
+    smsc.close();
+    await receiver.close();
   }
 });

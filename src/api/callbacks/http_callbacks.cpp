@@ -53,6 +53,30 @@ smpp::ReassemblyKey mo_key(std::string_view scope, const smpp::SmFields& sm) {
 
 }  // namespace
 
+bool public_address(const boost::asio::ip::address& a) {
+  if (a.is_unspecified() || a.is_loopback() || a.is_multicast()) return false;
+  if (a.is_v4()) {
+    const uint32_t v = a.to_v4().to_uint();
+    auto in = [v](uint32_t net, int bits) { return (v >> (32 - bits)) == (net >> (32 - bits)); };
+    return !(in(0x0A000000, 8) ||     // 10/8
+             in(0xAC100000, 12) ||    // 172.16/12
+             in(0xC0A80000, 16) ||    // 192.168/16
+             in(0xA9FE0000, 16) ||    // 169.254/16 link-local (cloud metadata)
+             in(0x64400000, 10) ||    // 100.64/10 carrier-grade NAT
+             in(0x00000000, 8) ||     // 0/8
+             in(0xC0000000, 24) ||    // 192.0.0/24 IETF protocol assignments
+             in(0xC6120000, 15) ||    // 198.18/15 benchmarking
+             v == 0xFFFFFFFF);
+  }
+  const auto v6 = a.to_v6();
+  if (v6.is_v4_mapped()) return public_address(boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6));
+  const auto b = v6.to_bytes();
+  if ((b[0] & 0xFE) == 0xFC) return false;                   // fc00::/7 unique local
+  if (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) return false;   // fe80::/10 link-local
+  if (v6.is_site_local()) return false;
+  return true;
+}
+
 struct HttpCallbacks::Job {
   std::shared_ptr<Receiver> receiver;
   std::string client;
@@ -63,6 +87,7 @@ struct HttpCallbacks::Job {
   bool forget_spec = false;  // the message's last callback: its spec goes once this is over
   http::AsyncClient::Request request;
   bool sign = false;  // json: X-Smppd-Signature with the client's secret, per attempt
+  bool untrusted = false;  // a URL the client gave: its receiver's `untrusted` HTTP client
   int attempts = 0;
   std::chrono::steady_clock::time_point give_up_at;
 };
@@ -94,6 +119,8 @@ std::shared_ptr<HttpCallbacks::Receiver> HttpCallbacks::make_receiver(
   s.max_concurrent_per_origin = settings.max_concurrent;
   s.max_queued_per_origin = kMaxPending;
   r->http = std::make_shared<http::AsyncClient>(executor_, s);
+  if (!settings.allow_private_networks) s.allow_address = public_address;
+  r->untrusted = std::make_shared<http::AsyncClient>(executor_, s);
   if (!settings.receipt_url.empty()) {
     auto spec = std::make_shared<CallbackSpec>();
     spec->style = Style::json;
@@ -136,18 +163,24 @@ void HttpCallbacks::stop() {
   }
   for (const auto& t : timers_) asio::post(executor_, [t] { t->cancel(); });
   timers_.clear();
-  for (const auto& [name, r] : receivers_) r->http->stop();
-  if (defaults_) defaults_->http->stop();
+  for (const auto& [name, r] : receivers_) {
+    r->http->stop();
+    r->untrusted->stop();
+  }
+  if (defaults_) {
+    defaults_->http->stop();
+    defaults_->untrusted->stop();
+  }
   if (mo_timer_) asio::post(executor_, [t = mo_timer_] { t->cancel(); });
 }
 
-void HttpCallbacks::notify(std::string url) {
+void HttpCallbacks::notify(std::string_view system_id, std::string url) {
   if (stopping_.load(std::memory_order_relaxed)) return;
-  std::shared_ptr<Receiver> r = receiver("");
+  std::shared_ptr<Receiver> r = receiver(system_id);
   http::AsyncClient::Request request;
   request.url = std::move(url);
   const std::string shown = request.url.substr(0, request.url.find('?'));
-  r->http->request(std::move(request), [shown, r](http::AsyncClient::Result result) {
+  r->untrusted->request(std::move(request), [shown, r](http::AsyncClient::Result result) {
     if (!result.error.empty() || result.status >= 400) {
       log::warn("callbacks: GET {} failed ({}); not tried again",
                 shown, result.error.empty() ? "HTTP " + std::to_string(result.status)
@@ -233,6 +266,7 @@ gateway::DeliveryDivert::Taken HttpCallbacks::take_receipt(std::string_view syst
   }
   auto job = std::make_shared<Job>();
   job->receiver = r;
+  job->untrusted = spec != r->receipts;  // the message's own URL, given by the client
   job->client = std::string(system_id);
   job->message_id = id.value_or(0);
   if (stored != 0) job->stored.push_back(stored);
@@ -308,6 +342,7 @@ void HttpCallbacks::submit_outcome(const gateway::SubmitOutcome& o) {
   job->client = std::string(o.client);
   job->message_id = o.id;
   job->kind = "submit";
+  job->untrusted = true;
   job->style = spec.style;
   job->forget_spec = !accepted;
   const std::string id_text =
@@ -493,7 +528,8 @@ void HttpCallbacks::send(std::shared_ptr<Job> job) {
     request.headers.emplace_back(
         "X-Smppd-Signature", signature(job->receiver->settings.secret, ts, request.body));
   }
-  std::shared_ptr<http::AsyncClient> client = job->receiver->http;
+  std::shared_ptr<http::AsyncClient> client =
+      job->untrusted ? job->receiver->untrusted : job->receiver->http;
   client->request(std::move(request), [this, job](http::AsyncClient::Result r) mutable {
     answered(job, std::move(r));
   });

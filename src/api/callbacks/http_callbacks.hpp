@@ -44,6 +44,10 @@ namespace smppd::callbacks {
 
 namespace asio = boost::asio;
 
+// Not loopback, private (RFC 1918, unique local), link-local (cloud metadata), carrier-grade
+// NAT, multicast or unspecified: where a customer's callback URL may lead.
+bool public_address(const boost::asio::ip::address& a);
+
 class HttpCallbacks final : public gateway::DeliveryDivert, public gateway::CallbackEvents {
  public:
   static constexpr std::size_t kMaxPending = 100'000;
@@ -58,9 +62,9 @@ class HttpCallbacks final : public gateway::DeliveryDivert, public gateway::Call
   void reconfigure(const config::Config& config);
   // Stops retrying and calling; what is stored is called again after a restart.
   void stop();
-  // One GET whose answer does not matter (Jasmin's batch callbacks): made once, a failure
-  // logged. Any thread.
-  void notify(std::string url);
+  // One GET whose answer does not matter (Jasmin's batch callbacks, a URL the client gave: its
+  // allow_private_networks applies): made once, a failure logged. Any thread.
+  void notify(std::string_view system_id, std::string url);
 
   // gateway::DeliveryDivert
   Taken take(std::string_view system_id, smpp::Pdu& pdu, uint64_t stored,
@@ -74,7 +78,9 @@ class HttpCallbacks final : public gateway::DeliveryDivert, public gateway::Call
   // the defaults). Replaced whole by a reload; jobs keep the one they started with.
   struct Receiver {
     config::ClientCallbacks settings;
-    std::shared_ptr<http::AsyncClient> http;
+    std::shared_ptr<http::AsyncClient> http;  // the operator's URLs (receipt_url, mo_url)
+    // URLs from the client's messages: public addresses only, unless allow_private_networks.
+    std::shared_ptr<http::AsyncClient> untrusted;
     std::shared_ptr<const gateway::CallbackSpec> receipts;  // its receipt_url as a spec
   };
   struct Job;

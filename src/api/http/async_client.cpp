@@ -407,6 +407,15 @@ asio::awaitable<std::optional<Result>> AsyncClient::State::open(Connection& c, c
     for (const auto& entry : lookup->results) endpoints.push_back(entry.endpoint());
   }
 
+  if (settings.allow_address) {
+    std::erase_if(endpoints, [&](const tcp::endpoint& e) { return !settings.allow_address(e.address()); });
+    if (endpoints.empty()) {
+      co_return failure("refused: " + url.host +
+                            " is (or resolves to) a loopback, private, link-local or otherwise "
+                            "non-public address",
+                        false);
+    }
+  }
   c.tcp.expires_at(connect_deadline);
   auto [connect_error, endpoint] = co_await c.tcp.async_connect(endpoints, nothrow);
   if (stopped) co_return stopping();

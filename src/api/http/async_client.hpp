@@ -15,6 +15,7 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/context.hpp>
 
 #include <chrono>
@@ -48,6 +49,10 @@ class AsyncClient {
     // (unless the context's verify mode is verify_none).
     std::shared_ptr<boost::asio::ssl::context> tls;
     std::string tls_ca_file;
+    // Where it may connect: every address a URL's host resolves to is asked; none allowed fails
+    // the request ("refused: ..."), not retryable. Empty: anywhere. (Callback URLs a customer
+    // gives must not reach the operator's own network.)
+    std::function<bool(const boost::asio::ip::address&)> allow_address;
   };
 
   struct Request {

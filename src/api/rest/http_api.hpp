@@ -53,7 +53,7 @@ struct HttpApiParts {
   // together, and a locked address is locked for both. Null: not counted (tests).
   std::shared_ptr<auth::AuthFailureThrottle> auth_failures;
   // A GET whose answer does not matter (Jasmin's batch callbacks); empty: not made.
-  std::function<void(std::string url)> notify;
+  std::function<void(std::string_view client, std::string url)> notify;
 };
 
 // Held by a shared_ptr (work it schedules for later keeps it alive across a reload).

@@ -235,19 +235,19 @@ bool HttpApi::jasmin(http::Request& r, http::Reply& reply) {
     // Each message as its own /send; its outcome to callback_url (success) or errback_url.
     auto request = std::make_shared<http::Request>(r);
     request->body.clear();
-    auto run = [self = shared_from_this(), batch, id, request, reply] {
+    auto run = [self = shared_from_this(), batch, id, request, reply, client = std::string(user)] {
       for (const api::JasminArgs& args : batch->messages) {
         const api::JasminArg* to = args.find("to");
         std::string to_text = to != nullptr ? to->value : std::string();
         self->jasmin_send(*request, reply, args,
-                    [self, batch, id, to_text](http::Response out) {
+                    [self, batch, id, to_text, client](http::Response out) {
                       self->codes_->count(out.status);
                       const bool ok = out.status == 200;
                       const auto& url = ok ? batch->callback_url : batch->errback_url;
                       if (!url || !self->parts_.notify) return;
                       const std::string status_text =
                           ok ? out.body : "HTTPAPI error: " + out.body;
-                      self->parts_.notify(callbacks::with_query(
+                      self->parts_.notify(client, callbacks::with_query(
                           *url, callbacks::form_encode({{"batchId", id},
                                                         {"to", to_text},
                                                         {"status", ok ? "1" : "0"},
