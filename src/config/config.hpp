@@ -614,14 +614,39 @@ struct ManagementConfig {
 
 enum class MnpProvider { xconnect, hlr_lookup, custom };
 
+// Where the custom provider's JSON answer holds each value (JSON paths, values.hpp): mcc and mnc,
+// or mccmnc (5 or 6 digits); ported may be left out (then no number reads as ported).
+struct MnpFields {
+  std::string mcc;
+  std::string mnc;
+  std::string mccmnc;
+  std::string ported;
+
+  bool operator==(const MnpFields&) const = default;
+};
+
+// Number portability lookups (src/mnp). Only the selected provider's section is kept: the
+// others are checked, then dropped.
 struct MnpConfig {
   bool enabled = false;
   MnpProvider provider = MnpProvider::xconnect;
-  std::string url;  // of the provider's section
+  // The request. url (and a custom body) may hold {number} (the digits) and {e164} ('+' and the
+  // digits); api_key goes as "Authorization: Bearer <api_key>"; headers are added as written.
+  std::string url;
   std::string api_key;
+  std::map<std::string, std::string> headers;
+  Duration timeout = 2s;         // the whole lookup, waiting for a connection included
+  uint32_t max_concurrent = 16;  // requests at a time to the provider; more wait in a queue
+  std::string method = "GET";    // custom only: GET or POST
+  std::string body;              // custom only (POST)
+  MnpFields fields;              // custom only
   bool cache_enabled = true;
   Duration cache_ttl = 24h;
+  // How long a failed lookup (answered "not ported") is remembered; 0: not at all.
+  Duration cache_negative_ttl = 1min;
   uint64_t cache_max_size = 1000000;  // entries
+
+  bool operator==(const MnpConfig&) const = default;
 };
 
 // ---- the whole ----

@@ -1,6 +1,7 @@
 #include "config/loader.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <initializer_list>
 #include <set>
@@ -1390,34 +1391,136 @@ void read_management(Context& ctx, const yaml::Node& node, KeyScope keys, Manage
   }
 }
 
+// A header name is an RFC 9110 token; a value may not end the line.
+bool is_header_token(std::string_view s) {
+  static constexpr std::string_view kSymbols = "!#$%&'*+-.^_`|~";
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           kSymbols.find(c) != std::string_view::npos;
+  });
+}
+
+bool mentions_number(std::string_view text) {
+  return text.find("{number}") != std::string_view::npos ||
+         text.find("{e164}") != std::string_view::npos;
+}
+
+// One provider's section of mnp (xconnect, hlr_lookup, custom); every one is checked, the
+// selected one is kept.
+void read_mnp_provider(Map& m, const std::string& name, bool selected, MnpConfig& mnp) {
+  Map p(m, name, "mnp." + name);
+  Context& ctx = m.ctx();
+  MnpConfig section;
+  read(p, "url", section.url);
+  if (!section.url.empty()) {
+    const std::string& url = section.url;
+    const bool http = url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
+    if (!http || url.find_first_of(" \t\r\n") != std::string::npos || url.size() > 2048) {
+      ctx.error(p.get("url"), "'url' of mnp." + name +
+                                  " must be an http:// or https:// URL (at most 2048 characters, "
+                                  "no spaces)");
+    }
+  }
+  read(p, "api_key", section.api_key);
+  if (section.api_key.find_first_of("\r\n") != std::string::npos)
+    ctx.error(p.get("api_key"), "'api_key' of mnp." + name + " may not hold a line break");
+  read_string_map(p, "headers", section.headers, as_is);
+  for (const auto& [header, value] : section.headers) {
+    const yaml::Node where = p.get("headers");
+    if (!is_header_token(header)) {
+      ctx.error(where, "header '" + header + "' of mnp." + name + " is not a valid header name");
+    } else if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+      ctx.error(where, "the value of header '" + header + "' of mnp." + name +
+                           " may not hold a line break");
+    }
+  }
+  read(p, "timeout", section.timeout);
+  if (p.has("timeout") && (section.timeout <= Duration(0) || section.timeout > 60s))
+    ctx.error(p.get("timeout"), "'timeout' of mnp." + name + " must be between 1ms and 60s");
+  read_u32(p, "max_concurrent", section.max_concurrent, 1);
+  if (section.max_concurrent > 1000)
+    ctx.error(p.get("max_concurrent"), "'max_concurrent' of mnp." + name + " must be at most 1000");
+  if (name == "custom") {
+    read_enum(p, "method", section.method, Names<std::string>{{"GET", "GET"}, {"POST", "POST"}});
+    read(p, "body", section.body, true);  // {number} is smppd's placeholder, not a variable
+    if (!section.body.empty() && section.method != "POST")
+      ctx.error(p.get("body"), "'body' of mnp.custom needs method: POST");
+    Map f(p, "fields", "mnp.custom.fields");
+    auto path = [&](const std::string& key, std::string& out) {
+      read(f, key, out);
+      if (out.empty()) return;
+      const Parsed<JsonPath> parsed = parse_json_path(out);
+      if (const auto* e = std::get_if<Invalid>(&parsed))
+        ctx.error(f.get(key), "'" + key + "' in mnp.custom.fields: " + e->reason);
+    };
+    path("mcc", section.fields.mcc);
+    path("mnc", section.fields.mnc);
+    path("mccmnc", section.fields.mccmnc);
+    path("ported", section.fields.ported);
+    if (p.valid()) {
+      const bool split = !section.fields.mcc.empty() || !section.fields.mnc.empty();
+      if (split && !section.fields.mccmnc.empty()) {
+        ctx.error(f.get("mccmnc"), "mnp.custom.fields: write mcc and mnc, or mccmnc, not both");
+      } else if (split ? section.fields.mcc.empty() || section.fields.mnc.empty()
+                       : section.fields.mccmnc.empty()) {
+        ctx.error(f.valid() ? f.node() : p.node(),
+                  "mnp.custom needs fields.mcc and fields.mnc, or fields.mccmnc: where its "
+                  "answer names the network");
+      }
+      if (!section.url.empty() && !mentions_number(section.url) && !mentions_number(section.body)) {
+        ctx.error(p.get("url"),
+                  "mnp.custom sends the number nowhere: write {number} (the digits) or {e164} "
+                  "(with '+') in its url or body");
+      }
+    }
+  }
+  if (!selected) return;
+  mnp.url = std::move(section.url);
+  mnp.api_key = std::move(section.api_key);
+  mnp.headers = std::move(section.headers);
+  mnp.timeout = section.timeout;
+  mnp.max_concurrent = section.max_concurrent;
+  mnp.method = std::move(section.method);
+  mnp.body = std::move(section.body);
+  mnp.fields = std::move(section.fields);
+}
+
 void read_mnp(Context& ctx, const yaml::Node& node, KeyScope keys, MnpConfig& mnp) {
   Map m(ctx, node, "mnp", keys);
   read_enabled(m, mnp.enabled);
+  const std::size_t errors = ctx.errors.size();
   read_enum(m, "provider", mnp.provider,
             Names<MnpProvider>{{"xconnect", MnpProvider::xconnect},
                                {"hlr_lookup", MnpProvider::hlr_lookup},
                                {"custom", MnpProvider::custom}});
-  for (const char* key : {"xconnect", "hlr_lookup", "custom"}) {
-    Map p(m, key, std::string("mnp.") + key);
-    std::string url;
-    std::string api_key;
-    read(p, "url", url);
-    read(p, "api_key", api_key);
-    bool selected =
-        (std::string_view(key) == "xconnect" && mnp.provider == MnpProvider::xconnect) ||
-        (std::string_view(key) == "hlr_lookup" && mnp.provider == MnpProvider::hlr_lookup) ||
-        (std::string_view(key) == "custom" && mnp.provider == MnpProvider::custom);
-    if (selected) {
-      mnp.url = url;
-      mnp.api_key = api_key;
-    }
+  const bool provider_known = ctx.errors.size() == errors;
+  const std::pair<std::string, MnpProvider> providers[] = {{"xconnect", MnpProvider::xconnect},
+                                                           {"hlr_lookup", MnpProvider::hlr_lookup},
+                                                           {"custom", MnpProvider::custom}};
+  std::string selected_name;
+  for (const auto& [name, provider] : providers) {
+    read_mnp_provider(m, name, mnp.provider == provider, mnp);
+    if (mnp.provider == provider) selected_name = name;
   }
   Map c(m, "cache", "mnp.cache");
   read(c, "enabled", mnp.cache_enabled);
   read(c, "ttl", mnp.cache_ttl);
-  read_int(c, "max_size", mnp.cache_max_size, 0, INT64_MAX);
-  if (mnp.enabled && mnp.url.empty())
-    ctx.error(m.node(), "mnp needs the url of its provider's section");
+  read(c, "negative_ttl", mnp.cache_negative_ttl);
+  read_int(c, "max_size", mnp.cache_max_size, 0, 1000000000);
+  if (mnp.cache_enabled) {
+    if (mnp.cache_ttl <= Duration(0) || mnp.cache_ttl > 365 * 24h)
+      ctx.error(c.has("ttl") ? c.get("ttl") : c.node(),
+                "mnp.cache: ttl must be more than 0 and at most 365d (to keep nothing: enabled: "
+                "false)");
+    if (mnp.cache_negative_ttl > 24h)
+      ctx.error(c.get("negative_ttl"), "mnp.cache: negative_ttl must be at most 1d");
+    if (mnp.cache_max_size == 0)
+      ctx.error(c.get("max_size"),
+                "mnp.cache: max_size must be at least 1 (to keep nothing: enabled: false)");
+  }
+  if (mnp.enabled && mnp.url.empty() && provider_known) {
+    ctx.error(m.node(), "mnp needs 'url' in the section of its provider, mnp." + selected_name);
+  }
 }
 
 std::shared_ptr<Config> build(Context& ctx, const yaml::Node& root) {

@@ -399,6 +399,54 @@ Parsed<std::string> expand_env(std::string_view text, const EnvLookup& env) {
   return out;
 }
 
+Parsed<JsonPath> parse_json_path(std::string_view text) {
+  constexpr std::size_t kMaxSteps = 16;
+  const std::string quoted = "'" + std::string(text) + "'";
+  if (text.empty()) return Invalid{"an empty JSON path (write e.g. result.mcc)"};
+  JsonPath path;
+  std::size_t i = 0;
+  bool expect_key = true;  // at the start and after '.'
+  while (i < text.size()) {
+    if (path.size() == kMaxSteps)
+      return Invalid{"JSON path " + quoted + " has more than " + std::to_string(kMaxSteps) +
+                     " steps"};
+    if (text[i] == '[') {
+      if (expect_key && i > 0)
+        return Invalid{"JSON path " + quoted + ": '.' must be followed by a key"};
+      const std::size_t close = text.find(']', i);
+      const std::string_view digits =
+          close == std::string_view::npos ? std::string_view() : text.substr(i + 1, close - i - 1);
+      if (digits.empty() || digits.size() > 6 ||
+          digits.find_first_not_of("0123456789") != std::string_view::npos) {
+        return Invalid{"JSON path " + quoted + ": '[' must hold a list index, as in results[0]"};
+      }
+      JsonPathStep step;
+      step.is_index = true;
+      std::from_chars(digits.data(), digits.data() + digits.size(), step.index);
+      path.push_back(std::move(step));
+      i = close + 1;
+      expect_key = false;
+      continue;
+    }
+    if (!expect_key) {
+      if (text[i] != '.') return Invalid{"JSON path " + quoted + ": expected '.' or '[' after ']'"};
+      ++i;
+      expect_key = true;
+      if (i == text.size()) return Invalid{"JSON path " + quoted + " ends with '.'"};
+      continue;
+    }
+    const std::size_t end = text.find_first_of(".[]", i);
+    const std::string_view key = text.substr(i, end == std::string_view::npos ? end : end - i);
+    if (key.empty()) return Invalid{"JSON path " + quoted + " has an empty key"};
+    if (end != std::string_view::npos && text[end] == ']')
+      return Invalid{"JSON path " + quoted + ": ']' without '['"};
+    path.push_back(JsonPathStep{std::string(key), 0, false});
+    i = end == std::string_view::npos ? text.size() : end;
+    expect_key = false;
+  }
+  return path;
+}
+
 std::optional<std::string> closest_match(std::string_view word,
                                          const std::vector<std::string>& candidates) {
   auto distance = [](std::string_view a, std::string_view b) {

@@ -94,6 +94,19 @@ struct AddressPattern {
 };
 Parsed<AddressPattern> parse_address_pattern(std::string_view text);
 
+// A path into a JSON document, as the custom MNP provider's fields are written: object keys
+// separated by '.', list items by [N]: "mcc", "result.network.mnc", "results[0].mcc", "[0].mcc".
+// A key is any run of characters other than '.', '[' and ']' (case-sensitive); at most 16 steps.
+struct JsonPathStep {
+  std::string key;        // empty for a list item
+  std::size_t index = 0;  // a list item's
+  bool is_index = false;
+
+  bool operator==(const JsonPathStep&) const = default;
+};
+using JsonPath = std::vector<JsonPathStep>;
+Parsed<JsonPath> parse_json_path(std::string_view text);
+
 // Looks a variable up; std::nullopt when it is not set.
 using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
 // The process environment.

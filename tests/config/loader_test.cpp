@@ -590,3 +590,116 @@ TEST(Loader, TracingSamplingRatioIsAFractionOfOne) {
     EXPECT_TRUE(has(e.message, "'ratio' in tracing.sampling")) << e.to_string();
   }
 }
+
+TEST(Loader, MnpProviderSectionsAndCache) {
+  auto r = load(std::string(kBase) + R"(mnp:
+  provider: custom
+  xconnect:
+    url: https://api.xconnect.io/npq
+  custom:
+    url: "https://mnp.example/v1/lookup?msisdn={number}"
+    api_key: abc
+    headers: {X-Account: acme, X-Tenant: "7"}
+    timeout: 1500ms
+    max_concurrent: 4
+    fields:
+      mccmnc: "results[0].network.hni"
+      ported: results[0].ported
+  cache:
+    ttl: 12h
+    negative_ttl: 30s
+    max_size: 10000000
+)");
+  ASSERT_TRUE(r.ok()) << dump(r);
+  const MnpConfig& m = r.config->mnp;
+  EXPECT_TRUE(m.enabled);
+  EXPECT_EQ(m.provider, MnpProvider::custom);
+  EXPECT_EQ(m.url, "https://mnp.example/v1/lookup?msisdn={number}");  // the selected section's
+  EXPECT_EQ(m.api_key, "abc");
+  EXPECT_EQ(m.headers.at("X-Account"), "acme");
+  EXPECT_EQ(m.headers.at("X-Tenant"), "7");
+  EXPECT_EQ(m.timeout, 1500ms);
+  EXPECT_EQ(m.max_concurrent, 4u);
+  EXPECT_EQ(m.method, "GET");
+  EXPECT_EQ(m.fields.mccmnc, "results[0].network.hni");
+  EXPECT_EQ(m.fields.ported, "results[0].ported");
+  EXPECT_TRUE(m.cache_enabled);
+  EXPECT_EQ(m.cache_ttl, 12h);
+  EXPECT_EQ(m.cache_negative_ttl, 30s);
+  EXPECT_EQ(m.cache_max_size, 10000000u);
+
+  r = load(std::string(kBase) + "mnp:\n  enabled: false\n");
+  ASSERT_TRUE(r.ok()) << dump(r);
+  EXPECT_FALSE(r.config->mnp.enabled);
+  EXPECT_EQ(r.config->mnp.timeout, 2s);
+  EXPECT_EQ(r.config->mnp.cache_negative_ttl, 1min);
+  r = load(kBase);
+  EXPECT_FALSE(r.config->mnp.enabled);  // absent: off
+}
+
+TEST(Loader, MnpErrorsAtTheirLine) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"mnp:\n  provider: xconnect\n",
+       "test.yaml:12:3: error: mnp needs 'url' in the section of "
+       "its provider, mnp.xconnect"},
+      {"mnp:\n  provider: hlr\n  hlr_lookup: {url: \"http://h/\"}\n",
+       "test.yaml:12:13: error: 'provider' in mnp: invalid value 'hlr' (expected one of: "
+       "xconnect, hlr_lookup, custom)"},
+      {"mnp:\n  xconnect:\n    url: ftp://x/npq\n",
+       "test.yaml:13:10: error: 'url' of mnp.xconnect must be an http:// or https:// URL (at "
+       "most 2048 characters, no spaces)"},
+      {"mnp:\n  xconnect:\n    url: http://x/\n    timeout: 2m\n",
+       "test.yaml:14:14: error: 'timeout' of mnp.xconnect must be between 1ms and 60s"},
+      {"mnp:\n  xconnect:\n    url: http://x/\n    headers: {\"Bad Header\": x}\n",
+       "test.yaml:14:14: error: header 'Bad Header' of mnp.xconnect is not a valid header name"},
+      {"mnp:\n  xconnect:\n    url: http://x/\n    max_concurrent: 0\n",
+       "test.yaml:14:21: error: 'max_concurrent' in mnp.xconnect: integer 0 is out of range [1, "
+       "4294967295]"},
+      {"mnp:\n  xconnect:\n    url: http://x/\n    method: POST\n",
+       "test.yaml:14:5: error: unknown key 'method' in mnp.xconnect"},
+      {"mnp:\n  provider: custom\n  custom:\n    url: http://x/{number}\n",
+       "test.yaml:14:5: error: mnp.custom needs fields.mcc and fields.mnc, or fields.mccmnc: where "
+       "its answer names the network"},
+      {"mnp:\n  provider: custom\n  custom:\n    url: http://x/{number}\n    fields: {mcc: "
+       "a.mcc}\n",
+       "test.yaml:15:13: error: mnp.custom needs fields.mcc and fields.mnc, or fields.mccmnc: "
+       "where its answer names the network"},
+      {"mnp:\n  provider: custom\n  custom:\n    url: http://x/{number}\n    fields: {mcc: a, mnc: "
+       "b, "
+       "mccmnc: c}\n",
+       "test.yaml:15:38: error: mnp.custom.fields: write mcc and mnc, or mccmnc, not both"},
+      {"mnp:\n  provider: custom\n  custom:\n    url: http://x/\n    fields: {mccmnc: a.b}\n",
+       "test.yaml:14:10: error: mnp.custom sends the number nowhere: write {number} (the digits) "
+       "or {e164} (with '+') in its url or body"},
+      {"mnp:\n  provider: custom\n  custom:\n    url: http://x/{number}\n    fields: {mccmnc: "
+       "\"a..b\"}\n",
+       "test.yaml:15:22: error: 'mccmnc' in mnp.custom.fields: JSON path 'a..b' has an empty key"},
+      {"mnp:\n  provider: custom\n  custom:\n    url: http://x/\n    body: '{\"n\":\"{e164}\"}'\n"
+       "    fields: {mccmnc: a}\n",
+       "test.yaml:15:11: error: 'body' of mnp.custom needs method: POST"},
+      {"mnp:\n  xconnect: {url: \"http://x/\"}\n  cache: {ttl: 0s}\n",
+       "test.yaml:13:16: error: mnp.cache: ttl must be more than 0 and at most 365d (to keep "
+       "nothing: enabled: false)"},
+      {"mnp:\n  xconnect: {url: \"http://x/\"}\n  cache: {max_size: 0}\n",
+       "test.yaml:13:21: error: mnp.cache: max_size must be at least 1 (to keep nothing: "
+       "enabled: false)"},
+      {"mnp:\n  xconnect: {url: \"http://x/\"}\n  cache: {negative_ttl: 2d}\n",
+       "test.yaml:13:25: error: mnp.cache: negative_ttl must be at most 1d"},
+  };
+  for (const auto& [yaml, error] : cases) {
+    EXPECT_EQ(only_error(std::string(kBase) + yaml).to_string(), error) << yaml;
+  }
+  // A custom POST with the number in its body; the cache off takes no ttl checks.
+  auto r = load(std::string(kBase) + R"(mnp:
+  provider: custom
+  custom:
+    url: http://x/lookup
+    method: POST
+    body: '{"tn":"{e164}"}'
+    fields: {mcc: d.mcc, mnc: d.mnc}
+  cache: {enabled: false, ttl: 0s}
+)");
+  ASSERT_TRUE(r.ok()) << dump(r);
+  EXPECT_EQ(r.config->mnp.body, R"({"tn":"{e164}"})");
+  EXPECT_FALSE(r.config->mnp.cache_enabled);
+}

@@ -204,3 +204,33 @@ TEST(AddressPatternParsing, Rejects) {
   EXPECT_NE(reason(parse_address_pattern("25+8*")).find("'+' may only start"), std::string::npos);
   EXPECT_NE(reason(parse_address_pattern("++258*")).find("'+' may only start"), std::string::npos);
 }
+
+TEST(JsonPathParsing, KeysAndIndexes) {
+  const auto path = ok(parse_json_path("results[0].network.mnc"));
+  ASSERT_EQ(path.size(), 4u);
+  EXPECT_EQ(path[0], (JsonPathStep{"results", 0, false}));
+  EXPECT_EQ(path[1], (JsonPathStep{"", 0, true}));
+  EXPECT_EQ(path[2].key, "network");
+  EXPECT_EQ(path[3].key, "mnc");
+  EXPECT_EQ(ok(parse_json_path("mcc")).size(), 1u);
+  const auto top = ok(parse_json_path("[2][10].x"));
+  ASSERT_EQ(top.size(), 3u);
+  EXPECT_EQ(top[0].index, 2u);
+  EXPECT_EQ(top[1].index, 10u);
+  EXPECT_EQ(ok(parse_json_path("is-ported")).front().key, "is-ported");
+}
+
+TEST(JsonPathParsing, Rejects) {
+  EXPECT_NE(reason(parse_json_path("")).find("an empty JSON path"), std::string::npos);
+  for (const char* bad : {"a..b", ".a", "a.", "a.[0]"}) {
+    EXPECT_FALSE(reason(parse_json_path(bad)).empty()) << bad;
+  }
+  EXPECT_NE(reason(parse_json_path("a[x]")).find("list index"), std::string::npos);
+  EXPECT_NE(reason(parse_json_path("a[]")).find("list index"), std::string::npos);
+  EXPECT_NE(reason(parse_json_path("a[0")).find("list index"), std::string::npos);
+  EXPECT_NE(reason(parse_json_path("a]")).find("']' without '['"), std::string::npos);
+  EXPECT_NE(reason(parse_json_path("a[0]b")).find("expected '.' or '['"), std::string::npos);
+  EXPECT_NE(reason(parse_json_path("a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q")).find("more than 16"),
+            std::string::npos);
+  EXPECT_NE(reason(parse_json_path("a[1234567]")).find("list index"), std::string::npos);
+}
