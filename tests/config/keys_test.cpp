@@ -122,7 +122,9 @@ mnp: {enabled: false}
       "test.yaml:21:15: warning: storage.submit_sm: enabled: not built yet: accepted and "
       "ignored (with storage on, every message is stored (store and forward); this switch is "
       "not read)",
-      // mnp is read (src/mnp); the routes that would use its answers are not wired yet.
+      // mnp is read (src/mnp), but no route calls it yet: said so.
+      "test.yaml:22:7: warning: mnp: enabled: not built yet: accepted and ignored (MNP lookups "
+      "and their cache are built (src/mnp) but routes do not call them yet)",
   };
   EXPECT_EQ(warnings_of(r), expected);
 }

@@ -175,21 +175,23 @@ TEST(MnpCache, WhenFullTheEntryUnusedLongestGoes) {
 // Eviction happens where new entries go: the table stays evenly full and a put stays cheap
 // through any number of evictions (a CLOCK hand sweeping the slots made puts 30 to 200 times
 // slower while its first turn evicted).
-TEST(MnpCache, EvictionKeepsPutsCheap) {
+// (How cheap an evicting put stays is measured in bench/mnp_bench.cpp, not timed here.)
+TEST(MnpCache, AFullCacheEvictsOneEntryForEachNewOne) {
   MnpCache cache(64 * 4096, kEpoch);
-  const auto time_puts = [&](uint64_t from) {
-    const auto start = Clock::now();
+  const auto puts = [&](uint64_t from) {
     for (uint64_t i = 0; i < 64 * 4096; ++i)
       cache.put(*pack_number(std::to_string(from + i)), vodacom(), kEpoch, 1h);
-    return Clock::now() - start;
   };
-  const auto filling = time_puts(100000000);
-  // The best of three turns: a busy machine only makes a turn slower.
-  const auto evicting =
-      std::min({time_puts(200000000), time_puts(300000000), time_puts(400000000)});
+  puts(100000000);
+  const std::size_t full = cache.size();
+  puts(200000000);
+  puts(300000000);
+  puts(400000000);
   EXPECT_EQ(cache.stats().evicted, 3u * 64 * 4096);
-  EXPECT_LT(evicting, filling * 4)
-      << "filling: " << filling.count() << " ns, evicting: " << evicting.count() << " ns";
+  EXPECT_GE(cache.size(), full);  // shards fill unevenly: the first round leaves a little room
+  EXPECT_LE(cache.size(), 64u * 4096);
+  // The newest are there.
+  EXPECT_TRUE(cache.find(*pack_number(std::to_string(400000000 + 64 * 4096 - 1)), kEpoch));
 }
 
 // Against a map, through inserts, replacements, expiries and evictions at every load: every
