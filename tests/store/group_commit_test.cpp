@@ -6,6 +6,7 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <latch>
@@ -171,6 +172,17 @@ TEST(GroupCommit, AFailedCommitRefusesNewMessagesAndCarriesTheRestUntilTheDiskHa
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   ASSERT_TRUE(commit.failing()) << "512 KiB took 16 MB";
+  // What room the last refused message left (less than its 8 KB, maybe a page or two) is taken
+  // too: a small write must find none, or the state change below could commit at once.
+  {
+    std::FILE* filler = std::fopen((mnt + "/filler").c_str(), "wb");
+    ASSERT_NE(filler, nullptr);
+    const std::vector<char> block(512, 0);
+    while (std::fwrite(block.data(), 1, block.size(), filler) == block.size() &&
+           std::fflush(filler) == 0) {
+    }
+    std::fclose(filler);
+  }
   // A state change of message 1 while the disk is full: carried, not lost.
   commit.write(0, [&](WriteBatch& b, std::vector<uint64_t>&) {
     b.set_state(1, MessageState::delivered, 99);
