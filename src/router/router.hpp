@@ -32,8 +32,18 @@
 #include "config/config.hpp"
 #include "core/timezone.hpp"
 #include "router/prefix_table.hpp"
+#include "smpp/pdu.hpp"
 
 namespace smppd::router {
+
+// The number portability answer for a message's destination (mnp/), when routing asked for
+// one: routes match `mcc`, `mnc` and `is_ported` against it. Empty mcc/mnc: not known (the
+// lookup fell back to "not ported").
+struct MnpFacts {
+  std::string_view mcc;
+  std::string_view mnc;
+  bool is_ported = false;
+};
 
 // What routing looks at in a message. Views into the caller's PDU, read during route() only.
 struct MessageFacts {
@@ -43,6 +53,10 @@ struct MessageFacts {
   uint8_t source_addr_ton = 0;
   std::string_view service_type;
   std::string_view client;  // the system_id of the bound client; empty when there is none
+  // The MNP answer for destination_addr; null when none was asked for or none came.
+  const MnpFacts* mnp = nullptr;
+  // The whole message, for routes with a script (its text, data_coding...); may be null.
+  const smpp::Pdu* message = nullptr;
 };
 
 // The views point into the Router, valid as long as it lives.
