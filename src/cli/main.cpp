@@ -14,6 +14,7 @@
 #include "cli/upstream_command.hpp"
 #include "config/loader.hpp"
 #include "core/log.hpp"
+#include "gateway/route_scripts.hpp"
 #include "server/server.hpp"
 
 namespace {
@@ -88,7 +89,9 @@ int main(int argc, char** argv) {
   if (auto code = smppd::cli::run_api_commands(app)) return *code;
   if (auto code = smppd::cli::run_upstream_command(app)) return *code;
 
-  auto result = smppd::config::load_config_file(config_path);
+  // Routing scripts are compiled too: one that does not serve fails here with its line.
+  auto result = smppd::config::load_config_file(
+      config_path, smppd::config::process_env, {}, smppd::gateway::check_route_script);
   if (!result.ok()) {
     smppd::cli::print_config_errors(result);
     return 1;

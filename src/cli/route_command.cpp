@@ -10,6 +10,7 @@
 #include "cli/config_load.hpp"
 #include "config/config.hpp"
 #include "core/instant.hpp"
+#include "gateway/route_scripts.hpp"
 #include "router/mo_router.hpp"
 #include "router/router.hpp"
 #include "smpp/status.hpp"
@@ -45,7 +46,8 @@ std::string target(const config::RouteConfig& r) {
   return out;
 }
 
-int run_test(const config::Config& config) {
+int run_test(const std::shared_ptr<const config::Config>& config_ptr) {
+  const config::Config& config = *config_ptr;
   const RouteArgs& a = args();
   sys_seconds now = floor<seconds>(system_clock::now());
   if (!a.at.empty()) {
@@ -68,7 +70,13 @@ int run_test(const config::Config& config) {
   m.client = a.client;
 
   const router::Router router(config);
-  const router::Explanation e = router.explain(m, now);
+  // Scripts run as the daemon runs them, every upstream taken as healthy.
+  std::shared_ptr<const gateway::RouteScripts> scripts;
+  if (router.has_scripts()) {
+    scripts = std::make_shared<const gateway::RouteScripts>(
+        config_ptr, nullptr, [](std::string_view) { return true; });
+  }
+  const router::Explanation e = router.explain(m, now, scripts.get());
   std::printf(
       "message: destination_addr '%s' (TON %d), source_addr '%s' (TON %d), "
       "service_type '%s', client %s, at %s\n",
@@ -170,7 +178,7 @@ std::optional<int> run_route_command(const CLI::App&) {
   auto config = load_config_for_command(*a.config_path);
   if (!config) return 2;
   try {
-    return a.test->parsed() ? run_test(*config) : run_list(*config);
+    return a.test->parsed() ? run_test(config) : run_list(*config);
   } catch (const std::exception& e) {
     // Not expected from a configuration that loaded: the loader checks what the Router checks.
     std::fprintf(stderr, "smppd route: %s\n", e.what());

@@ -208,7 +208,8 @@ std::string read_regular_file(const std::filesystem::path& path, uint64_t max_by
 }
 
 std::vector<ConfigError> check_named_files(const std::vector<NamedFile>& files,
-                                           const std::string& config_file) {
+                                           const std::string& config_file,
+                                           ScriptCheck check_script) {
   std::vector<ConfigError> errors;
   std::vector<X509Ptr> certificates;  // by index in `files`, for the keys that follow
   certificates.reserve(files.size());
@@ -236,6 +237,8 @@ std::vector<ConfigError> check_named_files(const std::vector<NamedFile>& files,
         certificates.back() = read_chain(text, problem);
       } else if (f.use == FileUse::ca) {
         problem = check_ca(text);
+      } else if (f.use == FileUse::script && check_script != nullptr) {
+        if (auto error = check_script(f.path, text)) problem = "does not serve: " + *error;
       } else if (f.use == FileUse::private_key) {
         KeyPtr key = read_key(text, problem);
         const X509* certificate =

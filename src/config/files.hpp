@@ -43,7 +43,9 @@ struct NamedFile {
 
 // Checks every file, in order, and returns one error per file that start-up would fail on.
 // `config_file` is the name errors carry.
+// `check_script`: compiles a script once read (loader.hpp, ScriptCheck); may be null.
 std::vector<ConfigError> check_named_files(const std::vector<NamedFile>& files,
-                                           const std::string& config_file);
+                                           const std::string& config_file,
+                                           ScriptCheck check_script = nullptr);
 
 }  // namespace smppd::config

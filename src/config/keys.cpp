@@ -155,7 +155,7 @@ constexpr KeySpec kSpecs[] = {
     {"upstreams[].failover.threshold", used, "upstream", "failover.threshold"},
     {"upstreams[].failover.recovery_time", used, "upstream", "failover.recovery_time"},
     {"upstreams[].failover.fallback", used, "gateway", "failover.fallback"},
-    {"upstreams[].tags", not_built, "", "nothing reads upstream tags yet"},
+    {"upstreams[].tags", used, "gateway", "u.tags"},
     {"upstreams[].simulator", section, "", ""},
     {"upstreams[].simulator.receipt_delay", used, "sim", "receipt_delay"},
     {"upstreams[].simulator.outcomes", section, "", ""},
@@ -184,7 +184,7 @@ constexpr KeySpec kSpecs[] = {
      "it needs number portability (MNP) lookups: the route never matches"},
     {"routes[].upstream", used, "router", "rc.upstream"},
     {"routes[].failover", used, "router", "rc.failover"},
-    {"routes[].script", not_built, "", "Lua routing is not built: the route never matches"},
+    {"routes[].script", used, "router", "rc.script"},
     {"mo_routes", section, "", ""},
     {"mo_routes[].name", used, "router", "name"},
     {"mo_routes[].match", section, "", ""},
@@ -225,8 +225,8 @@ constexpr KeySpec kSpecs[] = {
     {"clients[].callbacks.max_concurrent", used, "api/callbacks", "settings.max_concurrent"},
     {"clients[].callbacks.allow_private_networks", used, "api/callbacks",
      "settings.allow_private_networks"},
-    {"clients[].tier", not_built, "", "nothing reads a client's tier yet"},
-    {"clients[].tags", not_built, "", "nothing reads client tags yet"},
+    {"clients[].tier", used, "gateway", "client.tier"},
+    {"clients[].tags", used, "gateway", "client.tags"},
 
     // ---- sections whose feature is not built ----
     {"auth", not_built, "",

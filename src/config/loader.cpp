@@ -1644,7 +1644,7 @@ LoadResult finish(Context& ctx, std::shared_ptr<Config> config) {
 }  // namespace
 
 LoadResult load_config_string(std::string_view yaml, std::string name, const EnvLookup& env,
-                              LoadOptions options) {
+                              LoadOptions options, ScriptCheck check_script) {
   Context ctx;
   ctx.file = std::move(name);
   ctx.env = &env;
@@ -1656,20 +1656,22 @@ LoadResult load_config_string(std::string_view yaml, std::string name, const Env
   }
   std::shared_ptr<Config> config = build(ctx, document->root());
   if (options.check_files) {
-    for (auto& e : check_named_files(ctx.files, ctx.file)) ctx.errors.push_back(std::move(e));
+    for (auto& e : check_named_files(ctx.files, ctx.file, check_script)) {
+      ctx.errors.push_back(std::move(e));
+    }
   }
   return finish(ctx, std::move(config));
 }
 
 LoadResult load_config_file(const std::filesystem::path& path, const EnvLookup& env,
-                            LoadOptions options) {
+                            LoadOptions options, ScriptCheck check_script) {
   std::string text;
   if (std::string problem = read_regular_file(path, kMaxConfigFileBytes, text); !problem.empty()) {
     LoadResult r;
     r.errors.push_back({path.string(), 0, 0, "the configuration file " + problem});
     return r;
   }
-  return load_config_string(text, path.string(), env, options);
+  return load_config_string(text, path.string(), env, options, check_script);
 }
 
 }  // namespace smppd::config

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -56,10 +57,18 @@ struct LoadOptions {
   KeyAudit* audit = nullptr;
 };
 
+// With check_files: compiles a routing script (routes[].script) once read; its error
+// ("routing.lua:12: unexpected symbol near 'x'"), or nothing. The script module is above the
+// configuration's, so the caller hands it over (gateway::check_route_script); null: scripts are
+// only read.
+using ScriptCheck = std::optional<std::string> (*)(const std::string& path,
+                                                   const std::string& code);
+
 LoadResult load_config_file(const std::filesystem::path& path, const EnvLookup& env = process_env,
-                            LoadOptions options = {});
+                            LoadOptions options = {}, ScriptCheck check_script = nullptr);
 // `name` stands for the file in errors.
 LoadResult load_config_string(std::string_view yaml, std::string name,
-                              const EnvLookup& env = process_env, LoadOptions options = {});
+                              const EnvLookup& env = process_env, LoadOptions options = {},
+                              ScriptCheck check_script = nullptr);
 
 }  // namespace smppd::config

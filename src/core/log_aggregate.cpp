@@ -42,6 +42,11 @@ Aggregated::Aggregated(Level level, std::string what, std::chrono::milliseconds 
     : level_(level),
       what_(std::move(what)),
       interval_ns_(std::chrono::duration_cast<std::chrono::nanoseconds>(interval).count()) {
+  // spdlog's registry (a function-local static in libspdlog) must outlive every aggregate, whose
+  // destructor says its last count: made before this one is, it is destroyed after it. (An
+  // aggregate made before the first log line would otherwise write through a destroyed default
+  // logger at exit.)
+  (void)spdlog::default_logger_raw();
   std::lock_guard lock(registry_mutex());
   next_ = registry_head();
   if (next_ != nullptr) next_->prev_ = this;

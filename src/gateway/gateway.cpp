@@ -182,12 +182,25 @@ Gateway::Gateway(std::shared_ptr<const config::Config> config, Counters& counter
   first->router = std::make_shared<const router::Router>(*config_);
   first->mo_router = std::make_shared<const router::MoRouter>(*config_);
   first->chain = std::make_shared<const middleware::Chain>(*config_);
+  first->scripts = make_scripts(config_, *first->router);
   snapshot_ = std::move(first);
   stamp_.store(next_gateway.fetch_add(1) << 32 | 1);
   client_limits_.configure(config_->clients);
 }
 
 Gateway::~Gateway() = default;
+
+std::shared_ptr<const RouteScripts> Gateway::make_scripts(
+    std::shared_ptr<const config::Config> config, const router::Router& router) {
+  if (!router.has_scripts()) return nullptr;
+  // Health as the current snapshot has it, by name (a script may be called while a reload
+  // replaces the pools).
+  return std::make_shared<const RouteScripts>(std::move(config), &counters_,
+                                              [this](std::string_view name) {
+                                                const UpstreamEntry* e = upstream_entry(name);
+                                                return e != nullptr && e->pool->healthy();
+                                              });
+}
 
 const Gateway::Snapshot& Gateway::now() const {
   struct Seen {
@@ -317,7 +330,10 @@ Gateway::Changes Gateway::reconfigure(std::shared_ptr<const config::Config> next
   fresh->router = std::make_shared<const router::Router>(*next);
   fresh->mo_router = std::make_shared<const router::MoRouter>(*next);
   fresh->chain = std::make_shared<const middleware::Chain>(*next);
+  fresh->scripts = make_scripts(next, *fresh->router);
   if (current->config->routes != next->routes) changes.applied.push_back("routes");
+  // The scripts' files are read again whether or not the routes naming them changed.
+  if (fresh->scripts) changes.applied.push_back("route scripts read again");
   if (current->config->mo_routes != next->mo_routes) changes.applied.push_back("mo_routes");
   metrics_.add_clients(next->clients);
   client_limits_.configure(next->clients);
@@ -616,7 +632,9 @@ void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request
       return;
     }
   }
-  const router::Decision decision = snap.router->route(facts, std::chrono::system_clock::now());
+  facts.message = &request;
+  const router::Decision decision =
+      snap.router->route(facts, std::chrono::system_clock::now(), snap.scripts.get());
   if (decision.route_index != router::Decision::kNoRoute) {
     metrics_.route_matched(decision.route_index, decision.route_name);
   }

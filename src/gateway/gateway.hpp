@@ -30,6 +30,7 @@
 #include "gateway/message_map.hpp"
 #include "gateway/message_metrics.hpp"
 #include "gateway/message_traces.hpp"
+#include "gateway/route_scripts.hpp"
 #include "middleware/chain.hpp"
 #include "router/mo_router.hpp"
 #include "router/router.hpp"
@@ -235,6 +236,7 @@ class Gateway final : public upstream::PoolEvents {
     std::shared_ptr<const router::Router> router;
     std::shared_ptr<const router::MoRouter> mo_router;
     std::shared_ptr<const middleware::Chain> chain;  // before routing
+    std::shared_ptr<const RouteScripts> scripts;      // null when no route has a script
     std::map<std::string, std::shared_ptr<UpstreamEntry>, std::less<>> upstreams;
     std::vector<UpstreamEntry*> by_index;
   };
@@ -243,6 +245,9 @@ class Gateway final : public upstream::PoolEvents {
   // after it is replaced, far longer than any thread holds the reference it got here.
   const Snapshot& now() const;
   static constexpr std::chrono::seconds kSnapshotLinger{60};
+  // The runner of the routes' scripts for `config` (null when none has one).
+  std::shared_ptr<const RouteScripts> make_scripts(std::shared_ptr<const config::Config> config,
+                                                   const router::Router& router);
   std::shared_ptr<upstream::Pool> make_pool(const config::UpstreamConfig& u,
                                             const std::map<std::string, config::HostPort>& simulators);
   mutable std::mutex snapshot_mutex_;

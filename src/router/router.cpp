@@ -79,16 +79,16 @@ std::optional<std::string> unavailable_condition(const config::RouteConfig& rout
   std::string why;
   if (!needs.empty())
     why = needs + " needs number portability (MNP) lookups, which smppd does not do yet";
-  if (!route.script.empty())
-    why += std::string(why.empty() ? "" : "; ") + "'script' (Lua routing) is not built yet";
   if (why.empty()) return std::nullopt;
   return "never matches: " + why;
 }
 
-Router::Router(const config::Config& config) : Router(config.routes, config.clients) {}
+Router::Router(const config::Config& config)
+    : Router(config.routes, config.clients, config.upstreams) {}
 
 Router::Router(std::span<const config::RouteConfig> routes,
-               std::span<const config::ClientConfig> clients) {
+               std::span<const config::ClientConfig> clients,
+               std::span<const config::UpstreamConfig> upstreams) {
   if (routes.size() >= (1u << 31)) throw std::invalid_argument("too many routes");
   routes_.reserve(routes.size());
   std::vector<PrefixTable::Entry> entries;
@@ -105,7 +105,11 @@ Router::Router(std::span<const config::RouteConfig> routes,
     const config::RouteConfig& rc = routes[i];
     CompiledRoute r;
     r.name = rc.name;
-    r.upstream = intern(rc.upstream);
+    r.upstream = rc.upstream.empty() ? kNone : intern(rc.upstream);
+    if (!rc.script.empty()) {
+      r.script = intern(rc.script);
+      has_scripts_ = true;
+    }
     if (!rc.failover.empty()) r.failover = intern(rc.failover);
     if (rc.match.destination_addr)
       r.destination = pattern_of(*rc.match.destination_addr, rc.name, "destination_addr");
@@ -138,7 +142,7 @@ Router::Router(std::span<const config::RouteConfig> routes,
     }
     if (auto why = unavailable_condition(rc)) r.unavailable = intern(*why);
     r.only_destination = r.source == kNone && r.service_type == kNone && r.client == kNone &&
-                         r.source_ton < 0 && r.schedule == kNone;
+                         r.source_ton < 0 && r.schedule == kNone && r.script == kNone;
     // A route that can never match is left out of the table: route() never looks at it.
     if (r.unavailable == kNone) {
       entries.push_back({r.destination.value_or(config::AddressPattern{}), static_cast<uint32_t>(i),
@@ -151,6 +155,14 @@ Router::Router(std::span<const config::RouteConfig> routes,
     if (!c.upstream.empty()) forced_.emplace_back(c.system_id, c.upstream);
   }
   std::sort(forced_.begin(), forced_.end());
+  // What scripts may name (only they need it: 100,000 routes without one do not pay for it).
+  // Routes first: a name that is both a route and an upstream is the route (its failover too).
+  if (has_scripts_) {
+    for (const auto& u : upstreams) targets_.try_emplace(u.name, intern(u.name) | kUpstreamFlag);
+    for (std::size_t i = 0; i < routes_.size(); ++i) {
+      if (routes_[i].upstream != kNone) targets_[routes_[i].name] = static_cast<uint32_t>(i);
+    }
+  }
 }
 
 const std::string* Router::forced_upstream(std::string_view client) const {
@@ -184,7 +196,42 @@ bool Router::rest_holds(const CompiledRoute& r, const MessageFacts& m, Address s
   return true;
 }
 
-Decision Router::route(const MessageFacts& m, system_clock::time_point now) const {
+uint32_t Router::first_holding(const MessageFacts& m, Address source, sys_seconds now,
+                               uint32_t from) const {
+  uint32_t best = kNoIndex;
+  // Each list is ascending: its first entry from `from` on whose other conditions hold is its
+  // candidate, and nothing at or after the best so far needs a look.
+  table_.candidates(
+      Address::of(m.destination_addr, m.dest_addr_ton), [&](std::span<const uint32_t> list) {
+        for (uint32_t stored : list) {
+          const uint32_t i = PrefixTable::index_of(stored);
+          if (i < from) continue;
+          if (i >= best) return;
+          if (PrefixTable::is_unconditional(stored) || rest_holds(routes_[i], m, source, now)) {
+            best = i;
+            return;
+          }
+        }
+      });
+  return best;
+}
+
+std::optional<Decision> Router::script_decision(std::size_t index, std::string_view target) const {
+  auto it = targets_.find(target);
+  if (it == targets_.end()) return std::nullopt;
+  Decision d;
+  if (it->second & kUpstreamFlag) {
+    d = decision_for(index);
+    d.upstream = strings_[it->second & ~kUpstreamFlag];
+  } else {
+    d = decision_for(it->second);
+  }
+  d.by_script = true;
+  return d;
+}
+
+Decision Router::route(const MessageFacts& m, system_clock::time_point now,
+                       const ScriptRunner* scripts) const {
   if (const std::string* upstream = forced_upstream(m.client)) {
     Decision d;
     d.upstream = *upstream;
@@ -193,21 +240,20 @@ Decision Router::route(const MessageFacts& m, system_clock::time_point now) cons
   }
   const sys_seconds t = floor<seconds>(now);
   const Address source = Address::of(m.source_addr, m.source_addr_ton);
-  uint32_t best = kNoIndex;
-  // Each list is ascending: its first entry whose other conditions hold is its candidate, and
-  // nothing at or after the best so far needs a look.
-  table_.candidates(
-      Address::of(m.destination_addr, m.dest_addr_ton), [&](std::span<const uint32_t> list) {
-        for (uint32_t stored : list) {
-          const uint32_t i = PrefixTable::index_of(stored);
-          if (i >= best) return;
-          if (PrefixTable::is_unconditional(stored) || rest_holds(routes_[i], m, source, t)) {
-            best = i;
-            return;
-          }
-        }
-      });
-  return best == kNoIndex ? Decision{} : decision_for(best);
+  for (uint32_t from = 0;;) {
+    const uint32_t best = first_holding(m, source, t, from);
+    if (best == kNoIndex) return Decision{};
+    if (routes_[best].script == kNone) return decision_for(best);
+    // A script route: its script decides, or the search goes on after it.
+    if (scripts != nullptr) {
+      ScriptAnswer a = scripts->run(best, m, now);
+      if (a.target) {
+        if (auto d = script_decision(best, *a.target)) return *d;
+        scripts->unknown_target(best, *a.target);
+      }
+    }
+    from = best + 1;
+  }
 }
 
 bool Router::check(const CompiledRoute& r, const MessageFacts& m, sys_seconds now,
@@ -269,7 +315,8 @@ bool Router::check(const CompiledRoute& r, const MessageFacts& m, sys_seconds no
   return true;
 }
 
-Explanation Router::explain(const MessageFacts& m, system_clock::time_point now) const {
+Explanation Router::explain(const MessageFacts& m, system_clock::time_point now,
+                            const ScriptRunner* scripts) const {
   Explanation e;
   if (const std::string* upstream = forced_upstream(m.client)) {
     e.decision.upstream = *upstream;
@@ -280,13 +327,39 @@ Explanation Router::explain(const MessageFacts& m, system_clock::time_point now)
   }
   const sys_seconds t = floor<seconds>(now);
   for (std::size_t i = 0; i < routes_.size(); ++i) {
+    const CompiledRoute& r = routes_[i];
     RouteCheck c;
     c.index = i;
-    c.name = routes_[i].name;
-    c.matched = check(routes_[i], m, t, c.reason);
+    c.name = r.name;
+    c.matched = check(r, m, t, c.reason);
+    std::optional<Decision> decided;
+    if (c.matched && r.script != kNone) {
+      // The conditions hold; the script decides.
+      const std::string_view file = strings_[r.script];
+      c.matched = false;
+      if (scripts == nullptr) {
+        c.reason += "; script " + std::string(file) + " not run (no Lua here)";
+      } else {
+        ScriptAnswer a = scripts->run(i, m, now);
+        if (!a.target) {
+          c.reason += a.error.empty() ? "; script " + std::string(file) + " returned nil"
+                                      : "; script " + std::string(file) + " failed: " + a.error;
+        } else if (!(decided = script_decision(i, *a.target))) {
+          c.reason += "; script " + std::string(file) + " returned " + in_quotes(*a.target) +
+                      ", which is no route with an upstream and no upstream";
+        } else {
+          c.matched = true;
+          c.reason += "; script " + std::string(file) + " returned " + in_quotes(*a.target) +
+                      (decided->route_index == i ? " (an upstream)"
+                                                 : " (route " + in_quotes(decided->route_name) +
+                                                       " -> upstream " +
+                                                       in_quotes(decided->upstream) + ")");
+        }
+      }
+    }
     e.checks.push_back(std::move(c));
     if (e.checks.back().matched) {
-      e.decision = decision_for(i);
+      e.decision = decided ? *decided : decision_for(i);
       break;
     }
   }

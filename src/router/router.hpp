@@ -1,5 +1,6 @@
 // Which upstream a message goes to: the `routes` of the configuration and the clients' forced
-// `upstream`, compiled once into an immutable Router. Pure: no I/O and no allocation per decision.
+// `upstream`, compiled once into an immutable Router. Pure: no I/O and no allocation per decision
+// (but for routes with a script, whose runner is the caller's).
 //
 // The rules:
 //  - a client's forced `upstream` (clients[].upstream) wins over every route;
@@ -11,9 +12,13 @@
 //  - schedule holds when the local time of its IANA zone at the decision's instant lies in its
 //    hours "HH:MM-HH:MM": from the start (inclusive) to the end (exclusive); a start after the
 //    end crosses midnight ("22:00-06:00"); equal start and end mean the whole day;
-//  - mnc, is_ported (MNP lookups) and script (Lua) are not built yet: a route that uses any of
-//    them never matches (it is not treated as if the condition were absent); explain() says so
-//    and unavailable_condition() lets `smppd validate` and `smppd route list` flag it.
+//  - a route with a `script` (Lua, routes[].script) whose conditions hold asks its script
+//    (ScriptRunner): the name it returns is a route (that route's upstream and failover) or an
+//    upstream (with the script route's failover); nil, an error, an overrun or a name that is
+//    neither goes on with the next route. Without a runner such a route never matches;
+//  - mnc and is_ported (MNP lookups) are not built yet: a route that uses them never matches
+//    (it is not treated as if the condition were absent); explain() says so and
+//    unavailable_condition() lets `smppd validate` and `smppd route list` flag it.
 //
 // A message no route matches has no upstream: the gateway rejects it with ESME_RINVDSTADR.
 #pragma once
@@ -21,6 +26,7 @@
 #include <chrono>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -68,6 +74,7 @@ struct Decision {
   std::string_view upstream;
   std::string_view failover;      // empty: none
   bool forced_by_client = false;  // the client's `upstream` decided; route_index is kNoRoute
+  bool by_script = false;         // a route's script named the route or upstream
 
   // False: no upstream, the message is rejected (ESME_RINVDSTADR).
   bool matched() const { return forced_by_client || route_index != kNoRoute; }
@@ -87,20 +94,46 @@ struct Explanation {
   std::vector<RouteCheck> checks;  // the routes tried, in order, up to the one that matched
 };
 
+// What a route's script answered.
+struct ScriptAnswer {
+  std::optional<std::string> target;  // a route or upstream name; none: go on
+  std::string error;                  // why there is none when the script failed
+};
+
+// Runs the scripts of routes (routes[].script) for the router, which stays pure: the gateway's
+// runner holds a Lua state per thread (gateway/route_scripts.hpp). Called from any thread.
+class ScriptRunner {
+ public:
+  virtual ~ScriptRunner() = default;
+  // route(msg, ctx) of the script of route `route_index`, whose conditions hold for `m`.
+  virtual ScriptAnswer run(std::size_t route_index, const MessageFacts& m,
+                           std::chrono::system_clock::time_point now) const = 0;
+  // The script returned a name that is no route with an upstream and no upstream: the router
+  // goes on with the next route; the runner counts and logs it.
+  virtual void unknown_target(std::size_t route_index, std::string_view target) const = 0;
+};
+
 class Router {
  public:
   // Throws std::invalid_argument for what the configuration loader rejects (a bad pattern, an
   // unknown time zone), which a loaded configuration does not contain. Loads each time zone once.
   explicit Router(const config::Config& config);
+  // `upstreams`: the names a script may return (beside routes').
   Router(std::span<const config::RouteConfig> routes,
-         std::span<const config::ClientConfig> clients);
+         std::span<const config::ClientConfig> clients,
+         std::span<const config::UpstreamConfig> upstreams = {});
 
-  Decision route(const MessageFacts& m, std::chrono::system_clock::time_point now) const;
+  // `scripts`: runs the routes' scripts; null: routes with a script never match.
+  Decision route(const MessageFacts& m, std::chrono::system_clock::time_point now,
+                 const ScriptRunner* scripts = nullptr) const;
 
   // The same decision, with the reason of each route tried. For the CLI and logs, not per message.
-  Explanation explain(const MessageFacts& m, std::chrono::system_clock::time_point now) const;
+  Explanation explain(const MessageFacts& m, std::chrono::system_clock::time_point now,
+                      const ScriptRunner* scripts = nullptr) const;
 
   std::size_t size() const { return routes_.size(); }
+  // Whether any route has a script.
+  bool has_scripts() const { return has_scripts_; }
 
  private:
   static constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
@@ -123,6 +156,7 @@ class Router {
     uint32_t unavailable = kNone;   // strings_: why it never matches
     uint32_t source = kNone;        // sources_
     uint32_t schedule = kNone;      // schedules_
+    uint32_t script = kNone;        // strings_: the script's file
     int16_t source_ton = -1;
     bool only_destination = false;  // no condition beside destination_addr
   };
@@ -135,6 +169,12 @@ class Router {
              std::string& reason) const;
   const std::string* forced_upstream(std::string_view client) const;
   Decision decision_for(std::size_t index) const;
+  // The first route from index `from` on whose conditions (but its script) hold, or kNone.
+  uint32_t first_holding(const MessageFacts& m, Address source, std::chrono::sys_seconds now,
+                         uint32_t from) const;
+  // The decision of script route `index` for the name its script returned; nullopt for a name
+  // that is no route with an upstream and no upstream.
+  std::optional<Decision> script_decision(std::size_t index, std::string_view target) const;
   std::string_view text(uint32_t index) const {
     return index == kNone ? std::string_view() : std::string_view(strings_[index]);
   }
@@ -145,6 +185,10 @@ class Router {
   std::vector<Schedule> schedules_;
   PrefixTable table_;
   std::vector<std::pair<std::string, std::string>> forced_;  // system_id -> upstream, sorted
+  // What a script may name: routes (by index) and upstreams (strings_ index | kUpstreamFlag).
+  static constexpr uint32_t kUpstreamFlag = 0x80000000u;
+  std::map<std::string, uint32_t, std::less<>> targets_;
+  bool has_scripts_ = false;
 };
 
 // Local minute of the day (0-1439) of `now` in `zone`.

@@ -19,6 +19,7 @@
 #include "core/log.hpp"
 #include "core/log_aggregate.hpp"
 #include "gateway/gateway.hpp"
+#include "gateway/route_scripts.hpp"
 #include "net/endpoint.hpp"
 #include "net/tls.hpp"
 #include "server/operations.hpp"
@@ -425,7 +426,8 @@ ReloadResult Server::reload(std::string_view why) {
     result.errors.push_back("smppd is not running (or is stopping)");
     return result;
   }
-  const auto loaded = config::load_config_file(current->source);
+  const auto loaded = config::load_config_file(current->source, config::process_env, {},
+                                               gateway::check_route_script);
   if (!loaded.ok()) {
     for (const auto& e : loaded.errors) result.errors.push_back(e.to_string());
     log::error("reload ({}): {} is not valid, the running configuration stays ({} error(s))",

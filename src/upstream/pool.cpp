@@ -331,11 +331,15 @@ std::optional<std::size_t> Pool::pick_locked(Clock::time_point now, const Waitin
     }
   }
   if (!chosen) {
+    // Only cost_based prices the destination; the others need not look at the message.
     std::string_view destination;
-    if (const auto* sm = w.pdu.as<smpp::SubmitSm>()) destination = sm->destination_addr.view();
-    if (const auto* ds = w.pdu.as<smpp::DataSm>()) destination = ds->destination_addr.view();
-    if (const auto* multi = w.pdu.as<smpp::SubmitMulti>(); multi && !multi->destinations.empty()) {
-      destination = multi->destinations.front().address.view();
+    if (config_.load_balancing == config::LoadBalancing::cost_based) {
+      if (const auto* sm = w.pdu.as<smpp::SubmitSm>()) destination = sm->destination_addr.view();
+      if (const auto* ds = w.pdu.as<smpp::DataSm>()) destination = ds->destination_addr.view();
+      if (const auto* multi = w.pdu.as<smpp::SubmitMulti>();
+          multi && !multi->destinations.empty()) {
+        destination = multi->destinations.front().address.view();
+      }
     }
     chosen = balancer_.pick(candidates_, w.key, destination);
     if (chosen && w.near && slots_[*chosen].connection) {

@@ -88,6 +88,11 @@ constexpr FamilyInfo kFamilies[] = {
      "Client requests refused by a limit or during shutdown, by reason."},
     {"smppd_route_matches_total", Type::counter,
      "Messages each route matched (the first route that matches decides)."},
+    {"smppd_route_script_calls_total", Type::counter,
+     "Calls of a route's Lua script (routes[].script)."},
+    {"smppd_route_script_errors_total", Type::counter,
+     "Route script calls that decided nothing: an error, an overrun of its budget, or a name that "
+     "is no route and no upstream (kind); the message went on to the next route."},
     {"smppd_sessions_closed_total", Type::counter, "Client sessions closed, by listener."},
     {"smppd_start_time_seconds", Type::gauge, "When the process started (Unix time)."},
     {"smppd_store_backlog", Type::gauge, "Stored messages waiting to be sent."},
