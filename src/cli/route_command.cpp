@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <exception>
 #include <string_view>
@@ -10,10 +11,14 @@
 #include "cli/config_load.hpp"
 #include "config/config.hpp"
 #include "core/instant.hpp"
+#include "middleware/chain.hpp"
 #include "gateway/route_scripts.hpp"
 #include "router/mo_router.hpp"
 #include "router/router.hpp"
 #include "smpp/status.hpp"
+#include "smpp/text.hpp"
+#include "smpp/tlv.hpp"
+#include "upstream/balancer.hpp"
 
 namespace smppd::cli {
 
@@ -33,11 +38,66 @@ struct RouteArgs {
   int ton = 0;
   int source_ton = 0;
   std::string at;
+  std::string text;
 };
 
 RouteArgs& args() {
   static RouteArgs a;
   return a;
+}
+
+// A price as written: 0.012, 1, 0.0005.
+std::string fmt_price(double price) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", price);
+  return text;
+}
+
+// The message the options describe, as a client's submit_sm (the text in its cheapest coding).
+smpp::Pdu message_of(const RouteArgs& a) {
+  smpp::SubmitSm sm;
+  sm.destination_addr.assign(a.address);
+  sm.dest_addr_ton = static_cast<uint8_t>(a.ton);
+  sm.source_addr.assign(a.source);
+  sm.source_addr_ton = static_cast<uint8_t>(a.source_ton);
+  sm.service_type.assign(a.service_type);
+  const smpp::EncodedText text = smpp::encode_text(a.text);
+  sm.data_coding = text.data_coding;
+  if (text.bytes.size() <= 254) {
+    sm.short_message.assign(text.bytes);
+  } else {
+    sm.tlvs.set(smpp::tlv::message_payload, text.bytes);
+  }
+  return smpp::make_pdu(1, std::move(sm));
+}
+
+// The upstream's hosts, each with its price for the destination when it balances by cost, and
+// its tags.
+void print_upstream(const config::Config& config, std::string_view name,
+                    std::string_view destination) {
+  const config::UpstreamConfig* u = config.find_upstream(name);
+  if (u == nullptr) return;
+  if (!u->tags.empty()) {
+    std::string tags;
+    for (const auto& [k, v] : u->tags) tags += (tags.empty() ? "" : ", ") + k + "=" + v;
+    std::printf("  upstream %s tags: %s\n", u->name.c_str(), tags.c_str());
+  }
+  if (u->load_balancing != config::LoadBalancing::cost_based || u->hosts.empty()) return;
+  // The prices are of digits: a '+' is not part of them.
+  upstream::Balancer balancer(u->load_balancing, u->hosts);
+  std::vector<upstream::Candidate> all(u->hosts.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = {i, true, true, 0};
+  const std::optional<std::size_t> cheapest = balancer.pick(all, 0, destination);
+  std::printf("  upstream %s balances by cost (cost_based); prices for '%s':\n", u->name.c_str(),
+              std::string(destination).c_str());
+  for (std::size_t i = 0; i < u->hosts.size(); ++i) {
+    const double price = balancer.cost(i, destination);
+    const config::HostConfig& host = u->hosts[i];
+    std::printf("    host %s (priority %u, weight %u): %s%s\n", host.address.to_string().c_str(),
+                host.priority, host.weight,
+                std::isinf(price) ? "no price (last resort)" : fmt_price(price).c_str(),
+                cheapest && *cheapest == i ? "  <- chosen while every host is up" : "");
+  }
 }
 
 std::string target(const config::RouteConfig& r) {
@@ -68,6 +128,8 @@ int run_test(const std::shared_ptr<const config::Config>& config_ptr) {
   m.source_addr_ton = static_cast<uint8_t>(a.source_ton);
   m.service_type = a.service_type;
   m.client = a.client;
+  const smpp::Pdu pdu = message_of(a);
+  m.message = &pdu;
 
   const router::Router router(config);
   // Scripts run as the daemon runs them, every upstream taken as healthy.
@@ -83,10 +145,27 @@ int run_test(const std::shared_ptr<const config::Config>& config_ptr) {
       a.address.c_str(), a.ton, a.source.c_str(), a.source_ton, a.service_type.c_str(),
       a.client.empty() ? "(none)" : ("'" + a.client + "'").c_str(),
       format_instant(now, false).c_str());
+  // The middleware first, as the daemon runs it before routing.
+  const middleware::Chain chain(config);
+  if (!chain.empty()) {
+    std::string order;
+    for (const auto& step : chain.order()) order += (order.empty() ? "" : ", ") + step;
+    std::printf("middleware: %s\n", order.c_str());
+    const middleware::Verdict v = chain.run(pdu, a.client);
+    if (v.rejection) {
+      const middleware::Rejection& r = *v.rejection;
+      std::printf("  refused by %s (%s: '%s'): the client would get %s (0x%08X)\n",
+                  std::string(r.filter).c_str(), r.rule.c_str(), r.address.c_str(),
+                  std::string(smpp::status_name(r.command_status)).c_str(), r.command_status);
+      return 1;
+    }
+    std::printf("  passed\n");
+  }
   if (e.decision.forced_by_client) {
     std::printf("  %s\n", e.forced.c_str());
     std::printf("routed: upstream %s (forced by client '%s')\n",
                 std::string(e.decision.upstream).c_str(), a.client.c_str());
+    print_upstream(config, e.decision.upstream, a.address);
     return 0;
   }
   for (const auto& c : e.checks) {
@@ -105,6 +184,7 @@ int run_test(const std::shared_ptr<const config::Config>& config_ptr) {
   if (!e.decision.failover.empty())
     std::printf(", failover %s", std::string(e.decision.failover).c_str());
   std::printf("\n");
+  print_upstream(config, e.decision.upstream, a.address);
   return 0;
 }
 
@@ -167,6 +247,7 @@ void add_route_command(CLI::App& app, std::string& config_path) {
   a.test->add_option("--source-ton", a.source_ton, "source_addr_ton (5: alphanumeric)")
       ->check(CLI::Range(0, 255));
   a.test->add_option("--at", a.at, "the instant, e.g. 2026-11-27T14:00:00Z (default: now)");
+  a.test->add_option("--text", a.text, "the message's text (UTF-8), as route scripts read it");
 
   a.list = a.route->add_subcommand("list", "The routes in order, with conditions and upstreams");
   a.list->add_option("-c,--config", config_path, "Configuration file (YAML)");
