@@ -65,7 +65,7 @@ int run_export() {
     return usage("--format: '" + a.format + "' is neither json nor csv");
   }
 
-  // Only the storage section matters.
+  // The storage section, and the upstreams' tags written into each CDR.
   const auto loaded = load_config_for_command(*a.config_path);
   if (!loaded) return 2;
   const config::StorageConfig& storage = loaded->storage;
@@ -83,6 +83,11 @@ int run_export() {
   request.format = a.format.empty()    ? storage.cdr_format
                    : a.format == "csv" ? config::CdrFormat::csv
                                        : config::CdrFormat::json;
+  request.upstream_tags = [&config = *loaded](std::string_view upstream, store::UpstreamTags& out) {
+    if (const config::UpstreamConfig* u = config.find_upstream(upstream)) {
+      out.assign(u->tags.begin(), u->tags.end());
+    }
+  };
   const store::RenderMessageId render = [](uint64_t id, uint8_t client_version) {
     return gateway::render_message_id(id, smpp::version_from_interface(client_version));
   };

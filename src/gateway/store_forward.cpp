@@ -392,6 +392,13 @@ uint64_t StoreForward::start(const std::vector<asio::any_io_executor>& executors
         store_, store::CdrWriterOptions::from_config(config_),
         [](uint64_t id, uint8_t version) {
           return render_message_id(id, static_cast<smpp::Version>(version));
+        },
+        [this](std::string_view upstream, store::UpstreamTags& out) {
+          // The configuration in effect (a reload's tags apply to the next CDRs).
+          const std::shared_ptr<const config::Config> config = gateway_.config();
+          if (const config::UpstreamConfig* u = config->find_upstream(upstream)) {
+            out.assign(u->tags.begin(), u->tags.end());
+          }
         });
     commit_->after_commit([this, done = std::vector<uint64_t>()](
                               std::span<const store::WriteBatch* const> batches) mutable {

@@ -116,6 +116,18 @@ void format_cdr_json(const CdrRecord& r, std::string& out) {
   append_json_string(r.client, out);
   out.append(",\"upstream\":");
   append_json_string(r.upstream, out);
+  if (!r.upstream_tags.empty()) {
+    out.append(",\"upstream_tags\":{");
+    bool first = true;
+    for (const auto& [key, value] : r.upstream_tags) {
+      if (!first) out.push_back(',');
+      first = false;
+      append_json_string(key, out);
+      out.push_back(':');
+      append_json_string(value, out);
+    }
+    out.push_back('}');
+  }
   out.append(",\"route\":");
   append_json_string(r.route, out);
   out.append(",\"source\":");
@@ -139,7 +151,7 @@ void format_cdr_json(const CdrRecord& r, std::string& out) {
 
 std::string_view cdr_csv_header() {
   return "message_id,client_ref,smsc_id,client,upstream,route,source,destination,parts,"
-         "data_coding,submit_at,done_at,state,error\r\n";
+         "data_coding,submit_at,done_at,state,error,upstream_tags\r\n";
 }
 
 void format_cdr_csv(const CdrRecord& r, std::string& out) {
@@ -161,6 +173,15 @@ void format_cdr_csv(const CdrRecord& r, std::string& out) {
   append_csv_field(r.state, out);
   out.push_back(',');
   append_number(r.error, out);
+  out.push_back(',');
+  std::string tags;
+  for (const auto& [key, value] : r.upstream_tags) {
+    if (!tags.empty()) tags.push_back(';');
+    tags += key;
+    tags.push_back('=');
+    tags += value;
+  }
+  append_csv_field(tags, out);
   out.append("\r\n");
 }
 

@@ -18,11 +18,14 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "config/config.hpp"
 #include "core/instant.hpp"
@@ -30,6 +33,11 @@
 #include "core/mpsc_ring.hpp"
 
 namespace smppd::store {
+
+// An upstream's tags (upstreams[].tags: cost_per_sms, region...), in the configuration's order.
+using UpstreamTags = std::vector<std::pair<std::string, std::string>>;
+// Fills `out` with the tags of `upstream` as configured now (cleared first; none: empty).
+using UpstreamTagsLookup = std::function<void(std::string_view upstream, UpstreamTags& out)>;
 
 struct CdrRecord {
   std::string message_id;  // smppd's id as the client was given it (3.3: 8 base-62 characters)
@@ -46,6 +54,9 @@ struct CdrRecord {
   int64_t done_at_ms = 0;    // when its outcome became final; 0 in either: unknown
   std::string state;         // store::state_name() of its final MessageState
   uint32_t error = 0;        // the SMPP command_status of a refusal, or the receipt's err; 0 none
+  // The upstream's tags when the CDR was written: JSON "upstream_tags":{"k":"v"} (left out when
+  // there are none); CSV the last column, "k=v;k=v".
+  UpstreamTags upstream_tags;
 };
 
 // Appends one line (ending in '\n') holding one JSON object: strings escaped (quotes,

@@ -167,6 +167,8 @@ CdrExportResult export_cdrs(const CdrExportRequest& request, const RenderMessage
     record.done_at_ms = sqlite3_column_int64(row, 12);
     assign_state(sqlite3_column_int64(row, 13), record.state);
     record.error = static_cast<uint32_t>(sqlite3_column_int64(row, 14));  // NULL reads as 0
+    record.upstream_tags.clear();
+    if (request.upstream_tags) request.upstream_tags(record.upstream, record.upstream_tags);
     format_cdr(request.format, record, buffer);
     ++records;
     if (buffer.size() >= kOutputChunk && !write_out()) {

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "config/config.hpp"
+#include "store/cdr.hpp"
 
 namespace smppd::store {
 
@@ -25,6 +26,8 @@ struct CdrExportRequest {
   int64_t to_ms = 0;
   std::string client;  // only this client's messages; empty: every client's
   config::CdrFormat format = config::CdrFormat::json;
+  // The upstreams' tags to write into each CDR (the configuration's, as it is now); empty: none.
+  UpstreamTagsLookup upstream_tags;
 };
 
 enum class CdrExportError {

@@ -2,8 +2,12 @@
 
 namespace smppd::store {
 
-CdrFeed::CdrFeed(Store& store, CdrWriterOptions options, RenderMessageId render)
-    : store_(store), writer_(std::move(options)), render_(std::move(render)) {
+CdrFeed::CdrFeed(Store& store, CdrWriterOptions options, RenderMessageId render,
+                 UpstreamTagsLookup tags)
+    : store_(store),
+      writer_(std::move(options)),
+      render_(std::move(render)),
+      tags_(std::move(tags)) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -59,6 +63,8 @@ void CdrFeed::run() {
       r.done_at_ms = m->done_at;
       r.state = std::string(state_name(m->state));
       r.error = m->error;
+      r.upstream_tags.clear();
+      if (tags_) tags_(r.upstream, r.upstream_tags);
       if (writer_.write(r)) written_.fetch_add(1, std::memory_order_relaxed);
     }
     ids.clear();

@@ -19,7 +19,9 @@ namespace smppd::store {
 
 class CdrFeed {
  public:
-  CdrFeed(Store& store, CdrWriterOptions options, RenderMessageId render);
+  // `tags`: the upstreams' tags as configured now, written into each CDR; empty: none.
+  CdrFeed(Store& store, CdrWriterOptions options, RenderMessageId render,
+          UpstreamTagsLookup tags = {});
   ~CdrFeed();
   CdrFeed(const CdrFeed&) = delete;
   CdrFeed& operator=(const CdrFeed&) = delete;
@@ -42,6 +44,7 @@ class CdrFeed {
   Store& store_;
   CdrWriter writer_;
   RenderMessageId render_;
+  UpstreamTagsLookup tags_;
   std::mutex mutex_;
   std::condition_variable cv_;
   std::vector<uint64_t> pending_;

@@ -399,7 +399,7 @@ test('CDRs: one line per final outcome in the CDR folder, and smppd cdr export w
   const dir = h.tempDir();
   const cdrDir = path.join(dir, 'cdr');
   fs.mkdirSync(cdrDir);
-  const cfg = config(dir, [upstream('carrier', [smsc])]);
+  const cfg = config(dir, [upstream('carrier', [smsc], { tags: { cost_per_sms: '0.012', region: 'mz' } })]);
   cfg.storage.cdr = { enabled: true, path: cdrDir, format: 'json' };
   try {
     const ids = [];
@@ -427,6 +427,7 @@ test('CDRs: one line per final outcome in the CDR folder, and smppd cdr export w
       assert.ok(cdr, `no CDR for ${ids[i]}`);
       assert.strictEqual(cdr.client, 'alice');
       assert.strictEqual(cdr.upstream, 'carrier');
+      assert.deepStrictEqual(cdr.upstream_tags, { cost_per_sms: '0.012', region: 'mz' });
       assert.strictEqual(cdr.route, 'all');
       assert.strictEqual(cdr.source, 'ACME');
       assert.strictEqual(cdr.destination, `25884000000${i}`);
@@ -441,6 +442,7 @@ test('CDRs: one line per final outcome in the CDR folder, and smppd cdr export w
     const rows = out.stdout.trim().split('\r\n');
     assert.strictEqual(rows.length, 7, out.stdout);  // the header and six
     for (const id of ids) assert.ok(out.stdout.includes(id), `${id} not exported`);
+    assert.ok(rows.slice(1).every((r) => r.endsWith(',cost_per_sms=0.012;region=mz')), out.stdout);
   } finally {
     smsc.close();
   }

@@ -171,13 +171,18 @@ TEST_F(CdrExport, Csv) {
   auto r = request();
   r.format = config::CdrFormat::csv;
   r.client = "bob";
+  // The upstreams' tags as the configuration has them now.
+  r.upstream_tags = [](std::string_view upstream, UpstreamTags& out) {
+    if (upstream == "carrier-a") out = {{"cost_per_sms", "0.01"}, {"region", "mz"}};
+  };
   std::string text;
   ASSERT_TRUE(run(r, text).ok());
   EXPECT_EQ(text,
             "message_id,client_ref,smsc_id,client,upstream,route,source,destination,parts,"
-            "data_coding,submit_at,done_at,state,error\r\n"
+            "data_coding,submit_at,done_at,state,error,upstream_tags\r\n"
             "4098@33,\"ref,\"\"1\"\"\",,bob,carrier-a,mz,ACME,+258841234567,1,0,"
-            "2025-11-30T23:59:59.000Z,2025-12-15T12:00:00.500Z,rejected,69\r\n");
+            "2025-11-30T23:59:59.000Z,2025-12-15T12:00:00.500Z,rejected,69,"
+            "cost_per_sms=0.01;region=mz\r\n");
 }
 
 TEST_F(CdrExport, AnEmptyPeriod) {

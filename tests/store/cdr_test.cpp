@@ -107,10 +107,26 @@ TEST(CdrFormat, JsonEscapesWhatAPeerMaySend) {
 TEST(CdrFormat, CsvHeaderAndRecord) {
   EXPECT_EQ(cdr_csv_header(),
             "message_id,client_ref,smsc_id,client,upstream,route,source,destination,parts,"
-            "data_coding,submit_at,done_at,state,error\r\n");
+            "data_coding,submit_at,done_at,state,error,upstream_tags\r\n");
   EXPECT_EQ(csv(sample()),
             "0000000004d2,order-17,a1b2c3,client-a,carrier-a,mozambique,ACME,+258841234567,2,8,"
-            "2026-12-07T10:00:00.123Z,2026-12-07T10:00:05.004Z,delivered,0\r\n");
+            "2026-12-07T10:00:00.123Z,2026-12-07T10:00:05.004Z,delivered,0,\r\n");
+}
+
+TEST(CdrFormat, UpstreamTagsInJsonAndCsv) {
+  CdrRecord r = sample();
+  r.upstream_tags = {{"cost_per_sms", "0.012"}, {"region", "a\"b"}};
+  EXPECT_NE(json(r).find(R"("upstream":"carrier-a","upstream_tags":{"cost_per_sms":"0.012",)"
+                         R"("region":"a\"b"},"route":)"),
+            std::string::npos)
+      << json(r);
+  EXPECT_NE(csv(r).find(",delivered,0,\"cost_per_sms=0.012;region=a\"\"b\"\r\n"),
+            std::string::npos)
+      << csv(r);
+  // None: no key in JSON, an empty last column in CSV.
+  r.upstream_tags.clear();
+  EXPECT_EQ(json(r).find("upstream_tags"), std::string::npos);
+  EXPECT_NE(csv(r).find(",delivered,0,\r\n"), std::string::npos);
 }
 
 TEST(CdrFormat, CsvQuotesPerRfc4180) {
@@ -125,7 +141,7 @@ TEST(CdrFormat, CsvQuotesPerRfc4180) {
   EXPECT_EQ(
       csv(r),
       "0000000004d2,\"a,b\",\"say \"\"hi\"\"\",\"new\nline\",carrier-a,plain,"
-      "\"line1\r\nline2\",Zo\xC3\xAB\xEF\xBF\xBD,2,8,,2026-12-07T10:00:05.004Z,delivered,0\r\n");
+      "\"line1\r\nline2\",Zo\xC3\xAB\xEF\xBF\xBD,2,8,,2026-12-07T10:00:05.004Z,delivered,0,\r\n");
 }
 
 TEST(CdrFormat, FileExtensions) {
