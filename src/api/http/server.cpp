@@ -58,6 +58,25 @@ Response json_error(unsigned status, std::string_view error, std::string_view de
   return json_response(status, boost::json::object{{"error", error}, {"detail", detail}});
 }
 
+Response text_response(unsigned status, std::string content_type, std::string body) {
+  Response out;
+  out.status = status;
+  out.content_type = std::move(content_type);
+  out.body = std::move(body);
+  return out;
+}
+
+void run_after(const asio::any_io_executor& executor, std::chrono::milliseconds delay,
+               std::function<void()> then) {
+  if (delay.count() <= 0) {
+    then();
+    return;
+  }
+  auto timer = std::make_shared<asio::steady_timer>(executor, delay);
+  timer->async_wait(
+      [timer, then = std::move(then)](const boost::system::error_code&) { then(); });
+}
+
 struct Reply::Slot {
   explicit Slot(asio::any_io_executor ex) : executor(std::move(ex)), timer(executor) {}
   asio::any_io_executor executor;  // the connection's

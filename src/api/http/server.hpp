@@ -110,5 +110,12 @@ class Server : public std::enable_shared_from_this<Server> {
 Response json_response(unsigned status, const boost::json::value& value);
 // A JSON error body as every endpoint answers one: {"error": ..., "detail": ...}.
 Response json_error(unsigned status, std::string_view error, std::string_view detail = {});
+// An answer of this type with this body, as it is (no newline added).
+Response text_response(unsigned status, std::string content_type, std::string body);
+
+// Calls `then` once `delay` has passed, on `executor`; at once (inline) when it is not positive.
+// For refusals held back so that a guesser's next try waits, and requests asked to wait.
+void run_after(const boost::asio::any_io_executor& executor, std::chrono::milliseconds delay,
+               std::function<void()> then);
 
 }  // namespace smppd::http

@@ -1,6 +1,5 @@
 #include "api/rest/http_api.hpp"
 
-#include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 
 #include <fmt/format.h>
@@ -491,17 +490,13 @@ void HttpApi::answer_later(http::Reply reply, http::Response out,
                            std::chrono::milliseconds delay) {
   // Held (on the connection's thread, holding nothing else): a guesser's next try waits.
   codes_->count(out.status);
-  auto timer = std::make_shared<boost::asio::steady_timer>(reply.executor(), delay);
-  timer->async_wait([timer, reply, out = std::move(out)](
-                        const boost::system::error_code&) mutable { reply(std::move(out)); });
+  http::run_after(reply.executor(), delay,
+                  [reply, out = std::move(out)]() mutable { reply(std::move(out)); });
 }
 
 void HttpApi::kannel_sendsms(http::Request& r, http::Reply reply) {
   auto text = [](unsigned status, std::string_view body) {
-    http::Response out;
-    out.status = status;
-    out.content_type = "text/html";
-    out.body = std::string(body);  // exactly: no newline
+    http::Response out = http::text_response(status, "text/html", std::string(body));
     out.headers = {{"Pragma", "no-cache"}, {"Cache-Control", "no-cache"}};
     return out;
   };

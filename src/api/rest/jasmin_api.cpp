@@ -13,7 +13,6 @@
 // credentials are a configured client's system_id and password; the messages go through
 // HttpApi::send as any face's, their DLR (dlr-url, dlr-level, dlr-method) as a CallbackSpec
 // of style jasmin on the last part (api/callbacks makes the calls, expecting ACK/Jasmin).
-#include <boost/asio/steady_timer.hpp>
 
 #include <fmt/format.h>
 
@@ -28,19 +27,11 @@ namespace smppd::rest {
 namespace {
 
 http::Response text(unsigned status, std::string body) {
-  http::Response out;
-  out.status = status;
-  out.content_type = "text/plain";
-  out.body = std::move(body);
-  return out;
+  return http::text_response(status, "text/plain", std::move(body));
 }
 
 http::Response json_text(unsigned status, std::string body) {
-  http::Response out;
-  out.status = status;
-  out.content_type = "application/json";
-  out.body = std::move(body);
-  return out;
+  return http::text_response(status, "application/json", std::move(body));
 }
 
 std::string error_body(std::string_view message) { return fmt::format("Error \"{}\"", message); }
@@ -75,11 +66,10 @@ void HttpApi::jasmin_send(const http::Request& r, const http::Reply& reply,
   if (!caller) {
     http::Response out =
         text(403, error_body(fmt::format("Authentication failure for username:{}", j.username)));
-    if (delay.count() <= 0) return done(std::move(out));
-    auto timer = std::make_shared<boost::asio::steady_timer>(reply.executor(), delay);
-    timer->async_wait([timer, done = std::move(done), out = std::move(out)](
-                          const boost::system::error_code&) mutable { done(std::move(out)); });
-    return;
+    return http::run_after(reply.executor(), delay,
+                           [done = std::move(done), out = std::move(out)]() mutable {
+                             done(std::move(out));
+                           });
   }
   const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   auto request = api::jasmin_to_request(j, now);
@@ -132,11 +122,10 @@ void HttpApi::jasmin_http(const http::Request& r, const http::Reply& reply,
     http::Response out = json_text(
         403, api::jasmin_json_string(fmt::format("Authentication failure for username:{}",
                                                  username)));
-    if (delay.count() <= 0) return done(std::move(out));
-    auto timer = std::make_shared<boost::asio::steady_timer>(reply.executor(), delay);
-    timer->async_wait([timer, done = std::move(done), out = std::move(out)](
-                          const boost::system::error_code&) mutable { done(std::move(out)); });
-    return;
+    return http::run_after(reply.executor(), delay,
+                           [done = std::move(done), out = std::move(out)]() mutable {
+                             done(std::move(out));
+                           });
   }
   // smppd does no billing: no balance, no rate; the parts a message takes are counted.
   if (!rate) return done(json_text(200, R"({"balance": "ND", "sms_count": "ND"})"));
@@ -255,14 +244,7 @@ bool HttpApi::jasmin(http::Request& r, http::Reply& reply) {
                     });
       }
     };
-    if (batch->delay.count() <= 0) {
-      run();
-    } else {
-      auto timer = std::make_shared<boost::asio::steady_timer>(reply.executor(), batch->delay);
-      timer->async_wait([timer, run](const boost::system::error_code& ec) {
-        if (!ec) run();
-      });
-    }
+    http::run_after(reply.executor(), batch->delay, run);
     return true;
   }
   answer(json_text(404, R"({"title": "404 Not Found"})"));
