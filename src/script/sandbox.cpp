@@ -157,34 +157,28 @@ int charged_move(lua_State* L) {
   return call_original(L);
 }
 
-// table.concat(list [, sep [, i [, j]]]). The range is made explicit, so the length (__len) is
-// taken once. What is not a table goes to the original, which refuses it.
-int charged_concat(lua_State* L) {
+// A table function whose range is the arguments at `from` and `from` + 1 ([i [, j]], by default
+// 1 and the list's length): the range is made explicit, so the length (__len) is taken once, and
+// charged. What is not a table goes to the original, which refuses it.
+int charged_range(lua_State* L, int from) {
   if (lua_type(L, 1) != LUA_TTABLE) return call_original(L);
-  const lua_Integer first = luaL_optinteger(L, 3, 1);
-  const lua_Integer last = lua::is_none_or_nil(L, 4) ? luaL_len(L, 1) : luaL_checkinteger(L, 4);
+  const lua_Integer first = luaL_optinteger(L, from, 1);
+  const lua_Integer last =
+      lua::is_none_or_nil(L, from + 1) ? luaL_len(L, 1) : luaL_checkinteger(L, from + 1);
   charge(L, count_of(first, last));
-  lua_settop(L, 4);
+  lua_settop(L, from + 1);
   lua_pushinteger(L, first);
-  lua::replace(L, 3);
+  lua::replace(L, from);
   lua_pushinteger(L, last);
-  lua::replace(L, 4);
+  lua::replace(L, from + 1);
   return call_original(L);
 }
 
-// table.unpack(list [, i [, j]]), the same way.
-int charged_unpack(lua_State* L) {
-  if (lua_type(L, 1) != LUA_TTABLE) return call_original(L);
-  const lua_Integer first = luaL_optinteger(L, 2, 1);
-  const lua_Integer last = lua::is_none_or_nil(L, 3) ? luaL_len(L, 1) : luaL_checkinteger(L, 3);
-  charge(L, count_of(first, last));
-  lua_settop(L, 3);
-  lua_pushinteger(L, first);
-  lua::replace(L, 2);
-  lua_pushinteger(L, last);
-  lua::replace(L, 3);
-  return call_original(L);
-}
+// table.concat(list [, sep [, i [, j]]]).
+int charged_concat(lua_State* L) { return charged_range(L, 3); }
+
+// table.unpack(list [, i [, j]]).
+int charged_unpack(lua_State* L) { return charged_range(L, 2); }
 
 // table.sort(list [, comp]): n log n comparisons (a Lua comparator is counted by the hook too).
 // The original takes the length again: a __len with side effects sees two calls.
