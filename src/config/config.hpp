@@ -264,7 +264,10 @@ struct ProtocolConfig {
 };
 
 struct MessageConfig {
-  uint32_t max_length = 160;
+  // The longest text the SMSC takes in one submit_sm (in characters of its alphabet); longer
+  // ones smppd cuts into parts (`multipart.segmentation`). Not written: messages go as they
+  // come (message_payload included).
+  std::optional<uint32_t> max_length;
   Encoding default_encoding = Encoding::gsm7;
   uint8_t default_registered_delivery = 0;
   std::string default_service_type;
@@ -509,6 +512,8 @@ struct MultipartConfig {
   SegmentationMethod segmentation_method = SegmentationMethod::udh;
   uint32_t segmentation_max_parts = 10;
   ReferenceMode reference_mode = ReferenceMode::regenerate;
+
+  bool operator==(const MultipartConfig&) const = default;
 };
 
 enum class StorageBackend { sqlite, badger };

@@ -837,7 +837,11 @@ void read_protocol(Map& m, UpstreamConfig& u) {
 
 void read_message_options(Map& m, MessageConfig& message) {
   Map g(m, "message", "message options of " + m.what());
-  read_u32(g, "max_length", message.max_length, 1);
+  if (g.has("max_length")) {
+    uint32_t max_length = 160;
+    read_u32(g, "max_length", max_length, 1);
+    message.max_length = max_length;
+  }
   read_enum(g, "default_encoding", message.default_encoding,
             Names<Encoding>{{"gsm7", Encoding::gsm7},
                             {"ucs2", Encoding::ucs2},

@@ -229,7 +229,10 @@ std::shared_ptr<upstream::Pool> Gateway::make_pool(
     h.address = it->second;
     hosts.push_back(h);
   }
-  return std::make_shared<upstream::Pool>(u, executors_, *this, counters_, hosts);
+  auto pool = std::make_shared<upstream::Pool>(u, executors_, *this, counters_, hosts);
+  // The multipart section changes only with a restart: the one smppd started with.
+  pool->set_multipart(config_->multipart);
+  return pool;
 }
 
 void Gateway::start(std::vector<asio::any_io_executor> executors,

@@ -400,6 +400,7 @@ void keep_restart_only_sections(const config::Config& current, config::Config& n
   keep(&config::Config::management, "management");
   keep(&config::Config::tracing, "tracing");
   keep(&config::Config::cluster, "cluster");
+  keep(&config::Config::multipart, "multipart");
   // The log's level changes live; the rest of the section does not.
   config::LoggingConfig logging = next.logging;
   logging.level = current.logging.level;

@@ -16,6 +16,7 @@
 #include "core/log_aggregate.hpp"
 #include "net/tls.hpp"
 #include "smpp/downgrade.hpp"
+#include "smpp/split.hpp"
 #include "smpp/status.hpp"
 #include "upstream/bind.hpp"
 #include "upstream/health.hpp"
@@ -201,7 +202,11 @@ void Connection::send_now(Pool::Waiting request) {
     pool_->bounced(this, slot_, std::move(request), true);  // back to the queue: this one is down
     return;
   }
-  if (session_->version() == smpp::Version::v33 && !express_for_v33(request)) return;
+  if (session_->version() == smpp::Version::v33) {
+    if (!express_for_v33(request)) return;
+  } else if (pool_->config().message.max_length && !split_long(request)) {
+    return;
+  }
   uint64_t cookie;
   if (!free_.empty()) {
     cookie = free_.back();
@@ -222,10 +227,31 @@ void Connection::send_now(Pool::Waiting request) {
   }
 }
 
+uint16_t Connection::next_reference() {
+  if (pool_->multipart_.reference_mode == config::ReferenceMode::sequential) {
+    // One sequence for the whole process: references rise across connections and upstreams.
+    static std::atomic<uint16_t> shared{0};
+    return static_cast<uint16_t>(shared.fetch_add(1, std::memory_order_relaxed) + 1);
+  }
+  // regenerate (and preserve, which has no reference to keep for a message smppd cuts itself):
+  // a fresh one per message on this connection.
+  return ++concat_reference_;
+}
+
 bool Connection::express_for_v33(Pool::Waiting& request) {
-  smpp::Downgrade d = smpp::express_for_v33(request.pdu, ++concat_reference_);
-  if (!d.more.empty()) {
+  smpp::Downgrade d = smpp::express_for_v33(request.pdu, next_reference());
+  if (d.status == smpp::status::ESME_ROK && !d.more.empty()) {
+    const config::MultipartConfig& mp = pool_->multipart_;
+    if (!mp.segmentation_enabled || 1 + d.more.size() > mp.segmentation_max_parts) {
+      refuse_unsendable(request, smpp::status::ESME_RINVMSGLEN,
+                        mp.segmentation_enabled
+                            ? "it takes more parts than multipart.segmentation.max_parts"
+                            : "it is too long for one 3.3 short_message and "
+                              "multipart.segmentation is off");
+      return false;
+    }
     pool_->counters_.add("smppd_messages_segmented_for_v33_total", {{"upstream", pool_->name()}});
+    if (auto* first = request.pdu.as<smpp::SubmitSm>()) smpp::receipt_on_last_part(*first, d.more);
     request.more_parts = std::move(d.more);
   }
   if (d.converted > 0 || d.became_submit) {
@@ -234,21 +260,47 @@ bool Connection::express_for_v33(Pool::Waiting& request) {
   }
   if (d.status == smpp::status::ESME_ROK) return true;
   // Its content has no 3.3 form: refused, never sent without it.
-  static log::Aggregated refused(log::Level::warn, "messages refused for a 3.3 SMSC");
-  refused(
-      "upstream {}: {}: a {} refused with {}: its content has no SMPP 3.3 form (the SMSC "
-      "takes no TLVs)",
-      pool_->name(), host_text_, smpp::command_name(request.pdu.command_id()),
-      smpp::status_name(d.status));
+  refuse_unsendable(request, d.status, "its content has no SMPP 3.3 form (the SMSC takes no TLVs)");
+  return false;
+}
+
+bool Connection::split_long(Pool::Waiting& request) {
+  const config::MultipartConfig& mp = pool_->multipart_;
+  smpp::SplitOptions options;
+  options.method = mp.segmentation_method == config::SegmentationMethod::sar_tlv
+                       ? smpp::ConcatMethod::sar
+                       : smpp::ConcatMethod::udh8;
+  options.max_parts = mp.segmentation_enabled ? mp.segmentation_max_parts : 1;
+  options.max_length = *pool_->config().message.max_length;
+  options.reference = next_reference();  // udh8 uses its low 8 bits
+  smpp::Split s = smpp::split_long(request.pdu, options);
+  if (s.status != smpp::status::ESME_ROK) {
+    refuse_unsendable(request, s.status,
+                      s.status == smpp::status::ESME_RINVMSGLEN
+                          ? "it is longer than message.max_length and takes more parts than "
+                            "multipart.segmentation allows"
+                          : "it carries text in both short_message and message_payload");
+    return false;
+  }
+  if (s.split) {
+    pool_->counters_.add("smppd_messages_segmented_total", {{"upstream", pool_->name()}});
+    request.more_parts = std::move(s.more);
+  }
+  return true;
+}
+
+void Connection::refuse_unsendable(Pool::Waiting& request, uint32_t status, std::string_view why) {
+  static log::Aggregated refused(log::Level::warn, "messages the upstream cannot take");
+  refused("upstream {}: {}: a {} refused with {}: {}", pool_->name(), host_text_,
+          smpp::command_name(request.pdu.command_id()), smpp::status_name(status), why);
   pool_->counters_.add("smppd_messages_not_expressible_total",
-                       {{"upstream", pool_->name()}, {"status", smpp::status_name(d.status)}});
-  smpp::Pdu refusal = smpp::make_response(request.pdu.command_id(), 0, d.status);
-  if (pool_->request_done(this, slot_, Result::response, request, d.status, 0, false)) {
-    return false;  // taken back under the retry policy
+                       {{"upstream", pool_->name()}, {"status", smpp::status_name(status)}});
+  smpp::Pdu refusal = smpp::make_response(request.pdu.command_id(), 0, status);
+  if (pool_->request_done(this, slot_, Result::response, request, status, 0, false)) {
+    return;  // taken back under the retry policy
   }
   Completion done = std::move(request.done);
   if (done) done(Result::response, &refusal, host_text_);
-  return false;
 }
 
 asio::awaitable<std::optional<std::string>> Connection::check(std::shared_ptr<Connection> /*self*/,

@@ -49,6 +49,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Towards an SMSC bound as 3.3: the request's TLV content rewritten the 3.3 way
   // (smpp/downgrade.hpp). False when it has none: then it is completed with the refusal.
   bool express_for_v33(Pool::Waiting& request);
+  // Towards an upstream with message.max_length: a longer message cut into parts
+  // (smpp/split.hpp) as the multipart section says. False when it cannot be: then it is
+  // completed with the refusal.
+  bool split_long(Pool::Waiting& request);
+  // Completes a request smppd cannot send as it is, with `status` (`why` for the log).
+  void refuse_unsendable(Pool::Waiting& request, uint32_t status, std::string_view why);
+  // The concatenation reference of the next message smppd cuts (multipart.reference.mode).
+  uint16_t next_reference();
   void on_response(uint64_t cookie, session::Outcome outcome, smpp::Pdu* response);
   void on_closed();
   // A response whose request timed out earlier (Result::late_response), if it is one.
@@ -79,7 +87,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   };
   static constexpr std::size_t kMaxLate = 1024;
   std::deque<Late> late_;
-  uint16_t concat_reference_ = 0;  // for long messages segmented for a 3.3 SMSC
+  uint16_t concat_reference_ = 0;  // for long messages smppd cuts (regenerate: per connection)
   // The health check waiting for its answer (one at a time): check() waits on probe_done_
   // until on_response sets the outcome.
   asio::steady_timer probe_done_;

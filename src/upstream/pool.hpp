@@ -114,6 +114,9 @@ class Pool : public std::enable_shared_from_this<Pool> {
        ThrottlePauses pauses = {});
   ~Pool();
 
+  // How smppd cuts long messages for this upstream (the `multipart` section). Before start().
+  void set_multipart(const config::MultipartConfig& multipart) { multipart_ = multipart; }
+
   void start();
   // Stops: connections finish their in-flight requests (up to `grace`), then unbind. Requests
   // still queued go to `successor` (a pool replacing this one on reload), in their order; with
@@ -263,6 +266,7 @@ class Pool : public std::enable_shared_from_this<Pool> {
   std::vector<asio::any_io_executor> executors_;
   PoolEvents& events_;
   Counters& counters_;
+  config::MultipartConfig multipart_;
   // smppd_message_latency_seconds{upstream,stage="response"}: from sending a request to its
   // response, in microseconds.
   HistogramId response_latency_;

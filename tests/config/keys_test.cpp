@@ -98,7 +98,7 @@ upstreams:
     protocol:
       auto_respond_unbind: false
     message:
-      max_length: 70
+      default_service_type: X
 routes:
   - match: {mnc: "01"}
     upstream: a
@@ -115,8 +115,8 @@ mnp: {enabled: false}
       "applies)",
       "test.yaml:14:7: warning: protocol of upstream 'a': auto_respond_unbind: not built yet: "
       "accepted and ignored (smppd always answers an SMSC's unbind)",
-      "test.yaml:15:5: warning: upstream 'a': message: not built yet: accepted and ignored (no "
-      "defaults or length limit are applied to messages towards the SMSC yet)",
+      "test.yaml:16:7: warning: message options of upstream 'a': default_service_type: not built "
+      "yet: accepted and ignored (no defaults are applied to messages towards the SMSC yet)",
       "test.yaml:18:13: warning: match of route #1: mnc: not built yet: accepted and ignored (it "
       "needs number portability (MNP) lookups: the route never matches)",
       "test.yaml:21:15: warning: storage.submit_sm: enabled: not built yet: accepted and "

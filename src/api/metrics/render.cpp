@@ -49,6 +49,8 @@ constexpr FamilyInfo kFamilies[] = {
      "Stored messages in flight at the last stop, sent again after the restart."},
     {"smppd_messages_segmented_for_v33_total", Type::counter,
      "Long messages sent as several submit_sm to an SMPP 3.3 upstream."},
+    {"smppd_messages_segmented_total", Type::counter,
+     "Long messages smppd cut into parts for an upstream with message.max_length."},
     {"smppd_messages_stored_total", Type::counter,
      "Client messages stored before they were answered (store and forward)."},
     {"smppd_messages_total", Type::counter,
