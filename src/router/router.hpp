@@ -11,9 +11,14 @@
 //  - schedule holds when the local time of its IANA zone at the decision's instant lies in its
 //    hours "HH:MM-HH:MM": from the start (inclusive) to the end (exclusive); a start after the
 //    end crosses midnight ("22:00-06:00"); equal start and end mean the whole day;
-//  - mnc, is_ported (MNP lookups) and script (Lua) are not built yet: a route that uses any of
-//    them never matches (it is not treated as if the condition were absent); explain() says so
-//    and unavailable_condition() lets `smppd validate` and `smppd route list` flag it.
+//  - mcc, mnc and is_ported compare with the number portability answer for destination_addr
+//    (MessageFacts::mnp): mcc and mnc as written ("01" is not "001"). Without an answer (none
+//    was asked for, the destination is not a number) such a route does not match; the answer
+//    of a lookup that fell back (no network, not ported) matches `is_ported: false` only. The
+//    gateway looks the number up only when needs_mnp();
+//  - script (Lua) is not built yet: a route that uses it never matches (it is not treated as
+//    if the condition were absent); explain() says so and unavailable_condition() lets
+//    `smppd validate` and `smppd route list` flag it.
 //
 // A message no route matches has no upstream: the gateway rejects it with ESME_RINVDSTADR.
 #pragma once
@@ -101,6 +106,8 @@ class Router {
   Explanation explain(const MessageFacts& m, std::chrono::system_clock::time_point now) const;
 
   std::size_t size() const { return routes_.size(); }
+  // Some route matches mcc, mnc or is_ported: a message needs its MNP answer to be routed.
+  bool needs_mnp() const { return !mnp_conditions_.empty(); }
 
  private:
   static constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
@@ -110,6 +117,12 @@ class Router {
     uint16_t start_minute = 0;
     uint16_t end_minute = 0;
     std::string text;  // "22:00-06:00 Africa/Maputo"
+  };
+  // mcc, mnc, is_ported of a route (few routes have them).
+  struct MnpCondition {
+    std::string mcc;  // empty: any
+    std::string mnc;  // empty: any
+    int8_t is_ported = -1;  // -1: either
   };
   // About 110 bytes: what most routes share (upstream names, clients, service types, schedules,
   // reasons) is kept once and named by index, kNone when absent.
@@ -123,6 +136,7 @@ class Router {
     uint32_t unavailable = kNone;   // strings_: why it never matches
     uint32_t source = kNone;        // sources_
     uint32_t schedule = kNone;      // schedules_
+    uint32_t mnp = kNone;           // mnp_conditions_
     int16_t source_ton = -1;
     bool only_destination = false;  // no condition beside destination_addr
   };
@@ -143,6 +157,7 @@ class Router {
   std::vector<std::string> strings_;
   std::vector<config::AddressPattern> sources_;
   std::vector<Schedule> schedules_;
+  std::vector<MnpCondition> mnp_conditions_;
   PrefixTable table_;
   std::vector<std::pair<std::string, std::string>> forced_;  // system_id -> upstream, sorted
 };
