@@ -4,11 +4,12 @@
 // never; three npm `smpp` SMSCs are the upstreams the answers choose between. Concurrent
 // lookups of one number make one request; a message waiting for its lookup is answered when
 // smppd stops; a flood of distinct numbers beyond what the provider's queue holds falls back at
-// once instead of hanging.
+// once instead of hanging; a reload that changes the provider keeps the cache.
 'use strict';
 
 const test = require('node:test');
 const assert = require('node:assert');
+const fs = require('node:fs');
 const path = require('node:path');
 const http = require('node:http');
 const h = require('./daemon_harness');
@@ -288,5 +289,50 @@ test('with storage, a message is stored, then sent where its MNP answer chooses'
   } finally {
     closeAll(s);
     await mnp.close();
+  }
+});
+
+test('a reload that changes the provider keeps the cache; one that disables mnp (and its routes) stops the lookups', async () => {
+  const first = await startMnp(() => ({ network: { mcc: '655', mnc: '01', ported: false } }));
+  const second = await startMnp(() => ({ network: { mcc: '655', mnc: '10', ported: true } }));
+  const s = await smscs();
+  const rewrite = (d, cfg) => fs.writeFileSync(path.join(d.dir, 'smppd.yaml'), JSON.stringify(cfg, null, 2) + '\n');
+  try {
+    const cfg = config(first, s);
+    await h.withSmppd(cfg, async (d) => {
+      await upstreamsBound(d, 3);
+      const esme = await h.bound(d.ports.smpp, 'bind_transmitter', alice.system_id, alice.password);
+      assert.strictEqual((await submit(esme, '27821000041')).command_status, st.ESME_ROK);
+      assert.strictEqual(landedOn(s, '27821000041'), 'vodacom');
+
+      rewrite(d, config(second, s));
+      d.child.kill('SIGHUP');
+      await d.waitFor(/reload \(SIGHUP\): .* applied: .*mnp changed \(xconnect, the cache kept\)/);
+      // The number answered before is still answered from the cache; a new one asks the new
+      // provider.
+      assert.strictEqual((await submit(esme, '27821000041')).command_status, st.ESME_ROK);
+      assert.strictEqual((await submit(esme, '27821000042')).command_status, st.ESME_ROK);
+      assert.strictEqual(s.vodacom.received.length, 2);
+      assert.strictEqual(landedOn(s, '27821000042'), 'mtn');
+      assert.deepStrictEqual(first.requests, ['27821000041']);
+      assert.deepStrictEqual(second.requests, ['27821000042']);
+      // Counted across both clients.
+      assert.strictEqual(await metric(d, 'smppd_mnp_requests_total{result="answered"}'), 2);
+
+      const off = config(second, s);
+      off.mnp = { enabled: false };
+      off.routes = off.routes.filter((r) => r.name === 'other');
+      rewrite(d, off);
+      d.child.kill('SIGHUP');
+      await d.waitFor(/reload \(SIGHUP\): .* applied: .*mnp disabled/);
+      assert.strictEqual((await submit(esme, '27821000043')).command_status, st.ESME_ROK);
+      assert.strictEqual(landedOn(s, '27821000043'), 'other');
+      assert.strictEqual(second.requests.length, 1);
+      esme.close();
+    }, { listeners });
+  } finally {
+    closeAll(s);
+    await first.close();
+    await second.close();
   }
 });
