@@ -130,8 +130,9 @@ int run_test(const config::Config& config) {
     std::printf("  MNP answer: none: '%s' is not a number the daemon looks up (--mnp ignored)\n",
                 a.address.c_str());
   } else if (router.needs_mnp()) {
-    std::printf("  MNP answer: none given (routes by mcc, mnc or is_ported do not match; give "
-                "--mnp MCC:MNC[:ported] or --mnp fallback)\n");
+    std::printf(
+        "  MNP answer: none given (routes by mcc, mnc or is_ported do not match; give "
+        "--mnp MCC:MNC[:ported] or --mnp fallback)\n");
   }
   if (e.decision.forced_by_client) {
     std::printf("  %s\n", e.forced.c_str());

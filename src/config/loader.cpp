@@ -971,14 +971,14 @@ RouteConfig read_route(Context& ctx, const yaml::Node& node, std::size_t index, 
                          std::optional<std::string>& out) {
       read(mm, key, out);
       if (!out) return;
-      const bool digits = std::all_of(out->begin(), out->end(), [](char ch) {
-        return ch >= '0' && ch <= '9';
-      });
+      const bool digits =
+          std::all_of(out->begin(), out->end(), [](char ch) { return ch >= '0' && ch <= '9'; });
       if (!digits || out->size() < min || out->size() > max) {
-        ctx.error(mm.get(key), key_what(mm, key) + ": '" + *out + "' is not " +
-                                   (min == max ? std::to_string(min)
-                                               : std::to_string(min) + " or " + std::to_string(max)) +
-                                   " digits (write it quoted: \"01\")");
+        ctx.error(mm.get(key),
+                  key_what(mm, key) + ": '" + *out + "' is not " +
+                      (min == max ? std::to_string(min)
+                                  : std::to_string(min) + " or " + std::to_string(max)) +
+                      " digits (write it quoted: \"01\")");
         out.reset();
       }
     };

@@ -673,8 +673,8 @@ void Gateway::number_answered(AwaitingNumber& m, const NumberAnswer& answer) {
     // The lookups are answered (as fallbacks) when smppd stops; the pools take no more.
     counters_.add("smppd_messages_rejected_total",
                   {{"client", m.system_id}, {"reason", "stopping"}});
-    m.origin.answer(smpp::make_response(m.request.command_id(), m.request.sequence_number,
-                                        st::ESME_RSYSERR));
+    m.origin.answer(
+        smpp::make_response(m.request.command_id(), m.request.sequence_number, st::ESME_RSYSERR));
     return;
   }
   router::MessageFacts facts;
@@ -688,8 +688,8 @@ void Gateway::number_answered(AwaitingNumber& m, const NumberAnswer& answer) {
 }
 
 void Gateway::route_message(const Snapshot& snap, Origin origin, const ClientRef& client,
-                            smpp::Pdu& request, const router::MessageFacts& facts,
-                            uint64_t ip_key, const MessageTrace& traced,
+                            smpp::Pdu& request, const router::MessageFacts& facts, uint64_t ip_key,
+                            const MessageTrace& traced,
                             std::shared_ptr<const CallbackSpec> callback) {
   const CommandId cmd = request.command_id();
   const uint32_t seq = request.sequence_number;

@@ -62,20 +62,18 @@ bool mnp_holds(std::string_view mcc, std::string_view mnc, int is_ported, const 
   }
   if (answer == nullptr) return say(false, wanted + " but there is no MNP answer");
   const bool known = !answer->mcc.empty() || !answer->mnc.empty();
-  if (!mcc.empty() && mcc != answer->mcc) {
+  auto differs = [&](std::string_view key, std::string_view expected, std::string_view got) {
     if (reason == nullptr) return false;
-    return say(false, known ? "mcc=" + std::string(mcc) + " but the MNP answer is " +
-                                  std::string(answer->mcc)
-                            : wanted + " but the MNP answer names no network (the lookup fell "
-                                       "back to not ported)");
-  }
-  if (!mnc.empty() && mnc != answer->mnc) {
-    if (reason == nullptr) return false;
-    return say(false, known ? "mnc=" + std::string(mnc) + " but the MNP answer is " +
-                                  std::string(answer->mnc)
-                            : wanted + " but the MNP answer names no network (the lookup fell "
-                                       "back to not ported)");
-  }
+    if (!known) {
+      return say(false, wanted +
+                            " but the MNP answer names no network (the lookup fell back to "
+                            "not ported)");
+    }
+    return say(false, std::string(key) + "=" + std::string(expected) + " but the MNP answer is " +
+                          std::string(got));
+  };
+  if (!mcc.empty() && mcc != answer->mcc) return differs("mcc", mcc, answer->mcc);
+  if (!mnc.empty() && mnc != answer->mnc) return differs("mnc", mnc, answer->mnc);
   if (is_ported >= 0 && (is_ported != 0) != answer->is_ported) {
     return say(false, "is_ported=" + std::string(is_ported ? "true" : "false") +
                           " but the MNP answer is " +

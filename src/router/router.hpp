@@ -120,8 +120,8 @@ class Router {
   };
   // mcc, mnc, is_ported of a route (few routes have them).
   struct MnpCondition {
-    std::string mcc;  // empty: any
-    std::string mnc;  // empty: any
+    std::string mcc;        // empty: any
+    std::string mnc;        // empty: any
     int8_t is_ported = -1;  // -1: either
   };
   // About 110 bytes: what most routes share (upstream names, clients, service types, schedules,

@@ -87,9 +87,10 @@ std::string MnpLookups::configure(const config::MnpConfig& mnp) {
   } else if (!owner_) {
     what = "mnp enabled (" + std::string(provider_name(mnp.provider)) + ")";
   } else {
-    what = "mnp changed (" + std::string(provider_name(mnp.provider)) +
-           (made->cache() && made->cache() == owner_->cache() ? ", the cache kept" : ", a new cache") +
-           ")";
+    what =
+        "mnp changed (" + std::string(provider_name(mnp.provider)) +
+        (made->cache() && made->cache() == owner_->cache() ? ", the cache kept" : ", a new cache") +
+        ")";
   }
   if (owner_) retired_.emplace_back(now, std::move(owner_));
   owner_ = std::move(made);

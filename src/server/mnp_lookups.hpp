@@ -74,7 +74,7 @@ class MnpLookups final : public gateway::NumberLookup {
   const std::shared_ptr<Answers> answers_ = std::make_shared<Answers>();
   std::atomic<mnp::MnpClient*> current_{nullptr};
 
-  mutable std::mutex mutex_;  // the rest: configure(), stop(), stats()
+  mutable std::mutex mutex_;               // the rest: configure(), stop(), stats()
   std::shared_ptr<mnp::MnpClient> owner_;  // current_
   config::MnpConfig config_;               // owner_'s
   std::vector<std::pair<std::chrono::steady_clock::time_point, std::shared_ptr<mnp::MnpClient>>>

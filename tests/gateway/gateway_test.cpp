@@ -13,8 +13,8 @@
 
 #include <algorithm>
 #include <functional>
-#include <map>
 #include <future>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -247,14 +247,14 @@ TEST(Gateway, RoutesByTheMnpAnswerCachedOrLookedUpOffTheThread) {
   EXPECT_TRUE(eventually([&] { return answers->count() > before; }));
   {
     std::lock_guard lock(answers->mutex);
-    EXPECT_NE(std::find(answers->statuses.begin(), answers->statuses.end(),
-                        smpp::status::ESME_RSYSERR),
-              answers->statuses.end());
+    EXPECT_NE(
+        std::find(answers->statuses.begin(), answers->statuses.end(), smpp::status::ESME_RSYSERR),
+        answers->statuses.end());
   }
   EXPECT_EQ(matched("vodacom"), 1u);
-  EXPECT_EQ(counters.get("smppd_messages_rejected_total",
-                         {{"client", "alice"}, {"reason", "stopping"}}),
-            1u);
+  EXPECT_EQ(
+      counters.get("smppd_messages_rejected_total", {{"client", "alice"}, {"reason", "stopping"}}),
+      1u);
   guard.reset();
   thread.join();
 }

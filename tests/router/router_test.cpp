@@ -578,9 +578,9 @@ long reference_route(const std::vector<config::RouteConfig>& routes, const Messa
   for (std::size_t i = 0; i < routes.size(); ++i) {
     const auto& r = routes[i].match;
     if (!routes[i].script.empty()) continue;
-    if (r.uses_mnp() && (m.mnp == nullptr || (r.mcc && *r.mcc != m.mnp->mcc) ||
-                         (r.mnc && *r.mnc != m.mnp->mnc) ||
-                         (r.is_ported && *r.is_ported != m.mnp->is_ported)))
+    if (r.uses_mnp() &&
+        (m.mnp == nullptr || (r.mcc && *r.mcc != m.mnp->mcc) || (r.mnc && *r.mnc != m.mnp->mnc) ||
+         (r.is_ported && *r.is_ported != m.mnp->is_ported)))
       continue;
     if (r.destination_addr &&
         !reference_pattern(*r.destination_addr, m.destination_addr, m.dest_addr_ton))
