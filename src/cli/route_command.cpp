@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -11,8 +12,9 @@
 #include "cli/config_load.hpp"
 #include "config/config.hpp"
 #include "core/instant.hpp"
-#include "middleware/chain.hpp"
+#include "gateway/gateway.hpp"
 #include "gateway/route_scripts.hpp"
+#include "middleware/chain.hpp"
 #include "router/mo_router.hpp"
 #include "router/router.hpp"
 #include "smpp/status.hpp"
@@ -39,6 +41,7 @@ struct RouteArgs {
   int source_ton = 0;
   std::string at;
   std::string text;
+  std::string mnp;  // --mnp: MCC:MNC[:ported], or "fallback"
 };
 
 RouteArgs& args() {
@@ -100,6 +103,35 @@ void print_upstream(const config::Config& config, std::string_view name,
   }
 }
 
+bool all_digits(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// --mnp as the answer of a lookup: "655:01", "655:01:ported", "fallback" (the lookup failed:
+// not ported, network unknown). False when it is none of those.
+bool parse_mnp(std::string_view text, router::MnpFacts& out) {
+  if (text == "fallback") {
+    out = router::MnpFacts{};
+    return true;
+  }
+  const auto first = text.find(':');
+  if (first == std::string_view::npos) return false;
+  const std::string_view mcc = text.substr(0, first);
+  std::string_view rest = text.substr(first + 1);
+  const auto second = rest.find(':');
+  const std::string_view mnc = rest.substr(0, second);
+  bool ported = false;
+  if (second != std::string_view::npos) {
+    const std::string_view flag = rest.substr(second + 1);
+    if (flag != "ported" && flag != "not_ported") return false;
+    ported = flag == "ported";
+  }
+  if (mcc.size() != 3 || !all_digits(mcc) || mnc.size() < 2 || mnc.size() > 3 || !all_digits(mnc))
+    return false;
+  out = router::MnpFacts{mcc, mnc, ported};
+  return true;
+}
+
 std::string target(const config::RouteConfig& r) {
   std::string out = r.script.empty() ? "upstream " + r.upstream : "script " + r.script;
   if (!r.failover.empty()) out += ", failover " + r.failover;
@@ -130,6 +162,18 @@ int run_test(const std::shared_ptr<const config::Config>& config_ptr) {
   m.client = a.client;
   const smpp::Pdu pdu = message_of(a);
   m.message = &pdu;
+  router::MnpFacts mnp;
+  if (!a.mnp.empty()) {
+    if (!parse_mnp(a.mnp, mnp)) {
+      std::fprintf(stderr,
+                   "smppd route test: --mnp: invalid answer '%s' (expected MCC:MNC[:ported], e.g. "
+                   "655:01 or 655:01:ported, or fallback)\n",
+                   a.mnp.c_str());
+      return 2;
+    }
+    // What the daemon would do: a destination that is not a number is not looked up.
+    if (gateway::mnp_number(a.address)) m.mnp = &mnp;
+  }
 
   const router::Router router(config);
   // Scripts run as the daemon runs them, every upstream taken as healthy.
@@ -138,7 +182,6 @@ int run_test(const std::shared_ptr<const config::Config>& config_ptr) {
     scripts = std::make_shared<const gateway::RouteScripts>(
         config_ptr, nullptr, [](std::string_view) { return true; });
   }
-  const router::Explanation e = router.explain(m, now, scripts.get());
   std::printf(
       "message: destination_addr '%s' (TON %d), source_addr '%s' (TON %d), "
       "service_type '%s', client %s, at %s\n",
@@ -161,6 +204,22 @@ int run_test(const std::shared_ptr<const config::Config>& config_ptr) {
     }
     std::printf("  passed\n");
   }
+  // No lookups from here: the answer is the one given.
+  if (m.mnp != nullptr) {
+    std::printf("  MNP answer (--mnp): %s\n",
+                mnp.mcc.empty() ? "fallback: not ported, network unknown"
+                                : (std::string(mnp.mcc) + "/" + std::string(mnp.mnc) +
+                                   (mnp.is_ported ? ", ported" : ", not ported"))
+                                      .c_str());
+  } else if (!a.mnp.empty()) {
+    std::printf("  MNP answer: none: '%s' is not a number the daemon looks up (--mnp ignored)\n",
+                a.address.c_str());
+  } else if (router.needs_mnp()) {
+    std::printf(
+        "  MNP answer: none given (routes by mcc, mnc or is_ported do not match; give "
+        "--mnp MCC:MNC[:ported] or --mnp fallback)\n");
+  }
+  const router::Explanation e = router.explain(m, now, scripts.get());
   if (e.decision.forced_by_client) {
     std::printf("  %s\n", e.forced.c_str());
     std::printf("routed: upstream %s (forced by client '%s')\n",
@@ -248,6 +307,9 @@ void add_route_command(CLI::App& app, std::string& config_path) {
       ->check(CLI::Range(0, 255));
   a.test->add_option("--at", a.at, "the instant, e.g. 2026-11-27T14:00:00Z (default: now)");
   a.test->add_option("--text", a.text, "the message's text (UTF-8), as route scripts read it");
+  a.test->add_option("--mnp", a.mnp,
+                     "the destination's MNP answer, as a lookup would give it (none is made): "
+                     "MCC:MNC[:ported], e.g. 655:01:ported, or fallback (not ported, unknown)");
 
   a.list = a.route->add_subcommand("list", "The routes in order, with conditions and upstreams");
   a.list->add_option("-c,--config", config_path, "Configuration file (YAML)");

@@ -343,8 +343,14 @@ struct RouteMatch {
   std::optional<uint8_t> source_addr_ton;
   // Rare: kept behind a pointer, so that 100,000 routes without one do not carry its room.
   std::shared_ptr<Schedule> schedule;
+  // The number portability answer for the destination (mnp): its network's MCC (3 digits) and
+  // MNC (2 or 3 digits, compared as written: "01" and "001" differ), whether it was ported.
+  std::optional<std::string> mcc;
   std::optional<std::string> mnc;
   std::optional<bool> is_ported;
+
+  // mcc, mnc or is_ported: routing needs an MNP lookup.
+  bool uses_mnp() const { return mcc || mnc || is_ported; }
 
   // The schedules compared by value (each load makes its own).
   bool operator==(const RouteMatch& o) const {
@@ -352,7 +358,8 @@ struct RouteMatch {
                                (schedule == nullptr || *schedule == *o.schedule);
     return same_schedule && destination_addr == o.destination_addr &&
            source_addr == o.source_addr && service_type == o.service_type && client == o.client &&
-           source_addr_ton == o.source_addr_ton && mnc == o.mnc && is_ported == o.is_ported;
+           source_addr_ton == o.source_addr_ton && mcc == o.mcc && mnc == o.mnc &&
+           is_ported == o.is_ported;
   }
 };
 

@@ -188,10 +188,9 @@ constexpr KeySpec kSpecs[] = {
     {"routes[].match.schedule", section, "", ""},
     {"routes[].match.schedule.hours", used, "router", "s.start_minute"},
     {"routes[].match.schedule.timezone", used, "router", "s.timezone"},
-    {"routes[].match.mnc", not_built, "",
-     "it needs number portability (MNP) lookups: the route never matches"},
-    {"routes[].match.is_ported", not_built, "",
-     "it needs number portability (MNP) lookups: the route never matches"},
+    {"routes[].match.mcc", used, "router", "match.mcc"},
+    {"routes[].match.mnc", used, "router", "match.mnc"},
+    {"routes[].match.is_ported", used, "router", "match.is_ported"},
     {"routes[].upstream", used, "router", "rc.upstream"},
     {"routes[].failover", used, "router", "rc.failover"},
     {"routes[].script", used, "router", "rc.script"},
@@ -328,13 +327,11 @@ constexpr KeySpec kSpecs[] = {
     {"management.auth.username", used, "server", "username"},
     {"management.auth.password", used, "server", "password"},
     {"management.auth.token", used, "server", "token"},
-    // ---- mnp (src/mnp: the lookup client and its cache; the routes of mnc/is_ported above
-    // are not wired to it yet) ----
+    // ---- mnp (src/mnp: the lookup client and its cache, made by src/server for the routes
+    // by mcc/mnc/is_ported above) ----
     {"mnp", section, "", ""},
-    {"mnp.enabled", not_built, "",
-     "MNP lookups and their cache are built (src/mnp) but routes do not call them yet"},
-    {"mnp.provider", not_built, "",
-     "MNP lookups and their cache are built (src/mnp) but routes do not call them yet"},
+    {"mnp.enabled", used, "server", "mnp.enabled"},
+    {"mnp.provider", used, "mnp", "config_.provider"},
     {"mnp.xconnect", section, "", ""},
     {"mnp.xconnect.url", used, "mnp", "config_.url"},
     {"mnp.xconnect.api_key", used, "mnp", "config_.api_key"},

@@ -520,6 +520,14 @@ class NameUses {
 struct References {
   NameUses upstreams;
   NameUses clients;
+  // Routes by mcc, mnc or is_ported, at their first such key: they need mnp.enabled, which is
+  // read after the routes.
+  struct MnpRoute {
+    std::string route;
+    std::string key;
+    yaml::Node where;
+  };
+  std::vector<MnpRoute> mnp_routes;
 };
 
 void check_unique(Context& ctx, const std::vector<NamedNode>& items, const std::string& what) {
@@ -961,11 +969,34 @@ RouteConfig read_route(Context& ctx, const yaml::Node& node, std::size_t index, 
       }
       r.match.schedule = std::make_shared<Schedule>(std::move(value));
     }
-    read(mm, "mnc", r.match.mnc);
+    // The network of the MNP answer: digits only, so that a typo cannot make a route that
+    // never matches.
+    auto read_code = [&](const char* key, std::size_t min, std::size_t max,
+                         std::optional<std::string>& out) {
+      read(mm, key, out);
+      if (!out) return;
+      const bool digits =
+          std::all_of(out->begin(), out->end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+      if (!digits || out->size() < min || out->size() > max) {
+        ctx.error(mm.get(key),
+                  key_what(mm, key) + ": '" + *out + "' is not " +
+                      (min == max ? std::to_string(min)
+                                  : std::to_string(min) + " or " + std::to_string(max)) +
+                      " digits (write it quoted: \"01\")");
+        out.reset();
+      }
+    };
+    read_code("mcc", 3, 3, r.match.mcc);
+    read_code("mnc", 2, 3, r.match.mnc);
     if (mm.has("is_ported")) {
       bool ported = false;
       read(mm, "is_ported", ported);
       r.match.is_ported = ported;
+    }
+    for (const char* key : {"mcc", "mnc", "is_ported"}) {
+      if (!mm.has(key)) continue;
+      refs.mnp_routes.push_back({r.name, key, mm.get(key)});
+      break;
     }
   }
   read(m, "upstream", r.upstream);
@@ -1582,6 +1613,13 @@ std::shared_ptr<Config> build(Context& ctx, const yaml::Node& root) {
   read_cluster(ctx, top.get("cluster"), top.scope("cluster"), c->cluster);
   read_management(ctx, top.get("management"), top.scope("management"), c->management);
   read_mnp(ctx, top.get("mnp"), top.scope("mnp"), c->mnp);
+  if (!c->mnp.enabled) {
+    // Such a route could never match: an error, not a route that silently takes nothing.
+    for (const auto& route : refs.mnp_routes) {
+      ctx.error(route.where, "route '" + route.route + "' matches " + route.key +
+                                 " but mnp is not enabled (mnp.enabled: true with a provider)");
+    }
+  }
 
   check_unique(ctx, listener_names, "listener name");
   check_unique(ctx, upstream_names, "upstream name");

@@ -124,6 +124,17 @@ void sm_facts(const Sm& m, router::MessageFacts& f) {
 }
 }  // namespace
 
+std::optional<std::string_view> mnp_number(std::string_view destination) {
+  std::string_view digits = destination;
+  if (digits.starts_with('+')) digits.remove_prefix(1);
+  // No E.164 country code starts with 0: "0821234567" is a national number.
+  if (digits.empty() || digits.size() > 15 || digits.front() == '0') return std::nullopt;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  return destination;
+}
+
 bool message_facts(const smpp::Pdu& pdu, router::MessageFacts& f) {
   if (const auto* m = pdu.as<smpp::SubmitSm>()) {
     sm_facts(*m, f);
@@ -593,6 +604,16 @@ void Gateway::submit_outcome(uint64_t id, std::string_view client, uint8_t clien
       SubmitOutcome{id, client, client_version, status, smsc_id, upstream, std::move(spec)});
 }
 
+struct Gateway::AwaitingNumber {
+  Origin origin;
+  std::string system_id;  // the ClientRef's view does not outlive forward()
+  uint16_t client_index = 0xFFFF;
+  smpp::Pdu request;
+  uint64_t ip_key = 0;
+  MessageTrace traced;
+  std::shared_ptr<const CallbackSpec> callback;
+};
+
 void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request,
                       uint64_t ip_key, const tracing::SpanContext* parent,
                       std::shared_ptr<const CallbackSpec> callback) {
@@ -617,6 +638,7 @@ void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request
   const tracing::SpanId parent_span =
       parent != nullptr && parent->valid() ? parent->span_id : tracing::SpanId{};
   const uint64_t received_at = trace.sampled() ? tracing::now_unix_nanos() : 0;
+  const MessageTrace traced{trace, parent_span, received_at};
   const Snapshot& snap = now();
   if (!snap.chain->empty()) {
     // The middleware, in the configuration's order: a filter may refuse the message here.
@@ -635,9 +657,70 @@ void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request
       return;
     }
   }
-  facts.message = &request;
+  // Routes by mcc, mnc or is_ported need the destination's MNP answer: a remembered one at
+  // once; else the message waits for the lookup off this thread (in its client's window, like
+  // any message in flight) and goes on from the routing step when the answer comes. A
+  // destination that is not a number has no answer: those routes do not match it.
+  std::optional<NumberAnswer> answer;
+  router::MnpFacts mnp;
+  // Route scripts get the answer in ctx.mnp: with lookups on, their messages are looked up too.
+  if (number_lookup_ != nullptr && (snap.router->needs_mnp() || snap.router->has_scripts())) {
+    if (const std::optional<std::string_view> number = mnp_number(facts.destination_addr)) {
+      answer = number_lookup_->cached(*number);
+      if (!answer) {
+        const std::string digits(*number);  // a view into the request, which moves
+        auto waiting = std::make_shared<AwaitingNumber>(
+            AwaitingNumber{std::move(origin), std::string(client.system_id), client.client_index,
+                           std::move(request), ip_key, traced, std::move(callback)});
+        awaiting_number_.fetch_add(1, std::memory_order_relaxed);
+        number_lookup_->lookup(digits, [this, waiting](NumberAnswer a) {
+          const asio::any_io_executor ex = waiting->origin.executor;
+          asio::post(ex, [this, waiting, a = std::move(a)] { number_answered(*waiting, a); });
+        });
+        return;
+      }
+      mnp = router::MnpFacts{answer->mcc, answer->mnc, answer->is_ported};
+      facts.mnp = &mnp;
+    }
+  }
+  route_message(snap, std::move(origin), client, request, facts, ip_key, traced,
+                std::move(callback));
+}
+
+void Gateway::number_answered(AwaitingNumber& m, const NumberAnswer& answer) {
+  awaiting_number_.fetch_sub(1, std::memory_order_relaxed);
+  if (stopping_.load()) {
+    // The lookups are answered (as fallbacks) when smppd stops; the pools take no more.
+    counters_.add("smppd_messages_rejected_total",
+                  {{"client", m.system_id}, {"reason", "stopping"}});
+    m.origin.answer(
+        smpp::make_response(m.request.command_id(), m.request.sequence_number, st::ESME_RSYSERR));
+    return;
+  }
+  router::MessageFacts facts;
+  message_facts(m.request, facts);
+  facts.client = m.system_id;
+  const router::MnpFacts mnp{answer.mcc, answer.mnc, answer.is_ported};
+  facts.mnp = &mnp;
+  // The routes in effect now (a reload may have come meanwhile).
+  route_message(now(), std::move(m.origin), ClientRef{m.system_id, m.client_index, nullptr},
+                m.request, facts, m.ip_key, m.traced, std::move(m.callback));
+}
+
+void Gateway::route_message(const Snapshot& snap, Origin origin, const ClientRef& client,
+                            smpp::Pdu& request, const router::MessageFacts& facts, uint64_t ip_key,
+                            const MessageTrace& traced,
+                            std::shared_ptr<const CallbackSpec> callback) {
+  const CommandId cmd = request.command_id();
+  const uint32_t seq = request.sequence_number;
+  const tracing::SpanContext& trace = traced.trace;
+  const uint64_t received_at = traced.received_at;
+  const tracing::SpanId parent_span = traced.parent_span;
+  // Route scripts read the whole message (its text, data_coding...).
+  router::MessageFacts with_message = facts;
+  with_message.message = &request;
   const router::Decision decision =
-      snap.router->route(facts, std::chrono::system_clock::now(), snap.scripts.get());
+      snap.router->route(with_message, std::chrono::system_clock::now(), snap.scripts.get());
   if (decision.route_index != router::Decision::kNoRoute) {
     metrics_.route_matched(decision.route_index, decision.route_name);
   }

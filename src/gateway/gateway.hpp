@@ -30,6 +30,7 @@
 #include "gateway/message_map.hpp"
 #include "gateway/message_metrics.hpp"
 #include "gateway/message_traces.hpp"
+#include "gateway/number_lookup.hpp"
 #include "gateway/route_scripts.hpp"
 #include "middleware/chain.hpp"
 #include "router/mo_router.hpp"
@@ -58,6 +59,9 @@ uint64_t message_parts_key(const smpp::Pdu& pdu, const std::optional<smpp::Conca
 // The routing facts of a client's submit_sm, data_sm or submit_multi (views into `pdu`; for a
 // submit_multi, its first SME destination). False for another PDU.
 bool message_facts(const smpp::Pdu& pdu, router::MessageFacts& f);
+// The destination as an MNP lookup takes it (an optional '+' and 1 to 15 digits, not starting
+// with 0), or nothing: an alphanumeric or national number has no MNP answer.
+std::optional<std::string_view> mnp_number(std::string_view destination);
 // The message_id of a submit_sm_resp, data_sm_resp or submit_multi_resp.
 std::string_view response_message_id(const smpp::Pdu& resp);
 void set_response_message_id(smpp::Pdu& out, std::string_view id);
@@ -144,6 +148,11 @@ class Gateway final : public upstream::PoolEvents {
   MessageCallbacks& callbacks() { return callbacks_; }
   // Told of the SMSC's answer to messages with a callback. Set once, before start().
   void callback_events(CallbackEvents* events) { callback_events_ = events; }
+  // Where routes by mcc, mnc or is_ported get the destination's MNP answer (null: they see
+  // none, and do not match). Set once, before start(); it must outlive the gateway's messages.
+  void number_lookup(NumberLookup* lookup) { number_lookup_ = lookup; }
+  // Messages waiting for their MNP answer right now.
+  std::size_t awaiting_number() const { return awaiting_number_.load(std::memory_order_relaxed); }
   // The configuration in effect (the last one reconfigure() took).
   std::shared_ptr<const config::Config> config() const;
   // Receipts waiting for their message right now.
@@ -248,6 +257,21 @@ class Gateway final : public upstream::PoolEvents {
   // The runner of the routes' scripts for `config` (null when none has one).
   std::shared_ptr<const RouteScripts> make_scripts(std::shared_ptr<const config::Config> config,
                                                    const router::Router& router);
+  // A message's trace as it was when it came.
+  struct MessageTrace {
+    tracing::SpanContext trace;
+    tracing::SpanId parent_span{};  // the remote parent of the message's span, if any
+    uint64_t received_at = 0;
+  };
+  // forward() from the routing step on (past the limits and the middleware): the route, its
+  // upstream, the pool or the store, and the client's answer.
+  void route_message(const Snapshot& snap, Origin origin, const ClientRef& client,
+                     smpp::Pdu& request, const router::MessageFacts& facts, uint64_t ip_key,
+                     const MessageTrace& traced, std::shared_ptr<const CallbackSpec> callback);
+  // A message waiting for its destination's MNP answer; it owns what forward() had as views.
+  struct AwaitingNumber;
+  // The answer came (on the message's origin executor): routed with it.
+  void number_answered(AwaitingNumber& m, const NumberAnswer& answer);
   std::shared_ptr<upstream::Pool> make_pool(const config::UpstreamConfig& u,
                                             const std::map<std::string, config::HostPort>& simulators);
   mutable std::mutex snapshot_mutex_;
@@ -280,6 +304,8 @@ class Gateway final : public upstream::PoolEvents {
   MessageTraces traces_;
   MessageCallbacks callbacks_;
   CallbackEvents* callback_events_ = nullptr;
+  NumberLookup* number_lookup_ = nullptr;
+  std::atomic<std::size_t> awaiting_number_{0};
 };
 
 }  // namespace smppd::gateway

@@ -40,6 +40,54 @@ std::string written(const config::AddressPattern& p) {
          (p.kind == config::AddressPattern::Kind::prefix ? "*" : "");
 }
 
+// A route's mcc/mnc/is_ported against the MNP answer (null: none); `reason` (for explain())
+// says why, held or not.
+bool mnp_holds(std::string_view mcc, std::string_view mnc, int is_ported, const MnpFacts* answer,
+               std::string* reason) {
+  auto say = [reason](bool held, std::string text) {
+    if (reason != nullptr) *reason = std::move(text);
+    return held;
+  };
+  std::string wanted;
+  auto want = [&wanted](std::string_view key, std::string_view value) {
+    if (!wanted.empty()) wanted += ' ';
+    wanted += key;
+    wanted += '=';
+    wanted += value;
+  };
+  if (reason != nullptr) {
+    if (!mcc.empty()) want("mcc", mcc);
+    if (!mnc.empty()) want("mnc", mnc);
+    if (is_ported >= 0) want("is_ported", is_ported ? "true" : "false");
+  }
+  if (answer == nullptr) return say(false, wanted + " but there is no MNP answer");
+  const bool known = !answer->mcc.empty() || !answer->mnc.empty();
+  auto differs = [&](std::string_view key, std::string_view expected, std::string_view got) {
+    if (reason == nullptr) return false;
+    if (!known) {
+      return say(false, wanted +
+                            " but the MNP answer names no network (the lookup fell back to "
+                            "not ported)");
+    }
+    return say(false, std::string(key) + "=" + std::string(expected) + " but the MNP answer is " +
+                          std::string(got));
+  };
+  if (!mcc.empty() && mcc != answer->mcc) return differs("mcc", mcc, answer->mcc);
+  if (!mnc.empty() && mnc != answer->mnc) return differs("mnc", mnc, answer->mnc);
+  if (is_ported >= 0 && (is_ported != 0) != answer->is_ported) {
+    return say(false, "is_ported=" + std::string(is_ported ? "true" : "false") +
+                          " but the MNP answer is " +
+                          (answer->is_ported ? "ported" : "not ported"));
+  }
+  if (reason == nullptr) return true;
+  if (!known) {
+    return say(true, wanted + ": the MNP answer is a fallback (not ported, network unknown)");
+  }
+  return say(true, wanted + ": the MNP answer is " + std::string(answer->mcc) + "/" +
+                       std::string(answer->mnc) + ", " +
+                       (answer->is_ported ? "ported" : "not ported"));
+}
+
 }  // namespace
 
 int local_minute(const TimeZone& zone, sys_seconds now) {
@@ -67,20 +115,16 @@ std::string describe(const config::RouteMatch& m) {
   if (m.service_type) add("service_type", *m.service_type);
   if (m.client) add("client", *m.client);
   if (m.schedule) add("schedule", m.schedule->hours + " " + m.schedule->timezone);
+  if (m.mcc) add("mcc", *m.mcc);
   if (m.mnc) add("mnc", *m.mnc);
   if (m.is_ported) add("is_ported", *m.is_ported ? "true" : "false");
   return out.empty() ? "(every message)" : out;
 }
 
 std::optional<std::string> unavailable_condition(const config::RouteConfig& route) {
-  std::string needs;
-  if (route.match.mnc) needs = "'mnc'";
-  if (route.match.is_ported) needs += needs.empty() ? "'is_ported'" : " and 'is_ported'";
-  std::string why;
-  if (!needs.empty())
-    why = needs + " needs number portability (MNP) lookups, which smppd does not do yet";
-  if (why.empty()) return std::nullopt;
-  return "never matches: " + why;
+  // Every condition a route may have is built: none makes a route unavailable today.
+  (void)route;
+  return std::nullopt;
 }
 
 Router::Router(const config::Config& config)
@@ -140,9 +184,16 @@ Router::Router(std::span<const config::RouteConfig> routes,
       }
       r.schedule = known->second;
     }
+    if (rc.match.uses_mnp()) {
+      r.mnp = static_cast<uint32_t>(mnp_conditions_.size());
+      mnp_conditions_.push_back(MnpCondition{
+          rc.match.mcc.value_or(""), rc.match.mnc.value_or(""),
+          static_cast<int8_t>(rc.match.is_ported ? (*rc.match.is_ported ? 1 : 0) : -1)});
+    }
     if (auto why = unavailable_condition(rc)) r.unavailable = intern(*why);
     r.only_destination = r.source == kNone && r.service_type == kNone && r.client == kNone &&
-                         r.source_ton < 0 && r.schedule == kNone && r.script == kNone;
+                         r.source_ton < 0 && r.schedule == kNone && r.script == kNone &&
+                         r.mnp == kNone;
     // A route that can never match is left out of the table: route() never looks at it.
     if (r.unavailable == kNone) {
       entries.push_back({r.destination.value_or(config::AddressPattern{}), static_cast<uint32_t>(i),
@@ -192,6 +243,10 @@ bool Router::rest_holds(const CompiledRoute& r, const MessageFacts& m, Address s
   if (r.schedule != kNone) {
     const Schedule& s = schedules_[r.schedule];
     if (!in_window(local_minute(*s.zone, now), s.start_minute, s.end_minute)) return false;
+  }
+  if (r.mnp != kNone) {
+    const MnpCondition& c = mnp_conditions_[r.mnp];
+    if (!mnp_holds(c.mcc, c.mnc, c.is_ported, m.mnp, nullptr)) return false;
   }
   return true;
 }
@@ -310,6 +365,12 @@ bool Router::check(const CompiledRoute& r, const MessageFacts& m, sys_seconds no
     std::string text = "schedule " + s.text + ": local time " + hh_mm(minute) + " is ";
     if (!in_window(minute, s.start_minute, s.end_minute)) return fail(text + "outside");
     hold(text + "inside");
+  }
+  if (r.mnp != kNone) {
+    const MnpCondition& c = mnp_conditions_[r.mnp];
+    std::string text;
+    if (!mnp_holds(c.mcc, c.mnc, c.is_ported, m.mnp, &text)) return fail(std::move(text));
+    hold(text);
   }
   reason = held.empty() ? "no conditions: matches every message" : held;
   return true;

@@ -12,13 +12,15 @@
 //  - schedule holds when the local time of its IANA zone at the decision's instant lies in its
 //    hours "HH:MM-HH:MM": from the start (inclusive) to the end (exclusive); a start after the
 //    end crosses midnight ("22:00-06:00"); equal start and end mean the whole day;
+//  - mcc, mnc and is_ported compare with the number portability answer for destination_addr
+//    (MessageFacts::mnp): mcc and mnc as written ("01" is not "001"). Without an answer (none
+//    was asked for, the destination is not a number) such a route does not match; the answer
+//    of a lookup that fell back (no network, not ported) matches `is_ported: false` only. The
+//    gateway looks the number up only when needs_mnp();
 //  - a route with a `script` (Lua, routes[].script) whose conditions hold asks its script
 //    (ScriptRunner): the name it returns is a route (that route's upstream and failover) or an
 //    upstream (with the script route's failover); nil, an error, an overrun or a name that is
-//    neither goes on with the next route. Without a runner such a route never matches;
-//  - mnc and is_ported (MNP lookups) are not built yet: a route that uses them never matches
-//    (it is not treated as if the condition were absent); explain() says so and
-//    unavailable_condition() lets `smppd validate` and `smppd route list` flag it.
+//    neither goes on with the next route. Without a runner such a route never matches.
 //
 // A message no route matches has no upstream: the gateway rejects it with ESME_RINVDSTADR.
 #pragma once
@@ -134,6 +136,8 @@ class Router {
   std::size_t size() const { return routes_.size(); }
   // Whether any route has a script.
   bool has_scripts() const { return has_scripts_; }
+  // Some route matches mcc, mnc or is_ported: a message needs its MNP answer to be routed.
+  bool needs_mnp() const { return !mnp_conditions_.empty(); }
 
  private:
   static constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
@@ -143,6 +147,12 @@ class Router {
     uint16_t start_minute = 0;
     uint16_t end_minute = 0;
     std::string text;  // "22:00-06:00 Africa/Maputo"
+  };
+  // mcc, mnc, is_ported of a route (few routes have them).
+  struct MnpCondition {
+    std::string mcc;        // empty: any
+    std::string mnc;        // empty: any
+    int8_t is_ported = -1;  // -1: either
   };
   // About 110 bytes: what most routes share (upstream names, clients, service types, schedules,
   // reasons) is kept once and named by index, kNone when absent.
@@ -157,6 +167,7 @@ class Router {
     uint32_t source = kNone;        // sources_
     uint32_t schedule = kNone;      // schedules_
     uint32_t script = kNone;        // strings_: the script's file
+    uint32_t mnp = kNone;           // mnp_conditions_
     int16_t source_ton = -1;
     bool only_destination = false;  // no condition beside destination_addr
   };
@@ -183,6 +194,7 @@ class Router {
   std::vector<std::string> strings_;
   std::vector<config::AddressPattern> sources_;
   std::vector<Schedule> schedules_;
+  std::vector<MnpCondition> mnp_conditions_;
   PrefixTable table_;
   std::vector<std::pair<std::string, std::string>> forced_;  // system_id -> upstream, sorted
   // What a script may name: routes (by index) and upstreams (strings_ index | kUpstreamFlag).

@@ -31,6 +31,7 @@
 #include "gateway/store_forward.hpp"
 #include "net/endpoint.hpp"
 #include "net/tls.hpp"
+#include "server/mnp_lookups.hpp"
 #include "server/workers.hpp"
 #include "smpp/status.hpp"
 #include "store/message_state.hpp"
@@ -418,6 +419,28 @@ std::vector<metrics::Family> Operations::Impl::computed_families() {
     out.push_back(std::move(spans));
     single("smppd_trace_export_failures_total", Type::counter,
            static_cast<double>(t.failed_requests));
+  }
+  if (parts.mnp != nullptr) {
+    const MnpLookups::Stats m = parts.mnp->stats();
+    if (parts.mnp->enabled() || m.clients.lookups + m.from_cache + m.fallbacks > 0) {
+      Family answers{"smppd_mnp_answers_total", Type::counter, {}};
+      for (const auto& [source, n] : {std::pair<std::string, uint64_t>{"cache", m.from_cache},
+                                      {"provider", m.from_provider},
+                                      {"fallback", m.fallbacks}}) {
+        answers.points.push_back(Point{{{"source", source}}, static_cast<double>(n)});
+      }
+      out.push_back(std::move(answers));
+      Family requests{"smppd_mnp_requests_total", Type::counter, {}};
+      requests.points.push_back(
+          Point{{{"result", "answered"}}, static_cast<double>(m.clients.provider_answers)});
+      requests.points.push_back(
+          Point{{{"result", "failed"}}, static_cast<double>(m.clients.failed_requests)});
+      out.push_back(std::move(requests));
+      single("smppd_mnp_merged_total", Type::counter, static_cast<double>(m.clients.merged));
+      single("smppd_mnp_paused_total", Type::counter, static_cast<double>(m.clients.paused));
+      single("smppd_mnp_waiting", Type::gauge,
+             static_cast<double>(parts.gateway.awaiting_number()));
+    }
   }
   if (parts.store != nullptr) {
     const store::Store::Stats st = parts.store->stats(false);

@@ -44,6 +44,7 @@ class OtlpExporter;
 namespace smppd::server {
 
 class WorkerPool;
+class MnpLookups;
 
 struct OperationsParts {
   std::shared_ptr<const config::Config> config;
@@ -57,6 +58,8 @@ struct OperationsParts {
   std::function<ReloadResult()> reload;
   // With tracing: its counts become metrics.
   const tracing::OtlpExporter* exporter = nullptr;
+  // The MNP lookups: their counts become metrics.
+  const MnpLookups* mnp = nullptr;
 };
 
 class Operations {

@@ -22,6 +22,7 @@
 #include "gateway/route_scripts.hpp"
 #include "net/endpoint.hpp"
 #include "net/tls.hpp"
+#include "server/mnp_lookups.hpp"
 #include "server/operations.hpp"
 #include "server/smpp_listener.hpp"
 #include "server/workers.hpp"
@@ -63,6 +64,8 @@ struct Server::State {
   std::unique_ptr<gateway::Gateway> gateway;
   // Receipts and MO to HTTP (destroyed before the gateway it serves).
   std::unique_ptr<callbacks::HttpCallbacks> callbacks;
+  // The MNP lookups of routes by mcc/mnc/is_ported (the gateway's NumberLookup).
+  std::unique_ptr<MnpLookups> mnp;
   // The metrics endpoint and the management API (on a thread of their own).
   std::unique_ptr<Operations> operations;
   std::unique_ptr<asio::signal_set> signals;
@@ -155,6 +158,12 @@ int Server::run() {
     for (std::size_t i = 0; i < st.workers->size(); ++i) {
       executors.push_back(st.workers->context(i).get_executor());
     }
+    st.mnp = std::make_unique<MnpLookups>(st.workers->context(0).get_executor());
+    if (const std::string what = st.mnp->configure(cfg.mnp); !what.empty()) {
+      log::info("{}: lookups of {} answer within {} ms (else routed as not ported)", what,
+                cfg.mnp.url, cfg.mnp.timeout.count());
+    }
+    st.gateway->number_lookup(st.mnp.get());
     // Before the gateway starts: deliveries stored for HTTP are read back at start.
     st.callbacks = std::make_unique<callbacks::HttpCallbacks>(
         st.workers->context(0).get_executor(), *st.gateway, counters_, *st.config);
@@ -203,7 +212,7 @@ int Server::run() {
     st.operations = std::make_unique<Operations>(
         OperationsParts{st.config, counters_, *st.workers, *st.gateway, st.store.get(),
                         [this] { return endpoints(); }, [this] { return reload("API"); },
-                        st.exporter.get()});
+                        st.exporter.get(), st.mnp.get()});
     for (const auto& [name, bound] : st.operations->start()) {
       {
         std::lock_guard lock(st.mutex);
@@ -352,6 +361,8 @@ void Server::shutdown() {
     });
     const auto grace = st.options.shutdown_grace;
     if (st.gateway) st.gateway->stop(grace);
+    // Messages waiting for their MNP answer get it now (the fallback) and are answered.
+    if (st.mnp) st.mnp->stop();
     if (st.callbacks) st.callbacks->stop();
     for (auto& [worker, simulator] : st.simulators) {
       asio::post(st.workers->context(worker), [sim = simulator.get(), grace] { sim->stop(grace); });
@@ -465,6 +476,15 @@ ReloadResult Server::reload(std::string_view why) {
     if (current->find_client(c.system_id) == nullptr) {
       result.applied.push_back("client " + c.system_id + " added");
     }
+  }
+  try {
+    // Before the routes that may need it.
+    if (std::string what = st.mnp ? st.mnp->configure(next->mnp) : ""; !what.empty())
+      result.applied.push_back(std::move(what));
+  } catch (const std::exception& e) {
+    result.errors.push_back(e.what());
+    log::error("reload ({}): {}; the running configuration stays", why, e.what());
+    return result;
   }
   try {
     const gateway::Gateway::Changes changes =

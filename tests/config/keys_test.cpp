@@ -100,7 +100,7 @@ upstreams:
     message:
       default_service_type: X
 routes:
-  - match: {mnc: "01"}
+  - match: {service_type: X}
     upstream: a
 storage:
   submit_sm: {enabled: true}
@@ -117,14 +117,9 @@ mnp: {enabled: false}
       "accepted and ignored (smppd always answers an SMSC's unbind)",
       "test.yaml:16:7: warning: message options of upstream 'a': default_service_type: not built "
       "yet: accepted and ignored (no defaults are applied to messages towards the SMSC yet)",
-      "test.yaml:18:13: warning: match of route #1: mnc: not built yet: accepted and ignored (it "
-      "needs number portability (MNP) lookups: the route never matches)",
       "test.yaml:21:15: warning: storage.submit_sm: enabled: not built yet: accepted and "
       "ignored (with storage on, every message is stored (store and forward); this switch is "
       "not read)",
-      // mnp is read (src/mnp), but no route calls it yet: said so.
-      "test.yaml:22:7: warning: mnp: enabled: not built yet: accepted and ignored (MNP lookups "
-      "and their cache are built (src/mnp) but routes do not call them yet)",
   };
   EXPECT_EQ(warnings_of(r), expected);
 }

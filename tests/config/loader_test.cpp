@@ -637,6 +637,44 @@ TEST(Loader, MnpProviderSectionsAndCache) {
   EXPECT_FALSE(r.config->mnp.enabled);  // absent: off
 }
 
+// A route by the MNP answer: mcc 3 digits, mnc 2 or 3, and only with mnp enabled (else it could
+// never match).
+TEST(Loader, RoutesByMnpAnswer) {
+  const std::string mnp = "mnp:\n  enabled: true\n  xconnect: {url: \"http://x/\"}\n";
+  auto r = load(std::string(kBase) +
+                "routes:\n  - {name: vodacom, match: {mcc: \"655\", mnc: \"001\", is_ported: "
+                "false}, upstream: smsc}\n" +
+                mnp);
+  ASSERT_TRUE(r.ok()) << dump(r);
+  const RouteMatch& m = r.config->routes[0].match;
+  EXPECT_EQ(m.mcc, "655");
+  EXPECT_EQ(m.mnc, "001");
+  EXPECT_EQ(m.is_ported, false);
+  EXPECT_TRUE(m.uses_mnp());
+
+  const std::pair<std::string, std::string> cases[] = {
+      {"routes:\n  - {name: a, match: {mcc: \"65\"}, upstream: smsc}\n" + mnp,
+       "test.yaml:12:28: error: 'mcc' in match of route 'a': '65' is not 3 digits (write it "
+       "quoted: \"01\")"},
+      {"routes:\n  - {name: a, match: {mnc: 1}, upstream: smsc}\n" + mnp,
+       "test.yaml:12:28: error: 'mnc' in match of route 'a': '1' is not 2 or 3 digits (write it "
+       "quoted: \"01\")"},
+      {"routes:\n  - {name: a, match: {mnc: \"0a\"}, upstream: smsc}\n" + mnp,
+       "test.yaml:12:28: error: 'mnc' in match of route 'a': '0a' is not 2 or 3 digits (write it "
+       "quoted: \"01\")"},
+      {"routes:\n  - {name: a, match: {mnc: \"01\"}, upstream: smsc}\n",
+       "test.yaml:12:28: error: route 'a' matches mnc but mnp is not enabled (mnp.enabled: true "
+       "with a provider)"},
+      {"routes:\n  - {name: a, match: {is_ported: true}, upstream: smsc}\nmnp: {enabled: "
+       "false, xconnect: {url: \"http://x/\"}}\n",
+       "test.yaml:12:34: error: route 'a' matches is_ported but mnp is not enabled (mnp.enabled: "
+       "true with a provider)"},
+  };
+  for (const auto& [yaml, error] : cases) {
+    EXPECT_EQ(only_error(std::string(kBase) + yaml).to_string(), error) << yaml;
+  }
+}
+
 TEST(Loader, MnpErrorsAtTheirLine) {
   const std::pair<std::string, std::string> cases[] = {
       {"mnp:\n  provider: xconnect\n",

@@ -26,6 +26,7 @@ clients:
   - {system_id: client-a, password: p}
   - {system_id: client-b, password: p}
   - {system_id: forced, password: p, upstream: d}
+mnp: {enabled: true, xconnect: {url: "http://mnp.test/"}}
 )";
 
 // A configuration with these routes (YAML, starting "routes:").
@@ -353,32 +354,82 @@ TEST(Router, ScheduleFollowsDaylightSavingTime) {
             3 * 60);
 }
 
-TEST(Router, MnpAndScriptRoutesNeverMatch) {
+TEST(Router, ScriptRoutesWithoutARunnerAndMnpRoutesWithoutAnAnswerDoNotMatch) {
   auto config = load(R"(routes:
-  - {name: vodacom-direct, match: {mnc: "01"}, upstream: a}
-  - {name: ported, match: {is_ported: false}, upstream: a}
   - {name: lua, match: {destination_addr: "*"}, script: /etc/smppd/routing.lua}
+  - {name: vodacom-direct, match: {mnc: "01"}, upstream: a}
   - {name: default, match: {destination_addr: "*"}, upstream: c}
 )");
   Router router(*config);
   Decision d = router.route(to("+258841234567"), kNow);
   EXPECT_EQ(d.route_name, "default");
   EXPECT_EQ(d.upstream, "c");
-  const auto& routes = config->routes;
-  ASSERT_TRUE(unavailable_condition(routes[0]));
-  EXPECT_NE(unavailable_condition(routes[0])->find("'mnc' needs number portability (MNP)"),
-            std::string::npos);
-  EXPECT_NE(unavailable_condition(routes[1])->find("'is_ported'"), std::string::npos);
-  // A script route without a runner (route() without one) never matches either, but it is not
-  // unavailable: the gateway runs it (tests/gateway/route_scripts_test.cpp).
-  EXPECT_FALSE(unavailable_condition(routes[2]));
-  EXPECT_FALSE(unavailable_condition(routes[3]));
+  // Both are built: nothing is unavailable about them (the gateway gives the runner and the
+  // answer: tests/gateway/route_scripts_test.cpp, RoutesByTheMnpAnswer below).
+  for (const auto& r : config->routes) EXPECT_FALSE(unavailable_condition(r)) << r.name;
+}
 
-  auto only = load(R"(routes:
-  - {match: {mnc: "01"}, upstream: a}
+TEST(Router, RoutesByTheMnpAnswer) {
+  auto config = load(R"(routes:
+  - {name: vodacom-ported-in, match: {mcc: "655", mnc: "01", is_ported: true}, upstream: a}
+  - {name: vodacom, match: {mcc: "655", mnc: "01"}, upstream: b}
+  - {name: three-digit, match: {mcc: "310", mnc: "001"}, upstream: b}
+  - {name: not-ported, match: {destination_addr: "+27*", is_ported: false}, upstream: c}
+  - {name: default, match: {destination_addr: "*"}, upstream: d}
 )");
-  Router mnp_only(*only);
-  EXPECT_FALSE(mnp_only.route(to("+258841234567"), kNow).matched());
+  Router router(*config);
+  EXPECT_TRUE(router.needs_mnp());
+  auto with = [](MessageFacts m, const MnpFacts* answer) {
+    m.mnp = answer;
+    return m;
+  };
+  const MnpFacts ported_in{"655", "01", true};
+  const MnpFacts vodacom{"655", "01", false};
+  const MnpFacts mtn{"655", "10", false};
+  const MnpFacts three_digits{"310", "001", false};
+  const MnpFacts two_digits{"310", "01", false};
+  const MnpFacts fallback{"", "", false};  // the lookup fell back: not ported, no network
+  EXPECT_EQ(upstream(router, with(to("+27821234567"), &ported_in)), "a");
+  EXPECT_EQ(upstream(router, with(to("+27821234567"), &vodacom)), "b");
+  EXPECT_EQ(upstream(router, with(to("+27831234567"), &mtn)), "c");
+  EXPECT_EQ(upstream(router, with(to("+13101234567"), &three_digits)), "b");
+  // "01" and "001" are different networks.
+  EXPECT_EQ(upstream(router, with(to("+13101234567"), &two_digits)), "d");
+  // The fallback matches is_ported: false only, never a network.
+  EXPECT_EQ(upstream(router, with(to("+27821234567"), &fallback)), "c");
+  EXPECT_EQ(upstream(router, with(to("+25882123456"), &fallback)), "d");
+  // No answer at all (none asked for, or the destination is not a number): no MNP route.
+  EXPECT_EQ(upstream(router, to("+27821234567")), "d");
+
+  // explain() says what the answer was against what the route wanted.
+  Explanation e = router.explain(with(to("+27831234567"), &mtn), kNow);
+  ASSERT_EQ(e.checks.size(), 4u);
+  EXPECT_EQ(e.checks[0].reason, "mnc=01 but the MNP answer is 10");
+  EXPECT_EQ(e.checks[1].reason, "mnc=01 but the MNP answer is 10");
+  EXPECT_EQ(e.checks[2].reason, "mcc=310 but the MNP answer is 655");
+  EXPECT_EQ(e.checks[3].reason,
+            "destination_addr '+27831234567' matches '+27*'; is_ported=false: the MNP answer is "
+            "655/10, not ported");
+  e = router.explain(with(to("+27821234567"), &vodacom), kNow);
+  EXPECT_EQ(e.checks[0].reason, "is_ported=true but the MNP answer is not ported");
+  EXPECT_EQ(e.checks[1].reason, "mcc=655 mnc=01: the MNP answer is 655/01, not ported");
+  e = router.explain(with(to("+27821234567"), &fallback), kNow);
+  EXPECT_EQ(e.checks[0].reason,
+            "mcc=655 mnc=01 is_ported=true but the MNP answer names no network (the lookup fell "
+            "back to not ported)");
+  EXPECT_EQ(e.checks[3].reason,
+            "destination_addr '+27821234567' matches '+27*'; is_ported=false: the MNP answer is "
+            "a fallback (not ported, network unknown)");
+  e = router.explain(to("+27821234567"), kNow);
+  EXPECT_EQ(e.checks[0].reason, "mcc=655 mnc=01 is_ported=true but there is no MNP answer");
+  EXPECT_EQ(e.checks[3].reason, "is_ported=false but there is no MNP answer");
+  EXPECT_EQ(e.decision.route_name, "default");
+
+  auto plain = load(R"(routes:
+  - {match: {destination_addr: "*"}, upstream: a}
+)");
+  EXPECT_FALSE(Router(*plain).needs_mnp());
+  EXPECT_EQ(describe(config->routes[0].match), "mcc=655 mnc=01 is_ported=true");
 }
 
 TEST(Router, DescribeListsTheConditions) {
@@ -428,9 +479,7 @@ TEST(Router, ExplainGivesEachRouteAndWhy) {
             "destination_addr '258841234567' (TON 0, no '+') is not an international number, "
             "which '+258*' requires");
   EXPECT_EQ(reason(2), "client 'client-a' is not 'client-b'");
-  EXPECT_EQ(reason(3),
-            "never matches: 'mnc' needs number portability (MNP) lookups, which smppd does not "
-            "do yet");
+  EXPECT_EQ(reason(3), "mnc=01 but there is no MNP answer");
   EXPECT_EQ(reason(4), "schedule 22:00-06:00 Africa/Maputo: local time 16:00 is outside");
   EXPECT_EQ(reason(5), "service_type '' is not 'MKTG'");
   EXPECT_EQ(reason(6), "source_addr_ton 1 is not 5");
@@ -525,7 +574,11 @@ long reference_route(const std::vector<config::RouteConfig>& routes, const Messa
                      system_clock::time_point now) {
   for (std::size_t i = 0; i < routes.size(); ++i) {
     const auto& r = routes[i].match;
-    if (r.mnc || r.is_ported || !routes[i].script.empty()) continue;
+    if (!routes[i].script.empty()) continue;
+    if (r.uses_mnp() &&
+        (m.mnp == nullptr || (r.mcc && *r.mcc != m.mnp->mcc) || (r.mnc && *r.mnc != m.mnp->mnc) ||
+         (r.is_ported && *r.is_ported != m.mnp->is_ported)))
+      continue;
     if (r.destination_addr &&
         !reference_pattern(*r.destination_addr, m.destination_addr, m.dest_addr_ton))
       continue;
@@ -593,7 +646,11 @@ Generated generate_routes(std::mt19937& rng, std::size_t count) {
       r.match.schedule = std::make_shared<config::Schedule>(
           config::Schedule{rng() % 2 ? "UTC" : "Africa/Maputo", "", start, end});
     }
-    if (rng() % 200 == 0) r.match.mnc = "01";
+    if (rng() % 40 == 0) {
+      if (rng() % 2) r.match.mcc = "655";
+      if (rng() % 2) r.match.mnc = rng() % 2 ? "01" : "10";
+      if (rng() % 3 == 0 || !r.match.uses_mnp()) r.match.is_ported = rng() % 2 == 0;
+    }
     if (rng() % 300 == 0) r.script = "/x.lua";
     g.routes.push_back(std::move(r));
   }
@@ -630,6 +687,11 @@ TEST(Router, TenThousandRoutesAgreeWithALinearReading) {
     m.source_addr_ton = static_cast<uint8_t>(rng() % 6);
     m.service_type = rng() % 5 == 0 ? "MKTG" : "";
     m.client = clients[rng() % clients.size()];
+    // No answer, a fallback, or a network.
+    static const MnpFacts answers[] = {
+        {"", "", false}, {"655", "01", false}, {"655", "10", true}, {"643", "01", true}};
+    const auto pick = rng() % 5;
+    m.mnp = pick == 4 ? nullptr : &answers[pick];
     const auto now = at(2026, 11, 27) + seconds(rng() % 86400);
     const long expected = reference_route(g.routes, m, now);
     const Decision d = router.route(m, now);

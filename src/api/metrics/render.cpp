@@ -59,6 +59,17 @@ constexpr FamilyInfo kFamilies[] = {
     {"smppd_middleware_rejections_total", Type::counter,
      "Messages the middleware refused, by client, filter and rule (address_filter: the "
      "client's addresses)."},
+    {"smppd_mnp_answers_total", Type::counter,
+     "Number portability answers messages were routed by, by source: cache, provider, or "
+     "fallback (not ported: the provider was slow, down or said nothing useful)."},
+    {"smppd_mnp_merged_total", Type::counter,
+     "MNP lookups that joined a request already on its way for the same number."},
+    {"smppd_mnp_paused_total", Type::counter,
+     "MNP lookups answered by the fallback at once while the provider was paused after "
+     "failures in a row."},
+    {"smppd_mnp_requests_total", Type::counter,
+     "Requests to the MNP provider, by result: answered (a network), failed (the fallback)."},
+    {"smppd_mnp_waiting", Type::gauge, "Messages waiting for their MNP answer right now."},
     {"smppd_mo_unrouted_total", Type::counter, "MO messages that matched no mo_route."},
     {"smppd_open_fds", Type::gauge, "File descriptors open in the process."},
     {"smppd_output_pauses_total", Type::counter,
