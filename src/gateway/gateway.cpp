@@ -67,6 +67,7 @@ struct PeerLines {
   log::Aggregated mo_unrouted{log::Level::warn, "MO messages without a mo_route"};
   log::Aggregated throttled{log::Level::info, "messages beyond a client's rate_limit"};
   log::Aggregated filtered{log::Level::info, "messages refused by the middleware"};
+  log::Aggregated transform_skipped{log::Level::info, "transform rules not applied"};
 };
 PeerLines& peer_lines() {
   static PeerLines lines;
@@ -599,10 +600,29 @@ void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request
       parent != nullptr && parent->valid() ? parent->span_id : tracing::SpanId{};
   const uint64_t received_at = trace.sampled() ? tracing::now_unix_nanos() : 0;
   const Snapshot& snap = now();
+  // A message the chain turned into several parts (a transform that lengthened its text): the
+  // request is the first; the pool sends the others after it on the same connection, and the
+  // client gets one response (upstream::Pool::submit).
+  std::vector<smpp::SubmitSm> more_parts;
   if (!snap.chain->empty()) {
-    // The middleware, in the configuration's order: a filter may refuse the message here.
-    const middleware::Verdict v = snap.chain->run(request, client.system_id);
+    // The middleware, in the configuration's order: a filter may refuse the message here, or
+    // rewrite it (routing then sees what it became). Store and forward keeps one PDU per
+    // message: a text that outgrows one part goes in message_payload there.
+    const middleware::MessageContext context{origin.version, spool_ == nullptr};
+    middleware::Verdict v = snap.chain->run(request, client.system_id, context);
     if (v.log_level) log_message(*v.log_level, client.system_id, cmd, facts, v.rejection);
+    for (const auto& skip : v.rewrite.skipped) {
+      peer_lines().transform_skipped(
+          "client {}: transform {} not applied to a {}: {}", client.system_id, skip.rule,
+          smpp::command_name(cmd),
+          skip.reason == "part"   ? "it is one part of a concatenated message (not reassembled)"
+          : skip.reason == "udh"  ? "its text follows a user data header"
+          : skip.reason == "binary" ? "its data_coding is not text"
+          : skip.reason == "submit_multi" ? "the rule is about one destination"
+                                          : "its text does not decode");
+      counters_.add("smppd_transform_skipped_total",
+                    {{"client", client.system_id}, {"rule", skip.rule}, {"reason", skip.reason}});
+    }
     if (v.rejection) {
       const middleware::Rejection& r = *v.rejection;
       peer_lines().filtered("client {}: {} refused by {} ({}: '{}'): {}", client.system_id,
@@ -615,6 +635,10 @@ void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request
       origin.answer(smpp::make_response(cmd, seq, r.command_status));
       return;
     }
+    more_parts = std::move(v.rewrite.more_parts);
+    facts = {};
+    message_facts(request, facts);  // its views point into the rewritten request
+    facts.client = client.system_id;
   }
   const router::Decision decision = snap.router->route(facts, std::chrono::system_clock::now());
   if (decision.route_index != router::Decision::kNoRoute) {
@@ -684,7 +708,8 @@ void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request
                          parent_span};
   static_assert(upstream::Completion::stores_inline<MessageCompletion>,
                 "the completion of every message must not allocate");
-  target->submit(std::move(request), std::move(done), ip_key, sticky, &client_executor);
+  target->submit(std::move(request), std::move(done), ip_key, sticky, &client_executor,
+                 std::move(more_parts));
 }
 
 void Gateway::MessageCompletion::trace_response(upstream::Result r, uint32_t status,
@@ -780,8 +805,8 @@ void Gateway::MessageCompletion::operator()(upstream::Result r, smpp::Pdu* resp,
 }
 
 void Gateway::MessageCompletion::part(const smpp::Pdu* resp) const {
-  // Another part of a message segmented for a 3.3 SMSC: its receipt goes to the client too,
-  // under the message's id (known to receipts after the response, as above).
+  // Another part of a message segmented for a 3.3 SMSC or by a transform: its receipt goes to
+  // the client too, under the message's id (known to receipts after the response, as above).
   if (resp == nullptr || resp->command_status != st::ESME_ROK) return;
   const std::string_view smsc_id = response_message_id(*resp);
   if (smsc_id.empty()) return;

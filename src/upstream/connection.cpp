@@ -226,7 +226,10 @@ bool Connection::express_for_v33(Pool::Waiting& request) {
   smpp::Downgrade d = smpp::express_for_v33(request.pdu, ++concat_reference_);
   if (!d.more.empty()) {
     pool_->counters_.add("smppd_messages_segmented_for_v33_total", {{"upstream", pool_->name()}});
-    request.more_parts = std::move(d.more);
+    // Before any parts it already had (none in practice: a request sent as parts is parts
+    // that fit a short_message each).
+    request.more_parts.insert(request.more_parts.begin(), std::make_move_iterator(d.more.begin()),
+                              std::make_move_iterator(d.more.end()));
   }
   if (d.converted > 0 || d.became_submit) {
     pool_->counters_.add("smppd_tlvs_rewritten_for_v33_total", {{"upstream", pool_->name()}},
