@@ -47,6 +47,7 @@ struct Transform::Rule {
   bool reads_text = false;    // matches on short_message, or a template reads it
   bool writes_text = false;   // writes short_message or data_coding
   bool about_destination = false;
+  bool has_templates = false;
 };
 
 LiteralPrefix literal_prefix(std::string_view pattern) {
@@ -114,6 +115,7 @@ Transform::Transform(const std::vector<config::TransformRule>& rules,
         r.about_destination |= destination(*piece.field);
       }
       r.writes.push_back(std::move(w));
+      r.has_templates = true;
     }
     for (auto& w : numbers) r.writes.push_back(std::move(w));
     for (const auto& w : r.writes) {
@@ -322,9 +324,13 @@ std::optional<Rejection> Transform::apply_to(M& m, std::string_view client, bool
     if (!matched) continue;
     ++out.rules_applied;
     // Every template of the rule reads the message as it was before the rule.
-    values.assign(rule.writes.size(), {});
-    for (std::size_t i = 0; i < rule.writes.size(); ++i) {
-      if (rule.writes[i].tmpl) render(*rule.writes[i].tmpl, m, client, text, values[i]);
+    // (`values` is kept across rules and only grows: no allocation for rules of literals.)
+    if (rule.has_templates) {
+      if (values.size() < rule.writes.size()) values.resize(rule.writes.size());
+      for (std::size_t i = 0; i < rule.writes.size(); ++i) {
+        values[i].clear();
+        if (rule.writes[i].tmpl) render(*rule.writes[i].tmpl, m, client, text, values[i]);
+      }
     }
     bool text_skipped = false;
     for (std::size_t i = 0; i < rule.writes.size(); ++i) {
