@@ -31,7 +31,13 @@ struct Transform::Rule {
     bool matches(std::string_view value) const {
       if (literal_only) return value == prefix;
       if (!value.starts_with(prefix)) return false;
-      return boost::regex_match(value.begin(), value.end(), re);
+      try {
+        return boost::regex_match(value.begin(), value.end(), re);
+      } catch (const std::exception&) {
+        // Boost.Regex gives up (std::runtime_error) when a pattern would backtrack without
+        // bound on a client's text: taken as no match, never an exception on the data path.
+        return false;
+      }
     }
   };
   struct Write {

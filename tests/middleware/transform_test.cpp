@@ -347,6 +347,18 @@ TEST(Transform, SubmitMultiSkipsRulesAboutOneDestination) {
   EXPECT_EQ(r.rewrite.skipped[0].reason, "submit_multi");
 }
 
+// A pattern that backtracks without bound on a client's text: Boost.Regex gives up, and the
+// rule does not match (no exception leaves the transform).
+TEST(Transform, ARunawayRegexIsNoMatch) {
+  const Transform t({rule({{"short_message", "(a*)*b"}}, {{"service_type", "HIT"}}, {})}, {});
+  smpp::Pdu p = submit("1", std::string(150, 'a'));
+  std::optional<Rejection> rejection;
+  Rewrite out;
+  EXPECT_NO_THROW(rejection = t.apply(p, "alice", true, out));
+  EXPECT_FALSE(rejection);
+  EXPECT_EQ(p.as<smpp::SubmitSm>()->service_type, "");
+}
+
 TEST(Transform, LiteralPrefixOfAPattern) {
   auto lp = literal_prefix("^8[0-9]{8}$");
   EXPECT_EQ(lp.prefix, "8");
