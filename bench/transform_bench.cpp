@@ -22,7 +22,8 @@ using namespace smppd;
 std::vector<std::string> numbers() {
   std::vector<std::string> out;
   for (int i = 0; i < 1024; ++i) {
-    out.push_back(i % 3 == 0 ? "84" + std::to_string(1000000 + i) : "4917" + std::to_string(10000000 + i));
+    out.push_back(i % 3 == 0 ? "84" + std::to_string(1000000 + i)
+                             : "4917" + std::to_string(10000000 + i));
   }
   return out;
 }
@@ -70,8 +71,12 @@ config::Config design_chain() {
   t.type = config::MiddlewareType::transform;
   t.rules = {
       {{{"client", "client-a"}}, {{"source_addr", "CLIENT-A"}, {"source_addr_ton", "5"}}, {}},
-      {{{"destination_addr", "^8[0-9]{8}$"}}, {}, {{"destination_addr", "+258${destination_addr}"}}},
-      {{{"service_type", "MKTG"}}, {}, {{"short_message", "${short_message} Reply STOP to opt out."}}}};
+      {{{"destination_addr", "^8[0-9]{8}$"}},
+       {},
+       {{"destination_addr", "+258${destination_addr}"}}},
+      {{{"service_type", "MKTG"}},
+       {},
+       {{"short_message", "${short_message} Reply STOP to opt out."}}}};
   c.middleware = {t};
   return c;
 }

@@ -35,7 +35,9 @@ config::Config make(bool sar) {
       {{}, {}, {{"short_message", "${short_message} Reply STOP to opt out. €"}}},
       {{{"short_message", "(?s).*[aä].*"}}, {{"data_coding", "8"}}, {}},
       {{{"short_message", "(a*)*b"}}, {{"service_type", "X"}}, {}},  // Boost gives up: no match
-      {{{"destination_addr", "^8[0-9]{8}$"}}, {}, {{"destination_addr", "+258${destination_addr}"}}},
+      {{{"destination_addr", "^8[0-9]{8}$"}},
+       {},
+       {{"destination_addr", "+258${destination_addr}"}}},
       {{{"esm_class", "[0-9]+"}}, {}, {{"source_addr", "${service_type}${source_addr}"}}},
       {{{"client", "alice"}}, {{"source_addr_ton", "5"}, {"priority_flag", "1"}}, {}},
   };

@@ -1157,14 +1157,15 @@ void read_transform_rule(Map& r, TransformRule& rule) {
                      if (auto bad = check_message_regex(pattern)) return bad->reason;
                      return std::nullopt;
                    });
-  read_rule_fields(
-      r, "set", rule.set, [](MessageField f, const std::string& v) -> std::optional<std::string> {
-        if (f == MessageField::client) return "the client a message came from cannot be set";
-        if (!is_numeric(f)) return std::nullopt;
-        auto n = parse_integer(v, 0, 255);
-        if (n.index() == 1) return std::get<1>(n).reason;
-        return std::nullopt;
-      });
+  read_rule_fields(r, "set", rule.set,
+                   [](MessageField f, const std::string& v) -> std::optional<std::string> {
+                     if (f == MessageField::client)
+                       return "the client a message came from cannot be set";
+                     if (!is_numeric(f)) return std::nullopt;
+                     auto n = parse_integer(v, 0, 255);
+                     if (n.index() == 1) return std::get<1>(n).reason;
+                     return std::nullopt;
+                   });
   read_rule_fields(r, "transform", rule.transform,
                    [&](MessageField f, const std::string& v) -> std::optional<std::string> {
                      if (f == MessageField::client) {

@@ -9,10 +9,10 @@ namespace smppd::config {
 namespace {
 
 constexpr std::array<std::string_view, 14> kNames = {
-    "client",          "source_addr",     "destination_addr",    "service_type",
-    "short_message",   "source_addr_ton", "source_addr_npi",     "dest_addr_ton",
-    "dest_addr_npi",   "registered_delivery", "data_coding",     "esm_class",
-    "priority_flag",   "protocol_id"};
+    "client",        "source_addr",         "destination_addr", "service_type",
+    "short_message", "source_addr_ton",     "source_addr_npi",  "dest_addr_ton",
+    "dest_addr_npi", "registered_delivery", "data_coding",      "esm_class",
+    "priority_flag", "protocol_id"};
 
 }  // namespace
 
@@ -61,8 +61,8 @@ Parsed<MessageTemplate> parse_message_template(std::string_view text) {
     const std::string_view name = text.substr(i + 2, close - i - 2);
     const auto field = parse_message_field(name);
     if (!field) {
-      std::string reason = "unknown field '${" + std::string(name) + "}' in template '" +
-                           std::string(text) + "'";
+      std::string reason =
+          "unknown field '${" + std::string(name) + "}' in template '" + std::string(text) + "'";
       if (auto guess = closest_match(name, message_field_names())) {
         reason += "; did you mean '${" + *guess + "}'?";
       }

@@ -615,8 +615,8 @@ void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request
       peer_lines().transform_skipped(
           "client {}: transform {} not applied to a {}: {}", client.system_id, skip.rule,
           smpp::command_name(cmd),
-          skip.reason == "part"   ? "it is one part of a concatenated message (not reassembled)"
-          : skip.reason == "udh"  ? "its text follows a user data header"
+          skip.reason == "part"     ? "it is one part of a concatenated message (not reassembled)"
+          : skip.reason == "udh"    ? "its text follows a user data header"
           : skip.reason == "binary" ? "its data_coding is not text"
           : skip.reason == "submit_multi" ? "the rule is about one destination"
                                           : "its text does not decode");

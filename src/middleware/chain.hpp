@@ -64,7 +64,8 @@ class Chain {
   // A client's submit_sm, data_sm or submit_multi, rewritten in place by transform and protocol
   // (another PDU goes on untouched). On a rejection the request may be half rewritten: it is
   // answered, not sent.
-  Verdict run(smpp::Pdu& request, std::string_view client, const MessageContext& context = {}) const;
+  Verdict run(smpp::Pdu& request, std::string_view client,
+              const MessageContext& context = {}) const;
 
   // The filters in order, by name (for `smppd route test` and the log at start).
   const std::vector<std::string>& order() const { return order_; }

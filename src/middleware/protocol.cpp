@@ -34,9 +34,7 @@ std::optional<Rejection> Protocol::apply(smpp::Pdu& request, smpp::Version clien
   const std::size_t i = index(client_version);
   // To 3.4 or 5.0, or 3.3 to 3.3: the defaults already do it (see the header).
   if (to_[i] != smpp::Version::v33 || client_version == smpp::Version::v33) return std::nullopt;
-  auto refuse = [&](uint32_t status) {
-    return Rejection{status, "protocol", rule_[i], {}};
-  };
+  auto refuse = [&](uint32_t status) { return Rejection{status, "protocol", rule_[i], {}}; };
   // Parts a transform made are 3.3 already (UDH), or carry SAR TLVs that become a UDH.
   for (smpp::SubmitSm& part : out.more_parts) {
     smpp::Pdu p = smpp::make_pdu(0, std::move(part));

@@ -71,7 +71,8 @@ LiteralPrefix literal_prefix(std::string_view pattern) {
     return out;
   }
   // "ab*", "ab?", "ab{0,2}": the last literal character is optional or repeated.
-  if (!out.prefix.empty() && std::string_view("*+?{").find(rest.front()) != std::string_view::npos) {
+  if (!out.prefix.empty() &&
+      std::string_view("*+?{").find(rest.front()) != std::string_view::npos) {
     out.prefix.pop_back();
   }
   return out;
@@ -113,8 +114,10 @@ Transform::Transform(const std::vector<config::TransformRule>& rules,
       }
     }
     for (const auto& [name, text] : rule.transform) {
-      Rule::Write w{*config::parse_message_field(name), std::get<0>(config::parse_message_template(text)),
-                    {}, 0};
+      Rule::Write w{*config::parse_message_field(name),
+                    std::get<0>(config::parse_message_template(text)),
+                    {},
+                    0};
       for (const auto& piece : w.tmpl->pieces) {
         if (!piece.field) continue;
         r.reads_text |= *piece.field == MessageField::short_message;
@@ -125,7 +128,8 @@ Transform::Transform(const std::vector<config::TransformRule>& rules,
     }
     for (auto& w : numbers) r.writes.push_back(std::move(w));
     for (const auto& w : r.writes) {
-      r.writes_text |= w.field == MessageField::short_message || w.field == MessageField::data_coding;
+      r.writes_text |=
+          w.field == MessageField::short_message || w.field == MessageField::data_coding;
       r.about_destination |= destination(w.field);
     }
     rules_.push_back(std::move(r));
@@ -246,8 +250,8 @@ std::optional<std::string_view> value_of(const M& m, MessageField f, std::string
 }
 
 template <class M>
-void render(const config::MessageTemplate& t, const M& m, std::string_view client,
-            const Text& text, std::string& out) {
+void render(const config::MessageTemplate& t, const M& m, std::string_view client, const Text& text,
+            std::string& out) {
   std::array<char, 4> digits{};
   for (const auto& piece : t.pieces) {
     if (!piece.field) {
@@ -343,8 +347,8 @@ std::optional<Rejection> Transform::apply_to(M& m, std::string_view client, bool
       const Rule::Write& w = rule.writes[i];
       const std::string_view v = w.tmpl ? std::string_view(values[i]) : w.literal;
       auto refuse = [&](uint32_t status) {
-        return Rejection{status, "transform", rule.name + " " + std::string(config::to_string(w.field)),
-                         std::string(v)};
+        return Rejection{status, "transform",
+                         rule.name + " " + std::string(config::to_string(w.field)), std::string(v)};
       };
       switch (w.field) {
         case MessageField::source_addr:

@@ -104,8 +104,7 @@ TEST(Chain, TheOrderIsTheFilesAndTheLoggerAsksForALine) {
   transform.type = config::MiddlewareType::transform;
   c.middleware = {logger, filter, transform};
   const Chain chain(c);
-  EXPECT_EQ(chain.order(),
-            (std::vector<std::string>{"logger", "address_filter", "transform"}));
+  EXPECT_EQ(chain.order(), (std::vector<std::string>{"logger", "address_filter", "transform"}));
   // The logger comes first: a refused message is logged too.
   Verdict v = run(chain, submit("X", 5, "666", 0), "alice");
   ASSERT_TRUE(v.log_level);

@@ -27,8 +27,9 @@ smpp::Pdu data_sm_with_payload(std::size_t length) {
 
 TEST(Protocol, MappingsToTheClientsOwnOrANewerVersionChangeNothing) {
   // The design's "3.3": "3.4": a 3.3 client's message is a valid 3.4 message already.
-  for (auto mapping : {std::pair{Version::v33, Version::v34}, std::pair{Version::v34, Version::v50},
-                       std::pair{Version::v50, Version::v34}, std::pair{Version::v33, Version::v33}}) {
+  for (auto mapping :
+       {std::pair{Version::v33, Version::v34}, std::pair{Version::v34, Version::v50},
+        std::pair{Version::v50, Version::v34}, std::pair{Version::v33, Version::v33}}) {
     const Protocol p({mapping});
     EXPECT_FALSE(p.acts());
     smpp::Pdu m = data_sm_with_payload(300);
@@ -52,7 +53,8 @@ TEST(Protocol, ToV33ExpressesTheMessageAs33CarriesIt) {
   EXPECT_EQ(m.sequence_number, 3u);
   ASSERT_EQ(out.more_parts.size(), 1u);
   std::string whole;
-  for (const smpp::SubmitSm* part : {first, static_cast<const smpp::SubmitSm*>(&out.more_parts[0])}) {
+  for (const smpp::SubmitSm* part :
+       {first, static_cast<const smpp::SubmitSm*>(&out.more_parts[0])}) {
     EXPECT_TRUE(part->tlvs.empty());
     EXPECT_EQ(part->registered_delivery, 1);
     const smpp::Udh udh = smpp::parse_udh(part->short_message.bytes());

@@ -54,12 +54,12 @@ std::string text_of(const smpp::SubmitSm& sm) {
 
 // The design's three rules, as configs/full.yaml writes them.
 std::vector<config::TransformRule> design_rules() {
-  return {rule({{"client", "client-a"}}, {{"source_addr", "CLIENT-A"}, {"source_addr_ton", "5"}},
-               {}),
-          rule({{"destination_addr", "^8[0-9]{8}$"}}, {},
-               {{"destination_addr", "+258${destination_addr}"}}),
-          rule({{"service_type", "MKTG"}}, {},
-               {{"short_message", "${short_message} Reply STOP to opt out."}})};
+  return {
+      rule({{"client", "client-a"}}, {{"source_addr", "CLIENT-A"}, {"source_addr_ton", "5"}}, {}),
+      rule({{"destination_addr", "^8[0-9]{8}$"}}, {},
+           {{"destination_addr", "+258${destination_addr}"}}),
+      rule({{"service_type", "MKTG"}}, {},
+           {{"short_message", "${short_message} Reply STOP to opt out."}})};
 }
 
 TEST(Transform, TheDesignsRules) {
@@ -114,12 +114,13 @@ TEST(Transform, NumericFieldsMatchAsDecimalTextAndSetWinsOverThePlus) {
 }
 
 TEST(Transform, TemplatesReadTheMessageBeforeTheRuleAndRulesSeeEarlierOnes) {
-  const Transform t({rule({}, {},
-                          {{"source_addr", "${destination_addr}"},
-                           {"destination_addr", "${source_addr}"},
-                           {"service_type", "S${source_addr_ton}"}}),
-                     rule({{"source_addr", "4917000000001"}}, {}, {{"short_message", "${client}"}})},
-                    {});
+  const Transform t(
+      {rule({}, {},
+            {{"source_addr", "${destination_addr}"},
+             {"destination_addr", "${source_addr}"},
+             {"service_type", "S${source_addr_ton}"}}),
+       rule({{"source_addr", "4917000000001"}}, {}, {{"short_message", "${client}"}})},
+      {});
   smpp::Pdu p = submit("4917000000001", "x");
   ASSERT_FALSE(apply(t, p, "alice").rejection);
   const auto& sm = *p.as<smpp::SubmitSm>();
