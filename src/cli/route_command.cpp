@@ -138,6 +138,43 @@ std::string target(const config::RouteConfig& r) {
   return out;
 }
 
+// The chain on the message, as the daemon runs it: what it refused (false) or rewrote.
+bool explain_middleware(const middleware::Chain& chain, smpp::Pdu& pdu, const std::string& client) {
+  std::string order;
+  for (const auto& step : chain.order()) order += (order.empty() ? "" : ", ") + step;
+  std::printf("middleware: %s\n", order.c_str());
+  const smpp::Pdu before = pdu;
+  const middleware::Verdict v = chain.run(pdu, client);
+  for (const auto& skip : v.rewrite.skipped) {
+    std::printf("  transform %s not applied (%s)\n", std::string(skip.rule).c_str(),
+                std::string(skip.reason).c_str());
+  }
+  if (v.rejection) {
+    const middleware::Rejection& r = *v.rejection;
+    std::printf("  refused by %s (%s: '%s'): the client would get %s (0x%08X)\n",
+                std::string(r.filter).c_str(), r.rule.c_str(), r.address.c_str(),
+                std::string(smpp::status_name(r.command_status)).c_str(), r.command_status);
+    return false;
+  }
+  const auto* sm = pdu.as<smpp::SubmitSm>();
+  if (pdu == before || sm == nullptr) {
+    std::printf("  passed\n");
+    return true;
+  }
+  const std::size_t parts = 1 + v.rewrite.more_parts.size();
+  std::printf("  passed, rewritten: destination_addr '%s' (TON %d), source_addr '%s' (TON %d), "
+              "service_type '%s', data_coding %d\n",
+              std::string(sm->destination_addr.view()).c_str(), sm->dest_addr_ton,
+              std::string(sm->source_addr.view()).c_str(), sm->source_addr_ton,
+              std::string(sm->service_type.view()).c_str(), sm->data_coding);
+  if (parts > 1) {
+    std::printf("  the text grew into %zu parts\n", parts);
+  } else if (const std::optional<std::string> text = gateway::message_text(pdu)) {
+    std::printf("  text: '%s'\n", text->c_str());
+  }
+  return true;
+}
+
 int run_test(const std::shared_ptr<const config::Config>& config_ptr) {
   const config::Config& config = *config_ptr;
   const RouteArgs& a = args();
@@ -153,27 +190,31 @@ int run_test(const std::shared_ptr<const config::Config>& config_ptr) {
     }
     now = floor<seconds>(*parsed);
   }
-  router::MessageFacts m;
-  m.destination_addr = a.address;
-  m.dest_addr_ton = static_cast<uint8_t>(a.ton);
-  m.source_addr = a.source;
-  m.source_addr_ton = static_cast<uint8_t>(a.source_ton);
-  m.service_type = a.service_type;
-  m.client = a.client;
-  const smpp::Pdu pdu = message_of(a);
-  m.message = &pdu;
   router::MnpFacts mnp;
-  if (!a.mnp.empty()) {
-    if (!parse_mnp(a.mnp, mnp)) {
-      std::fprintf(stderr,
-                   "smppd route test: --mnp: invalid answer '%s' (expected MCC:MNC[:ported], e.g. "
-                   "655:01 or 655:01:ported, or fallback)\n",
-                   a.mnp.c_str());
-      return 2;
-    }
-    // What the daemon would do: a destination that is not a number is not looked up.
-    if (gateway::mnp_number(a.address)) m.mnp = &mnp;
+  if (!a.mnp.empty() && !parse_mnp(a.mnp, mnp)) {
+    std::fprintf(stderr,
+                 "smppd route test: --mnp: invalid answer '%s' (expected MCC:MNC[:ported], e.g. "
+                 "655:01 or 655:01:ported, or fallback)\n",
+                 a.mnp.c_str());
+    return 2;
   }
+  smpp::Pdu pdu = message_of(a);
+  std::printf(
+      "message: destination_addr '%s' (TON %d), source_addr '%s' (TON %d), "
+      "service_type '%s', client %s, at %s\n",
+      a.address.c_str(), a.ton, a.source.c_str(), a.source_ton, a.service_type.c_str(),
+      a.client.empty() ? "(none)" : ("'" + a.client + "'").c_str(),
+      format_instant(now, false).c_str());
+  // The middleware first, as the daemon runs it before routing: it may refuse the message, or
+  // rewrite it (routing then sees what it became).
+  const middleware::Chain chain(config);
+  if (!chain.empty() && !explain_middleware(chain, pdu, a.client)) return 1;
+  router::MessageFacts m;
+  gateway::message_facts(pdu, m);
+  m.client = a.client;
+  m.message = &pdu;
+  // What the daemon would do: a destination that is not a number is not looked up.
+  if (!a.mnp.empty() && gateway::mnp_number(m.destination_addr)) m.mnp = &mnp;
 
   const router::Router router(config);
   // Scripts run as the daemon runs them, every upstream taken as healthy.
@@ -181,28 +222,6 @@ int run_test(const std::shared_ptr<const config::Config>& config_ptr) {
   if (router.has_scripts()) {
     scripts = std::make_shared<const gateway::RouteScripts>(
         config_ptr, nullptr, [](std::string_view) { return true; });
-  }
-  std::printf(
-      "message: destination_addr '%s' (TON %d), source_addr '%s' (TON %d), "
-      "service_type '%s', client %s, at %s\n",
-      a.address.c_str(), a.ton, a.source.c_str(), a.source_ton, a.service_type.c_str(),
-      a.client.empty() ? "(none)" : ("'" + a.client + "'").c_str(),
-      format_instant(now, false).c_str());
-  // The middleware first, as the daemon runs it before routing.
-  const middleware::Chain chain(config);
-  if (!chain.empty()) {
-    std::string order;
-    for (const auto& step : chain.order()) order += (order.empty() ? "" : ", ") + step;
-    std::printf("middleware: %s\n", order.c_str());
-    const middleware::Verdict v = chain.run(pdu, a.client);
-    if (v.rejection) {
-      const middleware::Rejection& r = *v.rejection;
-      std::printf("  refused by %s (%s: '%s'): the client would get %s (0x%08X)\n",
-                  std::string(r.filter).c_str(), r.rule.c_str(), r.address.c_str(),
-                  std::string(smpp::status_name(r.command_status)).c_str(), r.command_status);
-      return 1;
-    }
-    std::printf("  passed\n");
   }
   // No lookups from here: the answer is the one given.
   if (m.mnp != nullptr) {
@@ -213,7 +232,7 @@ int run_test(const std::shared_ptr<const config::Config>& config_ptr) {
                                       .c_str());
   } else if (!a.mnp.empty()) {
     std::printf("  MNP answer: none: '%s' is not a number the daemon looks up (--mnp ignored)\n",
-                a.address.c_str());
+                std::string(m.destination_addr).c_str());
   } else if (router.needs_mnp()) {
     std::printf(
         "  MNP answer: none given (routes by mcc, mnc or is_ported do not match; give "
@@ -224,7 +243,7 @@ int run_test(const std::shared_ptr<const config::Config>& config_ptr) {
     std::printf("  %s\n", e.forced.c_str());
     std::printf("routed: upstream %s (forced by client '%s')\n",
                 std::string(e.decision.upstream).c_str(), a.client.c_str());
-    print_upstream(config, e.decision.upstream, a.address);
+    print_upstream(config, e.decision.upstream, m.destination_addr);
     return 0;
   }
   for (const auto& c : e.checks) {
@@ -243,7 +262,7 @@ int run_test(const std::shared_ptr<const config::Config>& config_ptr) {
   if (!e.decision.failover.empty())
     std::printf(", failover %s", std::string(e.decision.failover).c_str());
   std::printf("\n");
-  print_upstream(config, e.decision.upstream, a.address);
+  print_upstream(config, e.decision.upstream, m.destination_addr);
   return 0;
 }
 

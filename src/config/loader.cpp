@@ -13,6 +13,7 @@
 
 #include "config/files.hpp"
 #include "config/keys.hpp"
+#include "config/message_rule.hpp"
 #include "config/yaml_tree.hpp"
 #include "core/string_map.hpp"
 #include "core/timezone.hpp"
@@ -1158,23 +1159,63 @@ const Names<LogLevel> kLogLevels = {{"debug", LogLevel::debug},
                                     {"warn", LogLevel::warn},
                                     {"error", LogLevel::error}};
 
-// Message fields a transform rule may match on or write.
-const std::vector<std::string> kMessageFields = {
-    "client",          "destination_addr", "source_addr",   "service_type",  "source_addr_ton",
-    "source_addr_npi", "dest_addr_ton",    "dest_addr_npi", "short_message", "registered_delivery",
-    "data_coding",     "esm_class",        "priority_flag", "protocol_id"};
-
-void read_fields(Map& parent, const std::string& key, std::map<std::string, std::string>& out) {
-  // Values are kept raw: ${destination_addr} in a transform is a message field, not a variable.
+// A transform rule's `match`, `set` or `transform`: each key a message field, each value
+// checked by `check` (field, text) where it is written, so that the error has its line. Values
+// are kept raw: ${destination_addr} in a transform is a message field, not a variable.
+template <class Check>
+void read_rule_fields(Map& parent, const std::string& key, std::map<std::string, std::string>& out,
+                      Check check) {
   read_string_map(parent, key, out, as_is, true);
-  for (const auto& [name, value] : out) {
-    if (std::find(kMessageFields.begin(), kMessageFields.end(), name) != kMessageFields.end())
+  yaml::Node n = parent.get(key);
+  if (!n.IsDefined() || !n.IsMap()) return;
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    const std::string name(n.key(i).Scalar());
+    auto it = out.find(name);
+    if (it == out.end()) continue;  // not a scalar: reported already
+    const auto field = parse_message_field(name);
+    if (!field) {
+      std::string message = "unknown message field '" + name + "' in " + key_what(parent, key);
+      if (auto guess = closest_match(name, message_field_names()))
+        message += "; did you mean '" + *guess + "'?";
+      parent.ctx().error(n.key(i), message);
       continue;
-    std::string message = "unknown message field '" + name + "' in " + key_what(parent, key);
-    if (auto guess = closest_match(name, kMessageFields))
-      message += "; did you mean '" + *guess + "'?";
-    parent.ctx().error(parent.get(key), message);
+    }
+    if (auto why = check(*field, it->second)) {
+      parent.ctx().error(n.value(i), "'" + name + "' in " + key_what(parent, key) + ": " + *why);
+    }
   }
+}
+
+void read_transform_rule(Map& r, TransformRule& rule) {
+  read_rule_fields(r, "match", rule.match,
+                   [](MessageField, const std::string& pattern) -> std::optional<std::string> {
+                     if (auto bad = check_message_regex(pattern)) return bad->reason;
+                     return std::nullopt;
+                   });
+  read_rule_fields(r, "set", rule.set,
+                   [](MessageField f, const std::string& v) -> std::optional<std::string> {
+                     if (f == MessageField::client)
+                       return "the client a message came from cannot be set";
+                     if (!is_numeric(f)) return std::nullopt;
+                     auto n = parse_integer(v, 0, 255);
+                     if (n.index() == 1) return std::get<1>(n).reason;
+                     return std::nullopt;
+                   });
+  read_rule_fields(r, "transform", rule.transform,
+                   [&](MessageField f, const std::string& v) -> std::optional<std::string> {
+                     if (f == MessageField::client) {
+                       return "the client a message came from cannot be rewritten";
+                     }
+                     if (is_numeric(f)) {
+                       return "a numeric field is written with 'set', not a template";
+                     }
+                     if (rule.set.contains(std::string(to_string(f)))) {
+                       return "written by both 'set' and 'transform'";
+                     }
+                     auto t = parse_message_template(v);
+                     if (t.index() == 1) return std::get<1>(t).reason;
+                     return std::nullopt;
+                   });
 }
 
 MiddlewareConfig read_middleware(Context& ctx, const yaml::Node& node, std::size_t index,
@@ -1199,9 +1240,7 @@ MiddlewareConfig read_middleware(Context& ctx, const yaml::Node& node, std::size
       for_each_item(ctx, m.get("rules"), "rules", [&](const yaml::Node& item, std::size_t i) {
         TransformRule rule;
         Map r(ctx, item, "transform rule #" + std::to_string(i + 1), m.scope("rules"));
-        read_fields(r, "match", rule.match);
-        read_fields(r, "set", rule.set);
-        read_fields(r, "transform", rule.transform);
+        read_transform_rule(r, rule);
         mw.rules.push_back(std::move(rule));
       });
       break;

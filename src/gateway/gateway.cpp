@@ -67,6 +67,7 @@ struct PeerLines {
   log::Aggregated mo_unrouted{log::Level::warn, "MO messages without a mo_route"};
   log::Aggregated throttled{log::Level::info, "messages beyond a client's rate_limit"};
   log::Aggregated filtered{log::Level::info, "messages refused by the middleware"};
+  log::Aggregated transform_skipped{log::Level::info, "transform rules not applied"};
 };
 PeerLines& peer_lines() {
   static PeerLines lines;
@@ -612,6 +613,7 @@ struct Gateway::AwaitingNumber {
   uint64_t ip_key = 0;
   MessageTrace traced;
   std::shared_ptr<const CallbackSpec> callback;
+  std::vector<smpp::SubmitSm> more_parts;
 };
 
 void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request,
@@ -640,10 +642,29 @@ void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request
   const uint64_t received_at = trace.sampled() ? tracing::now_unix_nanos() : 0;
   const MessageTrace traced{trace, parent_span, received_at};
   const Snapshot& snap = now();
+  // A message the chain turned into several parts (a transform that lengthened its text): the
+  // request is the first; the pool sends the others after it on the same connection, and the
+  // client gets one response (upstream::Pool::submit).
+  std::vector<smpp::SubmitSm> more_parts;
   if (!snap.chain->empty()) {
-    // The middleware, in the configuration's order: a filter may refuse the message here.
-    const middleware::Verdict v = snap.chain->run(request, client.system_id);
+    // The middleware, in the configuration's order: a filter may refuse the message here, or
+    // rewrite it (routing then sees what it became). Store and forward keeps one PDU per
+    // message: a text that outgrows one part goes in message_payload there.
+    const middleware::MessageContext context{origin.version, spool_ == nullptr};
+    middleware::Verdict v = snap.chain->run(request, client.system_id, context);
     if (v.log_level) log_message(*v.log_level, client.system_id, cmd, facts, v.rejection);
+    for (const auto& skip : v.rewrite.skipped) {
+      peer_lines().transform_skipped(
+          "client {}: transform {} not applied to a {}: {}", client.system_id, skip.rule,
+          smpp::command_name(cmd),
+          skip.reason == "part"     ? "it is one part of a concatenated message (not reassembled)"
+          : skip.reason == "udh"    ? "its text follows a user data header"
+          : skip.reason == "binary" ? "its data_coding is not text"
+          : skip.reason == "submit_multi" ? "the rule is about one destination"
+                                          : "its text does not decode");
+      counters_.add("smppd_transform_skipped_total",
+                    {{"client", client.system_id}, {"rule", skip.rule}, {"reason", skip.reason}});
+    }
     if (v.rejection) {
       const middleware::Rejection& r = *v.rejection;
       peer_lines().filtered("client {}: {} refused by {} ({}: '{}'): {}", client.system_id,
@@ -656,6 +677,10 @@ void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request
       origin.answer(smpp::make_response(cmd, seq, r.command_status));
       return;
     }
+    more_parts = std::move(v.rewrite.more_parts);
+    facts = {};
+    message_facts(request, facts);  // its views point into the rewritten request
+    facts.client = client.system_id;
   }
   // Routes by mcc, mnc or is_ported need the destination's MNP answer: a remembered one at
   // once; else the message waits for the lookup off this thread (in its client's window, like
@@ -671,7 +696,8 @@ void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request
         const std::string digits(*number);  // a view into the request, which moves
         auto waiting = std::make_shared<AwaitingNumber>(
             AwaitingNumber{std::move(origin), std::string(client.system_id), client.client_index,
-                           std::move(request), ip_key, traced, std::move(callback)});
+                           std::move(request), ip_key, traced, std::move(callback),
+                           std::move(more_parts)});
         awaiting_number_.fetch_add(1, std::memory_order_relaxed);
         number_lookup_->lookup(digits, [this, waiting](NumberAnswer a) {
           const asio::any_io_executor ex = waiting->origin.executor;
@@ -684,7 +710,7 @@ void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request
     }
   }
   route_message(snap, std::move(origin), client, request, facts, ip_key, traced,
-                std::move(callback));
+                std::move(callback), std::move(more_parts));
 }
 
 void Gateway::number_answered(AwaitingNumber& m, const NumberAnswer& answer) {
@@ -704,13 +730,15 @@ void Gateway::number_answered(AwaitingNumber& m, const NumberAnswer& answer) {
   facts.mnp = &mnp;
   // The routes in effect now (a reload may have come meanwhile).
   route_message(now(), std::move(m.origin), ClientRef{m.system_id, m.client_index, nullptr},
-                m.request, facts, m.ip_key, m.traced, std::move(m.callback));
+                m.request, facts, m.ip_key, m.traced, std::move(m.callback),
+                std::move(m.more_parts));
 }
 
 void Gateway::route_message(const Snapshot& snap, Origin origin, const ClientRef& client,
                             smpp::Pdu& request, const router::MessageFacts& facts, uint64_t ip_key,
                             const MessageTrace& traced,
-                            std::shared_ptr<const CallbackSpec> callback) {
+                            std::shared_ptr<const CallbackSpec> callback,
+                            std::vector<smpp::SubmitSm> more_parts) {
   const CommandId cmd = request.command_id();
   const uint32_t seq = request.sequence_number;
   const tracing::SpanContext& trace = traced.trace;
@@ -788,7 +816,8 @@ void Gateway::route_message(const Snapshot& snap, Origin origin, const ClientRef
                          parent_span};
   static_assert(upstream::Completion::stores_inline<MessageCompletion>,
                 "the completion of every message must not allocate");
-  target->submit(std::move(request), std::move(done), ip_key, sticky, &client_executor);
+  target->submit(std::move(request), std::move(done), ip_key, sticky, &client_executor,
+                 std::move(more_parts));
 }
 
 void Gateway::MessageCompletion::trace_response(upstream::Result r, uint32_t status,
@@ -884,8 +913,8 @@ void Gateway::MessageCompletion::operator()(upstream::Result r, smpp::Pdu* resp,
 }
 
 void Gateway::MessageCompletion::part(const smpp::Pdu* resp) const {
-  // Another part of a message segmented for a 3.3 SMSC: its receipt goes to the client too,
-  // under the message's id (known to receipts after the response, as above).
+  // Another part of a message segmented for a 3.3 SMSC or by a transform: its receipt goes to
+  // the client too, under the message's id (known to receipts after the response, as above).
   if (resp == nullptr || resp->command_status != st::ESME_ROK) return;
   const std::string_view smsc_id = response_message_id(*resp);
   if (smsc_id.empty()) return;

@@ -265,9 +265,11 @@ class Gateway final : public upstream::PoolEvents {
   };
   // forward() from the routing step on (past the limits and the middleware): the route, its
   // upstream, the pool or the store, and the client's answer.
+  // `more_parts`: the parts after `request` of a text a transform lengthened.
   void route_message(const Snapshot& snap, Origin origin, const ClientRef& client,
                      smpp::Pdu& request, const router::MessageFacts& facts, uint64_t ip_key,
-                     const MessageTrace& traced, std::shared_ptr<const CallbackSpec> callback);
+                     const MessageTrace& traced, std::shared_ptr<const CallbackSpec> callback,
+                     std::vector<smpp::SubmitSm> more_parts);
   // A message waiting for its destination's MNP answer; it owns what forward() had as views.
   struct AwaitingNumber;
   // The answer came (on the message's origin executor): routed with it.

@@ -49,11 +49,19 @@ Chain::Chain(const config::Config& config) {
         order_.emplace_back("rate_limit");
         break;
       case config::MiddlewareType::transform:
-        order_.emplace_back("transform (not built)");
+        order_.emplace_back("transform");
+        if (m.rules.empty()) break;
+        steps_.push_back(Step::transform);
+        transforms_.push_back(std::make_unique<Transform>(m.rules, config.multipart));
         break;
-      case config::MiddlewareType::protocol:
-        order_.emplace_back("protocol (not built)");
+      case config::MiddlewareType::protocol: {
+        order_.emplace_back("protocol");
+        auto p = std::make_unique<Protocol>(m.version_mapping);
+        if (!p->acts()) break;  // the defaults do what it says: nothing to run per message
+        steps_.push_back(Step::protocol);
+        protocols_.push_back(std::move(p));
         break;
+      }
       case config::MiddlewareType::metrics:
         order_.emplace_back("metrics");
         break;
@@ -122,10 +130,27 @@ std::optional<Rejection> Chain::filter_addresses(const smpp::Pdu& request,
   return std::nullopt;
 }
 
-Verdict Chain::run(const smpp::Pdu& request, std::string_view client) const {
+Verdict Chain::run(smpp::Pdu& request, std::string_view client,
+                   const MessageContext& context) const {
   Verdict v;
+  std::size_t transform = 0;
+  std::size_t protocol = 0;
   for (Step step : steps_) {
     switch (step) {
+      case Step::transform:
+        if (auto r = transforms_[transform++]->apply(request, client, context.parts_allowed,
+                                                     v.rewrite)) {
+          v.rejection = std::move(r);
+          return v;
+        }
+        break;
+      case Step::protocol:
+        if (auto r = protocols_[protocol++]->apply(request, context.client_version,
+                                                   context.parts_allowed, v.rewrite)) {
+          v.rejection = std::move(r);
+          return v;
+        }
+        break;
       case Step::logger:
         v.log_level = log_level_;
         break;

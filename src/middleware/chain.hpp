@@ -9,15 +9,18 @@
 //    SME destinations). A client's `addresses` apply whether or not the list names
 //    address_filter (a rule written is a rule kept): the entry only places them in the order.
 //  - logger: a line per message at its level (with the fields routing reads).
+//  - transform: rules that rewrite the message (transform.hpp); it may become several parts.
+//  - protocol: version_mapping (protocol.hpp).
 // `auth` (binds are authenticated by the listener), `rate_limit` (a client's rate_limit is
-// applied by the gateway for every face) and `metrics` (always on) have nothing to do here;
-// `transform` and `protocol` are not built yet (smppd validate and the log say so).
+// applied by the gateway for every face) and `metrics` (always on) have nothing to do here.
+// The message is rewritten in place: routing, and the upstream, see what the chain made of it.
 //
 // Pure: no sockets, no logging, no clock; built once per configuration (a reload builds a new
 // one), then read by every thread.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,18 +28,13 @@
 
 #include "config/config.hpp"
 #include "core/string_map.hpp"
+#include "middleware/protocol.hpp"
+#include "middleware/rejection.hpp"
+#include "middleware/transform.hpp"
 #include "smpp/pdu.hpp"
+#include "smpp/version.hpp"
 
 namespace smppd::middleware {
-
-// Why a message is refused: the status its client gets, the filter and the rule (for the log
-// line and the metric label; from the configuration, so a bounded set).
-struct Rejection {
-  uint32_t command_status = 0;
-  std::string_view filter;  // "address_filter"
-  std::string rule;         // "destination.blocked +1900*"
-  std::string address;      // what did not pass
-};
 
 // What the chain says of one message.
 struct Verdict {
@@ -44,6 +42,16 @@ struct Verdict {
   // The logger's level for this message, when the chain has a logger (before a rejection, so
   // that refused messages are logged too).
   std::optional<config::LogLevel> log_level;
+  // What transform and protocol did beyond rewriting the request: more parts, skipped rules.
+  Rewrite rewrite;
+};
+
+// What the chain needs to know of where a message comes from and how it can go on.
+struct MessageContext {
+  smpp::Version client_version = smpp::Version::v34;  // the version its client bound with
+  // The caller can send the request as several parts (upstream::Pool::submit with parts); false
+  // when it keeps one PDU (store and forward): a long text then goes in message_payload.
+  bool parts_allowed = true;
 };
 
 class Chain {
@@ -53,8 +61,11 @@ class Chain {
   // Nothing to do for any message: the message path skips the chain.
   bool empty() const { return empty_; }
 
-  // A client's submit_sm, data_sm or submit_multi (another PDU goes on untouched).
-  Verdict run(const smpp::Pdu& request, std::string_view client) const;
+  // A client's submit_sm, data_sm or submit_multi, rewritten in place by transform and protocol
+  // (another PDU goes on untouched). On a rejection the request may be half rewritten: it is
+  // answered, not sent.
+  Verdict run(smpp::Pdu& request, std::string_view client,
+              const MessageContext& context = {}) const;
 
   // The filters in order, by name (for `smppd route test` and the log at start).
   const std::vector<std::string>& order() const { return order_; }
@@ -69,11 +80,14 @@ class Chain {
     Patterns source;
     Patterns destination;
   };
-  enum class Step : uint8_t { address_filter, logger };
+  enum class Step : uint8_t { address_filter, logger, transform, protocol };
   std::optional<Rejection> filter_addresses(const smpp::Pdu& request,
                                             const ClientRules& rules) const;
 
   std::vector<Step> steps_;
+  // One per `transform` / `protocol` entry, in the order of their steps.
+  std::vector<std::unique_ptr<Transform>> transforms_;
+  std::vector<std::unique_ptr<Protocol>> protocols_;
   config::LogLevel log_level_ = config::LogLevel::info;
   StringMap<ClientRules> clients_;
   std::vector<std::string> order_;

@@ -251,8 +251,12 @@ bool Connection::express_for_v33(Pool::Waiting& request) {
       return false;
     }
     pool_->counters_.add("smppd_messages_segmented_for_v33_total", {{"upstream", pool_->name()}});
-    if (auto* first = request.pdu.as<smpp::SubmitSm>()) smpp::receipt_on_last_part(*first, d.more);
-    request.more_parts = std::move(d.more);
+    // Only the last part asks for the receipt. Before any parts it already had (none in
+    // practice: a request sent as parts is parts that fit a short_message each).
+    auto* first = request.pdu.as<smpp::SubmitSm>();
+    if (first != nullptr && request.more_parts.empty()) smpp::receipt_on_last_part(*first, d.more);
+    request.more_parts.insert(request.more_parts.begin(), std::make_move_iterator(d.more.begin()),
+                              std::make_move_iterator(d.more.end()));
   }
   if (d.converted > 0 || d.became_submit) {
     pool_->counters_.add("smppd_tlvs_rewritten_for_v33_total", {{"upstream", pool_->name()}},

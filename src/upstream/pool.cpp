@@ -471,10 +471,11 @@ void Pool::housekeeping() {
 }
 
 void Pool::submit(smpp::Pdu request, Completion done, uint64_t key, uint64_t sticky,
-                  const asio::any_io_executor* near) {
+                  const asio::any_io_executor* near, std::vector<smpp::SubmitSm> more_parts) {
   const auto now = Clock::now();
   Waiting w;
   w.pdu = std::move(request);
+  w.more_parts = std::move(more_parts);
   w.done = std::move(done);
   w.deadline = now + queue_wait(config_);
   w.key = key;

@@ -48,7 +48,8 @@ enum class Result : uint8_t {
   // After `timeout`, the same completion once more: the SMSC's response came after all (within
   // another timeouts.response, on the same connection). The client was answered already.
   late_response,
-  // A request sent as several parts (a long message segmented for a 3.3 SMSC): each part the
+  // A request sent as several parts (a long message segmented for a 3.3 SMSC, or by a transform
+  // of its text): each part the
   // SMSC accepted other than the one the final call reports, right after that final call.
   part,
 };
@@ -128,8 +129,13 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // `near` (optional): the caller's executor. Among the connections to the host the balancer
   // chose, one on that executor is preferred, so that the request and its response stay on
   // the caller's thread (no hand-off between threads).
+  // `more_parts`: the request is the first part of a message sent as several (a text the
+  // middleware re-segmented); the others follow it on the same connection, each once the one
+  // before was accepted, and `done` is called as for a request segmented for a 3.3 SMSC: once
+  // for the last answer (or the first refusal), then with Result::part for each other accepted.
   void submit(smpp::Pdu request, Completion done, uint64_t balance_key = 0, uint64_t sticky_key = 0,
-              const asio::any_io_executor* near = nullptr);
+              const asio::any_io_executor* near = nullptr,
+              std::vector<smpp::SubmitSm> more_parts = {});
 
   // A healthy host with a connection up, not suspended, and not tripped by
   // `failover.threshold` consecutive failures (for `failover.recovery_time`). The gateway

@@ -741,3 +741,64 @@ TEST(Loader, MnpErrorsAtTheirLine) {
   EXPECT_EQ(r.config->mnp.body, R"({"tn":"{e164}"})");
   EXPECT_FALSE(r.config->mnp.cache_enabled);
 }
+
+// Transform rules are checked where they are written: a regex that does not compile, a field or
+// placeholder that is not one, a number out of range, a field written twice.
+TEST(Loader, TransformRulesAreCheckedAtTheirLine) {
+  const std::string head = std::string(kBase) + "middleware:\n  - type: transform\n    rules:\n";
+  // kBase is 10 lines; the rules start at line 14.
+  auto e = only_error(head + R"(      - match: { destination_addr: "^8[0-9{8}$" }
+        transform: { destination_addr: "+258${destination_addr}" }
+)");
+  EXPECT_EQ(e.line, 14);
+  EXPECT_TRUE(has(e.message, "invalid regular expression '^8[0-9{8}$'")) << e.message;
+  EXPECT_EQ(e.to_string().rfind("test.yaml:14:", 0), 0u) << e.to_string();
+
+  e = only_error(head + R"(      - match: { service_type: MKTG }
+        transform:
+          short_message: "${short_mesage} Reply STOP"
+)");
+  EXPECT_EQ(e.line, 16);
+  EXPECT_TRUE(has(e.message, "unknown field '${short_mesage}'")) << e.message;
+  EXPECT_TRUE(has(e.message, "did you mean '${short_message}'?")) << e.message;
+
+  e = only_error(head + R"(      - match: { destination_adr: "1" }
+)");
+  EXPECT_EQ(e.line, 14);
+  EXPECT_TRUE(has(e.message, "unknown message field 'destination_adr'")) << e.message;
+
+  e = only_error(head + R"(      - set: { source_addr_ton: 300 }
+)");
+  EXPECT_TRUE(has(e.message, "source_addr_ton")) << e.message;
+
+  e = only_error(head + R"(      - transform: { dest_addr_ton: "${source_addr_ton}" }
+)");
+  EXPECT_TRUE(has(e.message, "numeric field is written with 'set'")) << e.message;
+
+  e = only_error(head + R"(      - set: { client: x }
+)");
+  EXPECT_TRUE(has(e.message, "cannot be set")) << e.message;
+
+  e = only_error(head + R"(      - set: { source_addr: A }
+        transform: { source_addr: "B${source_addr}" }
+)");
+  EXPECT_TRUE(has(e.message, "written by both")) << e.message;
+
+  e = only_error(head + R"(      - transform: { short_message: "${short_message" }
+)");
+  EXPECT_TRUE(has(e.message, "unterminated")) << e.message;
+
+  // The design's rules load, ${...} kept for the middleware rather than taken from the
+  // environment.
+  auto ok = load(head + R"(      - match: { client: client-a }
+        set: { source_addr: CLIENT-A, source_addr_ton: 5 }
+      - match: { destination_addr: "^8[0-9]{8}$" }
+        transform: { destination_addr: "+258${destination_addr}" }
+      - match: { service_type: MKTG }
+        transform: { short_message: "${short_message} Reply STOP to opt out. Cost: $$1" }
+)");
+  ASSERT_TRUE(ok.ok()) << dump(ok);
+  EXPECT_EQ(ok.config->middleware[0].rules[2].transform.at("short_message"),
+            "${short_message} Reply STOP to opt out. Cost: $$1");
+  EXPECT_TRUE(ok.warnings.empty()) << ok.warnings.front().to_string();
+}

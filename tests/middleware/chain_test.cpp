@@ -35,33 +35,38 @@ smpp::Pdu submit(std::string_view from, uint8_t from_ton, std::string_view to, u
   return p;
 }
 
+// The chain rewrites what it is given: a copy here.
+Verdict run(const Chain& chain, smpp::Pdu request, std::string_view client) {
+  return chain.run(request, client);
+}
+
 TEST(Chain, AClientsAddressRulesRefuseWhatTheySay) {
   const Chain chain(with_client({{"SHOP", "+258*"}, {}}, {{}, {"+1900*", "112"}}));
   EXPECT_FALSE(chain.empty());
   EXPECT_EQ(chain.order(), std::vector<std::string>{"address_filter"});
   // Allowed source, a destination not blocked: on.
-  EXPECT_FALSE(chain.run(submit("SHOP", 5, "258841234567", 1), "alice").rejection);
-  EXPECT_FALSE(chain.run(submit("258840000000", 1, "19005550000", 0), "alice").rejection)
+  EXPECT_FALSE(run(chain, submit("SHOP", 5, "258841234567", 1), "alice").rejection);
+  EXPECT_FALSE(run(chain, submit("258840000000", 1, "19005550000", 0), "alice").rejection)
       << "+1900* is for international numbers only";
   // A source not allowed: ESME_RINVSRCADR.
-  auto r = chain.run(submit("OTHER", 5, "258841234567", 1), "alice").rejection;
+  auto r = run(chain, submit("OTHER", 5, "258841234567", 1), "alice").rejection;
   ASSERT_TRUE(r);
   EXPECT_EQ(r->command_status, st::ESME_RINVSRCADR);
   EXPECT_EQ(r->filter, "address_filter");
   EXPECT_EQ(r->rule, "source.allowed");
   EXPECT_EQ(r->address, "OTHER");
   // "258..." at TON 0 is not "+258*".
-  EXPECT_TRUE(chain.run(submit("258840000000", 0, "1", 0), "alice").rejection);
+  EXPECT_TRUE(run(chain, submit("258840000000", 0, "1", 0), "alice").rejection);
   // A blocked destination: ESME_RINVDSTADR, the rule named.
-  r = chain.run(submit("SHOP", 5, "+19005550000", 0), "alice").rejection;
+  r = run(chain, submit("SHOP", 5, "+19005550000", 0), "alice").rejection;
   ASSERT_TRUE(r);
   EXPECT_EQ(r->command_status, st::ESME_RINVDSTADR);
   EXPECT_EQ(r->rule, "destination.blocked +1900*");
-  r = chain.run(submit("SHOP", 5, "112", 0), "alice").rejection;
+  r = run(chain, submit("SHOP", 5, "112", 0), "alice").rejection;
   ASSERT_TRUE(r);
   EXPECT_EQ(r->rule, "destination.blocked 112");
   // Another client has no rules.
-  EXPECT_FALSE(chain.run(submit("OTHER", 5, "+19005550000", 0), "bob").rejection);
+  EXPECT_FALSE(run(chain, submit("OTHER", 5, "+19005550000", 0), "bob").rejection);
 }
 
 TEST(Chain, SubmitMultiIsRefusedForAnyBlockedDestination) {
@@ -99,17 +104,16 @@ TEST(Chain, TheOrderIsTheFilesAndTheLoggerAsksForALine) {
   transform.type = config::MiddlewareType::transform;
   c.middleware = {logger, filter, transform};
   const Chain chain(c);
-  EXPECT_EQ(chain.order(),
-            (std::vector<std::string>{"logger", "address_filter", "transform (not built)"}));
+  EXPECT_EQ(chain.order(), (std::vector<std::string>{"logger", "address_filter", "transform"}));
   // The logger comes first: a refused message is logged too.
-  Verdict v = chain.run(submit("X", 5, "666", 0), "alice");
+  Verdict v = run(chain, submit("X", 5, "666", 0), "alice");
   ASSERT_TRUE(v.log_level);
   EXPECT_EQ(*v.log_level, config::LogLevel::warn);
   EXPECT_TRUE(v.rejection);
   // With the filter before the logger, a refused message is not.
   c.middleware = {filter, logger};
   const Chain other(c);
-  v = other.run(submit("X", 5, "666", 0), "alice");
+  v = run(other, submit("X", 5, "666", 0), "alice");
   EXPECT_TRUE(v.rejection);
   EXPECT_FALSE(v.log_level);
 }
@@ -123,6 +127,17 @@ TEST(Chain, NothingToDoIsEmpty) {
   auth.type = config::MiddlewareType::auth;
   c.middleware = {auth};
   EXPECT_TRUE(Chain(c).empty());
+  // A transform without rules, a protocol whose mapping the defaults already do: still empty.
+  config::MiddlewareConfig transform;
+  transform.type = config::MiddlewareType::transform;
+  config::MiddlewareConfig protocol;
+  protocol.type = config::MiddlewareType::protocol;
+  protocol.version_mapping = {{smpp::Version::v33, smpp::Version::v34}};
+  c.middleware = {auth, transform, protocol};
+  EXPECT_TRUE(Chain(c).empty());
+  protocol.version_mapping = {{smpp::Version::v34, smpp::Version::v33}};
+  c.middleware = {protocol};
+  EXPECT_FALSE(Chain(c).empty());
 }
 
 }  // namespace

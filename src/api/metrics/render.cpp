@@ -125,6 +125,9 @@ constexpr FamilyInfo kFamilies[] = {
     {"smppd_trace_spans_total", Type::counter,
      "Spans of sampled messages: exported, refused by the collector, given up after retries, or "
      "dropped on the message path because the buffer was full."},
+    {"smppd_transform_skipped_total", Type::counter,
+     "Transform rules not applied to a message (one part of a concatenated message, a UDH, "
+     "binary data, submit_multi), by client, rule and reason."},
     {"smppd_upstream_connections", Type::gauge, "Upstream connections by state."},
     {"smppd_upstream_connects_total", Type::counter,
      "Connection attempts to an upstream's hosts, by result (bound, bind_refused, "
