@@ -187,7 +187,8 @@ Gateway::Gateway(std::shared_ptr<const config::Config> config, Counters& counter
       clients_(store != nullptr ? StoreForward::kClientQueue : kClientQueue),
       max_held_receipts_(max_held_receipts),
       store_(store),
-      tracer_(tracer != nullptr && tracer->enabled() ? tracer : nullptr) {
+      tracer_(tracer != nullptr && tracer->enabled() ? tracer : nullptr),
+      parts_upstreams_(config_->multipart.reassembly_timeout) {
   static std::atomic<uint64_t> next_gateway{1};
   auto first = std::make_shared<Snapshot>();
   first->config = config_;
@@ -771,6 +772,22 @@ void Gateway::route_message(const Snapshot& snap, Origin origin, const ClientRef
       target = other->pool.get();
     }
   }
+  // Every part of a long message goes to the upstream of the first (an SMSC joins only what it
+  // received), whatever the routes say of this one: a script reading its text, a failover since.
+  const std::optional<smpp::ConcatInfo> concat = message_concat(request);
+  const uint64_t sticky = message_parts_key(request, concat, client.system_id);
+  if (sticky != 0) {
+    const auto at = std::chrono::steady_clock::now();
+    const std::optional<uint32_t> first = parts_upstreams_.find(sticky, at);
+    const UpstreamEntry* same =
+        first && *first < snap.by_index.size() ? snap.by_index[*first] : nullptr;
+    if (same != nullptr) {
+      entry = same;
+      target = same->pool.get();
+    } else if (target != nullptr) {
+      parts_upstreams_.remember(sticky, entry->index, at);
+    }
+  }
   if (target == nullptr) {
     if (decision.matched()) {
       peer_lines().upstream_down("client {}: upstream '{}' of route {} is not running",
@@ -799,8 +816,6 @@ void Gateway::route_message(const Snapshot& snap, Origin origin, const ClientRef
                     received_at, sent_at,
                     {{"smppd.route", decision.route_name}, {"smppd.upstream", target->name()}});
   }
-  const std::optional<smpp::ConcatInfo> concat = message_concat(request);
-  const uint64_t sticky = message_parts_key(request, concat, client.system_id);
   if (spool_) {
     spool_->accept(std::move(origin), client, request, id, facts, decision, entry->index, ip_key,
                    sticky, concat ? concat->total : 1, trace, received_at, parent_span,

@@ -31,6 +31,7 @@
 #include "gateway/message_metrics.hpp"
 #include "gateway/message_traces.hpp"
 #include "gateway/number_lookup.hpp"
+#include "gateway/parts_upstreams.hpp"
 #include "gateway/route_scripts.hpp"
 #include "middleware/chain.hpp"
 #include "router/mo_router.hpp"
@@ -306,6 +307,8 @@ class Gateway final : public upstream::PoolEvents {
   MessageTraces traces_;
   MessageCallbacks callbacks_;
   CallbackEvents* callback_events_ = nullptr;
+  // The upstream each long message's parts go to (all of them to the first part's).
+  PartsUpstreams parts_upstreams_;
   NumberLookup* number_lookup_ = nullptr;
   std::atomic<std::size_t> awaiting_number_{0};
 };

@@ -149,3 +149,38 @@ test('smppd validate compiles the script and names its line', () => {
   assert.strictEqual(good.status, 0, good.stderr);
   assert.doesNotMatch(good.stderr, /script/);
 });
+
+test('the parts of a long message go to the upstream of the first, whatever the script says of the others', async () => {
+  const direct = await startSmsc();
+  const other = await startSmsc();
+  const dir = h.tempDir();
+  // Routes each part by its own text: the first part says "direct", the second would go elsewhere.
+  fs.writeFileSync(path.join(dir, 'routing.lua'), `
+function route(msg, ctx)
+  if msg.text and msg.text:sub(1, 6) == "direct" then return "direct" end
+  return "other"
+end
+`);
+  try {
+    await h.withSmppd(config(dir, direct, other), async (d) => {
+      await upstreamsBound(d, 2);
+      const s = await h.bound(d.ports.smpp, 'bind_transmitter', 'bob', 'bob-pw');
+      const part = (seq, text) => Buffer.concat([Buffer.from([0x05, 0x00, 0x03, 0x7A, 0x02, seq]), Buffer.from(text)]);
+      for (const [seq, text] of [[1, 'direct: the first part'], [2, 'and the second part']]) {
+        const r = await h.request(s, 'submit_sm', { destination_addr: '447700900123', esm_class: 0x40,
+          short_message: part(seq, text) });
+        assert.strictEqual(r.command_status, st.ESME_ROK);
+      }
+      assert.strictEqual(direct.received.length, 2, 'both parts where the first went');
+      assert.strictEqual(other.received.length, 0);
+      // Another message's single part is routed as the script says.
+      const r = await h.request(s, 'submit_sm', { destination_addr: '447700900123', short_message: 'alone' });
+      assert.strictEqual(r.command_status, st.ESME_ROK);
+      assert.strictEqual(other.received.length, 1);
+      s.close();
+    });
+  } finally {
+    direct.close();
+    other.close();
+  }
+});
