@@ -495,6 +495,8 @@ struct TransformRule {
   std::map<std::string, std::string> match;
   std::map<std::string, std::string> set;        // literal values
   std::map<std::string, std::string> transform;  // templates with ${field} placeholders
+
+  bool operator==(const TransformRule&) const = default;
 };
 
 struct MiddlewareConfig {
@@ -503,6 +505,8 @@ struct MiddlewareConfig {
   std::vector<TransformRule> rules;                                      // transform
   std::vector<std::pair<smpp::Version, smpp::Version>> version_mapping;  // protocol: from -> to
   bool prometheus = true;                                                // metrics
+
+  bool operator==(const MiddlewareConfig&) const = default;
 };
 
 // ---- multipart, storage, observability, cluster, management, mnp ----

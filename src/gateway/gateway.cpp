@@ -351,6 +351,7 @@ Gateway::Changes Gateway::reconfigure(std::shared_ptr<const config::Config> next
   // The scripts' files are read again whether or not the routes naming them changed.
   if (fresh->scripts) changes.applied.push_back("route scripts read again");
   if (current->config->mo_routes != next->mo_routes) changes.applied.push_back("mo_routes");
+  if (current->config->middleware != next->middleware) changes.applied.push_back("middleware");
   metrics_.add_clients(next->clients);
   client_limits_.configure(next->clients);
 

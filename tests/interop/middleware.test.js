@@ -76,6 +76,16 @@ test('address rules refuse over SMPP and HTTP alike, named in the log and the me
       const re = await reload(d.ports.management);
       assert.strictEqual(re.status, 200, JSON.stringify(re.json));
       assert.strictEqual((await submit({ source_addr: 'SHOP', source_addr_ton: 5, destination_addr: '112' })).command_status, st.ESME_ROK);
+      // A reload that adds a transform rule (only the middleware changes): said, and applied to
+      // the next message.
+      const withRule = { ...next, middleware: [...next.middleware,
+        { type: 'transform', rules: [{ set: { source_addr: 'REWRITTEN' } }] }] };
+      fs.writeFileSync(path.join(d.dir, 'smppd.yaml'), JSON.stringify(withRule));
+      const again = await reload(d.ports.management);
+      assert.strictEqual(again.status, 200, JSON.stringify(again.json));
+      assert.ok(JSON.stringify(again.json).includes('middleware'), JSON.stringify(again.json));
+      assert.strictEqual((await submit({ source_addr: 'SHOP', destination_addr: '258841234567' })).command_status, st.ESME_ROK);
+      assert.strictEqual(smsc.received.at(-1).source_addr, 'REWRITTEN');
       s.close();
       b.close();
     } catch (e) {
