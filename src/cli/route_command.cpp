@@ -277,7 +277,6 @@ int run_list(const config::Config& config) {
     const auto& r = config.routes[i];
     std::printf("  #%zu %s: %s -> %s", i + 1, r.name.c_str(), router::describe(r.match).c_str(),
                 target(r).c_str());
-    if (auto why = router::unavailable_condition(r)) std::printf("  [%s]", why->c_str());
     std::printf("\n");
   }
   bool header = false;

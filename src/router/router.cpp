@@ -121,12 +121,6 @@ std::string describe(const config::RouteMatch& m) {
   return out.empty() ? "(every message)" : out;
 }
 
-std::optional<std::string> unavailable_condition(const config::RouteConfig& route) {
-  // Every condition a route may have is built: none makes a route unavailable today.
-  (void)route;
-  return std::nullopt;
-}
-
 Router::Router(const config::Config& config)
     : Router(config.routes, config.clients, config.upstreams) {}
 
@@ -190,15 +184,11 @@ Router::Router(std::span<const config::RouteConfig> routes,
           rc.match.mcc.value_or(""), rc.match.mnc.value_or(""),
           static_cast<int8_t>(rc.match.is_ported ? (*rc.match.is_ported ? 1 : 0) : -1)});
     }
-    if (auto why = unavailable_condition(rc)) r.unavailable = intern(*why);
     r.only_destination = r.source == kNone && r.service_type == kNone && r.client == kNone &&
                          r.source_ton < 0 && r.schedule == kNone && r.script == kNone &&
                          r.mnp == kNone;
-    // A route that can never match is left out of the table: route() never looks at it.
-    if (r.unavailable == kNone) {
-      entries.push_back({r.destination.value_or(config::AddressPattern{}), static_cast<uint32_t>(i),
-                         r.only_destination});
-    }
+    entries.push_back({r.destination.value_or(config::AddressPattern{}), static_cast<uint32_t>(i),
+                       r.only_destination});
     routes_.push_back(std::move(r));
   }
   table_ = PrefixTable(entries);
@@ -313,10 +303,6 @@ Decision Router::route(const MessageFacts& m, system_clock::time_point now,
 
 bool Router::check(const CompiledRoute& r, const MessageFacts& m, sys_seconds now,
                    std::string& reason) const {
-  if (r.unavailable != kNone) {
-    reason = strings_[r.unavailable];
-    return false;
-  }
   std::string held;
   auto hold = [&held](const std::string& text) {
     held += held.empty() ? "" : "; ";

@@ -163,7 +163,6 @@ class Router {
     uint32_t failover = kNone;      // strings_
     uint32_t service_type = kNone;  // strings_
     uint32_t client = kNone;        // strings_
-    uint32_t unavailable = kNone;   // strings_: why it never matches
     uint32_t source = kNone;        // sources_
     uint32_t schedule = kNone;      // schedules_
     uint32_t script = kNone;        // strings_: the script's file
@@ -212,7 +211,5 @@ bool in_window(int minute, int start_minute, int end_minute);
 // The conditions of a route as one line: "destination_addr=+258* client=client-a"; "(every
 // message)" when it has none.
 std::string describe(const config::RouteMatch& match);
-// Why a route can never match (it needs a feature not built yet), or nothing.
-std::optional<std::string> unavailable_condition(const config::RouteConfig& route);
 
 }  // namespace smppd::router

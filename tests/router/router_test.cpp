@@ -364,9 +364,8 @@ TEST(Router, ScriptRoutesWithoutARunnerAndMnpRoutesWithoutAnAnswerDoNotMatch) {
   Decision d = router.route(to("+258841234567"), kNow);
   EXPECT_EQ(d.route_name, "default");
   EXPECT_EQ(d.upstream, "c");
-  // Both are built: nothing is unavailable about them (the gateway gives the runner and the
-  // answer: tests/gateway/route_scripts_test.cpp, RoutesByTheMnpAnswer below).
-  for (const auto& r : config->routes) EXPECT_FALSE(unavailable_condition(r)) << r.name;
+  // (The gateway gives the runner and the answer: tests/gateway/route_scripts_test.cpp,
+  // RoutesByTheMnpAnswer below.)
 }
 
 TEST(Router, RoutesByTheMnpAnswer) {
