@@ -12,6 +12,7 @@
 #include "gateway/store_forward.hpp"
 #include "smpp/receipt.hpp"
 #include "smpp/segment.hpp"
+#include "smpp/split.hpp"
 #include "smpp/status.hpp"
 
 namespace smppd::gateway {
@@ -68,6 +69,8 @@ struct PeerLines {
   log::Aggregated throttled{log::Level::info, "messages beyond a client's rate_limit"};
   log::Aggregated filtered{log::Level::info, "messages refused by the middleware"};
   log::Aggregated transform_skipped{log::Level::info, "transform rules not applied"};
+  log::Aggregated part_refused{log::Level::warn, "parts refused for a full reassembly buffer"};
+  log::Aggregated parts_given_up{log::Level::warn, "long messages given up with parts missing"};
 };
 PeerLines& peer_lines() {
   static PeerLines lines;
@@ -199,6 +202,9 @@ Gateway::Gateway(std::shared_ptr<const config::Config> config, Counters& counter
   snapshot_ = std::move(first);
   stamp_.store(next_gateway.fetch_add(1) << 32 | 1);
   client_limits_.configure(config_->clients);
+  if (config_->multipart.reassembly_enabled) {
+    joiner_ = std::make_unique<PartJoiner>(config_->multipart);
+  }
 }
 
 Gateway::~Gateway() = default;
@@ -274,6 +280,12 @@ void Gateway::start(std::vector<asio::any_io_executor> executors,
         [this](std::string_view client, uint64_t seq) { spool_->delivered(client, seq); });
     ids_.above(spool_->start(executors_));
   }
+  if (joiner_ != nullptr && !executors_.empty()) {
+    part_timer_ = std::make_shared<asio::steady_timer>(executors_[0]);
+    const auto period = std::clamp<std::chrono::milliseconds>(
+        joiner_->timeout() / 5, std::chrono::milliseconds(50), std::chrono::seconds(1));
+    asio::post(executors_[0], [this, period] { arm_part_timer(period); });
+  }
 }
 
 void Gateway::stop(session::Duration grace) {
@@ -285,6 +297,12 @@ void Gateway::stop(session::Duration grace) {
       if (auto t = w.lock()) asio::post(t->get_executor(), [t] { t->cancel(); });
     }
     held_.clear();
+  }
+  if (part_timer_) asio::post(part_timer_->get_executor(), [t = part_timer_] { t->cancel(); });
+  if (joiner_ != nullptr) {
+    for (const GivenUp& m : joiner_->drain()) {
+      give_up(m, smpp::MessageState::undeliverable, 0, "stopping");
+    }
   }
   if (spool_) spool_->stop();
   std::shared_ptr<const Snapshot> last;
@@ -616,6 +634,7 @@ struct Gateway::AwaitingNumber {
   MessageTrace traced;
   std::shared_ptr<const CallbackSpec> callback;
   std::vector<smpp::SubmitSm> more_parts;
+  Joined joined;
 };
 
 void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request,
@@ -631,6 +650,14 @@ void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request
     origin.answer(smpp::make_response(cmd, seq, st::ESME_RTHROTTLED));
     return;
   }
+  const Snapshot& snap = now();
+  // A part of a long message the middleware or the routes must see whole: held until its
+  // message is whole, which then goes on in its place.
+  Joined joined;
+  if (joiner_ != nullptr && cmd == CommandId::submit_sm && needs_whole(snap) &&
+      !join_part(origin, client, request, joined)) {
+    return;
+  }
   router::MessageFacts facts;
   message_facts(request, facts);
   facts.client = client.system_id;
@@ -643,7 +670,6 @@ void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request
       parent != nullptr && parent->valid() ? parent->span_id : tracing::SpanId{};
   const uint64_t received_at = trace.sampled() ? tracing::now_unix_nanos() : 0;
   const MessageTrace traced{trace, parent_span, received_at};
-  const Snapshot& snap = now();
   // A message the chain turned into several parts (a transform that lengthened its text): the
   // request is the first; the pool sends the others after it on the same connection, and the
   // client gets one response (upstream::Pool::submit).
@@ -699,7 +725,7 @@ void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request
         auto waiting = std::make_shared<AwaitingNumber>(
             AwaitingNumber{std::move(origin), std::string(client.system_id), client.client_index,
                            std::move(request), ip_key, traced, std::move(callback),
-                           std::move(more_parts)});
+                           std::move(more_parts), joined});
         awaiting_number_.fetch_add(1, std::memory_order_relaxed);
         number_lookup_->lookup(digits, [this, waiting](NumberAnswer a) {
           const asio::any_io_executor ex = waiting->origin.executor;
@@ -712,7 +738,7 @@ void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request
     }
   }
   route_message(snap, std::move(origin), client, request, facts, ip_key, traced,
-                std::move(callback), std::move(more_parts));
+                std::move(callback), std::move(more_parts), joined);
 }
 
 void Gateway::number_answered(AwaitingNumber& m, const NumberAnswer& answer) {
@@ -733,14 +759,175 @@ void Gateway::number_answered(AwaitingNumber& m, const NumberAnswer& answer) {
   // The routes in effect now (a reload may have come meanwhile).
   route_message(now(), std::move(m.origin), ClientRef{m.system_id, m.client_index, nullptr},
                 m.request, facts, m.ip_key, m.traced, std::move(m.callback),
-                std::move(m.more_parts));
+                std::move(m.more_parts), m.joined);
+}
+
+bool Gateway::needs_whole(const Snapshot& snap) const {
+  return snap.scripts != nullptr || snap.chain->about_text();
+}
+
+namespace {
+
+// The answer of a message joined from parts, on its way to the client: when it is a refusal,
+// the parts answered before it are told too (Gateway::give_up). It owns itself until that
+// one answer (the gateway answers every message exactly once).
+struct JoinedOrigin {
+  Gateway* gateway;
+  Origin inner;
+  GivenUp earlier;
+  std::shared_ptr<JoinedOrigin> self;
+  void (*refused)(Gateway&, const GivenUp&, uint32_t status);
+};
+
+void respond_joined(void* target, smpp::Pdu& response) {
+  auto* j = static_cast<JoinedOrigin*>(target);
+  const std::shared_ptr<JoinedOrigin> keep = std::move(j->self);
+  if (response.command_status != st::ESME_ROK) {
+    j->refused(*j->gateway, j->earlier, response.command_status);
+  }
+  j->inner.answer_here(response);
+}
+
+int64_t unix_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+bool Gateway::join_part(Origin& origin, const ClientRef& client, smpp::Pdu& request,
+                        Joined& joined) {
+  const std::optional<smpp::ConcatInfo> concat = message_concat(request);
+  // (Stopping: nothing is held that could not be given up.)
+  if (!concat || concat->total < 2 || stopping_.load()) return true;
+  const uint32_t seq = request.sequence_number;
+  const uint64_t id = ids_.next();
+  PartJoiner::Result r = joiner_->add(client.system_id, origin.version, request, id,
+                                      std::chrono::steady_clock::now(), unix_seconds());
+  switch (r.kind) {
+    case PartJoiner::Kind::pass:
+      counters_.add("smppd_reassembly_parts_total",
+                    {{"client", client.system_id}, {"outcome", "passed"}});
+      return true;
+    case PartJoiner::Kind::held:
+    case PartJoiner::Kind::duplicate: {
+      // Answered now: a client that waits for each answer before its next part must get one.
+      counters_.add("smppd_reassembly_parts_total",
+                    {{"client", client.system_id},
+                     {"outcome", r.kind == PartJoiner::Kind::held ? "held" : "duplicate"}});
+      smpp::Pdu out = smpp::make_response(CommandId::submit_sm, seq, st::ESME_ROK);
+      set_response_message_id(out, render_message_id(id, origin.version));
+      origin.answer(std::move(out));
+      return false;
+    }
+    case PartJoiner::Kind::refused:
+      peer_lines().part_refused(
+          "client {}: part {} of {} refused ESME_RMSGQFUL: {} (multipart.reassembly)",
+          client.system_id, concat->seq, concat->total, smpp::to_string(r.reason));
+      counters_.add("smppd_reassembly_parts_total",
+                    {{"client", client.system_id}, {"outcome", "refused"}});
+      origin.answer(smpp::make_response(CommandId::submit_sm, seq, st::ESME_RMSGQFUL));
+      return false;
+    case PartJoiner::Kind::whole:
+      break;
+  }
+  counters_.add("smppd_reassembly_parts_total",
+                {{"client", client.system_id}, {"outcome", "completed"}});
+  counters_.add("smppd_messages_reassembled_total", {{"client", client.system_id}});
+  joined = Joined{true, std::move(r.as_sent)};
+  if (!r.earlier.parts.empty()) {
+    // Its answer goes through the parts held before it: a refusal of the whole is theirs too.
+    auto j = std::make_shared<JoinedOrigin>(JoinedOrigin{
+        this, origin, std::move(r.earlier), nullptr,
+        [](Gateway& g, const GivenUp& m, uint32_t status) {
+          g.give_up(m, smpp::MessageState::rejected, status, "refused");
+        }});
+    j->self = j;
+    origin = Origin{j, respond_joined, origin.executor, origin.version};
+  }
+  return true;
+}
+
+void Gateway::give_up(const GivenUp& message, smpp::MessageState state, uint32_t error,
+                      std::string_view reason) {
+  peer_lines().parts_given_up(
+      "client {}: a long message from '{}' to '{}' went no further ({}): {} of its parts had been "
+      "answered ESME_ROK; those that asked for a receipt get one ({})",
+      message.client, message.source, message.destination, reason, message.parts.size(),
+      smpp::stat_word(state));
+  counters_.add("smppd_reassembly_given_up_total",
+                {{"client", message.client}, {"reason", reason}});
+  const int64_t at = unix_seconds();
+  for (const HeldPart& p : message.parts) {
+    // registered_delivery 1 (always) or 2 (on failure): this is a failure.
+    const uint8_t asked = p.registered_delivery & 0x03;
+    if (asked != 1 && asked != 2) continue;
+    if (!clients_.deliver(message.client, given_up_receipt(message, p, state, error, at), true)) {
+      peer_lines().receipt_dropped("client {}: the receipt smppd made for part {} is dropped: "
+                                   "the client's queue is full",
+                                   message.client, render_message_id(p.id, message.version));
+      continue;
+    }
+    counters_.add("smppd_receipts_made_total",
+                  {{"client", message.client}, {"state", smpp::stat_word(state)}});
+  }
+}
+
+uint32_t Gateway::cut_joined(const Snapshot& snap, const upstream::Pool& target,
+                            smpp::Pdu& request, const AsSent& as_sent,
+                            std::vector<smpp::SubmitSm>& more_parts) {
+  auto* m = request.as<smpp::SubmitSm>();
+  if (m == nullptr) return st::ESME_ROK;
+  std::span<const uint8_t> text = m->short_message.bytes();
+  if (text.empty()) {
+    if (auto payload = m->tlvs.get(smpp::tlv::message_payload)) text = *payload;
+  }
+  if (std::ranges::equal(text, as_sent.payload)) {
+    // Its text as it came: the client's own parts (their UDH, reference and cuts), with what
+    // the middleware rewrote of the rest.
+    std::vector<smpp::SubmitSm> parts = smpp::make_submits(as_sent.parts, *m, m->data_coding);
+    if (parts.empty()) return st::ESME_RSYSERR;
+    *m = std::move(parts.front());
+    more_parts.assign(std::make_move_iterator(parts.begin() + 1),
+                      std::make_move_iterator(parts.end()));
+    smpp::receipt_on_last_part(*m, more_parts);
+    return st::ESME_ROK;
+  }
+  const config::MultipartConfig& mp = snap.config->multipart;
+  if (!mp.segmentation_enabled) return st::ESME_ROK;  // the text goes whole
+  smpp::SplitOptions options;
+  options.method = mp.segmentation_method == config::SegmentationMethod::sar_tlv
+                       ? smpp::ConcatMethod::sar
+                       : smpp::ConcatMethod::udh8;
+  options.reference = mp.reference_mode == config::ReferenceMode::preserve
+                          ? as_sent.parts.reference
+                          : static_cast<uint16_t>(next_reference_.fetch_add(1) + 1);
+  if (options.method == smpp::ConcatMethod::udh8) options.reference &= 0xFF;
+  options.max_parts = mp.segmentation_max_parts;
+  options.max_length = target.config().message.max_length.value_or(160);
+  smpp::Split cut = smpp::split_long(request, options);
+  if (cut.status != st::ESME_ROK) return cut.status;
+  if (cut.split) more_parts = std::move(cut.more);
+  return st::ESME_ROK;
+}
+
+void Gateway::arm_part_timer(std::chrono::milliseconds period) {
+  part_timer_->expires_after(period);
+  part_timer_->async_wait([this, period](const boost::system::error_code& ec) {
+    if (ec || stopping_.load()) return;
+    for (const GivenUp& m : joiner_->expire(std::chrono::steady_clock::now())) {
+      give_up(m, smpp::MessageState::expired, 0, "expired");
+    }
+    arm_part_timer(period);
+  });
 }
 
 void Gateway::route_message(const Snapshot& snap, Origin origin, const ClientRef& client,
                             smpp::Pdu& request, const router::MessageFacts& facts, uint64_t ip_key,
                             const MessageTrace& traced,
                             std::shared_ptr<const CallbackSpec> callback,
-                            std::vector<smpp::SubmitSm> more_parts) {
+                            std::vector<smpp::SubmitSm> more_parts, const Joined& joined) {
   const CommandId cmd = request.command_id();
   const uint32_t seq = request.sequence_number;
   const tracing::SpanContext& trace = traced.trace;
@@ -803,6 +990,20 @@ void Gateway::route_message(const Snapshot& snap, Origin origin, const ClientRef
     origin.answer(
         smpp::make_response(cmd, seq, decision.matched() ? st::ESME_RSYSERR : st::ESME_RINVDSTADR));
     return;
+  }
+  if (joined.whole && more_parts.empty() && !spool_) {
+    // A joined message goes out in parts again (a transform that rewrote its text has cut it
+    // already). Store and forward keeps one PDU: it is cut when it is sent.
+    if (const uint32_t status = cut_joined(snap, *target, request, *joined.as_sent, more_parts);
+        status != st::ESME_ROK) {
+      peer_lines().filtered("client {}: a message joined from its parts cannot be cut for "
+                            "upstream {}: {}",
+                            client.system_id, target->name(), smpp::status_name(status));
+      counters_.add("smppd_messages_rejected_total",
+                    {{"client", client.system_id}, {"reason", "segmentation"}});
+      origin.answer(smpp::make_response(cmd, seq, status));
+      return;
+    }
   }
   const uint64_t id = ids_.next();
   std::string callback_line;

@@ -31,6 +31,7 @@
 #include "gateway/message_metrics.hpp"
 #include "gateway/message_traces.hpp"
 #include "gateway/number_lookup.hpp"
+#include "gateway/part_joiner.hpp"
 #include "gateway/parts_upstreams.hpp"
 #include "gateway/route_scripts.hpp"
 #include "middleware/chain.hpp"
@@ -264,13 +265,34 @@ class Gateway final : public upstream::PoolEvents {
     tracing::SpanId parent_span{};  // the remote parent of the message's span, if any
     uint64_t received_at = 0;
   };
+  // A message its client sent as parts, joined (multipart.reassembly): it goes on whole and is
+  // cut again for the upstream.
+  struct Joined {
+    bool whole = false;
+    std::shared_ptr<const AsSent> as_sent;  // how its client cut it
+  };
+  // Whether the message path must see a long message whole: a transform reads or writes its
+  // text, or a route has a script.
+  bool needs_whole(const Snapshot& snap) const;
+  // A part of a client's submit_sm, before the middleware: false when it was answered here
+  // (held, a duplicate, refused); true when it goes on, whole (`joined`) or as it came.
+  bool join_part(Origin& origin, const ClientRef& client, smpp::Pdu& request, Joined& joined);
+  // The held parts of a message that went no further: a receipt for each that asked for one.
+  void give_up(const GivenUp& message, smpp::MessageState state, uint32_t error,
+               std::string_view reason);
+  // A joined message cut again for `target`: as its client cut it when its text is as it came,
+  // else as multipart.segmentation says. The status it is refused with, or ESME_ROK.
+  uint32_t cut_joined(const Snapshot& snap, const upstream::Pool& target, smpp::Pdu& request,
+                      const AsSent& as_sent, std::vector<smpp::SubmitSm>& more_parts);
+  // Every `period`, messages whose parts stopped coming are given up.
+  void arm_part_timer(std::chrono::milliseconds period);
   // forward() from the routing step on (past the limits and the middleware): the route, its
   // upstream, the pool or the store, and the client's answer.
   // `more_parts`: the parts after `request` of a text a transform lengthened.
   void route_message(const Snapshot& snap, Origin origin, const ClientRef& client,
                      smpp::Pdu& request, const router::MessageFacts& facts, uint64_t ip_key,
                      const MessageTrace& traced, std::shared_ptr<const CallbackSpec> callback,
-                     std::vector<smpp::SubmitSm> more_parts);
+                     std::vector<smpp::SubmitSm> more_parts, const Joined& joined);
   // A message waiting for its destination's MNP answer; it owns what forward() had as views.
   struct AwaitingNumber;
   // The answer came (on the message's origin executor): routed with it.
@@ -311,6 +333,11 @@ class Gateway final : public upstream::PoolEvents {
   PartsUpstreams parts_upstreams_;
   NumberLookup* number_lookup_ = nullptr;
   std::atomic<std::size_t> awaiting_number_{0};
+  // Long messages being joined (multipart.reassembly.enabled; null otherwise), and the timer
+  // that gives up those whose parts stopped coming.
+  std::unique_ptr<PartJoiner> joiner_;
+  std::shared_ptr<asio::steady_timer> part_timer_;
+  std::atomic<uint32_t> next_reference_{0};
 };
 
 }  // namespace smppd::gateway

@@ -1,5 +1,7 @@
 #include "middleware/chain.hpp"
 
+#include <algorithm>
+
 #include "router/pattern.hpp"
 #include "smpp/status.hpp"
 
@@ -81,6 +83,8 @@ Chain::Chain(const config::Config& config) {
     steps_.insert(steps_.begin(), Step::address_filter);
     order_.insert(order_.begin(), "address_filter");
   }
+  about_text_ = std::any_of(transforms_.begin(), transforms_.end(),
+                            [](const auto& t) { return t->about_text(); });
   empty_ = steps_.empty() || (steps_.size() == 1 && steps_[0] == Step::address_filter &&
                               clients_.empty());
 }

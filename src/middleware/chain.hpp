@@ -60,6 +60,8 @@ class Chain {
 
   // Nothing to do for any message: the message path skips the chain.
   bool empty() const { return empty_; }
+  // A transform reads or writes the text: a long message must be seen whole.
+  bool about_text() const { return about_text_; }
 
   // A client's submit_sm, data_sm or submit_multi, rewritten in place by transform and protocol
   // (another PDU goes on untouched). On a rejection the request may be half rewritten: it is
@@ -92,6 +94,7 @@ class Chain {
   StringMap<ClientRules> clients_;
   std::vector<std::string> order_;
   bool empty_ = true;
+  bool about_text_ = false;
 };
 
 }  // namespace smppd::middleware

@@ -2,6 +2,7 @@
 
 #include <boost/regex.hpp>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <iterator>
@@ -437,6 +438,11 @@ std::optional<Rejection> Transform::apply_to(M& m, std::string_view client, bool
     m.tlvs.set(smpp::tlv::message_payload, e.bytes);
   }
   return std::nullopt;
+}
+
+bool Transform::about_text() const {
+  return std::any_of(rules_.begin(), rules_.end(),
+                     [](const Rule& r) { return r.reads_text || r.writes_text; });
 }
 
 std::optional<Rejection> Transform::apply(smpp::Pdu& request, std::string_view client,

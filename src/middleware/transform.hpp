@@ -82,6 +82,9 @@ class Transform {
   // Returns the rejection when a rule's result cannot be sent.
   std::optional<Rejection> apply(smpp::Pdu& request, std::string_view client, bool parts_allowed,
                                  Rewrite& out) const;
+  // A rule matches on the text, reads it in a template, or writes it (or its data_coding): a
+  // long message must be seen whole (multipart.reassembly).
+  bool about_text() const;
 
  private:
   template <class M>

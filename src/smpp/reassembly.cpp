@@ -53,7 +53,7 @@ AcceptResult Reassembler::reject(ReassemblyReason reason) {
     ++stats_.rejected;
   }
   return {overflow ? ReassemblyOutcome::overflow : ReassemblyOutcome::rejected, reason,
-          std::nullopt};
+          std::nullopt, std::nullopt};
 }
 
 AcceptResult Reassembler::add(const ReassemblyKey& key, uint8_t seq,
@@ -66,14 +66,15 @@ AcceptResult Reassembler::add(const ReassemblyKey& key, uint8_t seq,
   if (key.total == 1) {
     ++stats_.completed;
     return {ReassemblyOutcome::complete, ReassemblyReason::none,
-            CompleteMessage{key, std::vector<uint8_t>(payload.begin(), payload.end()), 0}};
+            CompleteMessage{key, std::vector<uint8_t>(payload.begin(), payload.end()), 0},
+            std::nullopt};
   }
 
   auto it = pending_.find(key);
   if (it != pending_.end() && it->second.parts[seq - 1].has_value()) {
     ++it->second.duplicates;
     ++stats_.duplicates;
-    return {ReassemblyOutcome::duplicate, ReassemblyReason::none, std::nullopt};
+    return {ReassemblyOutcome::duplicate, ReassemblyReason::none, std::nullopt, std::nullopt};
   }
   if (payload.size() > limits_.max_buffered_bytes - buffered_bytes_) {
     return reject(ReassemblyReason::byte_limit);
@@ -94,7 +95,7 @@ AcceptResult Reassembler::add(const ReassemblyKey& key, uint8_t seq,
   buffered_bytes_ += payload.size();
   ++stats_.stored;
   if (p.received < p.parts.size())
-    return {ReassemblyOutcome::stored, ReassemblyReason::none, std::nullopt};
+    return {ReassemblyOutcome::stored, ReassemblyReason::none, std::nullopt, it->first};
 
   CompleteMessage done{it->first, {}, p.duplicates};
   done.payload.reserve(p.bytes);
@@ -103,7 +104,7 @@ AcceptResult Reassembler::add(const ReassemblyKey& key, uint8_t seq,
   buffered_bytes_ -= p.bytes;
   pending_.erase(it);
   ++stats_.completed;
-  return {ReassemblyOutcome::complete, ReassemblyReason::none, std::move(done)};
+  return {ReassemblyOutcome::complete, ReassemblyReason::none, std::move(done), std::nullopt};
 }
 
 AcceptResult Reassembler::add_sm(std::string_view scope, const SmFields& sm, TimePoint now) {

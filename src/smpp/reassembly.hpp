@@ -79,6 +79,7 @@ struct AcceptResult {
   ReassemblyOutcome outcome = ReassemblyOutcome::stored;
   ReassemblyReason reason = ReassemblyReason::none;
   std::optional<CompleteMessage> message;  // set when outcome is complete
+  std::optional<ReassemblyKey> key;        // set when outcome is stored: the message's key
 };
 
 // A message given up by expire() or drain(), with the parts it had.

@@ -41,6 +41,9 @@ constexpr FamilyInfo kFamilies[] = {
      "Stored messages that reached a final state smppd decided (refused, expired), by state."},
     {"smppd_messages_not_expressible_total", Type::counter,
      "Messages an SMPP 3.3 upstream cannot carry, refused."},
+    {"smppd_messages_reassembled_total", Type::counter,
+     "Long messages a client sent as parts, joined whole before the middleware and routes "
+     "(multipart.reassembly), by client."},
     {"smppd_messages_rejected_total", Type::counter,
      "Client messages refused by smppd itself, by client and reason."},
     {"smppd_messages_requeued_total", Type::counter,
@@ -87,12 +90,19 @@ constexpr FamilyInfo kFamilies[] = {
     {"smppd_rate_limit_hits_total", Type::counter,
      "Messages a client sent beyond its rate_limit: messages_per_second (answered "
      "ESME_RTHROTTLED) or window_size (ESME_RMSGQFUL), across all its sessions."},
+    {"smppd_reassembly_given_up_total", Type::counter,
+     "Long messages whose answered parts went no further (expired, refused whole, stopping), "
+     "by client and reason."},
+    {"smppd_reassembly_parts_total", Type::counter,
+     "Parts of long messages by what reassembly did with them: held, completed, duplicate, "
+     "refused (buffer full), passed (not joinable)."},
     {"smppd_receipts_dropped_total", Type::counter,
      "Delivery receipts given up (their message was never known), by upstream and reason."},
     {"smppd_receipts_held", Type::gauge,
      "Delivery receipts waiting for their message's response right now."},
     {"smppd_receipts_made_total", Type::counter,
-     "Delivery receipts smppd made itself (refused or expired stored messages)."},
+     "Delivery receipts smppd made itself (refused or expired stored messages, parts of long "
+     "messages given up), by client and state."},
     {"smppd_receipts_total", Type::counter,
      "Delivery receipts matched to their message and sent to its client."},
     {"smppd_receipts_unmatched_total", Type::counter,
