@@ -12,6 +12,7 @@ APT_PACKAGES=(
   clang libclang-rt-14-dev
   libboost1.81-dev libyaml-dev libsqlite3-dev sqlite3 libssl-dev openssl liblua5.4-dev
   libspdlog-dev libfmt-dev libcli11-dev
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libgtest-dev libgmock-dev libbenchmark-dev
   tzdata
   nodejs npm

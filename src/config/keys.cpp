@@ -68,7 +68,12 @@ constexpr KeySpec kSpecs[] = {
     {"listeners[].cors.allowed_origins", used, "api/rest", "cors.allowed_origins"},
     {"listeners[].cors.allowed_methods", used, "api/rest", "cors.allowed_methods"},
     {"listeners[].cors.allowed_headers", used, "api/rest", "cors.allowed_headers"},
-    {"listeners[].grpc", not_built, "", "gRPC listeners are not built"},
+    {"listeners[].grpc", section, "", ""},
+    {"listeners[].grpc.max_recv_msg_size", used, "api/grpc", "g.max_recv_msg_size"},
+    {"listeners[].grpc.max_send_msg_size", used, "api/grpc", "g.max_send_msg_size"},
+    {"listeners[].grpc.keepalive", section, "", ""},
+    {"listeners[].grpc.keepalive.time", used, "api/grpc", "g.keepalive_time"},
+    {"listeners[].grpc.keepalive.timeout", used, "api/grpc", "g.keepalive_timeout"},
 
     // ---- upstreams ----
     {"upstreams", section, "", ""},

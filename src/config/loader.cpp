@@ -557,10 +557,6 @@ ListenerConfig read_listener(Context& ctx, const yaml::Node& node, std::size_t i
   read(m, "name", l.name);
   names.push_back({l.name, m.has("name") ? m.get("name") : node});
   if (m.has("name")) m.rename("listener '" + l.name + "'");
-  if (l.type == ListenerType::grpc) {
-    ctx.warning(m.get("type"), m.what() + ": type " + std::string(to_string(l.type)) +
-                                   " is not built yet: the listener is not started");
-  }
   m.require("address");
   read_address(m, "address", l.address, true);
   read_tls(m, l.tls, true);

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "api/grpc/grpc_api.hpp"
 #include "api/http/server.hpp"
 #include "api/callbacks/http_callbacks.hpp"
 #include "api/rest/http_api.hpp"
@@ -54,6 +55,11 @@ struct Server::State {
   std::vector<std::shared_ptr<SmppListener>> listeners;
   // Listeners of type http: the REST API on the HTTP server, connections on the workers.
   std::vector<HttpListener> http_listeners;
+  // Listeners of type grpc (gRPC's own threads; answers from the workers). A change needs a
+  // restart. Stopped by a thread of their own (Shutdown waits for calls in flight, which the
+  // workers answer), joined after the workers.
+  std::vector<std::pair<config::ListenerConfig, std::unique_ptr<grpcapi::GrpcApi>>> grpc_listeners;
+  std::vector<std::thread> grpc_stoppers;
   // Built-in SMSC simulators (upstreams of type simulator), each on one worker.
   std::vector<std::pair<std::size_t, std::unique_ptr<sim::Simulator>>> simulators;
   // With storage: outlives the gateway that writes to it.
@@ -189,9 +195,8 @@ int Server::run() {
         start_http_listener(l);
         continue;
       }
-      if (l.type != config::ListenerType::smpp) {
-        log::warn("listener {}: type {} is not built yet; it is not started", l.name,
-                  config::to_string(l.type));
+      if (l.type == config::ListenerType::grpc) {
+        start_grpc_listener(l);
         continue;
       }
       auto listener = std::make_shared<SmppListener>(l, shared);
@@ -239,7 +244,7 @@ int Server::run() {
   st.log_flush = std::make_unique<asio::steady_timer>(st.workers->context(0));
   flush_logs_every_second();
   log::info("smppd running: {} listener(s), {} worker thread(s)",
-            st.listeners.size() + st.http_listeners.size(),
+            st.listeners.size() + st.http_listeners.size() + st.grpc_listeners.size(),
             st.workers->size());
   st.workers->start();
 
@@ -260,6 +265,8 @@ int Server::run() {
   // Sessions end within the grace period (each has its own deadline); whatever is left after
   // it is stopped.
   const bool clean = st.workers->join(st.options.shutdown_grace + std::chrono::seconds(2));
+  for (auto& t : st.grpc_stoppers) t.join();
+  st.grpc_listeners.clear();
   if (st.operations) st.operations->stop();
   if (st.exporter) st.exporter->stop();  // sends what the last messages left
   for (const auto& [key, value] : counters_.snapshot()) log::info("counter {} {}", key, value);
@@ -277,6 +284,29 @@ void Server::start_http_listener(const config::ListenerConfig& l) {
   }
   log_listening(l.name, bound, l.tls.enabled ? " (HTTPS)" : " (HTTP)");
   st.http_listeners.push_back(std::move(h));
+}
+
+void Server::start_grpc_listener(const config::ListenerConfig& l) {
+  State& st = *state_;
+  std::vector<asio::any_io_executor> executors;
+  for (std::size_t i = 0; i < st.workers->size(); ++i) {
+    executors.push_back(st.workers->context(i).get_executor());
+  }
+  auto api = std::make_unique<grpcapi::GrpcApi>(
+      l, grpcapi::GrpcApiParts{*st.gateway, counters_,
+                               [clients = st.clients] { return clients->get(); }, st.store.get(),
+                               st.listener_context->auth_failures, std::move(executors)});
+  const uint16_t port = api->start();
+  asio::ip::tcp::endpoint bound(
+      l.address.host.empty() ? asio::ip::address(asio::ip::address_v4::any())
+                             : asio::ip::make_address(l.address.host),
+      port);
+  {
+    std::lock_guard lock(st.mutex);
+    st.endpoints.emplace_back(l.name, bound);
+    st.grpc_listeners.emplace_back(l, std::move(api));
+  }
+  log_listening(l.name, bound, l.tls.enabled ? " (gRPC, TLS)" : " (gRPC)");
 }
 
 Server::HttpListener Server::make_http_listener(const config::ListenerConfig& l) {
@@ -348,6 +378,11 @@ void Server::shutdown() {
       for (auto& l : st.listeners) l->stop_accepting();
       // Requests being answered finish; idle connections close.
       for (auto& h : st.http_listeners) h.server->drain();
+      // gRPC: no new calls; those in flight end as the gateway answers them (within the grace).
+      for (auto& [config, api] : st.grpc_listeners) {
+        st.grpc_stoppers.emplace_back(
+            [api = api.get(), grace = st.options.shutdown_grace] { api->stop(grace); });
+      }
     }
     if (st.signals) {
       asio::post(st.workers->context(0), [&st] {
@@ -645,6 +680,21 @@ void Server::reload_listeners(const config::Config& next, ReloadResult& result) 
   {
     std::lock_guard lock(st.mutex);
     st.http_listeners = std::move(http_kept);
+  }
+  // gRPC listeners change only with a restart.
+  for (const auto& l : next.listeners) {
+    if (l.type != config::ListenerType::grpc) continue;
+    const auto running = std::find_if(st.grpc_listeners.begin(), st.grpc_listeners.end(),
+                                      [&](const auto& g) { return g.first.name == l.name; });
+    if (running == st.grpc_listeners.end() || !(running->first == l)) {
+      result.restart_needed.push_back("listener " + l.name + " (grpc)");
+    }
+  }
+  for (const auto& g : st.grpc_listeners) {
+    const bool still = std::any_of(next.listeners.begin(), next.listeners.end(), [&](const auto& l) {
+      return l.name == g.first.name && l.type == config::ListenerType::grpc;
+    });
+    if (!still) result.restart_needed.push_back("listener " + g.first.name + " (grpc) removed");
   }
   for (const auto& l : next.listeners) {
     if (l.type != config::ListenerType::smpp) continue;

@@ -64,6 +64,7 @@ class Server {
   void start_http_listener(const config::ListenerConfig& l);
   // An HTTP listener's API and server, not started.
   struct HttpListener;
+  void start_grpc_listener(const config::ListenerConfig& l);
   HttpListener make_http_listener(const config::ListenerConfig& l);
   void reload_listeners(const config::Config& next, ReloadResult& result);
   void flush_logs_every_second();

@@ -108,8 +108,6 @@ mnp: {enabled: false}
 )");
   ASSERT_TRUE(r.ok()) << r.errors.front().to_string();
   const std::vector<std::string> expected = {
-      "test.yaml:5:11: warning: listener 'rpc': type grpc is not built yet: the listener is not "
-      "started",
       "test.yaml:12:7: warning: timeouts of upstream 'a': submit: not built yet: accepted and "
       "ignored (a session has one response timeout for every request: timeouts.response "
       "applies)",

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
+#include <cstdio>
 #include <utility>
 
 #include <boost/json/parser.hpp>
@@ -39,6 +41,30 @@ constexpr std::array kKnownKeys = {
 enum class Encoding : uint8_t { automatic, gsm7, ucs2, latin1, binary };
 
 using Error = std::optional<FieldError>;
+
+std::string hex_encode(const std::vector<uint8_t>& bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (uint8_t b : bytes) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 0x0F]);
+  }
+  return out;
+}
+
+// UTC, as parse_rfc3339 reads it back.
+std::string rfc3339(sys_seconds t) {
+  const auto day = std::chrono::floor<std::chrono::days>(t);
+  const std::chrono::year_month_day ymd(day);
+  const std::chrono::hh_mm_ss hms(t - day);
+  char out[96];
+  std::snprintf(out, sizeof out, "%04d-%02u-%02uT%02ld:%02ld:%02lldZ", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
+                static_cast<long long>(hms.seconds().count()));
+  return out;
+}
 
 std::string_view view(const json::string& s) {
   return {s.data(), s.size()};
@@ -478,6 +504,31 @@ MessageResult parse_message_request(std::string_view body, sys_seconds now,
   auto parsed = parse_json(body);
   if (auto* e = std::get_if<FieldError>(&parsed)) return std::move(*e);
   return MessageReader("", now, limits).read(std::get<json::value>(parsed));
+}
+
+MessageResult message_from_fields(const MessageFields& f, sys_seconds now,
+                                  const MessageLimits& limits, std::string path) {
+  // The same reader as the JSON body's: one set of rules and messages for every face.
+  json::object o;
+  if (f.to_was_list || f.to.size() != 1) {
+    json::array to;
+    to.reserve(f.to.size());
+    for (const std::string& t : f.to) to.emplace_back(t);
+    o["to"] = std::move(to);
+  } else {
+    o["to"] = f.to.front();
+  }
+  o["from"] = f.from;
+  if (f.text) o["text"] = *f.text;
+  if (f.binary) o["binary"] = hex_encode(*f.binary);
+  if (!f.udh.empty()) o["udh"] = hex_encode(f.udh);
+  if (!f.encoding.empty()) o["encoding"] = f.encoding;
+  if (f.registered_delivery) o["registered_delivery"] = true;
+  if (f.validity_seconds) o["validity"] = *f.validity_seconds;
+  if (f.schedule) o["schedule"] = rfc3339(*f.schedule);
+  if (!f.callback_url.empty()) o["callback_url"] = f.callback_url;
+  if (!f.client_ref.empty()) o["client_ref"] = f.client_ref;
+  return MessageReader(std::move(path), now, limits).read(o);
 }
 
 std::variant<BatchRequest, FieldError> parse_batch_request(std::string_view body, sys_seconds now,

@@ -116,6 +116,25 @@ std::variant<Address, std::string> parse_sender(std::string_view sender);
 MessageResult parse_message_request(std::string_view body, std::chrono::sys_seconds now,
                                     const MessageLimits& limits = {});
 
+// A message as a typed face (gRPC) gives it: the JSON body's fields as values, checked by the
+// same rules with the same field names in errors (`path` prefixes them: "messages[2]").
+struct MessageFields {
+  std::vector<std::string> to;
+  bool to_was_list = false;
+  std::string from;
+  std::optional<std::string> text;
+  std::optional<std::vector<uint8_t>> binary;
+  std::vector<uint8_t> udh;  // with binary only; empty: none
+  std::string encoding;      // "", "auto", "gsm7", "ucs2", "latin1", "binary"
+  bool registered_delivery = false;
+  std::optional<int64_t> validity_seconds;
+  std::optional<std::chrono::sys_seconds> schedule;
+  std::string callback_url;  // empty: none
+  std::string client_ref;    // empty: none
+};
+MessageResult message_from_fields(const MessageFields& fields, std::chrono::sys_seconds now,
+                                  const MessageLimits& limits = {}, std::string path = {});
+
 // `POST /v1/messages/batch`: {"messages": [ {...}, ... ]}, 1..max_batch items. Each item is
 // parsed on its own (its errors are named "messages[i]...." and fail only that item); a body
 // whose envelope is bad is one FieldError.

@@ -29,6 +29,8 @@ constexpr FamilyInfo kFamilies[] = {
      "Receipts and MO an SMSC was asked to send again later, by reason."},
     {"smppd_deliveries_stored_total", Type::counter,
      "Receipts and MO stored for a client (storage.deliver_sm)."},
+    {"smppd_grpc_requests_total", Type::counter,
+     "gRPC calls by listener, method and the status they ended with (SendStream: streams)."},
     {"smppd_http_requests_total", Type::counter,
      "Requests to the HTTP listeners (the REST API), by listener and the status answered."},
     {"smppd_late_responses_total", Type::counter,

@@ -1,0 +1,350 @@
+// The gRPC face end to end: an independent client (the npm packages @grpc/grpc-js and
+// @grpc/proto-loader, reading proto/smppd/v1/smppd.proto) through smppd to an npm `smpp` SMSC.
+// Every RPC, authentication (Basic and bearer, failures), the client's rate limit, the status
+// table (with the SMPP command_status in the trailing metadata and the rich error details),
+// field errors, TLS and mTLS, health and reflection, and the misbehaving client: oversized
+// messages, a flood of streams, a stream whose answers are never read.
+'use strict';
+
+const test = require('node:test');
+const assert = require('node:assert');
+const path = require('node:path');
+const fs = require('node:fs');
+const grpc = require('@grpc/grpc-js');
+const loader = require('@grpc/proto-loader');
+const protobuf = require('protobufjs');
+const h = require('./daemon_harness');
+
+const { status: st, waitUntil, startSmsc, upstreamsBound } = h;
+
+const PROTO = path.join(__dirname, '..', '..', 'proto');
+const TEST_PROTO = path.join(__dirname, 'proto');
+const options = { includeDirs: [PROTO, TEST_PROTO], keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
+const pkg = grpc.loadPackageDefinition(loader.loadSync(['smppd/v1/smppd.proto',
+  'grpc/health/v1/health.proto', 'grpc/reflection/v1alpha/reflection.proto'], options));
+
+// google.rpc.Status and smppd.v1.SmppError, to read the rich error details.
+const richRoot = new protobuf.Root();
+richRoot.resolvePath = (origin, target) => (fs.existsSync(path.join(PROTO, target)) ? path.join(PROTO, target) : target);
+richRoot.loadSync(['google/rpc/status.proto', 'smppd/v1/smppd.proto'], { keepCase: true });
+const RpcStatus = richRoot.lookupType('google.rpc.Status');
+const SmppError = richRoot.lookupType('smppd.v1.SmppError');
+
+const alice = { system_id: 'alice', password: 'alice-pw', api_keys: ['alice-key-0123456789'] };
+const bob = { system_id: 'bob', password: 'bob-pw', rate_limit: { messages_per_second: 1, burst: 1 } };
+
+function config(smsc, { listener = {}, clients = [alice, bob], extra = {} } = {}) {
+  return {
+    listeners: [{ name: 'grpc', type: 'grpc', address: '127.0.0.1:0', ...listener }],
+    upstreams: [h.upstream('carrier', [smsc])],
+    routes: [{ name: 'mz', match: { destination_addr: '258*' }, upstream: 'carrier' }],
+    clients,
+    ...extra,
+  };
+}
+
+function messaging(port, creds = grpc.credentials.createInsecure(), opts = {}) {
+  return new pkg.smppd.v1.Messaging(`127.0.0.1:${port}`, creds, opts);
+}
+
+function basic(user, password) {
+  const m = new grpc.Metadata();
+  m.set('authorization', `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`);
+  return m;
+}
+
+function bearer(token) {
+  const m = new grpc.Metadata();
+  m.set('authorization', `Bearer ${token}`);
+  return m;
+}
+
+function unary(client, method, request, metadata = new grpc.Metadata()) {
+  return new Promise((resolve) => {
+    client[method](request, metadata, { deadline: Date.now() + 10000 }, (err, res) => resolve({ err, res }));
+  });
+}
+
+function details(err) {
+  const bin = err.metadata.get('grpc-status-details-bin')[0];
+  assert.ok(bin, 'rich error details');
+  const status = RpcStatus.decode(bin);
+  assert.strictEqual(status.code, err.code);
+  const any = status.details[0];
+  assert.strictEqual(any.type_url, 'type.googleapis.com/smppd.v1.SmppError');
+  return SmppError.decode(any.value);
+}
+
+test('Send, SendBatch and GetMessage as a configured client: Basic and bearer, the SMSC gets the message, outcomes mapped to gRPC codes with the SMPP status', async () => {
+  const smsc = await startSmsc();
+  try {
+    await h.withSmppd(config(smsc), async (d) => {
+      await upstreamsBound(d);
+      const c = messaging(d.ports.grpc);
+      // Basic.
+      let { err, res } = await unary(c, 'Send', { to: ['+258841234567'], from: 'SHOP', text: 'Olá from gRPC', registered_delivery: true, client_ref: 'r-1', request_id: '7' }, basic('alice', 'alice-pw'));
+      assert.ifError(err);
+      assert.strictEqual(res.request_id, '7');
+      assert.strictEqual(res.client_ref, 'r-1');
+      assert.strictEqual(res.recipients.length, 1);
+      const id = res.recipients[0].message_id;
+      assert.match(id, /^[0-9a-f]{12}$/);
+      assert.strictEqual(res.recipients[0].parts, 1);
+      assert.strictEqual(smsc.received.length, 1);
+      const sent = smsc.received[0];
+      assert.strictEqual(sent.destination_addr, '258841234567');
+      assert.strictEqual(sent.dest_addr_ton, 1);
+      assert.strictEqual(sent.source_addr, 'SHOP');
+      assert.strictEqual(sent.source_addr_ton, 5);
+      assert.strictEqual(sent.registered_delivery, 1);
+      assert.strictEqual(String(sent.short_message.message), 'Olá from gRPC');
+      // The message's state, for its client only.
+      await waitUntil(() => smsc.receiptsSent === 1, 3000, 'the receipt');
+      ({ err, res } = await unary(c, 'GetMessage', { message_id: id }, bearer('alice-key-0123456789')));
+      assert.ifError(err);
+      assert.strictEqual(res.message_id, id);
+      assert.strictEqual(res.upstream, 'carrier');
+      assert.strictEqual(res.smsc_message_id, '1000');
+      ({ err } = await unary(c, 'GetMessage', { message_id: id }, basic('bob', 'bob-pw')));
+      assert.strictEqual(err.code, grpc.status.NOT_FOUND, 'another client\'s message is not shown');
+      ({ err } = await unary(c, 'GetMessage', { message_id: 'not-an-id!' }, basic('alice', 'alice-pw')));
+      assert.strictEqual(err.code, grpc.status.INVALID_ARGUMENT);
+
+      // Several recipients: each its own outcome; one without a route.
+      ({ err, res } = await unary(c, 'Send', { to: ['258841111111', '447700900123'], from: '12345', text: 'two' }, bearer('alice-key-0123456789')));
+      assert.ifError(err);
+      assert.strictEqual(res.recipients[0].code, 0);
+      assert.match(res.recipients[0].message_id, /^[0-9a-f]{12}$/);
+      assert.strictEqual(res.recipients[1].to, '447700900123');
+      assert.strictEqual(res.recipients[1].code, grpc.status.FAILED_PRECONDITION);
+      assert.strictEqual(res.recipients[1].command_status, st.ESME_RINVDSTADR);
+      assert.strictEqual(res.recipients[1].error, 'ESME_RINVDSTADR');
+
+      // One recipient without a route: the call's status, with the SMPP status in the trailers
+      // and the details.
+      ({ err } = await unary(c, 'Send', { to: ['447700900123'], from: 'SHOP', text: 'nowhere' }, basic('alice', 'alice-pw')));
+      assert.strictEqual(err.code, grpc.status.FAILED_PRECONDITION);
+      assert.strictEqual(err.metadata.get('smpp-command-status')[0], String(st.ESME_RINVDSTADR));
+      const e = details(err);
+      assert.strictEqual(e.command_status, st.ESME_RINVDSTADR);
+      assert.strictEqual(e.command_status_name, 'ESME_RINVDSTADR');
+      assert.match(err.details, /ESME_RINVDSTADR \(0xb\)/);
+
+      // Field errors name the field; an unknown enum value too.
+      ({ err } = await unary(c, 'Send', { to: ['+1 (555) 010'], from: 'SHOP', text: 'x' }, basic('alice', 'alice-pw')));
+      assert.strictEqual(err.code, grpc.status.INVALID_ARGUMENT);
+      assert.match(err.details, /^to: not a phone number/);
+      ({ err } = await unary(c, 'Send', { to: ['258841234567'], from: 'SHOP' }, basic('alice', 'alice-pw')));
+      assert.strictEqual(err.code, grpc.status.INVALID_ARGUMENT);
+      assert.match(err.details, /^text: required/);
+      ({ err } = await unary(c, 'Send', { to: ['258841234567'], from: 'SHOP', text: 'x', encoding: 9 }, basic('alice', 'alice-pw')));
+      assert.strictEqual(err.code, grpc.status.INVALID_ARGUMENT);
+      assert.match(err.details, /^encoding: unknown value 9/);
+      ({ err } = await unary(c, 'Send', { to: ['258841234567'], from: 'SHOP', text: 'x', validity: { seconds: 60 * 86400 } }, basic('alice', 'alice-pw')));
+      assert.strictEqual(err.code, grpc.status.INVALID_ARGUMENT);
+      assert.match(err.details, /^validity: at most 30 days/);
+
+      // A batch: each message on its own, a field error failing only its message.
+      ({ err, res } = await unary(c, 'SendBatch', { messages: [
+        { to: ['258841000001'], from: 'SHOP', text: 'one', request_id: '1' },
+        { to: ['258841000002'], from: 'SHOP', binary: Buffer.from([1, 2, 3]), request_id: '2' },
+        { to: ['258841000003'], from: 'A name far too long', text: 'three', request_id: '3' },
+      ] }, basic('alice', 'alice-pw')));
+      assert.ifError(err);
+      assert.strictEqual(res.accepted, 2);
+      assert.strictEqual(res.refused, 1);
+      assert.deepStrictEqual(res.messages.map((m) => m.request_id), ['1', '2', '3']);
+      assert.match(res.messages[1].recipients[0].message_id, /^[0-9a-f]{12}$/);
+      assert.strictEqual(res.messages[2].code, grpc.status.INVALID_ARGUMENT);
+      assert.strictEqual(res.messages[2].field, 'messages[2].from');
+      const binary = smsc.received.find((p) => p.destination_addr === '258841000002');
+      assert.strictEqual(binary.data_coding, 4);
+      ({ err } = await unary(c, 'SendBatch', { messages: [] }, basic('alice', 'alice-pw')));
+      assert.strictEqual(err.code, grpc.status.INVALID_ARGUMENT);
+
+      // Authentication failures.
+      ({ err } = await unary(c, 'Send', { to: ['258841234567'], from: 'SHOP', text: 'x' }));
+      assert.strictEqual(err.code, grpc.status.UNAUTHENTICATED);
+      assert.match(err.details, /authorization: Basic/);
+      ({ err } = await unary(c, 'Send', { to: ['258841234567'], from: 'SHOP', text: 'x' }, basic('alice', 'wrong')));
+      assert.strictEqual(err.code, grpc.status.UNAUTHENTICATED);
+      ({ err } = await unary(c, 'Send', { to: ['258841234567'], from: 'SHOP', text: 'x' }, bearer('no-such-key')));
+      assert.strictEqual(err.code, grpc.status.UNAUTHENTICATED);
+
+      // The client's own rate_limit (1/s, burst 1): the second at once is RESOURCE_EXHAUSTED.
+      ({ err } = await unary(c, 'Send', { to: ['258841234567'], from: 'SHOP', text: 'b1' }, basic('bob', 'bob-pw')));
+      assert.ifError(err);
+      ({ err } = await unary(c, 'Send', { to: ['258841234567'], from: 'SHOP', text: 'b2' }, basic('bob', 'bob-pw')));
+      assert.strictEqual(err.code, grpc.status.RESOURCE_EXHAUSTED);
+      assert.strictEqual(details(err).command_status, st.ESME_RTHROTTLED);
+      c.close();
+      const { counters } = await d.stop();
+      assert.ok(counters['smppd_grpc_requests_total{listener="grpc",method="Send",code="OK"}'] >= 3, JSON.stringify(counters));
+      assert.ok(counters['smppd_grpc_requests_total{listener="grpc",method="Send",code="UNAUTHENTICATED"}'] >= 3);
+    });
+  } finally {
+    smsc.close();
+  }
+});
+
+test('SendStream: thousands of messages on one stream, each answered with its request_id; a client that never reads its answers holds bounded memory and does not slow another', async () => {
+  const smsc = await startSmsc();
+  try {
+    await h.withSmppd(config(smsc), async (d) => {
+      await upstreamsBound(d);
+      const c = messaging(d.ports.grpc);
+      const n = 3000;
+      const answers = [];
+      const stream = c.SendStream(basic('alice', 'alice-pw'));
+      stream.on('data', (a) => answers.push(a));
+      const ended = new Promise((resolve, reject) => { stream.on('end', resolve); stream.on('error', reject); });
+      for (let i = 1; i <= n; ++i) {
+        stream.write({ to: [`25884${String(i).padStart(7, '0')}`], from: 'SHOP', text: `m${i}`, request_id: String(i) });
+      }
+      // One field error in the middle: answered, the stream goes on.
+      stream.write({ to: ['not a number'], from: 'SHOP', text: 'bad', request_id: '99999' });
+      stream.end();
+      await ended;
+      assert.strictEqual(answers.length, n + 1);
+      const ok = answers.filter((a) => a.code === 0);
+      assert.strictEqual(ok.length, n);
+      assert.deepStrictEqual(new Set(ok.map((a) => a.request_id)).size, n, 'every request_id once');
+      const bad = answers.find((a) => a.request_id === '99999');
+      assert.strictEqual(bad.code, grpc.status.INVALID_ARGUMENT);
+      assert.strictEqual(bad.field, 'to');
+      assert.strictEqual(smsc.received.length, n);
+
+      // A client that writes and never reads: smppd stops reading it once its answers pile up.
+      const rudeClient = messaging(d.ports.grpc);
+      const rude = rudeClient.SendStream(basic('alice', 'alice-pw'));
+      rude.on('error', () => {});
+      rude.pause();
+      const rssBefore = h.rssKiB(d.child.pid);
+      let written = 0;
+      const writeMore = () => {
+        while (written < 60000) {
+          written += 1;
+          if (!rude.write({ to: ['258840000000'], from: 'SHOP', text: 'x'.repeat(100), request_id: String(written) })) {
+            rude.once('drain', writeMore);
+            return;
+          }
+        }
+      };
+      writeMore();
+      await h.sleep(1500);
+      // Another client is served meanwhile.
+      const other = messaging(d.ports.grpc);
+      const started = Date.now();
+      const { err } = await unary(other, 'Send', { to: ['258841234567'], from: 'SHOP', text: 'still here' }, basic('alice', 'alice-pw'));
+      assert.ifError(err);
+      assert.ok(Date.now() - started < 2000, 'answered promptly');
+      assert.ok(written < 60000, `the writer was held back (${written} written)`);
+      const grown = h.rssKiB(d.child.pid) - rssBefore;
+      assert.ok(grown < 200 * 1024, `smppd grew ${grown} KiB`);
+      rude.cancel();
+      rudeClient.close();
+      other.close();
+      c.close();
+    });
+  } finally {
+    smsc.close();
+  }
+});
+
+test('TLS and mTLS, oversized messages, health and reflection', async () => {
+  const certs = h.makeCertificates();
+  const smsc = await startSmsc();
+  const ca = fs.readFileSync(certs.ca.cert);
+  try {
+    const listener = {
+      tls: { cert: certs.server.cert, key: certs.server.key, ca: certs.ca.cert, client_auth: 'require' },
+      grpc: { max_recv_msg_size: 4096 },
+    };
+    await h.withSmppd(config(smsc, { listener }), async (d) => {
+      await upstreamsBound(d);
+      const opts = { 'grpc.ssl_target_name_override': 'localhost' };
+      // With a client certificate of the CA: served.
+      const mutual = messaging(d.ports.grpc, grpc.credentials.createSsl(ca,
+        fs.readFileSync(certs.client.key), fs.readFileSync(certs.client.cert)), opts);
+      let { err, res } = await unary(mutual, 'Send', { to: ['258841234567'], from: 'SHOP', text: 'over mTLS' }, basic('alice', 'alice-pw'));
+      assert.ifError(err);
+      assert.match(res.recipients[0].message_id, /^[0-9a-f]{12}$/);
+      // A message past max_recv_msg_size: refused by gRPC, the connection stays usable.
+      ({ err } = await unary(mutual, 'Send', { to: ['258841234567'], from: 'SHOP', text: 'y'.repeat(5000) }, basic('alice', 'alice-pw')));
+      assert.strictEqual(err.code, grpc.status.RESOURCE_EXHAUSTED);
+      ({ err } = await unary(mutual, 'Send', { to: ['258841234567'], from: 'SHOP', text: 'after' }, basic('alice', 'alice-pw')));
+      assert.ifError(err);
+      // Without a client certificate, or with one of another CA: no call gets through.
+      for (const creds of [grpc.credentials.createSsl(ca),
+        grpc.credentials.createSsl(ca, fs.readFileSync(certs.stranger.key), fs.readFileSync(certs.stranger.cert))]) {
+        const c = messaging(d.ports.grpc, creds, opts);
+        ({ err } = await unary(c, 'Send', { to: ['258841234567'], from: 'SHOP', text: 'x' }, basic('alice', 'alice-pw')));
+        assert.strictEqual(err.code, grpc.status.UNAVAILABLE);
+        c.close();
+      }
+      // Plain text to a TLS listener: nothing.
+      const plain = messaging(d.ports.grpc);
+      ({ err } = await unary(plain, 'Send', { to: ['258841234567'], from: 'SHOP', text: 'x' }, basic('alice', 'alice-pw')));
+      assert.strictEqual(err.code, grpc.status.UNAVAILABLE);
+      plain.close();
+
+      // grpc.health.v1 and server reflection (no credentials needed).
+      const creds = grpc.credentials.createSsl(ca, fs.readFileSync(certs.client.key), fs.readFileSync(certs.client.cert));
+      const health = new pkg.grpc.health.v1.Health(`127.0.0.1:${d.ports.grpc}`, creds, opts);
+      ({ err, res } = await unary(health, 'Check', { service: '' }));
+      assert.ifError(err);
+      assert.strictEqual(res.status, 'SERVING');
+      health.close();
+      const reflection = new pkg.grpc.reflection.v1alpha.ServerReflection(`127.0.0.1:${d.ports.grpc}`, creds, opts);
+      const services = await new Promise((resolve, reject) => {
+        const s = reflection.ServerReflectionInfo();
+        s.on('data', (r) => { resolve(r.list_services_response.service.map((x) => x.name)); s.end(); });
+        s.on('error', reject);
+        s.write({ list_services: '' });
+      });
+      assert.ok(services.includes('smppd.v1.Messaging'), services.join());
+      assert.ok(services.includes('grpc.health.v1.Health'), services.join());
+      reflection.close();
+      mutual.close();
+    });
+  } finally {
+    smsc.close();
+  }
+});
+
+test('a client that opens hundreds of streams at once is held to a bound; others are served', async () => {
+  const smsc = await startSmsc();
+  try {
+    await h.withSmppd(config(smsc), async (d) => {
+      await upstreamsBound(d);
+      const greedy = messaging(d.ports.grpc, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+      const streams = [];
+      for (let i = 0; i < 300; ++i) {
+        const s = greedy.SendStream(basic('alice', 'alice-pw'));
+        s.on('error', () => {});
+        s.on('data', () => {});
+        streams.push(s);
+      }
+      await h.sleep(500);
+      // At most 100 streams at once on the connection (HTTP/2 MAX_CONCURRENT_STREAMS): the
+      // rest wait on the client's side. Streams that got through take messages.
+      const first = await new Promise((resolve, reject) => {
+        const s = streams[0];
+        s.once('data', resolve);
+        s.once('error', reject);
+        s.write({ to: ['258841234567'], from: 'SHOP', text: 'via a greedy stream', request_id: '1' });
+      });
+      assert.strictEqual(first.code, 0);
+      // Another connection (grpc-js would share the greedy one's otherwise, and queue the call
+      // behind its streams on its own side).
+      const other = messaging(d.ports.grpc, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+      const { err } = await unary(other, 'Send', { to: ['258841234567'], from: 'SHOP', text: 'served' }, basic('alice', 'alice-pw'));
+      assert.ifError(err);
+      for (const s of streams) s.cancel();
+      greedy.close();
+      other.close();
+    });
+  } finally {
+    smsc.close();
+  }
+});
