@@ -82,7 +82,7 @@ void ClientRegistry::add_receiver(const std::shared_ptr<session::Session>& s, Cl
   state.registered = &c;  // entries are never removed: the pointer stays good
   {
     std::lock_guard lock(c.mutex);
-    c.receivers.push_back(Receiver{s, s.get(), &state, s->executor(),
+    c.receivers.push_back(Receiver{s, {}, s.get(), &state, s->executor(),
                                    std::max<uint32_t>(1, s->settings().window_size), 0});
   }
   pump(c);
@@ -96,6 +96,39 @@ void ClientRegistry::remove_receiver(session::Session& s, ClientState& state) {
     std::erase_if(c.receivers, [&](const Receiver& r) { return r.id == &s; });
   }
   pump(c);  // what came back from this session goes to another one, if any
+}
+
+void ClientRegistry::add_external(std::string_view system_id,
+                                  const std::shared_ptr<ExternalReceiver>& r,
+                                  asio::any_io_executor ex, uint32_t window) {
+  Client& c = client(system_id);
+  {
+    std::lock_guard lock(c.mutex);
+    c.receivers.push_back(
+        Receiver{{}, r, r.get(), nullptr, std::move(ex), std::max<uint32_t>(1, window), 0});
+  }
+  pump(c);
+}
+
+void ClientRegistry::remove_external(std::string_view system_id, const ExternalReceiver* r) {
+  Client& c = client(system_id);
+  {
+    std::lock_guard lock(c.mutex);
+    std::erase_if(c.receivers, [&](const Receiver& x) { return x.id == r; });
+  }
+  pump(c);
+}
+
+void ClientRegistry::external_done(std::string_view system_id, const ExternalReceiver* r,
+                                   Delivery d, bool delivered) {
+  Client& c = client(system_id);
+  {
+    std::lock_guard lock(c.mutex);
+    release_locked(c, r);
+    if (!delivered) requeue_locked(c, std::move(d));
+  }
+  if (delivered && d.stored != 0 && stored_done_) stored_done_(system_id, d.stored);
+  pump(c);
 }
 
 void ClientRegistry::window_open(ClientState& state) {
@@ -148,7 +181,7 @@ bool ClientRegistry::deliver(std::string_view system_id, smpp::Pdu pdu, bool acc
   return true;
 }
 
-void ClientRegistry::release_locked(Client& c, const session::Session* id, bool stop) {
+void ClientRegistry::release_locked(Client& c, const void* id, bool stop) {
   for (auto& r : c.receivers) {
     if (r.id == id) {
       if (r.in_flight > 0) --r.in_flight;
@@ -213,6 +246,18 @@ void ClientRegistry::pump(Client& c) {
 void ClientRegistry::send_on(Client& c, Receiver r, Delivery d) {
   // At once when the receiver lives on this thread; else on its thread.
   asio::dispatch(r.executor, [this, &c, r, d = std::move(d)]() mutable {
+    if (r.state == nullptr) {
+      // An external receiver: it takes it, or it is closing.
+      auto e = r.external.lock();
+      if (e && e->take(d)) return;
+      {
+        std::lock_guard lock(c.mutex);
+        release_locked(c, r.id, true);
+        requeue_locked(c, std::move(d));
+      }
+      pump(c);
+      return;
+    }
     auto s = r.session.lock();
     ClientState* st = r.state;
     auto result = session::SendResult::closed;

@@ -70,6 +70,17 @@ class DeliveryDivert {
   virtual std::size_t waiting(std::string_view system_id) = 0;
 };
 
+// A receiver of a client's deliveries that is not an SMPP session (a gRPC Events stream): it
+// takes deliveries into its own window and says, for each, when it is over (acknowledged by the
+// client) or handed back (ClientRegistry::external_done).
+class ExternalReceiver {
+ public:
+  virtual ~ExternalReceiver() = default;
+  // On the executor it was added with. True: the delivery is its own until external_done;
+  // false: it takes nothing more (closing) and `d` stays the caller's.
+  virtual bool take(Delivery& d) = 0;
+};
+
 class ClientRegistry {
  public:
   explicit ClientRegistry(std::size_t max_waiting_per_client = 100'000);
@@ -77,6 +88,16 @@ class ClientRegistry {
   // On the session's executor.
   void add_receiver(const std::shared_ptr<session::Session>& s, ClientState& state);
   void remove_receiver(session::Session& s, ClientState& state);
+  // An external receiver of `system_id`, taking at most `window` deliveries at a time on `ex`.
+  // Held weakly: one that is gone takes nothing more (what it held, it hands back first).
+  void add_external(std::string_view system_id, const std::shared_ptr<ExternalReceiver>& r,
+                    asio::any_io_executor ex, uint32_t window);
+  // It takes nothing more; what it still holds it hands back with external_done.
+  void remove_external(std::string_view system_id, const ExternalReceiver* r);
+  // A delivery it took is over: `delivered` (acknowledged: a stored one is forgotten), or not
+  // (handed back: offered again, in its place). Any thread.
+  void external_done(std::string_view system_id, const ExternalReceiver* r, Delivery d,
+                     bool delivered);
   // The session's window opened: deliveries waiting for this client may go.
   void window_open(ClientState& state);
   // A delivery's outcome on the session (from its handler's on_response).
@@ -105,9 +126,10 @@ class ClientRegistry {
 
  private:
   struct Receiver {
-    std::weak_ptr<session::Session> session;
-    const session::Session* id;  // for finding it again; never dereferenced off its thread
-    ClientState* state;
+    std::weak_ptr<session::Session> session;  // an SMPP session, or
+    std::weak_ptr<ExternalReceiver> external;  // another receiver
+    const void* id;  // for finding it again; never dereferenced off its thread
+    ClientState* state;  // sessions only
     asio::any_io_executor executor;
     uint32_t window = 1;     // the session's window
     uint32_t in_flight = 0;  // deliveries handed to it and not answered yet
@@ -131,7 +153,7 @@ class ClientRegistry {
   void send_on(Client& c, Receiver r, Delivery d);
   // Under c.mutex: the receiver's delivery is over (answered, failed, or never sent); with
   // `stop`, the receiver takes nothing more (it is closing).
-  static void release_locked(Client& c, const session::Session* id, bool stop = false);
+  static void release_locked(Client& c, const void* id, bool stop = false);
   // Towards a 3.3 receiver: the deliver_sm's TLV content written the 3.3 way
   // (smpp/downgrade.hpp); the further parts of a segmented one are queued right behind it.
   void express_for_v33(Client& c, Delivery& d);

@@ -62,6 +62,7 @@ void sm_fields(const Sm& m, script::ScriptMessage& out) {
 std::optional<std::string> message_text(const smpp::Pdu& pdu) {
   if (const auto* m = pdu.as<smpp::SubmitSm>()) return sm_text(*m, payload_of(m->tlvs));
   if (const auto* m = pdu.as<smpp::SubmitMulti>()) return sm_text(*m, payload_of(m->tlvs));
+  if (const auto* m = pdu.as<smpp::DeliverSm>()) return sm_text(*m, payload_of(m->tlvs));
   if (const auto* m = pdu.as<smpp::DataSm>()) {
     smpp::TextDecodeOptions options;
     options.on_invalid = smpp::OnInvalid::replace;

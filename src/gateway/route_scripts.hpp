@@ -30,7 +30,8 @@
 
 namespace smppd::gateway {
 
-// The text of a message for scripts and transforms: short_message (without its UDH) or
+// The text of a message for scripts, transforms and the gRPC events (submit_sm, submit_multi,
+// data_sm, deliver_sm): short_message (without its UDH) or
 // message_payload, decoded by data_coding to UTF-8 (what does not decode is replaced); nothing
 // for binary data_coding.
 std::optional<std::string> message_text(const smpp::Pdu& pdu);

@@ -225,6 +225,11 @@ TEST_F(HttpServerTest, AnAsyncReplyComesFromAnotherThreadWhileOtherConnectionsAr
   slow.join();
   server_->stop();
   server_.reset();
+  // The acceptor's thread is done before the workers' contexts go (an accept completing late
+  // would make a socket on a context already destroyed).
+  work_.reset();
+  context_.stop();
+  thread_.join();
   later_guard.reset();
   later_thread.join();
   for (auto& g : guards) g.reset();

@@ -348,3 +348,156 @@ test('a client that opens hundreds of streams at once is held to a bound; others
     smsc.close();
   }
 });
+
+// An Events stream: written to with `window` first, then acknowledgements. Collects events.
+function events(client, metadata, window = 10) {
+  const s = client.Events(metadata);
+  const got = [];
+  const waiters = [];
+  s.on('data', (e) => {
+    got.push(e);
+    for (const w of waiters.splice(0)) w();
+  });
+  s.on('error', () => {});
+  s.write({ window });
+  return {
+    got,
+    ack: (ids) => s.write({ ack: ids.map(String) }),
+    next: (n, ms = 5000) => waitUntil(() => got.length >= n, ms, `${n} event(s)`),
+    close: () => s.cancel(),
+    end: () => s.end(),
+    stream: s,
+  };
+}
+
+test('Events: receipts and MO as they come, held until acknowledged (at most the window), sent again on the next stream when not, in order', async () => {
+  const smsc = await startSmsc();
+  try {
+    const extra = { mo_routes: [{ name: 'mo', match: { destination_addr: '12345' }, client: 'alice' }] };
+    await h.withSmppd(config(smsc, { extra }), async (d) => {
+      await upstreamsBound(d);
+      const c = messaging(d.ports.grpc);
+      const first = events(c, basic('alice', 'alice-pw'));
+      await h.sleep(100);
+      const { err, res } = await unary(c, 'Send', { to: ['258841234567'], from: '12345', text: 'with a receipt', registered_delivery: true }, basic('alice', 'alice-pw'));
+      assert.ifError(err);
+      const id = res.recipients[0].message_id;
+      await first.next(1);
+      const receipt = first.got[0];
+      assert.strictEqual(receipt.kind, 'receipt');
+      assert.strictEqual(receipt.receipt.message_id, id);
+      assert.strictEqual(receipt.receipt.state, 'DELIVRD');
+      assert.strictEqual(receipt.receipt.error, '000');
+      assert.strictEqual(receipt.receipt.from, '258841234567');
+      // An MO to the client's short code.
+      smsc.mo({ source_addr: '258849999999', destination_addr: '12345', short_message: 'STOP' });
+      await first.next(2);
+      const mo = first.got[1];
+      assert.strictEqual(mo.kind, 'mo');
+      assert.strictEqual(mo.mo.from, '258849999999');
+      assert.strictEqual(mo.mo.to, '12345');
+      assert.strictEqual(mo.mo.text, 'STOP');
+      // The MO is acknowledged, the receipt is not: the stream ends.
+      first.ack([mo.event_id]);
+      await h.sleep(100);
+      first.close();
+      await h.sleep(200);
+      // The next stream gets the receipt again, with the same delivery_id; not the MO.
+      const second = events(c, bearer('alice-key-0123456789'));
+      await second.next(1);
+      await h.sleep(200);
+      assert.strictEqual(second.got.length, 1);
+      assert.strictEqual(second.got[0].receipt.message_id, id);
+      assert.strictEqual(second.got[0].delivery_id, receipt.delivery_id);
+      second.ack([second.got[0].event_id]);
+      await h.sleep(100);
+      second.end();
+      await h.sleep(200);
+      const third = events(c, basic('alice', 'alice-pw'));
+      await h.sleep(300);
+      assert.strictEqual(third.got.length, 0, 'nothing left');
+      third.close();
+
+      // 20 MO in a row to a stream with a window of 5.
+      const fourth = events(c, basic('alice', 'alice-pw'), 5);
+      for (let i = 0; i < 20; ++i) smsc.mo({ source_addr: '258849999999', destination_addr: '12345', short_message: `mo ${i}` });
+      // A window of 5: the stream holds 5 until it acknowledges.
+      await fourth.next(5);
+      await h.sleep(200);
+      assert.strictEqual(fourth.got.length, 5, 'at most the window unacknowledged');
+      for (let k = 0; k < 4; ++k) {
+        fourth.ack(fourth.got.slice(k * 5, k * 5 + 5).map((e) => e.event_id));
+        await fourth.next((k + 2) * 5 > 20 ? 20 : (k + 2) * 5);
+      }
+      assert.deepStrictEqual(fourth.got.map((e) => e.mo.text), Array.from({ length: 20 }, (_, i) => `mo ${i}`), 'in order');
+      fourth.end();
+
+      // Without credentials: refused.
+      const refused = c.Events(new grpc.Metadata());
+      const status = await new Promise((resolve) => { refused.on('error', (e) => resolve(e.code)); refused.on('data', () => {}); });
+      assert.strictEqual(status, grpc.status.UNAUTHENTICATED);
+      c.close();
+    });
+  } finally {
+    smsc.close();
+  }
+});
+
+test('Events with storage: a receipt that came while the client was away, and one not acknowledged, survive a restart; an acknowledged one does not come back', async () => {
+  const smsc = await startSmsc();
+  const dir = h.tempDir();
+  try {
+    const extra = { storage: { enabled: true, sqlite: { path: path.join(dir, 'messages.db') } } };
+    const cfg = config(smsc, { extra });
+    let id;
+    let deliveryId;
+    await h.withSmppd(cfg, async (d) => {
+      await upstreamsBound(d);
+      const c = messaging(d.ports.grpc);
+      const { err, res } = await unary(c, 'Send', { to: ['258841234567'], from: 'SHOP', text: 'stored', registered_delivery: true }, basic('alice', 'alice-pw'));
+      assert.ifError(err);
+      id = res.recipients[0].message_id;
+      await waitUntil(() => smsc.receiptsSent === 1, 5000, 'the receipt sent');
+      await h.sleep(300);
+      c.close();
+    });
+    // Restarted: the receipt waits on disk for the client.
+    await h.withSmppd(cfg, async (d) => {
+      await upstreamsBound(d);
+      const c = messaging(d.ports.grpc);
+      const e = events(c, basic('alice', 'alice-pw'));
+      await e.next(1);
+      assert.strictEqual(e.got[0].receipt.message_id, id);
+      assert.notStrictEqual(e.got[0].delivery_id, '0');
+      // Not acknowledged: after another restart it comes again.
+      e.close();
+      await h.sleep(200);
+      c.close();
+      deliveryId = e.got[0].delivery_id;
+    });
+    await h.withSmppd(cfg, async (d) => {
+      await upstreamsBound(d);
+      const c = messaging(d.ports.grpc);
+      const e = events(c, basic('alice', 'alice-pw'));
+      await e.next(1);
+      assert.strictEqual(e.got[0].receipt.message_id, id);
+      assert.strictEqual(e.got[0].delivery_id, deliveryId, 'the same delivery_id across restarts');
+      e.ack([e.got[0].event_id]);
+      await h.sleep(300);
+      e.end();
+      await h.sleep(200);
+      c.close();
+    });
+    await h.withSmppd(cfg, async (d) => {
+      await upstreamsBound(d);
+      const c = messaging(d.ports.grpc);
+      const e = events(c, basic('alice', 'alice-pw'));
+      await h.sleep(500);
+      assert.strictEqual(e.got.length, 0, 'acknowledged: gone');
+      e.close();
+      c.close();
+    });
+  } finally {
+    smsc.close();
+  }
+});

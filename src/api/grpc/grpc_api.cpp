@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <deque>
+#include <map>
 #include <fstream>
 #include <mutex>
 #include <optional>
@@ -23,10 +24,13 @@
 #include "api/message/message_build.hpp"
 #include "core/log.hpp"
 #include "gateway/message_ids.hpp"
+#include "gateway/route_scripts.hpp"
 #include "limits/ip_filter.hpp"
 #include "limits/token_bucket.hpp"
 #include "net/endpoint.hpp"
 #include "session/window.hpp"
+#include "smpp/receipt.hpp"
+#include "smpp/segment.hpp"
 #include "smpp/status.hpp"
 #include "smppd/v1/smppd.grpc.pb.h"
 #include "store/message_state.hpp"
@@ -569,6 +573,9 @@ class GrpcApi::Service final : public v1::Messaging::CallbackService,
   class Stream;
   grpc::ServerBidiReactor<v1::SendRequest, v1::SendResponse>* SendStream(
       grpc::CallbackServerContext* ctx) override;
+  class EventStream;
+  grpc::ServerBidiReactor<v1::EventsRequest, v1::Event>* Events(
+      grpc::CallbackServerContext* ctx) override;
 
   grpc::ServerUnaryReactor* GetMessage(grpc::CallbackServerContext* ctx,
                                        const v1::GetMessageRequest* request,
@@ -799,6 +806,240 @@ class GrpcApi::Service::Stream final
 grpc::ServerBidiReactor<v1::SendRequest, v1::SendResponse>* GrpcApi::Service::SendStream(
     grpc::CallbackServerContext* ctx) {
   auto stream = std::make_shared<Stream>(shared_from_this(), ctx);
+  stream->begin();
+  return stream.get();
+}
+
+namespace {
+
+// A receipt or MO as an Event.
+void fill_event(const smpp::Pdu& pdu, v1::Event& e) {
+  uint8_t esm_class = 0;
+  std::string_view from;
+  std::string_view to;
+  uint8_t data_coding = 0;
+  std::span<const uint8_t> bytes;
+  const smpp::TlvList* tlvs = nullptr;
+  std::optional<smpp::Receipt> receipt;
+  if (const auto* d = pdu.as<smpp::DeliverSm>()) {
+    esm_class = d->esm_class;
+    from = d->source_addr.view();
+    to = d->destination_addr.view();
+    data_coding = d->data_coding;
+    bytes = d->short_message.bytes();
+    tlvs = &d->tlvs;
+    if (smpp::is_receipt(esm_class)) receipt = smpp::parse_receipt(*d);
+  } else if (const auto* ds = pdu.as<smpp::DataSm>()) {
+    esm_class = ds->esm_class;
+    from = ds->source_addr.view();
+    to = ds->destination_addr.view();
+    data_coding = ds->data_coding;
+    tlvs = &ds->tlvs;
+    if (smpp::is_receipt(esm_class)) receipt = smpp::parse_receipt(*ds);
+  }
+  if (bytes.empty() && tlvs != nullptr) {
+    if (auto payload = tlvs->get(smpp::tlv::message_payload)) bytes = *payload;
+  }
+  if (smpp::is_receipt(esm_class)) {
+    v1::Receipt* r = e.mutable_receipt();
+    r->set_from(std::string(from));
+    r->set_to(std::string(to));
+    if (receipt) {
+      r->set_message_id(receipt->id);
+      r->set_state(receipt->stat.empty() ? std::string(smpp::stat_word(receipt->state))
+                                         : receipt->stat);
+      r->set_error(receipt->err);
+      r->set_submit_date(receipt->submit_date);
+      r->set_done_date(receipt->done_date);
+      r->set_text(receipt->text);
+    }
+    return;
+  }
+  v1::Mo* m = e.mutable_mo();
+  m->set_from(std::string(from));
+  m->set_to(std::string(to));
+  m->set_data_coding(data_coding);
+  std::optional<smpp::ConcatInfo> concat;
+  std::span<const uint8_t> data = bytes;
+  if (esm_class & smpp::esm_class::kUdhi) {
+    const smpp::Udh udh = smpp::parse_udh(bytes);
+    if (udh.ok()) {
+      concat = udh.concat;
+      data = udh.payload;
+    }
+  }
+  if (!concat && tlvs != nullptr) concat = smpp::sar_concat(*tlvs);
+  if (concat) {
+    m->set_reference(concat->reference);
+    m->set_parts(concat->total);
+    m->set_part(concat->seq);
+  }
+  if (std::optional<std::string> text = gateway::message_text(pdu)) {
+    m->set_text(std::move(*text));
+  } else {
+    m->set_binary(std::string(data.begin(), data.end()));
+  }
+}
+
+}  // namespace
+
+// One Events stream: a receiver of the client's deliveries (gateway::ExternalReceiver) with a
+// window of its own. Each delivery it takes is written as an Event and held until the client
+// acknowledges its event_id; when the stream ends, what it holds goes back to the client's
+// queue, in its place, for the next receiver.
+class GrpcApi::Service::EventStream final
+    : public grpc::ServerBidiReactor<v1::EventsRequest, v1::Event>,
+      public gateway::ExternalReceiver,
+      public std::enable_shared_from_this<EventStream> {
+ public:
+  static constexpr uint32_t kDefaultWindow = 100;
+  static constexpr uint32_t kMaxWindow = 10000;
+
+  EventStream(std::shared_ptr<Service> service, grpc::CallbackServerContext* ctx)
+      : service_(std::move(service)), executor_(service_->executor()) {
+    auto who = service_->authenticate(*ctx, "Events");
+    if (auto* r = std::get_if<Refusal>(&who)) {
+      refusal_ = *r;
+      return;
+    }
+    caller_ = std::get<Caller>(who);
+  }
+
+  void begin() {
+    self_ = shared_from_this();
+    if (!caller_) {
+      closed_ = true;
+      if (refusal_->delay.count() > 0) {
+        auto timer = std::make_shared<asio::steady_timer>(executor_, refusal_->delay);
+        timer->async_wait([timer, me = self_, status = refusal_->status](
+                              const boost::system::error_code&) { me->Finish(status); });
+      } else {
+        Finish(refusal_->status);
+      }
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  bool take(gateway::Delivery& d) override {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    if (closed_) return false;
+    const uint64_t id = ++next_event_;
+    v1::Event e;
+    e.set_event_id(id);
+    e.set_delivery_id(d.stored != 0 ? d.stored : d.order);
+    fill_event(d.pdu, e);
+    held_.emplace(id, std::move(d));
+    queue_.push_back(std::move(e));
+    advance_locked();
+    return true;
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      close(grpc::Status::OK);
+      return;
+    }
+    std::vector<gateway::Delivery> taken;
+    bool first = false;
+    {
+      std::lock_guard<std::recursive_mutex> lock(mutex_);
+      if (closed_) return;
+      if (!registered_) {
+        registered_ = true;
+        first = true;
+        const uint32_t asked = request_.window();
+        window_ = asked == 0 ? kDefaultWindow : std::min(asked, kMaxWindow);
+      }
+      for (uint64_t id : request_.ack()) {
+        auto it = held_.find(id);
+        if (it == held_.end()) continue;  // unknown or acknowledged already: nothing to do
+        taken.push_back(std::move(it->second));
+        held_.erase(it);
+      }
+    }
+    gateway::ClientRegistry& registry = service_->parts_.gateway.clients();
+    const std::string& client = caller_->client.system_id;
+    for (gateway::Delivery& d : taken) registry.external_done(client, this, std::move(d), true);
+    if (first) registry.add_external(client, shared_from_this(), executor_, window_);
+    StartRead(&request_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      close(grpc::Status(grpc::StatusCode::CANCELLED, "the stream broke"));
+      return;
+    }
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    writing_ = false;
+    advance_locked();
+  }
+
+  void OnCancel() override { close(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled")); }
+
+  void OnDone() override {
+    close(grpc::Status::OK);
+    if (caller_) service_->count("Events", grpc::StatusCode::OK);
+    self_.reset();
+  }
+
+ private:
+  void advance_locked() {
+    if (closed_ || writing_ || queue_.empty()) return;
+    writing_ = true;
+    current_ = std::move(queue_.front());
+    queue_.pop_front();
+    StartWrite(&current_);
+  }
+
+  // The stream ends: nothing more is taken, what was not acknowledged goes back to the client's
+  // queue. Once.
+  void close(const grpc::Status& status) {
+    std::vector<gateway::Delivery> back;
+    bool finish = false;
+    bool registered = false;
+    {
+      std::lock_guard<std::recursive_mutex> lock(mutex_);
+      if (closed_) return;
+      closed_ = true;
+      finish = !finished_;
+      finished_ = true;
+      registered = registered_;
+      for (auto& [id, d] : held_) back.push_back(std::move(d));
+      held_.clear();
+      queue_.clear();
+    }
+    if (registered) {
+      gateway::ClientRegistry& registry = service_->parts_.gateway.clients();
+      const std::string& client = caller_->client.system_id;
+      registry.remove_external(client, this);
+      // In their order: the registry puts each back in its place.
+      for (gateway::Delivery& d : back) registry.external_done(client, this, std::move(d), false);
+    }
+    if (finish) Finish(status);
+  }
+
+  std::shared_ptr<Service> service_;
+  asio::any_io_executor executor_;
+  std::optional<Caller> caller_;
+  std::optional<Refusal> refusal_;
+  std::shared_ptr<EventStream> self_;
+  v1::EventsRequest request_;
+  std::recursive_mutex mutex_;  // a reaction may run inline in a Start* call
+  std::map<uint64_t, gateway::Delivery> held_;  // by event_id: written, not acknowledged
+  std::deque<v1::Event> queue_;
+  v1::Event current_;
+  uint64_t next_event_ = 0;
+  uint32_t window_ = kDefaultWindow;
+  bool registered_ = false;
+  bool writing_ = false;
+  bool closed_ = false;
+  bool finished_ = false;
+};
+
+grpc::ServerBidiReactor<v1::EventsRequest, v1::Event>* GrpcApi::Service::Events(
+    grpc::CallbackServerContext* ctx) {
+  auto stream = std::make_shared<EventStream>(shared_from_this(), ctx);
   stream->begin();
   return stream.get();
 }

@@ -13,6 +13,11 @@
 // (status_map.hpp); the listener's rate_limit.requests_per_second bounds calls and stream
 // messages (RESOURCE_EXHAUSTED).
 //
+// Events makes the stream a receiver of the client's receipts and MO in the gateway's
+// ClientRegistry (gateway::ExternalReceiver): each delivery is written as an Event and held
+// until the client acknowledges it (at most the stream's window at once); what is not
+// acknowledged when the stream ends goes back to the client's queue, in its place.
+//
 // SendStream keeps at most kStreamInFlight messages of a stream unanswered: beyond, it stops
 // reading until answers drain (the client's writes then wait on HTTP/2 flow control), so a
 // client that floods, or never reads its answers, holds bounded memory.
