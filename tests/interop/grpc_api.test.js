@@ -144,6 +144,19 @@ test('Send, SendBatch and GetMessage as a configured client: Basic and bearer, t
       assert.strictEqual(err.code, grpc.status.INVALID_ARGUMENT);
       assert.match(err.details, /^validity: at most 30 days/);
 
+      // Bytes that are not the message (a string field that is not UTF-8, which proto3 forbids;
+      // garbage): gRPC refuses them before smppd sees them (gRPC 1.51's callback API answers
+      // UNIMPLEMENTED), and the channel goes on.
+      const raw = new grpc.Client(`127.0.0.1:${d.ports.grpc}`, grpc.credentials.createInsecure());
+      const send = (bytes) => new Promise((resolve) => raw.makeUnaryRequest('/smppd.v1.Messaging/Send',
+        (x) => x, (b) => b, bytes, basic('alice', 'alice-pw'), (e2) => resolve(e2)));
+      const field = (tag, bytes) => Buffer.concat([Buffer.from([tag, bytes.length]), bytes]);
+      const valid = Buffer.concat([field(0x0a, Buffer.from('258841234567')), field(0x12, Buffer.from('SHOP'))]);
+      assert.strictEqual((await send(Buffer.concat([valid, field(0x1a, Buffer.from([0xff, 0xfe]))]))).code, grpc.status.UNIMPLEMENTED);
+      assert.strictEqual((await send(Buffer.from([0xff, 0xff, 0xff]))).code, grpc.status.UNIMPLEMENTED);
+      assert.strictEqual(await send(Buffer.concat([valid, field(0x1a, Buffer.from('fine'))])), null);
+      raw.close();
+
       // A batch: each message on its own, a field error failing only its message.
       ({ err, res } = await unary(c, 'SendBatch', { messages: [
         { to: ['258841000001'], from: 'SHOP', text: 'one', request_id: '1' },
@@ -499,5 +512,61 @@ test('Events with storage: a receipt that came while the client was away, and on
     });
   } finally {
     smsc.close();
+  }
+});
+
+test('the listener\'s requests_per_second bounds calls; an Events stream that is never read holds no more than its window and slows no one', async () => {
+  const smsc = await startSmsc();
+  try {
+    const extra = { mo_routes: [{ name: 'mo', match: { destination_addr: '12345' }, client: 'alice' }] };
+    const listener = { rate_limit: { requests_per_second: 1, burst: 2 } };
+    await h.withSmppd(config(smsc, { extra, listener }), async (d) => {
+      await upstreamsBound(d);
+      const c = messaging(d.ports.grpc);
+      const codes = [];
+      for (let i = 0; i < 3; ++i) {
+        const { err } = await unary(c, 'Send', { to: ['258841234567'], from: 'SHOP', text: `r${i}` }, basic('alice', 'alice-pw'));
+        codes.push(err ? err.code : 0);
+      }
+      assert.deepStrictEqual(codes, [0, 0, grpc.status.RESOURCE_EXHAUSTED]);
+      c.close();
+    });
+  } finally {
+    smsc.close();
+  }
+  // (A new SMSC: smsc.mo() sends on its first session.)
+  const mos = await startSmsc();
+  try {
+    const extra = { mo_routes: [{ name: 'mo', match: { destination_addr: '12345' }, client: 'alice' }] };
+    await h.withSmppd(config(mos, { extra }), async (d) => {
+      await upstreamsBound(d);
+      // A stream that asks for events and never reads them.
+      const lazy = messaging(d.ports.grpc, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+      const s = lazy.Events(basic('alice', 'alice-pw'));
+      s.on('error', () => {});
+      s.write({ window: 50 });
+      s.pause();
+      await h.sleep(100);
+      for (let i = 0; i < 300; ++i) mos.mo({ source_addr: '258849999999', destination_addr: '12345', short_message: `mo ${i}` });
+      await h.sleep(500);
+      const other = messaging(d.ports.grpc, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+      const started = Date.now();
+      const { err } = await unary(other, 'Send', { to: ['258841234567'], from: 'SHOP', text: 'still served' }, basic('alice', 'alice-pw'));
+      assert.ifError(err);
+      assert.ok(Date.now() - started < 2000);
+      // Once it goes away, another stream gets everything, in order, nothing lost.
+      s.cancel();
+      lazy.close();
+      await h.sleep(200);
+      const e = events(other, basic('alice', 'alice-pw'), 1000);
+      await e.next(300);
+      assert.deepStrictEqual(e.got.map((x) => x.mo.text), Array.from({ length: 300 }, (_, i) => `mo ${i}`));
+      e.ack(e.got.map((x) => x.event_id));
+      await h.sleep(100);
+      e.end();
+      other.close();
+    });
+  } finally {
+    mos.close();
   }
 });

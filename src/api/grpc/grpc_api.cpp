@@ -320,6 +320,20 @@ class GrpcApi::Service final : public v1::Messaging::CallbackService,
     });
   }
 
+  // Ends a stream refused at its start (`r`), after the refusal's delay.
+  template <class Reactor>
+  static void refuse_stream(std::shared_ptr<Reactor> me, const Refusal& r,
+                            asio::any_io_executor ex) {
+    if (r.delay.count() <= 0) {
+      me->Finish(r.status);
+      return;
+    }
+    auto timer = std::make_shared<asio::steady_timer>(ex, r.delay);
+    timer->async_wait([timer, me, status = r.status](const boost::system::error_code&) {
+      me->Finish(status);
+    });
+  }
+
   bool take_request() {
     return requests_.unlimited() || requests_.try_take(std::chrono::steady_clock::now());
   }
@@ -659,11 +673,8 @@ class GrpcApi::Service::Stream final
   Stream(std::shared_ptr<Service> service, grpc::CallbackServerContext* ctx)
       : service_(std::move(service)), executor_(service_->executor()) {
     auto who = service_->authenticate(*ctx, "SendStream");
-    if (auto* r = std::get_if<Refusal>(&who)) {
-      refusal_ = *r;
-      return;
-    }
-    caller_ = std::get<Caller>(who);
+    if (auto* c = std::get_if<Caller>(&who)) caller_ = std::move(*c);
+    else refusal_ = std::get<Refusal>(std::move(who));
   }
 
   void begin() {
@@ -671,13 +682,7 @@ class GrpcApi::Service::Stream final
     if (!caller_) {
       std::lock_guard<std::recursive_mutex> lock(mutex_);
       finished_ = true;
-      if (refusal_->delay.count() > 0) {
-        auto timer = std::make_shared<asio::steady_timer>(executor_, refusal_->delay);
-        timer->async_wait([timer, me = self_, status = refusal_->status](
-                              const boost::system::error_code&) { me->Finish(status); });
-      } else {
-        Finish(refusal_->status);
-      }
+      refuse_stream(self_, *refusal_, executor_);
       return;
     }
     StartRead(&request_);
@@ -898,24 +903,15 @@ class GrpcApi::Service::EventStream final
   EventStream(std::shared_ptr<Service> service, grpc::CallbackServerContext* ctx)
       : service_(std::move(service)), executor_(service_->executor()) {
     auto who = service_->authenticate(*ctx, "Events");
-    if (auto* r = std::get_if<Refusal>(&who)) {
-      refusal_ = *r;
-      return;
-    }
-    caller_ = std::get<Caller>(who);
+    if (auto* c = std::get_if<Caller>(&who)) caller_ = std::move(*c);
+    else refusal_ = std::get<Refusal>(std::move(who));
   }
 
   void begin() {
     self_ = shared_from_this();
     if (!caller_) {
       closed_ = true;
-      if (refusal_->delay.count() > 0) {
-        auto timer = std::make_shared<asio::steady_timer>(executor_, refusal_->delay);
-        timer->async_wait([timer, me = self_, status = refusal_->status](
-                              const boost::system::error_code&) { me->Finish(status); });
-      } else {
-        Finish(refusal_->status);
-      }
+      refuse_stream(self_, *refusal_, executor_);
       return;
     }
     StartRead(&request_);
