@@ -74,6 +74,10 @@ class HttpServerTest : public ::testing::Test {
     return false;
   }
 
+  // Worker contexts a test gives the server's connections: declared before context_ so that
+  // they outlive it (an accept still pending in context_ when it is destroyed holds a socket
+  // made on one of them).
+  asio::io_context workers_[2];
   asio::io_context context_;
   asio::executor_work_guard<asio::io_context::executor_type> work_{context_.get_executor()};
   asio::io_context client_context_;
@@ -182,7 +186,7 @@ TEST_F(HttpServerTest, StopClosesKeptAliveConnections) {
 
 TEST_F(HttpServerTest, AnAsyncReplyComesFromAnotherThreadWhileOtherConnectionsAreServed) {
   // Two worker contexts for the connections; replies come from a third thread.
-  asio::io_context workers[2];
+  auto& workers = workers_;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   ServerSettings s = settings();
   for (auto& w : workers) {
@@ -225,8 +229,8 @@ TEST_F(HttpServerTest, AnAsyncReplyComesFromAnotherThreadWhileOtherConnectionsAr
   slow.join();
   server_->stop();
   server_.reset();
-  // The acceptor's thread is done before the workers' contexts go (an accept completing late
-  // would make a socket on a context already destroyed).
+  // The acceptor's thread is done before the workers' threads (an accept completing late would
+  // make a socket on a context no thread runs).
   work_.reset();
   context_.stop();
   thread_.join();
