@@ -612,7 +612,7 @@ Gateway::FaceClient Gateway::face_client(std::string_view system_id) {
 void Gateway::submit(Origin origin, const ClientRef& client, smpp::Pdu& request,
                      uint64_t ip_key, const tracing::SpanContext* parent,
                      std::shared_ptr<const CallbackSpec> callback) {
-  forward(std::move(origin), client, request, ip_key, parent, std::move(callback));
+  forward(std::move(origin), client, request, ip_key, parent, std::move(callback), true);
 }
 
 void Gateway::submit_outcome(uint64_t id, std::string_view client, uint8_t client_version,
@@ -639,7 +639,7 @@ struct Gateway::AwaitingNumber {
 
 void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request,
                       uint64_t ip_key, const tracing::SpanContext* parent,
-                      std::shared_ptr<const CallbackSpec> callback) {
+                      std::shared_ptr<const CallbackSpec> callback, bool from_face) {
   const CommandId cmd = request.command_id();
   const uint32_t seq = request.sequence_number;
   if (client.limit != nullptr && client.limit->rate.limited() &&
@@ -654,9 +654,10 @@ void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request
   // A part of a long message the middleware or the routes must see whole: held until its
   // message is whole, which then goes on in its place.
   Joined joined;
-  if (joiner_ != nullptr && cmd == CommandId::submit_sm && needs_whole(snap) &&
-      !join_part(origin, client, request, joined)) {
-    return;
+  if (joiner_ != nullptr && cmd == CommandId::submit_sm && !from_face) {
+    // (A reload may stop needing messages whole: the parts of those being joined still are.)
+    const bool whole = needs_whole(snap);
+    if ((whole || joiner_->busy()) && !join_part(origin, client, request, joined, whole)) return;
   }
   router::MessageFacts facts;
   message_facts(request, facts);
@@ -782,8 +783,16 @@ struct JoinedOrigin {
 void respond_joined(void* target, smpp::Pdu& response) {
   auto* j = static_cast<JoinedOrigin*>(target);
   const std::shared_ptr<JoinedOrigin> keep = std::move(j->self);
-  if (response.command_status != st::ESME_ROK) {
-    j->refused(*j->gateway, j->earlier, response.command_status);
+  const uint32_t status = response.command_status;
+  if (status != st::ESME_ROK) {
+    j->refused(*j->gateway, j->earlier, status);
+    // "Try again later" would have the client send this part again, alone: held as the start
+    // of a message whose other parts never come. The message is refused for good instead (the
+    // held parts' receipts carry the reason).
+    if (status == st::ESME_RMSGQFUL || status == st::ESME_RTHROTTLED ||
+        status == st::ESME_RX_T_APPN || status == st::ESME_RSYSERR) {
+      response.command_status = st::ESME_RSUBMITFAIL;
+    }
   }
   j->inner.answer_here(response);
 }
@@ -797,14 +806,14 @@ int64_t unix_seconds() {
 }  // namespace
 
 bool Gateway::join_part(Origin& origin, const ClientRef& client, smpp::Pdu& request,
-                        Joined& joined) {
+                        Joined& joined, bool start_new) {
   const std::optional<smpp::ConcatInfo> concat = message_concat(request);
   // (Stopping: nothing is held that could not be given up.)
   if (!concat || concat->total < 2 || stopping_.load()) return true;
   const uint32_t seq = request.sequence_number;
   const uint64_t id = ids_.next();
   PartJoiner::Result r = joiner_->add(client.system_id, origin.version, request, id,
-                                      std::chrono::steady_clock::now(), unix_seconds());
+                                      std::chrono::steady_clock::now(), unix_seconds(), start_new);
   switch (r.kind) {
     case PartJoiner::Kind::pass:
       counters_.add("smppd_reassembly_parts_total",
@@ -993,7 +1002,8 @@ void Gateway::route_message(const Snapshot& snap, Origin origin, const ClientRef
   }
   if (joined.whole && more_parts.empty() && !spool_) {
     // A joined message goes out in parts again (a transform that rewrote its text has cut it
-    // already). Store and forward keeps one PDU: it is cut when it is sent.
+    // already). Store and forward keeps one PDU (message_payload beyond 254 octets): it is cut
+    // when sent only towards an upstream with message.max_length or bound as 3.3.
     if (const uint32_t status = cut_joined(snap, *target, request, *joined.as_sent, more_parts);
         status != st::ESME_ROK) {
       peer_lines().filtered("client {}: a message joined from its parts cannot be cut for "

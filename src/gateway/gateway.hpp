@@ -164,9 +164,11 @@ class Gateway final : public upstream::PoolEvents {
 
  private:
   friend class StoreForward;
+  // `from_face`: built by smppd's HTTP or gRPC face (its parts are smppd's own cut: never
+  // joined, their ids are what the face reports).
   void forward(Origin origin, const ClientRef& client, smpp::Pdu& request, uint64_t ip_key,
                const tracing::SpanContext* parent = nullptr,
-               std::shared_ptr<const CallbackSpec> callback = nullptr);
+               std::shared_ptr<const CallbackSpec> callback = nullptr, bool from_face = false);
   // The logger middleware's line for a message.
   static void log_message(config::LogLevel level, std::string_view client, smpp::CommandId cmd,
                           const router::MessageFacts& f,
@@ -276,7 +278,9 @@ class Gateway final : public upstream::PoolEvents {
   bool needs_whole(const Snapshot& snap) const;
   // A part of a client's submit_sm, before the middleware: false when it was answered here
   // (held, a duplicate, refused); true when it goes on, whole (`joined`) or as it came.
-  bool join_part(Origin& origin, const ClientRef& client, smpp::Pdu& request, Joined& joined);
+  // `start_new`: needs_whole() now (else only parts of messages being joined are taken).
+  bool join_part(Origin& origin, const ClientRef& client, smpp::Pdu& request, Joined& joined,
+                 bool start_new);
   // The held parts of a message that went no further: a receipt for each that asked for one.
   void give_up(const GivenUp& message, smpp::MessageState state, uint32_t error,
                std::string_view reason);

@@ -95,7 +95,7 @@ PartJoiner::PartJoiner(const config::MultipartConfig& config)
 
 PartJoiner::Result PartJoiner::add(std::string_view client, smpp::Version version,
                                    smpp::Pdu& request, uint64_t id, TimePoint now,
-                                   int64_t now_unix_seconds) {
+                                   int64_t now_unix_seconds, bool start_new) {
   Result out;
   auto* m = request.as<smpp::SubmitSm>();
   if (m == nullptr) return out;
@@ -115,6 +115,18 @@ PartJoiner::Result PartJoiner::add(std::string_view client, smpp::Version versio
     method = udh.concat && udh.concat->ref16 ? smpp::ConcatMethod::udh16 : smpp::ConcatMethod::udh8;
   }
   std::lock_guard lock(mutex_);
+  struct Busy {
+    PartJoiner& j;
+    ~Busy() { j.busy_.store(j.reassembler_.pending_messages() > 0, std::memory_order_relaxed); }
+  } busy{*this};
+  if (drained_) return out;
+  if (!start_new) {
+    const std::optional<smpp::ConcatInfo> concat = message_seq(*m);
+    if (!concat) return out;
+    const smpp::ReassemblyKey key{std::string(client), m->source_addr.str(),
+                                  m->destination_addr.str(), concat->reference, concat->total};
+    if (!held_.contains(key)) return out;
+  }
   smpp::AcceptResult a = reassembler_.add_sm(client, *m, now);
   switch (a.outcome) {
     case smpp::ReassemblyOutcome::rejected:
@@ -202,11 +214,15 @@ std::vector<GivenUp> PartJoiner::given_up(std::vector<smpp::IncompleteMessage> m
 
 std::vector<GivenUp> PartJoiner::expire(TimePoint now) {
   std::lock_guard lock(mutex_);
-  return given_up(reassembler_.expire(now));
+  std::vector<GivenUp> out = given_up(reassembler_.expire(now));
+  busy_.store(reassembler_.pending_messages() > 0, std::memory_order_relaxed);
+  return out;
 }
 
 std::vector<GivenUp> PartJoiner::drain() {
   std::lock_guard lock(mutex_);
+  drained_ = true;
+  busy_.store(false, std::memory_order_relaxed);
   return given_up(reassembler_.drain());
 }
 

@@ -18,6 +18,7 @@
 // sockets and no clock: time is passed in.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -94,16 +95,20 @@ class PartJoiner {
   };
 
   // A client's submit_sm. `id`: the id its answer carries if it is held. `now_unix_seconds`:
-  // the wall clock, for the receipts of a message given up.
+  // the wall clock, for the receipts of a message given up. `start_new`: false when the
+  // message path no longer needs messages whole (a reload): only the parts of messages already
+  // being joined are taken (the others pass).
   Result add(std::string_view client, smpp::Version version, smpp::Pdu& request, uint64_t id,
-             TimePoint now, int64_t now_unix_seconds);
+             TimePoint now, int64_t now_unix_seconds, bool start_new = true);
 
   // The messages whose first part came at least `timeout` before `now`, removed.
   std::vector<GivenUp> expire(TimePoint now);
-  // Every message held, removed (smppd stops).
+  // Every message held, removed (smppd stops); nothing is held after it (parts pass).
   std::vector<GivenUp> drain();
 
   std::size_t pending_messages() const;
+  // Some message is being joined (a lock-free look, for the message path).
+  bool busy() const { return busy_.load(std::memory_order_relaxed); }
   std::size_t buffered_bytes() const;
   std::chrono::milliseconds timeout() const { return timeout_; }
 
@@ -112,6 +117,8 @@ class PartJoiner {
 
   const std::chrono::milliseconds timeout_;
   mutable std::mutex mutex_;
+  bool drained_ = false;
+  std::atomic<bool> busy_{false};
   smpp::Reassembler reassembler_;
   struct Held {
     GivenUp answered;                              // its parts answered so far

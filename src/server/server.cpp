@@ -5,6 +5,8 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -55,11 +57,6 @@ struct Server::State {
   std::vector<std::shared_ptr<SmppListener>> listeners;
   // Listeners of type http: the REST API on the HTTP server, connections on the workers.
   std::vector<HttpListener> http_listeners;
-  // Listeners of type grpc (gRPC's own threads; answers from the workers). A change needs a
-  // restart. Stopped by a thread of their own (Shutdown waits for calls in flight, which the
-  // workers answer), joined after the workers.
-  std::vector<std::pair<config::ListenerConfig, std::unique_ptr<grpcapi::GrpcApi>>> grpc_listeners;
-  std::vector<std::thread> grpc_stoppers;
   // Built-in SMSC simulators (upstreams of type simulator), each on one worker.
   std::vector<std::pair<std::size_t, std::unique_ptr<sim::Simulator>>> simulators;
   // With storage: outlives the gateway that writes to it.
@@ -74,6 +71,13 @@ struct Server::State {
   std::unique_ptr<MnpLookups> mnp;
   // The metrics endpoint and the management API (on a thread of their own).
   std::unique_ptr<Operations> operations;
+  // Listeners of type grpc (gRPC's own threads; answers from the workers). A change needs a
+  // restart. Declared after the gateway they call: gone before it. Stopped by a thread of their
+  // own (Shutdown waits for the calls in flight, which the workers answer: the thread keeps
+  // the workers running until it is done), joined after the workers.
+  std::vector<std::pair<config::ListenerConfig, std::unique_ptr<grpcapi::GrpcApi>>> grpc_listeners;
+  std::vector<std::thread> grpc_stoppers;
+  std::atomic<std::size_t> grpc_stopped{0};
   std::unique_ptr<asio::signal_set> signals;
   std::map<std::string, config::HostPort> simulator_addresses;
   std::shared_ptr<ClientsSource> clients;
@@ -265,6 +269,18 @@ int Server::run() {
   // Sessions end within the grace period (each has its own deadline); whatever is left after
   // it is stopped.
   const bool clean = st.workers->join(st.options.shutdown_grace + std::chrono::seconds(2));
+  // The gRPC servers are done once their calls are (within the grace, the workers running);
+  // a stopper still waiting after that is a call that will never end: smppd leaves without it.
+  const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (st.grpc_stopped.load() < st.grpc_stoppers.size() && std::chrono::steady_clock::now() < limit) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (st.grpc_stopped.load() < st.grpc_stoppers.size()) {
+    log::error("a gRPC listener did not stop in time: smppd exits without waiting for it");
+    for (const auto& [key, value] : counters_.snapshot()) log::info("counter {} {}", key, value);
+    spdlog::default_logger()->flush();
+    std::_Exit(1);
+  }
   for (auto& t : st.grpc_stoppers) t.join();
   st.grpc_listeners.clear();
   if (st.operations) st.operations->stop();
@@ -380,8 +396,16 @@ void Server::shutdown() {
       for (auto& h : st.http_listeners) h.server->drain();
       // gRPC: no new calls; those in flight end as the gateway answers them (within the grace).
       for (auto& [config, api] : st.grpc_listeners) {
-        st.grpc_stoppers.emplace_back(
-            [api = api.get(), grace = st.options.shutdown_grace] { api->stop(grace); });
+        std::vector<asio::executor_work_guard<asio::io_context::executor_type>> running;
+        for (std::size_t i = 0; i < st.workers->size(); ++i) {
+          running.push_back(asio::make_work_guard(st.workers->context(i)));
+        }
+        st.grpc_stoppers.emplace_back([&st, api = api.get(), grace = st.options.shutdown_grace,
+                                       running = std::move(running)]() mutable {
+          api->stop(grace);
+          running.clear();
+          st.grpc_stopped.fetch_add(1);
+        });
       }
     }
     if (st.signals) {

@@ -30,6 +30,8 @@ std::string_view to_string(ReassemblyReason r) {
       return "part number above total";
     case ReassemblyReason::too_many_parts:
       return "more parts than allowed";
+    case ReassemblyReason::message_too_long:
+      return "whole message longer than allowed";
     case ReassemblyReason::byte_limit:
       return "buffered bytes limit reached";
     case ReassemblyReason::message_limit:
@@ -75,6 +77,10 @@ AcceptResult Reassembler::add(const ReassemblyKey& key, uint8_t seq,
     ++it->second.duplicates;
     ++stats_.duplicates;
     return {ReassemblyOutcome::duplicate, ReassemblyReason::none, std::nullopt, std::nullopt};
+  }
+  const std::size_t held = it != pending_.end() ? it->second.bytes : 0;
+  if (payload.size() > limits_.max_message_bytes || held > limits_.max_message_bytes - payload.size()) {
+    return reject(ReassemblyReason::message_too_long);
   }
   if (payload.size() > limits_.max_buffered_bytes - buffered_bytes_) {
     return reject(ReassemblyReason::byte_limit);

@@ -42,6 +42,9 @@ struct ReassemblyLimits {
   std::size_t max_parts = 255;                // a larger total is rejected
   std::size_t max_buffered_bytes = 1u << 20;  // payload octets held over all messages
   std::size_t max_pending_messages = 10000;   // incomplete messages held at once
+  // The longest whole message (octets of its parts' payloads): one message_payload TLV holds
+  // 65535. A part that would take its message past it is rejected (message_too_long).
+  std::size_t max_message_bytes = 65535;
 };
 
 enum class ReassemblyOutcome : uint8_t {
@@ -59,6 +62,7 @@ enum class ReassemblyReason : uint8_t {
   seq_zero,          // seq 0
   seq_beyond_total,  // seq > total
   too_many_parts,    // total > max_parts
+  message_too_long,  // the parts' payloads would pass max_message_bytes
   byte_limit,        // overflow: max_buffered_bytes would be exceeded
   message_limit,     // overflow: max_pending_messages reached
   malformed_udh,     // add_sm: the UDH does not parse

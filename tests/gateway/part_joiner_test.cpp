@@ -221,6 +221,23 @@ TEST(PartJoiner, MessagesWhosePartsStopComingAreGivenUpWithTheirHeldParts) {
   EXPECT_EQ(j.buffered_bytes(), 0u);
 }
 
+TEST(PartJoiner, WithoutStartNewOnlyMessagesBeingJoinedTakeParts) {
+  PartJoiner j(limits());
+  smpp::Pdu a1 = udh_part(1, 2, 1, "a1");
+  EXPECT_EQ(add(j, a1, 1).kind, PartJoiner::Kind::held);
+  EXPECT_TRUE(j.busy());
+  // A reload stopped needing messages whole: a new message passes, the one begun is joined.
+  smpp::Pdu b1 = udh_part(2, 2, 1, "b1");
+  EXPECT_EQ(j.add("alice", smpp::Version::v34, b1, 2, t0, 0, false).kind, PartJoiner::Kind::pass);
+  smpp::Pdu a2 = udh_part(1, 2, 2, "a2");
+  EXPECT_EQ(j.add("alice", smpp::Version::v34, a2, 3, t0, 0, false).kind, PartJoiner::Kind::whole);
+  EXPECT_FALSE(j.busy());
+  // After a drain (smppd stops) nothing is held.
+  EXPECT_TRUE(j.drain().empty());
+  smpp::Pdu c1 = udh_part(3, 2, 1, "c1");
+  EXPECT_EQ(add(j, c1, 4).kind, PartJoiner::Kind::pass);
+}
+
 TEST(PartJoiner, TheReceiptOfAGivenUpPartNamesItsIdAndState) {
   GivenUp m;
   m.client = "alice";

@@ -570,3 +570,36 @@ test('the listener\'s requests_per_second bounds calls; an Events stream that is
     mos.close();
   }
 });
+
+test('SIGTERM while a SendStream writes and an Events stream waits: smppd answers what it took and exits cleanly within the grace', async () => {
+  const smsc = await startSmsc({ answerDelay: 5 });
+  try {
+    const d = await h.startSmppd(config(smsc));
+    await upstreamsBound(d);
+    const c = messaging(d.ports.grpc);
+    const e = events(c, basic('alice', 'alice-pw'));
+    const s = c.SendStream(basic('alice', 'alice-pw'));
+    const answers = [];
+    s.on('data', (a) => answers.push(a));
+    s.on('error', () => {});
+    let writing = true;
+    let n = 0;
+    const pump = () => {
+      while (writing && s.write({ to: ['258841234567'], from: 'SHOP', text: 'x', request_id: String(++n) })) { /* more */ }
+      if (writing) s.once('drain', pump);
+    };
+    pump();
+    await h.sleep(500);
+    const r = await d.stop();
+    writing = false;
+    assert.strictEqual(r.code, 0, d.text());
+    assert.ok(r.ms < 5000, `stopped in ${r.ms} ms`);
+    assert.ok(answers.length > 0);
+    // Every answer says accepted or why not; none is invented.
+    for (const a of answers) assert.ok(a.code === 0 || a.code === grpc.status.UNAVAILABLE || a.code === grpc.status.RESOURCE_EXHAUSTED, JSON.stringify(a));
+    e.close();
+    c.close();
+  } finally {
+    smsc.close();
+  }
+});

@@ -38,6 +38,22 @@ TEST(Reassembler, InOrder) {
   EXPECT_EQ(r.stats().completed, 1u);
 }
 
+TEST(Reassembler, AWholeMessagePastOneMessagePayloadIsRejected) {
+  ReassemblyLimits limits;
+  limits.max_buffered_bytes = 1 << 20;
+  Reassembler r(limits);
+  const Bytes big(40000, 'x');
+  EXPECT_EQ(r.add(key(1, 2), 1, big, t0).outcome, ReassemblyOutcome::stored);
+  // 80,000 octets would not fit one message_payload TLV (65,535).
+  const AcceptResult second = r.add(key(1, 2), 2, big, t0);
+  EXPECT_EQ(second.outcome, ReassemblyOutcome::rejected);
+  EXPECT_EQ(second.reason, ReassemblyReason::message_too_long);
+  EXPECT_EQ(r.add(key(2, 2), 1, Bytes(70000, 'y'), t0).reason, ReassemblyReason::message_too_long);
+  // Up to the limit is fine.
+  EXPECT_EQ(r.add(key(1, 2), 2, Bytes(65535 - 40000, 'z'), t0).outcome,
+            ReassemblyOutcome::complete);
+}
+
 TEST(Reassembler, OutOfOrder) {
   Reassembler r;
   EXPECT_EQ(r.add(key(9, 3), 3, bytes("3"), t0).outcome, ReassemblyOutcome::stored);

@@ -485,6 +485,11 @@ class GrpcApi::Service final : public v1::Messaging::CallbackService,
       finish_later(reactor, r->status, r->delay);
       return reactor;
     }
+    if (stopping_.load()) {
+      count("Send", grpc::StatusCode::UNAVAILABLE);
+      reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "smppd is stopping"));
+      return reactor;
+    }
     if (!take_request()) {
       count("Send", grpc::StatusCode::RESOURCE_EXHAUSTED);
       reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
@@ -537,6 +542,11 @@ class GrpcApi::Service final : public v1::Messaging::CallbackService,
     auto who = authenticate(*ctx, "SendBatch");
     if (auto* r = std::get_if<Refusal>(&who)) {
       finish_later(reactor, r->status, r->delay);
+      return reactor;
+    }
+    if (stopping_.load()) {
+      count("SendBatch", grpc::StatusCode::UNAVAILABLE);
+      reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "smppd is stopping"));
       return reactor;
     }
     if (!take_request()) {
@@ -656,6 +666,24 @@ class GrpcApi::Service final : public v1::Messaging::CallbackService,
 
   const config::ListenerConfig listener_;
   GrpcApiParts parts_;
+  // Set by GrpcApi::stop: messages still coming are answered UNAVAILABLE, not handed on.
+  std::atomic<bool> stopping_{false};
+  // The streams open, so that a stop ends them (a client keeps its streams open for ever: the
+  // server's Shutdown would wait for its whole deadline).
+  std::mutex live_mutex_;
+  std::vector<std::weak_ptr<Stream>> live_streams_;
+  std::vector<std::weak_ptr<EventStream>> live_events_;
+  template <class T>
+  void track(std::vector<std::weak_ptr<T>>& list, const std::shared_ptr<T>& s) {
+    std::lock_guard lock(live_mutex_);
+    if (list.size() >= 64 && list.size() % 64 == 0) {
+      std::erase_if(list, [](const auto& w) { return w.expired(); });
+    }
+    list.push_back(s);
+  }
+  // Ends every open stream: SendStream once what it took is answered, Events at once (what
+  // it holds goes back to the client's queue).
+  void stop_streams();
   limits::IpFilter ip_filter_;
   limits::SharedTokenBucket requests_;
   std::atomic<std::size_t> next_executor_{0};
@@ -685,20 +713,31 @@ class GrpcApi::Service::Stream final
       refuse_stream(self_, *refusal_, executor_);
       return;
     }
+    service_->track(service_->live_streams_, self_);
     StartRead(&request_);
   }
 
+  // smppd stops: nothing more is read; the stream ends once what it took is answered.
+  void stop() {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    reads_done_ = true;
+    advance_locked();
+  }
+
   void OnReadDone(bool ok) override {
-    if (!ok) {
+    {
       std::lock_guard<std::recursive_mutex> lock(mutex_);
-      reads_done_ = true;
-      advance_locked();
-      return;
+      if (!ok) {
+        reads_done_ = true;
+        advance_locked();
+        return;
+      }
+      if (finished_) return;  // (a write failed meanwhile: nothing more is sent)
     }
     handle(request_);
     std::lock_guard<std::recursive_mutex> lock(mutex_);
-    if (finished_) return;
-    if (in_flight_ < GrpcApi::kStreamInFlight) {
+    if (finished_ || reads_done_) return;
+    if (room_locked()) {
       StartRead(&request_);
     } else {
       paused_ = true;
@@ -717,6 +756,7 @@ class GrpcApi::Service::Stream final
       return;
     }
     advance_locked();
+    resume_locked();
   }
 
   void OnCancel() override {}
@@ -733,15 +773,17 @@ class GrpcApi::Service::Stream final
 
  private:
   void handle(const v1::SendRequest& r) {
-    if (!service_->take_request()) {
+    const bool stopping = service_->stopping_.load();
+    if (stopping || !service_->take_request()) {
       v1::SendResponse out;
       out.set_request_id(r.request_id());
       out.set_client_ref(r.client_ref());
-      out.set_code(static_cast<int>(grpc::StatusCode::RESOURCE_EXHAUSTED));
-      out.set_error("the listener's rate_limit: send again later");
+      out.set_code(static_cast<int>(stopping ? grpc::StatusCode::UNAVAILABLE
+                                             : grpc::StatusCode::RESOURCE_EXHAUSTED));
+      out.set_error(stopping ? "smppd is stopping" : "the listener's rate_limit: send again later");
       std::lock_guard<std::recursive_mutex> lock(mutex_);
       ++in_flight_;
-      answered_locked(std::move(out));
+      answered_locked(std::move(out), 0);
       return;
     }
     auto prepared = service_->prepare({&r}, false);
@@ -752,28 +794,41 @@ class GrpcApi::Service::Stream final
       out.set_request_id(r.request_id());
       out.set_code(static_cast<int>(status->error_code()));
       out.set_error(status->error_message());
-      answered_locked(std::move(out));
+      answered_locked(std::move(out), 0);
       return;
     }
     auto s = std::get<std::shared_ptr<Submission>>(std::move(prepared));
-    s->done = [me = shared_from_this()](Submission& sub) {
+    // Counted by its parts: a message to 10,000 recipients weighs as much as 10,000 messages.
+    const std::size_t units = s->parts.size();
+    in_flight_units_ += units;
+    s->done = [me = shared_from_this(), units](Submission& sub) {
       v1::SendResponse out;
       sub.fill(sub.items[0], out);
       std::lock_guard<std::recursive_mutex> guard(me->mutex_);
-      me->answered_locked(std::move(out));
+      me->answered_locked(std::move(out), units);
     };
     service_->submit(*caller_, std::move(s), executor_);
   }
 
-  void answered_locked(v1::SendResponse out) {
+  // What the stream holds: parts on their way and answers not written yet.
+  bool room_locked() const {
+    return in_flight_units_ + in_flight_ + queue_.size() < GrpcApi::kStreamInFlight;
+  }
+
+  void resume_locked() {
+    if (!paused_ || reads_done_ || finished_) return;
+    if (in_flight_units_ + in_flight_ + queue_.size() >= GrpcApi::kStreamInFlight / 2) return;
+    paused_ = false;
+    StartRead(&request_);
+  }
+
+  void answered_locked(v1::SendResponse out, std::size_t units) {
     --in_flight_;
+    in_flight_units_ -= units;
     if (done_ || finished_) return;
     queue_.push_back(std::move(out));
     advance_locked();
-    if (paused_ && in_flight_ < GrpcApi::kStreamInFlight / 2 && !reads_done_) {
-      paused_ = false;
-      StartRead(&request_);
-    }
+    resume_locked();
   }
 
   void advance_locked() {
@@ -800,7 +855,8 @@ class GrpcApi::Service::Stream final
   std::recursive_mutex mutex_;  // a reaction may run inline in a Start* call
   std::deque<v1::SendResponse> queue_;
   v1::SendResponse current_;
-  std::size_t in_flight_ = 0;
+  std::size_t in_flight_ = 0;        // messages not answered yet
+  std::size_t in_flight_units_ = 0;  // their parts
   bool writing_ = false;
   bool reads_done_ = false;
   bool paused_ = false;
@@ -914,8 +970,12 @@ class GrpcApi::Service::EventStream final
       refuse_stream(self_, *refusal_, executor_);
       return;
     }
+    service_->track(service_->live_events_, self_);
     StartRead(&request_);
   }
+
+  // smppd stops: the stream ends; what it holds goes back to the client's queue.
+  void stop() { close(grpc::Status(grpc::StatusCode::UNAVAILABLE, "smppd is stopping")); }
 
   bool take(gateway::Delivery& d) override {
     std::lock_guard<std::recursive_mutex> lock(mutex_);
@@ -957,8 +1017,21 @@ class GrpcApi::Service::EventStream final
     gateway::ClientRegistry& registry = service_->parts_.gateway.clients();
     const std::string& client = caller_->client.system_id;
     for (gateway::Delivery& d : taken) registry.external_done(client, this, std::move(d), true);
-    if (first) registry.add_external(client, shared_from_this(), executor_, window_);
-    StartRead(&request_);
+    if (first) {
+      registry.add_external(client, shared_from_this(), executor_, window_);
+      // Closed meanwhile (close() found nothing registered yet): it takes nothing.
+      bool closed = false;
+      {
+        std::lock_guard<std::recursive_mutex> lock(mutex_);
+        closed = closed_;
+      }
+      if (closed) {
+        registry.remove_external(client, this);
+        return;
+      }
+    }
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    if (!closed_) StartRead(&request_);
   }
 
   void OnWriteDone(bool ok) override {
@@ -1033,6 +1106,22 @@ class GrpcApi::Service::EventStream final
   bool finished_ = false;
 };
 
+void GrpcApi::Service::stop_streams() {
+  std::vector<std::shared_ptr<Stream>> streams;
+  std::vector<std::shared_ptr<EventStream>> events;
+  {
+    std::lock_guard lock(live_mutex_);
+    for (auto& w : live_streams_) {
+      if (auto p = w.lock()) streams.push_back(std::move(p));
+    }
+    for (auto& w : live_events_) {
+      if (auto p = w.lock()) events.push_back(std::move(p));
+    }
+  }
+  for (auto& s : streams) s->stop();
+  for (auto& e : events) e->stop();
+}
+
 grpc::ServerBidiReactor<v1::EventsRequest, v1::Event>* GrpcApi::Service::Events(
     grpc::CallbackServerContext* ctx) {
   auto stream = std::make_shared<EventStream>(shared_from_this(), ctx);
@@ -1096,6 +1185,8 @@ uint16_t GrpcApi::start() {
 
 void GrpcApi::stop(std::chrono::milliseconds grace) {
   if (!server_) return;
+  service_->stopping_.store(true);
+  service_->stop_streams();
   server_->Shutdown(std::chrono::system_clock::now() + grace);
   server_.reset();
 }
