@@ -145,16 +145,30 @@ test('Send, SendBatch and GetMessage as a configured client: Basic and bearer, t
       assert.match(err.details, /^validity: at most 30 days/);
 
       // Bytes that are not the message (a string field that is not UTF-8, which proto3 forbids;
-      // garbage): gRPC refuses them before smppd sees them (gRPC 1.51's callback API answers
-      // UNIMPLEMENTED), and the channel goes on.
+      // garbage): INVALID_ARGUMENT that says so, on every method; the channel goes on.
       const raw = new grpc.Client(`127.0.0.1:${d.ports.grpc}`, grpc.credentials.createInsecure());
-      const send = (bytes) => new Promise((resolve) => raw.makeUnaryRequest('/smppd.v1.Messaging/Send',
+      const send = (bytes, method = 'Send') => new Promise((resolve) => raw.makeUnaryRequest(`/smppd.v1.Messaging/${method}`,
         (x) => x, (b) => b, bytes, basic('alice', 'alice-pw'), (e2) => resolve(e2)));
       const field = (tag, bytes) => Buffer.concat([Buffer.from([tag, bytes.length]), bytes]);
       const valid = Buffer.concat([field(0x0a, Buffer.from('258841234567')), field(0x12, Buffer.from('SHOP'))]);
-      assert.strictEqual((await send(Buffer.concat([valid, field(0x1a, Buffer.from([0xff, 0xfe]))]))).code, grpc.status.UNIMPLEMENTED);
-      assert.strictEqual((await send(Buffer.from([0xff, 0xff, 0xff]))).code, grpc.status.UNIMPLEMENTED);
+      let bad = await send(Buffer.concat([valid, field(0x1a, Buffer.from([0xff, 0xfe]))]));
+      assert.strictEqual(bad.code, grpc.status.INVALID_ARGUMENT);
+      assert.match(bad.details, /not a valid smppd\.v1\.SendRequest/);
+      for (const method of ['Send', 'SendBatch', 'GetMessage']) {
+        bad = await send(Buffer.from([0xff, 0xff, 0xff]), method);
+        assert.strictEqual(bad.code, grpc.status.INVALID_ARGUMENT, method);
+      }
       assert.strictEqual(await send(Buffer.concat([valid, field(0x1a, Buffer.from('fine'))])), null);
+      // On a stream, such a message is answered and the stream goes on.
+      const rawStream = raw.makeBidiStreamRequest('/smppd.v1.Messaging/SendStream', (x) => x, (b) => b, basic('alice', 'alice-pw'));
+      const rawAnswers = [];
+      rawStream.on('data', (b) => rawAnswers.push(b));
+      rawStream.on('error', () => {});
+      rawStream.write(Buffer.from([0xff, 0xff, 0xff]));
+      rawStream.write(Buffer.concat([valid, field(0x1a, Buffer.from('after'))]));
+      rawStream.end();
+      await new Promise((resolve) => rawStream.on('end', resolve));
+      assert.strictEqual(rawAnswers.length, 2);
       raw.close();
 
       // A batch: each message on its own, a field error failing only its message.

@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <google/protobuf/stubs/logging.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
@@ -187,9 +188,51 @@ struct Submission {
   }
 };
 
+// A unary call whose request and answer smppd reads and writes itself (raw methods: gRPC's own
+// reading answers UNIMPLEMENTED, with no word, to bytes that are not the message).
+template <class Request, class Response>
+struct UnaryCall {
+  UnaryCall(grpc::ServerUnaryReactor* r, grpc::ByteBuffer* o) : reactor(r), out(o) {}
+  grpc::ServerUnaryReactor* reactor;
+  grpc::ByteBuffer* out;
+  Request request;
+  Response response;
+  // Writes the answer (when OK) and ends the call.
+  void Finish(const grpc::Status& s) {
+    grpc::Status status = s;
+    if (status.ok()) {
+      bool own = false;
+      out->Clear();
+      status = grpc::SerializationTraits<Response>::Serialize(response, out, &own);
+    }
+    reactor->Finish(status);
+  }
+};
+
+// `m` from the bytes of a request; false when they are not one.
+template <class Message>
+bool parse(const grpc::ByteBuffer* in, Message& m) {
+  grpc::ByteBuffer copy(*in);
+  return grpc::SerializationTraits<Message>::Deserialize(&copy, &m).ok();
+}
+
+// Why bytes were refused: protobuf's own reading says no more than "it does not parse".
+grpc::Status not_a(std::string_view type) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                      "the request is not a valid " + std::string(type) +
+                          " (a string field that is not UTF-8, or bytes that are not protobuf)");
+}
+
 }  // namespace
 
-class GrpcApi::Service final : public v1::Messaging::CallbackService,
+// Every method raw (ByteBuffer in and out): smppd parses the messages itself, so that bytes
+// that are not one get INVALID_ARGUMENT with a word rather than gRPC's bare UNIMPLEMENTED.
+using RawMessaging = v1::Messaging::WithRawCallbackMethod_Send<
+    v1::Messaging::WithRawCallbackMethod_SendBatch<v1::Messaging::WithRawCallbackMethod_SendStream<
+        v1::Messaging::WithRawCallbackMethod_GetMessage<
+            v1::Messaging::WithRawCallbackMethod_Events<v1::Messaging::Service>>>>>;
+
+class GrpcApi::Service final : public RawMessaging,
                                public std::enable_shared_from_this<GrpcApi::Service> {
  public:
   Service(const config::ListenerConfig& listener, GrpcApiParts parts)
@@ -308,8 +351,8 @@ class GrpcApi::Service final : public v1::Messaging::CallbackService,
 
   // Ends a unary call with `status` after `delay` (a guesser's failures are answered ever
   // later), off gRPC's threads.
-  void finish_later(grpc::ServerUnaryReactor* reactor, grpc::Status status,
-                    std::chrono::milliseconds delay) {
+  template <class Reactor>
+  void finish_later(Reactor reactor, grpc::Status status, std::chrono::milliseconds delay) {
     if (delay.count() <= 0) {
       reactor->Finish(std::move(status));
       return;
@@ -332,6 +375,14 @@ class GrpcApi::Service final : public v1::Messaging::CallbackService,
     timer->async_wait([timer, me, status = r.status](const boost::system::error_code&) {
       me->Finish(status);
     });
+  }
+
+  template <class Call>
+  grpc::ServerUnaryReactor* not_parsed(const std::shared_ptr<Call>& call, std::string_view method,
+                                       std::string_view type) {
+    count(method, grpc::StatusCode::INVALID_ARGUMENT);
+    call->reactor->Finish(not_a(type));
+    return call->reactor;
   }
 
   bool take_request() {
@@ -477,30 +528,33 @@ class GrpcApi::Service final : public v1::Messaging::CallbackService,
 
   // ---- RPCs ----
 
-  grpc::ServerUnaryReactor* Send(grpc::CallbackServerContext* ctx, const v1::SendRequest* request,
-                                 v1::SendResponse* response) override {
-    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  grpc::ServerUnaryReactor* Send(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in,
+                                 grpc::ByteBuffer* out) override {
+    auto reactor = std::make_shared<UnaryCall<v1::SendRequest, v1::SendResponse>>(ctx->DefaultReactor(), out);
+    if (!parse(in, reactor->request)) return not_parsed(reactor, "Send", "smppd.v1.SendRequest");
+    const v1::SendRequest* request = &reactor->request;
+    v1::SendResponse* response = &reactor->response;
     auto who = authenticate(*ctx, "Send");
     if (auto* r = std::get_if<Refusal>(&who)) {
       finish_later(reactor, r->status, r->delay);
-      return reactor;
+      return reactor->reactor;
     }
     if (stopping_.load()) {
       count("Send", grpc::StatusCode::UNAVAILABLE);
       reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "smppd is stopping"));
-      return reactor;
+      return reactor->reactor;
     }
     if (!take_request()) {
       count("Send", grpc::StatusCode::RESOURCE_EXHAUSTED);
       reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                    "the listener's rate_limit: send again later"));
-      return reactor;
+      return reactor->reactor;
     }
     auto prepared = prepare({request}, false);
     if (auto* status = std::get_if<grpc::Status>(&prepared)) {
       count("Send", status->error_code());
       reactor->Finish(*status);
-      return reactor;
+      return reactor->reactor;
     }
     auto s = std::get<std::shared_ptr<Submission>>(std::move(prepared));
     if (s->items[0].error) {
@@ -508,7 +562,7 @@ class GrpcApi::Service final : public v1::Messaging::CallbackService,
       count("Send", grpc::StatusCode::INVALID_ARGUMENT);
       reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                    (e.field.empty() ? "" : e.field + ": ") + e.detail));
-      return reactor;
+      return reactor->reactor;
     }
     s->done = [self = shared_from_this(), ctx, reactor, response](Submission& sub) {
       sub.fill(sub.items[0], *response);
@@ -521,10 +575,10 @@ class GrpcApi::Service final : public v1::Messaging::CallbackService,
           const std::string text =
               r.error ? r.error->field + ": " + r.error->detail
                       : fmt::format("{} ({:#x})", smpp::status_name(status), status);
-          grpc::Status out = r.error ? grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, text)
-                                     : status_of(status, text);
-          self->count("Send", out.error_code());
-          reactor->Finish(out);
+          grpc::Status refusal = r.error ? grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, text)
+                                         : status_of(status, text);
+          self->count("Send", refusal.error_code());
+          reactor->Finish(refusal);
           return;
         }
       }
@@ -532,35 +586,37 @@ class GrpcApi::Service final : public v1::Messaging::CallbackService,
       reactor->Finish(grpc::Status::OK);
     };
     submit(std::get<Caller>(who), std::move(s), executor());
-    return reactor;
+    return reactor->reactor;
   }
 
-  grpc::ServerUnaryReactor* SendBatch(grpc::CallbackServerContext* ctx,
-                                      const v1::SendBatchRequest* request,
-                                      v1::SendBatchResponse* response) override {
-    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  grpc::ServerUnaryReactor* SendBatch(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in,
+                                 grpc::ByteBuffer* out) override {
+    auto reactor = std::make_shared<UnaryCall<v1::SendBatchRequest, v1::SendBatchResponse>>(ctx->DefaultReactor(), out);
+    if (!parse(in, reactor->request)) return not_parsed(reactor, "SendBatch", "smppd.v1.SendBatchRequest");
+    const v1::SendBatchRequest* request = &reactor->request;
+    v1::SendBatchResponse* response = &reactor->response;
     auto who = authenticate(*ctx, "SendBatch");
     if (auto* r = std::get_if<Refusal>(&who)) {
       finish_later(reactor, r->status, r->delay);
-      return reactor;
+      return reactor->reactor;
     }
     if (stopping_.load()) {
       count("SendBatch", grpc::StatusCode::UNAVAILABLE);
       reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "smppd is stopping"));
-      return reactor;
+      return reactor->reactor;
     }
     if (!take_request()) {
       count("SendBatch", grpc::StatusCode::RESOURCE_EXHAUSTED);
       reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                    "the listener's rate_limit: send again later"));
-      return reactor;
+      return reactor->reactor;
     }
     if (request->messages_size() == 0 || request->messages_size() > 1000) {
       count("SendBatch", grpc::StatusCode::INVALID_ARGUMENT);
       reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                    "messages: 1 to 1000 messages, got " +
                                        std::to_string(request->messages_size())));
-      return reactor;
+      return reactor->reactor;
     }
     std::vector<const v1::SendRequest*> list;
     for (const auto& m : request->messages()) list.push_back(&m);
@@ -568,7 +624,7 @@ class GrpcApi::Service final : public v1::Messaging::CallbackService,
     if (auto* status = std::get_if<grpc::Status>(&prepared)) {
       count("SendBatch", status->error_code());
       reactor->Finish(*status);
-      return reactor;
+      return reactor->reactor;
     }
     auto s = std::get<std::shared_ptr<Submission>>(std::move(prepared));
     s->done = [self = shared_from_this(), reactor, response](Submission& sub) {
@@ -591,29 +647,31 @@ class GrpcApi::Service final : public v1::Messaging::CallbackService,
       reactor->Finish(grpc::Status::OK);
     };
     submit(std::get<Caller>(who), std::move(s), executor());
-    return reactor;
+    return reactor->reactor;
   }
 
   class Stream;
-  grpc::ServerBidiReactor<v1::SendRequest, v1::SendResponse>* SendStream(
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* SendStream(
       grpc::CallbackServerContext* ctx) override;
   class EventStream;
-  grpc::ServerBidiReactor<v1::EventsRequest, v1::Event>* Events(
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* Events(
       grpc::CallbackServerContext* ctx) override;
 
-  grpc::ServerUnaryReactor* GetMessage(grpc::CallbackServerContext* ctx,
-                                       const v1::GetMessageRequest* request,
-                                       v1::MessageState* response) override {
-    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  grpc::ServerUnaryReactor* GetMessage(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in,
+                                 grpc::ByteBuffer* out) override {
+    auto reactor = std::make_shared<UnaryCall<v1::GetMessageRequest, v1::MessageState>>(ctx->DefaultReactor(), out);
+    if (!parse(in, reactor->request)) return not_parsed(reactor, "GetMessage", "smppd.v1.GetMessageRequest");
+    const v1::GetMessageRequest* request = &reactor->request;
+    v1::MessageState* response = &reactor->response;
     auto who = authenticate(*ctx, "GetMessage");
     if (auto* r = std::get_if<Refusal>(&who)) {
       finish_later(reactor, r->status, r->delay);
-      return reactor;
+      return reactor->reactor;
     }
     const grpc::Status status = message_state(std::get<Caller>(who), request->message_id(), *response);
     count("GetMessage", status.error_code());
     reactor->Finish(status);
-    return reactor;
+    return reactor->reactor;
   }
 
   grpc::Status message_state(const Caller& caller, const std::string& text, v1::MessageState& o) {
@@ -695,7 +753,7 @@ class GrpcApi::Service final : public v1::Messaging::CallbackService,
 // one at a time, in the order answers come. Owned by itself until gRPC is done with it; the
 // submissions still on their way hold it too, and drop their answers once it is done.
 class GrpcApi::Service::Stream final
-    : public grpc::ServerBidiReactor<v1::SendRequest, v1::SendResponse>,
+    : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
       public std::enable_shared_from_this<Stream> {
  public:
   Stream(std::shared_ptr<Service> service, grpc::CallbackServerContext* ctx)
@@ -734,7 +792,18 @@ class GrpcApi::Service::Stream final
       }
       if (finished_) return;  // (a write failed meanwhile: nothing more is sent)
     }
-    handle(request_);
+    v1::SendRequest message;
+    if (parse(&request_, message)) {
+      handle(message);
+    } else {
+      v1::SendResponse out;
+      const grpc::Status why = not_a("smppd.v1.SendRequest");
+      out.set_code(static_cast<int>(why.error_code()));
+      out.set_error(why.error_message());
+      std::lock_guard<std::recursive_mutex> lock(mutex_);
+      ++in_flight_;
+      answered_locked(std::move(out), 0);
+    }
     std::lock_guard<std::recursive_mutex> lock(mutex_);
     if (finished_ || reads_done_) return;
     if (room_locked()) {
@@ -835,7 +904,9 @@ class GrpcApi::Service::Stream final
     if (finished_ || writing_) return;
     if (!queue_.empty()) {
       writing_ = true;
-      current_ = std::move(queue_.front());
+      bool own = false;
+      current_.Clear();  // (the last answer's; gRPC writes only into an empty buffer)
+      grpc::SerializationTraits<v1::SendResponse>::Serialize(queue_.front(), &current_, &own);
       queue_.pop_front();
       StartWrite(&current_);
       return;
@@ -851,10 +922,10 @@ class GrpcApi::Service::Stream final
   std::optional<Caller> caller_;
   std::optional<Refusal> refusal_;
   std::shared_ptr<Stream> self_;
-  v1::SendRequest request_;
+  grpc::ByteBuffer request_;
   std::recursive_mutex mutex_;  // a reaction may run inline in a Start* call
   std::deque<v1::SendResponse> queue_;
-  v1::SendResponse current_;
+  grpc::ByteBuffer current_;
   std::size_t in_flight_ = 0;        // messages not answered yet
   std::size_t in_flight_units_ = 0;  // their parts
   bool writing_ = false;
@@ -864,7 +935,7 @@ class GrpcApi::Service::Stream final
   bool done_ = false;
 };
 
-grpc::ServerBidiReactor<v1::SendRequest, v1::SendResponse>* GrpcApi::Service::SendStream(
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* GrpcApi::Service::SendStream(
     grpc::CallbackServerContext* ctx) {
   auto stream = std::make_shared<Stream>(shared_from_this(), ctx);
   stream->begin();
@@ -949,7 +1020,7 @@ void fill_event(const smpp::Pdu& pdu, v1::Event& e) {
 // acknowledges its event_id; when the stream ends, what it holds goes back to the client's
 // queue, in its place, for the next receiver.
 class GrpcApi::Service::EventStream final
-    : public grpc::ServerBidiReactor<v1::EventsRequest, v1::Event>,
+    : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
       public gateway::ExternalReceiver,
       public std::enable_shared_from_this<EventStream> {
  public:
@@ -996,6 +1067,11 @@ class GrpcApi::Service::EventStream final
       close(grpc::Status::OK);
       return;
     }
+    v1::EventsRequest message;
+    if (!parse(&request_, message)) {
+      close(not_a("smppd.v1.EventsRequest"));
+      return;
+    }
     std::vector<gateway::Delivery> taken;
     bool first = false;
     {
@@ -1004,10 +1080,10 @@ class GrpcApi::Service::EventStream final
       if (!registered_) {
         registered_ = true;
         first = true;
-        const uint32_t asked = request_.window();
+        const uint32_t asked = message.window();
         window_ = asked == 0 ? kDefaultWindow : std::min(asked, kMaxWindow);
       }
-      for (uint64_t id : request_.ack()) {
+      for (uint64_t id : message.ack()) {
         auto it = held_.find(id);
         if (it == held_.end()) continue;  // unknown or acknowledged already: nothing to do
         taken.push_back(std::move(it->second));
@@ -1056,7 +1132,9 @@ class GrpcApi::Service::EventStream final
   void advance_locked() {
     if (closed_ || writing_ || queue_.empty()) return;
     writing_ = true;
-    current_ = std::move(queue_.front());
+    bool own = false;
+    current_.Clear();  // (the last event's; gRPC writes only into an empty buffer)
+    grpc::SerializationTraits<v1::Event>::Serialize(queue_.front(), &current_, &own);
     queue_.pop_front();
     StartWrite(&current_);
   }
@@ -1093,11 +1171,11 @@ class GrpcApi::Service::EventStream final
   std::optional<Caller> caller_;
   std::optional<Refusal> refusal_;
   std::shared_ptr<EventStream> self_;
-  v1::EventsRequest request_;
+  grpc::ByteBuffer request_;
   std::recursive_mutex mutex_;  // a reaction may run inline in a Start* call
   std::map<uint64_t, gateway::Delivery> held_;  // by event_id: written, not acknowledged
   std::deque<v1::Event> queue_;
-  v1::Event current_;
+  grpc::ByteBuffer current_;
   uint64_t next_event_ = 0;
   uint32_t window_ = kDefaultWindow;
   bool registered_ = false;
@@ -1122,7 +1200,7 @@ void GrpcApi::Service::stop_streams() {
   for (auto& e : events) e->stop();
 }
 
-grpc::ServerBidiReactor<v1::EventsRequest, v1::Event>* GrpcApi::Service::Events(
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* GrpcApi::Service::Events(
     grpc::CallbackServerContext* ctx) {
   auto stream = std::make_shared<EventStream>(shared_from_this(), ctx);
   stream->begin();
@@ -1137,6 +1215,9 @@ GrpcApi::~GrpcApi() {
 }
 
 uint16_t GrpcApi::start() {
+  // A request that does not parse is answered and counted here; protobuf's own line per such
+  // request would let a client fill the log.
+  google::protobuf::SetLogHandler(nullptr);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
