@@ -620,3 +620,21 @@ test('SIGTERM while a SendStream writes and an Events stream waits: smppd answer
     smsc.close();
   }
 });
+
+test('max_send_msg_size: an answer larger than it is not sent (RESOURCE_EXHAUSTED), smaller ones are', async () => {
+  const smsc = await startSmsc();
+  try {
+    await h.withSmppd(config(smsc, { listener: { grpc: { max_send_msg_size: 80 } } }), async (d) => {
+      await upstreamsBound(d);
+      const c = messaging(d.ports.grpc);
+      let { err } = await unary(c, 'Send', { to: ['258841234567'], from: 'SHOP', text: 'small answer' }, basic('alice', 'alice-pw'));
+      assert.ifError(err);
+      const messages = Array.from({ length: 5 }, (_, i) => ({ to: [`25884100000${i}`], from: 'SHOP', text: `m${i}` }));
+      ({ err } = await unary(c, 'SendBatch', { messages }, basic('alice', 'alice-pw')));
+      assert.strictEqual(err.code, grpc.status.RESOURCE_EXHAUSTED, String(err && err.details));
+      c.close();
+    });
+  } finally {
+    smsc.close();
+  }
+});
