@@ -22,6 +22,7 @@
 #include "api/grpc/request.hpp"
 #include "api/grpc/status_map.hpp"
 #include "api/http/request_parts.hpp"
+#include "api/message/decoding.hpp"
 #include "api/message/message_build.hpp"
 #include "core/log.hpp"
 #include "gateway/message_ids.hpp"
@@ -74,12 +75,9 @@ std::optional<asio::ip::address> peer_address(const std::string& peer) {
   return a;
 }
 
+// Whether `s` starts with `prefix`, ASCII case aside (an authorization scheme).
 bool starts_with_ci(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
-  }
-  return true;
+  return s.size() >= prefix.size() && api::iequals(s.substr(0, prefix.size()), prefix);
 }
 
 google::protobuf::Timestamp timestamp_ms(int64_t ms) {
@@ -530,7 +528,8 @@ class GrpcApi::Service final : public RawMessaging,
 
   grpc::ServerUnaryReactor* Send(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in,
                                  grpc::ByteBuffer* out) override {
-    auto reactor = std::make_shared<UnaryCall<v1::SendRequest, v1::SendResponse>>(ctx->DefaultReactor(), out);
+    auto reactor =
+        std::make_shared<UnaryCall<v1::SendRequest, v1::SendResponse>>(ctx->DefaultReactor(), out);
     if (!parse(in, reactor->request)) return not_parsed(reactor, "Send", "smppd.v1.SendRequest");
     const v1::SendRequest* request = &reactor->request;
     v1::SendResponse* response = &reactor->response;
@@ -591,7 +590,8 @@ class GrpcApi::Service final : public RawMessaging,
 
   grpc::ServerUnaryReactor* SendBatch(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in,
                                  grpc::ByteBuffer* out) override {
-    auto reactor = std::make_shared<UnaryCall<v1::SendBatchRequest, v1::SendBatchResponse>>(ctx->DefaultReactor(), out);
+    auto reactor =
+        std::make_shared<UnaryCall<v1::SendBatchRequest, v1::SendBatchResponse>>(ctx->DefaultReactor(), out);
     if (!parse(in, reactor->request)) return not_parsed(reactor, "SendBatch", "smppd.v1.SendBatchRequest");
     const v1::SendBatchRequest* request = &reactor->request;
     v1::SendBatchResponse* response = &reactor->response;
@@ -659,7 +659,8 @@ class GrpcApi::Service final : public RawMessaging,
 
   grpc::ServerUnaryReactor* GetMessage(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in,
                                  grpc::ByteBuffer* out) override {
-    auto reactor = std::make_shared<UnaryCall<v1::GetMessageRequest, v1::MessageState>>(ctx->DefaultReactor(), out);
+    auto reactor =
+        std::make_shared<UnaryCall<v1::GetMessageRequest, v1::MessageState>>(ctx->DefaultReactor(), out);
     if (!parse(in, reactor->request)) return not_parsed(reactor, "GetMessage", "smppd.v1.GetMessageRequest");
     const v1::GetMessageRequest* request = &reactor->request;
     v1::MessageState* response = &reactor->response;
