@@ -13,6 +13,8 @@ APT_PACKAGES=(
   libboost1.81-dev libyaml-dev libsqlite3-dev sqlite3 libssl-dev openssl liblua5.4-dev
   libspdlog-dev libfmt-dev libcli11-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  libldap-dev
+  slapd ldap-utils freeradius
   libgtest-dev libgmock-dev libbenchmark-dev
   tzdata
   nodejs npm
@@ -34,6 +36,11 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # The tests start their own slapd with a directory of their own: the package must not make
+  # one (nor start a system slapd).
+  if command -v debconf-set-selections >/dev/null 2>&1; then
+    echo 'slapd slapd/no_configuration boolean true' | as_root debconf-set-selections
+  fi
   as_root apt-get update -qq
   as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

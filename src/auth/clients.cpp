@@ -121,6 +121,16 @@ AuthResult ClientDirectory::authenticate_key(std::string_view api_key,
   return {st::ESME_ROK, {}, &e.config};
 }
 
+AuthResult ClientDirectory::admit(const config::ClientConfig& client,
+                                  std::span<const uint8_t> peer, config::BindType bind_type) {
+  namespace st = smpp::status;
+  if (!address_allowed(client, peer)) return refuse(st::ESME_RBINDFAIL, reason::kClientIpNotAllowed);
+  if (!bind_type_allowed(client, bind_type)) {
+    return refuse(st::ESME_RBINDFAIL, reason::kBindTypeNotAllowed);
+  }
+  return {st::ESME_ROK, {}, &client};
+}
+
 uint32_t bind_failure_reply(uint32_t status, config::BindFailureStatus mode) {
   namespace st = smpp::status;
   if (mode == config::BindFailureStatus::uniform &&

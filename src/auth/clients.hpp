@@ -68,6 +68,12 @@ class ClientDirectory {
   AuthResult authenticate_key(std::string_view api_key, std::span<const uint8_t> peer,
                               config::BindType bind_type) const;
 
+  // A client whose password was checked elsewhere (an external backend, extauth/): its
+  // allowed_ips, then its bind_types, as authenticate() checks them. The result points to
+  // `client`.
+  static AuthResult admit(const config::ClientConfig& client, std::span<const uint8_t> peer,
+                          config::BindType bind_type);
+
   const config::ClientConfig* find(std::string_view system_id) const;
   size_t size() const { return entries_.size(); }
 

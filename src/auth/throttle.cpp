@@ -217,6 +217,17 @@ void AuthFailureThrottle::record_success(std::span<const uint8_t> peer, std::str
   }
 }
 
+void AuthFailureThrottle::forget_attempt(std::span<const uint8_t> peer,
+                                         std::string_view system_id, const Attempt& attempt) {
+  if (!attempt.proceed()) return;
+  const limits::PeerKey key = limits::PeerKey::block_of(peer);
+  std::lock_guard lock(mutex_);
+  if (PeerState* p = peers_.find(key)) p->strikes.count -= std::min(p->strikes.count, 1u);
+  if (attempt.counted_for_client) {
+    if (Strikes* client = clients_.find(system_id)) client->count -= std::min(client->count, 1u);
+  }
+}
+
 void AuthFailureThrottle::record_failure(std::span<const uint8_t> peer, std::string_view system_id,
                                          const Attempt& attempt, bool wrong_password,
                                          Clock::time_point now) {

@@ -96,6 +96,10 @@ class AuthFailureThrottle {
   // the attempt and the peer's earlier failures as this system_id, and trusts the peer for it.
   void record_success(std::span<const uint8_t> peer, std::string_view system_id,
                       const Attempt& attempt, Clock::time_point now);
+  // Nobody could check the password (every external backend failed): the attempt is given
+  // back and nothing else changes.
+  void forget_attempt(std::span<const uint8_t> peer, std::string_view system_id,
+                      const Attempt& attempt);
   // The bind failed. `wrong_password`: the password of a known system_id was wrong; otherwise
   // (unknown system_id, peer outside allowed_ips) the failure counts against the peer only.
   void record_failure(std::span<const uint8_t> peer, std::string_view system_id,

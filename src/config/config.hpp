@@ -449,19 +449,70 @@ struct ClientConfig {
 };
 
 // ---- auth ----
+// External authentication (extauth/): a system_id that is not in `clients` is asked of these
+// backends, in `order`. What a backend says about the client beyond yes or no is mapped onto
+// ClientConfig's settings, over `defaults`.
+
+enum class AuthBackend { ldap, radius, http };
+
+// The client settings of an externally authenticated client where its backend says nothing.
+struct ExternalDefaults {
+  std::vector<Cidr> allowed_ips;  // empty: every address
+  std::vector<BindType> bind_types = {BindType::transmitter, BindType::receiver,
+                                      BindType::transceiver};
+  uint32_t max_connections = 0;  // 0: unlimited
+  ClientRateLimit rate_limit;
+  std::string upstream;
+  std::string tier;
+  std::map<std::string, std::string> tags;
+
+  bool operator==(const ExternalDefaults&) const = default;
+};
+
+// The LDAP attributes read from a client's entry (empty: not read).
+struct LdapAttributes {
+  std::string allowed_ips = "smppAllowedIp";
+  std::string bind_types = "smppBindType";
+  std::string rate_limit = "smppRateLimit";
+  std::string window_size = "smppWindowSize";
+  std::string max_connections = "smppMaxConnections";
+  std::string upstream = "smppUpstream";
+  std::string tier = "smppTier";
+  std::string tags = "smppTag";  // "key=value", one per value
+
+  bool operator==(const LdapAttributes&) const = default;
+};
 
 struct LdapAuth {
   bool enabled = false;
-  std::string url;
-  std::string bind_dn;
+  std::string url;  // ldap:// or ldaps://; several, separated by spaces, are tried in turn
+  bool start_tls = false;
+  std::string ca_file;  // TLS: trust this CA (else the system's)
+  std::string bind_dn;  // the search's identity; empty: an anonymous search
   std::string bind_password;
   std::string base_dn;
+  std::string filter = "(uid={system_id})";  // {system_id} is escaped (RFC 4515)
+  Duration timeout = 5s;
+  Duration cache_ttl = 5min;
+  uint32_t connections = 4;  // at once, each on its own thread
+  LdapAttributes attributes;
+
+  bool operator==(const LdapAuth&) const = default;
 };
 
 struct RadiusAuth {
   bool enabled = false;
-  HostPort server;
+  std::vector<HostPort> servers;  // `server` and `servers`, tried in this order
   std::string secret;
+  Duration timeout = 3s;  // each try
+  uint32_t retries = 1;   // tries per server after the first
+  std::string nas_identifier = "smppd";
+  // Vendor-Specific attributes of this vendor carry the client's settings (docs/auth.md); 0:
+  // none are read.
+  uint32_t vendor_id = 0;
+  Duration cache_ttl = 5min;
+
+  bool operator==(const RadiusAuth&) const = default;
 };
 
 struct HttpAuth {
@@ -469,12 +520,27 @@ struct HttpAuth {
   std::string url;
   Duration timeout = 5s;
   Duration cache_ttl = 5min;
+  std::string ca_file;  // https: trust this CA (else the system's)
+  std::map<std::string, std::string> headers;  // added to each request (an API key...)
+
+  bool operator==(const HttpAuth&) const = default;
 };
 
 struct AuthConfig {
+  // Backends asked, in this order, for a system_id not in `clients`; only enabled ones.
+  std::vector<AuthBackend> order = {AuthBackend::ldap, AuthBackend::radius, AuthBackend::http};
+  Duration negative_ttl = 10s;  // a refusal is remembered this long (0: not)
+  // When every backend asked failed (down, slow), an accept remembered up to this long past its
+  // cache_ttl still admits the client; 0: never.
+  Duration stale_ttl = 0s;
+  std::size_t max_cached = 100000;
+  ExternalDefaults defaults;
   LdapAuth ldap;
   RadiusAuth radius;
   HttpAuth http;
+
+  bool any() const { return ldap.enabled || radius.enabled || http.enabled; }
+  bool operator==(const AuthConfig&) const = default;
 };
 
 // ---- middleware ----

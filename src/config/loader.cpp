@@ -1122,31 +1122,185 @@ ClientConfig read_client(Context& ctx, const yaml::Node& node, std::size_t index
   return c;
 }
 
-void read_auth(Context& ctx, const yaml::Node& node, KeyScope keys, AuthConfig& a) {
+bool is_header_token(std::string_view s);
+
+const Names<AuthBackend> kAuthBackends = {
+    {"ldap", AuthBackend::ldap}, {"radius", AuthBackend::radius}, {"http", AuthBackend::http}};
+
+// The settings an external client gets where its backend says nothing: a client's keys, without
+// its credentials.
+void read_external_defaults(Map& parent, References& refs, ExternalDefaults& d) {
+  Map m(parent, "defaults", "auth.defaults");
+  read_cidrs(m, "allowed_ips", d.allowed_ips);
+  read_list(m, "bind_types", d.bind_types,
+            [](std::string_view t) { return parse_enum(t, kBindTypes); });
+  read_u32(m, "max_connections", d.max_connections);
+  yaml::Node rl = m.get("rate_limit");
+  if (rl.IsScalar()) {
+    read_number(m, "rate_limit", d.rate_limit.messages_per_second);
+  } else {
+    Map r(m, "rate_limit", "rate_limit of auth.defaults");
+    read_number(r, "messages_per_second", d.rate_limit.messages_per_second);
+    read_u32(r, "burst", d.rate_limit.burst);
+    read_u32(r, "window_size", d.rate_limit.window_size);
+  }
+  read(m, "upstream", d.upstream);
+  if (!d.upstream.empty()) refs.upstreams.add(d.upstream, m.get("upstream"));
+  read(m, "tier", d.tier);
+  read_string_map(m, "tags", d.tags, as_is);
+}
+
+// An http:// or https:// URL (or, for LDAP, ldap:// and ldaps:// ones, several separated by
+// spaces): checked where it is written.
+void check_url(Map& m, const std::string& key, const std::string& url, bool ldap) {
+  if (url.empty()) return;
+  bool ok = url.size() <= 2048 && url.find_first_of("\t\r\n") == std::string::npos;
+  std::size_t start = 0;
+  std::size_t count = 0;
+  while (ok && start < url.size()) {
+    std::size_t end = ldap ? url.find(' ', start) : std::string::npos;
+    if (end == std::string::npos) end = url.size();
+    const std::string_view one(url.data() + start, end - start);
+    start = end + 1;
+    if (one.empty()) continue;
+    ++count;
+    const std::string_view scheme = one.substr(0, one.find("://"));
+    const bool known = ldap ? (scheme == "ldap" || scheme == "ldaps")
+                            : (scheme == "http" || scheme == "https");
+    const std::size_t host_at = scheme.size() + 3;
+    ok = known && one.size() > host_at && one.find("://") != std::string_view::npos &&
+         (ldap || one.find(' ') == std::string_view::npos) && one[host_at] != '/';
+  }
+  if (!ok || count == 0) {
+    m.ctx().error(m.get(key), key_what(m, key) +
+                                  (ldap ? " must be ldap:// or ldaps:// URLs with a host "
+                                          "(several separated by spaces)"
+                                        : " must be an http:// or https:// URL with a host (at "
+                                          "most 2048 characters, no spaces)"));
+  }
+}
+
+void read_auth(Context& ctx, const yaml::Node& node, KeyScope keys, References& refs,
+               AuthConfig& a) {
   Map m(ctx, node, "auth", keys);
+  read_list(m, "order", a.order, [](std::string_view t) { return parse_enum(t, kAuthBackends); });
+  for (std::size_t i = 0; i < a.order.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (a.order[i] == a.order[j]) ctx.error(m.get("order"), "'order' in auth names a backend twice");
+    }
+  }
+  read(m, "negative_ttl", a.negative_ttl);
+  read(m, "stale_ttl", a.stale_ttl);
+  {
+    uint32_t max_cached = static_cast<uint32_t>(a.max_cached);
+    read_u32(m, "max_cached", max_cached);
+    a.max_cached = max_cached;
+  }
+  read_external_defaults(m, refs, a.defaults);
+  auto positive = [&](Map& section, const std::string& key, const Duration& d) {
+    if (d.count() <= 0) ctx.error(section.get(key), key_what(section, key) + " must be above 0");
+  };
   {
     Map l(m, "ldap", "auth.ldap");
     read_enabled(l, a.ldap.enabled);
     read(l, "url", a.ldap.url);
+    check_url(l, "url", a.ldap.url, true);
+    read(l, "start_tls", a.ldap.start_tls);
+    read(l, "ca_file", a.ldap.ca_file);
+    if (!a.ldap.ca_file.empty()) name_file(l, "ca_file", FileUse::ca, a.ldap.ca_file);
     read(l, "bind_dn", a.ldap.bind_dn);
     read(l, "bind_password", a.ldap.bind_password);
     read(l, "base_dn", a.ldap.base_dn);
-    if (a.ldap.enabled && a.ldap.url.empty()) ctx.error(l.node(), "auth.ldap needs 'url'");
+    read(l, "filter", a.ldap.filter, true);
+    read(l, "timeout", a.ldap.timeout);
+    positive(l, "timeout", a.ldap.timeout);
+    read(l, "cache_ttl", a.ldap.cache_ttl);
+    read_u32(l, "connections", a.ldap.connections, 1);
+    if (a.ldap.connections > 64) ctx.error(l.get("connections"), "'connections' in auth.ldap is at most 64");
+    {
+      Map at(l, "attributes", "auth.ldap.attributes");
+      read(at, "allowed_ips", a.ldap.attributes.allowed_ips);
+      read(at, "bind_types", a.ldap.attributes.bind_types);
+      read(at, "rate_limit", a.ldap.attributes.rate_limit);
+      read(at, "window_size", a.ldap.attributes.window_size);
+      read(at, "max_connections", a.ldap.attributes.max_connections);
+      read(at, "upstream", a.ldap.attributes.upstream);
+      read(at, "tier", a.ldap.attributes.tier);
+      read(at, "tags", a.ldap.attributes.tags);
+    }
+    if (a.ldap.enabled) {
+      if (a.ldap.url.empty()) ctx.error(l.node(), "auth.ldap needs 'url'");
+      if (a.ldap.base_dn.empty()) ctx.error(l.node(), "auth.ldap needs 'base_dn' (where clients are searched)");
+      if (a.ldap.filter.find("{system_id}") == std::string::npos ||
+          a.ldap.filter.front() != '(' || a.ldap.filter.back() != ')') {
+        ctx.error(l.get("filter").IsDefined() ? l.get("filter") : l.node(),
+                  "'filter' in auth.ldap must be an LDAP filter in parentheses with {system_id} "
+                  "in it, e.g. (uid={system_id})");
+      }
+      if (!a.ldap.bind_dn.empty() && a.ldap.bind_password.empty()) {
+        ctx.error(l.get("bind_dn"), "auth.ldap has 'bind_dn' but no 'bind_password'");
+      }
+      if (a.ldap.start_tls && a.ldap.url.find("ldaps://") != std::string::npos) {
+        ctx.error(l.get("start_tls"), "auth.ldap: start_tls is for ldap:// URLs; ldaps:// is TLS already");
+      }
+    }
   }
   {
     Map r(m, "radius", "auth.radius");
     read_enabled(r, a.radius.enabled);
-    read_address(r, "server", a.radius.server, false);
+    if (r.has("server")) {
+      HostPort one;
+      read_address(r, "server", one, false);
+      a.radius.servers.push_back(one);
+    }
+    read_list(r, "servers", a.radius.servers,
+              [](std::string_view t) { return parse_host_port(t, false); });
+    if (r.has("server") && r.has("servers")) {
+      ctx.error(r.get("servers"), "auth.radius takes 'server' or 'servers', not both");
+    }
     read(r, "secret", a.radius.secret);
-    if (a.radius.enabled && !r.has("server")) ctx.error(r.node(), "auth.radius needs 'server'");
+    read(r, "timeout", a.radius.timeout);
+    positive(r, "timeout", a.radius.timeout);
+    read_u32(r, "retries", a.radius.retries);
+    if (a.radius.retries > 10) ctx.error(r.get("retries"), "'retries' in auth.radius is at most 10");
+    read(r, "nas_identifier", a.radius.nas_identifier);
+    if (a.radius.nas_identifier.size() > 253)
+      ctx.error(r.get("nas_identifier"), "'nas_identifier' in auth.radius is at most 253 bytes");
+    read_u32(r, "vendor_id", a.radius.vendor_id);
+    if (a.radius.vendor_id > 0xFFFFFF)
+      ctx.error(r.get("vendor_id"), "'vendor_id' in auth.radius is an IANA enterprise number (at most 16777215)");
+    read(r, "cache_ttl", a.radius.cache_ttl);
+    if (a.radius.enabled) {
+      if (a.radius.servers.empty()) ctx.error(r.node(), "auth.radius needs 'server' (or 'servers')");
+      if (a.radius.secret.empty()) ctx.error(r.node(), "auth.radius needs 'secret' (the shared secret)");
+    }
   }
   {
     Map h(m, "http", "auth.http");
     read_enabled(h, a.http.enabled);
     read(h, "url", a.http.url);
+    check_url(h, "url", a.http.url, false);
     read(h, "timeout", a.http.timeout);
+    positive(h, "timeout", a.http.timeout);
     read(h, "cache_ttl", a.http.cache_ttl);
+    read(h, "ca_file", a.http.ca_file);
+    if (!a.http.ca_file.empty()) name_file(h, "ca_file", FileUse::ca, a.http.ca_file);
+    read_string_map(h, "headers", a.http.headers, as_is);
+    for (const auto& [header, value] : a.http.headers) {
+      if (!is_header_token(header) || value.find_first_of("\r\n") != std::string::npos) {
+        ctx.error(h.get("headers"), "header '" + header + "' in auth.http is not a valid HTTP header");
+      }
+    }
     if (a.http.enabled && a.http.url.empty()) ctx.error(h.node(), "auth.http needs 'url'");
+  }
+  if (m.valid() && a.any()) {
+    bool ordered = false;
+    for (AuthBackend b : a.order) {
+      ordered = ordered || (b == AuthBackend::ldap && a.ldap.enabled) ||
+                (b == AuthBackend::radius && a.radius.enabled) ||
+                (b == AuthBackend::http && a.http.enabled);
+    }
+    if (!ordered) ctx.error(m.get("order"), "'order' in auth names none of the enabled backends");
   }
 }
 
@@ -1638,7 +1792,7 @@ std::shared_ptr<Config> build(Context& ctx, const yaml::Node& root) {
       }
     }
   }
-  read_auth(ctx, top.get("auth"), top.scope("auth"), c->auth);
+  read_auth(ctx, top.get("auth"), top.scope("auth"), refs, c->auth);
   for_each_item(ctx, top.get("middleware"), "middleware", [&](const yaml::Node& n, std::size_t i) {
     c->middleware.push_back(read_middleware(ctx, n, i, top.scope("middleware")));
   });
@@ -1684,7 +1838,8 @@ std::shared_ptr<Config> build(Context& ctx, const yaml::Node& root) {
     });
   };
   check_refs(refs.upstreams, upstream_names, "upstream");
-  check_refs(refs.clients, client_names, "client");
+  // With external authentication, a route may name a client that only a backend knows.
+  if (!c->auth.any()) check_refs(refs.clients, client_names, "client");
 
   // Two listeners cannot share a port on overlapping addresses.
   for (std::size_t i = 0; i < c->listeners.size(); ++i) {

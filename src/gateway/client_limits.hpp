@@ -35,6 +35,18 @@ class ClientLimits {
   void configure(const std::vector<config::ClientConfig>& clients);
   // At bind; null for a system_id that is not configured.
   std::shared_ptr<ClientLimit> find(std::string_view system_id) const;
+  // At the bind (or API request) of an externally authenticated client (extauth/): its entry,
+  // shared by its sessions and requests, set to the rate its backend gave last. Kept between
+  // requests; past kMaxExternal entries, those no session holds are forgotten. A configured
+  // client of that name keeps its own.
+  static constexpr std::size_t kMaxExternal = 10000;
+  std::shared_ptr<ClientLimit> external(const std::shared_ptr<const config::ClientConfig>& settings);
+  // The settings an external client was last admitted with (null: none kept), and every kept
+  // external client's, for the management API.
+  std::shared_ptr<const config::ClientConfig> external_settings(std::string_view system_id) const;
+  std::vector<std::shared_ptr<const config::ClientConfig>> external_clients() const;
+  // An external client's entry, if kept (null otherwise).
+  std::shared_ptr<ClientLimit> find_external(std::string_view system_id) const;
 
   struct Seen {
     std::string client;
@@ -44,7 +56,8 @@ class ClientLimits {
     uint64_t rate_refused = 0;
     uint64_t window_refused = 0;
   };
-  // For the metrics and the management API: every configured client, sorted by system_id.
+  // For the metrics and the management API: every configured client, and every external one
+  // kept (see external()), sorted by system_id.
   std::vector<Seen> seen() const;
 
  private:
@@ -52,8 +65,14 @@ class ClientLimits {
     std::shared_ptr<ClientLimit> limit;
     double messages_per_second = 0;
   };
+  struct ExternalEntry {
+    std::shared_ptr<ClientLimit> limit;
+    double messages_per_second = 0;
+    std::shared_ptr<const config::ClientConfig> settings;
+  };
   mutable std::mutex mutex_;
   StringMap<Entry> by_id_;
+  StringMap<ExternalEntry> external_;
 };
 
 }  // namespace smppd::gateway

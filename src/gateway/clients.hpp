@@ -22,6 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "config/config.hpp"
 #include "core/string_map.hpp"
 #include "session/session.hpp"
 
@@ -46,6 +47,9 @@ struct ClientState {
   std::string system_id;
   std::shared_ptr<ClientLimit> limit;  // its rate and window (ClientLimits), found at bind
   uint16_t client_index = 0xFFFF;  // MessageMetrics::client_index, found at bind
+  // An externally authenticated client's settings (extauth/), set by the listener before it
+  // is bound; null for a configured client.
+  std::shared_ptr<const config::ClientConfig> external;
   bool receives = false;                           // bound as receiver or transceiver
   void* registered = nullptr;                      // its ClientRegistry entry, once bound
   std::vector<std::optional<Delivery>> in_flight;  // deliveries sent, by cookie

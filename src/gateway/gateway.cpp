@@ -468,8 +468,13 @@ Gateway::Changes Gateway::reconfigure(std::shared_ptr<const config::Config> next
 
 void Gateway::client_bound(session::Session& s, ClientState& state) {
   state.system_id = s.system_id();
-  state.client_index = metrics_.client_index(state.system_id);
-  state.limit = client_limits_.find(state.system_id);
+  if (state.external) {
+    state.client_index = metrics_.external_client_index(state.system_id);
+    state.limit = client_limits_.external(state.external);
+  } else {
+    state.client_index = metrics_.client_index(state.system_id);
+    state.limit = client_limits_.find(state.system_id);
+  }
   if (state.limit && state.limit->window->limit.load(std::memory_order_relaxed) > 0) {
     s.share_window(state.limit->window);
   }
@@ -500,7 +505,8 @@ void Gateway::client_request(session::Session& s, ClientState& state, smpp::Pdu&
     case CommandId::submit_sm:
     case CommandId::data_sm:
     case CommandId::submit_multi:
-      forward(Origin::of(s), ClientRef{state.system_id, state.client_index, state.limit.get()},
+      forward(Origin::of(s),
+              ClientRef{state.system_id, state.client_index, state.limit.get(), state.external},
               request, ip_key(s.remote()));
       return;
     case CommandId::query_sm:
@@ -609,6 +615,15 @@ Gateway::FaceClient Gateway::face_client(std::string_view system_id) {
   return c;
 }
 
+Gateway::FaceClient Gateway::face_client(std::shared_ptr<const config::ClientConfig> settings) {
+  FaceClient c;
+  c.system_id = settings->system_id;
+  c.client_index = metrics_.external_client_index(c.system_id);
+  c.limit = client_limits_.external(settings);
+  c.external = std::move(settings);
+  return c;
+}
+
 void Gateway::submit(Origin origin, const ClientRef& client, smpp::Pdu& request,
                      uint64_t ip_key, const tracing::SpanContext* parent,
                      std::shared_ptr<const CallbackSpec> callback) {
@@ -629,6 +644,7 @@ struct Gateway::AwaitingNumber {
   Origin origin;
   std::string system_id;  // the ClientRef's view does not outlive forward()
   uint16_t client_index = 0xFFFF;
+  std::shared_ptr<const config::ClientConfig> external;
   smpp::Pdu request;
   uint64_t ip_key = 0;
   MessageTrace traced;
@@ -662,6 +678,7 @@ void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request
   router::MessageFacts facts;
   message_facts(request, facts);
   facts.client = client.system_id;
+  facts.client_settings = client.external.get();
   // A trace per message, or the request's own; spans only for sampled ones (no clock read
   // otherwise).
   const tracing::SpanContext trace = tracer_ == nullptr ? tracing::SpanContext{}
@@ -710,6 +727,7 @@ void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request
     facts = {};
     message_facts(request, facts);  // its views point into the rewritten request
     facts.client = client.system_id;
+    facts.client_settings = client.external.get();
   }
   // Routes by mcc, mnc or is_ported need the destination's MNP answer: a remembered one at
   // once; else the message waits for the lookup off this thread (in its client's window, like
@@ -725,6 +743,7 @@ void Gateway::forward(Origin origin, const ClientRef& client, smpp::Pdu& request
         const std::string digits(*number);  // a view into the request, which moves
         auto waiting = std::make_shared<AwaitingNumber>(
             AwaitingNumber{std::move(origin), std::string(client.system_id), client.client_index,
+                           client.external,
                            std::move(request), ip_key, traced, std::move(callback),
                            std::move(more_parts), joined});
         awaiting_number_.fetch_add(1, std::memory_order_relaxed);
@@ -755,10 +774,12 @@ void Gateway::number_answered(AwaitingNumber& m, const NumberAnswer& answer) {
   router::MessageFacts facts;
   message_facts(m.request, facts);
   facts.client = m.system_id;
+  facts.client_settings = m.external.get();
   const router::MnpFacts mnp{answer.mcc, answer.mnc, answer.is_ported};
   facts.mnp = &mnp;
   // The routes in effect now (a reload may have come meanwhile).
-  route_message(now(), std::move(m.origin), ClientRef{m.system_id, m.client_index, nullptr},
+  route_message(now(), std::move(m.origin),
+                ClientRef{m.system_id, m.client_index, nullptr, m.external},
                 m.request, facts, m.ip_key, m.traced, std::move(m.callback),
                 std::move(m.more_parts), m.joined);
 }

@@ -104,9 +104,12 @@ class Gateway final : public upstream::PoolEvents {
     std::string system_id;
     uint16_t client_index = 0xFFFF;
     std::shared_ptr<ClientLimit> limit;
-    ClientRef ref() const { return ClientRef{system_id, client_index, limit.get()}; }
+    std::shared_ptr<const config::ClientConfig> external;  // an external client's settings
+    ClientRef ref() const { return ClientRef{system_id, client_index, limit.get(), external}; }
   };
   FaceClient face_client(std::string_view system_id);
+  // The same for a client an external backend admitted with `settings` (extauth/).
+  FaceClient face_client(std::shared_ptr<const config::ClientConfig> settings);
   // A submit_sm from another face, as an SMPP client of that name would send it: the same
   // rate limit, routing, forced upstream and store; answered once through `origin` with the
   // submit_sm_resp the SMPP client would get (the response's sequence_number is the request's).

@@ -53,6 +53,18 @@ void MessageMetrics::add_clients(const std::vector<config::ClientConfig>& client
   }
 }
 
+uint16_t MessageMetrics::external_client_index(std::string_view system_id) {
+  if (const uint16_t known = client_index(system_id); known != kOtherClient) return known;
+  std::unique_lock lock(mutex_);
+  if (external_ >= kMaxExternalClients || names_.size() >= kOtherClient) return kOtherClient;
+  auto [it, added] = index_.emplace(std::string(system_id), static_cast<uint16_t>(names_.size()));
+  if (added) {
+    names_.emplace_back(system_id);
+    ++external_;
+  }
+  return it->second;
+}
+
 uint16_t MessageMetrics::client_index(std::string_view system_id) const {
   std::shared_lock lock(mutex_);
   auto it = index_.find(system_id);

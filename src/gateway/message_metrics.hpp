@@ -36,6 +36,11 @@ class MessageMetrics {
 
   // At bind, or once per record: a lookup (under a shared lock: reloads add clients).
   uint16_t client_index(std::string_view system_id) const;
+  // An externally authenticated client (extauth/): its index, made at its first bind while
+  // fewer than kMaxExternalClients have one (then "other"), so that a directory of any size
+  // cannot grow the number of series without bound.
+  static constexpr std::size_t kMaxExternalClients = 1000;
+  uint16_t external_client_index(std::string_view system_id);
   // A reloaded configuration's clients: new ones get an index (kept ones keep theirs).
   void add_clients(const std::vector<config::ClientConfig>& clients);
   std::string_view client_name(uint16_t index) const;
@@ -66,6 +71,7 @@ class MessageMetrics {
   mutable std::shared_mutex mutex_;
   std::deque<std::string> names_;  // deque: client_name() views stay valid as it grows
   StringMap<uint16_t> index_;
+  std::size_t external_ = 0;  // indexes given to external clients
 };
 
 }  // namespace smppd::gateway

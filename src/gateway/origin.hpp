@@ -19,6 +19,10 @@ namespace smppd::session {
 class Session;
 }
 
+namespace smppd::config {
+struct ClientConfig;
+}  // namespace smppd::config
+
 namespace smppd::gateway {
 
 struct ClientLimit;
@@ -51,6 +55,9 @@ struct ClientRef {
   std::string_view system_id;
   uint16_t client_index = 0xFFFF;  // MessageMetrics::client_index
   ClientLimit* limit = nullptr;    // its rate_limit; null for none
+  // An externally authenticated client's settings (extauth/): its forced upstream, tier and
+  // tags. Null for a configured client (the configuration has them).
+  std::shared_ptr<const config::ClientConfig> external;
 };
 
 }  // namespace smppd::gateway

@@ -164,6 +164,9 @@ router::ScriptAnswer RouteScripts::run(std::size_t route_index, const router::Me
   if (auto it = clients_.find(m.client); it != clients_.end()) {
     ctx.client_tier = it->second.tier;
     ctx.client_tags = it->second.tags;
+  } else if (m.client_settings != nullptr) {
+    ctx.client_tier = m.client_settings->tier;
+    ctx.client_tags = m.client_settings->tags.empty() ? nullptr : &m.client_settings->tags;
   }
   thread_local std::vector<script::ScriptUpstream> upstreams;
   upstreams.clear();

@@ -196,6 +196,8 @@ Router::Router(std::span<const config::RouteConfig> routes,
     if (!c.upstream.empty()) forced_.emplace_back(c.system_id, c.upstream);
   }
   std::sort(forced_.begin(), forced_.end());
+  for (const auto& u : upstreams) upstream_names_.push_back(u.name);
+  std::sort(upstream_names_.begin(), upstream_names_.end());
   // What scripts may name (only they need it: 100,000 routes without one do not pay for it).
   // Routes first: a name that is both a route and an upstream is the route (its failover too).
   if (has_scripts_) {
@@ -280,6 +282,17 @@ Decision Router::route(const MessageFacts& m, system_clock::time_point now,
   if (const std::string* upstream = forced_upstream(m.client)) {
     Decision d;
     d.upstream = *upstream;
+    d.forced_by_client = true;
+    return d;
+  }
+  if (m.client_settings != nullptr && !m.client_settings->upstream.empty()) {
+    // An external client's: an upstream no longer configured matches nothing (the message is
+    // refused rather than routed where its backend did not say).
+    const std::string& wanted = m.client_settings->upstream;
+    auto it = std::lower_bound(upstream_names_.begin(), upstream_names_.end(), wanted);
+    if (it == upstream_names_.end() || *it != wanted) return Decision{};
+    Decision d;
+    d.upstream = *it;
     d.forced_by_client = true;
     return d;
   }

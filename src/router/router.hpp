@@ -61,6 +61,9 @@ struct MessageFacts {
   uint8_t source_addr_ton = 0;
   std::string_view service_type;
   std::string_view client;  // the system_id of the bound client; empty when there is none
+  // An externally authenticated client's settings (extauth/): its `upstream` is forced as a
+  // configured client's is, its tier and tags are what scripts see. Null for others.
+  const config::ClientConfig* client_settings = nullptr;
   // The MNP answer for destination_addr; null when none was asked for or none came.
   const MnpFacts* mnp = nullptr;
   // The whole message, for routes with a script (its text, data_coding...); may be null.
@@ -196,6 +199,7 @@ class Router {
   std::vector<MnpCondition> mnp_conditions_;
   PrefixTable table_;
   std::vector<std::pair<std::string, std::string>> forced_;  // system_id -> upstream, sorted
+  std::vector<std::string> upstream_names_;  // sorted: an external client's forced upstream
   // What a script may name: routes (by index) and upstreams (strings_ index | kUpstreamFlag).
   static constexpr uint32_t kUpstreamFlag = 0x80000000u;
   std::map<std::string, uint32_t, std::less<>> targets_;

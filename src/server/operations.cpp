@@ -699,6 +699,23 @@ json::object Operations::Impl::client_json(const config::ClientConfig& c,
   json::object o;
   o["system_id"] = c.system_id;
   o["max_connections"] = c.max_connections;
+  {
+    json::array ips;
+    for (const auto& cidr : c.allowed_ips) ips.emplace_back(cidr.text());
+    o["allowed_ips"] = std::move(ips);
+    json::array types;
+    for (config::BindType t : c.bind_types) {
+      types.emplace_back(t == config::BindType::transmitter ? "transmitter"
+                         : t == config::BindType::receiver  ? "receiver"
+                                                            : "transceiver");
+    }
+    o["bind_types"] = std::move(types);
+    o["upstream"] = c.upstream;
+    o["tier"] = c.tier;
+    json::object tags;
+    for (const auto& [k, v] : c.tags) tags[k] = v;
+    o["tags"] = std::move(tags);
+  }
   json::array list;
   for (const SessionInfo* s : sessions) {
     list.push_back(json::object{{"id", s->id},
@@ -718,7 +735,12 @@ json::object Operations::Impl::client_json(const config::ClientConfig& c,
   json::object limit{{"messages_per_second", c.rate_limit.messages_per_second},
                      {"burst", c.rate_limit.burst},
                      {"window_size", c.rate_limit.window_size}};
-  if (auto l = parts.gateway.client_limits().find(c.system_id)) {
+  auto l = parts.gateway.client_limits().find(c.system_id);
+  const bool external = !l;
+  // An external client (extauth/): its entry, kept since it was admitted.
+  if (!l) l = parts.gateway.client_limits().find_external(c.system_id);
+  o["authenticated_by"] = external ? "external" : "clients";
+  if (l) {
     // in_flight is counted across its sessions only where a window_size bounds it.
     if (c.rate_limit.window_size > 0) limit["in_flight"] = l->window->in_flight.load();
     limit["throttled"] = l->rate.refused();
@@ -748,11 +770,14 @@ http::Response Operations::Impl::clients(std::optional<std::string> one) {
   json::object o;
   if (one) {
     const config::ClientConfig* c = cfg().find_client(*one);
-    if (c == nullptr) return http::json_error(404, "no such client", *one);
-    o = of(*c);
+    auto external = c == nullptr ? parts.gateway.client_limits().external_settings(*one) : nullptr;
+    if (c == nullptr && external == nullptr) return http::json_error(404, "no such client", *one);
+    o = of(c != nullptr ? *c : *external);
   } else {
     json::array list;
     for (const auto& c : cfg().clients) list.push_back(of(c));
+    // Clients external backends admitted since start (at most ClientLimits::kMaxExternal).
+    for (const auto& c : parts.gateway.client_limits().external_clients()) list.push_back(of(*c));
     o = json::object{{"clients", std::move(list)}};
   }
   if (!complete) o["partial"] = true;

@@ -25,6 +25,7 @@
 #include "gateway/route_scripts.hpp"
 #include "net/endpoint.hpp"
 #include "net/tls.hpp"
+#include "extauth/authenticator.hpp"
 #include "server/mnp_lookups.hpp"
 #include "server/operations.hpp"
 #include "server/smpp_listener.hpp"
@@ -44,6 +45,27 @@ void log_listening(std::string_view name, const asio::ip::tcp::endpoint& bound,
 }
 }  // namespace
 
+namespace {
+// "external backends ldap (ldap://...), http (https://...), in this order": no secrets.
+std::string external_auth_text(const config::AuthConfig& a) {
+  std::string out;
+  for (config::AuthBackend b : a.order) {
+    std::string one;
+    if (b == config::AuthBackend::ldap && a.ldap.enabled) one = "ldap (" + a.ldap.url + ")";
+    if (b == config::AuthBackend::radius && a.radius.enabled) {
+      one = "radius (";
+      for (std::size_t i = 0; i < a.radius.servers.size(); ++i) {
+        one += (i > 0 ? " " : "") + a.radius.servers[i].to_string();
+      }
+      one += ")";
+    }
+    if (b == config::AuthBackend::http && a.http.enabled) one = "http (" + a.http.url + ")";
+    if (!one.empty()) out += (out.empty() ? "" : ", ") + one;
+  }
+  return "external backends " + out + ", asked in this order for system_ids not in 'clients'";
+}
+}  // namespace
+
 struct Server::HttpListener {
   config::ListenerConfig config;
   std::shared_ptr<rest::HttpApi> api;
@@ -54,6 +76,9 @@ struct Server::State {
   std::shared_ptr<const config::Config> config;
   ServerOptions options;
   std::unique_ptr<WorkerPool> workers;
+  // External authentication (the `auth` section): answers binds on the workers, so it goes
+  // before them; stopped once they are joined.
+  std::unique_ptr<extauth::Authenticator> external_auth;
   std::vector<std::shared_ptr<SmppListener>> listeners;
   // Listeners of type http: the REST API on the HTTP server, connections on the workers.
   std::vector<HttpListener> http_listeners;
@@ -183,6 +208,14 @@ int Server::run() {
     return 1;
   }
   st.simulator_addresses = simulator_addresses;
+  try {
+    st.external_auth = std::make_unique<extauth::Authenticator>(counters_);
+    st.external_auth->configure(cfg);
+    if (cfg.auth.any()) log::info("auth: {}", external_auth_text(cfg.auth));
+  } catch (const std::exception& e) {
+    log::error("auth: {}", e.what());
+    return 1;
+  }
   st.clients = std::make_shared<ClientsSource>(std::make_shared<const auth::ClientDirectory>(cfg.clients));
   ListenerContext shared{*st.workers,
                          counters_,
@@ -191,7 +224,8 @@ int Server::run() {
                          std::make_shared<limits::ClientSessionCounter>(),
                          st.stopping_flag,
                          st.gateway.get(),
-                         std::make_shared<const session::PduCounters>(counters_, "client")};
+                         std::make_shared<const session::PduCounters>(counters_, "client"),
+                         st.external_auth.get()};
   st.listener_context.emplace(shared);
   try {
     for (const auto& l : cfg.listeners) {
@@ -283,6 +317,7 @@ int Server::run() {
   }
   for (auto& t : st.grpc_stoppers) t.join();
   st.grpc_listeners.clear();
+  if (st.external_auth) st.external_auth->stop();
   if (st.operations) st.operations->stop();
   if (st.exporter) st.exporter->stop();  // sends what the last messages left
   for (const auto& [key, value] : counters_.snapshot()) log::info("counter {} {}", key, value);
@@ -543,6 +578,18 @@ ReloadResult Server::reload(std::string_view why) {
   } catch (const std::exception& e) {
     result.errors.push_back(e.what());
     log::error("reload ({}): {}; the running configuration stays", why, e.what());
+    return result;
+  }
+  try {
+    const bool auth_changed = !(current->auth == next->auth);
+    st.external_auth->configure(*next);
+    if (auth_changed) {
+      result.applied.push_back(next->auth.any() ? "auth: " + external_auth_text(next->auth)
+                                                : std::string("auth: external backends off"));
+    }
+  } catch (const std::exception& e) {
+    result.errors.push_back(std::string("auth: ") + e.what());
+    log::error("reload ({}): auth: {}; the running configuration stays", why, e.what());
     return result;
   }
   try {

@@ -47,6 +47,19 @@ config::BindType bind_type(smpp::CommandId id) {
   }
 }
 
+// The backends' answer to `request`, on `ex` (the session's executor).
+asio::awaitable<extauth::Answer> ask(extauth::Authenticator& backends, extauth::Request request,
+                                     asio::any_io_executor ex) {
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(extauth::Answer)>(
+      [&backends, ex](auto handler, extauth::Request r) {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        backends.authenticate(std::move(r), [ex, h](extauth::Answer a) {
+          asio::post(ex, [h, a = std::move(a)]() mutable { std::move (*h)(std::move(a)); });
+        });
+      },
+      asio::use_awaitable, std::move(request));
+}
+
 // The handler of one ESME session: authenticates its bind and answers its requests.
 class ClientHandler final : public session::SessionHandler {
  public:
@@ -63,9 +76,10 @@ class ClientHandler final : public session::SessionHandler {
     const auto now = std::chrono::steady_clock::now();
     std::string_view reason;
     uint32_t status = st::ESME_ROK;
-    // The clients in effect when the bind came; `client` points into it.
+    // The clients in effect when the bind came; `client` points into it (or into `external`).
     const std::shared_ptr<const auth::ClientDirectory> directory = ctx.clients->get();
     const config::ClientConfig* client = nullptr;
+    std::chrono::milliseconds delay{0};
     if (!listener_->bind_rate().try_take(now)) {
       status = st::ESME_RTHROTTLED;
       reason = "bind_rate";
@@ -74,10 +88,14 @@ class ClientHandler final : public session::SessionHandler {
       // (or a system_id, for peers it does not trust) is refused before the password is checked.
       auto& failures = *ctx.auth_failures;
       const config::ClientConfig* known = directory->find(bind.system_id);
+      extauth::Authenticator* backends =
+          known == nullptr && ctx.external_auth != nullptr && ctx.external_auth->enabled()
+              ? ctx.external_auth
+              : nullptr;
+      // An external client is counted per system_id as a configured one is.
       const auto attempt = failures.begin_attempt(
-          peer.view(), bind.system_id, known != nullptr,
+          peer.view(), bind.system_id, known != nullptr || backends != nullptr,
           known && auth::ClientDirectory::pins_address(*known, peer.view()), now);
-      std::chrono::milliseconds delay{0};
       using Verdict = auth::AuthFailureThrottle::Verdict;
       if (attempt.verdict == Verdict::peer_locked) {
         status = st::ESME_RBINDFAIL;
@@ -87,11 +105,32 @@ class ClientHandler final : public session::SessionHandler {
         reason = auth::reason::kSystemIdLocked;
         delay = attempt.reply_delay;
       } else {
-        const auth::AuthResult result = directory->authenticate(
-            bind.system_id, bind.password, peer.view(), bind_type(bind.command));
+        auth::AuthResult result;
+        if (backends == nullptr) {
+          result = directory->authenticate(bind.system_id, bind.password, peer.view(),
+                                           bind_type(bind.command));
+        } else {
+          // Asked off this thread; this session waits, the others go on.
+          extauth::Request request{bind.system_id, bind.password, s.remote().address(),
+                                   bind_type(bind.command), listener_->name()};
+          const extauth::Answer answer = co_await ask(*backends, std::move(request), s.executor());
+          if (answer.ok()) {
+            external_ = answer.client;
+            result = auth::ClientDirectory::admit(*external_, peer.view(), bind_type(bind.command));
+          } else {
+            namespace r = auth::reason;
+            result.reason = answer.reason;
+            result.command_status = answer.reason == r::kUnknownSystemId ? st::ESME_RINVSYSID
+                                    : answer.reason == r::kWrongPassword ? st::ESME_RINVPASWD
+                                                                         : st::ESME_RBINDFAIL;
+          }
+        }
         // A right password is no guess, even when the bind type is not allowed.
         if (result.ok() || result.reason == auth::reason::kBindTypeNotAllowed) {
           failures.record_success(peer.view(), bind.system_id, attempt, now);
+        } else if (result.reason == extauth::kBackendFailed) {
+          // Nobody could say whether the password was right: not a guess either way.
+          failures.forget_attempt(peer.view(), bind.system_id, attempt);
         } else {
           failures.record_failure(peer.view(), bind.system_id, attempt,
                                   result.reason == auth::reason::kWrongPassword, now);
@@ -100,19 +139,21 @@ class ClientHandler final : public session::SessionHandler {
           status = result.command_status;
           reason = result.reason;
           delay = attempt.reply_delay;  // slows whoever guesses one at a time
+          external_.reset();
         } else {
           client = result.client;
           if (auto refused = lease_.attach_client(client->system_id, client->max_connections)) {
             status = st::ESME_RBINDFAIL;
             reason = *refused;
+            external_.reset();
           }
         }
       }
-      if (delay.count() > 0) {
-        bind_delay_.emplace(s.executor(), delay);
-        co_await bind_delay_->async_wait(nothrow);
-        bind_delay_.reset();
-      }
+    }
+    if (delay.count() > 0) {
+      bind_delay_.emplace(s.executor(), delay);
+      co_await bind_delay_->async_wait(nothrow);
+      bind_delay_.reset();
     }
     if (status != st::ESME_ROK) {
       status = auth::bind_failure_reply(status, listener_->config().bind_failure_status);
@@ -124,9 +165,9 @@ class ClientHandler final : public session::SessionHandler {
                        {{"listener", listener_->name()}, {"reason", reason}});
       co_return status;
     }
-    log::info("listener {}: session {} from {}: bound as '{}' ({}, SMPP {})", listener_->name(),
+    log::info("listener {}: session {} from {}: bound as '{}' ({}, SMPP {}){}", listener_->name(),
               s.id(), net::endpoint_text(s.remote()), bind.system_id, bind_mode(bind.command),
-              smpp::version_name(bind.version));
+              smpp::version_name(bind.version), external_ ? " (external authentication)" : "");
     ctx.counters.add("smppd_binds_total", {{"listener", listener_->name()},
                                            {"client", client->system_id},
                                            {"mode", bind_mode(bind.command)}});
@@ -140,6 +181,7 @@ class ClientHandler final : public session::SessionHandler {
     bound_gauge_ = counters.gauge("smppd_connections_active",
                                   {{"type", "bound"}, {"client", s.system_id()}});
     counters.add_signed(*bound_gauge_, 1);
+    state_.external = std::move(external_);
     listener_->context().gateway->client_bound(s, state_);
   }
 
@@ -208,6 +250,8 @@ class ClientHandler final : public session::SessionHandler {
   std::shared_ptr<SmppListener> listener_;
   limits::ConnectionLease lease_;
   std::optional<asio::steady_timer> bind_delay_;  // while a failed bind's reply is held
+  // An external client's settings, from its bind's answer until it is bound.
+  std::shared_ptr<const config::ClientConfig> external_;
   gateway::ClientState state_;
 };
 

@@ -18,6 +18,7 @@
 #include "config/config.hpp"
 #include "core/counters.hpp"
 #include "core/log_aggregate.hpp"
+#include "extauth/authenticator.hpp"
 #include "gateway/gateway.hpp"
 #include "limits/connection_limits.hpp"
 #include "limits/ip_filter.hpp"
@@ -56,6 +57,8 @@ struct ListenerContext {
   std::shared_ptr<std::atomic<bool>> stopping;                    // set once shutdown begins
   gateway::Gateway* gateway = nullptr;                            // the message path
   std::shared_ptr<const session::PduCounters> pdu_counters;       // side "client"; may be null
+  // Asked for a system_id that is not in `clients` (the `auth` section); null when none is.
+  extauth::Authenticator* external_auth = nullptr;
 };
 
 class SmppListener : public std::enable_shared_from_this<SmppListener> {

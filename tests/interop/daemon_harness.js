@@ -662,6 +662,16 @@ async function startReceiver({ answer, port = 0 } = {}) {
   return receiver;
 }
 
+// `smppd validate` of `config` (an object, written as JSON); resolves { status, output } with
+// stdout and stderr together.
+function validate(config, dir = tempDir()) {
+  const file = path.join(dir, 'smppd.yaml');
+  fs.writeFileSync(file, JSON.stringify(config, null, 2) + '\n');
+  const r = require('node:child_process').spawnSync(binary, ['validate', '--config', file],
+    { encoding: 'utf8' });
+  return { status: r.status, output: `${r.stdout}${r.stderr}` };
+}
+
 // One HTTP exchange with smppd's HTTP endpoints; resolves { status, headers, text, json }.
 // `body`: a string as is, anything else as JSON (with its content-type). `tls`: https, with
 // these options (ca, servername...).
@@ -695,6 +705,7 @@ function httpCall(port, p, { method = 'GET', auth, bearer, body, tls, headers = 
 
 module.exports = {
   httpCall,
+  validate,
   startCollector,
   startReceiver,
   binary, sleep, now, within, tempDir, listener, startSmppd, withSmppd, connect, request, closed,
