@@ -162,6 +162,43 @@ void Authenticator::State::finish(const Setup&, const Request& r, const AnswerCa
   for (auto& done : waiters) done(a);
 }
 
+namespace {
+
+std::optional<Answer> cached_answer(const Authenticator::State& state, const AnswerCache::Key& key,
+                                    Clock::time_point now) {
+  auto hit = state.cache.find(key, now, false);
+  if (!hit) return std::nullopt;
+  Answer a;
+  a.cached = true;
+  a.backend = hit->backend;
+  if (hit->client) {
+    a.outcome = Answer::Outcome::accepted;
+    a.client = hit->client;
+  } else {
+    a.outcome = Answer::Outcome::refused;
+    a.reason = hit->reason;
+  }
+  return a;
+}
+
+}  // namespace
+
+std::optional<Answer> Authenticator::cached(const Request& request) const {
+  {
+    std::lock_guard lock(state_->mutex);
+    if (state_->stopped || !state_->setup || state_->setup->backends.empty()) return std::nullopt;
+  }
+  const auto peer = net::address_bytes(request.peer);
+  auto hit = cached_answer(*state_, state_->cache.key(request.system_id, request.password,
+                                                      peer.view(), request.bind_type),
+                           Clock::now());
+  if (hit) {
+    state_->counters.add("smppd_auth_external_total",
+                         {{"outcome", hit->client ? "cached_accept" : "cached_refusal"}});
+  }
+  return hit;
+}
+
 Authenticator::Authenticator(Counters& counters) : state_(std::make_shared<State>(counters)) {
   state_->thread = std::thread([s = state_.get()] { s->io.run(); });
 }
@@ -236,20 +273,10 @@ void Authenticator::authenticate(Request request, Done done) {
       return;
     }
   }
-  if (auto hit = state_->cache.find(key, now, false)) {
-    Answer a;
-    a.cached = true;
-    a.backend = hit->backend;
-    if (hit->client) {
-      a.outcome = Answer::Outcome::accepted;
-      a.client = hit->client;
-    } else {
-      a.outcome = Answer::Outcome::refused;
-      a.reason = hit->reason;
-    }
+  if (auto hit = cached_answer(*state_, key, now)) {
     state_->counters.add("smppd_auth_external_total",
                          {{"outcome", hit->client ? "cached_accept" : "cached_refusal"}});
-    asio::post(state_->io, [done = std::move(done), a = std::move(a)] { done(a); });
+    asio::post(state_->io, [done = std::move(done), a = std::move(*hit)] { done(a); });
     return;
   }
   {

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -87,11 +88,14 @@ class Authenticator {
   using Done = std::function<void(Answer)>;
   // Thread safe. `done` is called once, never inside this call.
   void authenticate(Request request, Done done);
+  // The fresh cached answer to `request`, without asking anyone (nullopt: none).
+  std::optional<Answer> cached(const Request& request) const;
   // Later asks fail at once; those in flight end by their timeouts. Joins the threads.
   void stop();
 
- private:
   struct State;
+
+ private:
   std::shared_ptr<State> state_;
 };
 

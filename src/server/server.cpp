@@ -346,7 +346,8 @@ void Server::start_grpc_listener(const config::ListenerConfig& l) {
   auto api = std::make_unique<grpcapi::GrpcApi>(
       l, grpcapi::GrpcApiParts{*st.gateway, counters_,
                                [clients = st.clients] { return clients->get(); }, st.store.get(),
-                               st.listener_context->auth_failures, std::move(executors)});
+                               st.listener_context->auth_failures, std::move(executors),
+                               st.external_auth.get()});
   const uint16_t port = api->start();
   asio::ip::tcp::endpoint bound(
       l.address.host.empty() ? asio::ip::address(asio::ip::address_v4::any())
@@ -375,7 +376,8 @@ Server::HttpListener Server::make_http_listener(const config::ListenerConfig& l)
                            [callbacks = st.callbacks.get()](std::string_view client,
                                                             std::string url) {
                              if (callbacks != nullptr) callbacks->notify(client, std::move(url));
-                           }};
+                           },
+                           st.external_auth.get()};
   auto api = std::make_shared<rest::HttpApi>(l, std::move(parts));
   http::ServerSettings s;
   s.name = "listener " + l.name;

@@ -327,3 +327,93 @@ test('validate: auth.http with a bad URL, a missing url, a header with a line br
   assert.strictEqual(ok.status, 0, ok.output);
   assert.ok(!/not built/.test(ok.output), ok.output);
 });
+
+// ---- the HTTP and gRPC faces ----
+
+const path = require('node:path');
+const grpc = require('@grpc/grpc-js');
+const loader = require('@grpc/proto-loader');
+
+const grpcPkg = grpc.loadPackageDefinition(loader.loadSync(['smppd/v1/smppd.proto'],
+  { includeDirs: [path.join(__dirname, '..', '..', 'proto')], keepCase: true, longs: String, enums: String, defaults: true, oneofs: true }));
+
+function basicMetadata(user, password) {
+  const m = new grpc.Metadata();
+  m.set('authorization', `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`);
+  return m;
+}
+
+function grpcUnary(client, method, request, metadata) {
+  return new Promise((resolve) => {
+    client[method](request, metadata, { deadline: Date.now() + 10000 }, (err, res) => resolve({ err, res }));
+  });
+}
+
+test('http and grpc faces: external clients by Basic credentials (REST, Kannel, gRPC unary and stream), cached, refused, the backend down', async () => {
+  const svc = await startAuthService(users);
+  const first = await startSmsc();
+  const second = await startSmsc();
+  try {
+    const cfg = config(svc, [first, second]);
+    cfg.listeners.push({ name: 'api', type: 'http', address: '127.0.0.1:0', compat: ['kannel'] },
+      { name: 'grpc', type: 'grpc', address: '127.0.0.1:0' });
+    await h.withSmppd(cfg, async (d) => {
+      await upstreamsBound(d, 2);
+      // REST: accepted through the service; its forced upstream holds here too.
+      let r = await h.httpCall(d.ports.api, '/v1/messages', { method: 'POST', auth: 'forced:pw4',
+        body: { from: 'APP', to: '+258841234567', text: 'rest' } });
+      assert.strictEqual(r.status, 202, r.text);
+      await waitUntil(() => second.received.length === 1, 5000, 'the REST message at the second SMSC');
+      assert.strictEqual(svc.requests.length, 1);
+      assert.strictEqual(svc.requests[0].body.bind_type, 'transmitter');
+      assert.strictEqual(svc.requests[0].body.listener, 'api');
+      // Cached: not asked again.
+      r = await h.httpCall(d.ports.api, '/v1/messages', { method: 'POST', auth: 'forced:pw4',
+        body: { from: 'APP', to: '+258841234568', text: 'rest 2' } });
+      assert.strictEqual(r.status, 202, r.text);
+      assert.strictEqual(svc.requests.length, 1);
+      // Its rate limit holds across requests: 1/s with a burst of 2.
+      const statuses = [];
+      for (let i = 0; i < 4; i++) {
+        const x = await h.httpCall(d.ports.api, '/v1/messages', { method: 'POST', auth: 'limited:pw2',
+          body: { from: 'APP', to: `+25884000000${i}`, text: 'x' } });
+        statuses.push(x.status);
+      }
+      assert.ok(statuses.filter((s) => s === 202).length <= 2 && statuses.includes(429), JSON.stringify(statuses));
+      r = await h.httpCall(d.ports.api, '/v1/messages', { method: 'POST', auth: 'ext1:wrong', body: { from: 'APP', to: '+1', text: 'x' } });
+      assert.strictEqual(r.status, 401, r.text);
+
+      // Kannel's sendsms with username and password in the query.
+      r = await h.httpCall(d.ports.api, '/cgi-bin/sendsms?username=ext1&password=pw1&from=APP&to=258841234000&text=kannel');
+      assert.strictEqual(r.status, 202, r.text);
+      await waitUntil(() => first.received.some((p) => p.short_message.message === 'kannel'), 5000, 'the Kannel message');
+
+      // gRPC: unary and a stream.
+      const c = new grpcPkg.smppd.v1.Messaging(`127.0.0.1:${d.ports.grpc}`, grpc.credentials.createInsecure());
+      const u = await grpcUnary(c, 'Send', { from: 'APP', to: ['258841234001'], text: 'grpc' }, basicMetadata('ext1', 'pw1'));
+      assert.ifError(u.err);
+      const bad = await grpcUnary(c, 'Send', { from: 'APP', to: ['258841234001'], text: 'grpc' }, basicMetadata('ext1', 'nope'));
+      assert.strictEqual(bad.err.code, grpc.status.UNAUTHENTICATED);
+      const stream = c.SendStream(basicMetadata('forced', 'pw4'));
+      const answers = [];
+      stream.on('data', (a) => answers.push(a));
+      stream.on('error', () => {});
+      for (let i = 0; i < 3; i++) stream.write({ from: 'APP', to: [`25884123410${i}`], text: `s${i}`, request_id: String(i) });
+      await waitUntil(() => answers.length === 3, 5000, 'three stream answers');
+      stream.end();
+      await waitUntil(() => second.received.length === 5, 5000, 'the stream\'s messages at the second SMSC');
+
+      // The service down: the faces say so (503 / UNAVAILABLE), not "wrong credentials".
+      await svc.close();
+      r = await h.httpCall(d.ports.api, '/v1/messages', { method: 'POST', auth: 'elsewhere:pw3', body: { from: 'APP', to: '+1', text: 'x' } });
+      assert.strictEqual(r.status, 503, r.text);
+      const down = await grpcUnary(c, 'Send', { from: 'APP', to: ['258841234001'], text: 'grpc' }, basicMetadata('badip', 'pw5'));
+      assert.strictEqual(down.err.code, grpc.status.UNAVAILABLE);
+      c.close();
+    }, { listeners: [...listeners, 'api', 'grpc'] });
+  } finally {
+    await svc.close();
+    await first.close();
+    await second.close();
+  }
+});

@@ -249,8 +249,57 @@ class GrpcApi::Service final : public RawMessaging,
     std::chrono::milliseconds delay{0};
   };
 
+  using Who = std::variant<Caller, Refusal>;
+  // The external backends' answer for Basic credentials of a system_id not in `clients`.
+  struct ExternalVerdict {
+    std::string system_id;
+    std::string password;
+    extauth::Answer answer;
+  };
+
+  // Authenticates the call, then `then(who)`: at once, or (a system_id only the external
+  // backends know, not in their cache) on a worker once they have answered. The call waits;
+  // no thread does.
+  void authenticate_then(const grpc::CallbackServerContext& ctx, std::string_view method,
+                         std::function<void(Who)> then) {
+    if (parts_.external != nullptr && parts_.external->enabled()) {
+      const auto& md = ctx.client_metadata();
+      std::string_view header;
+      if (auto it = md.find("authorization"); it != md.end()) {
+        header = std::string_view(it->second.data(), it->second.size());
+      }
+      std::optional<std::pair<std::string, std::string>> credentials;
+      if (api::iequals(header.substr(0, 6), "basic ")) credentials = http::basic_credentials(header);
+      if (credentials && !credentials->first.empty() &&
+          parts_.clients()->find(credentials->first) == nullptr) {
+        const std::optional<asio::ip::address> address = peer_address(ctx.peer());
+        extauth::Request q{credentials->first, credentials->second,
+                           address.value_or(asio::ip::address()), config::BindType::transmitter,
+                           listener_.name};
+        if (auto hit = parts_.external->cached(q)) {
+          ExternalVerdict v{credentials->first, credentials->second, std::move(*hit)};
+          then(authenticate(ctx, method, &v));
+          return;
+        }
+        parts_.external->authenticate(
+            std::move(q), [self = shared_from_this(), &ctx, method = std::string(method),
+                           then = std::move(then), credentials](extauth::Answer a) mutable {
+              const auto ex = self->executor();
+              asio::post(ex, [self, &ctx, method = std::move(method), then = std::move(then),
+                              credentials = std::move(credentials), a = std::move(a)]() mutable {
+                ExternalVerdict v{credentials->first, credentials->second, std::move(a)};
+                then(self->authenticate(ctx, method, &v));
+              });
+            });
+        return;
+      }
+    }
+    then(authenticate(ctx, method, nullptr));
+  }
+
   std::variant<Caller, Refusal> authenticate(const grpc::CallbackServerContext& ctx,
-                                             std::string_view method) {
+                                             std::string_view method,
+                                             const ExternalVerdict* external_verdict) {
     const std::optional<asio::ip::address> address = peer_address(ctx.peer());
     net::AddressBytes peer{};
     if (address) peer = net::address_bytes(*address);
@@ -273,12 +322,15 @@ class GrpcApi::Service final : public RawMessaging,
     std::string name;
     auth::AuthFailureThrottle::Attempt attempt;
     bool tried = false;
+    bool backend_failed = false;
+    std::shared_ptr<const config::ClientConfig> external;  // an external client's settings
     Refusal refusal{grpc::Status::OK};
+    const bool external_on = parts_.external != nullptr && parts_.external->enabled();
     auto begin = [&](std::string_view system_id) {
       const config::ClientConfig* known = directory->find(system_id);
       if (throttle == nullptr) return true;
       attempt = throttle->begin_attempt(
-          peer.view(), system_id, known != nullptr,
+          peer.view(), system_id, known != nullptr || (external_on && !system_id.empty()),
           known != nullptr && auth::ClientDirectory::pins_address(*known, peer.view()), now);
       if (attempt.verdict == Verdict::peer_locked) {
         refusal.status = grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
@@ -300,8 +352,26 @@ class GrpcApi::Service final : public RawMessaging,
       } else if (begin(credentials->first)) {
         tried = true;
         name = credentials->first;
-        result = directory->authenticate(credentials->first, credentials->second, peer.view(),
-                                         config::BindType::transmitter);
+        if (!external_on || directory->find(credentials->first) != nullptr) {
+          result = directory->authenticate(credentials->first, credentials->second, peer.view(),
+                                           config::BindType::transmitter);
+        } else {
+          // The backends' answer authenticate_then got for these credentials.
+          extauth::Answer a;
+          a.reason = extauth::kBackendFailed;
+          if (external_verdict != nullptr && external_verdict->system_id == credentials->first &&
+              external_verdict->password == credentials->second) {
+            a = external_verdict->answer;
+          }
+          if (a.ok()) {
+            external = a.client;
+            result = auth::ClientDirectory::admit(*external, peer.view(),
+                                                  config::BindType::transmitter);
+          } else {
+            result.reason = a.reason;
+            backend_failed = a.reason == extauth::kBackendFailed;
+          }
+        }
       }
     } else if (starts_with_ci(header, "bearer ")) {
       std::string_view token = header.substr(7);
@@ -316,7 +386,9 @@ class GrpcApi::Service final : public RawMessaging,
                                     "`authorization: Bearer <api key>` in the call metadata");
     }
     if (tried && throttle != nullptr) {
-      if (result.ok() || result.reason == auth::reason::kBindTypeNotAllowed) {
+      if (backend_failed) {
+        throttle->forget_attempt(peer.view(), name, attempt);
+      } else if (result.ok() || result.reason == auth::reason::kBindTypeNotAllowed) {
         throttle->record_success(peer.view(), result.client ? result.client->system_id : name,
                                  attempt, now);
       } else {
@@ -329,9 +401,13 @@ class GrpcApi::Service final : public RawMessaging,
     if (result.ok()) {
       uint64_t key = 0;
       for (uint8_t b : peer.view()) key = key * 131 + b;
+      if (external) return Caller{parts_.gateway.face_client(external), key};
       return Caller{parts_.gateway.face_client(result.client->system_id), key};
     }
-    if (refusal.status.ok()) {
+    if (refusal.status.ok() && backend_failed) {
+      refusal.status = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                    "the authentication backends did not answer: try again later");
+    } else if (refusal.status.ok()) {
       if (result.reason == auth::reason::kClientIpNotAllowed ||
           result.reason == auth::reason::kBindTypeNotAllowed) {
         refusal.status = grpc::Status(grpc::StatusCode::PERMISSION_DENIED, std::string(result.reason));
@@ -531,29 +607,37 @@ class GrpcApi::Service final : public RawMessaging,
     auto reactor =
         std::make_shared<UnaryCall<v1::SendRequest, v1::SendResponse>>(ctx->DefaultReactor(), out);
     if (!parse(in, reactor->request)) return not_parsed(reactor, "Send", "smppd.v1.SendRequest");
+    authenticate_then(*ctx, "Send", [self = shared_from_this(), ctx, reactor](Who who) {
+      self->send_authenticated(ctx, reactor, std::move(who));
+    });
+    return reactor->reactor;
+  }
+
+  // Send, once the caller is known (or refused).
+  void send_authenticated([[maybe_unused]] grpc::CallbackServerContext* ctx,
+                         const std::shared_ptr<UnaryCall<v1::SendRequest, v1::SendResponse>>& reactor, Who who) {
     const v1::SendRequest* request = &reactor->request;
     v1::SendResponse* response = &reactor->response;
-    auto who = authenticate(*ctx, "Send");
     if (auto* r = std::get_if<Refusal>(&who)) {
       finish_later(reactor, r->status, r->delay);
-      return reactor->reactor;
+      return;
     }
     if (stopping_.load()) {
       count("Send", grpc::StatusCode::UNAVAILABLE);
       reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "smppd is stopping"));
-      return reactor->reactor;
+      return;
     }
     if (!take_request()) {
       count("Send", grpc::StatusCode::RESOURCE_EXHAUSTED);
       reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                    "the listener's rate_limit: send again later"));
-      return reactor->reactor;
+      return;
     }
     auto prepared = prepare({request}, false);
     if (auto* status = std::get_if<grpc::Status>(&prepared)) {
       count("Send", status->error_code());
       reactor->Finish(*status);
-      return reactor->reactor;
+      return;
     }
     auto s = std::get<std::shared_ptr<Submission>>(std::move(prepared));
     if (s->items[0].error) {
@@ -561,7 +645,7 @@ class GrpcApi::Service final : public RawMessaging,
       count("Send", grpc::StatusCode::INVALID_ARGUMENT);
       reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                    (e.field.empty() ? "" : e.field + ": ") + e.detail));
-      return reactor->reactor;
+      return;
     }
     s->done = [self = shared_from_this(), ctx, reactor, response](Submission& sub) {
       sub.fill(sub.items[0], *response);
@@ -585,7 +669,7 @@ class GrpcApi::Service final : public RawMessaging,
       reactor->Finish(grpc::Status::OK);
     };
     submit(std::get<Caller>(who), std::move(s), executor());
-    return reactor->reactor;
+    return;
   }
 
   grpc::ServerUnaryReactor* SendBatch(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in,
@@ -593,30 +677,38 @@ class GrpcApi::Service final : public RawMessaging,
     auto reactor =
         std::make_shared<UnaryCall<v1::SendBatchRequest, v1::SendBatchResponse>>(ctx->DefaultReactor(), out);
     if (!parse(in, reactor->request)) return not_parsed(reactor, "SendBatch", "smppd.v1.SendBatchRequest");
+    authenticate_then(*ctx, "SendBatch", [self = shared_from_this(), ctx, reactor](Who who) {
+      self->send_batch_authenticated(ctx, reactor, std::move(who));
+    });
+    return reactor->reactor;
+  }
+
+  // SendBatch, once the caller is known (or refused).
+  void send_batch_authenticated([[maybe_unused]] grpc::CallbackServerContext* ctx,
+                         const std::shared_ptr<UnaryCall<v1::SendBatchRequest, v1::SendBatchResponse>>& reactor, Who who) {
     const v1::SendBatchRequest* request = &reactor->request;
     v1::SendBatchResponse* response = &reactor->response;
-    auto who = authenticate(*ctx, "SendBatch");
     if (auto* r = std::get_if<Refusal>(&who)) {
       finish_later(reactor, r->status, r->delay);
-      return reactor->reactor;
+      return;
     }
     if (stopping_.load()) {
       count("SendBatch", grpc::StatusCode::UNAVAILABLE);
       reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "smppd is stopping"));
-      return reactor->reactor;
+      return;
     }
     if (!take_request()) {
       count("SendBatch", grpc::StatusCode::RESOURCE_EXHAUSTED);
       reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                    "the listener's rate_limit: send again later"));
-      return reactor->reactor;
+      return;
     }
     if (request->messages_size() == 0 || request->messages_size() > 1000) {
       count("SendBatch", grpc::StatusCode::INVALID_ARGUMENT);
       reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                    "messages: 1 to 1000 messages, got " +
                                        std::to_string(request->messages_size())));
-      return reactor->reactor;
+      return;
     }
     std::vector<const v1::SendRequest*> list;
     for (const auto& m : request->messages()) list.push_back(&m);
@@ -624,7 +716,7 @@ class GrpcApi::Service final : public RawMessaging,
     if (auto* status = std::get_if<grpc::Status>(&prepared)) {
       count("SendBatch", status->error_code());
       reactor->Finish(*status);
-      return reactor->reactor;
+      return;
     }
     auto s = std::get<std::shared_ptr<Submission>>(std::move(prepared));
     s->done = [self = shared_from_this(), reactor, response](Submission& sub) {
@@ -647,7 +739,7 @@ class GrpcApi::Service final : public RawMessaging,
       reactor->Finish(grpc::Status::OK);
     };
     submit(std::get<Caller>(who), std::move(s), executor());
-    return reactor->reactor;
+    return;
   }
 
   class Stream;
@@ -662,17 +754,25 @@ class GrpcApi::Service final : public RawMessaging,
     auto reactor =
         std::make_shared<UnaryCall<v1::GetMessageRequest, v1::MessageState>>(ctx->DefaultReactor(), out);
     if (!parse(in, reactor->request)) return not_parsed(reactor, "GetMessage", "smppd.v1.GetMessageRequest");
+    authenticate_then(*ctx, "GetMessage", [self = shared_from_this(), ctx, reactor](Who who) {
+      self->get_message_authenticated(ctx, reactor, std::move(who));
+    });
+    return reactor->reactor;
+  }
+
+  // GetMessage, once the caller is known (or refused).
+  void get_message_authenticated([[maybe_unused]] grpc::CallbackServerContext* ctx,
+                         const std::shared_ptr<UnaryCall<v1::GetMessageRequest, v1::MessageState>>& reactor, Who who) {
     const v1::GetMessageRequest* request = &reactor->request;
     v1::MessageState* response = &reactor->response;
-    auto who = authenticate(*ctx, "GetMessage");
     if (auto* r = std::get_if<Refusal>(&who)) {
       finish_later(reactor, r->status, r->delay);
-      return reactor->reactor;
+      return;
     }
     const grpc::Status status = message_state(std::get<Caller>(who), request->message_id(), *response);
     count("GetMessage", status.error_code());
     reactor->Finish(status);
-    return reactor->reactor;
+    return;
   }
 
   grpc::Status message_state(const Caller& caller, const std::string& text, v1::MessageState& o) {
@@ -758,14 +858,18 @@ class GrpcApi::Service::Stream final
       public std::enable_shared_from_this<Stream> {
  public:
   Stream(std::shared_ptr<Service> service, grpc::CallbackServerContext* ctx)
-      : service_(std::move(service)), executor_(service_->executor()) {
-    auto who = service_->authenticate(*ctx, "SendStream");
-    if (auto* c = std::get_if<Caller>(&who)) caller_ = std::move(*c);
-    else refusal_ = std::get<Refusal>(std::move(who));
-  }
+      : service_(std::move(service)), executor_(service_->executor()), ctx_(ctx) {}
 
   void begin() {
     self_ = shared_from_this();
+    service_->authenticate_then(*ctx_, "SendStream",
+                                [self = self_](Service::Who who) { self->start(std::move(who)); });
+  }
+
+  // Once the caller is known (or refused); nothing is read before.
+  void start(Service::Who who) {
+    if (auto* c = std::get_if<Caller>(&who)) caller_ = std::move(*c);
+    else refusal_ = std::get<Refusal>(std::move(who));
     if (!caller_) {
       std::lock_guard<std::recursive_mutex> lock(mutex_);
       finished_ = true;
@@ -920,6 +1024,7 @@ class GrpcApi::Service::Stream final
 
   std::shared_ptr<Service> service_;
   asio::any_io_executor executor_;
+  grpc::CallbackServerContext* ctx_;  // valid until the call is done
   std::optional<Caller> caller_;
   std::optional<Refusal> refusal_;
   std::shared_ptr<Stream> self_;
@@ -1029,14 +1134,18 @@ class GrpcApi::Service::EventStream final
   static constexpr uint32_t kMaxWindow = 10000;
 
   EventStream(std::shared_ptr<Service> service, grpc::CallbackServerContext* ctx)
-      : service_(std::move(service)), executor_(service_->executor()) {
-    auto who = service_->authenticate(*ctx, "Events");
-    if (auto* c = std::get_if<Caller>(&who)) caller_ = std::move(*c);
-    else refusal_ = std::get<Refusal>(std::move(who));
-  }
+      : service_(std::move(service)), executor_(service_->executor()), ctx_(ctx) {}
 
   void begin() {
     self_ = shared_from_this();
+    service_->authenticate_then(*ctx_, "Events",
+                                [self = self_](Service::Who who) { self->start(std::move(who)); });
+  }
+
+  // Once the caller is known (or refused); nothing is read before.
+  void start(Service::Who who) {
+    if (auto* c = std::get_if<Caller>(&who)) caller_ = std::move(*c);
+    else refusal_ = std::get<Refusal>(std::move(who));
     if (!caller_) {
       closed_ = true;
       refuse_stream(self_, *refusal_, executor_);
@@ -1169,6 +1278,7 @@ class GrpcApi::Service::EventStream final
 
   std::shared_ptr<Service> service_;
   asio::any_io_executor executor_;
+  grpc::CallbackServerContext* ctx_;  // valid until the call is done
   std::optional<Caller> caller_;
   std::optional<Refusal> refusal_;
   std::shared_ptr<EventStream> self_;

@@ -33,6 +33,7 @@
 
 #include "auth/clients.hpp"
 #include "auth/throttle.hpp"
+#include "extauth/authenticator.hpp"
 #include "config/config.hpp"
 #include "core/counters.hpp"
 #include "gateway/gateway.hpp"
@@ -54,6 +55,8 @@ struct GrpcApiParts {
   std::shared_ptr<auth::AuthFailureThrottle> auth_failures;
   // The workers: messages are handed to the gateway there, and answered from there.
   std::vector<boost::asio::any_io_executor> executors;
+  // Asked for a system_id not among the clients (the `auth` section); null: none is.
+  extauth::Authenticator* external = nullptr;
 };
 
 class GrpcApi {

@@ -1,5 +1,6 @@
 #include "api/rest/http_api.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 
 #include <fmt/format.h>
@@ -344,6 +345,53 @@ http::Response HttpApi::health() const {
   return json_response(200, json::object{{"status", "ready"}});
 }
 
+// The request operator() is handling on this thread, and on its second pass the external
+// backends' answer for its credentials.
+struct HttpApi::Dispatch {
+  http::Request* top = nullptr;  // moved from once handed to the backends
+  const http::Reply* reply = nullptr;
+  const std::string* system_id = nullptr;
+  const std::string* password = nullptr;
+  const extauth::Answer* answer = nullptr;
+  bool handed_over = false;
+};
+
+namespace {
+thread_local HttpApi::Dispatch* tl_dispatch = nullptr;
+
+// Sets the thread's dispatch for one call.
+struct DispatchScope {
+  explicit DispatchScope(HttpApi::Dispatch* d) : outer(std::exchange(tl_dispatch, d)) {}
+  ~DispatchScope() { tl_dispatch = outer; }
+  DispatchScope(const DispatchScope&) = delete;
+  DispatchScope& operator=(const DispatchScope&) = delete;
+  HttpApi::Dispatch* outer;
+};
+}  // namespace
+
+bool HttpApi::ask_external(std::string_view system_id, std::string_view password) {
+  Dispatch* d = tl_dispatch;
+  if (d == nullptr || d->top == nullptr || d->answer != nullptr || d->handed_over) return false;
+  d->handed_over = true;
+  std::string sid(system_id);
+  std::string pw(password);
+  auto held = std::make_shared<http::Request>(std::move(*d->top));
+  extauth::Request q{sid, pw, held->remote.address(), config::BindType::transmitter,
+                     listener_.name};
+  parts_.external->authenticate(
+      std::move(q), [self = shared_from_this(), held, reply = *d->reply, sid = std::move(sid),
+                     pw = std::move(pw)](extauth::Answer a) mutable {
+        const auto ex = reply.executor();
+        boost::asio::post(ex, [self, held, reply = std::move(reply), sid = std::move(sid),
+                        pw = std::move(pw), a = std::move(a)] {
+          Dispatch again{held.get(), &reply, &sid, &pw, &a};
+          DispatchScope scope(&again);
+          self->handle(*held, reply);
+        });
+      });
+  return true;
+}
+
 std::optional<HttpApi::Caller> HttpApi::authenticate(
     const http::Request& r, http::Response& refusal, std::chrono::milliseconds& delay,
     const std::pair<std::string_view, std::string_view>* given) {
@@ -357,11 +405,50 @@ std::optional<HttpApi::Caller> HttpApi::authenticate(
   std::string name;  // the system_id tried (Basic), for the throttle
   auth::AuthFailureThrottle::Attempt attempt;
   bool tried = false;
+  bool backend_failed = false;
+  // An external client's settings (the result points into them).
+  std::shared_ptr<const config::ClientConfig> external;
+  auto is_external = [&](std::string_view system_id) {
+    return parts_.external != nullptr && !system_id.empty() &&
+           directory->find(system_id) == nullptr && parts_.external->enabled();
+  };
+  // The external backends' answer for these credentials: this pass's (the second), a fresh
+  // cached one, or asked now (nullopt: the request is handed over).
+  auto check_external = [&](std::string_view system_id,
+                            std::string_view password) -> std::optional<auth::AuthResult> {
+    namespace rs = auth::reason;
+    std::optional<extauth::Answer> a;
+    if (Dispatch* d = tl_dispatch; d != nullptr && d->answer != nullptr &&
+                                   *d->system_id == system_id && *d->password == password) {
+      a = *d->answer;
+    } else {
+      a = parts_.external->cached(extauth::Request{std::string(system_id), std::string(password),
+                                                   r.remote.address(),
+                                                   config::BindType::transmitter,
+                                                   listener_.name});
+      if (!a) {
+        if (ask_external(system_id, password)) return std::nullopt;
+        a = extauth::Answer{};  // nothing to hand over: as if the backends failed
+        a->reason = extauth::kBackendFailed;
+      }
+    }
+    auth::AuthResult out;
+    if (a->ok()) {
+      external = a->client;
+      return auth::ClientDirectory::admit(*external, peer.view(), config::BindType::transmitter);
+    }
+    out.reason = a->reason;
+    out.command_status = smpp::status::ESME_RBINDFAIL;
+    if (a->reason == rs::kWrongPassword) out.command_status = smpp::status::ESME_RINVPASWD;
+    if (a->reason == rs::kUnknownSystemId) out.command_status = smpp::status::ESME_RINVSYSID;
+    backend_failed = a->reason == extauth::kBackendFailed;
+    return out;
+  };
   auto begin = [&](std::string_view system_id) {
     const config::ClientConfig* known = directory->find(system_id);
     if (throttle == nullptr) return true;
     attempt = throttle->begin_attempt(
-        peer.view(), system_id, known != nullptr,
+        peer.view(), system_id, known != nullptr || is_external(system_id),
         known != nullptr && auth::ClientDirectory::pins_address(*known, peer.view()), now);
     if (attempt.verdict == Verdict::peer_locked) {
       refusal = http::json_error(403, "locked", "too many failed authentications from this address");
@@ -374,12 +461,30 @@ std::optional<HttpApi::Caller> HttpApi::authenticate(
     }
     return true;
   };
+  // Configured clients here; others asked of the external backends. False: handed over.
+  auto check = [&](std::string_view system_id, std::string_view password) {
+    if (!is_external(system_id)) {
+      result = directory->authenticate(system_id, password, peer.view(),
+                                       config::BindType::transmitter);
+      return true;
+    }
+    auto checked = check_external(system_id, password);
+    if (!checked) {
+      // Counted on the second pass, with the answer.
+      if (throttle != nullptr) throttle->forget_attempt(peer.view(), system_id, attempt);
+      return false;
+    }
+    result = *checked;
+    return true;
+  };
   if (given != nullptr) {
     if (begin(given->first)) {
       tried = true;
       name = given->first;
-      result = directory->authenticate(given->first, given->second, peer.view(),
-                                       config::BindType::transmitter);
+      if (!check(given->first, given->second)) {
+        refusal.status = kAskedExternally;
+        return std::nullopt;
+      }
     }
   } else if (starts_with_ci(header, "basic ")) {
     auto credentials = http::basic_credentials(header);
@@ -388,8 +493,10 @@ std::optional<HttpApi::Caller> HttpApi::authenticate(
     } else if (begin(credentials->first)) {
       tried = true;
       name = credentials->first;
-      result = directory->authenticate(credentials->first, credentials->second, peer.view(),
-                                       config::BindType::transmitter);
+      if (!check(credentials->first, credentials->second)) {
+        refusal.status = kAskedExternally;
+        return std::nullopt;
+      }
     }
   } else if (starts_with_ci(header, "bearer ")) {
     std::string_view token = header.substr(7);
@@ -405,7 +512,9 @@ std::optional<HttpApi::Caller> HttpApi::authenticate(
   }
   if (tried && throttle != nullptr) {
     // A right password (or key) is no guess, even when the client may not send from here.
-    if (result.ok() || result.reason == auth::reason::kBindTypeNotAllowed) {
+    if (backend_failed) {
+      throttle->forget_attempt(peer.view(), name, attempt);
+    } else if (result.ok() || result.reason == auth::reason::kBindTypeNotAllowed) {
       throttle->record_success(peer.view(), result.client ? result.client->system_id : name,
                                attempt, now);
     } else {
@@ -415,9 +524,14 @@ std::optional<HttpApi::Caller> HttpApi::authenticate(
     }
   }
   if (result.ok()) {
+    if (external) return Caller{parts_.gateway.face_client(external), balance_key(peer)};
     return Caller{parts_.gateway.face_client(result.client->system_id), balance_key(peer)};
   }
-  if (refusal.status == 200) {
+  if (refusal.status == 200 && backend_failed) {
+    refusal = http::json_error(503, "authentication unavailable",
+                               "the authentication backends did not answer: try again later");
+    refusal.headers.emplace_back("Retry-After", "5");
+  } else if (refusal.status == 200) {
     if (result.reason == auth::reason::kClientIpNotAllowed ||
         result.reason == auth::reason::kBindTypeNotAllowed) {
       refusal = http::json_error(403, "forbidden", std::string(result.reason));
@@ -532,6 +646,7 @@ void HttpApi::kannel_sendsms(http::Request& r, http::Reply reply) {
   std::chrono::milliseconds delay{0};
   const std::pair<std::string_view, std::string_view> credentials{*username, *password};
   auto caller = authenticate(r, refusal, delay, &credentials);
+  if (!caller && refusal.status == kAskedExternally) return;  // handled again with the answer
   if (!caller) {
     http::Response out = text(403, api::kKannelAuthFailed);
     if (delay.count() <= 0) return answer(std::move(out));
@@ -566,6 +681,12 @@ void HttpApi::kannel_sendsms(http::Request& r, http::Reply reply) {
 }
 
 void HttpApi::operator()(http::Request& r, http::Reply reply) {
+  Dispatch d{&r, &reply};
+  DispatchScope scope(&d);
+  handle(r, reply);  // a copy: `d` keeps pointing at this one
+}
+
+void HttpApi::handle(http::Request& r, http::Reply reply) {
   // Every answer is counted and marked for CORS on its way out.
   auto answer = [this, &r, &reply](http::Response out) {
     cors(r, out);
@@ -581,7 +702,10 @@ void HttpApi::operator()(http::Request& r, http::Reply reply) {
     }
     return answer(health());
   }
-  if (!requests_.unlimited() && !requests_.try_take(std::chrono::steady_clock::now())) {
+  // (A request handled again with its external answer was counted the first time.)
+  const bool second_pass = tl_dispatch != nullptr && tl_dispatch->answer != nullptr;
+  if (!second_pass && !requests_.unlimited() &&
+      !requests_.try_take(std::chrono::steady_clock::now())) {
     http::Response out = http::json_error(429, "too many requests",
                                           "beyond the listener's rate_limit.requests_per_second");
     out.headers.emplace_back("Retry-After", "1");
@@ -597,6 +721,7 @@ void HttpApi::operator()(http::Request& r, http::Reply reply) {
   http::Response refusal;
   std::chrono::milliseconds delay{0};
   auto caller = authenticate(r, refusal, delay);
+  if (!caller && refusal.status == kAskedExternally) return;  // handled again with the answer
   if (!caller) {
     if (delay.count() <= 0) return answer(std::move(refusal));
     cors(r, refusal);

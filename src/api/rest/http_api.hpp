@@ -35,6 +35,7 @@
 #include "auth/throttle.hpp"
 #include "config/config.hpp"
 #include "core/counters.hpp"
+#include "extauth/authenticator.hpp"
 #include "gateway/gateway.hpp"
 #include "limits/token_bucket.hpp"
 #include "store/store.hpp"
@@ -54,6 +55,8 @@ struct HttpApiParts {
   std::shared_ptr<auth::AuthFailureThrottle> auth_failures;
   // A GET whose answer does not matter (Jasmin's batch callbacks); empty: not made.
   std::function<void(std::string_view client, std::string url)> notify;
+  // Asked for a system_id not among the clients (the `auth` section); null: none is.
+  extauth::Authenticator* external = nullptr;
 };
 
 // Held by a shared_ptr (work it schedules for later keeps it alive across a reload).
@@ -63,6 +66,7 @@ class HttpApi : public std::enable_shared_from_this<HttpApi> {
 
   // The listener's http::AsyncHandler.
   void operator()(http::Request& request, http::Reply reply);
+  struct Dispatch;
 
   // Why smppd is not ready to take messages, or nothing when it is.
   std::optional<std::string> not_ready() const;
@@ -78,9 +82,18 @@ class HttpApi : public std::enable_shared_from_this<HttpApi> {
   // failures being answered ever later).
   // `given`: credentials from the request's fields (Kannel's username and password) rather than
   // its Authorization header.
+  // A system_id only the external backends know is asked of them off this thread: then
+  // nothing, with refusal.status 0 (kAskedExternally), and the request is no longer the
+  // caller's: it is handled again from the start once their answer comes, which this call then
+  // uses. (A fresh cached answer is used at once.)
+  static constexpr unsigned kAskedExternally = 0;
   std::optional<Caller> authenticate(
       const http::Request& r, http::Response& refusal, std::chrono::milliseconds& delay,
       const std::pair<std::string_view, std::string_view>* given = nullptr);
+  void handle(http::Request& r, http::Reply reply);
+  // Starts the external backends' check of these credentials for the request being handled
+  // (false when there is none to hand over: a deferred Jasmin batch message).
+  bool ask_external(std::string_view system_id, std::string_view password);
   // How a submission is answered: the design's JSON, or Kannel's or Jasmin's text.
   enum class Dialect : uint8_t { json, kannel, jasmin };
   // The callback of the messages to one recipient (Kannel's dlr-url is filled per recipient).

@@ -63,6 +63,7 @@ void HttpApi::jasmin_send(const http::Request& r, const http::Reply& reply,
   std::chrono::milliseconds delay{0};
   const std::pair<std::string_view, std::string_view> credentials{j.username, j.password};
   auto caller = authenticate(r, refusal, delay, &credentials);
+  if (!caller && refusal.status == kAskedExternally) return;  // handled again with the answer
   if (!caller) {
     http::Response out =
         text(403, error_body(fmt::format("Authentication failure for username:{}", j.username)));
@@ -119,6 +120,7 @@ void HttpApi::jasmin_http(const http::Request& r, const http::Reply& reply,
   std::chrono::milliseconds delay{0};
   const std::pair<std::string_view, std::string_view> credentials{username, password};
   if (!authenticate(r, refusal, delay, &credentials)) {
+    if (refusal.status == kAskedExternally) return;  // handled again with the answer
     http::Response out = json_text(
         403, api::jasmin_json_string(fmt::format("Authentication failure for username:{}",
                                                  username)));
@@ -208,6 +210,7 @@ bool HttpApi::jasmin(http::Request& r, http::Reply& reply) {
     std::chrono::milliseconds delay{0};
     const std::pair<std::string_view, std::string_view> given{user, pass};
     if (!authenticate(r, refusal, delay, &given)) {
+      if (refusal.status == kAskedExternally) return true;  // handled again with the answer
       http::Response out = json_text(
           412, R"({"title": "412 Precondition Failed", "description": "Authentication failed"})");
       if (delay.count() <= 0) return answer(std::move(out)), true;
