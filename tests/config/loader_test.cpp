@@ -802,3 +802,110 @@ TEST(Loader, TransformRulesAreCheckedAtTheirLine) {
             "${short_message} Reply STOP to opt out. Cost: $$1");
   EXPECT_TRUE(ok.warnings.empty()) << ok.warnings.front().to_string();
 }
+
+namespace smppd::config {
+namespace {
+
+TEST(Loader, AuthBackendsTheirDefaultsAndOrder) {
+  auto r = load(std::string(kBase) + R"y(auth:
+  order: [http, ldap]
+  negative_ttl: 30s
+  stale_ttl: 1h
+  defaults:
+    rate_limit: 20
+    bind_types: [transmitter]
+    upstream: smsc
+    tags: {source: directory}
+  ldap:
+    url: "ldaps://ldap1.example.com ldaps://ldap2.example.com:1636"
+    bind_dn: cn=smppd,dc=example,dc=com
+    bind_password: secret
+    base_dn: ou=smpp,dc=example,dc=com
+    filter: "(&(objectClass=smppClient)(uid={system_id}))"
+    connections: 8
+    attributes: {rate_limit: customerRate, tags: ""}
+  radius:
+    enabled: false
+    servers: ["10.0.0.1:1812", "10.0.0.2:1812"]
+    secret: s
+  http:
+    url: https://auth.example.com/verify
+    timeout: 2s
+    headers: {X-Api-Key: k}
+)y");
+  ASSERT_TRUE(r.ok()) << dump(r);
+  const AuthConfig& a = r.config->auth;
+  EXPECT_TRUE(a.any());
+  EXPECT_EQ(a.order, (std::vector<AuthBackend>{AuthBackend::http, AuthBackend::ldap}));
+  EXPECT_EQ(a.negative_ttl, 30s);
+  EXPECT_EQ(a.stale_ttl, 1h);
+  EXPECT_EQ(a.defaults.rate_limit.messages_per_second, 20);
+  EXPECT_EQ(a.defaults.bind_types, std::vector<BindType>{BindType::transmitter});
+  EXPECT_EQ(a.defaults.upstream, "smsc");
+  EXPECT_TRUE(a.ldap.enabled);
+  EXPECT_EQ(a.ldap.connections, 8u);
+  EXPECT_EQ(a.ldap.attributes.rate_limit, "customerRate");
+  EXPECT_EQ(a.ldap.attributes.tags, "");  // not read
+  EXPECT_EQ(a.ldap.attributes.tier, "smppTier");
+  EXPECT_EQ(a.ldap.timeout, 5s);
+  EXPECT_FALSE(a.radius.enabled);
+  EXPECT_EQ(a.radius.servers.size(), 2u);
+  EXPECT_EQ(a.http.timeout, 2s);
+  EXPECT_EQ(a.http.cache_ttl, 5min);
+  EXPECT_EQ(a.http.headers.at("X-Api-Key"), "k");
+  // Absent: off, and routes may then name only configured clients.
+  r = load(kBase);
+  ASSERT_TRUE(r.ok()) << dump(r);
+  EXPECT_FALSE(r.config->auth.any());
+}
+
+TEST(Loader, AuthErrorsAtTheirLine) {
+  struct Case {
+    std::string yaml;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {"auth:\n  ldap:\n    url: http://x\n    base_dn: dc=x\n", "must be ldap:// or ldaps:// URLs"},
+      {"auth:\n  ldap:\n    url: ldap://x\n", "auth.ldap needs 'base_dn'"},
+      {"auth:\n  ldap:\n    url: ldap://x\n    base_dn: dc=x\n    filter: uid=x\n",
+       "must be an LDAP filter in parentheses with {system_id}"},
+      {"auth:\n  ldap:\n    url: ldap://x\n    base_dn: dc=x\n    bind_dn: cn=a\n",
+       "has 'bind_dn' but no 'bind_password'"},
+      {"auth:\n  ldap:\n    url: ldaps://x\n    base_dn: dc=x\n    start_tls: true\n",
+       "start_tls is for ldap:// URLs"},
+      {"auth:\n  radius:\n    server: 10.0.0.1:1812\n", "auth.radius needs 'secret'"},
+      {"auth:\n  radius:\n    secret: s\n", "auth.radius needs 'server'"},
+      {"auth:\n  radius:\n    server: 10.0.0.1:1812\n    servers: [10.0.0.2:1812]\n    secret: s\n",
+       "takes 'server' or 'servers', not both"},
+      {"auth:\n  radius:\n    server: 10.0.0.1:1812\n    secret: s\n    vendor_id: 99999999\n",
+       "'vendor_id' in auth.radius"},
+      {"auth:\n  http:\n    url: ftp://x\n", "must be an http:// or https:// URL"},
+      {"auth:\n  http:\n    url: https://x/\n    timeout: 0s\n", "must be above 0"},
+      {"auth:\n  order: [ldap]\n  http:\n    url: https://x/\n", "names none of the enabled backends"},
+      {"auth:\n  order: [http, http]\n  http:\n    url: https://x/\n", "names a backend twice"},
+      {"auth:\n  defaults:\n    upstream: nowhere\n  http:\n    url: https://x/\n",
+       "unknown upstream 'nowhere'"},
+  };
+  for (const auto& c : cases) {
+    auto r = load(std::string(kBase) + c.yaml);
+    ASSERT_FALSE(r.ok()) << c.yaml;
+    const std::string all = dump(r);
+    EXPECT_TRUE(has(all, c.says)) << c.yaml << "\n" << all;
+    EXPECT_GT(r.errors.front().line, 10) << all;  // within the auth section, past kBase
+  }
+}
+
+TEST(Loader, WithExternalAuthRoutesMayNameClientsOnlyABackendKnows) {
+  const std::string routes = R"(mo_routes:
+  - match: {destination_addr: "12345"}
+    client: directory-client
+)";
+  auto r = load(std::string(kBase) + routes);
+  EXPECT_FALSE(r.ok());
+  EXPECT_TRUE(has(dump(r), "unknown client 'directory-client'")) << dump(r);
+  r = load(std::string(kBase) + routes + "auth:\n  http:\n    url: https://x/\n");
+  EXPECT_TRUE(r.ok()) << dump(r);
+}
+
+}  // namespace
+}  // namespace smppd::config

@@ -12,6 +12,11 @@ namespace {
 constexpr FamilyInfo kFamilies[] = {
     {"smppd_accept_errors_total", Type::counter,
      "Failed accepts on a listener (out of descriptors or memory)."},
+    {"smppd_auth_backend_requests_total", Type::counter,
+     "External authentication: each backend's verdicts (accepted, unknown, refused, failed)."},
+    {"smppd_auth_external_total", Type::counter,
+     "External authentication answers: accepted, refused, failed, stale (a remembered accept "
+     "while the backends failed), cached_accept, cached_refusal."},
     {"smppd_binds_rejected_total", Type::counter, "Binds refused, by listener and reason."},
     {"smppd_binds_total", Type::counter, "Successful binds, by listener, client and mode."},
     {"smppd_build_info", Type::gauge, "Always 1; the version smppd was built as."},
