@@ -222,7 +222,17 @@ void AuthFailureThrottle::forget_attempt(std::span<const uint8_t> peer,
   if (!attempt.proceed()) return;
   const limits::PeerKey key = limits::PeerKey::block_of(peer);
   std::lock_guard lock(mutex_);
-  if (PeerState* p = peers_.find(key)) p->strikes.count -= std::min(p->strikes.count, 1u);
+  // The exact inverse of begin_attempt: the peer's strike, the system_id's share of the peer's
+  // failures, and the system_id's own strike.
+  if (PeerState* p = peers_.find(key)) {
+    p->strikes.count -= std::min(p->strikes.count, 1u);
+    if (IdFailures* mine = attempt.known_client ? id_failures(*p, system_id, false) : nullptr) {
+      mine->count -= std::min(mine->count, 1u);
+      if (attempt.counted_for_client) {
+        mine->counted_for_client -= std::min(mine->counted_for_client, 1u);
+      }
+    }
+  }
   if (attempt.counted_for_client) {
     if (Strikes* client = clients_.find(system_id)) client->count -= std::min(client->count, 1u);
   }

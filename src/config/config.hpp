@@ -511,6 +511,9 @@ struct RadiusAuth {
   // none are read.
   uint32_t vendor_id = 0;
   Duration cache_ttl = 5min;
+  // Answers without a Message-Authenticator are refused (RFC 3579; Blast-RADIUS). Off by
+  // default: servers before the 2024 fixes (FreeRADIUS 3.2.1 in Debian 12) send none.
+  bool require_message_authenticator = false;
 
   bool operator==(const RadiusAuth&) const = default;
 };

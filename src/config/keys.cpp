@@ -290,6 +290,8 @@ constexpr KeySpec kSpecs[] = {
     {"auth.radius.nas_identifier", used, "extauth", "c_.nas_identifier"},
     {"auth.radius.vendor_id", used, "extauth", "c_.vendor_id"},
     {"auth.radius.cache_ttl", used, "extauth", "return c_.cache_ttl"},
+    {"auth.radius.require_message_authenticator", used, "extauth",
+     "c_.require_message_authenticator"},
     {"auth.http", section, "", ""},
     {"auth.http.enabled", used, "extauth", "http.enabled"},
     {"auth.http.url", used, "extauth", "http.url"},

@@ -1029,6 +1029,40 @@ MoRouteConfig read_mo_route(Context& ctx, const yaml::Node& node, std::size_t in
   return r;
 }
 
+// What a configured client and auth.defaults both have (ClientConfig, ExternalDefaults):
+// allowed_ips, bind_types, max_connections, rate_limit (a number or a mapping), upstream, tier,
+// tags.
+template <class Settings>
+void read_client_settings(Map& m, References& refs, Settings& c) {
+  Context& ctx = m.ctx();
+  const std::string what = m.what();
+  read_cidrs(m, "allowed_ips", c.allowed_ips);
+  read_list(m, "bind_types", c.bind_types,
+            [](std::string_view t) { return parse_enum(t, kBindTypes); });
+  read_u32(m, "max_connections", c.max_connections);
+  yaml::Node rl = m.get("rate_limit");
+  if (rl.IsScalar()) {
+    auto text = scalar(ctx, rl, "'rate_limit' in " + what);
+    if (text) {
+      auto v = parse_number(*text, 0, 1e12);
+      if (v.index() == 1)
+        ctx.error(rl, "'rate_limit' in " + what + ": " + std::get<1>(v).reason +
+                          " (expected messages per second, or a mapping)");
+      else
+        c.rate_limit.messages_per_second = std::get<0>(v);
+    }
+  } else {
+    Map r(ctx, rl, "rate_limit of " + what, m.scope("rate_limit"));
+    read_number(r, "messages_per_second", c.rate_limit.messages_per_second);
+    read_u32(r, "burst", c.rate_limit.burst);
+    read_u32(r, "window_size", c.rate_limit.window_size);
+  }
+  read(m, "upstream", c.upstream);
+  if (!c.upstream.empty()) refs.upstreams.add(c.upstream, m.get("upstream"));
+  read(m, "tier", c.tier);
+  read_string_map(m, "tags", c.tags, as_is);
+}
+
 ClientConfig read_client(Context& ctx, const yaml::Node& node, std::size_t index, KeyScope keys,
                          References& refs, std::vector<NamedNode>& names,
                          std::vector<NamedNode>& api_keys) {
@@ -1045,10 +1079,7 @@ ClientConfig read_client(Context& ctx, const yaml::Node& node, std::size_t index
   read(m, "password", c.password);
   if (c.password.size() > 8)
     ctx.error(m.get("password"), "the password of " + what + " is longer than SMPP's 8 characters");
-  read_cidrs(m, "allowed_ips", c.allowed_ips);
-  read_list(m, "bind_types", c.bind_types,
-            [](std::string_view t) { return parse_enum(t, kBindTypes); });
-  read_u32(m, "max_connections", c.max_connections);
+  read_client_settings(m, refs, c);
   read_strings(m, "api_keys", c.api_keys);
   for (const std::string& key : c.api_keys) {
     // The key itself never appears in a message: it is a secret.
@@ -1078,23 +1109,6 @@ ClientConfig read_client(Context& ctx, const yaml::Node& node, std::size_t index
     read_u32(cb, "max_concurrent", c.callbacks.max_concurrent, 1);
     read(cb, "allow_private_networks", c.callbacks.allow_private_networks);
   }
-  yaml::Node rl = m.get("rate_limit");
-  if (rl.IsScalar()) {
-    auto text = scalar(ctx, rl, "'rate_limit' in " + what);
-    if (text) {
-      auto v = parse_number(*text, 0, 1e12);
-      if (v.index() == 1)
-        ctx.error(rl, "'rate_limit' in " + what + ": " + std::get<1>(v).reason +
-                          " (expected messages per second, or a mapping)");
-      else
-        c.rate_limit.messages_per_second = std::get<0>(v);
-    }
-  } else {
-    Map r(ctx, rl, "rate_limit of " + what, m.scope("rate_limit"));
-    read_number(r, "messages_per_second", c.rate_limit.messages_per_second);
-    read_u32(r, "burst", c.rate_limit.burst);
-    read_u32(r, "window_size", c.rate_limit.window_size);
-  }
   {
     Map a(m, "addresses", "addresses of " + what);
     // Patterns as routes write them ("*", "+1900*", "258841234567"), checked here.
@@ -1115,10 +1129,6 @@ ClientConfig read_client(Context& ctx, const yaml::Node& node, std::size_t index
     patterns(d, "allowed", c.destination_addresses.allowed);
     patterns(d, "blocked", c.destination_addresses.blocked);
   }
-  read(m, "upstream", c.upstream);
-  if (!c.upstream.empty()) refs.upstreams.add(c.upstream, m.get("upstream"));
-  read(m, "tier", c.tier);
-  read_string_map(m, "tags", c.tags, as_is);
   return c;
 }
 
@@ -1131,23 +1141,7 @@ const Names<AuthBackend> kAuthBackends = {
 // its credentials.
 void read_external_defaults(Map& parent, References& refs, ExternalDefaults& d) {
   Map m(parent, "defaults", "auth.defaults");
-  read_cidrs(m, "allowed_ips", d.allowed_ips);
-  read_list(m, "bind_types", d.bind_types,
-            [](std::string_view t) { return parse_enum(t, kBindTypes); });
-  read_u32(m, "max_connections", d.max_connections);
-  yaml::Node rl = m.get("rate_limit");
-  if (rl.IsScalar()) {
-    read_number(m, "rate_limit", d.rate_limit.messages_per_second);
-  } else {
-    Map r(m, "rate_limit", "rate_limit of auth.defaults");
-    read_number(r, "messages_per_second", d.rate_limit.messages_per_second);
-    read_u32(r, "burst", d.rate_limit.burst);
-    read_u32(r, "window_size", d.rate_limit.window_size);
-  }
-  read(m, "upstream", d.upstream);
-  if (!d.upstream.empty()) refs.upstreams.add(d.upstream, m.get("upstream"));
-  read(m, "tier", d.tier);
-  read_string_map(m, "tags", d.tags, as_is);
+  read_client_settings(m, refs, d);
 }
 
 // An http:// or https:// URL (or, for LDAP, ldap:// and ldaps:// ones, several separated by
@@ -1270,6 +1264,7 @@ void read_auth(Context& ctx, const yaml::Node& node, KeyScope keys, References& 
     if (a.radius.vendor_id > 0xFFFFFF)
       ctx.error(r.get("vendor_id"), "'vendor_id' in auth.radius is an IANA enterprise number (at most 16777215)");
     read(r, "cache_ttl", a.radius.cache_ttl);
+    read(r, "require_message_authenticator", a.radius.require_message_authenticator);
     if (a.radius.enabled) {
       if (a.radius.servers.empty()) ctx.error(r.node(), "auth.radius needs 'server' (or 'servers')");
       if (a.radius.secret.empty()) ctx.error(r.node(), "auth.radius needs 'secret' (the shared secret)");

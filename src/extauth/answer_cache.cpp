@@ -20,7 +20,8 @@ AnswerCache::Key AnswerCache::key(std::string_view system_id, std::string_view p
   // Lengths first, so that no two inputs are written the same way.
   std::string input;
   input.reserve(8 + system_id.size() + password.size() + peer.size());
-  input.push_back(static_cast<char>(system_id.size()));
+  input.push_back(static_cast<char>(system_id.size() & 0xFF));
+  input.push_back(static_cast<char>(system_id.size() >> 8));
   input.append(system_id);
   input.push_back(static_cast<char>(password.size() & 0xFF));
   input.push_back(static_cast<char>(password.size() >> 8));

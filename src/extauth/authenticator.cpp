@@ -48,6 +48,7 @@ struct Setup {
 // What the backends asked so far said.
 struct Progress {
   bool refused = false;
+  bool unknown = false;
   std::string failures;  // "ldap: ...; http: ..."
 };
 
@@ -69,6 +70,12 @@ struct Authenticator::State {
   AnswerCache cache;
   log::Aggregated failures{log::Level::warn, "external authentication failures"};
 
+  // Whether `s` is the configuration in effect: answers of one a reload replaced are not
+  // remembered (their defaults and upstreams are the old ones).
+  bool current(const Setup* s) {
+    std::lock_guard lock(mutex);
+    return setup.get() == s;
+  }
   void step(std::shared_ptr<const Setup> s, std::shared_ptr<const Request> r,
             AnswerCache::Key key, std::size_t index, Progress progress);
   void finish(const Setup& s, const Request& r, const AnswerCache::Key& key, Answer a);
@@ -80,8 +87,9 @@ void Authenticator::State::step(std::shared_ptr<const Setup> s, std::shared_ptr<
     Answer a;
     const auto now = Clock::now();
     if (!progress.failures.empty()) {
-      // No backend said yes and one could not say: a stale accept, if one is kept.
-      auto kept = cache.find(key, now, true);
+      // No backend said yes and one could not say. Only when none said no either (a refusal
+      // now outweighs an accept remembered), a stale accept, if one is kept.
+      auto kept = progress.refused || progress.unknown ? std::nullopt : cache.find(key, now, true);
       if (kept && kept->client) {
         a.outcome = Answer::Outcome::accepted;
         a.client = kept->client;
@@ -98,7 +106,7 @@ void Authenticator::State::step(std::shared_ptr<const Setup> s, std::shared_ptr<
     } else {
       a.outcome = Answer::Outcome::refused;
       a.reason = progress.refused ? auth::reason::kWrongPassword : auth::reason::kUnknownSystemId;
-      if (s->auth.negative_ttl.count() > 0) {
+      if (s->auth.negative_ttl.count() > 0 && current(s.get())) {
         cache.put(key, AnswerCache::Entry{nullptr, a.reason, "", now + s->auth.negative_ttl,
                                           now + s->auth.negative_ttl});
       }
@@ -119,7 +127,7 @@ void Authenticator::State::step(std::shared_ptr<const Setup> s, std::shared_ptr<
         a.backend = std::string(backend->name());
         const auto now = Clock::now();
         const auto ttl = backend->cache_ttl();
-        if (ttl.count() > 0) {
+        if (ttl.count() > 0 && self->current(s.get())) {
           self->cache.put(key, AnswerCache::Entry{v.client, {}, a.backend, now + ttl,
                                                   now + ttl + s->auth.stale_ttl});
         }
@@ -130,6 +138,7 @@ void Authenticator::State::step(std::shared_ptr<const Setup> s, std::shared_ptr<
         progress.refused = true;
         break;
       case Verdict::Kind::unknown:
+        progress.unknown = true;
         break;
       case Verdict::Kind::failed:
         if (!progress.failures.empty()) progress.failures += "; ";
@@ -267,11 +276,25 @@ void Authenticator::authenticate(Request request, Done done) {
     std::lock_guard lock(state_->mutex);
     setup = state_->setup;
     if (state_->stopped || !setup || setup->backends.empty()) {
+      // Nothing runs the authenticator's thread any more: answered here.
       Answer a;
       a.reason = kBackendFailed;
-      asio::post(state_->io, [done = std::move(done), a = std::move(a)] { done(a); });
+      done(a);
       return;
     }
+  }
+  if (request.password.empty() || request.password.size() > kMaxPassword ||
+      request.system_id.empty() || request.system_id.size() > kMaxSystemId) {
+    // No backend is asked: an empty password would be an anonymous LDAP bind, and what is too
+    // long to be anyone's is no one's.
+    Answer a;
+    a.outcome = Answer::Outcome::refused;
+    a.reason = request.system_id.empty() || request.system_id.size() > kMaxSystemId
+                   ? auth::reason::kUnknownSystemId
+                   : auth::reason::kWrongPassword;
+    state_->counters.add("smppd_auth_external_total", {{"outcome", "refused"}});
+    asio::post(state_->io, [done = std::move(done), a = std::move(a)] { done(a); });
+    return;
   }
   if (auto hit = cached_answer(*state_, key, now)) {
     state_->counters.add("smppd_auth_external_total",
@@ -302,12 +325,25 @@ void Authenticator::stop() {
     retired = std::move(state_->retired);
   }
   if (setup) retired.push_back(std::move(setup));
+  // LDAP asks drain (each ends by its timeout; those past it at once), HTTP ones end "client
+  // stopping"; their answers are given while the I/O thread still runs.
   for (auto& s : retired) {
     for (auto& b : s->backends) b->stop();
   }
   state_->work.reset();
   state_->io.stop();
   if (state_->thread.joinable()) state_->thread.join();
+  // What is still waiting (RADIUS tries cut short) is answered now: every `done` once.
+  std::map<AnswerCache::Key, std::vector<Done>> left;
+  {
+    std::lock_guard lock(state_->mutex);
+    left.swap(state_->pending);
+  }
+  Answer failed;
+  failed.reason = kBackendFailed;
+  for (auto& [key, waiters] : left) {
+    for (auto& done : waiters) done(failed);
+  }
 }
 
 }  // namespace smppd::extauth

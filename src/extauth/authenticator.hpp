@@ -53,6 +53,9 @@ struct Answer {
 };
 
 inline constexpr std::string_view kBackendFailed = "auth_backend_failed";
+// Longer credentials are refused without asking anyone (SMPP's are 15 and 8).
+inline constexpr std::size_t kMaxSystemId = 64;
+inline constexpr std::size_t kMaxPassword = 128;
 
 // One backend's verdict.
 struct Verdict {
@@ -86,7 +89,8 @@ class Authenticator {
   bool enabled() const;
 
   using Done = std::function<void(Answer)>;
-  // Thread safe. `done` is called once, never inside this call.
+  // Thread safe. `done` is called once, never inside this call (but once stopped, where the
+  // answer is a failure at once).
   void authenticate(Request request, Done done);
   // The fresh cached answer to `request`, without asking anyone (nullopt: none).
   std::optional<Answer> cached(const Request& request) const;

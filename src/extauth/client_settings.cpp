@@ -99,18 +99,27 @@ bool SettingsBuilder::add(Field field, std::string_view value) {
   const std::string_view v = trim(value);
   switch (field) {
     case Field::allowed_ips:
+    {
       if (!ips_given_) client_.allowed_ips.clear();
       ips_given_ = true;
-      return each_item(v, [&](std::string_view item) {
+      std::size_t given = 0;
+      const bool ok = each_item(v, [&](std::string_view item) {
         auto cidr = config::Cidr::parse(item);
         if (cidr.index() == 1) return fail(item, "is not an address or address block");
         client_.allowed_ips.push_back(std::get<0>(cidr));
+        ++given;
         return true;
       });
+      // An empty value would leave the list empty, which means any address: never by accident.
+      return ok && (given > 0 || fail(v, "names no address (an empty list would allow any)"));
+    }
     case Field::bind_types:
+    {
       if (!types_given_) client_.bind_types.clear();
       types_given_ = true;
-      return each_item(v, [&](std::string_view item) {
+      std::size_t given = 0;
+      const bool ok = each_item(v, [&](std::string_view item) {
+        ++given;
         config::BindType t;
         if (item == "transmitter" || item == "tx") {
           t = config::BindType::transmitter;
@@ -124,6 +133,8 @@ bool SettingsBuilder::add(Field field, std::string_view value) {
         client_.bind_types.push_back(t);
         return true;
       });
+      return ok && (given > 0 || fail(v, "names no bind type"));
+    }
     case Field::rate_limit: {
       double d = 0;
       auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), d);

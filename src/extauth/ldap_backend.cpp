@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "extauth/backends.hpp"
@@ -87,8 +88,9 @@ class LdapBackend final : public Backend, public std::enable_shared_from_this<Ld
     });
   }
 
+  // Lets the asks queued and running end (each by its deadline; those past it at once), so that
+  // every `done` is called, then closes the connections. Idempotent.
   void stop() override {
-    pool_.stop();
     pool_.join();
     std::lock_guard lock(mutex_);
     idle_.clear();
@@ -119,7 +121,7 @@ class LdapBackend final : public Backend, public std::enable_shared_from_this<Ld
         return v;  // a new connection failed: the server is down
       }
       bool lost = false;
-      v = ask(*conn, r, left, lost);
+      v = ask(*conn, r, deadline, lost);
       if (!lost) {
         give_back(std::move(conn));
         return v;
@@ -220,16 +222,35 @@ class LdapBackend final : public Backend, public std::enable_shared_from_this<Ld
     return f;
   }
 
-  Verdict ask(Connection& conn, const Request& r, std::chrono::milliseconds left, bool& lost) {
+  // The time left before `deadline` (each operation gets only that), or nothing when none is.
+  std::optional<std::chrono::milliseconds> time_left(Clock::time_point deadline) const {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) return std::nullopt;
+    return left;
+  }
+
+  Verdict ask(Connection& conn, const Request& r, Clock::time_point deadline, bool& lost) {
     Verdict v;
     LDAP* ld = conn.ld;
-    set_timeout(ld, left);
+    const std::string timed_out = "no answer within " + std::to_string(c_.timeout.count()) + " ms";
+    auto left = time_left(deadline);
+    if (!left) {
+      v.error = timed_out;
+      return v;
+    }
+    set_timeout(ld, *left);
     if (!conn.service_bound && !service_bind(conn, v.error)) {
       lost = true;
       return v;
     }
     const std::string filter = filter_for(r.system_id);
-    timeval tv = timeval_of(left);
+    left = time_left(deadline);
+    if (!left) {
+      v.error = timed_out;
+      return v;
+    }
+    set_timeout(ld, *left);
+    timeval tv = timeval_of(*left);
     LDAPMessage* result = nullptr;
     int rc = ldap_search_ext_s(ld, c_.base_dn.c_str(), LDAP_SCOPE_SUBTREE, filter.c_str(),
                                attribute_names_.data(), 0, nullptr, nullptr, &tv, 2, &result);
@@ -274,6 +295,12 @@ class LdapBackend final : public Backend, public std::enable_shared_from_this<Ld
     // The password is checked by a bind as the entry; the connection is then bound as the client
     // and binds as bind_dn again before its next search.
     conn.service_bound = false;
+    left = time_left(deadline);
+    if (!left) {
+      v.error = timed_out;
+      return v;
+    }
+    set_timeout(ld, *left);
     berval cred{static_cast<ber_len_t>(r.password.size()), const_cast<char*>(r.password.data())};
     rc = ldap_sasl_bind_s(ld, dn.c_str(), LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, nullptr);
     if (rc == LDAP_INVALID_CREDENTIALS || rc == LDAP_INAPPROPRIATE_AUTH ||

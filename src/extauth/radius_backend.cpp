@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 
 #include <array>
+#include <atomic>
 
 #include "extauth/backends.hpp"
 #include "extauth/client_settings.hpp"
@@ -34,8 +35,23 @@ class RadiusBackend final : public Backend, public std::enable_shared_from_this<
   std::string_view name() const override { return "radius"; }
   config::Duration cache_ttl() const override { return c_.cache_ttl; }
 
+  // Asks at once (each a socket); beyond, an ask fails at once.
+  static constexpr std::size_t kMaxInFlight = 256;
+
   void check(const Request& r, std::function<void(Verdict)> done) override {
-    asio::co_spawn(ex_, run(shared_from_this(), r, std::move(done)), asio::detached);
+    if (in_flight_.fetch_add(1) >= kMaxInFlight) {
+      in_flight_.fetch_sub(1);
+      Verdict v;
+      v.error = "too many RADIUS asks in flight (" + std::to_string(kMaxInFlight) + ")";
+      asio::post(ex_, [done = std::move(done), v = std::move(v)]() mutable { done(std::move(v)); });
+      return;
+    }
+    asio::co_spawn(ex_, run(shared_from_this(), r,
+                            [self = shared_from_this(), done = std::move(done)](Verdict v) {
+                              self->in_flight_.fetch_sub(1);
+                              done(std::move(v));
+                            }),
+                   asio::detached);
   }
 
  private:
@@ -50,14 +66,21 @@ class RadiusBackend final : public Backend, public std::enable_shared_from_this<
                                      ? r.peer.to_v6().to_v4().to_string()
                                      : r.peer.to_string();
     request.called_station_id = r.listener;
+    if (request.password.size() > 128) {
+      // RADIUS cannot carry it: no one's password.
+      v.kind = Verdict::Kind::refused;
+      done(std::move(v));
+      co_return;
+    }
     std::string errors;
     for (const config::HostPort& server : self->c_.servers) {
       for (uint32_t attempt = 0; attempt <= self->c_.retries; ++attempt) {
         std::string error;
-        auto reply = co_await self->one_try(server, request, error);
+        bool unreachable = false;
+        auto reply = co_await self->one_try(server, request, error, unreachable);
         if (!reply) {
           errors = server.to_string() + ": " + error;
-          if (error.starts_with("cannot")) break;  // unreachable here: the next server
+          if (unreachable) break;  // nothing there: the next server at once
           continue;
         }
         if (reply->code != radius::kAccessAccept) {
@@ -85,14 +108,16 @@ class RadiusBackend final : public Backend, public std::enable_shared_from_this<
     done(std::move(v));
   }
 
+  // `unreachable`: no server there (no address, port unreachable): trying again is no use.
   asio::awaitable<std::optional<radius::Reply>> one_try(const config::HostPort& server,
                                                         const radius::AccessRequest& request,
-                                                        std::string& error) {
+                                                        std::string& error, bool& unreachable) {
     udp::resolver resolver(ex_);
     asio::steady_timer timer(ex_, c_.timeout);
     auto [rec, endpoints] = co_await resolver.async_resolve(server.host, std::to_string(server.port), nothrow);
     if (rec || endpoints.empty()) {
       error = "cannot resolve: " + rec.message();
+      unreachable = true;
       co_return std::nullopt;
     }
     const udp::endpoint to = endpoints.begin()->endpoint();
@@ -102,6 +127,7 @@ class RadiusBackend final : public Backend, public std::enable_shared_from_this<
     if (!ec) socket.connect(to, ec);
     if (ec) {
       error = "cannot send: " + ec.message();
+      unreachable = true;
       co_return std::nullopt;
     }
     std::array<uint8_t, 17> random{};
@@ -125,6 +151,12 @@ class RadiusBackend final : public Backend, public std::enable_shared_from_this<
       socket.cancel(ignored);
     });
     while (true) {
+      if (timed_out) {
+        // The timer ran while a datagram that is not the answer was on its way in: the wait is
+        // over all the same (a receive started now would have no timer).
+        error = "no answer within " + std::to_string(c_.timeout.count()) + " ms";
+        co_return std::nullopt;
+      }
       auto [e, n] = co_await socket.async_receive(asio::buffer(in), nothrow);
       if (e) {
         timer.cancel();
@@ -132,12 +164,15 @@ class RadiusBackend final : public Backend, public std::enable_shared_from_this<
         error = timed_out || e == asio::error::operation_aborted
                     ? "no answer within " + std::to_string(c_.timeout.count()) + " ms"
                     : "receive failed: " + e.message();
-        if (e == asio::error::connection_refused) error = "no answer (port unreachable)";
+        if (e == asio::error::connection_refused) {
+          error = "no answer (port unreachable)";
+          unreachable = true;
+        }
         co_await post_once();
         co_return std::nullopt;
       }
       auto reply = radius::decode_reply(std::span<const uint8_t>(in.data(), n), id, ra, c_.secret,
-                                        c_.vendor_id);
+                                        c_.vendor_id, c_.require_message_authenticator);
       if (auto* r = std::get_if<radius::Reply>(&reply)) {
         timer.cancel();
         co_await post_once();
@@ -157,6 +192,7 @@ class RadiusBackend final : public Backend, public std::enable_shared_from_this<
   const config::RadiusAuth c_;
   const config::ExternalDefaults defaults_;
   Upstreams upstreams_;
+  std::atomic<std::size_t> in_flight_{0};
 };
 
 }  // namespace

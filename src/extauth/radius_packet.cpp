@@ -119,7 +119,8 @@ std::optional<uint8_t> reply_id(std::span<const uint8_t> packet) {
 
 std::variant<Reply, std::string> decode_reply(std::span<const uint8_t> packet, uint8_t id,
                                               const Authenticator& ra, std::string_view secret,
-                                              uint32_t vendor_id) {
+                                              uint32_t vendor_id,
+                                              bool require_message_authenticator) {
   if (packet.size() < kHeader) return std::string("shorter than a RADIUS header");
   const std::size_t length = (std::size_t{packet[2]} << 8) | packet[3];
   if (length < kHeader || length > kMaxPacket || length > packet.size()) {
@@ -185,6 +186,8 @@ std::variant<Reply, std::string> decode_reply(std::span<const uint8_t> packet, u
       return std::string("its Message-Authenticator does not match");
     }
     reply.message_authenticator = true;
+  } else if (require_message_authenticator) {
+    return std::string("it has no Message-Authenticator (require_message_authenticator is on)");
   }
   if (reply.code != kAccessAccept) reply.settings.clear();  // a refusal's attributes mean nothing
   return reply;

@@ -54,10 +54,13 @@ struct Reply {
 
 // Reads an answer to request (`id`, `ra`). A string: why it is not a valid answer to it (wrong
 // id, bad length, a Response Authenticator or Message-Authenticator that does not match the
-// secret). `vendor_id` 0: no settings are read.
+// secret). `vendor_id` 0: no settings are read. `require_message_authenticator`: an answer
+// without one is refused (Blast-RADIUS, CVE-2024-3596: the Response Authenticator alone, an MD5,
+// can be forged by whoever is on the path).
 std::variant<Reply, std::string> decode_reply(std::span<const uint8_t> packet, uint8_t id,
                                               const Authenticator& ra, std::string_view secret,
-                                              uint32_t vendor_id);
+                                              uint32_t vendor_id,
+                                              bool require_message_authenticator = false);
 
 // The identifier of an answer (to find its request), or nullopt when too short to have one.
 std::optional<uint8_t> reply_id(std::span<const uint8_t> packet);

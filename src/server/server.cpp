@@ -583,18 +583,6 @@ ReloadResult Server::reload(std::string_view why) {
     return result;
   }
   try {
-    const bool auth_changed = !(current->auth == next->auth);
-    st.external_auth->configure(*next);
-    if (auth_changed) {
-      result.applied.push_back(next->auth.any() ? "auth: " + external_auth_text(next->auth)
-                                                : std::string("auth: external backends off"));
-    }
-  } catch (const std::exception& e) {
-    result.errors.push_back(std::string("auth: ") + e.what());
-    log::error("reload ({}): auth: {}; the running configuration stays", why, e.what());
-    return result;
-  }
-  try {
     const gateway::Gateway::Changes changes =
         st.gateway->reconfigure(next, st.simulator_addresses, st.options.shutdown_grace);
     result.applied.insert(result.applied.end(), changes.applied.begin(), changes.applied.end());
@@ -608,6 +596,19 @@ ReloadResult Server::reload(std::string_view why) {
   // What the gateway kept as it was is part of the configuration in effect.
   auto effective = std::make_shared<config::Config>(*next);
   effective->upstreams = st.gateway->config()->upstreams;
+  try {
+    // After the gateway: with the upstreams in effect (a forced upstream must be one of them).
+    const bool auth_changed = !(current->auth == effective->auth);
+    st.external_auth->configure(*effective);
+    if (auth_changed) {
+      result.applied.push_back(effective->auth.any() ? "auth: " + external_auth_text(effective->auth)
+                                                     : std::string("auth: external backends off"));
+    }
+  } catch (const std::exception& e) {
+    // The backends in effect stay; the rest of the configuration is applied.
+    result.errors.push_back(std::string("auth: ") + e.what());
+    log::error("reload ({}): auth: {}; the external backends in effect stay", why, e.what());
+  }
   st.clients->set(std::make_shared<const auth::ClientDirectory>(effective->clients));
   if (!removed_clients.empty()) {
     for (std::size_t i = 0; i < st.workers->size(); ++i) {

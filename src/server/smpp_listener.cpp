@@ -177,7 +177,7 @@ class ClientHandler final : public session::SessionHandler {
   void on_bound(session::Session& s) override {
     auto& counters = listener_->context().counters;
     counters.add_signed(listener_->unbound_gauge(), -1);
-    // Found once per bind; only configured clients bind.
+    // Found once per bind: configured clients, and external ones that authenticated.
     bound_gauge_ = counters.gauge("smppd_connections_active",
                                   {{"type", "bound"}, {"client", s.system_id()}});
     counters.add_signed(*bound_gauge_, 1);

@@ -320,3 +320,28 @@ TEST(AuthFailureThrottle, AnotherAccountsSuccessDoesNotForgetTheLocks) {
   EXPECT_EQ(fail(throttle, "192.0.2.1", later, "alice"), Verdict::proceed);
   EXPECT_EQ(fail(throttle, "192.0.2.1", later + 2min - 1ms, "alice"), Verdict::peer_locked);
 }
+
+namespace smppd::auth {
+namespace {
+
+// An attempt nobody could judge (the external backends failed) is given back whole: forgetting
+// many of them and then binding right does not give back strikes earned against other names.
+TEST(AuthFailureThrottle, AForgottenAttemptIsTheExactInverseOfItsBeginning) {
+  AuthFailureThrottle throttle;
+  for (int i = 0; i < 50; ++i) {
+    auto a = throttle.begin_attempt(ip("192.0.2.1"), "att", true, false, t0);
+    ASSERT_EQ(a.verdict, Verdict::proceed) << i;
+    throttle.forget_attempt(ip("192.0.2.1"), "att", a);
+  }
+  EXPECT_EQ(throttle.failures(ip("192.0.2.1"), t0), 0u);
+  // Nine wrong guesses at another name, one right bind as "att", one more guess: the peer's
+  // count is ten, and it is locked (the success gave back only its own attempt).
+  for (int i = 0; i < 9; ++i) ASSERT_EQ(fail(throttle, "192.0.2.1", t0, "victim"), Verdict::proceed);
+  EXPECT_EQ(try_bind(throttle, "192.0.2.1", "att", Outcome::right_password, t0).verdict,
+            Verdict::proceed);
+  EXPECT_EQ(fail(throttle, "192.0.2.1", t0, "victim"), Verdict::proceed);
+  EXPECT_TRUE(throttle.peer_locked(ip("192.0.2.1"), t0));
+}
+
+}  // namespace
+}  // namespace smppd::auth

@@ -91,6 +91,24 @@ TEST(SettingsBuilder, ABadValueFailsTheWholeAnswerAndSaysWhich) {
   }
 }
 
+// A value that names nothing would leave allowed_ips empty, which means any address.
+TEST(SettingsBuilder, AnEmptyListIsAnErrorNotAnyAddress) {
+  for (std::string_view v : {"", " ", ",", " , "}) {
+    SettingsBuilder b("acme", defaults(), &kUpstreams);
+    EXPECT_FALSE(b.add(Field::allowed_ips, v)) << "'" << v << "'";
+    EXPECT_NE(b.error().find("names no address"), std::string::npos) << b.error();
+    SettingsBuilder t("acme", defaults(), &kUpstreams);
+    EXPECT_FALSE(t.add(Field::bind_types, v));
+  }
+  // An empty JSON list gives nothing: the defaults stay.
+  SettingsBuilder b("acme", defaults(), &kUpstreams);
+  std::string error;
+  ASSERT_TRUE(read_http_answer(R"({"allowed_ips": []})", b, error)) << error;
+  EXPECT_EQ(b.build()->allowed_ips.size(), 1u);
+  SettingsBuilder b2("acme", defaults(), &kUpstreams);
+  EXPECT_FALSE(read_http_answer(R"({"allowed_ips": [""]})", b2, error));
+}
+
 TEST(SettingsBuilder, ErrorsShowValuesPrintableAndShort) {
   SettingsBuilder b("acme", defaults(), &kUpstreams);
   b.source_name("smppTier");

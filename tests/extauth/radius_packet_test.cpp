@@ -183,6 +183,16 @@ TEST(Reply, WhatIsNotAnAnswerToTheRequestIsRefused) {
           "s", "malformed");
 }
 
+TEST(Reply, AMessageAuthenticatorCanBeRequired) {
+  const Bytes without = answer(kAccessAccept, 7, kRa, "s", {}, false);
+  const Bytes with = answer(kAccessAccept, 7, kRa, "s", {}, true);
+  EXPECT_TRUE(std::holds_alternative<Reply>(decode_reply(without, 7, kRa, "s", 0, false)));
+  auto r = decode_reply(without, 7, kRa, "s", 0, true);
+  ASSERT_TRUE(std::holds_alternative<std::string>(r));
+  EXPECT_NE(std::get<std::string>(r).find("no Message-Authenticator"), std::string::npos);
+  EXPECT_TRUE(std::holds_alternative<Reply>(decode_reply(with, 7, kRa, "s", 0, true)));
+}
+
 TEST(Reply, PaddingPastTheLengthIsIgnored) {
   Bytes p = answer(kAccessAccept, 7, kRa, "s", {}, true);
   p.insert(p.end(), 10, 0xAA);

@@ -244,6 +244,22 @@ async function bound(port, bind, system_id, password, options = {}) {
   return session;
 }
 
+// The command_status of a bind on a new connection (closed afterwards).
+async function bindStatus(port, bind, system_id, password) {
+  const s = await connect(port);
+  const r = await request(s, bind, { system_id, password }, 10000);
+  s.destroy();
+  return r.command_status;
+}
+
+// The value of the first line of smppd's /metrics (on the `metrics` listener) matching `re` (its
+// group 1), 0 when none does.
+async function metricValue(d, re) {
+  const r = await httpCall(d.ports.metrics, '/metrics');
+  const m = re.exec(r.text);
+  return m ? Number(m[1]) : 0;
+}
+
 // ---- raw bytes ----
 
 function header(commandLength, commandId, status, seq) {
@@ -705,6 +721,8 @@ function httpCall(port, p, { method = 'GET', auth, bearer, body, tls, headers = 
 
 module.exports = {
   httpCall,
+  bindStatus,
+  metricValue,
   validate,
   startCollector,
   startReceiver,

@@ -11,7 +11,8 @@ const assert = require('node:assert');
 const http = require('node:http');
 const h = require('./daemon_harness');
 
-const { status: st, waitUntil, startSmsc, upstream, upstreamsBound } = h;
+const { status: st, waitUntil, startSmsc, upstream, upstreamsBound, bindStatus } = h;
+const metric = h.metricValue;
 
 // The auth service: `users` by system_id ({ password, answer }); `mode`: 'ok', 'hang' (never
 // answers), 'error' (500), 'garbage' (200 that is not JSON).
@@ -73,19 +74,6 @@ function config(svc, smscs, extra = {}) {
   };
 }
 const listeners = ['smpp', 'metrics', 'management'];
-
-async function bindStatus(port, bind, system_id, password) {
-  const s = await h.connect(port);
-  const r = await h.request(s, bind, { system_id, password }, 10000);
-  s.destroy();
-  return r.command_status;
-}
-
-async function metric(d, re) {
-  const r = await h.httpCall(d.ports.metrics, '/metrics');
-  const m = re.exec(r.text);
-  return m ? Number(m[1]) : 0;
-}
 
 test('http: accept, wrong password, unknown user; what the service is sent; the cache and the negative cache', async () => {
   const svc = await startAuthService(users);
@@ -402,6 +390,21 @@ test('http and grpc faces: external clients by Basic credentials (REST, Kannel, 
       await waitUntil(() => answers.length === 3, 5000, 'three stream answers');
       stream.end();
       await waitUntil(() => second.received.length === 5, 5000, 'the stream\'s messages at the second SMSC');
+
+      // Streams cancelled while their credentials are with a hung service: nothing breaks
+      // when the answer (a timeout) comes after the calls are gone.
+      svc.mode = 'hang';
+      const events = c.Events(basicMetadata('ext1', 'other-pw'));
+      events.on('error', () => {});
+      const pending = c.SendStream(basicMetadata('limited', 'other-pw'));
+      pending.on('error', () => {});
+      await waitUntil(() => svc.hung.length === 2, 5000, 'both asks at the service');
+      events.cancel();
+      pending.cancel();
+      await h.sleep(1300);  // past the service's timeout (1 s)
+      svc.mode = 'ok';
+      const after = await grpcUnary(c, 'Send', { from: 'APP', to: ['258841234002'], text: 'after' }, basicMetadata('ext1', 'pw1'));
+      assert.ifError(after.err);
 
       // The service down: the faces say so (503 / UNAVAILABLE), not "wrong credentials".
       await svc.close();

@@ -11,7 +11,8 @@ const assert = require('node:assert');
 const h = require('./daemon_harness');
 const { startRadius, freeUdpPort } = require('./auth_servers');
 
-const { status: st, waitUntil, startSmsc, upstream, upstreamsBound } = h;
+const { status: st, waitUntil, startSmsc, upstream, upstreamsBound, bindStatus } = h;
+const metric = h.metricValue;
 
 const secret = 'radius-shared-secret';
 const users = {
@@ -44,19 +45,6 @@ function config(smscs, r = {}) {
   };
 }
 const listeners = ['smpp', 'metrics', 'management'];
-
-async function bindStatus(port, bind, system_id, password) {
-  const s = await h.connect(port);
-  const r = await h.request(s, bind, { system_id, password }, 10000);
-  s.destroy();
-  return r.command_status;
-}
-
-async function metric(d, re) {
-  const r = await h.httpCall(d.ports.metrics, '/metrics');
-  const m = re.exec(r.text);
-  return m ? Number(m[1]) : 0;
-}
 
 test('radius: accept, reject (wrong password and unknown user alike), the cache, no secret in the log', async () => {
   const smsc = await startSmsc();

@@ -254,53 +254,82 @@ class GrpcApi::Service final : public RawMessaging,
   struct ExternalVerdict {
     std::string system_id;
     std::string password;
-    extauth::Answer answer;
+    extauth::Answer answer;  // reason kBackendFailed until it comes
+    // The failure throttle's attempt, begun before the backends were asked.
+    std::optional<auth::AuthFailureThrottle::Attempt> attempt;
+    ExternalVerdict() { answer.reason = extauth::kBackendFailed; }
   };
+
+  // What authentication reads of a call, copied at its start: the context is not touched again
+  // (a call cancelled while its credentials are with the backends may be gone by their answer).
+  struct CallInfo {
+    std::string authorization;
+    std::optional<asio::ip::address> address;
+  };
+  static CallInfo call_info(const grpc::CallbackServerContext& ctx) {
+    CallInfo info;
+    const auto& md = ctx.client_metadata();
+    if (auto it = md.find("authorization"); it != md.end()) {
+      info.authorization.assign(it->second.data(), it->second.size());
+    }
+    info.address = peer_address(ctx.peer());
+    return info;
+  }
 
   // Authenticates the call, then `then(who)`: at once, or (a system_id only the external
   // backends know, not in their cache) on a worker once they have answered. The call waits;
-  // no thread does.
+  // no thread does. The failure throttle's attempt is begun before the backends are asked and
+  // reported with their answer.
   void authenticate_then(const grpc::CallbackServerContext& ctx, std::string_view method,
                          std::function<void(Who)> then) {
+    CallInfo info = call_info(ctx);
     if (parts_.external != nullptr && parts_.external->enabled()) {
-      const auto& md = ctx.client_metadata();
-      std::string_view header;
-      if (auto it = md.find("authorization"); it != md.end()) {
-        header = std::string_view(it->second.data(), it->second.size());
-      }
+      const std::string_view header = info.authorization;
       std::optional<std::pair<std::string, std::string>> credentials;
       if (api::iequals(header.substr(0, 6), "basic ")) credentials = http::basic_credentials(header);
       if (credentials && !credentials->first.empty() &&
           parts_.clients()->find(credentials->first) == nullptr) {
-        const std::optional<asio::ip::address> address = peer_address(ctx.peer());
         extauth::Request q{credentials->first, credentials->second,
-                           address.value_or(asio::ip::address()), config::BindType::transmitter,
-                           listener_.name};
+                           info.address.value_or(asio::ip::address()),
+                           config::BindType::transmitter, listener_.name};
+        auto v = std::make_shared<ExternalVerdict>();
+        v->system_id = credentials->first;
+        v->password = credentials->second;
+        if (auth::AuthFailureThrottle* throttle = parts_.auth_failures.get();
+            throttle != nullptr && info.address) {
+          const auto peer = net::address_bytes(*info.address);
+          v->attempt = throttle->begin_attempt(peer.view(), v->system_id, true, false,
+                                               std::chrono::steady_clock::now());
+          if (!v->attempt->proceed()) {
+            then(authenticate(info, method, v.get()));  // refused with it, nobody asked
+            return;
+          }
+        }
         if (auto hit = parts_.external->cached(q)) {
-          ExternalVerdict v{credentials->first, credentials->second, std::move(*hit)};
-          then(authenticate(ctx, method, &v));
+          v->answer = std::move(*hit);
+          then(authenticate(info, method, v.get()));
           return;
         }
         parts_.external->authenticate(
-            std::move(q), [self = shared_from_this(), &ctx, method = std::string(method),
-                           then = std::move(then), credentials](extauth::Answer a) mutable {
+            std::move(q), [self = shared_from_this(), info = std::move(info),
+                           method = std::string(method), then = std::move(then),
+                           v](extauth::Answer a) mutable {
               const auto ex = self->executor();
-              asio::post(ex, [self, &ctx, method = std::move(method), then = std::move(then),
-                              credentials = std::move(credentials), a = std::move(a)]() mutable {
-                ExternalVerdict v{credentials->first, credentials->second, std::move(a)};
-                then(self->authenticate(ctx, method, &v));
+              asio::post(ex, [self, info = std::move(info), method = std::move(method),
+                              then = std::move(then), v, a = std::move(a)]() mutable {
+                v->answer = std::move(a);
+                then(self->authenticate(info, method, v.get()));
               });
             });
         return;
       }
     }
-    then(authenticate(ctx, method, nullptr));
+    then(authenticate(info, method, nullptr));
   }
 
-  std::variant<Caller, Refusal> authenticate(const grpc::CallbackServerContext& ctx,
-                                             std::string_view method,
+  std::variant<Caller, Refusal> authenticate(const CallInfo& info, std::string_view method,
                                              const ExternalVerdict* external_verdict) {
-    const std::optional<asio::ip::address> address = peer_address(ctx.peer());
+    const std::optional<asio::ip::address>& address = info.address;
     net::AddressBytes peer{};
     if (address) peer = net::address_bytes(*address);
     if (address) {
@@ -309,11 +338,7 @@ class GrpcApi::Service final : public RawMessaging,
                                                    "this address may not call: " + std::string(*why))});
       }
     }
-    std::string_view header;
-    const auto& md = ctx.client_metadata();
-    if (auto it = md.find("authorization"); it != md.end()) {
-      header = std::string_view(it->second.data(), it->second.size());
-    }
+    const std::string_view header = info.authorization;
     const auto directory = parts_.clients();
     auth::AuthFailureThrottle* throttle = parts_.auth_failures.get();
     const auto now = std::chrono::steady_clock::now();
@@ -329,9 +354,14 @@ class GrpcApi::Service final : public RawMessaging,
     auto begin = [&](std::string_view system_id) {
       const config::ClientConfig* known = directory->find(system_id);
       if (throttle == nullptr) return true;
-      attempt = throttle->begin_attempt(
-          peer.view(), system_id, known != nullptr || (external_on && !system_id.empty()),
-          known != nullptr && auth::ClientDirectory::pins_address(*known, peer.view()), now);
+      if (external_verdict != nullptr && external_verdict->attempt &&
+          external_verdict->system_id == system_id) {
+        attempt = *external_verdict->attempt;  // begun before the backends were asked
+      } else {
+        attempt = throttle->begin_attempt(
+            peer.view(), system_id, known != nullptr || (external_on && !system_id.empty()),
+            known != nullptr && auth::ClientDirectory::pins_address(*known, peer.view()), now);
+      }
       if (attempt.verdict == Verdict::peer_locked) {
         refusal.status = grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                                       "too many failed authentications from this address");
@@ -352,7 +382,8 @@ class GrpcApi::Service final : public RawMessaging,
       } else if (begin(credentials->first)) {
         tried = true;
         name = credentials->first;
-        if (!external_on || directory->find(credentials->first) != nullptr) {
+        if (!external_on || credentials->first.empty() ||
+            directory->find(credentials->first) != nullptr) {
           result = directory->authenticate(credentials->first, credentials->second, peer.view(),
                                            config::BindType::transmitter);
         } else {
@@ -1144,10 +1175,14 @@ class GrpcApi::Service::EventStream final
 
   // Once the caller is known (or refused); nothing is read before.
   void start(Service::Who who) {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    // Cancelled while its credentials were with the backends: finished already.
+    if (closed_) return;
     if (auto* c = std::get_if<Caller>(&who)) caller_ = std::move(*c);
     else refusal_ = std::get<Refusal>(std::move(who));
     if (!caller_) {
       closed_ = true;
+      finished_ = true;
       refuse_stream(self_, *refusal_, executor_);
       return;
     }

@@ -353,6 +353,9 @@ struct HttpApi::Dispatch {
   const std::string* system_id = nullptr;
   const std::string* password = nullptr;
   const extauth::Answer* answer = nullptr;
+  // The failure throttle's attempt begun on the first pass: counted while the backends are
+  // asked, reported on the second pass with their answer.
+  std::optional<auth::AuthFailureThrottle::Attempt> attempt;
   bool handed_over = false;
 };
 
@@ -369,7 +372,10 @@ struct DispatchScope {
 };
 }  // namespace
 
-bool HttpApi::ask_external(std::string_view system_id, std::string_view password) {
+bool HttpApi::second_pass() { return tl_dispatch != nullptr && tl_dispatch->answer != nullptr; }
+
+bool HttpApi::ask_external(std::string_view system_id, std::string_view password,
+                           const std::optional<auth::AuthFailureThrottle::Attempt>& attempt) {
   Dispatch* d = tl_dispatch;
   if (d == nullptr || d->top == nullptr || d->answer != nullptr || d->handed_over) return false;
   d->handed_over = true;
@@ -380,11 +386,11 @@ bool HttpApi::ask_external(std::string_view system_id, std::string_view password
                      listener_.name};
   parts_.external->authenticate(
       std::move(q), [self = shared_from_this(), held, reply = *d->reply, sid = std::move(sid),
-                     pw = std::move(pw)](extauth::Answer a) mutable {
+                     pw = std::move(pw), attempt](extauth::Answer a) mutable {
         const auto ex = reply.executor();
         boost::asio::post(ex, [self, held, reply = std::move(reply), sid = std::move(sid),
-                        pw = std::move(pw), a = std::move(a)] {
-          Dispatch again{held.get(), &reply, &sid, &pw, &a};
+                        pw = std::move(pw), a = std::move(a), attempt] {
+          Dispatch again{held.get(), &reply, &sid, &pw, &a, attempt, false};
           DispatchScope scope(&again);
           self->handle(*held, reply);
         });
@@ -427,7 +433,10 @@ std::optional<HttpApi::Caller> HttpApi::authenticate(
                                                    config::BindType::transmitter,
                                                    listener_.name});
       if (!a) {
-        if (ask_external(system_id, password)) return std::nullopt;
+        if (ask_external(system_id, password,
+                         throttle != nullptr ? std::optional(attempt) : std::nullopt)) {
+          return std::nullopt;
+        }
         a = extauth::Answer{};  // nothing to hand over: as if the backends failed
         a->reason = extauth::kBackendFailed;
       }
@@ -447,6 +456,11 @@ std::optional<HttpApi::Caller> HttpApi::authenticate(
   auto begin = [&](std::string_view system_id) {
     const config::ClientConfig* known = directory->find(system_id);
     if (throttle == nullptr) return true;
+    if (Dispatch* d = tl_dispatch; d != nullptr && d->answer != nullptr && d->attempt &&
+                                   *d->system_id == system_id) {
+      attempt = *d->attempt;  // begun on the first pass (it proceeded)
+      return true;
+    }
     attempt = throttle->begin_attempt(
         peer.view(), system_id, known != nullptr || is_external(system_id),
         known != nullptr && auth::ClientDirectory::pins_address(*known, peer.view()), now);
@@ -469,11 +483,7 @@ std::optional<HttpApi::Caller> HttpApi::authenticate(
       return true;
     }
     auto checked = check_external(system_id, password);
-    if (!checked) {
-      // Counted on the second pass, with the answer.
-      if (throttle != nullptr) throttle->forget_attempt(peer.view(), system_id, attempt);
-      return false;
-    }
+    if (!checked) return false;  // the attempt is reported on the second pass, with the answer
     result = *checked;
     return true;
   };
@@ -647,6 +657,7 @@ void HttpApi::kannel_sendsms(http::Request& r, http::Reply reply) {
   const std::pair<std::string_view, std::string_view> credentials{*username, *password};
   auto caller = authenticate(r, refusal, delay, &credentials);
   if (!caller && refusal.status == kAskedExternally) return;  // handled again with the answer
+  if (!caller && refusal.status == 503) return answer(text(503, api::kKannelTemporary));
   if (!caller) {
     http::Response out = text(403, api::kKannelAuthFailed);
     if (delay.count() <= 0) return answer(std::move(out));
@@ -681,7 +692,7 @@ void HttpApi::kannel_sendsms(http::Request& r, http::Reply reply) {
 }
 
 void HttpApi::operator()(http::Request& r, http::Reply reply) {
-  Dispatch d{&r, &reply};
+  Dispatch d{&r, &reply, nullptr, nullptr, nullptr, std::nullopt, false};
   DispatchScope scope(&d);
   handle(r, reply);  // a copy: `d` keeps pointing at this one
 }
@@ -703,8 +714,7 @@ void HttpApi::handle(http::Request& r, http::Reply reply) {
     return answer(health());
   }
   // (A request handled again with its external answer was counted the first time.)
-  const bool second_pass = tl_dispatch != nullptr && tl_dispatch->answer != nullptr;
-  if (!second_pass && !requests_.unlimited() &&
+  if (!second_pass() && !requests_.unlimited() &&
       !requests_.try_take(std::chrono::steady_clock::now())) {
     http::Response out = http::json_error(429, "too many requests",
                                           "beyond the listener's rate_limit.requests_per_second");

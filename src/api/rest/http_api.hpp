@@ -91,9 +91,13 @@ class HttpApi : public std::enable_shared_from_this<HttpApi> {
       const http::Request& r, http::Response& refusal, std::chrono::milliseconds& delay,
       const std::pair<std::string_view, std::string_view>* given = nullptr);
   void handle(http::Request& r, http::Reply reply);
+  // This thread handles a request again with the external backends' answer (its listener rate
+  // was taken the first time).
+  static bool second_pass();
   // Starts the external backends' check of these credentials for the request being handled
   // (false when there is none to hand over: a deferred Jasmin batch message).
-  bool ask_external(std::string_view system_id, std::string_view password);
+  bool ask_external(std::string_view system_id, std::string_view password,
+                    const std::optional<auth::AuthFailureThrottle::Attempt>& attempt);
   // How a submission is answered: the design's JSON, or Kannel's or Jasmin's text.
   enum class Dialect : uint8_t { json, kannel, jasmin };
   // The callback of the messages to one recipient (Kannel's dlr-url is filled per recipient).
