@@ -46,12 +46,24 @@ void log_listening(std::string_view name, const asio::ip::tcp::endpoint& bound,
 }  // namespace
 
 namespace {
+// A URL as the log may show it: without user information or query (either may hold a secret).
+std::string shown_url(std::string url) {
+  if (const auto q = url.find_first_of("?#"); q != std::string::npos) url = url.substr(0, q) + "?...";
+  const auto scheme = url.find("://");
+  if (scheme != std::string::npos) {
+    const auto host_end = url.find('/', scheme + 3);
+    const auto at = url.rfind('@', host_end);
+    if (at != std::string::npos && at > scheme) url.erase(scheme + 3, at - scheme - 2);
+  }
+  return url;
+}
+
 // "external backends ldap (ldap://...), http (https://...), in this order": no secrets.
 std::string external_auth_text(const config::AuthConfig& a) {
   std::string out;
   for (config::AuthBackend b : a.order) {
     std::string one;
-    if (b == config::AuthBackend::ldap && a.ldap.enabled) one = "ldap (" + a.ldap.url + ")";
+    if (b == config::AuthBackend::ldap && a.ldap.enabled) one = "ldap (" + shown_url(a.ldap.url) + ")";
     if (b == config::AuthBackend::radius && a.radius.enabled) {
       one = "radius (";
       for (std::size_t i = 0; i < a.radius.servers.size(); ++i) {
@@ -59,7 +71,7 @@ std::string external_auth_text(const config::AuthConfig& a) {
       }
       one += ")";
     }
-    if (b == config::AuthBackend::http && a.http.enabled) one = "http (" + a.http.url + ")";
+    if (b == config::AuthBackend::http && a.http.enabled) one = "http (" + shown_url(a.http.url) + ")";
     if (!one.empty()) out += (out.empty() ? "" : ", ") + one;
   }
   return "external backends " + out + ", asked in this order for system_ids not in 'clients'";
