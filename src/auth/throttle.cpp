@@ -231,6 +231,10 @@ void AuthFailureThrottle::forget_attempt(std::span<const uint8_t> peer,
       if (attempt.counted_for_client) {
         mine->counted_for_client -= std::min(mine->counted_for_client, 1u);
       }
+      if (mine->count == 0) {
+        // The entry begin_attempt made: gone again, its slot free.
+        std::erase_if(p->ids, [&](const IdFailures& f) { return f.system_id == system_id; });
+      }
     }
   }
   if (attempt.counted_for_client) {

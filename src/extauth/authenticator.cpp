@@ -70,11 +70,12 @@ struct Authenticator::State {
   AnswerCache cache;
   log::Aggregated failures{log::Level::warn, "external authentication failures"};
 
-  // Whether `s` is the configuration in effect: answers of one a reload replaced are not
-  // remembered (their defaults and upstreams are the old ones).
-  bool current(const Setup* s) {
+  // Remembers an answer of `s` if it is the configuration in effect: answers of one a reload
+  // replaced are not (their defaults and upstreams are the old ones). Under the mutex, as the
+  // swap and the clearing in configure() are.
+  void remember(const Setup* s, const AnswerCache::Key& key, AnswerCache::Entry e) {
     std::lock_guard lock(mutex);
-    return setup.get() == s;
+    if (setup.get() == s) cache.put(key, std::move(e));
   }
   void step(std::shared_ptr<const Setup> s, std::shared_ptr<const Request> r,
             AnswerCache::Key key, std::size_t index, Progress progress);
@@ -87,9 +88,10 @@ void Authenticator::State::step(std::shared_ptr<const Setup> s, std::shared_ptr<
     Answer a;
     const auto now = Clock::now();
     if (!progress.failures.empty()) {
-      // No backend said yes and one could not say. Only when none said no either (a refusal
-      // now outweighs an accept remembered), a stale accept, if one is kept.
-      auto kept = progress.refused || progress.unknown ? std::nullopt : cache.find(key, now, true);
+      // No backend said yes and one could not say. Only when none refused the password (a
+      // refusal now outweighs an accept remembered), a stale accept, if one is kept. (A backend
+      // that does not know the client says nothing against another's accept.)
+      auto kept = progress.refused ? std::nullopt : cache.find(key, now, true);
       if (kept && kept->client) {
         a.outcome = Answer::Outcome::accepted;
         a.client = kept->client;
@@ -106,9 +108,9 @@ void Authenticator::State::step(std::shared_ptr<const Setup> s, std::shared_ptr<
     } else {
       a.outcome = Answer::Outcome::refused;
       a.reason = progress.refused ? auth::reason::kWrongPassword : auth::reason::kUnknownSystemId;
-      if (s->auth.negative_ttl.count() > 0 && current(s.get())) {
-        cache.put(key, AnswerCache::Entry{nullptr, a.reason, "", now + s->auth.negative_ttl,
-                                          now + s->auth.negative_ttl});
+      if (s->auth.negative_ttl.count() > 0) {
+        remember(s.get(), key, AnswerCache::Entry{nullptr, a.reason, "", now + s->auth.negative_ttl,
+                                                  now + s->auth.negative_ttl});
       }
     }
     finish(*s, *r, key, std::move(a));
@@ -127,9 +129,9 @@ void Authenticator::State::step(std::shared_ptr<const Setup> s, std::shared_ptr<
         a.backend = std::string(backend->name());
         const auto now = Clock::now();
         const auto ttl = backend->cache_ttl();
-        if (ttl.count() > 0 && self->current(s.get())) {
-          self->cache.put(key, AnswerCache::Entry{v.client, {}, a.backend, now + ttl,
-                                                  now + ttl + s->auth.stale_ttl});
+        if (ttl.count() > 0) {
+          self->remember(s.get(), key, AnswerCache::Entry{v.client, {}, a.backend, now + ttl,
+                                                          now + ttl + s->auth.stale_ttl});
         }
         self->finish(*s, *r, key, std::move(a));
         return;
@@ -243,6 +245,8 @@ void Authenticator::configure(const config::Config& config) {
     std::lock_guard lock(state_->mutex);
     if (old) state_->retired.push_back(old);
     state_->setup = std::move(next);
+    state_->cache.clear();
+    state_->cache.limit(config.auth.max_cached);
     // Retired setups no ask uses any more go here, on this thread (an LDAP backend joins its
     // threads when it goes).
     for (auto it = state_->retired.begin(); it != state_->retired.end();) {
@@ -254,8 +258,6 @@ void Authenticator::configure(const config::Config& config) {
       }
     }
   }
-  state_->cache.clear();
-  state_->cache.limit(config.auth.max_cached);
   for (auto& s : done_with) {
     for (auto& b : s->backends) b->stop();
   }
@@ -293,17 +295,24 @@ void Authenticator::authenticate(Request request, Done done) {
                    ? auth::reason::kUnknownSystemId
                    : auth::reason::kWrongPassword;
     state_->counters.add("smppd_auth_external_total", {{"outcome", "refused"}});
-    asio::post(state_->io, [done = std::move(done), a = std::move(a)] { done(a); });
+    done(a);
     return;
   }
   if (auto hit = cached_answer(*state_, key, now)) {
     state_->counters.add("smppd_auth_external_total",
                          {{"outcome", hit->client ? "cached_accept" : "cached_refusal"}});
-    asio::post(state_->io, [done = std::move(done), a = std::move(*hit)] { done(a); });
+    done(std::move(*hit));
     return;
   }
   {
-    std::lock_guard lock(state_->mutex);
+    std::unique_lock lock(state_->mutex);
+    if (state_->stopped) {
+      lock.unlock();
+      Answer a;
+      a.reason = kBackendFailed;
+      done(a);
+      return;
+    }
     auto [it, first] = state_->pending.try_emplace(key);
     it->second.push_back(std::move(done));
     if (!first) return;  // merged with the ask in flight
@@ -325,8 +334,8 @@ void Authenticator::stop() {
     retired = std::move(state_->retired);
   }
   if (setup) retired.push_back(std::move(setup));
-  // LDAP asks drain (each ends by its timeout; those past it at once), HTTP ones end "client
-  // stopping"; their answers are given while the I/O thread still runs.
+  // LDAP asks drain (each ends by its timeout; those past it at once) while the I/O thread still
+  // runs; the rest (HTTP, RADIUS) are answered by the drain of `pending` below.
   for (auto& s : retired) {
     for (auto& b : s->backends) b->stop();
   }

@@ -89,8 +89,9 @@ class Authenticator {
   bool enabled() const;
 
   using Done = std::function<void(Answer)>;
-  // Thread safe. `done` is called once, never inside this call (but once stopped, where the
-  // answer is a failure at once).
+  // Thread safe. `done` is called once: inside this call when the answer is known at once (a
+  // fresh cached one, credentials refused unasked, stopped), else later on the authenticator's
+  // threads.
   void authenticate(Request request, Done done);
   // The fresh cached answer to `request`, without asking anyone (nullopt: none).
   std::optional<Answer> cached(const Request& request) const;

@@ -115,7 +115,7 @@ class LdapBackend final : public Backend, public std::enable_shared_from_this<Ld
       std::unique_ptr<Connection> conn = take();
       const bool reused = conn != nullptr;
       std::string error;
-      if (!conn) conn = open(left, error);
+      if (!conn) conn = open(deadline, error);
       if (!conn) {
         v.error = error;
         return v;  // a new connection failed: the server is down
@@ -162,7 +162,14 @@ class LdapBackend final : public Backend, public std::enable_shared_from_this<Ld
     ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv);
   }
 
-  std::unique_ptr<Connection> open(std::chrono::milliseconds left, std::string& error) {
+  // A new connection (StartTLS, the search identity's bind), each step within `deadline`.
+  std::unique_ptr<Connection> open(Clock::time_point deadline, std::string& error) {
+    const std::string timed_out = "no answer within " + std::to_string(c_.timeout.count()) + " ms";
+    auto left = time_left(deadline);
+    if (!left) {
+      error = timed_out;
+      return nullptr;
+    }
     auto conn = std::make_unique<Connection>();
     int rc = ldap_initialize(&conn->ld, c_.url.c_str());
     if (rc != LDAP_SUCCESS) {
@@ -173,7 +180,7 @@ class LdapBackend final : public Backend, public std::enable_shared_from_this<Ld
     const int version = LDAP_VERSION3;
     ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version);
     ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
-    set_timeout(ld, left);
+    set_timeout(ld, *left);
     if (!c_.ca_file.empty()) {
       ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, c_.ca_file.c_str());
     }
@@ -182,12 +189,18 @@ class LdapBackend final : public Backend, public std::enable_shared_from_this<Ld
     const int client = 0;
     ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &client);
     if (c_.start_tls) {
-      rc = ldap_start_tls_s(ld, nullptr, nullptr);
+      rc = ldap_start_tls_s(ld, nullptr, nullptr);  // connects, within the time left
       if (rc != LDAP_SUCCESS) {
         error = "StartTLS failed: " + why(ld, rc);
         return nullptr;
       }
     }
+    left = time_left(deadline);
+    if (!left) {
+      error = timed_out;
+      return nullptr;
+    }
+    set_timeout(ld, *left);
     if (!service_bind(*conn, error)) return nullptr;
     return conn;
   }

@@ -46,16 +46,28 @@ void log_listening(std::string_view name, const asio::ip::tcp::endpoint& bound,
 }  // namespace
 
 namespace {
-// A URL as the log may show it: without user information or query (either may hold a secret).
-std::string shown_url(std::string url) {
-  if (const auto q = url.find_first_of("?#"); q != std::string::npos) url = url.substr(0, q) + "?...";
-  const auto scheme = url.find("://");
-  if (scheme != std::string::npos) {
-    const auto host_end = url.find('/', scheme + 3);
-    const auto at = url.rfind('@', host_end);
-    if (at != std::string::npos && at > scheme) url.erase(scheme + 3, at - scheme - 2);
+// URLs (one, or several separated by spaces) as the log may show them: without user
+// information or query (either may hold a secret). Showing too little is harmless.
+std::string shown_url(const std::string& urls) {
+  std::string out;
+  std::size_t start = 0;
+  while (start <= urls.size()) {
+    std::size_t end = urls.find(' ', start);
+    if (end == std::string::npos) end = urls.size();
+    std::string url = urls.substr(start, end - start);
+    start = end + 1;
+    if (url.empty()) continue;
+    if (const auto scheme = url.find("://"); scheme != std::string::npos) {
+      if (const auto at = url.rfind('@'); at != std::string::npos && at > scheme) {
+        url.erase(scheme + 3, at - scheme - 2);
+      }
+    }
+    if (const auto q = url.find_first_of("?#"); q != std::string::npos) {
+      url = url.substr(0, q) + "?...";
+    }
+    out += (out.empty() ? "" : " ") + url;
   }
-  return url;
+  return out;
 }
 
 // "external backends ldap (ldap://...), http (https://...), in this order": no secrets.
@@ -617,7 +629,8 @@ ReloadResult Server::reload(std::string_view why) {
                                                      : std::string("auth: external backends off"));
     }
   } catch (const std::exception& e) {
-    // The backends in effect stay; the rest of the configuration is applied.
+    // The backends in effect stay (and so does their section); the rest is applied.
+    effective->auth = current->auth;
     result.errors.push_back(std::string("auth: ") + e.what());
     log::error("reload ({}): auth: {}; the external backends in effect stay", why, e.what());
   }

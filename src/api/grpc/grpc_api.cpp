@@ -287,7 +287,10 @@ class GrpcApi::Service final : public RawMessaging,
       const std::string_view header = info.authorization;
       std::optional<std::pair<std::string, std::string>> credentials;
       if (api::iequals(header.substr(0, 6), "basic ")) credentials = http::basic_credentials(header);
-      if (credentials && !credentials->first.empty() &&
+      // A refused address is refused by authenticate() before anything is begun or asked.
+      const bool refused_address =
+          info.address && ip_filter_.reject_reason(net::address_bytes(*info.address).view());
+      if (credentials && !credentials->first.empty() && !refused_address &&
           parts_.clients()->find(credentials->first) == nullptr) {
         extauth::Request q{credentials->first, credentials->second,
                            info.address.value_or(asio::ip::address()),

@@ -374,6 +374,11 @@ struct DispatchScope {
 
 bool HttpApi::second_pass() { return tl_dispatch != nullptr && tl_dispatch->answer != nullptr; }
 
+void HttpApi::outside_request(const std::function<void()>& f) {
+  DispatchScope none(nullptr);
+  f();
+}
+
 bool HttpApi::ask_external(std::string_view system_id, std::string_view password,
                            const std::optional<auth::AuthFailureThrottle::Attempt>& attempt) {
   Dispatch* d = tl_dispatch;
@@ -458,7 +463,8 @@ std::optional<HttpApi::Caller> HttpApi::authenticate(
     if (throttle == nullptr) return true;
     if (Dispatch* d = tl_dispatch; d != nullptr && d->answer != nullptr && d->attempt &&
                                    *d->system_id == system_id) {
-      attempt = *d->attempt;  // begun on the first pass (it proceeded)
+      // Begun on the first pass (it proceeded); reported once, by this call.
+      attempt = *std::exchange(d->attempt, std::nullopt);
       return true;
     }
     attempt = throttle->begin_attempt(

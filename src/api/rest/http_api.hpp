@@ -94,6 +94,9 @@ class HttpApi : public std::enable_shared_from_this<HttpApi> {
   // This thread handles a request again with the external backends' answer (its listener rate
   // was taken the first time).
   static bool second_pass();
+  // Runs `f` as work of its own, not of the request being handled (Jasmin's batch messages:
+  // they authenticate each on their own, and none may hand the batch's request over).
+  static void outside_request(const std::function<void()>& f);
   // Starts the external backends' check of these credentials for the request being handled
   // (false when there is none to hand over: a deferred Jasmin batch message).
   bool ask_external(std::string_view system_id, std::string_view password,

@@ -248,7 +248,7 @@ bool HttpApi::jasmin(http::Request& r, http::Reply& reply) {
                     });
       }
     };
-    http::run_after(reply.executor(), batch->delay, run);
+    http::run_after(reply.executor(), batch->delay, [run] { outside_request(run); });
     return true;
   }
   answer(json_text(404, R"({"title": "404 Not Found"})"));
