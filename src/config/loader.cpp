@@ -1237,6 +1237,10 @@ void read_auth(Context& ctx, const yaml::Node& node, KeyScope keys, References& 
       if (a.ldap.start_tls && a.ldap.url.find("ldaps://") != std::string::npos) {
         ctx.error(l.get("start_tls"), "auth.ldap: start_tls is for ldap:// URLs; ldaps:// is TLS already");
       }
+      if (!a.ldap.start_tls && a.ldap.url.find("ldap://") != std::string::npos) {
+        ctx.warning(l.get("url"), "auth.ldap: clients' passwords go to ldap:// in clear text "
+                                  "(use ldaps:// or start_tls: true)");
+      }
     }
   }
   {
@@ -1287,6 +1291,10 @@ void read_auth(Context& ctx, const yaml::Node& node, KeyScope keys, References& 
       }
     }
     if (a.http.enabled && a.http.url.empty()) ctx.error(h.node(), "auth.http needs 'url'");
+    if (a.http.enabled && a.http.url.rfind("http://", 0) == 0) {
+      ctx.warning(h.get("url"), "auth.http: clients' passwords go to an http:// URL in clear text "
+                                "(use https://)");
+    }
   }
   if (m.valid() && a.any()) {
     bool ordered = false;

@@ -314,6 +314,14 @@ test('validate: auth.http with a bad URL, a missing url, a header with a line br
     auth: { http: { url: 'https://auth.example.com/verify' } } });
   assert.strictEqual(ok.status, 0, ok.output);
   assert.ok(!/not built/.test(ok.output), ok.output);
+  assert.ok(!/warning/.test(ok.output), ok.output);
+  // Passwords in clear text: valid, with a warning at the line.
+  const clear = h.validate({ listeners: [h.listener('smpp')], clients: [],
+    auth: { http: { url: 'http://auth.example.com/verify' },
+      ldap: { url: 'ldap://ldap.example.com', base_dn: 'dc=example,dc=com' } } });
+  assert.strictEqual(clear.status, 0, clear.output);
+  assert.match(clear.output, /smppd\.yaml:\d+:\d+: warning: auth.http: clients' passwords go to an http:\/\/ URL in clear text/);
+  assert.match(clear.output, /smppd\.yaml:\d+:\d+: warning: auth.ldap: clients' passwords go to ldap:\/\/ in clear text/);
 });
 
 // ---- the HTTP and gRPC faces ----
