@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs every build and test dependency of smppd that is missing, quietly and idempotently.
 # Debian 12 (bookworm) packages through apt, and the npm packages used as test peers.
-# Usage: scripts/install-deps.sh [--no-npm]
+# Usage: scripts/install-deps.sh [--no-npm] [--package]
+#   --no-npm   not the npm test peers
+#   --package  also what building and checking the Debian package takes (./dev package)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -13,12 +15,21 @@ APT_PACKAGES=(
   libboost1.81-dev libyaml-dev libsqlite3-dev sqlite3 libssl-dev openssl liblua5.4-dev
   libspdlog-dev libfmt-dev libcli11-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
-  libldap-dev
+  libldap-dev libsystemd-dev systemd
   slapd ldap-utils freeradius
   libgtest-dev libgmock-dev libbenchmark-dev
   tzdata
   nodejs npm
 )
+
+npm=yes
+for arg in "$@"; do
+  case "$arg" in
+    --no-npm) npm=no ;;
+    --package) APT_PACKAGES+=(debhelper dpkg-dev fakeroot lintian) ;;
+    *) echo "install-deps: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -45,7 +56,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [ "${1:-}" != "--no-npm" ]; then
+if [ "$npm" = yes ]; then
   # Test peers from the npm registry, pinned by tests/interop/package-lock.json.
   if [ ! -d "$here/tests/interop/node_modules/smpp" ] || \
      [ "$here/tests/interop/package-lock.json" -nt "$here/tests/interop/node_modules/.package-lock.json" ]; then

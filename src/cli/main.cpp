@@ -9,9 +9,11 @@
 #include "cli/api_commands.hpp"
 #include "cli/cdr_command.hpp"
 #include "cli/config_load.hpp"
+#include "cli/health_command.hpp"
 #include "cli/route_command.hpp"
 #include "cli/sim_command.hpp"
 #include "cli/upstream_command.hpp"
+#include "core/build_info.hpp"
 #include "config/loader.hpp"
 #include "core/log.hpp"
 #include "gateway/route_scripts.hpp"
@@ -62,7 +64,9 @@ smppd::log::Settings log_settings(const smppd::config::LoggingConfig& c) {
 
 int main(int argc, char** argv) {
   CLI::App app{"smppd: SMPP gateway, router, load balancer and proxy"};
-  app.set_version_flag("--version", std::string("smppd 0.1.0"));
+  app.set_version_flag("--version", "smppd " + std::string(smppd::build_info::version()) +
+                                        " (revision " +
+                                        std::string(smppd::build_info::revision()) + ")");
   std::string config_path = "/etc/smppd/smppd.yaml";
   app.add_option("-c,--config", config_path, "Configuration file (YAML)");
   std::size_t threads = 0;
@@ -76,6 +80,7 @@ int main(int argc, char** argv) {
   smppd::cli::add_cdr_command(app, config_path);
   smppd::cli::add_api_commands(app, config_path);
   smppd::cli::add_upstream_command(app, config_path);
+  smppd::cli::add_health_command(app, config_path);
 
   CLI11_PARSE(app, argc, argv);
   // Large blocks (a configuration's text, its YAML tree, the router's tables while they are
@@ -88,6 +93,7 @@ int main(int argc, char** argv) {
   if (auto code = smppd::cli::run_cdr_command(app)) return *code;
   if (auto code = smppd::cli::run_api_commands(app)) return *code;
   if (auto code = smppd::cli::run_upstream_command(app)) return *code;
+  if (auto code = smppd::cli::run_health_command(app)) return *code;
 
   // Routing scripts are compiled too: one that does not serve fails here with its line.
   auto result = smppd::config::load_config_file(

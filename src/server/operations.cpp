@@ -24,6 +24,7 @@
 #include "api/http/request_parts.hpp"
 #include "api/http/server.hpp"
 #include "api/metrics/render.hpp"
+#include "core/build_info.hpp"
 #include "api/rest/message_view.hpp"
 #include "core/log.hpp"
 #include "gateway/gateway.hpp"
@@ -47,7 +48,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr std::string_view kVersion = "0.1.0";
 // How long an API call waits for a worker to list its sessions.
 constexpr auto kWorkerWait = std::chrono::seconds(2);
 // Sessions a disconnect unbinds are given this long to finish their in-flight messages.
@@ -333,7 +333,11 @@ std::vector<metrics::Family> Operations::Impl::computed_families() {
   auto single = [&](std::string name, Type type, double value) {
     out.push_back(Family{std::move(name), type, {Point{{}, value}}});
   };
-  out.push_back(Family{"smppd_build_info", Type::gauge, {Point{{{"version", std::string(kVersion)}}, 1}}});
+  out.push_back(Family{"smppd_build_info",
+                      Type::gauge,
+                      {Point{{{"version", std::string(build_info::version())},
+                              {"revision", std::string(build_info::revision())}},
+                             1}}});
   single("smppd_start_time_seconds", Type::gauge, unix_seconds(started));
   single("smppd_uptime_seconds", Type::gauge,
          std::chrono::duration<double>(std::chrono::steady_clock::now() - started_steady).count());
@@ -595,7 +599,8 @@ http::Response Operations::Impl::manage(const http::Request& r) {
 http::Response Operations::Impl::status() {
   const config::Config& c = cfg();
   json::object o;
-  o["version"] = kVersion;
+  o["version"] = build_info::version();
+  o["revision"] = build_info::revision();
   o["started_at"] = fmt::format("{:%FT%TZ}", std::chrono::floor<std::chrono::seconds>(started));
   o["uptime_seconds"] = std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::steady_clock::now() - started_steady)

@@ -28,6 +28,7 @@
 #include "extauth/authenticator.hpp"
 #include "server/mnp_lookups.hpp"
 #include "server/operations.hpp"
+#include "server/service_notify.hpp"
 #include "server/smpp_listener.hpp"
 #include "server/workers.hpp"
 #include "sim/simulator.hpp"
@@ -138,6 +139,8 @@ struct Server::State {
   std::unique_ptr<asio::signal_set> hangups;
   // Says the counts of aggregated log lines (log_aggregate.hpp) every second.
   std::unique_ptr<asio::steady_timer> log_flush;
+  // systemd (Type=notify): READY, RELOADING, STOPPING and the watchdog's pings.
+  ServiceNotify notify;
   mutable std::mutex mutex;
   std::vector<std::pair<std::string, asio::ip::tcp::endpoint>> endpoints;
   std::once_flag stopping;
@@ -308,7 +311,10 @@ int Server::run() {
   log::info("smppd running: {} listener(s), {} worker thread(s)",
             st.listeners.size() + st.http_listeners.size() + st.grpc_listeners.size(),
             st.workers->size());
+  st.notify.start_watchdog(st.workers->context(0).get_executor());
   st.workers->start();
+  // Every listener is bound: systemd may start what comes after smppd.
+  st.notify.ready("running");
 
   {
     // The main thread waits for the end, and meanwhile runs the reloads SIGHUP asks for (off
@@ -476,8 +482,10 @@ void Server::shutdown() {
         st.hangups->cancel(ignored);
       });
     }
+    st.notify.stopping();
     asio::post(st.workers->context(0), [&st] {
       if (st.log_flush) st.log_flush->cancel();
+      st.notify.stop_watchdog();
     });
     const auto grace = st.options.shutdown_grace;
     if (st.gateway) st.gateway->stop(grace);
@@ -558,6 +566,16 @@ ReloadResult Server::reload(std::string_view why) {
     result.errors.push_back("smppd is not running (or is stopping)");
     return result;
   }
+  // systemd shows "reloading" until READY again, whatever the outcome.
+  st.notify.reloading(why);
+  struct Ready {
+    State& st;
+    const ReloadResult& result;
+    ~Ready() {
+      st.notify.ready(result.ok ? "running; configuration reloaded"
+                                : "running; the last reload failed, the previous configuration runs");
+    }
+  } ready{st, result};
   const auto loaded = config::load_config_file(current->source, config::process_env, {},
                                                gateway::check_route_script);
   if (!loaded.ok()) {

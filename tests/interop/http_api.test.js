@@ -25,6 +25,9 @@ function config(smscs, { listener = {}, clients = [alice, bob], extra = {} } = {
 }
 
 const call = h.httpCall;
+// `smppd health ARGS`, synchronously: {status, stdout, stderr}.
+const probe = (args) => require('node:child_process').spawnSync(h.binary, ['health', ...args],
+  { encoding: 'utf8', timeout: 10000 });
 
 const send = (d, body, options = {}) =>
   call(d.ports.api, '/v1/messages', { method: 'POST', auth: 'alice:alice-pw', body, ...options });
@@ -274,6 +277,10 @@ test('health follows the upstream; metrics need credentials; a slow SMSC holds t
       assert.deepStrictEqual([r.status, r.json.status], [200, 'ready']);
       r = await call(d.ports.api, '/health');
       assert.strictEqual(r.status, 200);
+      // `smppd health` (a container's HEALTHCHECK): exit 0 when ready, 1 when not or not there.
+      const url = `http://127.0.0.1:${d.ports.api}`;
+      assert.strictEqual(probe(['--url', url]).status, 0);
+      assert.strictEqual(probe(['--url', url, '--live']).status, 0);
       r = await call(d.ports.api, '/v1/metrics');
       assert.strictEqual(r.status, 401);
       // The SMSC holds its answers: the request waits for them, others are served meanwhile.
@@ -303,6 +310,14 @@ test('health follows the upstream; metrics need credentials; a slow SMSC holds t
       await waitUntil(async () => (await call(d.ports.api, '/v1/health')).status === 503, 10000, 'not ready');
       r = await call(d.ports.api, '/v1/health');
       assert.strictEqual(r.json.detail, 'no upstream is bound and healthy');
+      // Alive all the same: an orchestrator must not restart it for its carrier.
+      r = await call(d.ports.api, '/health/live');
+      assert.deepStrictEqual([r.status, r.json.status], [200, 'alive']);
+      assert.strictEqual((await call(d.ports.api, '/v1/health/live', { method: 'POST' })).status, 405);
+      const notReady = probe(['--url', url]);
+      assert.strictEqual(notReady.status, 1);
+      assert.match(notReady.stdout, /503 .*no upstream is bound and healthy/);
+      assert.strictEqual(probe(['--url', url, '--live']).status, 0);
     }, { listeners: ['api'] });
   } finally {
     smsc.close();

@@ -137,7 +137,10 @@ test('the metrics under traffic count exactly what was sent, per client, status 
       assert.strictEqual(samples['smppd_upstream_health{upstream="carrier"}'], 1);
       assert.strictEqual(samples['smppd_upstream_connections{upstream="carrier",state="bound"}'], 1);
       assert.strictEqual(samples['smppd_upstream_queue_depth{upstream="carrier"}'], 0);
-      assert.strictEqual(samples['smppd_build_info{version="0.1.0"}'], 1);
+      const info = Object.keys(samples).filter((k) => k.startsWith('smppd_build_info{'));
+      assert.strictEqual(info.length, 1);
+      assert.match(info[0], /^smppd_build_info\{version="0\.1\.0",revision="[0-9a-zA-Z._+-]+"\}$/);
+      assert.strictEqual(samples[info[0]], 1);
       assert.ok(samples.smppd_process_resident_memory_bytes > 1e6);
       assert.ok(samples.smppd_open_fds >= 6);
       // Every family has a real help text and a type.
@@ -265,6 +268,7 @@ test('status, clients, upstreams and routes describe the running daemon', async 
       await submitMany(a, 7);
       const status = (await ops(port, '/api/status')).json;
       assert.strictEqual(status.version, '0.1.0');
+      assert.match(status.revision, /^[0-9a-zA-Z._+-]+$/);
       assert.match(status.config.file, /smppd\.yaml$/);
       assert.match(status.config.sha256, /^[0-9a-f]{64}$/);
       assert.strictEqual(status.config.sha256, require('node:crypto').createHash('sha256')

@@ -719,6 +719,14 @@ void HttpApi::handle(http::Request& r, http::Reply reply) {
     }
     return answer(health());
   }
+  // Liveness: the process answers, whether or not it can send (an orchestrator restarts a
+  // daemon that does not answer, not one whose carriers are down).
+  if (r.path == "/health/live" || r.path == "/v1/health/live") {
+    if (r.method != "GET" && r.method != "HEAD") {
+      return answer(http::json_error(405, "method not allowed", "use GET"));
+    }
+    return answer(json_response(200, json::object{{"status", "alive"}}));
+  }
   // (A request handled again with its external answer was counted the first time.)
   if (!second_pass() && !requests_.unlimited() &&
       !requests_.try_take(std::chrono::steady_clock::now())) {
