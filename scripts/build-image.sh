@@ -15,10 +15,28 @@ cd "$here"
 command -v buildah >/dev/null || apt-get install -y -qq --no-install-recommends buildah podman >/dev/null
 deb=${1:-$(ls -t build/package/smppd_*.deb 2>/dev/null | head -n 1)}
 [ -f "$deb" ] || { echo "build-image: no .deb: run ./dev package first" >&2; exit 2; }
+for port in 2775 8080 8081 9100; do
+  if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
+    echo "build-image: port $port is taken on this host (the image's demo listens there)" >&2; exit 2
+  fi
+done
 version=$(dpkg-deb -f "$deb" Version)
 image=smppd:$version
 rootfs=$here/build/package/image-root
 step() { echo "build-image: $*"; }
+container=
+mount_dir=
+cleanup() {
+  local d
+  if [ -n "$mount_dir" ]; then
+    d=$(cat "$mount_dir/tmp/smppd.pid" 2>/dev/null || true)
+    if [ -n "$d" ]; then kill -9 "$d" 2>/dev/null || true; fi
+    leave_root "$mount_dir"
+  fi
+  leave_root "$rootfs"
+  if [ -n "$container" ]; then buildah rm "$container" >/dev/null 2>&1 || true; fi
+}
+trap cleanup EXIT
 # Docker's format: OCI images have no HEALTHCHECK.
 export BUILDAH_FORMAT=docker
 
@@ -33,15 +51,18 @@ in_root "$rootfs" apt-get update -qq
 in_root "$rootfs" apt-get install -y -qq --no-install-recommends ca-certificates tzdata /tmp/smppd.deb >/dev/null
 in_root "$rootfs" apt-get clean
 leave_root "$rootfs"
-rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/tmp/* "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/*
+# Not this host's: its resolver, and the extra CAs in_root copied in (a proxy's) with their
+# links in the system's bundle, made again without them.
+rm -f "$rootfs"/usr/local/share/ca-certificates/*.crt "$rootfs/etc/resolv.conf"
+chroot "$rootfs" update-ca-certificates --fresh >/dev/null
+rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/tmp/* "$rootfs"/usr/share/man/*
 
 step "the image $image (buildah)"
 container=$(buildah from scratch)
-trap 'buildah rm "$container" >/dev/null 2>&1 || true' EXIT
 # Copied with owners and modes as they are (buildah copy would make everything root's, the
 # smppd folders included).
-mount_dir=$(buildah mount "$container")
-tar -C "$rootfs" -cf - . | tar -C "$mount_dir" -xpf -
+target=$(buildah mount "$container")
+tar -C "$rootfs" -cf - . | tar -C "$target" -xpf -
 buildah umount "$container" >/dev/null
 buildah config \
   --user 10001:10001 --workingdir /var/lib/smppd --volume /var/lib/smppd \
@@ -77,8 +98,8 @@ else
   in_root "$mount_dir" setpriv --reuid=10001 --regid=10001 --clear-groups smppd --version
   in_root "$mount_dir" setpriv --reuid=10001 --regid=10001 --clear-groups \
     smppd validate --config /etc/smppd/smppd.yaml
-  in_root "$mount_dir" sh -c 'cd /var/lib/smppd && exec setpriv --reuid=10001 --regid=10001 --clear-groups \
-    smppd --config /etc/smppd/smppd.yaml' > /tmp/smppd-image-demo.log 2>&1 &
+  in_root "$mount_dir" sh -c 'cd /var/lib/smppd && echo $$ > /tmp/smppd.pid && exec setpriv --reuid=10001 \
+    --regid=10001 --clear-groups smppd --config /etc/smppd/smppd.yaml' > /tmp/smppd-image-demo.log 2>&1 &
   pid=$!
   healthy=
   for _ in $(seq 1 50); do
@@ -86,10 +107,12 @@ else
     if in_root "$mount_dir" smppd health --config /etc/smppd/smppd.yaml --timeout 4000 >/dev/null 2>&1; then healthy=1; break; fi
     sleep 0.2
   done
-  pkill -TERM -f 'smppd --config /etc/smppd/smppd.yaml' || true
+  kill -TERM "$(cat "$mount_dir/tmp/smppd.pid")"
   wait "$pid" || true
+  rm -f "$mount_dir/tmp/smppd.pid"
   leave_root "$mount_dir"
   buildah umount "$container" >/dev/null
+  mount_dir=
   [ -n "$healthy" ] || { cat /tmp/smppd-image-demo.log; echo "build-image: the demo never became healthy" >&2; exit 1; }
   step "the image's root filesystem ran smppd validate and the demo (healthy) as uid 10001"
 fi

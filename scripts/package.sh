@@ -24,8 +24,10 @@ start=$(date +%s)
 rm -rf "$src"
 mkdir -p "$src"
 # The tree as it is (changes not committed included), without what builds and tests made.
+# Nor secrets left in the Compose folder.
 tar -C "$here" --exclude=./build --exclude=./.git --exclude=./var \
-  --exclude=./tests/interop/node_modules -cf - . | tar -C "$src" -xf -
+  --exclude=./tests/interop/node_modules --exclude=./deploy/compose/.env --exclude='*.key' \
+  -cf - . | tar -C "$src" -xf -
 revision=$(git -C "$here" describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
 echo "package: building smppd $version ($revision) in $src (the first build takes about 8 minutes on 2 cores)"
 (cd "$src" && SMPPD_GIT_REVISION=$revision dpkg-buildpackage -b -us -uc -j"${SMPPD_JOBS:-$(nproc)}" \

@@ -25,7 +25,12 @@ done
 root=$here/build/package/root
 work=$(mktemp -d)
 pid=
+# smppd's own pid (the root shares this host's pid space): written by the shell that becomes it.
+daemon_pid() { cat "$root/tmp/smppd.pid" 2>/dev/null || true; }
 cleanup() {
+  local d
+  d=$(daemon_pid)
+  if [ -n "$d" ]; then kill -9 "$d" 2>/dev/null || true; fi
   [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
   leave_root "$root"
   rm -rf "$work"
@@ -51,6 +56,8 @@ done
 in_root "$root" dpkg-query -W -f='${Conffiles}\n' smppd | grep -q '/etc/smppd/smppd.yaml' ||
   fail "/etc/smppd/smppd.yaml is not a conffile"
 in_root "$root" test -f /lib/systemd/system/smppd.service || fail "no unit"
+# Enabled: the link systemd starts it from at boot (made by deb-systemd-helper without systemd).
+in_root "$root" test -L /etc/systemd/system/multi-user.target.wants/smppd.service || fail "the service is not enabled"
 in_root "$root" smppd --version | tee "$work/version"
 grep -q "revision unknown" "$work/version" && fail "the package does not know its revision"
 
@@ -59,8 +66,8 @@ in_root "$root" setpriv --reuid=smppd --regid=smppd --init-groups \
   smppd validate --config /etc/smppd/smppd.yaml || fail "validate"
 
 step "the demo: started as smppd, ready, a message and its receipt, SIGTERM"
-in_root "$root" sh -c 'cd /var/lib/smppd && exec setpriv --reuid=smppd --regid=smppd --init-groups \
-  smppd --config /etc/smppd/smppd.yaml' > "$work/smppd.log" 2>&1 &
+in_root "$root" sh -c 'cd /var/lib/smppd && echo $$ > /tmp/smppd.pid && exec setpriv --reuid=smppd \
+  --regid=smppd --init-groups smppd --config /etc/smppd/smppd.yaml' > "$work/smppd.log" 2>&1 &
 pid=$!
 ready=
 for _ in $(seq 1 100); do
@@ -87,11 +94,12 @@ s.on('deliver_sm', (pdu) => {
   s.unbind(() => { s.close(); process.exit(0); });
 });
 JS
-pkill -TERM -f 'smppd --config /etc/smppd/smppd.yaml' || true
+kill -TERM "$(daemon_pid)"
 for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
 kill -0 "$pid" 2>/dev/null && fail "smppd did not stop on SIGTERM"
 wait "$pid" || fail "smppd exited with $?"
 pid=
+rm -f "$root/tmp/smppd.pid"
 grep -q "shutting down" "$work/smppd.log" || fail "no shutdown in the log"
 in_root "$root" test -s /var/lib/smppd/messages.db || fail "the store is not in /var/lib/smppd"
 

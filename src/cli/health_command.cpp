@@ -27,7 +27,15 @@ HealthArgs& args() {
 // The first HTTP listener of the configuration: where the daemon answers /health. A wildcard
 // address is asked on loopback.
 std::optional<std::string> from_config(http::ClientRequest& r, const std::string& path) {
-  const auto loaded = config::load_config_file(path);
+  // Only where the HTTP listener is: a probe must not fail for a file it does not need (a key
+  // only the daemon's user may read) nor for a ${VAR} set only in the daemon's environment.
+  config::LoadOptions options;
+  options.check_files = false;
+  const config::EnvLookup env = [](std::string_view name) -> std::optional<std::string> {
+    if (auto v = config::process_env(name)) return v;
+    return std::string();
+  };
+  const auto loaded = config::load_config_file(path, env, options);
   if (!loaded.ok()) {
     std::string why = path + ": the configuration does not load (or give --url):";
     for (const auto& e : loaded.errors) why += "\n  " + e.to_string();

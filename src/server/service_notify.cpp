@@ -43,17 +43,18 @@ ServiceNotify::ServiceNotify() {
 ServiceNotify::~ServiceNotify() = default;
 
 void ServiceNotify::ready(std::string_view status) const {
-  if (!enabled_) return;
+  if (!enabled_ || stopping_.load()) return;
   sd_notifyf(0, "READY=1\nSTATUS=%s", one_line(status).c_str());
 }
 
 void ServiceNotify::reloading(std::string_view why) const {
-  if (!enabled_) return;
+  if (!enabled_ || stopping_.load()) return;
   sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading (%s)",
              static_cast<unsigned long long>(monotonic_usec()), one_line(why).c_str());
 }
 
-void ServiceNotify::stopping() const {
+void ServiceNotify::stopping() {
+  stopping_.store(true);
   if (!enabled_) return;
   sd_notify(0, "STOPPING=1\nSTATUS=shutting down: unbinding sessions");
 }

@@ -2,6 +2,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string_view>
@@ -24,9 +25,11 @@ class ServiceNotify {
   // The period systemd asked for (WATCHDOG_USEC for this process), zero when none.
   std::chrono::microseconds watchdog_period() const { return watchdog_; }
 
+  // After stopping(), ready() and reloading() say nothing: a reload or a start that finishes
+  // while smppd stops must not tell systemd it is running again.
   void ready(std::string_view status) const;
   void reloading(std::string_view why) const;
-  void stopping() const;
+  void stopping();
   void status(std::string_view text) const;
 
   // Pings every half period on `executor` (an event loop that stops pinging when it hangs)
@@ -39,6 +42,7 @@ class ServiceNotify {
   void ping();
 
   bool enabled_ = false;
+  std::atomic<bool> stopping_{false};
   std::chrono::microseconds watchdog_{0};
   std::unique_ptr<boost::asio::steady_timer> timer_;
 };

@@ -295,18 +295,20 @@ TEST(Compose, TheMountedConfigLoadsAndItsPortsArePublished) {
   Yaml compose = parse(dir / "docker-compose.yaml");
   yaml::Node s = at(compose.root(), "services.smppd");
   ASSERT_TRUE(s.IsMap());
-  // The configuration mounted at the image's --config path.
+  // The configuration folder mounted where the image reads its --config.
   std::string mounted;
   for (yaml::Node v : list(s.find("volumes"))) {
     const std::string spec = text(v);
-    if (spec.find(":/etc/smppd/smppd.yaml") != std::string::npos) mounted = spec.substr(0, spec.find(':'));
+    if (spec.find(":/etc/smppd:") != std::string::npos || spec.ends_with(":/etc/smppd")) {
+      mounted = spec.substr(0, spec.find(':'));
+    }
   }
-  ASSERT_EQ(mounted, "./smppd.yaml");
-  const std::string config = read(dir / mounted);
+  ASSERT_EQ(mounted, "./config");
+  const std::string config = read(dir / mounted / "smppd.yaml");
   std::set<std::string> env;
   for (yaml::Node e : list(s.find("environment"))) env.insert(text(e).substr(0, text(e).find('=')));
   for (const auto& n : env_names(config)) EXPECT_TRUE(env.count(n)) << "${" << n << "} is not in the environment";
-  const auto ports = load(config, "deploy/compose/smppd.yaml", env);
+  const auto ports = load(config, "deploy/compose/config/smppd.yaml", env);
   // Every listener published (container side of "host:container" or "ip:host:container").
   std::set<int> published;
   for (yaml::Node p : list(s.find("ports"))) {
@@ -316,12 +318,10 @@ TEST(Compose, TheMountedConfigLoadsAndItsPortsArePublished) {
   std::set<int> listening;
   for (const auto& [name, port] : ports) listening.insert(port);
   EXPECT_EQ(listening, published);
-  // TLS files from the mounted certificates folder.
-  EXPECT_NE(config.find("/etc/smppd/certs/server.crt"), std::string::npos);
-  bool certs = false;
-  for (yaml::Node v : list(s.find("volumes"))) certs = certs || text(v).starts_with("./certs:/etc/smppd/certs");
-  EXPECT_TRUE(certs);
-  EXPECT_TRUE(fs::exists(dir / "certs"));
+  // TLS files from the certificates folder inside the mounted one.
+  EXPECT_NE(config.find("cert: /etc/smppd/certs/server.crt"), std::string::npos);
+  EXPECT_NE(config.find("key: /etc/smppd/certs/server.key"), std::string::npos);
+  EXPECT_TRUE(fs::is_directory(dir / mounted / "certs"));
 }
 
 TEST(Dockerfile, ChecksHealthWithSmppdAndExposesTheShippedListeners) {
