@@ -12,7 +12,7 @@ RUN apt-get update \
       ca-certificates g++ cmake ninja-build pkg-config \
       libboost1.81-dev libyaml-dev libsqlite3-dev libssl-dev liblua5.4-dev libspdlog-dev \
       libfmt-dev libcli11-dev libgrpc++-dev libprotobuf-dev protobuf-compiler \
-      protobuf-compiler-grpc libldap-dev libsystemd-dev \
+      protobuf-compiler-grpc libldap-dev libsystemd-dev libhiredis-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -28,7 +28,7 @@ FROM debian:12-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       ca-certificates tzdata libyaml-0-2 libsqlite3-0 libssl3 liblua5.4-0 libspdlog1.10-fmt9 \
-      libfmt9 libgrpc++1.51 libgrpc29 libprotobuf32 libldap-2.5-0 libsystemd0 \
+      libfmt9 libgrpc++1.51 libgrpc29 libprotobuf32 libldap-2.5-0 libsystemd0 libhiredis0.14 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 smppd \
  && useradd --system --uid 10001 --gid smppd --home-dir /var/lib/smppd --no-create-home \

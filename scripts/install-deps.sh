@@ -15,7 +15,7 @@ APT_PACKAGES=(
   libboost1.81-dev libyaml-dev libsqlite3-dev sqlite3 libssl-dev openssl liblua5.4-dev
   libspdlog-dev libfmt-dev libcli11-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
-  libldap-dev libsystemd-dev systemd
+  libldap-dev libsystemd-dev systemd libhiredis-dev redis-server
   slapd ldap-utils freeradius
   libgtest-dev libgmock-dev libbenchmark-dev
   tzdata

@@ -297,6 +297,29 @@ int run_status(const Target& t) {
   }
   std::printf("\n");
   print_table({"LISTENER", "TYPE", "ADDRESS", "TLS"}, rows);
+  if (obj != nullptr && obj->if_contains("cluster")) {
+    const json::value& c = obj->at("cluster");
+    const json::value& redis = c.is_object() && c.as_object().if_contains("redis") ? c.at("redis") : empty;
+    std::printf("\ncluster     node %s; Redis %s %s%s%s\n", field(c, "node_id").c_str(),
+                field(redis, "url").c_str(), field(redis, "up") == "yes" ? "up" : "DOWN",
+                field(redis, "error").empty() ? "" : ": ", field(redis, "error").c_str());
+    std::vector<std::vector<std::string>> nodes;
+    const std::string mine = field(cfg, "sha256");
+    for (const auto& n : list(c, "nodes")) {
+      std::string state = field(n, "alive") == "yes" ? "alive" : "gone";
+      if (field(n, "self") == "yes") state += " (this node)";
+      std::string config = field(n, "config_sha256").substr(0, 12);
+      if (field(n, "alive") == "yes" && field(n, "config_sha256") != mine) config += " DIFFERS";
+      nodes.push_back({field(n, "id"), state, field(n, "address"), field(n, "version"), config});
+    }
+    print_table({"NODE", "STATE", "ADDRESS", "VERSION", "CONFIG"}, nodes);
+    for (const auto& m : list(c, "missing")) {
+      std::printf("missing     %s (expected by discovery, no live node)\n", text(&m).c_str());
+    }
+    for (const auto& d : list(c, "duplicate_node_ids")) {
+      std::printf("duplicate   node_id %s is used by another process too\n", text(&d).c_str());
+    }
+  }
   return 0;
 }
 

@@ -679,6 +679,18 @@ struct ClusterConfig {
   bool sync_sessions = false;
   bool sync_messages = false;
   bool sync_config = false;
+  // Redis (Debian's redis-server 7): where the nodes meet.
+  HostPort redis_address{"127.0.0.1", 6379};
+  std::string redis_username;  // Redis 6+ ACL user; empty: the default user
+  std::string redis_password;  // empty: no AUTH
+  int redis_db = 0;
+  TlsConfig redis_tls;  // a client's: ca, cert/key (mutual TLS), skip_verify, server_name
+  std::string key_prefix = "smppd";  // every key smppd writes starts with "<prefix>:"
+  Duration redis_timeout = std::chrono::seconds(2);  // a command's answer, a connection's set-up
+  // A node writes its heartbeat every heartbeat_interval; one not heard of for node_timeout
+  // is gone.
+  Duration heartbeat_interval = std::chrono::seconds(1);
+  Duration node_timeout = std::chrono::seconds(5);
 
   bool operator==(const ClusterConfig&) const = default;
 };

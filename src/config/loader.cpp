@@ -1586,14 +1586,63 @@ void read_cluster(Context& ctx, const yaml::Node& node, KeyScope keys, ClusterCo
     read(cs, "address", c.consul_address);
     read(cs, "service", c.consul_service);
     Map st(d, "static", "cluster.discovery.static");
-    read_list(st, "peers", c.static_peers,
-              [](std::string_view t) { return parse_host_port(t, false); });
+    // A node's id or host name alone, or host:port (an SMPP listener's).
+    read_list(st, "peers", c.static_peers, [](std::string_view t) -> Parsed<HostPort> {
+      if (!t.empty() && t.find(':') == std::string_view::npos) return HostPort{std::string(t), 0};
+      return parse_host_port(t, false);
+    });
   }
   {
     Map s(m, "sync", "cluster.sync");
     read(s, "sessions", c.sync_sessions);
     read(s, "messages", c.sync_messages);
     read(s, "config", c.sync_config);
+  }
+  {
+    Map r(m, "redis", "cluster.redis");
+    read_address(r, "address", c.redis_address, false);
+    read(r, "username", c.redis_username);
+    read(r, "password", c.redis_password);
+    read_int(r, "db", c.redis_db, 0, 15);
+    read_tls(r, c.redis_tls, false);
+    read(r, "key_prefix", c.key_prefix);
+    read(r, "timeout", c.redis_timeout);
+    if (c.key_prefix.empty() || c.key_prefix.find_first_of(" \t\r\n{}") != std::string::npos) {
+      ctx.error(r.get("key_prefix").IsDefined() ? r.get("key_prefix") : r.node(),
+                "cluster.redis.key_prefix must be a non-empty word (no spaces or braces)");
+    }
+    if (c.redis_timeout.count() <= 0) {
+      ctx.error(r.get("timeout").IsDefined() ? r.get("timeout") : node, "cluster.redis.timeout must be above 0");
+    }
+    if (!c.redis_username.empty() && c.redis_password.empty()) {
+      ctx.error(r.get("username"), "cluster.redis.username needs a password");
+    }
+  }
+  read(m, "heartbeat_interval", c.heartbeat_interval);
+  read(m, "node_timeout", c.node_timeout);
+  if (c.heartbeat_interval.count() <= 0) {
+    ctx.error(m.get("heartbeat_interval"), "cluster.heartbeat_interval must be above 0");
+  } else if (c.node_timeout < 2 * c.heartbeat_interval) {
+    ctx.error(m.get("node_timeout").IsDefined() ? m.get("node_timeout") : node,
+              "cluster.node_timeout must be at least twice heartbeat_interval (a node is gone "
+              "after it; one late heartbeat must not make it so)");
+  }
+  if (!c.enabled) return;
+  if (c.node_id.empty() || c.node_id.find_first_of(" \t\r\n:{}") != std::string::npos) {
+    ctx.error(m.get("node_id").IsDefined() ? m.get("node_id") : node,
+              "cluster.node_id must be set, one word without ':' (it names the node in Redis; "
+              "${HOSTNAME} is the usual choice)");
+  }
+  const yaml::Node method = m.get("discovery").IsDefined() ? m.get("discovery").find("method") : yaml::Node();
+  if (c.discovery == DiscoveryMethod::consul) {
+    ctx.error(method.IsDefined() ? method : node,
+              "cluster.discovery.method consul is not built: use static (a list of peers) or "
+              "kubernetes (the headless service); the nodes find each other through Redis either way");
+  }
+  if (c.discovery == DiscoveryMethod::kubernetes && c.kubernetes_service.empty()) {
+    ctx.error(method.IsDefined() ? method : node,
+              "cluster.discovery.kubernetes.service must name the headless service whose DNS "
+              "lists the nodes");
   }
 }
 

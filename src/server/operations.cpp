@@ -24,6 +24,7 @@
 #include "api/http/request_parts.hpp"
 #include "api/http/server.hpp"
 #include "api/metrics/render.hpp"
+#include "cluster/node.hpp"
 #include "core/build_info.hpp"
 #include "api/rest/message_view.hpp"
 #include "core/log.hpp"
@@ -77,6 +78,11 @@ std::string file_sha256(const std::string& path) {
   text << f.rdbuf();
   return hex(sha256(text.str()));
 }
+}  // namespace
+
+std::string config_file_sha256(const std::string& path) { return file_sha256(path); }
+
+namespace {
 
 
 std::string_view bind_name(session::BindState s) {
@@ -339,6 +345,32 @@ std::vector<metrics::Family> Operations::Impl::computed_families() {
                               {"revision", std::string(build_info::revision())}},
                              1}}});
   single("smppd_start_time_seconds", Type::gauge, unix_seconds(started));
+  if (parts.cluster != nullptr) {
+    const auto v = parts.cluster->view();
+    std::string mine;
+    {
+      std::lock_guard lock(config_mutex);
+      mine = config_hash;
+    }
+    double alive = 0;
+    double gone = 0;
+    double other_config = 0;
+    for (const auto& n : v.nodes) {
+      (n.alive ? alive : gone) += 1;
+      if (n.alive && !n.self && n.config_sha256 != mine) other_config += 1;
+    }
+    single("smppd_cluster_redis_up", Type::gauge, v.redis_up ? 1 : 0);
+    out.push_back(Family{"smppd_cluster_nodes",
+                         Type::gauge,
+                         {Point{{{"state", "alive"}}, alive}, Point{{{"state", "gone"}}, gone}}});
+    single("smppd_cluster_nodes_missing", Type::gauge, static_cast<double>(v.missing.size()));
+    single("smppd_cluster_nodes_other_config", Type::gauge, other_config);
+    out.push_back(Family{"smppd_cluster_heartbeats_total",
+                         Type::counter,
+                         {Point{{{"outcome", "ok"}}, static_cast<double>(v.heartbeats_ok)},
+                          Point{{{"outcome", "failed"}}, static_cast<double>(v.heartbeats_failed)}}});
+    single("smppd_cluster_redis_commands_total", Type::counter, static_cast<double>(v.redis_commands));
+  }
   single("smppd_uptime_seconds", Type::gauge,
          std::chrono::duration<double>(std::chrono::steady_clock::now() - started_steady).count());
   {
@@ -596,6 +628,42 @@ http::Response Operations::Impl::manage(const http::Request& r) {
   return http::json_error(404, "not found", "no such endpoint: " + r.path);
 }
 
+// The cluster as this node sees it: Redis, every node (alive or gone) and what is wrong: nodes
+// discovery expects and does not see, a node_id two processes use, nodes running another
+// configuration than this one.
+static json::object cluster_status(const cluster::Node& node, const std::string& config_hash) {
+  const auto v = node.view();
+  json::array nodes;
+  json::array other_config;
+  for (const auto& n : v.nodes) {
+    json::array listeners;
+    for (const auto& l : n.listeners) listeners.emplace_back(l);
+    nodes.push_back(json::object{{"id", n.id},
+                                 {"alive", n.alive},
+                                 {"self", n.self},
+                                 {"expected", n.expected},
+                                 {"hostname", n.hostname},
+                                 {"address", n.address},
+                                 {"listeners", std::move(listeners)},
+                                 {"version", n.version},
+                                 {"revision", n.revision},
+                                 {"config_sha256", n.config_sha256}});
+    if (n.alive && !n.self && n.config_sha256 != config_hash) other_config.emplace_back(n.id);
+  }
+  json::array missing;
+  for (const auto& m : v.missing) missing.emplace_back(m);
+  json::array duplicates;
+  for (const auto& d : v.duplicates) duplicates.emplace_back(d);
+  return json::object{{"node_id", node.node_id()},
+                      {"redis", json::object{{"url", v.redis_url},
+                                             {"up", v.redis_up},
+                                             {"error", v.redis_error}}},
+                      {"nodes", std::move(nodes)},
+                      {"missing", std::move(missing)},
+                      {"duplicate_node_ids", std::move(duplicates)},
+                      {"other_config", std::move(other_config)}};
+}
+
 http::Response Operations::Impl::status() {
   const config::Config& c = cfg();
   json::object o;
@@ -667,6 +735,14 @@ http::Response Operations::Impl::status() {
   o["counts"] = std::move(counts);
   o["storage"] = c.storage.enabled;
   if (!complete) o["partial"] = true;
+  if (parts.cluster != nullptr) {
+    std::string mine;
+    {
+      std::lock_guard lock(config_mutex);
+      mine = config_hash;
+    }
+    o["cluster"] = cluster_status(*parts.cluster, mine);
+  }
   return json_answer(o);
 }
 

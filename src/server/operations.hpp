@@ -37,6 +37,9 @@ class Gateway;
 namespace smppd::store {
 class Store;
 }
+namespace smppd::cluster {
+class Node;
+}
 namespace smppd::tracing {
 class OtlpExporter;
 }
@@ -60,7 +63,13 @@ struct OperationsParts {
   const tracing::OtlpExporter* exporter = nullptr;
   // The MNP lookups: their counts become metrics.
   const MnpLookups* mnp = nullptr;
+  // cluster.enabled: the nodes, in /api/status and the metrics.
+  const cluster::Node* cluster = nullptr;
 };
+
+// The SHA-256 of a file's bytes (hex), empty when it cannot be read: the configuration's hash
+// in /api/status and in what a cluster node says of itself.
+std::string config_file_sha256(const std::string& path);
 
 class Operations {
  public:

@@ -18,7 +18,9 @@
 #include "api/rest/http_api.hpp"
 #include "auth/clients.hpp"
 #include "auth/throttle.hpp"
+#include "cluster/node.hpp"
 #include "config/loader.hpp"
+#include "core/build_info.hpp"
 #include "core/log.hpp"
 #include "core/log_aggregate.hpp"
 #include "gateway/gateway.hpp"
@@ -121,6 +123,8 @@ struct Server::State {
   std::unique_ptr<MnpLookups> mnp;
   // The metrics endpoint and the management API (on a thread of their own).
   std::unique_ptr<Operations> operations;
+  // cluster.enabled: this node's membership in Redis (its own thread).
+  std::unique_ptr<cluster::Node> cluster;
   // Listeners of type grpc (gRPC's own threads; answers from the workers). A change needs a
   // restart. Declared after the gateway they call: gone before it. Stopped by a thread of their
   // own (Shutdown waits for the calls in flight, which the workers answer: the thread keeps
@@ -278,11 +282,29 @@ int Server::run() {
     return 1;
   }
 
+  if (cfg.cluster.enabled) {
+    try {
+      cluster::NodeInfo self;
+      for (const auto& [name, bound] : endpoints()) {
+        if (name.starts_with("upstream:")) continue;
+        self.listeners.push_back(name + " " + net::endpoint_text(bound));
+      }
+      self.version = build_info::version();
+      self.revision = build_info::revision();
+      self.config_sha256 = config_file_sha256(cfg.source);
+      st.cluster = std::make_unique<cluster::Node>(cfg.cluster, std::move(self));
+      st.cluster->start();
+    } catch (const std::exception& e) {
+      log::error("cluster: {}", e.what());
+      return 1;
+    }
+  }
+
   try {
     st.operations = std::make_unique<Operations>(
         OperationsParts{st.config, counters_, *st.workers, *st.gateway, st.store.get(),
                         [this] { return endpoints(); }, [this] { return reload("API"); },
-                        st.exporter.get(), st.mnp.get()});
+                        st.exporter.get(), st.mnp.get(), st.cluster.get()});
     for (const auto& [name, bound] : st.operations->start()) {
       {
         std::lock_guard lock(st.mutex);
@@ -333,6 +355,8 @@ int Server::run() {
   // Sessions end within the grace period (each has its own deadline); whatever is left after
   // it is stopped.
   const bool clean = st.workers->join(st.options.shutdown_grace + std::chrono::seconds(2));
+  // Leaves the cluster: the others see this node gone at once.
+  if (st.cluster) st.cluster->stop(std::chrono::seconds(2));
   // The gRPC servers are done once their calls are (within the grace, the workers running);
   // a stopper still waiting after that is a call that will never end: smppd leaves without it.
   const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -672,6 +696,7 @@ ReloadResult Server::reload(std::string_view why) {
     st.config = effective;
   }
   if (st.operations) st.operations->reconfigure(effective);
+  if (st.cluster) st.cluster->set_config_sha256(config_file_sha256(effective->source));
   if (st.callbacks) st.callbacks->reconfigure(*effective);
   result.ok = true;
   if (result.applied.empty()) result.applied.push_back("nothing changed");

@@ -909,3 +909,79 @@ TEST(Loader, WithExternalAuthRoutesMayNameClientsOnlyABackendKnows) {
 
 }  // namespace
 }  // namespace smppd::config
+
+TEST(Loader, ClusterRedisAndMembershipSettings) {
+  auto r = load(std::string(kBase) + R"(cluster:
+  enabled: true
+  node_id: node-1
+  heartbeat_interval: 500ms
+  node_timeout: 3s
+  discovery:
+    method: static
+    static:
+      peers: [node-2, 10.0.0.3:2775]
+  redis:
+    address: redis.internal:6380
+    username: smppd
+    password: pw
+    db: 2
+    key_prefix: gw1
+    timeout: 1500ms
+    tls:
+      ca: /etc/smppd/redis-ca.crt
+      server_name: redis.internal
+)");
+  ASSERT_TRUE(r.ok()) << dump(r);
+  const auto& c = r.config->cluster;
+  EXPECT_TRUE(c.enabled);
+  EXPECT_EQ(c.node_id, "node-1");
+  EXPECT_EQ(c.heartbeat_interval, std::chrono::milliseconds(500));
+  EXPECT_EQ(c.node_timeout, std::chrono::seconds(3));
+  ASSERT_EQ(c.static_peers.size(), 2u);
+  EXPECT_EQ(c.static_peers[1].port, 2775);
+  EXPECT_EQ(c.redis_address.host, "redis.internal");
+  EXPECT_EQ(c.redis_address.port, 6380);
+  EXPECT_EQ(c.redis_username, "smppd");
+  EXPECT_EQ(c.redis_db, 2);
+  EXPECT_EQ(c.key_prefix, "gw1");
+  EXPECT_EQ(c.redis_timeout, std::chrono::milliseconds(1500));
+  EXPECT_TRUE(c.redis_tls.enabled);
+  EXPECT_EQ(c.redis_tls.server_name, "redis.internal");
+  // What is not built yet says so, at its line.
+  r = load(std::string(kBase) + "cluster:\n  enabled: true\n  node_id: n\n  sync:\n    messages: true\n");
+  ASSERT_TRUE(r.ok()) << dump(r);
+  std::string warnings;
+  for (const auto& w : r.warnings) warnings += w.to_string() + "\n";
+  EXPECT_TRUE(has(warnings, "cluster.sync: messages: not built yet")) << warnings;
+  EXPECT_TRUE(has(warnings, "only on the node it arrives on")) << warnings;
+}
+
+TEST(Loader, ClusterErrorsAtTheirLine) {
+  struct Case {
+    std::string yaml;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {"cluster:\n  enabled: true\n", "cluster.node_id must be set"},
+      {"cluster:\n  enabled: true\n  node_id: a:b\n", "one word without ':'"},
+      {"cluster:\n  enabled: true\n  node_id: n\n  discovery:\n    method: consul\n",
+       "consul is not built: use static"},
+      {"cluster:\n  enabled: true\n  node_id: n\n  discovery:\n    method: kubernetes\n",
+       "kubernetes.service must name the headless service"},
+      {"cluster:\n  enabled: true\n  node_id: n\n  heartbeat_interval: 2s\n  node_timeout: 3s\n",
+       "at least twice heartbeat_interval"},
+      {"cluster:\n  enabled: true\n  node_id: n\n  redis:\n    key_prefix: \"a b\"\n",
+       "key_prefix must be a non-empty word"},
+      {"cluster:\n  enabled: true\n  node_id: n\n  redis:\n    username: u\n", "username needs a password"},
+      {"cluster:\n  enabled: true\n  node_id: n\n  redis:\n    db: 16\n", "'db' in cluster.redis"},
+      {"cluster:\n  enabled: true\n  node_id: n\n  redis:\n    address: nohost\n", "cluster.redis"},
+      {"cluster:\n  enabled: true\n  node_id: n\n  redis:\n    timeout: 0s\n", "timeout must be above 0"},
+  };
+  for (const auto& c : cases) {
+    auto r = load(std::string(kBase) + c.yaml);
+    ASSERT_FALSE(r.ok()) << c.yaml;
+    const std::string all = dump(r);
+    EXPECT_TRUE(has(all, c.says)) << c.yaml << "\n" << all;
+    EXPECT_GT(r.errors.front().line, 10) << all;  // within the cluster section, past kBase
+  }
+}
