@@ -309,7 +309,9 @@ int run_status(const Target& t) {
       std::string state = field(n, "alive") == "yes" ? "alive" : "gone";
       if (field(n, "self") == "yes") state += " (this node)";
       std::string config = field(n, "config_sha256").substr(0, 12);
-      if (field(n, "alive") == "yes" && field(n, "config_sha256") != mine) config += " DIFFERS";
+      if (field(n, "alive") == "yes" && field(n, "self") != "yes" && field(n, "config_sha256") != mine) {
+        config += " DIFFERS";
+      }
       nodes.push_back({field(n, "id"), state, field(n, "address"), field(n, "version"), config});
     }
     print_table({"NODE", "STATE", "ADDRESS", "VERSION", "CONFIG"}, nodes);

@@ -164,6 +164,16 @@ void Membership::tick() {
   // doubled.
   if (in_flight_) return;
   in_flight_ = true;
+  if (!redis_->local_address().empty()) return heartbeat();
+  // Never connected yet: connect first, so that the node's address is in its first heartbeat.
+  redis_->send({{"PING"}}, [self = shared_from_this()](const std::string& error, std::vector<RedisReply>) {
+    if (self->stopped_) return;
+    if (!error.empty()) return self->redis_failed(error);
+    self->heartbeat();
+  });
+}
+
+void Membership::heartbeat() {
   const std::string mine = key(options_.self.id);
   redis_->send({{"GET", mine},
                 {"SET", mine, self_json(), "PX", std::to_string(options_.node_timeout.count())},
@@ -177,12 +187,24 @@ void Membership::tick() {
 void Membership::redis_failed(const std::string& error) {
   in_flight_ = false;
   bool was_up = false;
+  // Not read for node_timeout: the others are not known to be alive any more (nor gone).
+  const bool stale = Clock::now() - last_read_ > options_.node_timeout;
+  if (stale) {
+    for (auto& [id, n] : nodes_) {
+      if (!n.self) n.alive = false;
+    }
+  }
   {
     std::lock_guard lock(mutex_);
     was_up = view_.redis_up || view_.heartbeats_ok + view_.heartbeats_failed == 0;
     view_.redis_up = false;
     view_.redis_error = error;
     ++view_.heartbeats_failed;
+    if (stale) {
+      for (auto& n : view_.nodes) {
+        if (!n.self) n.alive = false;
+      }
+    }
   }
   if (was_up) {
     log::warn("cluster: Redis at {} does not answer ({}): this node goes on alone (its own "
@@ -198,8 +220,10 @@ void Membership::heartbeat_done(const std::string& error, std::vector<RedisReply
     if (r.is_error()) return redis_failed("Redis refused: " + r.text);
   }
   // GET before our SET: another process with our node_id wrote it since our last heartbeat.
+  // Not before our first SET: the key may be our own previous run's (a restart within
+  // node_timeout).
   std::string duplicate;
-  if (replies[0].type == RedisReply::Type::string) {
+  if (written_once_ && replies[0].type == RedisReply::Type::string) {
     if (auto other = parse_node(replies[0].text); other && other->instance != options_.self.instance) {
       duplicate = options_.self.id;
       static log::Aggregated duplicates(log::Level::error, "duplicate node_id lines");
@@ -208,6 +232,7 @@ void Membership::heartbeat_done(const std::string& error, std::vector<RedisReply
                  options_.self.id, other->hostname, other->address);
     }
   }
+  written_once_ = true;
   std::vector<std::string> ids;
   for (const auto& item : replies[3].items) ids.push_back(item.text);
   std::sort(ids.begin(), ids.end());
@@ -217,7 +242,6 @@ void Membership::heartbeat_done(const std::string& error, std::vector<RedisReply
     back = !view_.redis_up && view_.heartbeats_failed > 0;
     view_.redis_up = true;
     view_.redis_error.clear();
-    ++view_.heartbeats_ok;
     view_.duplicates.clear();
     if (!duplicate.empty()) view_.duplicates.push_back(duplicate);
   }
@@ -228,6 +252,8 @@ void Membership::heartbeat_done(const std::string& error, std::vector<RedisReply
 void Membership::read_nodes(std::vector<std::string> ids) {
   if (ids.empty()) {
     in_flight_ = false;
+    std::lock_guard lock(mutex_);
+    ++view_.heartbeats_ok;
     return;
   }
   RedisCommand mget{"MGET"};
@@ -248,6 +274,7 @@ void Membership::nodes_read(const std::vector<std::string>& ids, const std::stri
     return redis_failed("Redis refused: " + (replies.empty() ? std::string("no reply") : replies[0].text));
   }
   const auto now = Clock::now();
+  last_read_ = now;
   std::vector<std::string> forget;
   std::map<std::string, NodeInfo> next;
   for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -317,6 +344,7 @@ void Membership::nodes_read(const std::vector<std::string>& ids, const std::stri
     for (const auto& [id, n] : nodes_) view_.nodes.push_back(n);
     view_.missing = std::move(missing);
     view_.redis_commands = redis_->commands_sent();
+    ++view_.heartbeats_ok;
   }
   if (!forget.empty()) {
     RedisCommand srem{"SREM", options_.prefix + ":nodes"};

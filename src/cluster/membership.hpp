@@ -68,7 +68,9 @@ class Membership : public std::enable_shared_from_this<Membership> {
     bool redis_up = false;
     std::string redis_url;
     std::string redis_error;  // why the last heartbeat failed
-    std::vector<NodeInfo> nodes;  // by id; alive and gone
+    // By id. While Redis does not answer, what was last read; after node_timeout without it,
+    // no other node is counted alive (not seen, not known to be gone).
+    std::vector<NodeInfo> nodes;
     std::vector<std::string> missing;  // expected by discovery, no live node found for it
     std::vector<std::string> duplicates;  // node ids another process also heartbeats
     uint64_t heartbeats_ok = 0;
@@ -93,6 +95,7 @@ class Membership : public std::enable_shared_from_this<Membership> {
 
  private:
   void tick();
+  void heartbeat();
   void heartbeat_done(const std::string& error, std::vector<RedisReply> replies);
   void read_nodes(std::vector<std::string> ids);
   void nodes_read(const std::vector<std::string>& ids, const std::string& error,
@@ -109,6 +112,8 @@ class Membership : public std::enable_shared_from_this<Membership> {
   boost::asio::ip::tcp::resolver resolver_;
   bool stopped_ = false;
   bool in_flight_ = false;
+  bool written_once_ = false;  // our own key was written by this instance at least once
+  std::chrono::steady_clock::time_point last_read_{};  // the last time every node was read
   uint64_t ticks_ = 0;
   std::set<std::string> expected_addresses_;  // kubernetes: the service's addresses
 

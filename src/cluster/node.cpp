@@ -40,10 +40,16 @@ void Node::stop(std::chrono::milliseconds within) {
   } else {
     membership_->halt();
   }
-  // What is still pending (a heartbeat's answer) is dropped with the context.
   work_.reset();
   context_.stop();
   if (thread_.joinable()) thread_.join();
+  // What is still queued (the halt, a heartbeat waiting for its answer) is run now, on this
+  // thread: the connection closed, every request answered "closed", nothing left holding the
+  // membership and the client.
+  context_.restart();
+  membership_->halt();
+  redis_->close();
+  context_.poll();
 }
 
 }  // namespace smppd::cluster

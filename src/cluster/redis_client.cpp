@@ -84,8 +84,29 @@ struct RedisClient::Impl : std::enable_shared_from_this<Impl> {
     Clock::time_point deadline{};
   };
 
-  Impl(const asio::any_io_executor& ex, RedisOptions o, RedisClient* client)
-      : executor(ex), options(std::move(o)), resolver(ex), timer(ex), owner(client) {}
+  explicit Impl(const asio::any_io_executor& ex, RedisOptions o)
+      : executor(ex), options(std::move(o)), resolver(ex), timer(ex) {}
+
+  // One connection's socket (or TLS stream over it), shared with its pending handlers: fail()
+  // closes it and lets go, and an operation it cancelled completes on a stream that still
+  // exists.
+  struct Connection {
+    std::optional<tcp::socket> socket;
+    std::optional<asio::ssl::stream<tcp::socket>> tls;
+    template <class F>
+    void with_stream(F&& f) {
+      if (tls) {
+        f(*tls);
+      } else {
+        f(*socket);
+      }
+    }
+    void close() {
+      boost::system::error_code ignored;
+      if (tls) tls->lowest_layer().close(ignored);
+      if (socket) socket->close(ignored);
+    }
+  };
 
   ~Impl() {
     if (reader != nullptr) redisReaderFree(reader);
@@ -95,10 +116,12 @@ struct RedisClient::Impl : std::enable_shared_from_this<Impl> {
   RedisOptions options;
   tcp::resolver resolver;
   asio::steady_timer timer;  // the connection's set-up, then the oldest answer's deadline
-  std::atomic<RedisClient*> owner;  // null once the client is gone (its counters)
-  std::optional<tcp::socket> socket;
-  std::optional<asio::ssl::stream<tcp::socket>> tls;
+  std::shared_ptr<Connection> conn;
   redisReader* reader = nullptr;
+  // Read by the client's accessors from any thread.
+  std::atomic<bool> connected{false};
+  std::atomic<uint64_t> commands_sent{0};
+  std::atomic<uint64_t> writes{0};
   enum class State { idle, connecting, ready } state = State::idle;
   uint64_t generation = 0;  // a connection's handlers ignore what happens after it ends
   std::deque<Request> waiting;  // not yet written
@@ -109,18 +132,7 @@ struct RedisClient::Impl : std::enable_shared_from_this<Impl> {
   mutable std::mutex address_mutex;
   std::string local;
 
-  template <class F>
-  void with_stream(F&& f) {
-    if (tls) {
-      f(*tls);
-    } else {
-      f(*socket);
-    }
-  }
-
-  void set_connected(bool up) {
-    if (RedisClient* o = owner.load()) o->connected_.store(up, std::memory_order_relaxed);
-  }
+  void set_connected(bool up) { connected.store(up, std::memory_order_relaxed); }
 
   void send(std::vector<RedisCommand> commands, Done done) {
     if (commands.empty()) {
@@ -144,9 +156,11 @@ struct RedisClient::Impl : std::enable_shared_from_this<Impl> {
                                          const tcp::resolver::results_type& results) {
           if (gen != self->generation) return;
           if (ec) return self->fail("cannot resolve " + self->options.host + ": " + ec.message());
-          self->socket.emplace(self->executor);
-          asio::async_connect(*self->socket, results,
-                              [self, gen](const boost::system::error_code& e, const tcp::endpoint&) {
+          auto made = std::make_shared<Connection>();
+          made->socket.emplace(self->executor);
+          self->conn = made;
+          asio::async_connect(*made->socket, results,
+                              [self, gen, made](const boost::system::error_code& e, const tcp::endpoint&) {
                                 if (gen != self->generation) return;
                                 if (e) return self->fail(e.message());
                                 self->connected_tcp(gen);
@@ -156,21 +170,23 @@ struct RedisClient::Impl : std::enable_shared_from_this<Impl> {
 
   void connected_tcp(uint64_t gen) {
     boost::system::error_code ignored;
-    socket->set_option(tcp::no_delay(true), ignored);
+    Connection& c = *conn;
+    c.socket->set_option(tcp::no_delay(true), ignored);
     {
+      // Kept after the connection ends: the last address known.
       std::lock_guard lock(address_mutex);
-      local = socket->local_endpoint(ignored).address().to_string();
+      local = c.socket->local_endpoint(ignored).address().to_string();
     }
     if (!options.tls) return handshaken(gen);
-    tls.emplace(std::move(*socket), *options.tls);
-    socket.reset();
-    net::prepare_client_stream(*tls, options.tls_config, options.host);
-    tls->async_handshake(asio::ssl::stream_base::client,
-                         [self = shared_from_this(), gen](const boost::system::error_code& ec) {
-                           if (gen != self->generation) return;
-                           if (ec) return self->fail("TLS: " + net::describe_tls_error(*self->tls, ec));
-                           self->handshaken(gen);
-                         });
+    c.tls.emplace(std::move(*c.socket), *options.tls);
+    c.socket.reset();
+    net::prepare_client_stream(*c.tls, options.tls_config, options.host);
+    c.tls->async_handshake(asio::ssl::stream_base::client,
+                           [self = shared_from_this(), gen, keep = conn](const boost::system::error_code& ec) {
+                             if (gen != self->generation) return;
+                             if (ec) return self->fail("TLS: " + net::describe_tls_error(*keep->tls, ec));
+                             self->handshaken(gen);
+                           });
   }
 
   // AUTH and SELECT go first; the rest of the queue is pipelined behind them.
@@ -220,16 +236,14 @@ struct RedisClient::Impl : std::enable_shared_from_this<Impl> {
       written.push_back(std::move(r));
     }
     if (out.empty()) return;
-    if (RedisClient* o = owner.load()) {
-      o->commands_.fetch_add(n, std::memory_order_relaxed);
-      o->writes_.fetch_add(1, std::memory_order_relaxed);
-    }
+    commands_sent.fetch_add(n, std::memory_order_relaxed);
+    writes.fetch_add(1, std::memory_order_relaxed);
     writing = true;
     const uint64_t gen = generation;
     arm(written.front().deadline, gen);
-    with_stream([&](auto& stream) {
+    conn->with_stream([&](auto& stream) {
       asio::async_write(stream, asio::buffer(out),
-                        [self = shared_from_this(), gen](const boost::system::error_code& ec, std::size_t) {
+                        [self = shared_from_this(), gen, keep = conn](const boost::system::error_code& ec, std::size_t) {
                           if (gen != self->generation) return;
                           self->writing = false;
                           if (ec) return self->fail("write: " + ec.message());
@@ -239,9 +253,9 @@ struct RedisClient::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void read(uint64_t gen) {
-    with_stream([&](auto& stream) {
+    conn->with_stream([&](auto& stream) {
       stream.async_read_some(
-          asio::buffer(in), [self = shared_from_this(), gen](const boost::system::error_code& ec, std::size_t n) {
+          asio::buffer(in), [self = shared_from_this(), gen, keep = conn](const boost::system::error_code& ec, std::size_t n) {
             if (gen != self->generation) return;
             if (ec) {
               return self->fail(ec == asio::error::eof ? std::string("Redis closed the connection")
@@ -292,13 +306,11 @@ struct RedisClient::Impl : std::enable_shared_from_this<Impl> {
     state = State::idle;
     set_connected(false);
     writing = false;
-    boost::system::error_code ignored;
     resolver.cancel();
     timer.cancel();
-    if (tls) tls->lowest_layer().close(ignored);
-    if (socket) socket->close(ignored);
-    tls.reset();
-    socket.reset();
+    // Closed, and let go: handlers still pending hold it until they have run.
+    if (conn) conn->close();
+    conn.reset();
     std::deque<Request> failed;
     failed.swap(written);
     for (auto& r : waiting) failed.push_back(std::move(r));
@@ -310,18 +322,20 @@ struct RedisClient::Impl : std::enable_shared_from_this<Impl> {
 };
 
 RedisClient::RedisClient(const asio::any_io_executor& executor, RedisOptions options)
-    : impl_(std::make_shared<Impl>(executor, options, this)), url_(options.url()) {}
+    : impl_(std::make_shared<Impl>(executor, options)), url_(options.url()) {}
 
 std::shared_ptr<RedisClient> RedisClient::create(const asio::any_io_executor& executor,
                                                  RedisOptions options) {
   return std::shared_ptr<RedisClient>(new RedisClient(executor, std::move(options)));
 }
 
-RedisClient::~RedisClient() {
-  // The handlers may outlive the client: they count into nothing from now on. The executor is
-  // not touched (its context may be going away): close() first to end the connection.
-  impl_->owner.store(nullptr);
-}
+// The executor is not touched (its context may be going away): close() first to end the
+// connection.
+RedisClient::~RedisClient() = default;
+
+bool RedisClient::connected() const { return impl_->connected.load(std::memory_order_relaxed); }
+uint64_t RedisClient::commands_sent() const { return impl_->commands_sent.load(std::memory_order_relaxed); }
+uint64_t RedisClient::writes() const { return impl_->writes.load(std::memory_order_relaxed); }
 
 void RedisClient::send(std::vector<RedisCommand> pipeline, Done done) {
   asio::dispatch(impl_->executor, [impl = impl_, pipeline = std::move(pipeline), done = std::move(done)]() mutable {
@@ -334,7 +348,6 @@ void RedisClient::close() {
 }
 
 std::string RedisClient::local_address() const {
-  if (!connected()) return {};
   std::lock_guard lock(impl_->address_mutex);
   return impl_->local;
 }

@@ -70,12 +70,12 @@ class RedisClient : public std::enable_shared_from_this<RedisClient> {
   // before the client is destroyed, while its executor runs: the destructor does not close.
   void close();
 
-  bool connected() const { return connected_.load(std::memory_order_relaxed); }
+  bool connected() const;
   // Commands and writes so far: commands per round trip, for the figures.
-  uint64_t commands_sent() const { return commands_.load(std::memory_order_relaxed); }
-  uint64_t writes() const { return writes_.load(std::memory_order_relaxed); }
-  // The local address of the connection ("10.1.2.3"), empty when none: the address other
-  // nodes reach this one on, as far as Redis's network is concerned.
+  uint64_t commands_sent() const;
+  uint64_t writes() const;
+  // The local address of the last connection ("10.1.2.3"), empty before the first: the address
+  // other nodes reach this one on, as far as Redis's network is concerned.
   std::string local_address() const;
   std::string url() const { return url_; }
 
@@ -85,9 +85,6 @@ class RedisClient : public std::enable_shared_from_this<RedisClient> {
 
   std::shared_ptr<Impl> impl_;
   std::string url_;
-  std::atomic<bool> connected_{false};
-  std::atomic<uint64_t> commands_{0};
-  std::atomic<uint64_t> writes_{0};
 };
 
 // The options of cluster.redis (a TLS context made from its tls section; its error thrown as

@@ -686,7 +686,7 @@ struct ClusterConfig {
   int redis_db = 0;
   TlsConfig redis_tls;  // a client's: ca, cert/key (mutual TLS), skip_verify, server_name
   std::string key_prefix = "smppd";  // every key smppd writes starts with "<prefix>:"
-  Duration redis_timeout = std::chrono::seconds(2);  // a command's answer, a connection's set-up
+  Duration redis_timeout = std::chrono::seconds(1);  // a command's answer, a connection's set-up
   // A node writes its heartbeat every heartbeat_interval; one not heard of for node_timeout
   // is gone.
   Duration heartbeat_interval = std::chrono::seconds(1);

@@ -1627,6 +1627,12 @@ void read_cluster(Context& ctx, const yaml::Node& node, KeyScope keys, ClusterCo
               "cluster.node_timeout must be at least twice heartbeat_interval (a node is gone "
               "after it; one late heartbeat must not make it so)");
   }
+  if (c.enabled && c.heartbeat_interval.count() > 0 &&
+      c.node_timeout <= c.heartbeat_interval + 2 * c.redis_timeout) {
+    ctx.warning(m.get("node_timeout").IsDefined() ? m.get("node_timeout") : node,
+                "cluster.node_timeout is not above heartbeat_interval + 2 x redis.timeout: a node "
+                "whose Redis answers slowly (but within its timeout) may be seen gone");
+  }
   if (!c.enabled) return;
   if (c.node_id.empty() || c.node_id.find_first_of(" \t\r\n:{}") != std::string::npos) {
     ctx.error(m.get("node_id").IsDefined() ? m.get("node_id") : node,

@@ -122,9 +122,10 @@ struct Server::State {
   // The MNP lookups of routes by mcc/mnc/is_ported (the gateway's NumberLookup).
   std::unique_ptr<MnpLookups> mnp;
   // The metrics endpoint and the management API (on a thread of their own).
-  std::unique_ptr<Operations> operations;
-  // cluster.enabled: this node's membership in Redis (its own thread).
+  // cluster.enabled: this node's membership in Redis (its own thread). Before the operations,
+  // which read it: gone after them.
   std::unique_ptr<cluster::Node> cluster;
+  std::unique_ptr<Operations> operations;
   // Listeners of type grpc (gRPC's own threads; answers from the workers). A change needs a
   // restart. Declared after the gateway they call: gone before it. Stopped by a thread of their
   // own (Shutdown waits for the calls in flight, which the workers answer: the thread keeps
@@ -739,7 +740,8 @@ void Server::reload_listeners(const config::Config& next, ReloadResult& result) 
         result.applied.push_back("listener " + now->name + " changed (new sessions)");
       } else {
         bound = replacement->start();
-        old->stop_accepting();
+        // The old address accepts nothing more once the reload answers.
+        old->stop_accepting().wait_for(std::chrono::seconds(2));
         result.applied.push_back("listener " + now->name + " moved to " + now->address.to_string());
         log_listening(now->name, bound, now->tls.enabled ? " (TLS)" : "");
       }
@@ -856,7 +858,9 @@ void Server::reload_listeners(const config::Config& next, ReloadResult& result) 
   }
   // Removed listeners stop accepting; their sessions are unbound.
   for (const auto& old : gone) {
-    old->stop_accepting();
+    // Its port accepts nothing more once the reload answers (the reload runs on the main or
+    // the management thread, never on a worker).
+    old->stop_accepting().wait_for(std::chrono::seconds(2));
     set_endpoint(old->name(), {});
     result.applied.push_back("listener " + old->name() + " removed");
     const session::SessionSettings* settings = old->session_settings().get();

@@ -357,11 +357,15 @@ tcp::endpoint SmppListener::start() {
   return bound;
 }
 
-void SmppListener::stop_accepting() {
-  asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+std::future<void> SmppListener::stop_accepting() {
+  auto closed = std::make_shared<std::promise<void>>();
+  auto f = closed->get_future();
+  asio::post(acceptor_.get_executor(), [self = shared_from_this(), closed] {
     boost::system::error_code ignored;
     self->acceptor_.close(ignored);
+    closed->set_value();
   });
+  return f;
 }
 
 asio::awaitable<void> SmppListener::accept_loop() {

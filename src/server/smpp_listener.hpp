@@ -9,6 +9,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include <atomic>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -68,8 +69,10 @@ class SmppListener : public std::enable_shared_from_this<SmppListener> {
 
   // Binds and starts accepting on worker 0. Returns the bound endpoint.
   asio::ip::tcp::endpoint start();
-  // Stops accepting (existing sessions go on).
-  void stop_accepting();
+  // Stops accepting (existing sessions go on). The listening socket is closed on worker 0: the
+  // future is ready once it is (a reload waits for it, so that the port it reports removed
+  // accepts nothing more; never wait for it on worker 0).
+  std::future<void> stop_accepting();
   // Reload, same address: this listener stops accepting and gives its listening socket, open,
   // to `next` (which accepts from then on with its own settings): no connection is refused in
   // between. Waits until done.

@@ -25,7 +25,7 @@ class RedisServer {
     std::string dir = "/tmp/smppd-redis-XXXXXX";
     if (mkdtemp(dir.data()) != nullptr) dir_ = dir;
     port_ = free_port();
-    start();
+    started_ = start();
   }
   ~RedisServer() {
     stop();
@@ -36,7 +36,8 @@ class RedisServer {
   RedisServer& operator=(const RedisServer&) = delete;
 
   uint16_t port() const { return port_; }
-  bool running() const { return pid_ > 0; }
+  // Listening since it was made (start() says so itself afterwards).
+  bool running() const { return started_ && pid_ > 0; }
 
   // Starts it (again, on the same port); true once it accepts connections.
   bool start() {
@@ -119,6 +120,7 @@ class RedisServer {
   std::string dir_;
   uint16_t port_ = 0;
   pid_t pid_ = -1;
+  bool started_ = false;
 };
 
 }  // namespace smppd::testing

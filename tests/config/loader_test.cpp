@@ -915,7 +915,7 @@ TEST(Loader, ClusterRedisAndMembershipSettings) {
   enabled: true
   node_id: node-1
   heartbeat_interval: 500ms
-  node_timeout: 3s
+  node_timeout: 4s
   discovery:
     method: static
     static:
@@ -936,7 +936,8 @@ TEST(Loader, ClusterRedisAndMembershipSettings) {
   EXPECT_TRUE(c.enabled);
   EXPECT_EQ(c.node_id, "node-1");
   EXPECT_EQ(c.heartbeat_interval, std::chrono::milliseconds(500));
-  EXPECT_EQ(c.node_timeout, std::chrono::seconds(3));
+  EXPECT_EQ(c.node_timeout, std::chrono::seconds(4));
+  EXPECT_TRUE(r.warnings.empty());
   ASSERT_EQ(c.static_peers.size(), 2u);
   EXPECT_EQ(c.static_peers[1].port, 2775);
   EXPECT_EQ(c.redis_address.host, "redis.internal");
@@ -954,6 +955,15 @@ TEST(Loader, ClusterRedisAndMembershipSettings) {
   for (const auto& w : r.warnings) warnings += w.to_string() + "\n";
   EXPECT_TRUE(has(warnings, "cluster.sync: messages: not built yet")) << warnings;
   EXPECT_TRUE(has(warnings, "only on the node it arrives on")) << warnings;
+  // A node_timeout a slow (but answering) Redis could outlast.
+  r = load(std::string(kBase) + "cluster:\n  enabled: true\n  node_id: n\n  node_timeout: 2s\n");
+  ASSERT_TRUE(r.ok()) << dump(r);
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_TRUE(has(r.warnings[0].to_string(), "not above heartbeat_interval + 2 x redis.timeout"));
+  // The defaults do not warn.
+  r = load(std::string(kBase) + "cluster:\n  enabled: true\n  node_id: n\n");
+  ASSERT_TRUE(r.ok()) << dump(r);
+  EXPECT_TRUE(r.warnings.empty());
 }
 
 TEST(Loader, ClusterErrorsAtTheirLine) {
