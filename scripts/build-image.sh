@@ -11,15 +11,8 @@ cd "$here"
 # shellcheck source=scripts/debian-root.sh
 . scripts/debian-root.sh
 
-[ "$(id -u)" -eq 0 ] || { echo "build-image: run as root" >&2; exit 2; }
+demo_preflight build-image "${1:-}"
 command -v buildah >/dev/null || apt-get install -y -qq --no-install-recommends buildah podman >/dev/null
-deb=${1:-$(ls -t build/package/smppd_*.deb 2>/dev/null | head -n 1)}
-[ -f "$deb" ] || { echo "build-image: no .deb: run ./dev package first" >&2; exit 2; }
-for port in 2775 8080 8081 9100; do
-  if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
-    echo "build-image: port $port is taken on this host (the image's demo listens there)" >&2; exit 2
-  fi
-done
 version=$(dpkg-deb -f "$deb" Version)
 image=smppd:$version
 rootfs=$here/build/package/image-root

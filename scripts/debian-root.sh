@@ -5,6 +5,8 @@
 #   in_root DIR CMD  runs CMD in DIR (chroot) with /proc, /dev and /sys mounted and DNS, hosts
 #                    and this host's extra CA certificates copied in
 #   leave_root DIR   unmounts what in_root mounted
+#   demo_preflight NAME [DEB]  (as root) sets $deb to DEB or the newest build/package .deb,
+#                    and checks that the demo's ports are free on this host; else exits 2
 # MIRROR (default http://deb.debian.org/debian) chooses the mirror.
 
 root_tarball=${ROOT_TARBALL:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/package/bookworm-minbase.tar.gz}
@@ -50,5 +52,18 @@ leave_root() {
   local dir=$1
   for m in sys dev proc; do
     if mountpoint -q "$dir/$m" 2>/dev/null; then umount -l "$dir/$m"; fi
+  done
+}
+
+demo_preflight() {
+  local name=$1
+  [ "$(id -u)" -eq 0 ] || { echo "$name: run as root (chroot)" >&2; exit 2; }
+  deb=${2:-$(ls -t build/package/smppd_*.deb 2>/dev/null | head -n 1)}
+  [ -f "$deb" ] || { echo "$name: no .deb: run ./dev package first" >&2; exit 2; }
+  local port
+  for port in 2775 8080 8081 9100; do
+    if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
+      echo "$name: port $port is taken on this host (the demo listens there)" >&2; exit 2
+    fi
   done
 }

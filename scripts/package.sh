@@ -48,7 +48,7 @@ check "lintian reports errors" lintian --fail-on error --suppress-tags-from-file
 # /var (the maintainer scripts make those folders, owned by smppd).
 contents=$(dpkg-deb -c "$deb" | awk '{print $6}')
 for f in ./usr/bin/smppd ./etc/smppd/smppd.yaml ./lib/systemd/system/smppd.service \
-         ./usr/share/doc/smppd/copyright; do
+         ./usr/share/doc/smppd/copyright ./usr/share/man/man8/smppd.8.gz; do
   check "$f missing from the package" grep -qx "$f" <<<"$contents"
 done
 check "the package installs files under /var" bash -c "! grep -q '^./var/' <<<\"\$1\"" _ "$contents"

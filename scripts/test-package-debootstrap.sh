@@ -13,14 +13,7 @@ cd "$here"
 # shellcheck source=scripts/debian-root.sh
 . scripts/debian-root.sh
 
-[ "$(id -u)" -eq 0 ] || { echo "test-package: run as root (chroot)" >&2; exit 2; }
-deb=${1:-$(ls -t build/package/smppd_*.deb 2>/dev/null | head -n 1)}
-[ -f "$deb" ] || { echo "test-package: no .deb: run ./dev package first" >&2; exit 2; }
-for port in 2775 8080 8081 9100; do
-  if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
-    echo "test-package: port $port is taken on this host (the demo listens there)" >&2; exit 2
-  fi
-done
+demo_preflight test-package "${1:-}"
 
 root=$here/build/package/root
 work=$(mktemp -d)
