@@ -312,9 +312,17 @@ int run_status(const Target& t) {
       if (field(n, "alive") == "yes" && field(n, "self") != "yes" && field(n, "config_sha256") != mine) {
         config += " DIFFERS";
       }
-      nodes.push_back({field(n, "id"), state, field(n, "address"), field(n, "version"), config});
+      uint64_t sessions = 0;
+      if (const json::object* o = n.if_object(); o != nullptr && o->if_contains("sessions") &&
+                                                 o->at("sessions").is_object()) {
+        for (const auto& [client, count] : o->at("sessions").as_object()) {
+          if (count.is_int64()) sessions += static_cast<uint64_t>(count.as_int64());
+        }
+      }
+      nodes.push_back({field(n, "id"), state, field(n, "address"), std::to_string(sessions),
+                       field(n, "version"), config});
     }
-    print_table({"NODE", "STATE", "ADDRESS", "VERSION", "CONFIG"}, nodes);
+    print_table({"NODE", "STATE", "ADDRESS", "SESSIONS", "VERSION", "CONFIG"}, nodes);
     for (const auto& m : list(c, "missing")) {
       std::printf("missing     %s (expected by discovery, no live node)\n", text(&m).c_str());
     }

@@ -56,6 +56,14 @@ std::optional<NodeInfo> parse_node(std::string_view text) {
   if (const json::value* s = o.if_contains("started_unix_ms"); s != nullptr && s->is_int64()) {
     n.started_unix_ms = s->as_int64();
   }
+  if (const json::value* ss = o.if_contains("sessions"); ss != nullptr && ss->is_object()) {
+    for (const auto& [client, count] : ss->as_object()) {
+      if (count.is_int64() && count.as_int64() > 0) {
+        n.sessions[std::string(client)] =
+            static_cast<uint32_t>(std::min<int64_t>(count.as_int64(), UINT32_MAX));
+      }
+    }
+  }
   if (const json::value* l = o.if_contains("listeners"); l != nullptr && l->is_array()) {
     for (const auto& e : l->as_array()) {
       if (e.is_string()) n.listeners.emplace_back(e.as_string());
@@ -139,7 +147,12 @@ std::string Membership::self_json() {
   const NodeInfo& s = options_.self;
   json::array listeners;
   for (const auto& l : s.listeners) listeners.emplace_back(l);
+  json::object sessions;
+  if (options_.sessions) {
+    for (const auto& [client, n] : options_.sessions()) sessions[client] = n;
+  }
   return json::serialize(json::object{{"id", s.id},
+                                      {"sessions", std::move(sessions)},
                                       {"instance", s.instance},
                                       {"hostname", s.hostname},
                                       {"address", redis_->local_address()},

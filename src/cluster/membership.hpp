@@ -18,6 +18,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -42,6 +43,7 @@ struct NodeInfo {
   std::string revision;
   std::string config_sha256;
   int64_t started_unix_ms = 0;
+  std::map<std::string, uint32_t> sessions;  // bound SMPP sessions by client system_id
   // Filled by the reader, not written:
   bool alive = false;
   bool self = false;
@@ -58,6 +60,8 @@ struct MembershipOptions {
   std::string kubernetes_service;
   std::string kubernetes_namespace;
   NodeInfo self;  // id, hostname, listeners, version, revision, config_sha256, started
+  // This node's sessions by client, read at each heartbeat (any thread may be asked).
+  std::function<std::map<std::string, uint32_t>()> sessions;
 };
 
 MembershipOptions membership_options(const config::ClusterConfig& c);

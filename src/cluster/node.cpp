@@ -6,7 +6,8 @@
 
 namespace smppd::cluster {
 
-Node::Node(const config::ClusterConfig& c, NodeInfo self)
+Node::Node(const config::ClusterConfig& c, NodeInfo self,
+           std::function<std::map<std::string, uint32_t>()> sessions)
     : work_(boost::asio::make_work_guard(context_)),
       redis_(RedisClient::create(context_.get_executor(), redis_options(c))),
       id_(c.node_id) {
@@ -14,6 +15,7 @@ Node::Node(const config::ClusterConfig& c, NodeInfo self)
   self.id = c.node_id;
   if (self.hostname.empty()) self.hostname = o.self.hostname;
   o.self = std::move(self);
+  o.sessions = std::move(sessions);
   membership_ = std::make_shared<Membership>(context_.get_executor(), redis_, std::move(o));
 }
 

@@ -20,7 +20,8 @@ class Node {
  public:
   // `self`: what this node says of itself (listeners, version, config hash); the rest comes
   // from `c`. Throws std::runtime_error for a TLS section that does not load.
-  Node(const config::ClusterConfig& c, NodeInfo self);
+  Node(const config::ClusterConfig& c, NodeInfo self,
+       std::function<std::map<std::string, uint32_t>()> sessions = nullptr);
   ~Node();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;

@@ -56,6 +56,14 @@ uint32_t ClientSessionCounter::sessions(std::string_view system_id) const {
   return count_in(sessions_, system_id);
 }
 
+std::vector<std::pair<std::string, uint32_t>> ClientSessionCounter::snapshot() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::pair<std::string, uint32_t>> out;
+  out.reserve(sessions_.size());
+  for (const auto& [id, n] : sessions_) out.emplace_back(id, n);
+  return out;
+}
+
 size_t ClientSessionCounter::clients() const {
   std::lock_guard lock(mutex_);
   return sessions_.size();

@@ -32,6 +32,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 #include <unordered_map>
 
 #include "config/config.hpp"
@@ -54,6 +56,8 @@ class ClientSessionCounter {
 
   uint32_t sessions(std::string_view system_id) const;
   size_t clients() const;  // system_ids with at least one session
+  // Every client with a session, and how many (what a cluster node tells the others).
+  std::vector<std::pair<std::string, uint32_t>> snapshot() const;
 
  private:
   friend class ConnectionLease;

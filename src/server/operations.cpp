@@ -638,7 +638,10 @@ static json::object cluster_status(const cluster::Node& node, const std::string&
   for (const auto& n : v.nodes) {
     json::array listeners;
     for (const auto& l : n.listeners) listeners.emplace_back(l);
+    json::object sessions;
+    for (const auto& [client, count] : n.sessions) sessions[client] = count;
     nodes.push_back(json::object{{"id", n.id},
+                                 {"sessions", std::move(sessions)},
                                  {"alive", n.alive},
                                  {"self", n.self},
                                  {"expected", n.expected},
@@ -841,12 +844,26 @@ http::Response Operations::Impl::clients(std::optional<std::string> one) {
   std::map<std::string_view, std::vector<const SessionInfo*>, std::less<>> by_client;
   for (const auto& s : all) by_client[s.system_id].push_back(&s);
   auto counts = client_counts();
+  // With a cluster: each client's bound sessions on every live node (this one included), as
+  // their last heartbeats said.
+  std::map<std::string, json::object, std::less<>> cluster_sessions;
+  if (parts.cluster != nullptr) {
+    for (const auto& n : parts.cluster->view().nodes) {
+      if (!n.alive) continue;
+      for (const auto& [client, count] : n.sessions) cluster_sessions[client][n.id] = count;
+    }
+  }
   auto of = [&](const config::ClientConfig& c) {
     static const std::vector<const SessionInfo*> none;
     auto sessions_of = by_client.find(c.system_id);
     auto counts_of = counts.find(c.system_id);
-    return client_json(c, sessions_of == by_client.end() ? none : sessions_of->second,
-                       counts_of == counts.end() ? ClientCounts{} : std::move(counts_of->second));
+    json::object j = client_json(c, sessions_of == by_client.end() ? none : sessions_of->second,
+                                 counts_of == counts.end() ? ClientCounts{} : std::move(counts_of->second));
+    if (parts.cluster != nullptr) {
+      auto nodes = cluster_sessions.find(c.system_id);
+      j["cluster_sessions"] = nodes == cluster_sessions.end() ? json::object{} : nodes->second;
+    }
+    return j;
   };
   json::object o;
   if (one) {

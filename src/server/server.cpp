@@ -293,7 +293,13 @@ int Server::run() {
       self.version = build_info::version();
       self.revision = build_info::revision();
       self.config_sha256 = config_file_sha256(cfg.source);
-      st.cluster = std::make_unique<cluster::Node>(cfg.cluster, std::move(self));
+      // The others see this node's bound sessions by client (smppd status, /api/clients).
+      st.cluster = std::make_unique<cluster::Node>(
+          cfg.cluster, std::move(self), [counter = shared.client_sessions] {
+            std::map<std::string, uint32_t> out;
+            for (auto& [client, n] : counter->snapshot()) out.emplace(std::move(client), n);
+            return out;
+          });
       st.cluster->start();
     } catch (const std::exception& e) {
       log::error("cluster: {}", e.what());

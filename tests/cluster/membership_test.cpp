@@ -94,9 +94,14 @@ class MembershipTest : public ::testing::Test {
 TEST_F(MembershipTest, NodesFindEachOtherAndOneThatStopsHeartbeatingIsGoneAfterTheTimeout) {
   RedisServer redis;
   auto a = node("a", redis.port());
-  auto b = node("b", redis.port());
+  auto b = node("b", redis.port(), [](MembershipOptions& o) {
+    o.sessions = [] { return std::map<std::string, uint32_t>{{"alice", 2}, {"bob", 1}}; };
+  });
   auto c = node("c", redis.port());
   ASSERT_TRUE(until(*a, [](const auto& v) { return alive(v) == 3; }));
+  // b's sessions by client, as its heartbeat said.
+  EXPECT_EQ(find(a->view(), "b")->sessions, (std::map<std::string, uint32_t>{{"alice", 2}, {"bob", 1}}));
+  EXPECT_TRUE(find(a->view(), "c")->sessions.empty());
   const auto view = a->view();
   EXPECT_TRUE(view.redis_up);
   ASSERT_NE(find(view, "b"), nullptr);

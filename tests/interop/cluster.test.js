@@ -100,12 +100,22 @@ test('nodes find each other; killed, stopped, Redis gone and back; a reload show
     assert.strictEqual(await h.metricValue(a, /^smppd_cluster_nodes\{state="alive"\} (\S+)$/m), 3);
     assert.strictEqual(await h.metricValue(a, /^smppd_cluster_redis_up (\S+)$/m), 1);
     assert.strictEqual(await h.metricValue(a, /^smppd_cluster_nodes_missing (\S+)$/m), 1);
+    // A client bound on b is seen from a, per node (its heartbeat carries its sessions).
+    const onB = await h.bound(b.ports.smpp, 'bind_transceiver', 'alice', 'alice-pw');
+    await waitUntil(async () => {
+      const r = await h.httpCall(a.ports.management, '/api/clients/alice');
+      return r.json.cluster_sessions && r.json.cluster_sessions.b === 1;
+    }, 5000, "alice's session on b seen from a");
+    assert.deepStrictEqual((await h.httpCall(a.ports.management, '/api/clients/alice')).json.cluster_sessions, { b: 1 });
+    assert.deepStrictEqual((await status(a)).cluster.nodes.find((n) => n.id === 'b').sessions, { alice: 1 });
     // `smppd status` shows the nodes.
     const cli = spawnSync(h.binary, ['status', '--api', `http://127.0.0.1:${a.ports.management}`],
       { encoding: 'utf8' });
     assert.strictEqual(cli.status, 0, cli.stderr);
     assert.match(cli.stdout, /cluster +node a; Redis redis:\/\/127\.0\.0\.1:\d+ up/);
     assert.match(cli.stdout, /\nc +alive/);
+    assert.match(cli.stdout, /\nb +alive +127\.0\.0\.1 +1 /);
+    onB.close();
     assert.match(cli.stdout, /missing +d \(expected by discovery/);
 
     // c killed: gone once its key expires (node_timeout 3 s after its last heartbeat).
